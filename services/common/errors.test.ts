@@ -1,0 +1,34 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CrosstraceError, ERROR_CODES, dependencyDown, isPermanent, permanent } from './errors.ts';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) return n === 'node_modules' ? [] : sources(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('errors', () => {
+  it('every CT_ code used in services/ is documented in ERROR_CODES', () => {
+    const root = new URL('../', import.meta.url).pathname;
+    const used = new Set<string>();
+    for (const f of sources(root)) for (const m of readFileSync(f, 'utf8').matchAll(/'(CT_[A-Z_]+)'/g)) used.add(m[1]!);
+    const undocumented = [...used].filter((c) => !(c in ERROR_CODES));
+    expect(undocumented).toEqual([]);
+    expect(used.size).toBeGreaterThan(5);
+  });
+
+  it('carries code, retriable, cause and coordinates', () => {
+    const cause = new Error('boom');
+    const e = permanent('CT_BAD_MAGIC', 'first byte 0x7b', { topic: 'flows.raw', partition: 2, offset: '41', cause });
+    expect(e).toBeInstanceOf(CrosstraceError);
+    expect([e.code, e.retriable, e.topic, e.partition, e.offset, e.cause]).toEqual(['CT_BAD_MAGIC', false, 'flows.raw', 2, '41', cause]);
+    expect(isPermanent(e)).toBe(true);
+    const d = dependencyDown('redis down', cause);
+    expect([d.code, d.retriable, isPermanent(d)]).toEqual(['CT_DEPENDENCY_DOWN', true, false]);
+    expect(isPermanent(new Error('plain'))).toBe(false);
+  });
+});

@@ -1,0 +1,76 @@
+// Every crosstrace error: one base class, a stable code, `retriable`, `cause` and the Kafka
+// coordinates where known. Codes are documented in ERROR_CODES; a unit test fails when a
+// code is used anywhere in services/ without being documented here.
+
+/** Stable codes and what each means. Reason codes on dead letters are these codes. */
+export const ERROR_CODES = Object.freeze({
+  CT_CONFIG: 'A configuration value is missing or invalid; the message names the key.',
+  CT_EMPTY_VALUE: 'The Kafka message has no value (null or zero bytes).',
+  CT_OVERSIZED: 'The message value exceeds the configured maximum size.',
+  CT_BAD_MAGIC: 'The value does not start with the Confluent wire-format magic byte 0.',
+  CT_TRUNCATED: 'The value is shorter than the wire-format header or its Avro body ends early.',
+  CT_UNKNOWN_SCHEMA: 'The schema id in the wire-format header is not known to the registry.',
+  CT_WRONG_SCHEMA: 'The schema id resolves to a record of another type than the topic carries.',
+  CT_MALFORMED_AVRO: 'The Avro body does not decode under its writer schema (or has trailing bytes).',
+  CT_INVALID_ADDRESS: 'An address is not a valid IPv4/IPv6 address.',
+  CT_INVALID_PREFIX: 'A prefix is not valid CIDR, or too short to index.',
+  CT_INVALID_PORT: 'A port is outside 0-65535, or a port range has lo > hi.',
+  CT_INVALID_PROTOCOL: 'The IANA protocol number is outside 0-255.',
+  CT_IMPOSSIBLE_TIME: 'A time is inverted (start > end), beyond the future tolerance, or negative.',
+  CT_TOO_OLD: 'The event is older than the retention horizon; its window is already gone.',
+  CT_UNKNOWN_EXPORTER: 'The exporter id is not in the provider registry.',
+  CT_MISSING_FIELD: 'A field required for this event kind is null.',
+  CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
+  CT_DEPENDENCY_DOWN: 'The schema registry, Redis or Kafka did not answer; retried, never dead-lettered.',
+  CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
+  CT_AUDIT_CHAIN_BROKEN: 'The audit hash chain does not link (altered, missing or reordered record).',
+} as const);
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface KafkaCoordinates {
+  topic?: string;
+  partition?: number;
+  offset?: string;
+}
+
+export interface CrosstraceErrorOptions extends KafkaCoordinates {
+  retriable?: boolean;
+  cause?: unknown;
+  /** Name of the config key or field concerned. */
+  field?: string;
+}
+
+export class CrosstraceError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: CrosstraceErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'CrosstraceError';
+    this.code = code;
+    this.retriable = opts.retriable ?? false;
+    this.topic = opts.topic;
+    this.partition = opts.partition;
+    this.offset = opts.offset;
+    this.field = opts.field;
+  }
+}
+
+/** Bad input: dead-letter it, never retry. */
+export function permanent(code: ErrorCode, message: string, opts: CrosstraceErrorOptions = {}): CrosstraceError {
+  return new CrosstraceError(code, message, { ...opts, retriable: false });
+}
+
+/** A dependency is down: pause, retry, never dead-letter. */
+export function dependencyDown(message: string, cause: unknown): CrosstraceError {
+  return new CrosstraceError('CT_DEPENDENCY_DOWN', message, { retriable: true, cause });
+}
+
+export function isPermanent(err: unknown): err is CrosstraceError {
+  return err instanceof CrosstraceError && !err.retriable;
+}

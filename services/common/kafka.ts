@@ -1,0 +1,146 @@
+// Kafka adapters: client with pino logging, topic creation, a producer, and a batch consumer
+// loop that commits only what was processed. A retriable error (dependency down) pauses the
+// partition's batch and retries it with backoff, heartbeating, until it succeeds or the
+// service stops: nothing is skipped and nothing is dead-lettered for an outage.
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
+import { CrosstraceError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { StageMetrics } from './metrics.ts';
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  /** Produce (CreateTime) timestamp, UTC ms. */
+  timestamp: number;
+}
+
+export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+  const log = opts.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 5_000,
+    retry: { initialRetryTime: 200, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...rest } = entry;
+      const fn = level <= logLevel.ERROR ? log.error.bind(log) : level === logLevel.WARN ? log.warn.bind(log) : log.info.bind(log);
+      fn(rest, message);
+    },
+  });
+}
+
+export interface TopicSpec { topic: string; numPartitions: number; compacted?: boolean; retentionMs?: number }
+
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.numPartitions,
+      configEntries: [
+        ...(s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+        ...(s.retentionMs ? [{ name: 'retention.ms', value: String(s.retentionMs) }] : []),
+      ],
+    })),
+  });
+}
+
+export async function createProducer(kafka: Kafka): Promise<Producer> {
+  const p = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 8 } });
+  await p.connect();
+  return p;
+}
+
+export interface ConsumerLoopOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** Processes one partition's batch; must be idempotent (a retried batch is processed again). */
+  handle(messages: ConsumedMessage[], topic: string, partition: number): Promise<void>;
+  logger: Logger;
+  metrics: StageMetrics;
+  stage: string;
+  /** First retry delay after a retriable failure, ms; doubles up to 5 s. Default 200. */
+  retryBackoffMs?: number;
+  maxBytesPerPartition?: number;
+}
+
+export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean }
+
+export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
+  let consumer: Consumer | undefined;
+  let stopping = false;
+  let isRunning = false;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
+      topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ?? null,
+      value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
+    }));
+    o.metrics.messagesIn.inc({ topic: batch.topic }, msgs.length);
+    let backoff = o.retryBackoffMs ?? 200;
+    for (;;) {
+      const end = o.metrics.processing.startTimer({ stage: o.stage });
+      try {
+        await o.handle(msgs, batch.topic, batch.partition);
+        end();
+        break;
+      } catch (e) {
+        end();
+        const code = e instanceof CrosstraceError ? e.code : 'UNCLASSIFIED';
+        o.metrics.retries.inc({ reason: code });
+        o.logger.warn({ err: e, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), retryInMs: backoff },
+          'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
+        if (stopping || isStale()) throw e; // leave the offsets uncommitted: the batch is redelivered
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+        await heartbeat();
+      }
+    }
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    const lag = Number(batch.highWatermark) - Number(batch.lastOffset()) - 1;
+    o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+    await heartbeat();
+  }
+
+  return {
+    running: () => isRunning,
+    async start() {
+      if (consumer || stopping) return;
+      consumer = o.kafka.consumer({ groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+      consumer.on(consumer.events.CRASH, (ev) => { isRunning = false; o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed'); });
+      consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; });
+      await consumer.connect();
+      await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      isRunning = false;
+      const c = consumer;
+      consumer = undefined;
+      if (c) await c.disconnect(); // commits resolved offsets
+    },
+  };
+}
+
+/** Header value as a string ('' when absent). */
+export function headerString(h: IHeaders, name: string): string {
+  const v = h[name];
+  if (v === undefined) return '';
+  const one = Array.isArray(v) ? v[0] : v;
+  return Buffer.isBuffer(one) ? one.toString('utf8') : String(one ?? '');
+}

@@ -1,0 +1,29 @@
+// Confluent wire format, bytes only (no sockets): magic byte 0, 4-byte big-endian schema id,
+// then the Avro binary body. See the Confluent Schema Registry docs "Wire format".
+import { permanent } from './errors.ts';
+
+export const MAGIC_BYTE = 0;
+export const HEADER_LENGTH = 5;
+
+export interface Framed {
+  schemaId: number;
+  body: Buffer;
+}
+
+/** Splits a framed value; throws a permanent CT_BAD_MAGIC / CT_TRUNCATED / CT_EMPTY_VALUE error. */
+export function unframe(value: Buffer | null | undefined): Framed {
+  if (!value || value.length === 0) throw permanent('CT_EMPTY_VALUE', 'message has no value');
+  if (value[0] !== MAGIC_BYTE) {
+    throw permanent('CT_BAD_MAGIC', `first byte is 0x${value[0]!.toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
+  }
+  if (value.length < HEADER_LENGTH) throw permanent('CT_TRUNCATED', `value is ${value.length} bytes, shorter than the 5-byte header`);
+  return { schemaId: value.readUInt32BE(1), body: value.subarray(HEADER_LENGTH) };
+}
+
+export function frame(schemaId: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+  out[0] = MAGIC_BYTE;
+  out.writeUInt32BE(schemaId, 1);
+  body.copy(out, HEADER_LENGTH);
+  return out;
+}
