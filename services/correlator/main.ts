@@ -1,0 +1,63 @@
+// correlator: flows.norm / sessions.norm -> Redis windows (index + probe waiters) -> trace.hops.
+import { Redis } from 'ioredis';
+import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
+import { createKafka, createConsumerLoop, createProducer, ensureTopics } from '../common/kafka.ts';
+import { createLifecycle } from '../common/lifecycle.ts';
+import { createLogger } from '../common/logger.ts';
+import { startOpsServer } from '../common/http-server.ts';
+import { followProviderFeed } from '../common/provider-feed.ts';
+import { createRegistryClient } from '../common/registry.ts';
+import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { createWindowStore } from '../common/window-store.ts';
+import { correlatorConfig } from './config.ts';
+import { createCorrelatorMetrics } from './metrics.ts';
+import { createCorrelatorPipeline } from './pipeline.ts';
+
+export async function startCorrelator(env: Record<string, string | undefined> = process.env) {
+  const cfg = correlatorConfig.parse(env);
+  const logger = createLogger('correlator', cfg.LOG_LEVEL);
+  const life = createLifecycle(logger);
+  const metrics = createCorrelatorMetrics();
+  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_CORRELATOR_PROVIDERS_FILE));
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-correlator', logger });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
+  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  life.onStop('redis', () => { redis.disconnect(); });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_CORRELATOR_PARTITIONS, []));
+  await admin.disconnect();
+  await registry.ensureSubjects([TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceHops, TOPICS.providers]);
+  const producer = await createProducer(kafka);
+  life.onStop('producer', () => producer.disconnect());
+  const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'correlator' });
+  life.onStop('provider-feed', () => feed.stop());
+  const pipeline = createCorrelatorPipeline({
+    store: createWindowStore(redis, { retentionMs: cfg.CROSSTRACE_CORRELATOR_RETENTION_MS }),
+    registry, producer, directory, metrics, logger,
+    settings: {
+      maxSessionAgeMs: cfg.CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS, clockToleranceMs: cfg.CROSSTRACE_CORRELATOR_CLOCK_TOLERANCE_MS,
+      maxFlowAgeMs: cfg.CROSSTRACE_CORRELATOR_MAX_FLOW_AGE_MS,
+    },
+  });
+  const loop = createConsumerLoop({
+    kafka, groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+    fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING, handle: pipeline.handle, logger, metrics: metrics.stage, stage: 'correlate',
+  });
+  const ops = await startOpsServer({
+    port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT, registry: metrics.stage.registry,
+    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status }),
+  });
+  life.onStop('ops-server', () => ops.close());
+  life.onStop('consumer', () => loop.stop());
+  await loop.start();
+  logger.info({ port: ops.port() }, 'correlator started');
+  return { stop: life.stop, port: ops.port, lifecycle: life };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startCorrelator().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+    console.error(`correlator failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

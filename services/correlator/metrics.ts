@@ -1,0 +1,19 @@
+// Correlator-specific metrics, on the shared stage registry.
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createStageMetrics } from '../common/metrics.ts';
+
+export function createCorrelatorMetrics() {
+  const stage = createStageMetrics('correlator');
+  const r = [stage.registry];
+  return {
+    stage,
+    indexed: new Counter({ name: 'crosstrace_correlator_indexed_events_total', help: 'Events written into windows (new, not redelivered), by kind.', labelNames: ['kind'], registers: r }),
+    redelivered: new Counter({ name: 'crosstrace_correlator_redelivered_events_total', help: 'Events already present in their window (replay / redelivery).', registers: r }),
+    wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
+    matches: new Counter({ name: 'crosstrace_correlator_hops_total', help: 'Hop candidates emitted, by method.', labelNames: ['method'], registers: r }),
+    windowsWithWaiters: new Gauge({ name: 'crosstrace_correlator_waiters_met_last_batch', help: 'Distinct windows with live waiters met in the last batch.', registers: r }),
+    matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve the waiters an event met, seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
+  };
+}
+
+export type CorrelatorMetrics = ReturnType<typeof createCorrelatorMetrics>;

@@ -1,0 +1,97 @@
+// The correlator stage: each normalised event is indexed into the window of its key and
+// probes the waiters there (one Lua script per event, pipelined per batch). Waiters met are
+// resolved against their window's events and the hops go to trace.hops keyed by trace id.
+import type { Producer } from 'kafkajs';
+import type { Hop } from '../../schemas/types.gen.ts';
+import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
+import { dependencyDown, permanent, type CrosstraceError } from '../common/errors.ts';
+import { toIndexed } from '../common/indexed-events.ts';
+import { lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
+import { headerString, type ConsumedMessage } from '../common/kafka.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ProviderDirectory } from '../common/provider-directory.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import { TOPICS, dlqTopic } from '../common/topics.ts';
+import { encodeStored, type IndexRequest, type StoredKind, type WindowStore } from '../common/window-store.ts';
+import type { CorrelatorMetrics } from './metrics.ts';
+
+export interface CorrelatorDeps {
+  store: WindowStore;
+  registry: RegistryClient;
+  producer: Producer;
+  directory: ProviderDirectory;
+  settings: JoinSettings;
+  metrics: CorrelatorMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Reads the routing headers ingest sets; a message without them is dead-lettered. */
+export function indexRequestOf(m: ConsumedMessage): IndexRequest {
+  const uid = headerString(m.headers, 'ct-uid');
+  const time = Number(headerString(m.headers, 'ct-time'));
+  const origin = Number(headerString(m.headers, 'ct-origin-ts')) || m.timestamp;
+  if (!m.key || m.key.length === 0) throw permanent('CT_MISSING_FIELD', 'normalised event has no key (window key)');
+  if (!m.value || m.value.length === 0) throw permanent('CT_EMPTY_VALUE', 'normalised event has no value');
+  if (!uid || !Number.isFinite(time)) throw permanent('CT_MISSING_FIELD', 'normalised event lacks the ct-uid / ct-time headers ingest sets');
+  let kind: StoredKind = 'session';
+  if (m.topic === TOPICS.flowsNorm) {
+    const dir = headerString(m.headers, 'ct-dir');
+    if (dir !== 'in' && dir !== 'out') throw permanent('CT_MISSING_FIELD', `flow lacks a valid ct-dir header (got ${JSON.stringify(dir)})`);
+    kind = dir === 'in' ? 'flow-in' : 'flow-out';
+  }
+  return { key: m.key.toString('utf8'), uid: kind === 'session' ? uid : `${uid}:${kind}`, time, payload: encodeStored({ kind, producedAt: origin, value: m.value }) };
+}
+
+export function createCorrelatorPipeline(d: CorrelatorDeps) {
+  const now = d.now ?? Date.now;
+  return {
+    async handle(msgs: ConsumedMessage[]): Promise<void> {
+      const reqs: IndexRequest[] = [];
+      const dead: OutMessage[] = [];
+      for (const m of msgs) {
+        try { reqs.push(indexRequestOf(m)); } catch (e) {
+          const err = e as CrosstraceError;
+          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
+          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
+          dead.push(deadLetterMessage('correlator', err, m, now()));
+        }
+      }
+      let results;
+      try { results = await d.store.indexMany(reqs, now()); } catch (e) { throw dependencyDown('redis unavailable for indexing', e); }
+      const hops: Hop[] = [];
+      const met = new Map<string, Set<string>>(); // window key -> lookup ids already resolved in this batch
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]!;
+        const q = reqs[i]!;
+        d.metrics.indexed.inc({ kind: q.payload[0] === 0 ? 'session' : 'flow' }, r.isNew ? 1 : 0);
+        if (!r.isNew) d.metrics.redelivered.inc();
+        if (r.waiters.length === 0) continue;
+        const seen = met.get(q.key) ?? new Set<string>();
+        met.set(q.key, seen);
+        const end = d.metrics.matchSeconds.startTimer();
+        for (const w of r.waiters) {
+          if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
+          seen.add(w.lookupId);
+          d.metrics.wakeups.inc();
+          const { from, to } = lookupRange(w, d.settings);
+          let stored;
+          try { stored = await d.store.range(q.key, from, to); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+          for (const h of resolveLookup(w, await toIndexed(stored, d.registry), d.directory, d.settings)) {
+            hops.push(h);
+            d.metrics.matches.inc({ method: h.method });
+          }
+        }
+        end();
+      }
+      d.metrics.windowsWithWaiters.set(met.size);
+      const topicMessages = [
+        { topic: TOPICS.traceHops, messages: hops.map((h) => ({ key: h.traceId, value: d.registry.encode(TOPICS.traceHops, h), headers: { 'ct-decisive-ts': String(h.decisiveAt) } })) },
+        { topic: dlqTopic('correlator'), messages: dead },
+      ].filter((t) => t.messages.length > 0);
+      if (topicMessages.length === 0) return;
+      try { await d.producer.sendBatch({ topicMessages }); } catch (e) { throw dependencyDown('producing to Kafka failed', e); }
+      for (const t of topicMessages) d.metrics.stage.messagesOut.inc({ topic: t.topic }, t.messages.length);
+    },
+  };
+}

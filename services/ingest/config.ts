@@ -1,0 +1,19 @@
+// Ingest settings. Own keys: CROSSTRACE_INGEST_*.
+import { bool, commonSpec, defineConfig, int, str } from '../common/config.ts';
+
+export const ingestConfig = defineConfig('CROSSTRACE_INGEST_', {
+  ...commonSpec,
+  CROSSTRACE_INGEST_HTTP_PORT: int('Port of /metrics and /healthz.', 9101, 0, 65535),
+  CROSSTRACE_INGEST_GROUP_ID: str('Kafka consumer group.', 'crosstrace-ingest'),
+  CROSSTRACE_INGEST_PROVIDERS_FILE: str('Provider registry seed file (JSON array of Provider records).', 'deploy/providers.json'),
+  CROSSTRACE_INGEST_MAX_MESSAGE_BYTES: int('Largest raw message value accepted, bytes; larger ones are dead-lettered.', 65_536, 64, 10_485_760),
+  CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS: int('How far past receipt an event time may lie, ms.', 300_000, 0, 86_400_000),
+  CROSSTRACE_INGEST_RETENTION_MS: int('Events older than this vs. receipt are rejected (window gone), ms.', 86_400_000, 60_000, 30 * 86_400_000),
+  CROSSTRACE_INGEST_DEDUPE_WINDOW_MS: int('How long an event id is remembered for dedupe, ms.', 600_000, 1_000, 86_400_000),
+  CROSSTRACE_INGEST_CLOCK_FLAG_MS: int('Exporter clock offset above which its events are flagged and dead-lettered, ms.', 3_600_000, 1_000, 30 * 86_400_000),
+  CROSSTRACE_INGEST_PARTITIONS: int('Partitions of the topics ingest creates when missing.', 6, 1, 1024),
+  CROSSTRACE_INGEST_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset.', true),
+}, (c) => (c.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS > c.CROSSTRACE_INGEST_RETENTION_MS
+  ? ['CROSSTRACE_INGEST_DEDUPE_WINDOW_MS must not exceed CROSSTRACE_INGEST_RETENTION_MS'] : []));
+
+export type IngestConfig = ReturnType<typeof ingestConfig.parse>;

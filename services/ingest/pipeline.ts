@@ -1,0 +1,109 @@
+// The ingest stage: raw batch -> decode -> validate/normalise -> dedupe -> produce norm
+// (+ dead letters), as one idempotent batch step. Redelivery of the same message is
+// recognised (the dedupe record holds the source coordinates), so a retried batch
+// re-produces instead of dropping; a true duplicate (same event id, other message) is dropped.
+import type { Redis } from 'ioredis';
+import type { Producer } from 'kafkajs';
+import { CrosstraceError, dependencyDown, isPermanent, permanent } from '../common/errors.ts';
+import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
+import type { ConsumedMessage } from '../common/kafka.ts';
+import type { Logger } from '../common/logger.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import { TOPICS, dlqTopic } from '../common/topics.ts';
+import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
+import { normaliseFlow, normaliseSession, type NormaliseContext, type Normalised } from './domain/normalise.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+export interface IngestPipelineDeps {
+  registry: RegistryClient;
+  redis: Redis;
+  producer: Producer;
+  ctx: NormaliseContext;
+  metrics: IngestMetrics;
+  logger: Logger;
+  maxMessageBytes: number;
+  dedupeWindowMs: number;
+  now?: () => number;
+}
+
+/** Event time a window orders by: a session's eventTime, a flow's startTime (UTC ms). */
+const timeOf = (e: FlowEvent | SessionEvent): number => ('eventTime' in e ? e.eventTime : e.startTime);
+
+interface Ok { src: ConsumedMessage; eventId: string; norm: Normalised<FlowEvent | SessionEvent> }
+
+export function createIngestPipeline(d: IngestPipelineDeps) {
+  const now = d.now ?? Date.now;
+
+  async function prepare(m: ConsumedMessage): Promise<Ok> {
+    if (m.value && m.value.length > d.maxMessageBytes) {
+      throw permanent('CT_OVERSIZED', `value is ${m.value.length} bytes, above the ${d.maxMessageBytes}-byte limit`);
+    }
+    if (m.topic === TOPICS.flowsRaw) {
+      const raw = await d.registry.decode<FlowEvent>(m.topic, m.value);
+      return { src: m, eventId: `${raw.exporterId}/${raw.eventId}`, norm: normaliseFlow(raw, m.timestamp, d.ctx) };
+    }
+    const raw = await d.registry.decode<SessionEvent>(m.topic, m.value);
+    return { src: m, eventId: `${raw.exporterId}/${raw.eventId}`, norm: normaliseSession(raw, m.timestamp, d.ctx) };
+  }
+
+  /** SET NX GET: new, our own redelivery (same coordinates) or a true duplicate. */
+  async function dedupe(ok: Ok[]): Promise<Ok[]> {
+    if (ok.length === 0) return ok;
+    const pipe = d.redis.pipeline();
+    for (const o of ok) pipe.set(`ct:dd:${o.eventId}`, `${o.src.topic}/${o.src.partition}/${o.src.offset}`, 'PX', d.dedupeWindowMs, 'NX', 'GET');
+    let res: [Error | null, unknown][] | null;
+    try { res = await pipe.exec(); } catch (e) { throw dependencyDown('redis unavailable for dedupe', e); }
+    if (!res) throw dependencyDown('redis pipeline for dedupe returned nothing', null);
+    return ok.filter((o, i) => {
+      const [err, prev] = res[i]!;
+      if (err) throw dependencyDown('redis dedupe command failed', err);
+      if (prev === null || prev === `${o.src.topic}/${o.src.partition}/${o.src.offset}`) return true;
+      d.metrics.duplicates.inc({ topic: o.src.topic });
+      return false;
+    });
+  }
+
+  return {
+    async handle(msgs: ConsumedMessage[]): Promise<void> {
+      const ok: Ok[] = [];
+      const dead: OutMessage[] = [];
+      for (const m of msgs) {
+        try {
+          ok.push(await prepare(m));
+        } catch (e) {
+          if (!isPermanent(e)) throw e instanceof CrosstraceError ? e : dependencyDown('unexpected failure while decoding', e);
+          const err = e as CrosstraceError;
+          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
+          if (err.code === 'CT_CLOCK_FLAGGED') d.metrics.clockFlagged.inc({ exporter: String(err.message.split(' ')[1]) });
+          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
+          dead.push(deadLetterMessage('ingest', err, m, now()));
+        }
+      }
+      const fresh = await dedupe(ok);
+      const flows: OutMessage[] = [];
+      const sessions: OutMessage[] = [];
+      for (const o of fresh) {
+        const isFlow = o.src.topic === TOPICS.flowsRaw;
+        const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
+        const value = d.registry.encode(topic, o.norm.event);
+        for (const k of o.norm.keys) {
+          const headers: Record<string, string> = { 'ct-origin-ts': String(o.src.timestamp), 'ct-uid': o.eventId, 'ct-time': String(timeOf(o.norm.event)) };
+          if (k.dir) headers['ct-dir'] = k.dir;
+          (isFlow ? flows : sessions).push({ key: k.key, value, headers });
+        }
+      }
+      const topicMessages = [
+        { topic: TOPICS.flowsNorm, messages: flows },
+        { topic: TOPICS.sessionsNorm, messages: sessions },
+        { topic: dlqTopic('ingest'), messages: dead },
+      ].filter((t) => t.messages.length > 0);
+      if (topicMessages.length === 0) return;
+      try {
+        await d.producer.sendBatch({ topicMessages });
+      } catch (e) {
+        throw dependencyDown('producing to Kafka failed', e);
+      }
+      for (const t of topicMessages) d.metrics.stage.messagesOut.inc({ topic: t.topic }, t.messages.length);
+    },
+  };
+}
