@@ -1,0 +1,120 @@
+// The tracer engine: owns chain state. For one trace it applies requests and hops, and for
+// every open end the chain gains it registers a waiter and probes the window in one Lua
+// script (register-and-probe); hops found that way are applied at once, so a chain whose
+// data is already indexed resolves in one pass. Updates are published BEFORE the state is
+// saved: a crash in between republishes the same seq (consumers drop seq <= seen), never
+// loses an update. One in-process lock per trace serialises the consumer and the ticker.
+import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
+import { dependencyDown } from '../common/errors.ts';
+import { toIndexed } from '../common/indexed-events.ts';
+import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
+import type { Lookup } from '../common/join-types.ts';
+import type { Logger } from '../common/logger.ts';
+import type { ProviderDirectory } from '../common/provider-directory.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import type { WindowStore } from '../common/window-store.ts';
+import { applyHops, applyRequest, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
+import type { ChainStore } from './chain-store.ts';
+import type { TracerMetrics } from './metrics.ts';
+import type { Publisher } from './publisher.ts';
+
+export type TraceInput = { kind: 'request'; req: TraceRequest } | { kind: 'hops'; hops: Hop[] };
+
+export interface EngineDeps {
+  chains: ChainStore;
+  store: WindowStore;
+  registry: RegistryClient;
+  directory: ProviderDirectory;
+  publisher: Publisher;
+  settings: JoinSettings;
+  stallAfterMs: number;
+  metrics: TracerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+const CLOSED = new Set(['CLOSED', 'EXPIRED']);
+/** Bound on register/probe rounds in one pass (a chain deeper than this continues later). */
+const MAX_ROUNDS = 64;
+
+export function createTracerEngine(d: EngineDeps) {
+  const now = d.now ?? Date.now;
+  const locks = new Map<string, Promise<unknown>>();
+
+  function locked<T>(traceId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(traceId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    locks.set(traceId, tail);
+    void tail.then(() => { if (locks.get(traceId) === tail) locks.delete(traceId); });
+    return next;
+  }
+
+  async function probe(l: Lookup, state: ChainState): Promise<Hop[]> {
+    const { from, to } = lookupRange(l, d.settings);
+    let stored;
+    try { stored = await d.store.registerAndProbe(lookupKey(l), l, state.request.expiresAt, from, to, now()); } catch (e) { throw dependencyDown('redis unavailable for register-and-probe', e); }
+    d.metrics.waitersRegistered.inc({ mode: l.mode });
+    return resolveLookup(l, await toIndexed(stored, d.registry), d.directory, d.settings);
+  }
+
+  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
+  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null): Promise<TraceUpdate[]> {
+    const loaded = await d.chains.load(traceId);
+    const first = step(loaded);
+    if (!first) return [];
+    let state = first.state;
+    const updates: TraceUpdate[] = first.update ? [first.update] : [];
+    const pending = [...first.register];
+    for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
+      const l = pending.shift()!;
+      const hops = await probe(l, state);
+      if (hops.length === 0) continue;
+      const o = applyHops(state, hops, now(), d.directory);
+      state = o.state;
+      if (o.update) updates.push(o.update);
+      pending.push(...o.register);
+    }
+    if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
+    for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
+    await d.publisher.publish(updates, now());
+    const open = !CLOSED.has(state.status);
+    if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
+      throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
+    }
+    if (!open) for (const l of state.lookups) await d.store.unregister(lookupKey(l), l.lookupId);
+    return updates;
+  }
+
+  return {
+    /** Applies a trace's inputs in order (a request, hops), each as one locked pass. */
+    async process(traceId: string, inputs: TraceInput[]): Promise<TraceUpdate[]> {
+      const out: TraceUpdate[] = [];
+      for (const input of inputs) {
+        out.push(...await locked(traceId, () => run(traceId, (s) => {
+          if (input.kind === 'request') return applyRequest(s, input.req, now(), d.directory);
+          return s ? applyHops(s, input.hops, now(), d.directory) : null; // hops for an unknown trace: nothing to extend
+        })));
+      }
+      return out;
+    },
+    /** Checks every open trace for expiry and stall. */
+    async tick(): Promise<void> {
+      const ids = await d.chains.openTraces();
+      let stalled = 0;
+      for (const id of ids) {
+        const ups = await locked(id, () => run(id, (s) => {
+          if (!s) return null;
+          const e = expire(s, now());
+          return e.update ? e : stallCheck(s, now(), d.stallAfterMs);
+        }));
+        const last = ups.at(-1);
+        if (last?.status === 'STALLED') stalled++;
+      }
+      d.metrics.openTraces.set(ids.length);
+      d.metrics.stalledTraces.set(stalled);
+    },
+  };
+}
+
+export type TracerEngine = ReturnType<typeof createTracerEngine>;

@@ -1,0 +1,78 @@
+// tracer: trace.requests / trace.hops -> chain state (Redis) -> trace.updates, trace.state,
+// signed trace.updates.<CC>, audit.disclosures.
+import { Redis } from 'ioredis';
+import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
+import { createKafka, createConsumerLoop, createProducer, ensureTopics } from '../common/kafka.ts';
+import { createLifecycle } from '../common/lifecycle.ts';
+import { createLogger } from '../common/logger.ts';
+import { startOpsServer } from '../common/http-server.ts';
+import { followProviderFeed } from '../common/provider-feed.ts';
+import { createRegistryClient } from '../common/registry.ts';
+import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { createWindowStore } from '../common/window-store.ts';
+import { createChainStore } from './chain-store.ts';
+import { tracerConfig } from './config.ts';
+import { loadOrCreateSigningKeyFile } from './signing-key-file.ts';
+import { createTracerEngine } from './engine.ts';
+import { createTracerMetrics } from './metrics.ts';
+import { createPublisher } from './publisher.ts';
+import { createTracerPipeline } from './pipeline.ts';
+
+export async function startTracer(env: Record<string, string | undefined> = process.env) {
+  const cfg = tracerConfig.parse(env);
+  const logger = createLogger('tracer', cfg.LOG_LEVEL);
+  const life = createLifecycle(logger);
+  const metrics = createTracerMetrics();
+  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_TRACER_PROVIDERS_FILE));
+  const key = loadOrCreateSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE);
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-tracer', logger });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
+  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  life.onStop('redis', () => { redis.disconnect(); });
+  const admin = kafka.admin();
+  await admin.connect();
+  life.onStop('admin', () => admin.disconnect());
+  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_TRACER_PARTITIONS, []));
+  await registry.ensureSubjects([TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.providers]);
+  const producer = await createProducer(kafka);
+  life.onStop('producer', () => producer.disconnect());
+  const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'tracer' });
+  life.onStop('provider-feed', () => feed.stop());
+  const publisher = await createPublisher({ producer, admin, redis, registry, directory, key, metrics });
+  const engine = createTracerEngine({
+    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: cfg.CROSSTRACE_TRACER_RETENTION_MS }),
+    registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS,
+    settings: {
+      maxSessionAgeMs: cfg.CROSSTRACE_TRACER_MAX_SESSION_AGE_MS, clockToleranceMs: cfg.CROSSTRACE_TRACER_CLOCK_TOLERANCE_MS,
+      maxFlowAgeMs: cfg.CROSSTRACE_TRACER_MAX_FLOW_AGE_MS,
+    },
+  });
+  const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
+  const loop = createConsumerLoop({
+    kafka, groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops],
+    fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING, handle: pipeline.handle, logger, metrics: metrics.stage, stage: 'trace',
+  });
+  let ticking = false;
+  const ticker = setInterval(() => {
+    if (ticking || life.stopping) return;
+    ticking = true;
+    engine.tick().catch((e: unknown) => logger.warn({ err: e }, 'tick failed; retrying next tick')).finally(() => { ticking = false; });
+  }, cfg.CROSSTRACE_TRACER_TICK_MS);
+  life.onStop('ticker', () => clearInterval(ticker));
+  const ops = await startOpsServer({
+    port: cfg.CROSSTRACE_TRACER_HTTP_PORT, registry: metrics.stage.registry,
+    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, signerKeyId: key.keyId }),
+  });
+  life.onStop('ops-server', () => ops.close());
+  life.onStop('consumer', () => loop.stop());
+  await loop.start();
+  logger.info({ port: ops.port(), signerKeyId: key.keyId }, 'tracer started');
+  return { stop: life.stop, port: ops.port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startTracer().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+    console.error(`tracer failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

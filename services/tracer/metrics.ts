@@ -1,0 +1,20 @@
+// Tracer-specific metrics, on the shared stage registry.
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { LATENCY_BUCKETS, createStageMetrics } from '../common/metrics.ts';
+
+export function createTracerMetrics() {
+  const stage = createStageMetrics('tracer');
+  const r = [stage.registry];
+  return {
+    stage,
+    updates: new Counter({ name: 'crosstrace_tracer_updates_published_total', help: 'Trace updates published, by status.', labelNames: ['status'], registers: r }),
+    disclosures: new Counter({ name: 'crosstrace_tracer_disclosures_total', help: 'Signed views published to jurisdiction topics, by audience.', labelNames: ['audience'], registers: r }),
+    hopsApplied: new Counter({ name: 'crosstrace_tracer_hops_applied_total', help: 'New hops added to chains, by method.', labelNames: ['method'], registers: r }),
+    waitersRegistered: new Counter({ name: 'crosstrace_tracer_waiters_registered_total', help: 'Lookups registered in windows, by mode.', labelNames: ['mode'], registers: r }),
+    openTraces: new Gauge({ name: 'crosstrace_tracer_open_traces', help: 'Traces neither closed nor expired.', registers: r }),
+    stalledTraces: new Gauge({ name: 'crosstrace_tracer_stalled_traces', help: 'Open traces currently stalled awaiting data.', registers: r }),
+    endToEnd: new Histogram({ name: 'crosstrace_tracer_end_to_end_seconds', help: 'Decisive event produce time -> update published, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
+  };
+}
+
+export type TracerMetrics = ReturnType<typeof createTracerMetrics>;
