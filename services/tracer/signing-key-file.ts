@@ -20,5 +20,8 @@ export function loadOrCreateSigningKeyFile(path: string): NodeKey {
   }
   const key = createPrivateKey(readFileSync(path));
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${path} holds a ${key.asymmetricKeyType} key; an Ed25519 key is required`);
-  return nodeKeyFromPrivate(key);
+  const nk = nodeKeyFromPrivate(key);
+  // what partners need to verify this node: `<path>.pub` holds the raw public key, base64
+  writeFileSync(`${path}.pub`, `${nk.publicKeyRaw.toString('base64')}\n`);
+  return nk;
 }
