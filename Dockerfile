@@ -1,0 +1,18 @@
+# One image for every crosstrace service: SERVICE selects which main.ts runs.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY schemas ./schemas
+COPY services ./services
+COPY deploy/providers.json deploy/providers.json
+COPY deploy/scenarios deploy/scenarios
+USER node
+ENV SERVICE=ingest
+CMD ["sh", "-c", "exec node services/${SERVICE}/main.ts"]

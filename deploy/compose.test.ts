@@ -1,0 +1,43 @@
+// docker-compose.yml must not rot: every service with a config schema is in it, its
+// environment parses under that schema (no unknown keys, no bad values), its HTTP port is
+// the one published, and Prometheus scrapes it there.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { ConfigDefinition } from '../services/common/config.ts';
+
+const root = new URL('../', import.meta.url).pathname;
+const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as { services: Record<string, { environment?: Record<string, unknown>; ports?: string[] }> };
+const prom = readFileSync(`${root}deploy/prometheus/prometheus.yml`, 'utf8');
+
+const serviceDirs = readdirSync(`${root}services`).filter((d) => existsSync(`${root}services/${d}/config.ts`) && existsSync(`${root}services/${d}/main.ts`));
+
+async function definitionOf(name: string): Promise<ConfigDefinition<Record<string, never>>> {
+  const mod = (await import(`${root}services/${name}/config.ts`)) as Record<string, unknown>;
+  const def = Object.values(mod).find((v) => typeof v === 'object' && v !== null && 'spec' in v && 'ownPrefix' in v);
+  if (!def) throw new Error(`services/${name}/config.ts exports no defineConfig(...) result`);
+  return def as ConfigDefinition<Record<string, never>>;
+}
+
+describe('docker-compose.yml', () => {
+  it('has every service that has a config schema', () => {
+    expect(serviceDirs.length).toBeGreaterThanOrEqual(3);
+    for (const s of serviceDirs) expect(Object.keys(compose.services), `service ${s} missing from docker-compose.yml`).toContain(s);
+  });
+
+  for (const name of serviceDirs) {
+    it(`${name}: environment parses under its config schema and the HTTP port is published and scraped`, async () => {
+      const def = await definitionOf(name);
+      const svc = compose.services[name];
+      if (!svc) throw new Error(`no compose service ${name}`);
+      const env = Object.fromEntries(Object.entries(svc.environment ?? {}).filter(([k]) => k !== 'SERVICE').map(([k, v]) => [k, String(v)]));
+      for (const k of Object.keys(env)) expect(Object.keys(def.spec), `${name}: ${k} is not a key of its config`).toContain(k);
+      const cfg = def.parse(env) as Record<string, unknown>;
+      const portKey = Object.keys(def.spec).find((k) => k.endsWith('_HTTP_PORT'));
+      if (!portKey) throw new Error(`${name} has no *_HTTP_PORT setting`);
+      const port = String(cfg[portKey]);
+      expect(svc.ports ?? [], `${name} must publish its HTTP port ${port}`).toContain(`${port}:${port}`);
+      if (name !== 'simulator') expect(prom, `prometheus must scrape ${name}:${port}`).toContain(`'${name}:${port}'`);
+    });
+  }
+});

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# crosstrace services as background processes beside the local stack.
+#   services.sh up|down|status
+# Each service: PID in .stack/run/svc-<name>.pid, log in .stack/logs/svc-<name>.log,
+# ready when its /healthz answers 200 (timeout SERVICES_WAIT_SECONDS, default 60).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+run="$root/.stack/run"; logs="$root/.stack/logs"
+mkdir -p "$run" "$logs"
+PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+# name:port of each service that exists
+SERVICES=(ingest:9101 correlator:9102 tracer:9103 gateway:9104)
+
+stack_env() {
+  if [ -z "${KAFKA_BROKERS:-}" ]; then set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a; fi
+}
+
+alive() { local f="$run/svc-$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+up() {
+  stack_env
+  local t0=$SECONDS
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}"
+    [ -f "services/$name/main.ts" ] || continue
+    if alive "$name"; then echo "services: $name already running (pid $(cat "$run/svc-$name.pid"))"; continue; fi
+    nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
+    echo $! >"$run/svc-$name.pid"
+  done
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}" waited=0
+    [ -f "services/$name/main.ts" ] || continue
+    until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+      if ! alive "$name"; then
+        echo "services: $name exited during start-up; see $logs/svc-$name.log (last lines below)" >&2
+        tail -n 20 "$logs/svc-$name.log" >&2; exit 1
+      fi
+      if [ "$waited" -ge "${SERVICES_WAIT_SECONDS:-60}" ]; then
+        echo "services: $name did not answer /healthz on port $port within ${SERVICES_WAIT_SECONDS:-60}s; last log lines:" >&2
+        tail -n 20 "$logs/svc-$name.log" >&2; exit 1
+      fi
+      sleep 1; waited=$((waited + 1))
+    done
+    echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))"
+  done
+  echo "services: all up in $((SECONDS - t0))s"
+}
+
+down() {
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}" f="$run/svc-${entry%%:*}.pid"
+    [ -f "$f" ] || continue
+    local pid; pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "services/$name/main.ts"; then
+      kill -TERM "$pid"
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -0 "$pid" 2>/dev/null && { echo "services: $name ignored SIGTERM for 15s; killing" >&2; kill -KILL "$pid"; }
+      echo "services: $name stopped"
+    fi
+    rm -f "$f"
+  done
+}
+
+status() {
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}"
+    [ -f "services/$name/main.ts" ] || continue
+    if alive "$name"; then
+      local h; h="$(curl -s "http://127.0.0.1:$port/healthz" || echo 'no answer')"
+      echo "$name: running pid $(cat "$run/svc-$name.pid") port $port health $h"
+    else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up ;; down) down ;; status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
