@@ -1,0 +1,305 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The local-process stack: Kafka (KRaft, one combined node), Apicurio Registry (in-memory,
+# Confluent-compatible API) and a private redis-server, all on 127.0.0.1.
+#
+#   stack.sh up       start what is not running, wait until each answers (idempotent)
+#   stack.sh down     stop exactly what `up` started (PID files), TERM then KILL
+#   stack.sh status   one line per component: state, pid, port, version
+#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL (stdout only)
+#
+# Settings (environment):
+#   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REGISTRY_PORT=18081 REDIS_PORT=16379
+#     a port set here wins; otherwise the port a running component was started on; otherwise
+#     the default. Changing the port of a running component needs `down` first.
+#   STACK_TIMEOUT=90        seconds `up` waits for all components to answer
+#   STACK_STOP_TIMEOUT=30   seconds `down` waits after SIGTERM before SIGKILL
+#   KAFKA_JAVA_OPTS="-Xms256m -Xmx512m"   REGISTRY_JAVA_OPTS="-Xmx512m"
+#
+# Everything lives in .stack/ (git-ignored): logs/<name>.log, run/<name>.pid and the port
+# it was started on, data/<name>/ (each process's working directory, which is also how a
+# PID is recognised as ours before it is signalled).
+set -euo pipefail
+TAG=stack
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+RUN="$STACK_DIR/run" LOGS="$STACK_DIR/logs" DATA="$STACK_DIR/data"
+STACK_TIMEOUT="${STACK_TIMEOUT:-90}"
+STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
+KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xms256m -Xmx512m}"
+REGISTRY_JAVA_OPTS="${REGISTRY_JAVA_OPTS:--Xmx512m}"
+COMPONENTS=(kafka registry redis)
+
+# resolve_port VAR DEFAULT: environment, else the port recorded at start, else DEFAULT.
+resolve_port() {
+  local var="$1" v="${!1:-}"
+  if [ -z "$v" ] && [ -f "$RUN/$var" ]; then v="$(<"$RUN/$var")"; fi
+  v="${v:-$2}"
+  if ! [[ "$v" =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 65535 ]; then
+    die "$var=$v is not a TCP port; use a number from 1024 to 65535"
+  fi
+  printf -v "$var" '%s' "$v"
+}
+resolve_port KAFKA_PORT 19092
+resolve_port KAFKA_CONTROLLER_PORT 19093
+resolve_port REGISTRY_PORT 18081
+resolve_port REDIS_PORT 16379
+[[ "$STACK_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_TIMEOUT=$STACK_TIMEOUT must be whole seconds, e.g. STACK_TIMEOUT=180"
+[[ "$STACK_STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_STOP_TIMEOUT=$STACK_STOP_TIMEOUT must be whole seconds"
+
+port_vars() { case "$1" in kafka) echo KAFKA_PORT KAFKA_CONTROLLER_PORT ;; registry) echo REGISTRY_PORT ;; redis) echo REDIS_PORT ;; esac; }
+port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY_PORT" ;; redis) echo "$REDIS_PORT" ;; esac; }
+pattern_of() { case "$1" in kafka) echo kafka.Kafka ;; registry) echo apicurio-registry-app ;; redis) echo redis-server ;; esac; }
+awaited() { # what `up` waits for, in words
+  case "$1" in
+    kafka) echo "a kafkajs admin call (describeCluster, listTopics) on 127.0.0.1:$KAFKA_PORT" ;;
+    registry) echo "GET http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
+    redis) echo "PING on 127.0.0.1:$REDIS_PORT" ;;
+  esac
+}
+# lock: one up/down at a time per checkout; a second one waits up to 2 minutes.
+lock() {
+  exec 9>"$RUN/.lock"
+  flock -w 120 9 || die "waited 2 minutes for ${RUN#"$ROOT"/}/.lock; another stack.sh up/down is running (see: fuser -v ${RUN#"$ROOT"/}/.lock)"
+}
+log_of() { echo "$LOGS/$1.log"; }
+pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
+ours() { pid_is "$2" "$DATA/$1" "$(pattern_of "$1")"; } # ours NAME PID
+
+answers() { # answers NAME: one bounded readiness probe
+  case "$1" in
+    kafka) "$NODE" "$LOCAL_DIR/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 3000 >/dev/null 2>&1 ;;
+    registry) curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
+    redis) [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
+  esac
+}
+
+version_of() { # version_of NAME PID: what the running process reports
+  local v=""
+  case "$1" in
+    kafka) [[ "$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" =~ /kafka-([^/]+)/libs/ ]] && v="${BASH_REMATCH[1]}" ;;
+    registry) v="$(curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2/system/info" 2>/dev/null |
+                 sed -n 's/.*"version":"\([^"]*\)".*/\1/p')" ;;
+    redis) v="$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
+  esac
+  echo "${v:-?}"
+}
+
+prerequisites() {
+  local jv
+  JAVA="$(java_bin)"
+  jv="$("$JAVA" -version 2>&1 | head -n 1)"
+  if ! [[ "$jv" =~ version\ \"([0-9]+) ]] || [ "${BASH_REMATCH[1]}" -lt 17 ]; then
+    die "Kafka $KAFKA_VERSION and Apicurio $APICURIO_VERSION need Java 17+, found: $jv; install openjdk-17-jre-headless or set JAVA_HOME"
+  fi
+  need redis-server "install Redis (apt-get install -y redis-server); the stack starts its own on port $REDIS_PORT"
+  need redis-cli "install redis-tools (apt-get install -y redis-tools)"
+  need curl "install curl (apt-get install -y curl); it probes the registry"
+  need setsid "install util-linux"
+  NODE="$("$ROOT/deploy/tools/ensure-node.sh")/node"
+  [ -f "$ROOT/node_modules/kafkajs/package.json" ] || die "kafkajs is not installed, and the Kafka readiness probe uses it; run make deps"
+  if [ ! -f "$KAFKA_MARKER" ] || [ ! -f "$APICURIO_JAR" ]; then "$LOCAL_DIR/fetch-jars.sh"; fi
+}
+
+# launch NAME COMMAND...: start COMMAND in its own session with .stack/data/NAME as working
+# directory, output appended to the log. The process writes its own PID file before exec,
+# so the PID is right even if setsid had to fork.
+launch() {
+  local name="$1" pidfile="$RUN/$1.pid" i v; shift
+  rm -f "$pidfile"
+  mkdir -p "$DATA/$name"
+  printf '==== %s stack.sh up: %s on 127.0.0.1:%s ====\n' "$(date -Is)" "$name" "$(port_of "$name")" >>"$(log_of "$name")"
+  # shellcheck disable=SC2016 # $$, $0 and $@ belong to the inner bash
+  (exec 9>&-  # the stack lock stays with stack.sh, or a later `down` would wait for this process
+   cd "$DATA/$name" && exec setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" \
+     </dev/null >>"$(log_of "$name")" 2>&1) &
+  for ((i = 0; i < 50; i++)); do [ -s "$pidfile" ] && break; sleep 0.1; done
+  [ -s "$pidfile" ] || die "$name did not start (no PID file after 5 s)" "$(log_of "$name")"
+  for v in $(port_vars "$name"); do echo "${!v}" >"$RUN/$v"; done
+}
+
+start_kafka() {
+  local dir="$DATA/kafka" cluster_id=-
+  mkdir -p "$dir/logdir" "$STACK_DIR/tmp"
+  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_DATA@|$dir/logdir|g" "$LOCAL_DIR/kafka/server.properties.tmpl" >"$dir/server.properties"
+  if [ ! -f "$dir/logdir/meta.properties" ]; then
+    # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding, not starting with '-'.
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    done
+    say "kafka: first start, formatting KRaft storage in ${dir#"$ROOT"/}/logdir (cluster $cluster_id)"
+  fi
+  # The launched process formats the storage on first start (one more JVM, ~2 s), then
+  # becomes the broker; the other components start meanwhile. $1 = the properties file,
+  # $2 = cluster id, "-" when already formatted; the rest is the java command line.
+  # shellcheck disable=SC2016,SC2086 # the script is for the inner bash; KAFKA_JAVA_OPTS is a list of flags
+  launch kafka bash -c 'conf="$1" id="$2"; shift 2
+    if [ "$id" != - ]; then "$@" kafka.tools.StorageTool format -t "$id" -c "$conf" || exit 1; fi
+    exec "$@" kafka.Kafka "$conf"' kafka-start "$dir/server.properties" "$cluster_id" \
+    "$JAVA" $KAFKA_JAVA_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Djava.io.tmpdir="$STACK_DIR/tmp" -Dlog4j2.configurationFile="$LOCAL_DIR/log4j2.properties" \
+    -Dkafka.logs.dir="$LOGS" -cp "$KAFKA_LIBS/*"
+}
+
+start_registry() {
+  mkdir -p "$STACK_DIR/tmp"
+  # shellcheck disable=SC2086 # REGISTRY_JAVA_OPTS is a list of JVM flags
+  launch registry "$JAVA" $REGISTRY_JAVA_OPTS -Djava.io.tmpdir="$STACK_DIR/tmp" \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$APICURIO_JAR"
+}
+
+start_redis() {
+  launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
+    --save '' --appendonly no --daemonize no --logfile ''
+}
+
+up() {
+  local t0 name pid e pending=() started=()
+  t0="$(now_ms)"
+  prerequisites
+  mkdir -p "$RUN" "$LOGS" "$DATA"
+  lock
+  declare -A since=()
+  for name in "${COMPONENTS[@]}"; do
+    pid="$(pid_of "$name")"
+    if [ -n "$pid" ] && ours "$name" "$pid"; then
+      local v recorded
+      for v in $(port_vars "$name"); do
+        recorded="$(cat "$RUN/$v" 2>/dev/null || true)"
+        [ "$recorded" = "${!v}" ] || die "$name already runs with $v=$recorded, not ${!v}; run make stack-down first, or unset $v"
+      done
+      if answers "$name"; then
+        say "$(printf '%-9s already running  pid %-7s 127.0.0.1:%s' "$name" "$pid" "$(port_of "$name")")"
+        continue
+      fi
+      pending+=("$name"); since[$name]="$t0"  # ours but not answering yet: wait, do not start twice
+      continue
+    fi
+    [ -z "$pid" ] || say "$name: removing stale PID file (pid $pid is gone or is not $name)"
+    rm -f "$RUN/$name.pid"
+    for v in $(port_vars "$name"); do check_port "${!v}" "$v" "$name"; done
+    started+=("$name")
+  done
+
+  for name in "${COMPONENTS[@]}"; do
+    [[ " ${started[*]} " == *" $name "* ]] || continue
+    since[$name]="$(now_ms)"
+    "start_$name"
+    pending+=("$name")
+  done
+
+  # Wait for all at once; failures are reported after the others settled, so the error
+  # is the last thing on screen.
+  local deadline=$((t0 + STACK_TIMEOUT * 1000)) left errors=()
+  declare -A tails=()
+  while [ "${#pending[@]}" -gt 0 ]; do
+    left=()
+    for name in "${pending[@]}"; do
+      pid="$(pid_of "$name")"
+      if ! pid_alive "$pid"; then
+        rm -f "$RUN/$name.pid"
+        tails[$name]="$(log_tail "$(log_of "$name")" 2>&1)"
+        errors+=("$name|$name exited during start-up; fix the cause shown in ${LOGS#"$ROOT"/}/$name.log and rerun make stack-up")
+      elif answers "$name"; then
+        say "$(printf '%-9s ready            pid %-7s 127.0.0.1:%-6s in %s' "$name" "$pid" "$(port_of "$name")" \
+          "$(secs $(($(now_ms) - since[$name])))")"
+      elif [ "$(now_ms)" -ge "$deadline" ]; then
+        tails[$name]="$(log_tail "$(log_of "$name")" 2>&1)"  # before stopping adds shutdown noise
+        if [[ " ${started[*]} " == *" $name "* ]]; then stop "$name" >/dev/null 2>&1; fi
+        errors+=("$name|$name did not answer $(awaited "$name") within $STACK_TIMEOUT s; see its log below, or raise STACK_TIMEOUT on a slow machine")
+      else
+        left+=("$name")
+      fi
+    done
+    pending=("${left[@]}")
+    [ "${#pending[@]}" -eq 0 ] || sleep 0.5
+  done
+  if [ "${#errors[@]}" -gt 0 ]; then
+    for e in "${errors[@]}"; do
+      printf '%s: error: %s\n' "$TAG" "${e#*|}" >&2
+      printf '%s\n' "${tails[${e%%|*}]}" >&2
+    done
+    exit 1
+  fi
+  say "stack up in $(secs $(($(now_ms) - t0))) (logs in ${LOGS#"$ROOT"/}/; eval \"\$(make -s stack-env)\" for the addresses)"
+}
+
+# stop NAME...: TERM each of our processes, wait up to STACK_STOP_TIMEOUT, then KILL.
+stop() {
+  local name pid t0 deadline alive=() left
+  t0="$(now_ms)"
+  declare -A pids=()
+  for name in "$@"; do
+    pid="$(pid_of "$name")"
+    if [ -z "$pid" ]; then
+      say "$(printf '%-9s not running' "$name")"
+    elif ours "$name" "$pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids[$name]="$pid"; alive+=("$name")
+    else
+      say "$(printf '%-9s not running (stale PID file for pid %s removed, that process left alone)' "$name" "$pid")"
+      rm -f "$RUN/$name.pid"
+    fi
+  done
+  deadline=$((t0 + STACK_STOP_TIMEOUT * 1000))
+  while [ "${#alive[@]}" -gt 0 ]; do
+    left=()
+    for name in "${alive[@]}"; do
+      if pid_alive "${pids[$name]}"; then left+=("$name"); continue; fi
+      rm -f "$RUN/$name.pid"
+      say "$(printf '%-9s stopped          pid %-7s in %s' "$name" "${pids[$name]}" "$(secs $(($(now_ms) - t0)))")"
+    done
+    alive=("${left[@]}")
+    [ "${#alive[@]}" -gt 0 ] || break
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      for name in "${alive[@]}"; do
+        say "$name (pid ${pids[$name]}) ignored SIGTERM for $STACK_STOP_TIMEOUT s; sending SIGKILL"
+        if ours "$name" "${pids[$name]}"; then kill -KILL "${pids[$name]}" 2>/dev/null || true; fi
+      done
+      deadline=$(($(now_ms) + 5000))
+    fi
+    sleep 0.2
+  done
+  for name in "$@"; do
+    [ -f "$RUN/$name.pid" ] || for v in $(port_vars "$name"); do rm -f "$RUN/$v"; done
+  done
+}
+
+down() {
+  local t0
+  t0="$(now_ms)"
+  [ -d "$RUN" ] || { say "nothing to stop (no ${RUN#"$ROOT"/})"; return 0; }
+  lock
+  stop "${COMPONENTS[@]}"
+  say "stack down in $(secs $(($(now_ms) - t0)))"
+}
+
+status() {
+  local name pid state
+  NODE="$("$ROOT/deploy/tools/ensure-node.sh")/node"
+  for name in "${COMPONENTS[@]}"; do
+    pid="$(pid_of "$name")"
+    if [ -n "$pid" ] && ours "$name" "$pid"; then
+      if answers "$name"; then state=running; else state="not answering"; fi
+      printf '%-9s %-14s pid %-7s port %-6s version %s\n' "$name" "$state" "$pid" "$(port_of "$name")" "$(version_of "$name" "$pid")"
+    else
+      printf '%-9s %-14s pid %-7s port %s\n' "$name" stopped - "$(port_of "$name")"
+    fi
+  done
+}
+
+env_lines() {
+  printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+  printf 'export SCHEMA_REGISTRY_URL=http://127.0.0.1:%s/apis/ccompat/v7\n' "$REGISTRY_PORT"
+  printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  env) env_lines ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
