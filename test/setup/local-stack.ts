@@ -1,0 +1,62 @@
+// The local-process stack (deploy/local/stack.sh): started when no container runtime answers,
+// and stopped at the end only if this run started it.
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { StackEndpoints } from '../support/stack.ts';
+
+const run = promisify(execFile);
+export const STACK_SH = resolve(import.meta.dirname, '../../deploy/local/stack.sh');
+
+export interface LocalStack {
+  endpoints: Omit<StackEndpoints, 'mode'>;
+  /** True when the stack was already running and is left running. */
+  reused: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `stack.sh CMD` with `env` added and returns its stdout; stderr (its progress lines) goes
+ * to ours. Killed after `timeoutMs` (default: STACK_TIMEOUT + 60 s for up, 90 s otherwise).
+ */
+export async function stackSh(cmd: 'up' | 'down' | 'status' | 'env', env: NodeJS.ProcessEnv = {}, timeoutMs?: number): Promise<string> {
+  const all = { ...process.env, ...env };
+  const timeout = timeoutMs ?? (cmd === 'up' ? (Number(all.STACK_TIMEOUT) || 90) * 1000 + 60_000 : 90_000);
+  const child = run(STACK_SH, [cmd], { env: all, maxBuffer: 1 << 20, timeout });
+  child.child.stderr?.pipe(process.stderr);
+  return (await child).stdout;
+}
+
+/** `stack.sh env` lines (`export KEY=VALUE`) as endpoints. */
+export function parseStackEnv(text: string): Omit<StackEndpoints, 'mode'> {
+  const vars = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^(?:export\s+)?([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] && m[2] !== undefined) vars.set(m[1], m[2].replace(/^['"]|['"]$/g, ''));
+  }
+  const need = (key: string): string => {
+    const v = vars.get(key);
+    if (!v) throw new Error(`deploy/local/stack.sh env printed no ${key}; got:\n${text}`);
+    return v;
+  };
+  return {
+    kafkaBrokers: need('KAFKA_BROKERS').split(','),
+    schemaRegistryUrl: need('SCHEMA_REGISTRY_URL'),
+    redisUrl: need('REDIS_URL'),
+  };
+}
+
+export async function startLocalStack(env: NodeJS.ProcessEnv = {}): Promise<LocalStack> {
+  const status = await stackSh('status', env).catch(() => '');
+  const running = status.split('\n').filter((l) => /^\S+\s+running\b/.test(l)).length;
+  await stackSh('up', env);
+  const endpoints = parseStackEnv(await stackSh('env', env));
+  const reused = running > 0;
+  return {
+    endpoints,
+    reused,
+    stop: async () => {
+      if (!reused) await stackSh('down', env);
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// Kafka (single KRaft node), an Apicurio registry and Redis as containers, started in parallel.
+// Image names are configuration; the container settings follow the official images' contracts
+// (apache/kafka env variables, apicurio-registry-mem on 8080, redis on 6379), which the locally
+// built localhost/crosstrace/* images honour too.
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import type { StackEndpoints } from '../support/stack.ts';
+
+export interface StackImages {
+  kafka: string;
+  registry: string;
+  redis: string;
+}
+
+/** Official images; CROSSTRACE_KAFKA_IMAGE / _REGISTRY_IMAGE / _REDIS_IMAGE override each. */
+export function stackImages(env: NodeJS.ProcessEnv): StackImages {
+  return {
+    kafka: env.CROSSTRACE_KAFKA_IMAGE || 'apache/kafka:4.4.0',
+    registry: env.CROSSTRACE_REGISTRY_IMAGE || 'apicurio/apicurio-registry-mem:2.6.13.Final',
+    redis: env.CROSSTRACE_REDIS_IMAGE || 'redis:7',
+  };
+}
+
+/** Every container of this suite carries these; the owner label lets a later run remove leaks. */
+const STACK_LABEL = 'org.crosstrace.stack';
+const OWNER_LABEL = 'org.crosstrace.owner';
+const STACK_VALUE = 'integration';
+const OWNER = `${hostname()}/${process.pid}`;
+const STARTUP_TIMEOUT_MS = 180_000;
+
+export interface ContainerStack {
+  endpoints: Omit<StackEndpoints, 'mode'>;
+  stop(): Promise<void>;
+}
+
+export async function startContainerStack(images: StackImages): Promise<ContainerStack> {
+  const client = await getContainerRuntimeClient();
+  await removeContainers((labels) => {
+    const [host, pid] = (labels[OWNER_LABEL] ?? '').split('/');
+    return host === hostname() && !processAlive(Number(pid));
+  });
+  // The client and the containers meet on the runtime's host; localhost may resolve to ::1,
+  // which Podman's port forwarding does not serve.
+  const host = client.info.containerRuntime.host === 'localhost' ? '127.0.0.1' : client.info.containerRuntime.host;
+
+  const started = await Promise.allSettled([startKafka(images.kafka, host), startRegistry(images.registry), startRedis(images.redis)]);
+  const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(ok.map((c) => c.stop()));
+    await removeContainers((labels) => labels[OWNER_LABEL] === OWNER);
+  };
+  const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    await stop();
+    throw new Error(
+      `could not start the stack containers (${images.kafka}, ${images.registry}, ${images.redis}): ` +
+        failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ') +
+        ' — where no image registry is reachable, build local images with `make images` and run `make test-integration`',
+      { cause: failures[0] },
+    );
+  }
+  const [kafka, registry, redis] = ok as [StartedKafka, StartedTestContainer, StartedTestContainer];
+  return {
+    endpoints: {
+      kafkaBrokers: [`${host}:${kafka.port}`],
+      schemaRegistryUrl: `http://${host}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
+      redisUrl: `redis://${host}:${redis.getMappedPort(6379)}`,
+    },
+    stop,
+  };
+}
+
+type StartedKafka = StartedTestContainer & { port: number };
+
+/**
+ * Kafka tells clients the address to reconnect to, so the host port must be known before the
+ * broker starts: a free host port P is mapped to the container's 9092 and advertised as host:P.
+ * The broker reaches itself (transaction markers, ...) on a second, internal listener. If P is
+ * taken between the probe and the start, another port is tried.
+ */
+async function startKafka(image: string, host: string): Promise<StartedKafka> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    try {
+      const container = await labelled(new GenericContainer(image))
+        .withExposedPorts({ container: 9092, host: port })
+        .withEnvironment({
+          KAFKA_NODE_ID: '1',
+          KAFKA_PROCESS_ROLES: 'broker,controller',
+          KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:9094,CONTROLLER://0.0.0.0:9093',
+          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${port},BROKER://localhost:9094`,
+          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT',
+          KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+          KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
+          KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+          KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
+          KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
+          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        })
+        .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+        .withStartupTimeout(STARTUP_TIMEOUT_MS)
+        .start();
+      return Object.assign(container, { port });
+    } catch (err) {
+      lastError = err;
+      if (!/address already in use|port is already allocated/i.test(String(err))) break;
+    }
+  }
+  throw new Error(`Kafka (${image}) did not start: ${lastError instanceof Error ? lastError.message : String(lastError)}`, {
+    cause: lastError,
+  });
+}
+
+function startRegistry(image: string): Promise<StartedTestContainer> {
+  return labelled(new GenericContainer(image))
+    .withExposedPorts(8080)
+    .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080).forStatusCode(200))
+    .withStartupTimeout(STARTUP_TIMEOUT_MS)
+    .start();
+}
+
+function startRedis(image: string): Promise<StartedTestContainer> {
+  return labelled(new GenericContainer(image))
+    .withExposedPorts(6379)
+    .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+    .withStartupTimeout(STARTUP_TIMEOUT_MS)
+    .start();
+}
+
+function labelled(container: GenericContainer): GenericContainer {
+  return container.withLabels({ [STACK_LABEL]: STACK_VALUE, [OWNER_LABEL]: OWNER });
+}
+
+/** Force-removes this suite's containers (running or not) whose labels match. */
+async function removeContainers(match: (labels: Record<string, string>) => boolean): Promise<void> {
+  const { dockerode } = (await getContainerRuntimeClient()).container;
+  const all = await dockerode.listContainers({ all: true, filters: { label: [`${STACK_LABEL}=${STACK_VALUE}`] } });
+  await Promise.allSettled(all.filter((c) => match(c.Labels ?? {})).map((c) => dockerode.getContainer(c.Id).remove({ force: true })));
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,53 @@
+// What an integration test needs to reach the real stack chosen by test/setup/global-setup.ts,
+// plus the small Kafka helpers every such test repeats.
+import { inject } from 'vitest';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+
+/** How the stack was obtained: given by the environment, containers, or local processes. */
+export type StackMode = 'external' | 'testcontainers' | 'local';
+
+export interface StackEndpoints {
+  mode: StackMode;
+  /** host:port bootstrap addresses. */
+  kafkaBrokers: string[];
+  /** Base URL of a Confluent-compatible registry API (Apicurio: ends in /apis/ccompat/v7). */
+  schemaRegistryUrl: string;
+  /** redis://host:port */
+  redisUrl: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    crosstraceStack: StackEndpoints;
+  }
+}
+
+export function stackEndpoints(): StackEndpoints {
+  const endpoints = inject('crosstraceStack');
+  if (endpoints === undefined) {
+    throw new Error('no stack endpoints: run integration tests with `vitest run --project integration` so test/setup/global-setup.ts runs');
+  }
+  return endpoints;
+}
+
+/** A kafkajs client for the stack, quiet unless a test asks otherwise. */
+export function testKafka(clientId: string, brokers = stackEndpoints().kafkaBrokers): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+}
+
+/** A topic name no other test or earlier run has used: `<prefix>.<time36>-<random>`. */
+export function uniqueTopic(prefix: string): string {
+  const rand = Math.random().toString(36).slice(2, 8);
+  return `${prefix}.${Date.now().toString(36)}-${rand}`;
+}
+
+/**
+ * Creates the topics with `partitions` partitions each and the cluster's default replication,
+ * and returns once every partition has a leader. Existing topics are left as they are.
+ */
+export async function createTopics(admin: Admin, names: string[], partitions = 3): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+  });
+}
