@@ -155,6 +155,8 @@ timed "$KAFKA_IMAGE" build kafka "$KAFKA_IMAGE" "$JRE_IMAGE" "$(stage kafka "$KA
 timed "$REGISTRY_IMAGE" build apicurio-registry "$REGISTRY_IMAGE" "$JRE_IMAGE" \
   "$(stage apicurio-registry "$APICURIO_DIR/apicurio-registry-app-$APICURIO_VERSION-runner.jar" app/apicurio-registry-app-runner.jar "$APICURIO_DIR/lib" app/lib)"
 timed "$REDIS_IMAGE" build redis "$REDIS_IMAGE" "$BASE_IMAGE" "$(stage redis)"
+# Superseded builds of these images are left untagged; drop them (ours carry the label).
+podman image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
 say "all images: $(took "$t_all")"
 
 echo "CROSSTRACE_KAFKA_IMAGE=$KAFKA_IMAGE"
