@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$ROOT/deploy/local"
 POM="$ROOT/deploy/maven/pom.xml"
 CACHE_DIR="$ROOT/.cache"
-STACK_DIR="$ROOT/.stack"
+STACK_DIR="${STACK_DIR:-$ROOT/.stack}"
 
 TAG="${TAG:-stack}"
 say() { printf '%s: %s\n' "$TAG" "$*" >&2; }
