@@ -10,9 +10,11 @@ export interface ClockSkewOptions {
   flagAboveMs: number;
   /** |offset| below which no correction is applied (noise), ms. Default 50. */
   ignoreBelowMs: number;
+  /** Samples needed before any correction: one late export is delay, not a clock error. Default 4. */
+  minSamples: number;
 }
 
-export const DEFAULT_CLOCK_SKEW: Readonly<ClockSkewOptions> = Object.freeze({ window: 32, flagAboveMs: 3_600_000, ignoreBelowMs: 50 });
+export const DEFAULT_CLOCK_SKEW: Readonly<ClockSkewOptions> = Object.freeze({ window: 32, flagAboveMs: 3_600_000, ignoreBelowMs: 50, minSamples: 4 });
 
 export interface SkewEstimate {
   /** Offset to subtract from the exporter's times, ms (0 when below ignoreBelowMs). */
@@ -33,6 +35,7 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
       else { s.ring[s.next] = sample; s.next = (s.next + 1) % opts.window; }
       let max = -Infinity;
       for (const v of s.ring) if (v > max) max = v;
+      if (s.ring.length < opts.minSamples) return { offsetMs: 0, flagged: false };
       const offsetMs = Math.abs(max) < opts.ignoreBelowMs ? 0 : max;
       return { offsetMs, flagged: Math.abs(max) > opts.flagAboveMs };
     },
