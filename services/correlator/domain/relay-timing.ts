@@ -4,12 +4,12 @@
 // Input contract: `events` are the flow records indexed under R (dir 'in' = dst R,
 // dir 'out' = src R) covering the outbound flow's whole span, not only the lookup window:
 // the longer the shared history, the stronger the activity correlation.
-import { createHash } from 'node:crypto';
 import { permanent, type CrosstraceError } from '../../common/errors.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
 import { buildFlowSeries, type FlowSeries } from './flow-series.ts';
 import { crowding } from './relay-evidence.ts';
 import { outboundView, scorePair, type PairScore } from './relay-scoring.ts';
+import { hopId } from './hop-id.ts';
 
 export interface RelayOptions {
   /** Finest comparison window, ms: the activity series are compared on the coarser exporter's
@@ -64,12 +64,6 @@ export function relayOptions(overrides: Partial<RelayOptions> = {}): Readonly<Re
 const OVERLAP_NATS = 2.3;
 /** A timing match is statistical: its confidence stays below 1. */
 const MAX_CONFIDENCE = 0.999;
-
-// Local stand-in until hop-id.ts lands; same contract (sha256 hex prefix, order-insensitive input).
-function hopId(traceId: string, parentHopId: string | null, method: string, evidenceIds: string[]): string {
-  const body = JSON.stringify([traceId, parentHopId, method, [...evidenceIds].sort()]);
-  return createHash('sha256').update(body).digest('hex').slice(0, 32);
-}
 
 interface Scored {
   out: FlowSeries;
