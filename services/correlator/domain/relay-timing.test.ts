@@ -46,7 +46,7 @@ describe('scoreRelay', () => {
       windowFrom: sc.lookup.windowFrom,
       windowTo: sc.lookup.windowTo,
     });
-    expect(top.hopId).toMatch(/^[0-9a-f]{32,}$/);
+    expect(top.hopId).toMatch(/^[0-9a-f]{24}$/);
     expect(top.confidence).toBeGreaterThan(0.9);
     expect(top.confidence).toBeLessThan(1);
     hops.forEach((h, i) => expect(h.rank).toBe(i + 1));
