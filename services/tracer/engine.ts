@@ -14,6 +14,7 @@ import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../common/window-store.ts';
 import { applyHops, applyRequest, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
+import { DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { TracerMetrics } from './metrics.ts';
 import type { Publisher } from './publisher.ts';
@@ -39,6 +40,7 @@ const MAX_ROUNDS = 64;
 
 export function createTracerEngine(d: EngineDeps) {
   const now = d.now ?? Date.now;
+  const chainOpts = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs) };
   const locks = new Map<string, Promise<unknown>>();
 
   function locked<T>(traceId: string, fn: () => Promise<T>): Promise<T> {
@@ -70,7 +72,7 @@ export function createTracerEngine(d: EngineDeps) {
       const l = pending.shift()!;
       const hops = await probe(l, state);
       if (hops.length === 0) continue;
-      const o = applyHops(state, hops, now(), d.directory);
+      const o = applyHops(state, hops, now(), d.directory, chainOpts);
       state = o.state;
       if (o.update) updates.push(o.update);
       pending.push(...o.register);
@@ -92,8 +94,8 @@ export function createTracerEngine(d: EngineDeps) {
       const out: TraceUpdate[] = [];
       for (const input of inputs) {
         out.push(...await locked(traceId, () => run(traceId, (s) => {
-          if (input.kind === 'request') return applyRequest(s, input.req, now(), d.directory);
-          return s ? applyHops(s, input.hops, now(), d.directory) : null; // hops for an unknown trace: nothing to extend
+          if (input.kind === 'request') return applyRequest(s, input.req, now(), d.directory, chainOpts);
+          return s ? applyHops(s, input.hops, now(), d.directory, chainOpts) : null; // hops for an unknown trace: nothing to extend
         })));
       }
       return out;
@@ -105,8 +107,8 @@ export function createTracerEngine(d: EngineDeps) {
       for (const id of ids) {
         const ups = await locked(id, () => run(id, (s) => {
           if (!s) return null;
-          const e = expire(s, now());
-          return e.update ? e : stallCheck(s, now(), d.stallAfterMs);
+          const e = expire(s, now(), d.directory, chainOpts);
+          return e.update ? e : stallCheck(s, now(), d.directory, chainOpts);
         }));
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;

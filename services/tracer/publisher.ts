@@ -36,10 +36,10 @@ export async function createPublisher(d: PublisherDeps) {
   const head = await d.redis.hgetall(HEAD);
   // the persisted head; after a failed produce the chain restarts from it, so the records
   // that never reached Kafka are re-made with the same seq and prevHash (no gap, no fork)
-  let persisted = head.seq ? { seq: Number(head.seq), hash: Buffer.from(head.hash ?? '', 'hex') } : undefined;
+  let persisted: { seq: number; hash: Buffer } | undefined = head.seq ? { seq: Number(head.seq), hash: Buffer.from(head.hash ?? '', 'hex') } : undefined;
   let chain = createAuditChain(persisted);
   let lastSeq = 0;
-  let lastHash = Buffer.alloc(0);
+  let lastHash: Buffer = Buffer.alloc(0);
 
   async function ensureJurisdictionTopics(ccs: string[]): Promise<void> {
     const missing = ccs.filter((cc) => !known.has(cc));
@@ -55,7 +55,7 @@ export async function createPublisher(d: PublisherDeps) {
       const full = updates.map((u) => ({ key: u.traceId, value: d.registry.encode(TOPICS.traceUpdates, u), headers: { 'ct-decisive-ts': String(u.decisiveAt) } }));
       const perCc = new Map<string, { key: string; value: Buffer }[]>();
       const audit: { key: string; value: Buffer }[] = [];
-      const views = updates.map((u) => viewsFor(u, d.directory));
+      const views = updates.map((u) => viewsFor(u));
       await ensureJurisdictionTopics([...new Set(views.flatMap((v) => [...v.keys()]))]);
       for (let i = 0; i < updates.length; i++) {
         const u = updates[i]!;
@@ -66,7 +66,7 @@ export async function createPublisher(d: PublisherDeps) {
             hopIds: view.hops.map((h) => h.hopId), subscriberHandles: view.hops.filter((h) => h.subscriberHandle !== null).length,
             updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: now, signerKeyId: d.key.keyId,
           }, (x) => disclosureType.toBuffer(x));
-          const signed: SignedTraceUpdate = { update: view, signerKeyId: d.key.keyId, signature: sign(bytes, d.key.privateKey), auditHash: rec.hash };
+          const signed: SignedTraceUpdate = { update: view, signerKeyId: d.key.keyId, signature: Buffer.from(sign(bytes, d.key.privateKey)), auditHash: rec.hash };
           const list = perCc.get(cc) ?? [];
           list.push({ key: u.traceId, value: d.registry.encode(jurisdictionTopic(cc), signed) });
           perCc.set(cc, list);
