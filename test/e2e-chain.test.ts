@@ -1,0 +1,155 @@
+// End to end on the real stack: ingest + correlator + tracer in-process; the trace is opened
+// first, then the evidence arrives out of order (US and DE first, the FR relay flows, the FR
+// RADIUS and port block last and late). The chain must grow to the US subscriber; every
+// jurisdiction's view is checked, every signature verified, the audit chain verified; a
+// replay of all input changes nothing.
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consumer, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../schemas/types.gen.ts';
+import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
+import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
+import { startCorrelator } from '../services/correlator/main.ts';
+import { startIngest } from '../services/ingest/main.ts';
+import { verifyAuditChain } from '../services/tracer/domain/audit-chain.ts';
+import { bestPath } from '../services/tracer/domain/chain-status.ts';
+import { verify } from '../services/tracer/domain/signing.ts';
+import { startTracer } from '../services/tracer/main.ts';
+import { DE_EXIT, INSIDE, US_CLIENT, chainScenario } from './support/chain-scenario.ts';
+import { serviceEnv, uniqueGroup } from './support/services.ts';
+import { stackEndpoints, testKafka } from './support/stack.ts';
+
+const run = Date.now().toString(36);
+const CCS = ['GB', 'FR', 'DE', 'US'];
+
+describe('four-jurisdiction live trace on the real stack', () => {
+  const stops: (() => Promise<void>)[] = [];
+  let registry: RegistryClient;
+  let producer: Producer;
+  let consumer: Consumer;
+  let publicKey: import('node:crypto').KeyObject;
+  const updates: TraceUpdate[] = [];
+  const signed = new Map<string, { msg: SignedTraceUpdate; raw: Buffer }[]>();
+  const audit: Disclosure[] = [];
+  const sc = chainScenario(run, Date.now());
+
+  beforeAll(async () => {
+    const stack = stackEndpoints();
+    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, { [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`e2e-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra });
+    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem'), CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000' }));
+    publicKey = tracer.publicKey;
+    stops.push(tracer.stop);
+    stops.push((await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }))).stop);
+    stops.push((await startIngest(env('INGEST'))).stop);
+    registry = createRegistryClient({ url: stack.schemaRegistryUrl });
+    await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)]);
+    const kafka = testKafka('e2e');
+    const admin = kafka.admin();
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const missing = CCS.map(jurisdictionTopic).filter((t) => !existing.has(t));
+    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
+    await admin.disconnect();
+    producer = kafka.producer();
+    await producer.connect();
+    consumer = kafka.consumer({ groupId: uniqueGroup('e2e-reader'), maxWaitTimeInMs: 50 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)], fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (message.key?.toString() !== sc.request.traceId) return;
+        if (topic === TOPICS.traceUpdates) updates.push(await registry.decode<TraceUpdate>(topic, message.value));
+        else if (topic === TOPICS.audit) audit.push(await registry.decode<Disclosure>(topic, message.value));
+        else {
+          const cc = topic.slice(-2);
+          signed.set(cc, [...(signed.get(cc) ?? []), { msg: await registry.decode<SignedTraceUpdate>(topic, message.value), raw: message.value! }]);
+        }
+      },
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+  });
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    for (const s of stops.reverse()) await s();
+  });
+
+  const wait = async (what: string, ok: () => boolean, ms = 60_000) => {
+    const until = Date.now() + ms;
+    while (!ok()) { if (Date.now() > until) throw new Error(`timed out: ${what}; last update: ${JSON.stringify(updates.at(-1)?.status)} ${updates.at(-1)?.change}`); await new Promise((r) => setTimeout(r, 100)); }
+  };
+  const sendSessions = (list: typeof sc.sessions.early) => producer.send({ topic: TOPICS.sessionsRaw, messages: list.map((s) => ({ key: s.exporterId, value: registry.encode(TOPICS.sessionsRaw, s) })) });
+  const sendFlows = () => producer.sendBatch({ topicMessages: [{ topic: TOPICS.flowsRaw, messages: sc.flows.map((f) => ({ key: f.exporterId, value: registry.encode(TOPICS.flowsRaw, f) })) }] });
+
+  it('opens the trace and stalls awaiting the FR CGN log', async () => {
+    await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: sc.request.traceId, value: registry.encode(TOPICS.traceRequests, sc.request) }] });
+    await wait('OPEN update', () => updates.length >= 1);
+    expect(updates[0]).toMatchObject({ seq: 1, status: 'OPEN', requestingJurisdiction: 'GB' });
+    await sendSessions(sc.sessions.early);
+    await sendFlows();
+    await wait('STALLED', () => updates.some((u) => u.status === 'STALLED'));
+    const stalled = updates.find((u) => u.status === 'STALLED')!;
+    expect(stalled.awaiting[0]).toMatchObject({ jurisdiction: 'FR', providerId: 'fr-telecom', addr: '198.51.100.7', port: 40001 });
+  });
+
+  it('extends through FR, the relay, DE and US as the late FR logs arrive', async () => {
+    const sentAt = Date.now();
+    await sendSessions(sc.sessions.late);
+    await wait('the US subscriber', () => updates.some((u) => u.hops.some((h) => h.subscriberHandle === 'us-sub-0001')));
+    const reached = updates.find((u) => u.hops.some((h) => h.subscriberHandle === 'us-sub-0001'))!;
+    expect(reached.publishedAt - sentAt).toBeLessThan(30_000);
+    await wait('TERMINATED_AT_SUBSCRIBER', () => updates.at(-1)?.status === 'TERMINATED_AT_SUBSCRIBER');
+    const last = updates.at(-1)!;
+    const path = bestPath(last.hops);
+    expect(path.map((h) => `${h.method}:${h.jurisdiction}`)).toEqual(['PORT_BLOCK:FR', 'ACCESS_SESSION:FR', 'RELAY_TIMING:FR', 'VPN_SESSION:DE', 'ACCESS_SESSION:US']);
+    expect(path[1]!.observedAddr).toBe(INSIDE);
+    expect([path[2]!.leadsToAddr, path[2]!.leadsToPort]).toEqual([DE_EXIT, sc.truth.exitPort]);
+    expect([path[3]!.leadsToAddr, path[3]!.leadsToPort]).toEqual([US_CLIENT.addr, US_CLIENT.port]);
+    const seqs = updates.map((u) => u.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('gives each jurisdiction only its view, signed and linked to a verified audit chain', async () => {
+    const lastSeq = updates.at(-1)!.seq;
+    await wait('views for every party', () => CCS.every((cc) => signed.get(cc)?.some((s) => s.msg.update.seq === lastSeq)));
+    const updateType = registry.typeOf('TraceUpdate');
+    const disclosureType = registry.typeOf('Disclosure');
+    await wait('audit records', () => audit.length >= [...signed.values()].flat().length);
+    const sorted = [...audit].sort((a, b) => a.auditSeq - b.auditSeq);
+    expect(verifyAuditChain(sorted, (d) => disclosureType.toBuffer(d), { seq: sorted[0]!.auditSeq - 1, hash: sorted[0]!.prevHash })).toEqual({ ok: true });
+    for (const [cc, list] of signed) {
+      for (const { msg } of list) {
+        const bytes = updateType.toBuffer(msg.update);
+        expect(verify(bytes, msg.signature, publicKey), `${cc} seq ${msg.update.seq} signature`).toBe(true);
+        const rec = audit.find((a) => a.hash.equals(msg.auditHash));
+        expect(rec, `${cc} seq ${msg.update.seq} audit record`).toBeDefined();
+        expect([rec!.audience, rec!.updateSeq]).toEqual([cc, msg.update.seq]);
+        expect(rec!.updateDigest.equals(createHash('sha256').update(bytes).digest())).toBe(true);
+      }
+    }
+    const final = (cc: string) => signed.get(cc)!.filter((s) => s.msg.update.seq === lastSeq)[0]!.msg.update;
+    expect(final('GB').hops.map((h) => h.method)).toEqual(['PORT_BLOCK', 'ACCESS_SESSION', 'RELAY_TIMING', 'VPN_SESSION', 'ACCESS_SESSION']);
+    expect(final('GB').hops.every((h) => h.subscriberHandle === null)).toBe(true);
+    expect(JSON.stringify(final('DE'))).not.toContain(INSIDE);
+    expect(final('DE').hops.map((h) => h.method)).toEqual(['VPN_SESSION']);
+    expect(final('US').hops.map((h) => [h.method, h.subscriberHandle])).toEqual([['ACCESS_SESSION', 'us-sub-0001']]);
+    expect(final('FR').hops.every((h) => h.jurisdiction === 'FR')).toBe(true);
+    expect(final('FR').hops.find((h) => h.method === 'ACCESS_SESSION')!.subscriberHandle).toBe('fr-sub-0007');
+    // a forged view fails verification
+    const forged = { ...final('DE'), hops: [] };
+    expect(verify(updateType.toBuffer(forged), signed.get('DE')!.at(-1)!.msg.signature, publicKey)).toBe(false);
+  });
+
+  it('changes nothing when every input is replayed', async () => {
+    const before = updates.length;
+    await sendSessions([...sc.sessions.early, ...sc.sessions.late]);
+    await sendFlows();
+    await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: sc.request.traceId, value: registry.encode(TOPICS.traceRequests, sc.request) }] });
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(updates.slice(before).map((u) => u.change)).toEqual([]);
+  });
+});

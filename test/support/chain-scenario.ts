@@ -1,0 +1,51 @@
+// The four-jurisdiction chain of the e2e test, as raw provider events with ground truth:
+// a victim in GB sees 198.51.100.7:40001 (an FR CGN address) -> FR port block -> FR inside
+// 100.64.3.4 -> FR RADIUS subscriber, whose host relays (FR flow records: inbound from a DE
+// VPN exit amid unrelated traffic, outbound to the victim) -> DE VPN session -> US RADIUS
+// subscriber. The relay traffic comes from the seeded relay fixture, remapped and shifted
+// to wall-clock time.
+import type { FlowEvent, SessionEvent, TraceRequest } from '../../schemas/types.gen.ts';
+import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../../services/correlator/domain/relay-fixtures.ts';
+
+export const VICTIM = '192.0.2.10';
+export const CGN = { addr: '198.51.100.7', port: 40001 };
+export const INSIDE = '100.64.3.4';
+export const DE_EXIT = '203.0.113.7';
+export const US_CLIENT = { addr: '198.18.4.5', port: 61000 };
+
+export interface ChainScenario { request: TraceRequest; flows: FlowEvent[]; sessions: { late: SessionEvent[]; early: SessionEvent[] }; truth: { exitPort: number } }
+
+export function chainScenario(run: string, now: number): ChainScenario {
+  const s = relayScenario({ seed: 3, concurrent: 40, kind: 'relay', skewMs: 0 });
+  const [truthAddr, truthPort] = [s.truth[0]!.slice(0, s.truth[0]!.lastIndexOf(':')), Number(s.truth[0]!.slice(s.truth[0]!.lastIndexOf(':') + 1))];
+  const delta = now - 30_000 - s.lookup.since; // the fixture's "now" lies 30 s ago
+  const mapAddr = (a: string) => (a === RELAY_ADDR ? INSIDE : a === PEER_ADDR ? VICTIM : a === truthAddr ? DE_EXIT : a === DE_EXIT ? truthAddr : a);
+  const flows: FlowEvent[] = s.events.flatMap((e) => (e.kind !== 'flow' ? [] : [{
+    ...e.ev, eventId: `${run}-${e.ev.eventId}`, exporterId: 'fr-flow-1',
+    srcAddr: mapAddr(e.ev.srcAddr), dstAddr: mapAddr(e.ev.dstAddr), dstPort: e.ev.dstAddr === PEER_ADDR && e.ev.dstPort === 22 ? 443 : e.ev.dstPort,
+    srcPort: e.ev.srcAddr === PEER_ADDR && e.ev.srcPort === 22 ? 443 : e.ev.srcPort,
+    startTime: Math.round(e.ev.startTime + delta), endTime: Math.round(e.ev.endTime + delta), exportTime: now, // exported as they are produced: no apparent clock offset
+    jurisdiction: null, providerId: null, clockOffsetMs: 0,
+  }]));
+  const tObs = Math.round((s.lookup.windowFrom + s.lookup.windowTo) / 2 + delta);
+  const outbound = flows.find((f) => f.srcAddr === INSIDE && f.dstAddr === VICTIM)!;
+  const base = { exportTime: now, natEvent: null, protocol: null, outsideAddr: null, outsidePort: null, portRangeStart: null, portRangeEnd: null,
+    insideAddr: null, insidePort: null, framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null,
+    acctDelayTime: null, subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 } as const;
+  const portBlock: SessionEvent = { ...base, eventId: `${run}-pb`, exporterId: 'fr-cgn-1', kind: 'PORT_BLOCK', action: 'START', natEvent: 14,
+    eventTime: tObs - 600_000, outsideAddr: CGN.addr, portRangeStart: 39936, portRangeEnd: 40447, insideAddr: INSIDE };
+  const frRadius: SessionEvent = { ...base, eventId: `${run}-fr-acct`, exporterId: 'fr-bng-1', kind: 'ACCESS_SESSION', action: 'START',
+    eventTime: tObs - 1_200_000, framedIpAddress: INSIDE, acctSessionId: `${run}-fr-A`, subscriberHandle: 'fr-sub-0007', acctDelayTime: 2 };
+  const vpn: SessionEvent = { ...base, eventId: `${run}-vpn`, exporterId: 'de-vpn-gw-1', kind: 'VPN_SESSION', action: 'START',
+    eventTime: tObs - 300_000, outsideAddr: DE_EXIT, outsidePort: truthPort, insideAddr: US_CLIENT.addr, insidePort: US_CLIENT.port, subscriberHandle: 'de-acct-9' };
+  const usRadius: SessionEvent = { ...base, eventId: `${run}-us-acct`, exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', action: 'START',
+    eventTime: tObs - 3_600_000, framedIpAddress: US_CLIENT.addr, framedIpv6Prefix: '2001:db8:1a0:4::/64', delegatedIpv6Prefix: '2001:db8:1a0:400::/56',
+    acctSessionId: `${run}-us-A`, subscriberHandle: 'us-sub-0001' };
+  const request: TraceRequest = {
+    traceId: `trace-${run}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-${run}`,
+    srcAddr: CGN.addr, srcPort: CGN.port, dstAddr: VICTIM, dstPort: 443, protocol: 6, observedTime: tObs, toleranceMs: 5000,
+    requestedAt: now, expiresAt: now + 3_600_000,
+  };
+  void outbound;
+  return { request, flows, sessions: { early: [usRadius, vpn], late: [frRadius, portBlock] }, truth: { exitPort: truthPort } };
+}
