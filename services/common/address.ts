@@ -1,129 +1,241 @@
-// Addresses in canonical text (IPv4 dotted quad, IPv6 per RFC 5952; IPv4-mapped IPv6 becomes
-// IPv4), prefixes, and the window key an address is indexed under. Pure and hot: IPv4 takes
-// a hand-written fast path, IPv6 goes through ipaddr.js.
+// Addresses in canonical text, prefixes, scoped (non-unique) address space and the Redis
+// window key an address or prefix is indexed under. Pure and hot (ingest runs
+// canonicalAddress per event): IPv4 takes a hand-written parser, IPv6 goes through ipaddr.js.
+//
+// Canonical text: IPv4 dotted quad without leading zeros; IPv6 per RFC 5952 (lowercase,
+// longest zero run compressed); an IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes IPv4.
+// Zone ids (fe80::1%eth0) are rejected: they have no meaning outside the host that wrote them.
 import ipaddr from 'ipaddr.js';
 import { CrosstraceError } from './errors.ts';
 
-export class AddressError extends CrosstraceError {}
-
-const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** IPv4 text -> uint32, or -1 when not a canonical-able dotted quad. */
-export function ipv4ToInt(s: string): number {
-  const m = V4.exec(s);
-  if (!m) return -1;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const part = m[i]!;
-    if (part.length > 1 && part[0] === '0') return -1; // no octal-looking octets
-    const v = Number(part);
-    if (v > 255) return -1;
-    n = n * 256 + v;
+/** Bad address (CT_INVALID_ADDRESS) or prefix (CT_INVALID_PREFIX); permanent. */
+export class AddressError extends CrosstraceError {
+  constructor(code: 'CT_INVALID_ADDRESS' | 'CT_INVALID_PREFIX', message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'AddressError';
   }
-  return n;
+}
+
+const badAddress = (text: unknown, why: string): AddressError =>
+  new AddressError('CT_INVALID_ADDRESS', `${JSON.stringify(text)} is not a valid IPv4/IPv6 address: ${why}`);
+const badPrefix = (text: unknown, why: string, cause?: unknown): AddressError =>
+  new AddressError('CT_INVALID_PREFIX', `${JSON.stringify(text)} is not a valid prefix: ${why}`, cause);
+
+/** Dotted-quad IPv4 text -> uint32; -1 unless exactly four decimal octets 0-255 without leading zeros. */
+export function ipv4ToInt(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let acc = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      acc = acc * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // "01": octal-looking, ambiguous across parsers
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? acc * 256 + part : -1;
 }
 
 export function intToIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-function fail(code: 'CT_INVALID_ADDRESS' | 'CT_INVALID_PREFIX', msg: string): never {
-  throw new AddressError(code, msg);
+/** Eight 16-bit groups of an IPv6 text (any valid form, embedded dotted quad allowed), or null. */
+function v6Parts(text: string): number[] | null {
+  if (!text.includes(':') || text.includes('%')) return null;
+  let t = text;
+  const lastColon = t.lastIndexOf(':');
+  const tail = t.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    // ipaddr.js reads "::a.b.c.d" as mapped; convert the dotted tail to two groups ourselves.
+    const v4 = ipv4ToInt(tail);
+    if (v4 < 0) return null;
+    t = `${t.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  if (!ipaddr.IPv6.isValid(t)) return null;
+  return ipaddr.IPv6.parse(t).parts;
+}
+
+function partsToText(p: number[]): string {
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0xffff) {
+    return intToIpv4(((p[6]! << 16) | p[7]!) >>> 0);
+  }
+  return new ipaddr.IPv6(p).toRFC5952String();
 }
 
 /** Canonical text of an address; throws AddressError (CT_INVALID_ADDRESS) otherwise. */
 export function canonicalAddress(text: string): string {
+  if (typeof text !== 'string') throw badAddress(text, 'not a string');
   if (ipv4ToInt(text) >= 0) return text;
-  if (typeof text !== 'string' || text.includes('%') || !text.includes(':') || !ipaddr.IPv6.isValid(text)) {
-    fail('CT_INVALID_ADDRESS', `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
-  }
-  const a = ipaddr.IPv6.parse(text);
-  return a.isIPv4MappedAddress() ? a.toIPv4Address().toString() : a.toRFC5952String();
+  if (text.includes('%')) throw badAddress(text, 'zone ids are not allowed');
+  const p = v6Parts(text);
+  if (p === null) throw badAddress(text, 'expected a dotted quad or IPv6 text');
+  return partsToText(p);
 }
 
 export function isValidAddress(text: string): boolean {
-  try { canonicalAddress(text); return true; } catch { return false; }
+  if (ipv4ToInt(text) >= 0) return true;
+  return typeof text === 'string' && v6Parts(text) !== null;
 }
 
+/** Address family of canonical text. */
 export const familyOf = (canonical: string): 4 | 6 => (canonical.includes(':') ? 6 : 4);
 
-/** 16 bytes of an IPv6 address (canonical or not). */
-function v6Bytes(a: string): number[] {
-  return ipaddr.IPv6.parse(a).toByteArray();
+/** The 128 bits of an IPv6 address as 32 lowercase hex digits (prefix math by string slicing). */
+export function ipv6ToHex(addr: string): string {
+  const p = v6Parts(addr);
+  if (p === null) throw badAddress(addr, 'expected IPv6 text');
+  let s = '';
+  for (const g of p) s += g.toString(16).padStart(4, '0');
+  return s;
 }
 
-export interface Prefix { family: 4 | 6; network: string; length: number }
+/** First `length` bits of 32 hex digits, as hex: whole nibbles plus one masked partial nibble. */
+export function hexPrefix(hex: string, length: number): string {
+  const whole = length >> 2;
+  const rest = length & 3;
+  if (rest === 0) return hex.slice(0, whole);
+  const nib = parseInt(hex[whole]!, 16) & ((0xf << (4 - rest)) & 0xf);
+  return hex.slice(0, whole) + nib.toString(16);
+}
 
-/** Parses CIDR text; host bits are cleared (the network is what matters) and reported in `hadHostBits`. */
+function hexToText(hexBits: string): string {
+  const full = hexBits.padEnd(32, '0');
+  const parts: number[] = [];
+  for (let i = 0; i < 32; i += 4) parts.push(parseInt(full.slice(i, i + 4), 16));
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}
+
+const v4Mask = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
+
+/** Network address (canonical) of canonical `addr` at `length` bits. IPv6 results stay IPv6 text. */
+export function networkOf(addr: string, length: number): string {
+  if (familyOf(addr) === 4) return intToIpv4((ipv4ToInt(addr) & v4Mask(length)) >>> 0);
+  return hexToText(hexPrefix(ipv6ToHex(addr), length));
+}
+
+export interface Prefix {
+  family: 4 | 6;
+  /** Network address, canonical text, host bits cleared. */
+  network: string;
+  length: number;
+}
+
+/**
+ * Parses CIDR text. Decision: host bits set ("198.51.100.7/24") are NOT an error: RADIUS
+ * Framed-IPv6-Prefix and operator files routinely carry them. The prefix is canonicalised to
+ * its network and `hadHostBits` says so, for callers that want to be strict. An IPv4-mapped
+ * IPv6 prefix (::ffff:198.51.100.0/120) becomes the IPv4 prefix (/24). Throws
+ * AddressError (CT_INVALID_PREFIX) on anything else.
+ */
 export function parsePrefix(cidr: string): Prefix & { hadHostBits: boolean } {
+  if (typeof cidr !== 'string') throw badPrefix(cidr, 'not a string');
   const slash = cidr.indexOf('/');
-  if (slash < 0) fail('CT_INVALID_PREFIX', `${JSON.stringify(cidr)} is not CIDR (addr/len)`);
-  let addr: string;
-  try { addr = canonicalAddress(cidr.slice(0, slash)); } catch { fail('CT_INVALID_PREFIX', `${JSON.stringify(cidr)} has an invalid address`); }
+  if (slash < 0) throw badPrefix(cidr, 'expected addr/len');
   const lenText = cidr.slice(slash + 1);
-  const length = Number(lenText);
+  if (!/^(0|[1-9]\d{0,2})$/.test(lenText)) throw badPrefix(cidr, 'length must be a decimal number');
+  let length = Number(lenText);
+  const addrText = cidr.slice(0, slash);
+  let addr: string;
+  try {
+    addr = canonicalAddress(addrText);
+  } catch (e) {
+    throw badPrefix(cidr, (e as Error).message, e);
+  }
   const family = familyOf(addr);
-  if (!/^\d{1,3}$/.test(lenText) || length > (family === 4 ? 32 : 128)) fail('CT_INVALID_PREFIX', `${JSON.stringify(cidr)} has an invalid length`);
+  if (family === 4 && addrText.includes(':')) {
+    if (length < 96) throw badPrefix(cidr, 'an IPv4-mapped prefix must be /96 or longer');
+    length -= 96;
+  }
+  if (length > (family === 4 ? 32 : 128)) throw badPrefix(cidr, `length ${length} exceeds ${family === 4 ? 32 : 128}`);
   const network = networkOf(addr, length);
   return { family, network, length, hadHostBits: network !== addr };
 }
 
-/** The network address of `addr` (canonical) at `length` bits. */
-export function networkOf(addr: string, length: number): string {
-  if (familyOf(addr) === 4) {
-    const n = ipv4ToInt(addr);
-    const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-    return intToIpv4((n & mask) >>> 0);
-  }
-  const b = v6Bytes(addr);
-  for (let i = 0; i < 16; i++) {
-    const bits = Math.max(0, Math.min(8, length - i * 8));
-    b[i]! &= bits === 0 ? 0 : (0xff << (8 - bits)) & 0xff;
-  }
-  return (ipaddr.fromByteArray(b) as ipaddr.IPv6).toRFC5952String();
-}
+/** Canonical CIDR text of a prefix. */
+export const prefixText = (p: Prefix): string => `${p.network}/${p.length}`;
 
+/** True when `addr` (any valid text) lies in `prefix`; false across families. */
 export function prefixContains(prefix: string | Prefix, addr: string): boolean {
   const p = typeof prefix === 'string' ? parsePrefix(prefix) : prefix;
   const a = canonicalAddress(addr);
-  return familyOf(a) === p.family && networkOf(a, p.length) === p.network;
+  if (familyOf(a) !== p.family) return false;
+  if (p.family === 4) return ((ipv4ToInt(a) & v4Mask(p.length)) >>> 0) === ipv4ToInt(p.network);
+  return hexPrefix(ipv6ToHex(a), p.length) === hexPrefix(ipv6ToHex(p.network), p.length);
 }
 
-const SCOPED_V4: [number, number][] = [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16]]
-  .map(([a, l]) => [ipv4ToInt(a as string), l as number]);
+const SCOPED_V4: ReadonlyArray<readonly [number, number]> = [
+  ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], // RFC 1918
+  ['100.64.0.0', 10], // RFC 6598 shared (CGN) space
+  ['127.0.0.0', 8], ['169.254.0.0', 16], // loopback, link-local
+].map(([a, l]) => [ipv4ToInt(a as string), l as number] as const);
 
-/** True for addresses that repeat across providers (RFC 1918, RFC 6598, loopback, link-local, ULA). */
+/**
+ * True for addresses that repeat across providers, so their windows are scoped by provider:
+ * 10/8, 172.16/12, 192.168/16, 100.64/10, 127/8, 169.254/16, fc00::/7 (ULA), fe80::/10, ::1.
+ * Throws AddressError on invalid text.
+ */
 export function isScopedAddress(addr: string): boolean {
   const n = ipv4ToInt(addr);
-  if (n >= 0) return SCOPED_V4.some(([net, len]) => ((n & ((0xffffffff << (32 - len)) >>> 0)) >>> 0) === net);
-  const first = v6Bytes(addr);
-  return (first[0]! & 0xfe) === 0xfc || (first[0] === 0xfe && (first[1]! & 0xc0) === 0x80);
+  if (n >= 0) return SCOPED_V4.some(([net, len]) => ((n & v4Mask(len)) >>> 0) === net);
+  const c = canonicalAddress(addr);
+  if (familyOf(c) === 4) return isScopedAddress(c);
+  const h = ipv6ToHex(c);
+  const b0 = parseInt(h.slice(0, 2), 16);
+  const b1 = parseInt(h.slice(2, 4), 16);
+  return (b0 & 0xfe) === 0xfc || (b0 === 0xfe && (b1 & 0xc0) === 0x80) || c === '::1';
 }
 
-/** Window key (no braces) of an exact address: IPv4 itself, IPv6 its /48 bucket, scoped ones prefixed by provider. */
+const scoped = (body: string, scopeProviderId: string | null): string =>
+  scopeProviderId ? `${scopeProviderId}|${body}` : body;
+
+/** IPv6 windows are /48 buckets: an address and every /48-or-longer prefix holding it share one key. */
+const v6Bucket = (hex: string): string => `6:${hexToText(hex.slice(0, 12))}/48`;
+
+/**
+ * Window key body (no hash-tag braces) of an exact address: IPv4 -> the address; IPv6 -> its
+ * /48 bucket `6:<network>/48`; with a scope (scoped addresses) -> `<providerId>|<body>`.
+ */
 export function windowKey(addr: string, scopeProviderId: string | null): string {
   const a = canonicalAddress(addr);
-  const body = familyOf(a) === 4 ? a : `6:${networkOf(a, 48)}/48`;
-  return scopeProviderId ? `${scopeProviderId}|${body}` : body;
+  return scoped(familyOf(a) === 4 ? a : v6Bucket(ipv6ToHex(a)), scopeProviderId);
 }
 
-/** Window keys a prefix is indexed under (IPv4 up to 256 addresses, IPv6 /40 or longer). */
+/** Most IPv4 addresses a prefix may expand to (a /24). */
+export const MAX_V4_PREFIX_KEYS = 256;
+/** Shortest IPv6 prefix indexed: a /40 spans 256 /48 buckets. */
+export const MIN_V6_PREFIX_LENGTH = 40;
+
+/**
+ * Window keys a prefix is indexed under, so an exact-address lookup finds it: IPv4 -> one key
+ * per address (at most 256, i.e. /24 or longer; framed pools are normally /32); IPv6 /48 or
+ * longer -> its single /48 bucket; /40../47 -> its 2^(48-len) buckets; shorter -> throws
+ * CT_INVALID_PREFIX.
+ */
 export function windowKeysForPrefix(cidr: string, scopeProviderId: string | null): string[] {
   const p = parsePrefix(cidr);
-  const scoped = (body: string) => (scopeProviderId ? `${scopeProviderId}|${body}` : body);
   if (p.family === 4) {
-    if (p.length < 24) fail('CT_INVALID_PREFIX', `${cidr}: IPv4 prefixes shorter than /24 are not indexed per address`);
+    const count = 2 ** (32 - p.length);
+    if (count > MAX_V4_PREFIX_KEYS) throw badPrefix(cidr, `IPv4 prefixes shorter than /24 (${count} addresses) are not indexed per address`);
     const base = ipv4ToInt(p.network);
-    return Array.from({ length: 2 ** (32 - p.length) }, (_, i) => scoped(intToIpv4(base + i)));
+    return Array.from({ length: count }, (_, i) => scoped(intToIpv4(base + i), scopeProviderId));
   }
-  if (p.length >= 48) return [scoped(`6:${networkOf(p.network, 48)}/48`)];
-  if (p.length < 40) fail('CT_INVALID_PREFIX', `${cidr}: IPv6 prefixes shorter than /40 are not indexed`);
-  const b = v6Bytes(p.network);
-  const out: string[] = [];
-  for (let i = 0; i < 2 ** (48 - p.length); i++) {
-    const c = [...b];
-    c[5] = (c[5]! | i) & 0xff;
-    out.push(scoped(`6:${(ipaddr.fromByteArray(c) as ipaddr.IPv6).toRFC5952String()}/48`));
-  }
-  return out;
+  const hex = ipv6ToHex(p.network);
+  if (p.length >= 48) return [scoped(v6Bucket(hex), scopeProviderId)];
+  if (p.length < MIN_V6_PREFIX_LENGTH) throw badPrefix(cidr, `IPv6 prefixes shorter than /${MIN_V6_PREFIX_LENGTH} are not indexed`);
+  const head = parseInt(hex.slice(0, 12), 16); // first 48 bits, exact in a double
+  return Array.from({ length: 2 ** (48 - p.length) }, (_, i) =>
+    scoped(v6Bucket((head + i).toString(16).padStart(12, '0')), scopeProviderId));
 }

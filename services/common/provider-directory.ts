@@ -1,94 +1,198 @@
 // The provider registry in memory: who owns which prefixes (longest-prefix match, IPv4 and
 // IPv6), which exporters, and which RFC 7422 deterministic NAT rules. Seeded from a file,
-// updated live (provider-feed.ts). Lookups cost one map probe per distinct prefix length.
+// updated live (provider-feed.ts). Pure: no I/O but loadProvidersFile.
+//
+// Global prefixes go into one exact-match table per prefix length, so byAddress costs one map
+// probe per distinct length. Prefixes in scoped space (RFC 1918, RFC 6598, ULA, ...) repeat
+// across providers: they are kept per provider and only found with that provider as scope.
 import { readFileSync } from 'node:fs';
 import type { DeterministicNatRule, Provider } from '../../schemas/types.gen.ts';
-import { canonicalAddress, familyOf, networkOf, parsePrefix, prefixContains } from './address.ts';
+import {
+  canonicalAddress, familyOf, hexPrefix, ipv4ToInt, ipv6ToHex, isScopedAddress, parsePrefix, prefixContains, prefixText,
+  type Prefix,
+} from './address.ts';
 import { CrosstraceError } from './errors.ts';
 
+export interface ProviderMatch {
+  provider: Provider;
+  /** The matching prefix, canonical CIDR text. */
+  prefix: string;
+}
+
 export interface ProviderDirectory {
-  byAddress(addr: string): { provider: Provider; prefix: string } | undefined;
+  /** Longest-prefix match. A scoped address (isScopedAddress) is only found with its provider as
+   *  scope; without one it is undefined, since several providers may use it. */
+  byAddress(addr: string, scopeProviderId?: string | null): ProviderMatch | undefined;
   byExporter(exporterId: string): Provider | undefined;
   byId(providerId: string): Provider | undefined;
+  /** Adds or replaces a provider; throws (directory unchanged) when it is invalid or clashes. */
   upsert(p: Provider): void;
   remove(providerId: string): void;
   list(): Provider[];
-  /** The deterministic NAT rule whose outside prefix holds `outsideAddr` at time t. */
+  /** The deterministic NAT rule whose outside prefix holds `outsideAddr` at time t (UTC ms). */
   deterministicRuleFor(outsideAddr: string, t: number): { provider: Provider; rule: DeterministicNatRule } | undefined;
 }
 
-interface Entry { provider: Provider; prefix: string }
+/** RFC 7422 rule arithmetic, checked: inside offset k -> outside offset floor(k / perAddress),
+ *  ports firstPort + (k mod perAddress) * portsPerSubscriber, +portsPerSubscriber-1. */
+export interface NatRuleGeometry {
+  inside: Prefix;
+  outside: Prefix;
+  insideBase: number;
+  outsideBase: number;
+  /** Inside addresses sharing one outside address: insideSize / outsideSize (RFC 7422's ratio). */
+  perAddress: number;
+}
+
+/** Validates a rule and derives its geometry; throws CT_CONFIG / CT_INVALID_PREFIX saying what is wrong. */
+export function natRuleGeometry(rule: DeterministicNatRule): NatRuleGeometry {
+  const inside = parsePrefix(rule.insidePrefix);
+  const outside = parsePrefix(rule.outsidePrefix);
+  const bad = (msg: string) => new CrosstraceError('CT_CONFIG', `deterministic NAT rule ${rule.insidePrefix} -> ${rule.outsidePrefix}: ${msg}`);
+  if (inside.family !== 4 || outside.family !== 4) throw bad('both prefixes must be IPv4');
+  if (outside.length < inside.length) throw bad('the outside prefix is larger than the inside prefix');
+  const perAddress = 2 ** (outside.length - inside.length);
+  const { portsPerSubscriber: pps, firstPort } = rule;
+  if (!Number.isInteger(pps) || pps < 1) throw bad(`portsPerSubscriber must be an integer >= 1, got ${pps}`);
+  if (!Number.isInteger(firstPort) || firstPort < 0 || firstPort > 65535) throw bad(`firstPort must be 0-65535, got ${firstPort}`);
+  if (firstPort + perAddress * pps > 65536) {
+    throw bad(`${perAddress} inside addresses per outside address x ${pps} ports from ${firstPort} run past port 65535`);
+  }
+  if (rule.validTo !== null && rule.validTo < rule.validFrom) throw bad('validTo is before validFrom');
+  return { inside, outside, insideBase: ipv4ToInt(inside.network), outsideBase: ipv4ToInt(outside.network), perAddress };
+}
+
+interface Entry extends ProviderMatch { p: Prefix }
+interface Tables {
+  v4: Map<number, Map<number, Entry>>;
+  v6: Map<number, Map<string, Entry>>;
+  v4Lengths: number[];
+  v6Lengths: number[];
+  scoped: Map<string, Entry[]>;
+  exporters: Map<string, Provider>;
+  rules: { provider: Provider; rule: DeterministicNatRule; outside: Prefix }[];
+}
+
+const configError = (msg: string, cause?: unknown) => new CrosstraceError('CT_CONFIG', msg, { cause });
+
+function build(providers: Iterable<Provider>): Tables {
+  const t: Tables = { v4: new Map(), v6: new Map(), v4Lengths: [], v6Lengths: [], scoped: new Map(), exporters: new Map(), rules: [] };
+  for (const provider of providers) {
+    const id = provider.providerId;
+    for (const e of provider.exporters) {
+      const other = t.exporters.get(e);
+      if (other && other.providerId !== id) throw configError(`provider ${id}: exporter ${JSON.stringify(e)} already belongs to provider ${other.providerId}`);
+      t.exporters.set(e, provider);
+    }
+    for (const cidr of provider.prefixes) {
+      let p: Prefix;
+      try { p = parsePrefix(cidr); } catch (e) {
+        throw new CrosstraceError('CT_INVALID_PREFIX', `provider ${id}: prefix ${JSON.stringify(cidr)} is invalid: ${(e as Error).message}`, { cause: e });
+      }
+      const entry: Entry = { provider, prefix: prefixText(p), p };
+      if (isScopedAddress(p.network)) {
+        t.scoped.set(id, [...(t.scoped.get(id) ?? []), entry].sort((a, b) => b.p.length - a.p.length));
+        continue;
+      }
+      const key = p.family === 4 ? ipv4ToInt(p.network) : hexPrefix(ipv6ToHex(p.network), p.length);
+      const table = (p.family === 4 ? t.v4 : t.v6) as Map<number, Map<number | string, Entry>>;
+      const byNet = table.get(p.length) ?? new Map<number | string, Entry>();
+      table.set(p.length, byNet);
+      const clash = byNet.get(key);
+      if (clash && clash.provider.providerId !== id) {
+        throw new CrosstraceError('CT_INVALID_PREFIX', `provider ${id}: prefix ${JSON.stringify(cidr)} is already owned by provider ${clash.provider.providerId}`);
+      }
+      byNet.set(key, entry);
+    }
+    for (const rule of provider.deterministicNat) {
+      let g: NatRuleGeometry;
+      try { g = natRuleGeometry(rule); } catch (e) {
+        throw new CrosstraceError((e as CrosstraceError).code ?? 'CT_CONFIG', `provider ${id}: ${(e as Error).message}`, { cause: e });
+      }
+      if (!provider.prefixes.some((c) => { const o = parsePrefix(c); return o.length <= g.outside.length && prefixContains(o, g.outside.network); })) {
+        throw configError(`provider ${id}: deterministic NAT outside prefix ${rule.outsidePrefix} is not within the provider's prefixes`);
+      }
+      t.rules.push({ provider, rule, outside: g.outside });
+    }
+  }
+  t.v4Lengths = [...t.v4.keys()].sort((a, b) => b - a);
+  t.v6Lengths = [...t.v6.keys()].sort((a, b) => b - a);
+  return t;
+}
+
+function checkShape(p: Provider): void {
+  const id = p?.providerId;
+  if (typeof id !== 'string' || id === '' || id.includes('|')) throw configError(`provider ${JSON.stringify(id)}: providerId must be a non-empty string without "|"`);
+  if (typeof p.jurisdiction !== 'string' || !/^[A-Z]{2}$/.test(p.jurisdiction)) {
+    throw configError(`provider ${id}: jurisdiction ${JSON.stringify(p.jurisdiction)} is not ISO 3166-1 alpha-2`);
+  }
+  for (const f of ['prefixes', 'exporters', 'deterministicNat'] as const) {
+    if (!Array.isArray(p[f])) throw configError(`provider ${id}: ${f} must be an array`);
+  }
+}
 
 export function createProviderDirectory(initial: Provider[] = []): ProviderDirectory {
   const providers = new Map<string, Provider>();
-  const exporters = new Map<string, Provider>();
-  // family -> length -> network -> entry; lengths kept sorted longest first
-  const tables = { 4: new Map<number, Map<string, Entry>>(), 6: new Map<number, Map<string, Entry>>() };
-  const lengths: { 4: number[]; 6: number[] } = { 4: [], 6: [] };
+  for (const p of initial) { checkShape(p); providers.set(p.providerId, p); }
+  let t = build(providers.values());
 
-  function rebuild(): void {
-    exporters.clear();
-    tables[4].clear(); tables[6].clear();
-    for (const p of providers.values()) {
-      for (const e of p.exporters) exporters.set(e, p);
-      for (const cidr of p.prefixes) {
-        const pf = parsePrefix(cidr);
-        const t = tables[pf.family];
-        if (!t.has(pf.length)) t.set(pf.length, new Map());
-        t.get(pf.length)!.set(pf.network, { provider: p, prefix: `${pf.network}/${pf.length}` });
-      }
+  function byAddress(addr: string, scopeProviderId: string | null = null): ProviderMatch | undefined {
+    let a: string;
+    try { a = canonicalAddress(addr); } catch { return undefined; }
+    if (isScopedAddress(a)) {
+      const hit = scopeProviderId === null ? undefined : t.scoped.get(scopeProviderId)?.find((e) => prefixContains(e.p, a));
+      return hit && { provider: hit.provider, prefix: hit.prefix };
     }
-    lengths[4] = [...tables[4].keys()].sort((a, b) => b - a);
-    lengths[6] = [...tables[6].keys()].sort((a, b) => b - a);
+    let e: Entry | undefined;
+    if (familyOf(a) === 4) {
+      const n = ipv4ToInt(a);
+      for (const len of t.v4Lengths) if ((e = t.v4.get(len)!.get(len === 0 ? 0 : (n & (0xffffffff << (32 - len))) >>> 0))) break;
+    } else {
+      const hex = ipv6ToHex(a);
+      for (const len of t.v6Lengths) if ((e = t.v6.get(len)!.get(hexPrefix(hex, len)))) break;
+    }
+    return e && { provider: e.provider, prefix: e.prefix };
   }
 
-  function validate(p: Provider): void {
-    if (!/^[A-Z]{2}$/.test(p.jurisdiction)) throw new CrosstraceError('CT_CONFIG', `provider ${p.providerId}: jurisdiction ${JSON.stringify(p.jurisdiction)} is not ISO 3166-1 alpha-2`);
-    for (const cidr of [...p.prefixes, ...p.deterministicNat.flatMap((r) => [r.insidePrefix, r.outsidePrefix])]) {
-      try { parsePrefix(cidr); } catch (e) {
-        throw new CrosstraceError('CT_INVALID_PREFIX', `provider ${p.providerId}: prefix ${JSON.stringify(cidr)} is invalid: ${(e as Error).message}`, { cause: e });
-      }
-    }
-  }
-
-  const dir: ProviderDirectory = {
-    byAddress(addr) {
-      let a: string;
-      try { a = canonicalAddress(addr); } catch { return undefined; }
-      const fam = familyOf(a);
-      for (const len of lengths[fam]) {
-        const hit = tables[fam].get(len)!.get(networkOf(a, len));
-        if (hit) return hit;
-      }
-      return undefined;
-    },
-    byExporter: (id) => exporters.get(id),
+  return {
+    byAddress,
+    byExporter: (id) => t.exporters.get(id),
     byId: (id) => providers.get(id),
-    upsert(p) { validate(p); providers.set(p.providerId, p); rebuild(); },
-    remove(id) { providers.delete(id); rebuild(); },
+    upsert(p) {
+      checkShape(p);
+      const next = new Map(providers).set(p.providerId, p);
+      t = build(next.values()); // throws before anything changes
+      providers.set(p.providerId, p);
+    },
+    remove(id) {
+      if (!providers.delete(id)) return;
+      t = build(providers.values());
+    },
     list: () => [...providers.values()],
-    deterministicRuleFor(outsideAddr, t) {
-      for (const p of providers.values()) {
-        for (const rule of p.deterministicNat) {
-          if (t < rule.validFrom || (rule.validTo !== null && t > rule.validTo)) continue;
-          if (prefixContains(rule.outsidePrefix, outsideAddr)) return { provider: p, rule };
-        }
+    deterministicRuleFor(outsideAddr, time) {
+      let a: string;
+      try { a = canonicalAddress(outsideAddr); } catch { return undefined; }
+      for (const r of t.rules) {
+        if (time < r.rule.validFrom || (r.rule.validTo !== null && time > r.rule.validTo)) continue;
+        if (prefixContains(r.outside, a)) return { provider: r.provider, rule: r.rule };
       }
       return undefined;
     },
   };
-  for (const p of initial) validate(p);
-  for (const p of initial) providers.set(p.providerId, p);
-  rebuild();
-  return dir;
 }
 
-/** Reads a JSON array of Provider records (schemas/provider.avsc). */
+/** Reads a JSON array of Provider records (schemas/provider.avsc); deterministicNat and
+ *  validTo default as in the schema. Throws CT_CONFIG naming the file and entry. */
 export function loadProvidersFile(path: string): Provider[] {
   let data: unknown;
   try { data = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
-    throw new CrosstraceError('CT_CONFIG', `provider registry file ${path} cannot be read as JSON: ${(e as Error).message}`, { cause: e });
+    throw configError(`provider registry file ${path} cannot be read as JSON: ${(e as Error).message}`, e);
   }
-  if (!Array.isArray(data)) throw new CrosstraceError('CT_CONFIG', `provider registry file ${path} must hold a JSON array of providers`);
-  return (data as Provider[]).map((p) => ({ ...p, deterministicNat: p.deterministicNat ?? [] }));
+  if (!Array.isArray(data)) throw configError(`provider registry file ${path} must hold a JSON array of providers`);
+  return data.map((raw: Provider, i) => {
+    if (raw === null || typeof raw !== 'object') throw configError(`provider registry file ${path}: entry ${i} is not an object`);
+    const p: Provider = { ...raw, deterministicNat: (raw.deterministicNat ?? []).map((r) => ({ ...r, validTo: r.validTo ?? null })) };
+    checkShape(p);
+    return p;
+  });
 }

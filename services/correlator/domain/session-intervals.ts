@@ -1,61 +1,154 @@
-// Session logs -> intervals. START/INTERIM/STOP records of one session (same mapping or
-// Acct-Session-Id) are paired in event-time order whatever order they arrived in:
-// - a STOP closes the latest open START before it; a STOP with no START yet (the create
-//   is late) opens-and-closes an interval whose start is unknown (bounded by max age);
-// - an open START with a lost stop lasts at most maxSessionAgeMs, and ends where the same
-//   resource (outside port / port block / address) is next handed to another session.
+// Session intervals rebuilt from START / INTERIM / STOP records in event time. Pure; the
+// result depends only on the set of distinct records (by eventId), never on arrival order.
+//
+// Rules (all times are corrected event times, UTC ms):
+// - records are deduplicated by exporterId/eventId; records of one session (same `sessionKey`) pair up in time order, so a STOP that arrived
+//   before its START, or a late delete, still closes the right interval;
+// - within one timestamp: STOPs of open sessions, then STARTs, then INTERIMs, then the other
+//   STOPs (a START and STOP at the same ms make a zero-length session);
+// - an open session with no STOP ends at max(start + maxAgeMs, last evidence) ('open');
+//   a START or INTERIM after that bound is a new session;
+// - a session that holds an exclusive resource (`conflicts`) ends when another session shows
+//   evidence on it ('superseded');
+// - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
+//   earlier conflicting or same session): the start is inferred ('startSeen' false).
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 
-export interface Interval {
-  /** Stable identity of the session within its resource (mapping key / Acct-Session-Id). */
-  identity: string;
-  start: number;
-  /** Exclusive end; for an open session, the bound (max age or the next claim). */
-  end: number;
-  /** A STOP was seen. */
-  stopped: boolean;
-  /** The START was seen (false: only INTERIM/STOP, start estimated). */
-  started: boolean;
-  lastSeen: number;
-  events: SessionEvent[];
+export interface SessionRecord {
+  ev: SessionEvent;
+  /** Kafka produce time, UTC ms. */
+  producedAt: number;
 }
 
-/** Pairs the records of ONE identity into intervals. */
-export function pairRecords(identity: string, records: SessionEvent[], maxAgeMs: number): Interval[] {
-  const sorted = [...records].sort((a, b) => a.eventTime - b.eventTime || rank(a) - rank(b));
-  const out: Interval[] = [];
-  let open: Interval | undefined;
-  for (const r of sorted) {
-    if (r.action === 'START') {
-      if (open) { open.end = Math.min(open.end, r.eventTime); out.push(open); }
-      open = { identity, start: r.eventTime, end: r.eventTime + maxAgeMs, stopped: false, started: true, lastSeen: r.eventTime, events: [r] };
-    } else if (open) {
-      open.events.push(r);
-      open.lastSeen = r.eventTime;
-      if (r.action === 'STOP') { open.end = r.eventTime; open.stopped = true; out.push(open); open = undefined; }
-      else open.end = Math.max(open.end, r.eventTime + maxAgeMs);
-    } else {
-      // INTERIM or STOP whose START is missing or late: the session began at most maxAge before
-      const stopped = r.action === 'STOP';
-      open = { identity, start: r.eventTime - maxAgeMs, end: stopped ? r.eventTime : r.eventTime + maxAgeMs, stopped, started: false, lastSeen: r.eventTime, events: [r] };
-      if (stopped) { out.push(open); open = undefined; }
-    }
+export type IntervalEnd = 'stop' | 'superseded' | 'expired' | 'open';
+
+export interface SessionInterval {
+  key: string;
+  start: number;
+  end: number;
+  startSeen: boolean;
+  endReason: IntervalEnd;
+  /** Own records, in processing order. */
+  records: SessionRecord[];
+  /** Latest own evidence time. */
+  lastEvidence: number;
+}
+
+export interface IntervalRules {
+  /** Pairs START / INTERIM / STOP of one session. */
+  sessionKey(ev: SessionEvent): string;
+  /** Records in different buckets never conflict (a cheap pre-partition). */
+  bucket(ev: SessionEvent): string;
+  /** True when two different sessions cannot hold the observed resource at once. */
+  conflicts(a: SessionEvent, b: SessionEvent): boolean;
+}
+
+const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
+
+/** Globally unique record id (event ids are only unique per exporter); ingest's dedupe key. */
+export const recordUid = (ev: SessionEvent): string => `${ev.exporterId}/${ev.eventId}`;
+
+/** One record per uid; a redelivery with other content keeps a deterministic choice. */
+export function dedupeRecords(records: readonly SessionRecord[]): SessionRecord[] {
+  const byId = new Map<string, SessionRecord>();
+  for (const r of records) {
+    const uid = recordUid(r.ev);
+    const seen = byId.get(uid);
+    if (seen === undefined || preferred(r, seen)) byId.set(uid, r);
   }
-  if (open) out.push(open);
+  return [...byId.values()];
+}
+
+function preferred(a: SessionRecord, b: SessionRecord): boolean {
+  if (a.producedAt !== b.producedAt) return a.producedAt < b.producedAt;
+  return JSON.stringify(a.ev) < JSON.stringify(b.ev);
+}
+
+/** Intervals of every session in `records` (deduplicated by the caller or not). */
+export function buildIntervals(records: readonly SessionRecord[], rules: IntervalRules, maxAgeMs: number): SessionInterval[] {
+  const buckets = new Map<string, SessionRecord[]>();
+  for (const r of dedupeRecords(records)) {
+    const b = rules.bucket(r.ev);
+    const list = buckets.get(b);
+    if (list) list.push(r); else buckets.set(b, [r]);
+  }
+  const out: SessionInterval[] = [];
+  for (const b of [...buckets.keys()].sort()) out.push(...walk(buckets.get(b)!, rules, maxAgeMs));
   return out;
 }
 
-const rank = (r: SessionEvent) => (r.action === 'START' ? 0 : r.action === 'INTERIM' ? 1 : 2);
+interface Open extends SessionInterval { rep: SessionEvent }
 
-/** Ends open-ended intervals where another identity claims the same resource later. */
-export function clipByNextClaim(intervals: Interval[], sameResource: (a: Interval, b: Interval) => boolean): void {
-  for (const a of intervals) {
-    if (a.stopped) continue;
-    for (const b of intervals) {
-      if (b === a || b.identity === a.identity || !b.started || b.start <= a.lastSeen) continue;
-      if (b.start < a.end && sameResource(a, b)) a.end = b.start;
+function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number): SessionInterval[] {
+  records.sort((a, b) => a.ev.eventTime - b.ev.eventTime
+    || ACTION_ORDER[a.ev.action] - ACTION_ORDER[b.ev.action] || (recordUid(a.ev) < recordUid(b.ev) ? -1 : 1));
+  const open = new Map<string, Open>();
+  const done: Open[] = [];
+  const bound = (s: Open) => Math.max(s.start + maxAgeMs, s.lastEvidence);
+  const close = (s: Open, end: number, reason: IntervalEnd) => {
+    open.delete(s.key);
+    s.end = end;
+    s.endReason = reason;
+    done.push(s);
+  };
+  /** Sessions past their bound at t are closed as expired; returns the open one for key, if any. */
+  const current = (key: string, t: number): Open | undefined => {
+    const s = open.get(key);
+    if (s && t > bound(s)) { close(s, bound(s), 'expired'); return undefined; }
+    return s;
+  };
+  const supersede = (ev: SessionEvent, key: string, t: number) => {
+    for (const s of [...open.values()]) {
+      if (s.key === key || !rules.conflicts(s.rep, ev)) continue;
+      if (t > bound(s)) close(s, bound(s), 'expired'); else close(s, t, 'superseded');
+    }
+  };
+  const inferredStart = (ev: SessionEvent, key: string, t: number) => {
+    let from = t - maxAgeMs;
+    for (const s of done) {
+      if (s.key !== key && !rules.conflicts(s.rep, ev)) continue;
+      const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
+      if (last <= t && last > from) from = last;
+    }
+    return from;
+  };
+  const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {
+    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev };
+    open.set(key, s);
+    return s;
+  };
+  const touch = (s: Open, r: SessionRecord) => { s.records.push(r); s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime); };
+
+  for (let i = 0; i < records.length;) {
+    const t = records[i]!.ev.eventTime;
+    let j = i;
+    while (j < records.length && records[j]!.ev.eventTime === t) j++;
+    const batch = records.slice(i, j);
+    i = j;
+    const pendingStops: SessionRecord[] = [];
+    for (const r of batch.filter((x) => x.ev.action === 'STOP')) {
+      const s = current(rules.sessionKey(r.ev), t);
+      if (s) { touch(s, r); close(s, t, 'stop'); } else pendingStops.push(r);
+    }
+    for (const r of batch.filter((x) => x.ev.action === 'START')) {
+      const key = rules.sessionKey(r.ev);
+      const s = current(key, t);
+      if (s) { touch(s, r); continue; } // repeated START of a live session
+      supersede(r.ev, key, t);
+      begin(r, key, t, true);
+    }
+    for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
+      const key = rules.sessionKey(r.ev);
+      let s = current(key, t);
+      if (!s) {
+        supersede(r.ev, key, t);
+        s = begin(r, key, inferredStart(r.ev, key, t), false);
+      } else {
+        touch(s, r);
+      }
+      if (r.ev.action === 'STOP') close(s, t, 'stop');
     }
   }
+  for (const s of [...open.values()]) close(s, bound(s), 'open');
+  return done.map(({ rep: _rep, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
-
-export const overlaps = (i: Interval, from: number, to: number): boolean => i.start <= to && i.end >= from;

@@ -1,118 +1,154 @@
-// The join's decision for session lookups (pure): from the session records stored in the
-// window of lookup.addr, which sessions held that address (and port) during the lookup
-// window? Each such session is a hop candidate:
-//   NAT_SESSION  outside ip:port(/proto) at t -> inside ip:port         (NAT_LOG)
-//   PORT_BLOCK   outside ip + port in [lo, hi] at t -> inside ip         (PORT_BLOCK)
-//   ACCESS       framed address / longest IPv6 prefix at t -> subscriber (ACCESS_SESSION, terminal)
-//   VPN_SESSION  exit ip(:port) at t -> the client's own address         (VPN_SESSION)
-// Several candidates (a missing source port, overlapping records) share the confidence and
-// are ranked; none is dropped. Hop ids hang on the session's identity, not its records, so
-// a late STOP updates the same hop instead of adding one.
-import type { Hop, SessionEvent } from '../../../schemas/types.gen.ts';
-import { parsePrefix, prefixContains } from '../../common/address.ts';
-import type { IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
+// The join decision for session lookups (hop methods 1-3 and VPN): which sessions held the
+// looked-up endpoint during the lookup window, and where each leads. Pure: the caller reads
+// the window; the same set of events, in any order and with duplicates, gives the same hops.
+//
+// A session interval [start, end] (session-intervals.ts) is a candidate when it overlaps the
+// lookup window widened by the clock tolerance: start <= windowTo + tol && end >= windowFrom - tol.
+import type { SessionEvent, SessionKind } from '../../../schemas/types.gen.ts';
+import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
+import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { clipByNextClaim, overlaps, pairRecords, type Interval } from './session-intervals.ts';
+import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
+import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 
-type Method = Hop['method'];
-interface Candidate { method: Method; interval: Interval; leadsToAddr: string | null; leadsToPort: number | null; specificity: number }
+/** Most hops returned for one lookup (a CGN address without a port can have thousands of
+ *  mappings). Confidence still says how many candidates there were (1/k). */
+export const MAX_SESSION_CANDIDATES = 64;
 
-function group(records: SessionEvent[], key: (r: SessionEvent) => string): Map<string, SessionEvent[]> {
-  const m = new Map<string, SessionEvent[]>();
-  for (const r of records) { const k = key(r); m.set(k, [...(m.get(k) ?? []), r]); }
-  return m;
+interface Candidate {
+  spec: KindSpec;
+  /** Hop identity: method, provider and destination; stable as more evidence arrives. */
+  identity: string;
+  /** What the trace would reach: the inside host, or the subscriber. Candidates agreeing on
+   *  it are not ambiguous with each other. */
+  destination: string;
+  providerId: string;
+  intervals: SessionInterval[];
+  quality: number;
+  /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
+  latest: number;
 }
 
-function intervalsOf(records: SessionEvent[], key: (r: SessionEvent) => string, o: JoinOptions, sameResource: (a: Interval, b: Interval) => boolean): Interval[] {
-  const all = [...group(records, key)].flatMap(([id, rs]) => pairRecords(id, rs, o.maxSessionAgeMs));
-  clipByNextClaim(all, sameResource);
-  return all;
-}
+/**
+ * Hops for a 'session' lookup from the session records of its window key (records for other
+ * addresses or ports under the same key are filtered out). Ranked best first (overlap with
+ * the window, then evidence at both ends); confidence 1 / (number of distinct destinations);
+ * at most MAX_SESSION_CANDIDATES. `active` is judged against the newest event time in
+ * `events` (event time, not the wall clock), so the result stays a pure function.
+ */
+export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], dir: ProviderDirectory, opts: JoinOptions): HopCandidate[] {
+  if (lookup.mode !== 'session') return [];
+  let addr: string;
+  try { addr = canonicalAddress(lookup.addr); } catch { return []; }
+  const target: Target = { addr, port: lookup.port, protocol: lookup.protocol, hex: familyOf(addr) === 6 ? ipv6ToHex(addr) : null };
+  const from = lookup.windowFrom - opts.clockToleranceMs;
+  const to = lookup.windowTo + opts.clockToleranceMs;
+  const providerOf = (ev: SessionEvent) => ev.providerId ?? dir.byExporter(ev.exporterId)?.providerId ?? null;
 
-const protoOk = (l: Lookup, r: SessionEvent) => l.protocol === null || r.protocol === null || r.protocol === l.protocol;
-const first = (i: Interval) => i.events[0]!;
-
-function natCandidates(l: Lookup, recs: SessionEvent[], o: JoinOptions): Candidate[] {
-  const rs = recs.filter((r) => r.kind === 'NAT_SESSION' && r.outsideAddr === l.addr && (l.port === null || r.outsidePort === l.port) && protoOk(l, r));
-  const ivs = intervalsOf(rs, (r) => `${r.outsidePort}/${r.protocol ?? '*'}>${r.insideAddr}:${r.insidePort ?? '*'}`, o,
-    (a, b) => first(a).outsidePort === first(b).outsidePort);
-  return ivs.map((i) => ({ method: 'NAT_LOG', interval: i, leadsToAddr: first(i).insideAddr, leadsToPort: first(i).insidePort, specificity: 1 }));
-}
-
-function blockCandidates(l: Lookup, recs: SessionEvent[], o: JoinOptions): Candidate[] {
-  const rs = recs.filter((r) => r.kind === 'PORT_BLOCK' && r.outsideAddr === l.addr && r.portRangeStart !== null && r.portRangeEnd !== null
-    && (l.port === null || (l.port >= r.portRangeStart && l.port <= r.portRangeEnd)));
-  const ivs = intervalsOf(rs, (r) => `${r.portRangeStart}-${r.portRangeEnd}>${r.insideAddr}`, o,
-    (a, b) => first(a).portRangeStart! <= first(b).portRangeEnd! && first(b).portRangeStart! <= first(a).portRangeEnd!);
-  return ivs.map((i) => ({ method: 'PORT_BLOCK', interval: i, leadsToAddr: first(i).insideAddr, leadsToPort: null, specificity: 1 }));
-}
-
-/** How specifically an access record names the address: 128 for an exact framed address, else the prefix length. */
-function accessSpecificity(r: SessionEvent, addr: string): number {
-  if (r.framedIpAddress === addr) return 128;
-  let best = -1;
-  for (const p of [r.framedIpv6Prefix, r.delegatedIpv6Prefix]) {
-    if (p !== null && prefixContains(p, addr)) best = Math.max(best, parsePrefix(p).length);
+  let newest = -Infinity;
+  const byKind = new Map<SessionKind, SessionRecord[]>();
+  for (const e of events) {
+    if (e.kind === 'flow') { newest = Math.max(newest, e.ev.endTime); continue; }
+    newest = Math.max(newest, e.ev.eventTime);
+    if (lookup.scopeProviderId !== null && providerOf(e.ev) !== lookup.scopeProviderId) continue;
+    const list = byKind.get(e.ev.kind) ?? [];
+    list.push({ ev: e.ev, producedAt: e.producedAt });
+    byKind.set(e.ev.kind, list);
   }
-  return best;
-}
 
-function accessCandidates(l: Lookup, recs: SessionEvent[], o: JoinOptions): Candidate[] {
-  const rs = recs.filter((r) => r.kind === 'ACCESS_SESSION');
-  const spec = new Map<string, number>();
-  for (const r of rs) {
-    const s = accessSpecificity(r, l.addr);
-    if (s >= 0) spec.set(r.acctSessionId ?? r.eventId, Math.max(spec.get(r.acctSessionId ?? r.eventId) ?? -1, s));
+  const groups = new Map<string, Candidate>();
+  for (const kind of [...byKind.keys()].sort()) {
+    const spec = KIND_SPECS[kind];
+    const recs = byKind.get(kind)!;
+    // Sessions touching the target, with all their records (a STOP may lack the framed address).
+    const keys = new Set(recs.filter((r) => spec.strength(r.ev, target) >= 0).map((r) => spec.rules.sessionKey(r.ev)));
+    const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)));
+    let live = buildIntervals(mine, spec.rules, opts.maxSessionAgeMs).filter((iv) => iv.start <= to && iv.end >= from);
+    const strengthOf = (iv: SessionInterval) => Math.max(...iv.records.map((r) => spec.strength(r.ev, target)));
+    const longest = Math.max(-1, ...live.map(strengthOf));
+    live = live.filter((iv) => strengthOf(iv) === longest); // longest prefix wins (access sessions)
+    for (const iv of live) {
+      const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
+        ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
+      const lead = spec.leadsTo(iv.records[0]!.ev);
+      const handle = latestHandle(iv.records);
+      const destination = lead.addr === null
+        ? `subscriber:${providerId}|${handle ?? `session:${iv.key}`}`
+        : `address:${lead.addr}`;
+      // Without a lookup port, one inside host's many mappings are one candidate.
+      const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.port ?? '*'}`;
+      const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
+      const identity = `${spec.method}|${providerId}|${destination}${portPart}${handlePart}`;
+      const q = quality(iv, from, to);
+      const g = groups.get(identity);
+      if (g) {
+        g.intervals.push(iv);
+        g.quality = Math.max(g.quality, q);
+        g.latest = Math.max(g.latest, iv.lastEvidence);
+      } else {
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, latest: iv.lastEvidence });
+      }
+    }
   }
-  const mine = rs.filter((r) => spec.has(r.acctSessionId ?? r.eventId));
-  const ivs = intervalsOf(mine, (r) => r.acctSessionId ?? r.eventId, o, () => true); // one holder of an address at a time
-  return ivs.map((i) => ({ method: 'ACCESS_SESSION', interval: i, leadsToAddr: null, leadsToPort: null, specificity: spec.get(i.identity) ?? 0 }));
+
+  const ranked = [...groups.values()]
+    .sort((a, b) => b.quality - a.quality || b.latest - a.latest || (a.identity < b.identity ? -1 : 1));
+  const k = new Set(ranked.map((c) => c.destination)).size;
+  const confidence = k === 0 ? 0 : Math.round(1e6 / k) / 1e6;
+  return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confidence, newest, dir));
 }
 
-function vpnCandidates(l: Lookup, recs: SessionEvent[], o: JoinOptions): Candidate[] {
-  const rs = recs.filter((r) => r.kind === 'VPN_SESSION' && r.outsideAddr === l.addr && (l.port === null || r.outsidePort === null || r.outsidePort === l.port));
-  const ivs = intervalsOf(rs, (r) => `${r.outsidePort ?? '*'}>${r.insideAddr}:${r.insidePort ?? '*'}|${r.subscriberHandle ?? ''}`, o,
-    (a, b) => first(a).outsidePort === null || first(b).outsidePort === null || first(a).outsidePort === first(b).outsidePort);
-  return ivs.map((i) => ({ method: 'VPN_SESSION', interval: i, leadsToAddr: first(i).insideAddr, leadsToPort: first(i).insidePort, specificity: 1 }));
+/** Share of the (widened) window the interval covers, plus 0.1 each for a seen START, a seen
+ *  STOP and own evidence inside the window. */
+function quality(iv: SessionInterval, from: number, to: number): number {
+  const overlap = Math.max(0, Math.min(iv.end, to) - Math.max(iv.start, from));
+  let q = overlap / Math.max(1, to - from);
+  if (iv.startSeen) q += 0.1;
+  if (iv.endReason === 'stop') q += 0.1;
+  if (iv.records.some((r) => r.ev.eventTime >= from && r.ev.eventTime <= to)) q += 0.1;
+  return q;
 }
 
-export function matchSessions(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, o: JoinOptions): Hop[] {
-  const byId = new Map<string, { ev: SessionEvent; producedAt: number }>();
-  for (const e of events) if (e.kind === 'session' && !byId.has(`${e.ev.exporterId}/${e.ev.eventId}`)) byId.set(`${e.ev.exporterId}/${e.ev.eventId}`, e);
-  const recs = [...byId.values()].map((e) => e.ev);
-  const produced = new Map([...byId.values()].map((e) => [e.ev.eventId, e.producedAt]));
-  const from = l.windowFrom - o.clockToleranceMs;
-  const to = l.windowTo + o.clockToleranceMs;
-  let cands = [...natCandidates(l, recs, o), ...blockCandidates(l, recs, o), ...accessCandidates(l, recs, o), ...vpnCandidates(l, recs, o)]
-    .filter((c) => overlaps(c.interval, from, to));
-  const access = cands.filter((c) => c.method === 'ACCESS_SESSION');
-  if (access.length > 1) { // longest match wins among access sessions
-    const best = Math.max(...access.map((c) => c.specificity));
-    cands = cands.filter((c) => c.method !== 'ACCESS_SESSION' || c.specificity === best);
-  }
-  // rank: sessions that cover the whole window first, then the latest start
-  const covers = (c: Candidate) => (c.interval.start <= from && c.interval.end >= to ? 1 : 0);
-  cands.sort((a, b) => covers(b) - covers(a) || b.interval.start - a.interval.start || a.interval.identity.localeCompare(b.interval.identity));
-  const newest = recs.reduce((m, r) => Math.max(m, r.eventTime), 0);
-  return cands.map((c, i) => {
-    const ev = first(c.interval);
-    const owner = ev.providerId ? dir.byId(ev.providerId) : dir.byAddress(l.addr)?.provider;
-    const sub = c.interval.events.find((r) => r.subscriberHandle !== null)?.subscriberHandle ?? null;
-    const evidence = c.interval.events.map((r) => `${r.exporterId}/${r.eventId}`).sort();
-    return {
-      traceId: l.traceId,
-      hopId: hopId(l.traceId, l.parentHopId, c.method, [`${l.lookupId}`, `${c.method}:${c.interval.identity}`]),
-      parentHopId: l.parentHopId, depth: l.depth,
-      jurisdiction: ev.jurisdiction ?? owner?.jurisdiction ?? 'ZZ', providerId: ev.providerId ?? owner?.providerId ?? 'unknown',
-      method: c.method, observedAddr: l.addr, observedPort: l.port,
-      leadsToAddr: c.leadsToAddr, leadsToPort: c.leadsToPort, subscriberHandle: sub,
-      evidenceEventIds: evidence, confidence: 1 / cands.length, rank: i + 1,
-      firstSeen: c.interval.started ? c.interval.start : Math.min(...c.interval.events.map((r) => r.eventTime)),
-      lastSeen: c.interval.stopped ? c.interval.end : Math.max(c.interval.lastSeen, Math.min(newest, c.interval.end)),
-      active: !c.interval.stopped && newest < c.interval.end,
-      windowFrom: l.windowFrom, windowTo: l.windowTo,
-      decisiveAt: Math.max(...c.interval.events.map((r) => produced.get(r.eventId) ?? 0)),
-    };
-  });
+function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => T | null): T | null {
+  for (const r of records) { const v = f(r.ev); if (v !== null) return v; }
+  return null;
+}
+
+/** The subscriber handle of the latest record carrying one. */
+function latestHandle(records: readonly SessionRecord[]): string | null {
+  let best: SessionRecord | null = null;
+  for (const r of records) if (r.ev.subscriberHandle !== null && (best === null || r.ev.eventTime >= best.ev.eventTime)) best = r;
+  return best?.ev.subscriberHandle ?? null;
+}
+
+function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: number, newest: number, dir: ProviderDirectory): HopCandidate {
+  const records = c.intervals.flatMap((iv) => iv.records);
+  const leads = c.intervals.map((iv) => c.spec.leadsTo(iv.records[0]!.ev));
+  const ports = new Set(leads.map((x) => x.port));
+  const times = records.map((r) => r.ev.eventTime);
+  return {
+    traceId: l.traceId,
+    // Identity, not records: a late STOP or INTERIM updates the same hop instead of adding one.
+    hopId: hopId(l.traceId, l.parentHopId, c.spec.method, [l.lookupId, c.identity]),
+    parentHopId: l.parentHopId,
+    depth: l.depth,
+    jurisdiction: firstOf(records, (ev) => ev.jurisdiction) ?? dir.byId(c.providerId)?.jurisdiction ?? 'ZZ',
+    providerId: c.providerId,
+    method: c.spec.method,
+    observedAddr: addr,
+    observedPort: l.port,
+    leadsToAddr: leads[0]!.addr,
+    leadsToPort: ports.size === 1 ? leads[0]!.port : null,
+    subscriberHandle: latestHandle(records),
+    evidenceEventIds: [...new Set(records.map((r) => recordUid(r.ev)))].sort(),
+    confidence,
+    rank,
+    firstSeen: Math.min(...times),
+    lastSeen: Math.max(...times),
+    active: c.intervals.some((iv) => iv.endReason === 'open' && iv.end >= newest),
+    windowFrom: l.windowFrom,
+    windowTo: l.windowTo,
+    decisiveAt: Math.max(...records.map((r) => r.producedAt)),
+  };
 }
