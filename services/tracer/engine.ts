@@ -68,9 +68,12 @@ export function createTracerEngine(d: EngineDeps) {
     let state = first.state;
     const updates: TraceUpdate[] = first.update ? [first.update] : [];
     const pending = [...first.register];
+    // what made this pass happen: hops a probe finds now were completed by it, even when
+    // their evidence was produced earlier (end-to-end latency counts from the later one)
+    const trigger = first.update?.decisiveAt ?? 0;
     for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
       const l = pending.shift()!;
-      const hops = await probe(l, state);
+      const hops = (await probe(l, state)).map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       if (hops.length === 0) continue;
       const o = applyHops(state, hops, now(), d.directory, chainOpts);
       state = o.state;

@@ -4,18 +4,27 @@
 // VPN exit amid unrelated traffic, outbound to the victim) -> DE VPN session -> US RADIUS
 // subscriber. The relay traffic comes from the seeded relay fixture, remapped and shifted
 // to wall-clock time.
+import { createHash } from 'node:crypto';
 import type { FlowEvent, SessionEvent, TraceRequest } from '../../schemas/types.gen.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../../services/correlator/domain/relay-fixtures.ts';
 
 export const VICTIM = '192.0.2.10';
-export const CGN = { addr: '198.51.100.7', port: 40001 };
-export const INSIDE = '100.64.3.4';
-export const DE_EXIT = '203.0.113.7';
-export const US_CLIENT = { addr: '198.18.4.5', port: 61000 };
 
-export interface ChainScenario { request: TraceRequest; flows: FlowEvent[]; sessions: { late: SessionEvent[]; early: SessionEvent[] }; truth: { exitPort: number } }
+export interface ChainAddresses { cgn: string; cgnPort: number; inside: string; deExit: string; usClient: string; usClientPort: number }
+export interface ChainScenario { request: TraceRequest; flows: FlowEvent[]; sessions: { late: SessionEvent[]; early: SessionEvent[] }; truth: { exitPort: number }; addrs: ChainAddresses }
+
+/** Addresses of one run: windows keep earlier runs' data (correctly), so each run gets its own. */
+function addressesFor(run: string): ChainAddresses {
+  const h = createHash('sha256').update(run).digest();
+  return {
+    cgn: `198.51.100.${1 + (h[0]! % 250)}`, cgnPort: 40001, inside: `100.64.${h[1]}.${1 + (h[2]! % 250)}`,
+    deExit: `203.0.113.${1 + (h[3]! % 120)}`, usClient: `198.18.${h[4]}.${1 + (h[5]! % 250)}`, usClientPort: 61000,
+  };
+}
 
 export function chainScenario(run: string, now: number): ChainScenario {
+  const A = addressesFor(run);
+  const [CGN, INSIDE, DE_EXIT, US_CLIENT] = [{ addr: A.cgn, port: A.cgnPort }, A.inside, A.deExit, { addr: A.usClient, port: A.usClientPort }];
   const s = relayScenario({ seed: 3, concurrent: 40, kind: 'relay', skewMs: 0 });
   const [truthAddr, truthPort] = [s.truth[0]!.slice(0, s.truth[0]!.lastIndexOf(':')), Number(s.truth[0]!.slice(s.truth[0]!.lastIndexOf(':') + 1))];
   const delta = now - 30_000 - s.lookup.since; // the fixture's "now" lies 30 s ago
@@ -39,7 +48,7 @@ export function chainScenario(run: string, now: number): ChainScenario {
   const vpn: SessionEvent = { ...base, eventId: `${run}-vpn`, exporterId: 'de-vpn-gw-1', kind: 'VPN_SESSION', action: 'START',
     eventTime: tObs - 300_000, outsideAddr: DE_EXIT, outsidePort: truthPort, insideAddr: US_CLIENT.addr, insidePort: US_CLIENT.port, subscriberHandle: 'de-acct-9' };
   const usRadius: SessionEvent = { ...base, eventId: `${run}-us-acct`, exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', action: 'START',
-    eventTime: tObs - 3_600_000, framedIpAddress: US_CLIENT.addr, framedIpv6Prefix: '2001:db8:1a0:4::/64', delegatedIpv6Prefix: '2001:db8:1a0:400::/56',
+    eventTime: tObs - 3_600_000, framedIpAddress: US_CLIENT.addr,
     acctSessionId: `${run}-us-A`, subscriberHandle: 'us-sub-0001' };
   const request: TraceRequest = {
     traceId: `trace-${run}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-${run}`,
@@ -47,5 +56,5 @@ export function chainScenario(run: string, now: number): ChainScenario {
     requestedAt: now, expiresAt: now + 3_600_000,
   };
   void outbound;
-  return { request, flows, sessions: { early: [usRadius, vpn], late: [frRadius, portBlock] }, truth: { exitPort: truthPort } };
+  return { request, flows, sessions: { early: [usRadius, vpn], late: [frRadius, portBlock] }, truth: { exitPort: truthPort }, addrs: A };
 }
