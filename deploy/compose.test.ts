@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import type { ConfigDefinition } from '../services/common/config.ts';
 
 const root = new URL('../', import.meta.url).pathname;
-const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as { services: Record<string, { environment?: Record<string, unknown>; ports?: string[] }> };
+const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown>; ports?: string[] }> };
 const prom = readFileSync(`${root}deploy/prometheus/prometheus.yml`, 'utf8');
 
 const serviceDirs = readdirSync(`${root}services`).filter((d) => existsSync(`${root}services/${d}/config.ts`) && existsSync(`${root}services/${d}/main.ts`));
