@@ -1,11 +1,11 @@
 // Addresses in canonical text, prefixes, scoped (non-unique) address space and the Redis
 // window key an address or prefix is indexed under. Pure and hot (ingest runs
-// canonicalAddress per event): IPv4 takes a hand-written parser, IPv6 goes through ipaddr.js.
+// canonicalAddress per event): IPv4 and IPv6 take hand-written parsers, checked against
+// ipaddr.js in address.test.ts.
 //
 // Canonical text: IPv4 dotted quad without leading zeros; IPv6 per RFC 5952 (lowercase,
 // longest zero run compressed); an IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes IPv4.
 // Zone ids (fe80::1%eth0) are rejected: they have no meaning outside the host that wrote them.
-import ipaddr from 'ipaddr.js';
 import { CrosstraceError } from './errors.ts';
 
 /** Bad address (CT_INVALID_ADDRESS) or prefix (CT_INVALID_PREFIX); permanent. */
@@ -52,37 +52,100 @@ export function intToIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-/** Eight 16-bit groups of an IPv6 text (any valid form, embedded dotted quad allowed), or null. */
-function v6Parts(text: string): number[] | null {
-  if (!text.includes(':') || text.includes('%')) return null;
-  let t = text;
-  const lastColon = t.lastIndexOf(':');
-  const tail = t.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    // ipaddr.js reads "::a.b.c.d" as mapped; convert the dotted tail to two groups ourselves.
-    const v4 = ipv4ToInt(tail);
-    if (v4 < 0) return null;
-    t = `${t.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+/** Hex groups of one colon-separated run ("" -> none); a dotted quad is allowed last when
+ *  `v4Last`. Appends to `out`; false on any malformed group. */
+function pushGroups(run: string, v4Last: boolean, out: number[]): boolean {
+  if (run === '') return true;
+  const groups = run.split(':');
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    if (v4Last && i === groups.length - 1 && g.includes('.')) {
+      const v4 = ipv4ToInt(g);
+      if (v4 < 0) return false;
+      out.push(v4 >>> 16, v4 & 0xffff);
+      return true;
+    }
+    if (g.length === 0 || g.length > 4) return false;
+    let v = 0;
+    for (let j = 0; j < g.length; j++) {
+      const c = g.charCodeAt(j);
+      const lc = c | 0x20; // A-F -> a-f
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && lc >= 97 && lc <= 102 ? lc - 87 : -1;
+      if (d < 0) return false;
+      v = v * 16 + d;
+    }
+    out.push(v);
   }
-  if (!ipaddr.IPv6.isValid(t)) return null;
-  return ipaddr.IPv6.parse(t).parts;
+  return true;
+}
+
+/** Eight 16-bit groups of IPv6 text (RFC 4291 forms: "::" once, dotted quad last), or null.
+ *  Hand-written for the ingest hot path; address.test.ts checks it against ipaddr.js. */
+function v6Parts(text: string): number[] | null {
+  if (text.length < 2 || text.length > 45) return null;
+  const dbl = text.indexOf('::');
+  if (dbl < 0) {
+    const p: number[] = [];
+    return pushGroups(text, true, p) && p.length === 8 ? p : null;
+  }
+  if (text.indexOf('::', dbl + 1) >= 0) return null;
+  const head: number[] = [];
+  const tail: number[] = [];
+  if (!pushGroups(text.slice(0, dbl), false, head) || !pushGroups(text.slice(dbl + 2), true, tail)) return null;
+  const zeros = 8 - head.length - tail.length;
+  if (zeros < 1) return null;
+  return [...head, ...new Array<number>(zeros).fill(0), ...tail];
+}
+
+/** RFC 5952 text of eight groups: lowercase, no leading zeros, the longest (first on a tie)
+ *  run of two or more zero groups as "::". */
+function formatV6(p: readonly number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (p[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && p[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (a: number, b: number) => p.slice(a, b).map((g) => g.toString(16)).join(':');
+  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
 
 function partsToText(p: number[]): string {
-  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0xffff) {
-    return intToIpv4(((p[6]! << 16) | p[7]!) >>> 0);
-  }
-  return new ipaddr.IPv6(p).toRFC5952String();
+  return isMapped(p) ? intToIpv4(((p[6]! << 16) | p[7]!) >>> 0) : formatV6(p);
 }
 
-/** Canonical text of an address; throws AddressError (CT_INVALID_ADDRESS) otherwise. */
-export function canonicalAddress(text: string): string {
+function partsOrThrow(text: string): number[] {
   if (typeof text !== 'string') throw badAddress(text, 'not a string');
-  if (ipv4ToInt(text) >= 0) return text;
   if (text.includes('%')) throw badAddress(text, 'zone ids are not allowed');
   const p = v6Parts(text);
   if (p === null) throw badAddress(text, 'expected a dotted quad or IPv6 text');
-  return partsToText(p);
+  return p;
+}
+
+const isMapped = (p: readonly number[]): boolean =>
+  p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0xffff;
+
+/** Canonical text of an address; throws AddressError (CT_INVALID_ADDRESS) otherwise. */
+export function canonicalAddress(text: string): string {
+  if (ipv4ToInt(text) >= 0) return text;
+  return partsToText(partsOrThrow(text));
+}
+
+/** An address as bits, parsed once: IPv4 (mapped IPv6 included) as uint32, IPv6 as 32 hex digits. */
+export type AddressBits = { family: 4; n: number } | { family: 6; hex: string };
+
+/** Parses any valid address text; throws AddressError (CT_INVALID_ADDRESS) otherwise. */
+export function addressBits(text: string): AddressBits {
+  const n = ipv4ToInt(text);
+  if (n >= 0) return { family: 4, n };
+  const p = partsOrThrow(text);
+  if (isMapped(p)) return { family: 4, n: ((p[6]! << 16) | p[7]!) >>> 0 };
+  let hex = '';
+  for (const g of p) hex += g.toString(16).padStart(4, '0');
+  return { family: 6, hex };
 }
 
 export function isValidAddress(text: string): boolean {
@@ -93,13 +156,12 @@ export function isValidAddress(text: string): boolean {
 /** Address family of canonical text. */
 export const familyOf = (canonical: string): 4 | 6 => (canonical.includes(':') ? 6 : 4);
 
-/** The 128 bits of an IPv6 address as 32 lowercase hex digits (prefix math by string slicing). */
+/** The 128 bits of an IPv6 address as 32 lowercase hex digits (prefix math by string slicing).
+ *  IPv4 (or IPv4-mapped) text throws. */
 export function ipv6ToHex(addr: string): string {
-  const p = v6Parts(addr);
-  if (p === null) throw badAddress(addr, 'expected IPv6 text');
-  let s = '';
-  for (const g of p) s += g.toString(16).padStart(4, '0');
-  return s;
+  const b = addressBits(addr);
+  if (b.family !== 6) throw badAddress(addr, 'expected IPv6 text');
+  return b.hex;
 }
 
 /** First `length` bits of 32 hex digits, as hex: whole nibbles plus one masked partial nibble. */
@@ -115,7 +177,7 @@ function hexToText(hexBits: string): string {
   const full = hexBits.padEnd(32, '0');
   const parts: number[] = [];
   for (let i = 0; i < 32; i += 4) parts.push(parseInt(full.slice(i, i + 4), 16));
-  return new ipaddr.IPv6(parts).toRFC5952String();
+  return formatV6(parts);
 }
 
 const v4Mask = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
@@ -170,10 +232,10 @@ export const prefixText = (p: Prefix): string => `${p.network}/${p.length}`;
 /** True when `addr` (any valid text) lies in `prefix`; false across families. */
 export function prefixContains(prefix: string | Prefix, addr: string): boolean {
   const p = typeof prefix === 'string' ? parsePrefix(prefix) : prefix;
-  const a = canonicalAddress(addr);
-  if (familyOf(a) !== p.family) return false;
-  if (p.family === 4) return ((ipv4ToInt(a) & v4Mask(p.length)) >>> 0) === ipv4ToInt(p.network);
-  return hexPrefix(ipv6ToHex(a), p.length) === hexPrefix(ipv6ToHex(p.network), p.length);
+  const a = addressBits(addr);
+  if (a.family !== p.family) return false;
+  if (a.family === 4) return ((a.n & v4Mask(p.length)) >>> 0) === ipv4ToInt(p.network);
+  return hexPrefix(a.hex, p.length) === hexPrefix(ipv6ToHex(p.network), p.length);
 }
 
 const SCOPED_V4: ReadonlyArray<readonly [number, number]> = [
@@ -187,15 +249,12 @@ const SCOPED_V4: ReadonlyArray<readonly [number, number]> = [
  * 10/8, 172.16/12, 192.168/16, 100.64/10, 127/8, 169.254/16, fc00::/7 (ULA), fe80::/10, ::1.
  * Throws AddressError on invalid text.
  */
-export function isScopedAddress(addr: string): boolean {
-  const n = ipv4ToInt(addr);
-  if (n >= 0) return SCOPED_V4.some(([net, len]) => ((n & v4Mask(len)) >>> 0) === net);
-  const c = canonicalAddress(addr);
-  if (familyOf(c) === 4) return isScopedAddress(c);
-  const h = ipv6ToHex(c);
-  const b0 = parseInt(h.slice(0, 2), 16);
-  const b1 = parseInt(h.slice(2, 4), 16);
-  return (b0 & 0xfe) === 0xfc || (b0 === 0xfe && (b1 & 0xc0) === 0x80) || c === '::1';
+export function isScopedAddress(addr: string | AddressBits): boolean {
+  const b = typeof addr === 'string' ? addressBits(addr) : addr;
+  if (b.family === 4) return SCOPED_V4.some(([net, len]) => ((b.n & v4Mask(len)) >>> 0) === net);
+  const b0 = parseInt(b.hex.slice(0, 2), 16);
+  const b1 = parseInt(b.hex.slice(2, 4), 16);
+  return (b0 & 0xfe) === 0xfc || (b0 === 0xfe && (b1 & 0xc0) === 0x80) || b.hex === '00000000000000000000000000000001';
 }
 
 const scoped = (body: string, scopeProviderId: string | null): string =>
@@ -209,8 +268,9 @@ const v6Bucket = (hex: string): string => `6:${hexToText(hex.slice(0, 12))}/48`;
  * /48 bucket `6:<network>/48`; with a scope (scoped addresses) -> `<providerId>|<body>`.
  */
 export function windowKey(addr: string, scopeProviderId: string | null): string {
-  const a = canonicalAddress(addr);
-  return scoped(familyOf(a) === 4 ? a : v6Bucket(ipv6ToHex(a)), scopeProviderId);
+  if (ipv4ToInt(addr) >= 0) return scoped(addr, scopeProviderId);
+  const b = addressBits(addr);
+  return scoped(b.family === 4 ? intToIpv4(b.n) : v6Bucket(b.hex), scopeProviderId);
 }
 
 /** Most IPv4 addresses a prefix may expand to (a /24). */

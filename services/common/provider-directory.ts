@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import type { DeterministicNatRule, Provider } from '../../schemas/types.gen.ts';
 import {
-  canonicalAddress, familyOf, hexPrefix, ipv4ToInt, ipv6ToHex, isScopedAddress, parsePrefix, prefixContains, prefixText,
-  type Prefix,
+  addressBits, hexPrefix, isValidAddress, ipv4ToInt, ipv6ToHex, isScopedAddress, parsePrefix, prefixContains, prefixText,
+  type AddressBits, type Prefix,
 } from './address.ts';
 import { CrosstraceError } from './errors.ts';
 
@@ -137,18 +137,18 @@ export function createProviderDirectory(initial: Provider[] = []): ProviderDirec
   let t = build(providers.values());
 
   function byAddress(addr: string, scopeProviderId: string | null = null): ProviderMatch | undefined {
-    let a: string;
-    try { a = canonicalAddress(addr); } catch { return undefined; }
-    if (isScopedAddress(a)) {
-      const hit = scopeProviderId === null ? undefined : t.scoped.get(scopeProviderId)?.find((e) => prefixContains(e.p, a));
+    let b: AddressBits;
+    try { b = addressBits(addr); } catch { return undefined; }
+    if (isScopedAddress(b)) {
+      const hit = scopeProviderId === null ? undefined : t.scoped.get(scopeProviderId)?.find((e) => prefixContains(e.p, addr));
       return hit && { provider: hit.provider, prefix: hit.prefix };
     }
     let e: Entry | undefined;
-    if (familyOf(a) === 4) {
-      const n = ipv4ToInt(a);
+    if (b.family === 4) {
+      const n = b.n;
       for (const len of t.v4Lengths) if ((e = t.v4.get(len)!.get(len === 0 ? 0 : (n & (0xffffffff << (32 - len))) >>> 0))) break;
     } else {
-      const hex = ipv6ToHex(a);
+      const hex = b.hex;
       for (const len of t.v6Lengths) if ((e = t.v6.get(len)!.get(hexPrefix(hex, len)))) break;
     }
     return e && { provider: e.provider, prefix: e.prefix };
@@ -170,11 +170,10 @@ export function createProviderDirectory(initial: Provider[] = []): ProviderDirec
     },
     list: () => [...providers.values()],
     deterministicRuleFor(outsideAddr, time) {
-      let a: string;
-      try { a = canonicalAddress(outsideAddr); } catch { return undefined; }
+      if (!isValidAddress(outsideAddr)) return undefined;
       for (const r of t.rules) {
         if (time < r.rule.validFrom || (r.rule.validTo !== null && time > r.rule.validTo)) continue;
-        if (prefixContains(r.outside, a)) return { provider: r.provider, rule: r.rule };
+        if (prefixContains(r.outside, outsideAddr)) return { provider: r.provider, rule: r.rule };
       }
       return undefined;
     },
