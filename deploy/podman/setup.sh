@@ -74,14 +74,22 @@ info="$($SUDO podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.NetworkBac
   || die "podman info failed: $(echo "$info" | tail -n1)"
 [ "$info" = "runc netavark" ] || die "podman reports runtime/network '$info', expected 'runc netavark' (check /etc/containers/containers.conf)"
 
-# 3. Docker-compatible API service
+# 3. Docker-compatible API service. conmon inherits the service's working directory and
+# fails ("Failed to get working directory") once that folder is deleted (a CI clone in
+# /tmp, say), so the service runs from / and a service whose cwd is gone is restarted.
+svc_pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+if ping_ok && [ -n "$svc_pid" ] && $SUDO readlink "/proc/$svc_pid/cwd" 2>/dev/null | grep -q " (deleted)$"; then
+  say "API service (pid $svc_pid) lost its working directory; restarting it"
+  $SUDO kill "$svc_pid" 2>/dev/null || true
+  for _ in $(seq 1 25); do ping_ok || break; sleep 0.2; done
+fi
 if ping_ok; then
   say "API already answers at $SOCK"
 else
   $SUDO mkdir -p "$(dirname "$SOCK")"
   $SUDO rm -f "$SOCK"
   # setsid + nohup: the service must outlive this script and the make/CI step that ran it.
-  $SUDO setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
+  (cd / && exec $SUDO setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null) &
   echo $! | $SUDO tee "$PIDFILE" >/dev/null
   for _ in $(seq 1 50); do ping_ok && break; sleep 0.2; done
   ping_ok || die "API service did not answer on $SOCK within 10 s; see $LOG"

@@ -1,0 +1,101 @@
+// End-to-end latency on the local stack: ingest + correlator + tracer in-process, a steady
+// background of raw flows and sessions at a target rate, and K traces each waiting on a
+// CGN address; for each trace the decisive port-block log is produced and the time until the
+// FR view with the new hop is RECEIVED on trace.updates.FR is measured (produce -> receipt).
+// Needs the stack env (eval "$(make -s stack-env)").
+//   node bench/correlate-latency.bench.ts [backgroundEventsPerSec=10000] [traces=40]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FlowEvent, SessionEvent, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
+import { createKafka, createProducer } from '../services/common/kafka.ts';
+import { createLogger } from '../services/common/logger.ts';
+import { createRegistryClient } from '../services/common/registry.ts';
+import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
+import { startCorrelator } from '../services/correlator/main.ts';
+import { startIngest } from '../services/ingest/main.ts';
+import { startTracer } from '../services/tracer/main.ts';
+import { fmt, mem, summarise } from './lib.ts';
+
+const [RATE = 10_000, TRACES = 40] = process.argv.slice(2).map(Number);
+const run = Date.now().toString(36);
+const common = { ...process.env, LOG_LEVEL: 'error' };
+const g = (s: string) => `bench-${s}-${run}`;
+const services = [
+  await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: g('tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
+  await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: g('correlator'), CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
+  await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: g('ingest'), CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
+];
+const logger = createLogger('bench', 'error');
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench', logger });
+const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
+await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, jurisdictionTopic('FR')]);
+const producer = await createProducer(kafka);
+const received = new Map<string, number>();
+const consumer = kafka.consumer({ groupId: g('reader'), maxWaitTimeInMs: 20 });
+await consumer.connect();
+await consumer.subscribe({ topic: jurisdictionTopic('FR'), fromBeginning: false });
+await consumer.run({ eachMessage: async ({ message }) => {
+  const s = await registry.decode<SignedTraceUpdate>(jurisdictionTopic('FR'), message.value);
+  if (s.update.hops.some((h) => h.method === 'PORT_BLOCK') && !received.has(s.update.traceId)) received.set(s.update.traceId, Date.now());
+} });
+await new Promise((r) => setTimeout(r, 3000));
+
+// background: 75% flows, 25% port-block logs on other addresses, produced in 50 ms ticks
+let bgSent = 0;
+let stopBg = false;
+const bg = (async () => {
+  const t0 = Date.now();
+  let i = 0;
+  while (!stopBg) {
+    const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
+    const flows = []; const sessions = [];
+    for (; i < due; i++) {
+      const now = Date.now();
+      const inside = `100.65.${(i >> 8) & 255}.${i & 255}`;
+      if (i % 4) {
+        const f: FlowEvent = { eventId: `${run}-bf${i}`, exporterId: 'fr-flow-1', exportTime: now, srcAddr: inside, srcPort: 1024 + (i % 60000), dstAddr: '192.0.2.99', dstPort: 443, protocol: 6,
+          startTime: now - 10_000, endTime: now, octets: 5000, packets: 9, postNatSrcAddr: null, postNatSrcPort: null, endReason: 'ACTIVE_TIMEOUT', jurisdiction: null, providerId: null, clockOffsetMs: 0 };
+        flows.push({ key: `x${i % 16}`, value: registry.encode(TOPICS.flowsRaw, f) });
+      } else {
+        const s: SessionEvent = { eventId: `${run}-bs${i}`, exporterId: 'fr-cgn-1', exportTime: now, kind: 'PORT_BLOCK', action: 'START', natEvent: 14, eventTime: now - 1000, protocol: null,
+          outsideAddr: `198.51.100.${200 + (i % 50)}`, outsidePort: null, portRangeStart: 1024 + (i % 100) * 512, portRangeEnd: 1535 + (i % 100) * 512, insideAddr: inside, insidePort: null,
+          framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null, acctDelayTime: null, subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
+        sessions.push({ key: `y${i % 16}`, value: registry.encode(TOPICS.sessionsRaw, s) });
+      }
+    }
+    if (flows.length + sessions.length) {
+      await producer.sendBatch({ topicMessages: [{ topic: TOPICS.flowsRaw, messages: flows }, { topic: TOPICS.sessionsRaw, messages: sessions }] });
+      bgSent += flows.length + sessions.length;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (bgSent / ((Date.now() - t0) / 1000));
+})();
+
+await new Promise((r) => setTimeout(r, 5000)); // let the background settle
+const lat: number[] = [];
+for (let k = 0; k < TRACES; k++) {
+  const now = Date.now();
+  const addr = `198.51.100.${1 + (k % 150)}`;
+  const req: TraceRequest = { traceId: `${run}-t${k}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'EMERGENCY', caseReference: `bench-${run}`,
+    srcAddr: addr, srcPort: 40001 + k, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: now - 1000, toleranceMs: 2000, requestedAt: now, expiresAt: now + 600_000 };
+  await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
+  await new Promise((r) => setTimeout(r, 300)); // the lookup is registered and waiting
+  const pb: SessionEvent = { eventId: `${run}-pb${k}`, exporterId: 'fr-cgn-1', exportTime: Date.now(), kind: 'PORT_BLOCK', action: 'START', natEvent: 14, eventTime: now - 60_000, protocol: null,
+    outsideAddr: addr, outsidePort: null, portRangeStart: 39936, portRangeEnd: 40447 + k, insideAddr: `100.66.0.${k + 1}`, insidePort: null, framedIpAddress: null,
+    framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null, acctDelayTime: null, subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
+  const sent = Date.now();
+  await producer.send({ topic: TOPICS.sessionsRaw, messages: [{ key: 'fr-cgn-1', value: registry.encode(TOPICS.sessionsRaw, pb) }] });
+  const until = Date.now() + 10_000;
+  while (!received.has(req.traceId) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  if (received.has(req.traceId)) lat.push(received.get(req.traceId)! - sent); else console.error(`trace ${k}: no FR update within 10 s`);
+}
+stopBg = true;
+const bgRate = await bg;
+const s = summarise(lat);
+console.log(`end-to-end (decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; ${mem()}`);
+await consumer.disconnect();
+await producer.disconnect();
+for (const svc of services) await svc.stop();
+process.exit(0);
