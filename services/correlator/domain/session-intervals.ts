@@ -6,8 +6,9 @@
 //   before its START, or a late delete, still closes the right interval;
 // - within one timestamp: STOPs of open sessions, then STARTs, then INTERIMs, then the other
 //   STOPs (a START and STOP at the same ms make a zero-length session);
-// - an open session with no STOP ends at max(start + maxAgeMs, last evidence) ('open');
-//   a START or INTERIM after that bound is a new session;
+// - a session with no STOP lives at most maxAgeMs past its last evidence (START or INTERIM):
+//   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
+//   START or INTERIM of the same session after that bound begins a new one;
 // - a session that holds an exclusive resource (`conflicts`) ends when another session shows
 //   evidence on it ('superseded');
 // - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
@@ -84,7 +85,7 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number):
     || ACTION_ORDER[a.ev.action] - ACTION_ORDER[b.ev.action] || (recordUid(a.ev) < recordUid(b.ev) ? -1 : 1));
   const open = new Map<string, Open>();
   const done: Open[] = [];
-  const bound = (s: Open) => Math.max(s.start + maxAgeMs, s.lastEvidence);
+  const bound = (s: Open) => s.lastEvidence + maxAgeMs;
   const close = (s: Open, end: number, reason: IntervalEnd) => {
     open.delete(s.key);
     s.end = end;

@@ -20,6 +20,9 @@ export interface KindSpec {
   /** How specifically a record covers the target: -1 = not at all; otherwise a prefix length
    *  (longest match wins among access sessions; other kinds return 0). */
   strength(ev: SessionEvent, t: Target): number;
+  /** Records that compete for the target's resource, beyond those covering it (default: none).
+   *  A port block not holding the looked-up port can still end an older overlapping block. */
+  context?(ev: SessionEvent, t: Target): boolean;
   rules: IntervalRules;
   /** Endpoint the session leads to (null addr: terminal at a subscriber). */
   leadsTo(ev: SessionEvent): { addr: string | null; port: number | null };
@@ -49,6 +52,7 @@ const portBlock: KindSpec = {
   method: 'PORT_BLOCK',
   strength: (ev, t) => ev.outsideAddr === t.addr && ev.portRangeStart !== null && ev.portRangeEnd !== null && ev.insideAddr !== null
     && (t.port === null || (ev.portRangeStart <= t.port && t.port <= ev.portRangeEnd)) ? 0 : -1,
+  context: (ev, t) => ev.outsideAddr === t.addr && ev.portRangeStart !== null && ev.portRangeEnd !== null && ev.insideAddr !== null,
   rules: {
     sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.portRangeStart}-${ev.portRangeEnd}|${ev.insideAddr}`,
     bucket: prov,

@@ -61,11 +61,14 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   for (const kind of [...byKind.keys()].sort()) {
     const spec = KIND_SPECS[kind];
     const recs = byKind.get(kind)!;
-    // Sessions touching the target, with all their records (a STOP may lack the framed address).
-    const keys = new Set(recs.filter((r) => spec.strength(r.ev, target) >= 0).map((r) => spec.rules.sessionKey(r.ev)));
+    // Sessions touching the target or competing for it, with all their records (an access
+    // STOP may lack the framed address); then only intervals covering the target and window.
+    const relevant = (ev: SessionEvent) => spec.strength(ev, target) >= 0 || (spec.context?.(ev, target) ?? false);
+    const keys = new Set(recs.filter((r) => relevant(r.ev)).map((r) => spec.rules.sessionKey(r.ev)));
     const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)));
-    let live = buildIntervals(mine, spec.rules, opts.maxSessionAgeMs).filter((iv) => iv.start <= to && iv.end >= from);
     const strengthOf = (iv: SessionInterval) => Math.max(...iv.records.map((r) => spec.strength(r.ev, target)));
+    let live = buildIntervals(mine, spec.rules, opts.maxSessionAgeMs)
+      .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
     const longest = Math.max(-1, ...live.map(strengthOf));
     live = live.filter((iv) => strengthOf(iv) === longest); // longest prefix wins (access sessions)
     for (const iv of live) {

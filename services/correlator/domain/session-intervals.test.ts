@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionAction, SessionEvent } from '../../../schemas/types.gen.ts';
+import { buildIntervals, dedupeRecords, type IntervalRules, type SessionRecord } from './session-intervals.ts';
+
+const AGE = 1000;
+// A toy resource: every record claims the one resource; the session is the inside address.
+const rules: IntervalRules = { sessionKey: (ev) => ev.insideAddr!, bucket: () => 'b', conflicts: () => true };
+const rec = (id: string, action: SessionAction, t: number, who: string, producedAt = 0): SessionRecord => ({
+  producedAt,
+  ev: { eventId: id, exporterId: 'x', eventTime: t, action, insideAddr: who } as SessionEvent,
+});
+const shape = (rs: SessionRecord[]) => buildIntervals(rs, rules, AGE)
+  .map((i) => [i.key, i.start, i.end, i.endReason, i.startSeen, i.records.map((r) => r.ev.eventId).join(',')]);
+
+describe('buildIntervals', () => {
+  it('pairs START and STOP whatever the input order', () => {
+    const rs = [rec('b', 'STOP', 500, 'A'), rec('a', 'START', 100, 'A')];
+    expect(shape(rs)).toEqual([['A', 100, 500, 'stop', true, 'a,b']]);
+  });
+  it('bounds an open session by max age and starts a new one after it', () => {
+    expect(shape([rec('a', 'START', 100, 'A')])).toEqual([['A', 100, 1100, 'open', true, 'a']]);
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 1500, 'A')]))
+      .toEqual([['A', 100, 1100, 'expired', true, 'a'], ['A', 1500, 2500, 'open', true, 'b']]);
+    // a repeated START within the bound continues the session
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 900, 'A')])).toEqual([['A', 100, 1900, 'open', true, 'a,b']]);
+  });
+  it('INTERIM proves activity: the bound is max age past the last evidence', () => {
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'INTERIM', 1050, 'A'), rec('c', 'INTERIM', 1900, 'A')]))
+      .toEqual([['A', 100, 2900, 'open', true, 'a,b,c']]);
+    // an INTERIM after a silence longer than max age is another session, its start unknown
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'INTERIM', 3000, 'A')]))
+      .toEqual([['A', 100, 1100, 'expired', true, 'a'], ['A', 2000, 4000, 'open', false, 'b']]);
+  });
+  it('ends an open session when another session claims the resource', () => {
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'STOP', 600, 'B')]))
+      .toEqual([['A', 100, 400, 'superseded', true, 'a'], ['B', 400, 600, 'stop', true, 'b,c']]);
+  });
+  it('a STOP without START starts after the previous holder, or max age before', () => {
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'STOP', 300, 'A'), rec('c', 'STOP', 700, 'B')]))
+      .toEqual([['A', 100, 300, 'stop', true, 'a,b'], ['B', 300, 700, 'stop', false, 'c']]);
+    expect(shape([rec('c', 'STOP', 5000, 'B')])).toEqual([['B', 4000, 5000, 'stop', false, 'c']]);
+    // an open holder with a lost stop: both are candidates between its last evidence and the STOP
+    expect(shape([rec('a', 'START', 100, 'A'), rec('c', 'STOP', 700, 'B')]))
+      .toEqual([['A', 100, 700, 'superseded', true, 'a'], ['B', 100, 700, 'stop', false, 'c']]);
+  });
+  it('hands over at one timestamp: the STOP of one and the START of the next; START+STOP at one ms is zero-length', () => {
+    expect(shape([rec('b', 'START', 300, 'B'), rec('a2', 'STOP', 300, 'A'), rec('a1', 'START', 100, 'A')]))
+      .toEqual([['A', 100, 300, 'stop', true, 'a1,a2'], ['B', 300, 1300, 'open', true, 'b']]);
+    expect(shape([rec('s', 'STOP', 300, 'A'), rec('r', 'START', 300, 'A')])).toEqual([['A', 300, 300, 'stop', true, 'r,s']]);
+  });
+  it('does not let sessions in other buckets or without conflict end each other', () => {
+    const shared: IntervalRules = { ...rules, conflicts: () => false };
+    const out = buildIntervals([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B')], shared, AGE).map((i) => [i.key, i.end, i.endReason]);
+    expect(out).toEqual([['A', 1100, 'open'], ['B', 1400, 'open']]);
+  });
+  it('dedupes by exporter/eventId, keeping the earliest produced copy', () => {
+    const a = rec('a', 'START', 100, 'A', 5);
+    const later = rec('a', 'START', 100, 'A', 9);
+    const other = { ...rec('a', 'START', 100, 'A', 1), ev: { ...a.ev, exporterId: 'y' } };
+    expect(dedupeRecords([later, a, other]).map((r) => [r.ev.exporterId, r.producedAt])).toEqual([['x', 5], ['y', 1]]);
+  });
+});
