@@ -32,10 +32,13 @@ interface Candidate {
 
 /**
  * Hops for a 'session' lookup from the session records of its window key (records for other
- * addresses or ports under the same key are filtered out). Ranked best first (overlap with
- * the window, then evidence at both ends); confidence 1 / (number of distinct destinations);
- * at most MAX_SESSION_CANDIDATES. `active` is judged against the newest event time in
- * `events` (event time, not the wall clock), so the result stays a pure function.
+ * addresses or ports under the same key are filtered out). One hop per method, provider and
+ * destination (a subscriber's reconnect, or one inside host's many mappings when the port is
+ * unknown, is one candidate). Ranked best first by quality(), then fresher evidence;
+ * confidence 1 / (number of distinct destinations); at most MAX_SESSION_CANDIDATES.
+ * firstSeen/lastSeen are the earliest/latest own evidence times (a lost stop does not
+ * stretch them). `active` = no STOP, not superseded, and still within max age of the newest
+ * event time in `events` (event time, not the wall clock), so the result stays pure.
  */
 export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], dir: ProviderDirectory, opts: JoinOptions): HopCandidate[] {
   if (lookup.mode !== 'session') return [];
