@@ -19,9 +19,13 @@ import { fmt, mem, summarise } from './lib.ts';
 
 const [RATE = 10_000, TRACES = 40] = process.argv.slice(2).map(Number);
 const run = Date.now().toString(36);
+const runOctet = Math.floor(Math.random() * 256);
 const common = { ...process.env, LOG_LEVEL: 'error' };
 const g = (s: string) => `bench-${s}-${run}`;
-const services = [
+// CROSSTRACE_BENCH_SERVICES=running: measure the services `make up` started (separate
+// processes) instead of starting them in this process.
+const external = process.env.CROSSTRACE_BENCH_SERVICES === 'running';
+const services = external ? [] : [
   await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: g('tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
   await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: g('correlator'), CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
   await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: g('ingest'), CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
@@ -77,7 +81,7 @@ await new Promise((r) => setTimeout(r, 5000)); // let the background settle
 const lat: number[] = [];
 for (let k = 0; k < TRACES; k++) {
   const now = Date.now();
-  const addr = `198.51.100.${1 + (k % 150)}`;
+  const addr = `198.19.${runOctet}.${1 + (k % 250)}`; // fresh per run: windows keep earlier runs' logs
   const req: TraceRequest = { traceId: `${run}-t${k}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'EMERGENCY', caseReference: `bench-${run}`,
     srcAddr: addr, srcPort: 40001 + k, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: now - 1000, toleranceMs: 2000, requestedAt: now, expiresAt: now + 600_000 };
   await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
@@ -94,7 +98,7 @@ for (let k = 0; k < TRACES; k++) {
 stopBg = true;
 const bgRate = await bg;
 const s = summarise(lat);
-console.log(`end-to-end (decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; ${mem()}`);
+console.log(`end-to-end (${external ? 'services as separate processes' : 'services in the bench process'}; decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; ${mem()}`);
 await consumer.disconnect();
 await producer.disconnect();
 for (const svc of services) await svc.stop();
