@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import type { Lookup } from '../services/common/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/common/window-store.ts';
-import { fmt, mem, summarise } from './lib.ts';
+import { fmt, mem, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2] = process.argv.slice(2).map(Number);
 const url = process.env.REDIS_URL;
@@ -52,6 +52,7 @@ const after = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
 const s = summarise(rtts);
 console.log(`correlate index: ${fmt(N / sec)} events/s (${N} events, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}`);
 console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (payload ${value.length + 9} bytes); client ${mem()}`);
+result('correlate-index', { eventsPerSec: Math.round(N / sec), events: N, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N) });
 // clean up this run's keys
 let cursor = '0';
 do {

@@ -15,7 +15,7 @@ import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
-import { fmt, mem, summarise } from './lib.ts';
+import { fmt, mem, result, summarise } from './lib.ts';
 
 const [RATE = 10_000, TRACES = 40] = process.argv.slice(2).map(Number);
 const run = Date.now().toString(36);
@@ -99,6 +99,7 @@ stopBg = true;
 const bgRate = await bg;
 const s = summarise(lat);
 console.log(`end-to-end (${external ? 'services as separate processes' : 'services in the bench process'}; decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; ${mem()}`);
+result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, services: external ? 'processes' : 'in-process' });
 await consumer.disconnect();
 await producer.disconnect();
 for (const svc of services) await svc.stop();

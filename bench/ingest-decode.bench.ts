@@ -8,7 +8,7 @@ import { createProviderDirectory, loadProvidersFile } from '../services/common/p
 import { frame, unframe } from '../services/common/wire-format.ts';
 import { createClockSkewEstimator } from '../services/ingest/domain/clock-skew.ts';
 import { DEFAULT_NORMALISE, normaliseFlow, normaliseSession } from '../services/ingest/domain/normalise.ts';
-import { fmt, mem } from './lib.ts';
+import { fmt, mem, result } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 300_000);
 const schemas = loadSchemas();
@@ -52,3 +52,4 @@ const t0 = process.hrtime.bigint();
 const keys = pass();
 const sec = Number(process.hrtime.bigint() - t0) / 1e9;
 console.log(`ingest decode+validate+normalise, 1 core: ${fmt(N / sec)} events/s (${N} events, 75% flows / 25% port blocks, ${keys} index keys) in ${sec.toFixed(2)} s; ${mem()}`);
+result('ingest-decode', { eventsPerSec: Math.round(N / sec), events: N, heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) });

@@ -9,7 +9,7 @@ import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { startIngest } from '../services/ingest/main.ts';
-import { fmt, mem } from './lib.ts';
+import { fmt, mem, result } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
 const env = { ...process.env, LOG_LEVEL: 'error', CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${Date.now()}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' };
@@ -69,6 +69,7 @@ for (;;) {
 }
 const total = (performance.now() - t0) / 1000;
 console.log(`ingest pipeline (local stack, 1 ingest instance): ${fmt(N / total)} events/s end to end (${N} events in ${total.toFixed(1)} s; producing alone took ${produced.toFixed(1)} s = ${fmt(N / produced)} events/s); ${mem()}`);
+result('ingest-pipeline', { eventsPerSec: Math.round(N / total), events: N, produceOnlyEventsPerSec: Math.round(N / produced), rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) });
 await producer.disconnect();
 await admin.disconnect();
 await svc.stop();

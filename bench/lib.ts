@@ -17,3 +17,9 @@ export function mem(): string {
 export function fmt(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(1);
 }
+
+/** One machine-readable line per figure set; deploy/local/bench.sh collects them into
+ *  bench/results/latest.json. */
+export function result(name: string, figures: Record<string, number | string>): void {
+  console.log(`RESULT ${JSON.stringify({ name, ...figures })}`);
+}

@@ -55,6 +55,7 @@ function speed(concurrent: number): void {
   const s = summarise(samples);
   const a = summarise(allocated);
   globalThis.gc?.();
+  console.log(`RESULT ${JSON.stringify({ name: 'relay-timing-speed', concurrent, candidatesPerSec: Math.round(scored / sec), callP50Ms: +s.p50.toFixed(2), callP99Ms: +s.p99.toFixed(2) })}`);
   console.log(
     `${concurrent} concurrent inbound flows (${fmt(events)} records/call, ${fmt(scored / samples.length)} candidates/call): ` +
       `${fmt(scored / sec)} candidates scored/s, ${fmt(samples.length / sec)} calls/s, ` +
@@ -87,6 +88,7 @@ function accuracy(label: string, n: number, seed0: number, o: Omit<ScenarioOptio
   }
   const c = summarise(conf);
   const top1 = sc0(o) ? `top-1 ${(hits / n).toFixed(4)} (reported ${(reported / n).toFixed(4)}, median top-1 confidence ${c.p50.toFixed(3)}), ` : '';
+  console.log(`RESULT ${JSON.stringify({ name: 'relay-timing-accuracy', case: label, trials: n, top1: sc0(o) ? +(hits / n).toFixed(4) : 'n/a', fpr: +(falsePositives / unrelated).toExponential(2), unrelatedFlows: unrelated })}`);
   console.log(
     `${label}: ${n} trials, ${top1}FPR ${(falsePositives / unrelated).toExponential(2)} (${falsePositives} of ${unrelated} unrelated flows), ` +
       `lookups with a false report ${(noisyLookups / n).toFixed(4)}`,

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make bench: every benchmark under bench/ against the local stack, a table of the figures,
+# and the same in bench/results/latest.json. Progress is printed as each step starts.
+#   BENCH_QUICK=1  smaller runs (for a smoke check of the bench itself)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
+export KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_NO_WARNINGS=1
+out="$root/.stack/bench"; mkdir -p "$out" "$root/bench/results"
+quick="${BENCH_QUICK:-}"
+n() { if [ -n "$quick" ]; then echo "$2"; else echo "$1"; fi; }
+
+"$root/deploy/local/stack.sh" up
+set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
+# the throughput steps run alone; the services (separate processes) start for the latency steps
+"$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
+
+steps=(
+  "ingest decode+validate, 1 core|node bench/ingest-decode.bench.ts $(n 300000 50000)"
+  "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
+  "correlator window indexing|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2"
+  "start the services|deploy/local/services.sh up"
+  "end-to-end latency, 2k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 2000 $(n 40 10)"
+  "end-to-end latency, 10k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 10000 $(n 40 10)"
+  "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
+)
+: >"$out/results.jsonl"
+i=0
+for step in "${steps[@]}"; do
+  i=$((i + 1)); name="${step%%|*}"; cmd="${step#*|}"
+  echo "bench: [$i/$((${#steps[@]} + 1))] $name ..."
+  t0=$SECONDS
+  # shellcheck disable=SC2086
+  $cmd 2>"$out/step-$i.err" | tee "$out/step-$i.log" | grep -v '^RESULT ' | sed 's/^/    /'
+  grep '^RESULT ' "$out/step-$i.log" | sed 's/^RESULT //' >>"$out/results.jsonl" || true
+  echo "bench:     done in $((SECONDS - t0)) s"
+done
+
+i=$((i + 1))
+echo "bench: [$i/$i] raw Kafka consume rate (Java ConsumerPerformance from the same Kafka jars) ..."
+libs="$(ls -d "$root"/.cache/kafka-*/libs | head -1)"
+perf="$(java -Xmx512m -cp "$libs/*" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$KAFKA_BROKERS" \
+  --topic flows.raw --num-records "$(n 500000 100000)" --group "bench-perf-$RANDOM" --timeout 30000 2>/dev/null | tail -n 1)"
+echo "    $perf"
+echo "$perf" | awk -F', ' '{ printf "{\"name\":\"kafka-java-consume\",\"messages\":%d,\"messagesPerSec\":%d,\"MBPerSec\":%.1f}\n", $5, $6, $4 }' >>"$out/results.jsonl"
+
+node -e '
+const fs = require("fs");
+const rows = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const kafka = rows.find((r) => r.name === "kafka-java-consume");
+const ingest = rows.find((r) => r.name === "ingest-pipeline");
+if (kafka && ingest) rows.push({ name: "pipeline-vs-kafka", ingestEventsPerSec: ingest.eventsPerSec, kafkaMessagesPerSec: kafka.messagesPerSec, ratio: +(ingest.eventsPerSec / kafka.messagesPerSec).toFixed(3) });
+const doc = { date: new Date().toISOString(), cores: require("os").cpus().length, node: process.version, results: rows };
+fs.writeFileSync(process.argv[2], JSON.stringify(doc, null, 1) + "\n");
+console.log("\nbench results (" + doc.cores + " cores; broker, registry, Redis and services on this machine)");
+for (const r of rows) { const { name, ...f } = r; console.log("  " + name.padEnd(24) + Object.entries(f).map(([k, v]) => k + "=" + v).join("  ")); }
+console.log("written to bench/results/latest.json");
+' "$out/results.jsonl" "$root/bench/results/latest.json"
