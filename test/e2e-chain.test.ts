@@ -19,7 +19,7 @@ import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { verify } from '../services/tracer/domain/signing.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
-import { serviceEnv, uniqueGroup } from './support/services.ts';
+import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
@@ -43,8 +43,11 @@ describe('four-jurisdiction live trace on the real stack', () => {
     const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem'), CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000' }));
     publicKey = tracer.publicKey;
     stops.push(tracer.stop);
-    stops.push((await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }))).stop);
-    stops.push((await startIngest(env('INGEST'))).stop);
+    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }));
+    stops.push(correlator.stop);
+    const ingest = await startIngest(env('INGEST'));
+    stops.push(ingest.stop);
+    for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)]);
     const kafka = testKafka('e2e');

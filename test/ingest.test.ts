@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient } from '../services/common/re
 import { TOPICS, dlqTopic } from '../services/common/topics.ts';
 import { frame } from '../services/common/wire-format.ts';
 import { startIngest } from '../services/ingest/main.ts';
-import { serviceEnv, uniqueGroup } from './support/services.ts';
+import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
@@ -41,8 +41,9 @@ describe('ingest service on the real stack', () => {
 
   beforeAll(async () => {
     const stack = stackEndpoints();
-    const svc = await startIngest(serviceEnv(stack, { CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: uniqueGroup('ingest-test'), CROSSTRACE_INGEST_MAX_MESSAGE_BYTES: '4096' }));
+    const svc = await startIngest(serviceEnv(stack, { CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: uniqueGroup('ingest-test'), CROSSTRACE_INGEST_MAX_MESSAGE_BYTES: '4096', CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }));
     stop = svc.stop; port = svc.port;
+    await waitHealthy(port()); // joined at the end of flows.raw: earlier runs' history is not replayed
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm]);
     const kafka = testKafka('ingest-test');
@@ -116,6 +117,24 @@ describe('ingest service on the real stack', () => {
       expect(Buffer.compare(dl.originalValue ?? Buffer.alloc(0), value ?? Buffer.alloc(0))).toBe(0);
     });
   }
+
+  it('takes a new exporter from the live provider registry topic', async () => {
+    await registry.ensureSubjects([TOPICS.providers]);
+    const before = flow('new-exporter-before', { exporterId: `zz-${run}` });
+    const [m1] = await producer.send({ topic: TOPICS.flowsRaw, messages: [{ key: `newexp-${run}-1`, value: registry.encode(TOPICS.flowsRaw, before) }] });
+    const dl = await waitFor('unknown exporter dead letter', () => seen.find((x) => x.topic === dlqTopic('ingest') && x.key?.toString() === `newexp-${run}-1`));
+    expect(readDeadLetter({ key: dl.key, value: dl.value, headers: dl.headers }).reasonCode).toBe('CT_UNKNOWN_EXPORTER');
+    expect(m1).toBeDefined();
+    await producer.send({ topic: TOPICS.providers, messages: [{ key: `zz-prov-${run}`, value: registry.encode(TOPICS.providers, {
+      providerId: `zz-prov-${run}`, jurisdiction: 'FR', name: 'late joiner', kind: 'HOSTING', prefixes: [], exporters: [`zz-${run}`], deterministicNat: [],
+    }) }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    await producer.send({ topic: TOPICS.flowsRaw, messages: [{ key: `newexp-${run}-2`, value: registry.encode(TOPICS.flowsRaw, flow('new-exporter-after', { exporterId: `zz-${run}` })) }] });
+    const ok = await waitFor('flow of the new exporter', () => seen.find((x) => x.topic === TOPICS.flowsNorm && String(x.headers['ct-uid']) === `zz-${run}/${run}-new-exporter-after`));
+    expect((await registry.decode<FlowEvent>(TOPICS.flowsNorm, ok.value)).providerId).toBe(`zz-prov-${run}`);
+    // and a tombstone removes it again
+    await producer.send({ topic: TOPICS.providers, messages: [{ key: `zz-prov-${run}`, value: null }] });
+  });
 
   it('counts dead letters per reason in /metrics', async () => {
     const text = await (await fetch(`http://127.0.0.1:${port()}/metrics`)).text();

@@ -14,3 +14,13 @@ export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> 
 
 /** A consumer group id unique to this run. */
 export const uniqueGroup = (name: string): string => `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** Waits until a service's /healthz says ok (its consumer has joined its group). */
+export async function waitHealthy(port: number, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return; } catch { /* not up yet */ }
+    if (Date.now() > until) throw new Error(`service on port ${port} not healthy within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
