@@ -49,6 +49,14 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status }),
   });
   life.onStop('ops-server', () => ops.close());
+  const sample = setInterval(() => {
+    void Promise.all([redis.info('memory'), redis.dbsize()]).then(([info, keys]) => {
+      metrics.redisMemory.set(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0));
+      metrics.redisKeys.set(keys);
+    }, () => undefined);
+  }, 5_000);
+  sample.unref();
+  life.onStop('redis-sampler', () => clearInterval(sample));
   life.onStop('consumer', () => loop.stop());
   await loop.start();
   logger.info({ port: ops.port() }, 'correlator started');

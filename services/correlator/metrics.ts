@@ -12,6 +12,8 @@ export function createCorrelatorMetrics() {
     wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
     matches: new Counter({ name: 'crosstrace_correlator_hops_total', help: 'Hop candidates emitted, by method.', labelNames: ['method'], registers: r }),
     windowsWithWaiters: new Gauge({ name: 'crosstrace_correlator_waiters_met_last_batch', help: 'Distinct windows with live waiters met in the last batch.', registers: r }),
+    redisMemory: new Gauge({ name: 'crosstrace_correlator_redis_memory_bytes', help: 'Redis used_memory (windows, waiters, chains, dedupe), bytes, sampled every 5 s.', registers: r }),
+    redisKeys: new Gauge({ name: 'crosstrace_correlator_redis_keys', help: 'Keys in the Redis database (two per window, two per waited-on address), sampled every 5 s.', registers: r }),
     matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve the waiters an event met, seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
   };
 }
