@@ -1,14 +1,28 @@
 // Chain status and open ends, derived from the hops and registered lookups (never stored
 // apart from them, so they cannot disagree). The best path follows rank-1 hops from the
 // requester's observation; ambiguity stays visible in the ranked siblings.
+//
+// Status, first rule that holds:
+//   CLOSED, EXPIRED            sticky: nothing changes the chain afterwards
+//   STALLED                    a session lookup on the best path (its parent on the path, or
+//                              the first lookup) has waited >= stallAfterMs with no hop from it
+//   OPEN                       no hop on the best path yet
+//   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
+//                              nowhere further, and no relay lookup from it is still in grace
+//   ENDED                      every hop on the best path is inactive (the communication's
+//                              flows/sessions ended); open ends may still resolve from logs
+//   EXTENDED                   otherwise: hops found, the path goes on
+// TERMINATED_AT_SUBSCRIBER is not final: a relay found later (its waiter stays registered
+// until the trace closes) extends the chain again.
 import type { Hop, TraceStatus } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
 import type { ChainState } from './chain.ts';
 
 export interface ChainOptions {
-  /** An open end waiting longer than this marks the chain STALLED, ms. Default 10 s. */
+  /** A session lookup on the best path waiting longer than this marks the chain STALLED, ms. Default 10 000. */
   stallAfterMs: number;
-  /** How long a subscriber stays a possible relay (relay lookup pending) before the chain counts as terminated there, ms. Default 5 s. */
+  /** How long a subscriber's host stays a possible relay (its relay lookup shown as awaited,
+   *  the chain not yet terminated there), ms. 0 terminates at once. Default 5 000. */
   relayGraceMs: number;
   /** Ambiguous candidates up to this rank get their own next lookups. Default 3. */
   followRanks: number;
@@ -16,40 +30,56 @@ export interface ChainOptions {
 
 export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3 });
 
-export function bestPath(hops: Hop[]): Hop[] {
+export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
+
+/** Rank-1 hops followed from the root; among several rank-1 siblings the most confident (then lowest hopId). */
+export function bestPath(hops: readonly Hop[]): Hop[] {
   const path: Hop[] = [];
+  const seen = new Set<string>();
   let parent: string | null = null;
   for (;;) {
-    const next = hops.filter((h) => h.parentHopId === parent && h.rank === 1).sort((a, b) => b.confidence - a.confidence || a.hopId.localeCompare(b.hopId))[0];
-    if (!next || path.includes(next)) return path;
+    const next = hops
+      .filter((h) => h.parentHopId === parent && h.rank === 1)
+      .sort((a, b) => b.confidence - a.confidence || (a.hopId < b.hopId ? -1 : 1))[0];
+    if (!next || seen.has(next.hopId)) return path;
     path.push(next);
+    seen.add(next.hopId);
     parent = next.hopId;
   }
 }
 
-/** A lookup is resolved once a hop came from it. */
-export function resolvedBy(l: Lookup, hops: Hop[]): boolean {
+/** A lookup is resolved once a hop came from it (same parent, its address, a relay hop for a relay lookup). */
+export function resolvedBy(l: Lookup, hops: readonly Hop[]): boolean {
   return hops.some((h) => h.parentHopId === l.parentHopId && h.observedAddr === l.addr && (l.mode === 'relay') === (h.method === 'RELAY_TIMING'));
 }
 
-/** Open ends worth showing: unresolved lookups hanging off the best path (relay ones only within grace). */
-export function openEnds(s: ChainState, now: number, o: ChainOptions): Lookup[] {
-  const onPath = new Set(bestPath(s.hops).map((h) => h.hopId));
-  return s.lookups.filter((l) => (l.parentHopId === null || onPath.has(l.parentHopId))
+/**
+ * Open ends: registered lookups with no hop from them yet. Session lookups stay open until
+ * resolved; a relay lookup only within relayGraceMs of its registration (afterwards its waiter
+ * still listens, but nothing is expected). Every followed candidate's ends count (ambiguity is
+ * shown); `onBestPathOnly` keeps those hanging off the best path. None once the chain is final.
+ */
+export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPathOnly = false): Lookup[] {
+  if (isFinal(s.status)) return [];
+  const path = new Set(bestPath(s.hops).map((h) => h.hopId));
+  return s.lookups.filter((l) => (!onBestPathOnly || l.parentHopId === null || path.has(l.parentHopId))
     && !resolvedBy(l, s.hops)
     && (l.mode === 'session' || now - l.since < o.relayGraceMs));
 }
 
+/** The session lookups on the best path waiting >= stallAfterMs. */
+export function stalledEnds(s: ChainState, now: number, o: ChainOptions): Lookup[] {
+  return openEnds(s, now, o, true).filter((l) => l.mode === 'session' && now - l.since >= o.stallAfterMs);
+}
+
 export function deriveStatus(s: ChainState, now: number, o: ChainOptions): TraceStatus {
-  if (s.status === 'CLOSED' || s.status === 'EXPIRED') return s.status;
-  const ends = openEnds(s, now, o);
-  if (ends.some((l) => l.mode === 'session' && now - l.since >= o.stallAfterMs)) return 'STALLED';
+  if (isFinal(s.status)) return s.status;
+  if (stalledEnds(s, now, o).length > 0) return 'STALLED';
   const path = bestPath(s.hops);
   const last = path.at(-1);
   if (!last) return 'OPEN';
-  if (last.method === 'ACCESS_SESSION' && last.subscriberHandle !== null) {
-    return ends.some((l) => l.mode === 'relay' && l.parentHopId === last.hopId) ? 'EXTENDED' : 'TERMINATED_AT_SUBSCRIBER';
-  }
-  if (ends.length === 0 && path.every((h) => !h.active)) return 'ENDED';
+  const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay' && l.parentHopId === last.hopId);
+  if (last.subscriberHandle !== null && last.leadsToAddr === null && !relayPending) return 'TERMINATED_AT_SUBSCRIBER';
+  if (path.every((h) => !h.active)) return 'ENDED';
   return 'EXTENDED';
 }

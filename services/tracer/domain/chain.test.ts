@@ -1,124 +1,184 @@
 import { describe, expect, it } from 'vitest';
-import type { Hop, TraceRequest } from '../../../schemas/types.gen.ts';
-import { createProviderDirectory, loadProvidersFile } from '../../common/provider-directory.ts';
-import { applyHops, applyRequest, expire, stallCheck, type ChainState } from './chain.ts';
+import type { Hop } from '../../../schemas/types.gen.ts';
+import type { Lookup } from '../../common/join-types.ts';
+import { applyHops, applyRequest, expire, stallCheck } from './chain.ts';
 import { DEFAULT_CHAIN_OPTIONS, bestPath } from './chain-status.ts';
-import { viewsFor } from './disclosure.ts';
+import { ADDR, ALL, H, T, dir, hop, open, permutations, req, rng, runHops } from './four-jurisdictions.fixture.ts';
+import { lookupIdOf } from './next-lookups.ts';
 
-const dir = createProviderDirectory(loadProvidersFile(new URL('../../../deploy/providers.json', import.meta.url).pathname));
-const T = 1_800_000_000_000;
-const req = (o: Partial<TraceRequest> = {}): TraceRequest => ({
-  traceId: 'tr-1', action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: 'GB-NCA-42',
-  srcAddr: '198.51.100.7', srcPort: 40001, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: T, toleranceMs: 2000,
-  requestedAt: T + 1000, expiresAt: T + 3_600_000, ...o,
-});
-const hop = (id: string, parent: string | null, depth: number, o: Partial<Hop>): Hop => ({
-  traceId: 'tr-1', hopId: id, parentHopId: parent, depth, jurisdiction: 'FR', providerId: 'fr-telecom', method: 'PORT_BLOCK',
-  observedAddr: '198.51.100.7', observedPort: 40001, leadsToAddr: null, leadsToPort: null, subscriberHandle: null, evidenceEventIds: [`ev-${id}`],
-  confidence: 1, rank: 1, firstSeen: T - 60_000, lastSeen: T + 10_000, active: true, windowFrom: T - 2000, windowTo: T + 2000, decisiveAt: T + 2000, ...o,
-});
+const brief = (l: Lookup) => [l.mode, l.addr, l.port, l.scopeProviderId, l.peerAddr, l.peerPort, l.depth, l.parentHopId];
+const withoutSince = (ls: Lookup[]) => ls.map(({ since: _since, ...l }) => l).sort((a, b) => (a.lookupId < b.lookupId ? -1 : 1));
 
-// the four-jurisdiction chain: GB sees an FR CGN address -> FR subscriber whose host relays
-// <- a DE VPN exit <- a US access subscriber
-const H = {
-  pb: hop('pb', null, 1, { leadsToAddr: '100.64.3.4' }),
-  fr: hop('fr', 'pb', 2, { method: 'ACCESS_SESSION', observedAddr: '100.64.3.4', observedPort: null, subscriberHandle: 'fr-sub-7' }),
-  relay: hop('relay', 'fr', 3, { method: 'RELAY_TIMING', observedAddr: '100.64.3.4', observedPort: 51000, leadsToAddr: '203.0.113.7', leadsToPort: 40100, confidence: 0.97 }),
-  vpn: hop('vpn', 'relay', 4, { method: 'VPN_SESSION', jurisdiction: 'DE', providerId: 'de-vpn', observedAddr: '203.0.113.7', observedPort: 40100, leadsToAddr: '198.18.4.5', leadsToPort: 61000, subscriberHandle: 'de-acct-9' }),
-  us: hop('us', 'vpn', 5, { method: 'ACCESS_SESSION', jurisdiction: 'US', providerId: 'us-access', observedAddr: '198.18.4.5', observedPort: 61000, subscriberHandle: 'us-sub-1' }),
-};
-
-function open(): ChainState {
-  return applyRequest(undefined, req(), T + 1000, dir)!.state;
-}
-
-function runAll(order: Hop[], now = T + 2000) {
-  let s = open();
-  const seqs: number[] = [];
-  const registered: string[] = [];
-  for (const h of order) {
-    const o = applyHops(s, [h], now, dir);
-    s = o.state;
-    if (o.update) seqs.push(o.update.seq);
-    registered.push(...o.register.map((l) => `${l.mode}:${l.addr}`));
-  }
-  return { s, seqs, registered };
-}
-
-describe('trace chain', () => {
-  it('opens with the first lookup on the observed source, once', () => {
+describe('opening a trace', () => {
+  it('creates the chain at seq 1 with the first lookup on the observed source', () => {
     const o = applyRequest(undefined, req(), T + 1000, dir)!;
-    expect(o.update).toMatchObject({ seq: 1, status: 'OPEN', requestingJurisdiction: 'GB' });
-    expect(o.register.map((l) => [l.mode, l.addr, l.port, l.windowFrom, l.windowTo, l.peerAddr])).toEqual([['session', '198.51.100.7', 40001, T - 2000, T + 2000, '192.0.2.10']]);
-    expect(o.update!.awaiting.map((a) => a.jurisdiction)).toEqual(['FR']);
-    const again = applyRequest(o.state, req(), T + 5000, dir)!;
-    expect([again.update, again.register]).toEqual([null, []]);
+    expect(o.update).toMatchObject({ seq: 1, status: 'OPEN', audience: null, requestingJurisdiction: 'GB', decisiveAt: T + 1000, publishedAt: T + 1000, hops: [] });
+    expect(o.register).toHaveLength(1);
+    expect(o.register[0]).toEqual({
+      lookupId: lookupIdOf('tr-1', null, 'session', ADDR.cgn, 40001), traceId: 'tr-1', parentHopId: null, depth: 1, mode: 'session',
+      addr: ADDR.cgn, scopeProviderId: null, port: 40001, protocol: 6, peerAddr: ADDR.victim, peerPort: 443,
+      windowFrom: T - 2000, windowTo: T + 2000, since: T + 1000,
+    });
+    expect(o.register[0]!.lookupId).toMatch(/^[0-9a-f]{24}$/);
+    expect(o.update!.awaiting).toEqual([{ jurisdiction: 'FR', providerId: 'fr-telecom', addr: ADDR.cgn, port: 40001, windowFrom: T - 2000, windowTo: T + 2000, parentHopId: null, since: T + 1000 }]);
+    expect(o.update!.change).toContain('trace opened by GB: 198.51.100.7:40001 -> 192.0.2.10:443');
   });
 
-  it('grows across four jurisdictions to the US subscriber, with the lookups each hop needs', () => {
-    const { s, seqs, registered } = runAll([H.pb, H.fr, H.relay, H.vpn, H.us]);
-    expect(seqs).toEqual([2, 3, 4, 5, 6]);
-    expect(registered).toEqual(['session:100.64.3.4', 'relay:100.64.3.4', 'session:203.0.113.7', 'session:198.18.4.5', 'relay:198.18.4.5']);
-    expect(s.lookups.find((l) => l.addr === '100.64.3.4' && l.mode === 'session')!.scopeProviderId).toBe('fr-telecom');
-    expect(s.lookups.find((l) => l.addr === '203.0.113.7')!.peerAddr).toBeNull(); // after a relay the far end is unknown
-    expect(bestPath(s.hops).map((h) => h.hopId)).toEqual(['pb', 'fr', 'relay', 'vpn', 'us']);
-    expect(s.status).toBe('EXTENDED'); // the US host could still be a relay, within the grace period
-    const later = stallCheck(s, T + 2000 + DEFAULT_CHAIN_OPTIONS.relayGraceMs, dir);
-    expect(later.update?.status).toBe('TERMINATED_AT_SUBSCRIBER');
-  });
-
-  it('ends the same whatever order and however often the hops arrive', () => {
-    const a = runAll([H.pb, H.fr, H.relay, H.vpn, H.us]).s;
-    const b = runAll([H.us, H.vpn, H.vpn, H.relay, H.pb, H.us, H.fr, H.pb]);
-    expect(b.s.hops.map((h) => h.hopId).sort()).toEqual(a.hops.map((h) => h.hopId).sort());
-    expect(b.seqs).toEqual([2, 3, 4, 5, 6]); // duplicates make no update
-    expect(b.s.status).toBe(a.status);
-  });
-
-  it('updates a known hop in place when live data changes it', () => {
-    const { s } = runAll([H.pb]);
-    const o = applyHops(s, [{ ...H.pb, lastSeen: T + 30_000, active: false }], T + 31_000, dir);
-    expect(o.update?.hops).toHaveLength(1);
-    expect(o.update?.hops[0]).toMatchObject({ active: false, lastSeen: T + 30_000 });
-    expect(o.update?.change).toMatch(/ended/);
-  });
-
-  it('stalls an open end after the timeout, naming the lookup it waits for; expires; close is sticky', () => {
+  it('ignores a redelivered OPEN, and an EXTEND or CLOSE of an unknown trace', () => {
     const s = open();
-    const st = stallCheck(s, T + 1000 + DEFAULT_CHAIN_OPTIONS.stallAfterMs, dir);
-    expect(st.update).toMatchObject({ status: 'STALLED' });
-    expect(st.update!.awaiting[0]).toMatchObject({ addr: '198.51.100.7', port: 40001, jurisdiction: 'FR', providerId: 'fr-telecom' });
-    expect(expire(s, T + 3_600_001, dir).update?.status).toBe('EXPIRED');
-    const c = applyRequest(s, req({ action: 'CLOSE' }), T + 2000, dir)!;
-    expect(c.update?.status).toBe('CLOSED');
-    expect(applyHops(c.state, [H.pb], T + 3000, dir).update).toBeNull();
-    expect(applyRequest(s, req({ action: 'CLOSE', requestingJurisdiction: 'FR' }), T + 2000, dir)!.update).toBeNull(); // only the requester
+    expect(applyRequest(s, req(), T + 5000, dir)).toEqual({ state: s, update: null, register: [] });
+    expect(applyRequest(undefined, req({ action: 'CLOSE' }), T + 5000, dir)).toBeNull();
   });
 });
 
-describe('disclosure views', () => {
-  const { s } = runAll([H.pb, H.fr, H.relay, H.vpn, H.us]);
-  const full = applyHops(s, [{ ...H.us, lastSeen: T + 20_000 }], T + 3000, dir).update!;
-  const views = viewsFor(full);
-  it('goes to the requester and every jurisdiction the chain enters', () => {
-    expect([...views.keys()]).toEqual(['DE', 'FR', 'GB', 'US']);
+describe('the four-jurisdiction chain', () => {
+  it('grows hop by hop with the lookups each hop needs, to TERMINATED_AT_SUBSCRIBER', () => {
+    const { state, steps, updates } = runHops(ALL);
+    expect(updates.map((u) => u.seq)).toEqual([2, 3, 4, 5, 6]);
+    expect(updates.map((u) => u.status)).toEqual(['EXTENDED', 'EXTENDED', 'EXTENDED', 'EXTENDED', 'TERMINATED_AT_SUBSCRIBER']);
+    expect(steps.map((s) => s.register.map(brief))).toEqual([
+      [['session', ADDR.inside, null, 'fr-telecom', ADDR.victim, 443, 2, 'h-fr-pb']], // port block: peer unchanged, inside space scoped
+      [['relay', ADDR.inside, null, 'fr-telecom', ADDR.victim, 443, 3, 'h-fr-sub']], // the subscriber's host may relay
+      [['session', ADDR.deExit, 40100, null, null, null, 4, 'h-fr-relay']], // after a relay the far end is unknown
+      [['session', ADDR.usClient, 61000, null, null, null, 5, 'h-de-vpn']],
+      [], // a relay lookup needs the peer, unknown behind the VPN: the US subscriber terminates at once
+    ]);
+    expect(state.lookups.every((l) => l.windowFrom === T - 2000 && l.windowTo === T + 2000)).toBe(true);
+    expect(bestPath(state.hops).map((h) => h.hopId)).toEqual(ALL.map((h) => h.hopId));
+    const last = updates.at(-1)!;
+    expect(last.hops.map((h) => h.hopId)).toEqual(ALL.map((h) => h.hopId));
+    expect(last.awaiting).toEqual([]);
+    expect(last.decisiveAt).toBe(H.us.decisiveAt);
+    expect(last.change).toContain('ACCESS_SESSION US/us-access 198.18.4.5:61000 -> a subscriber; now TERMINATED_AT_SUBSCRIBER');
   });
-  it('shows the requester the whole path without subscriber handles of other jurisdictions', () => {
-    const gb = views.get('GB')!;
-    expect(gb.hops.map((h) => h.hopId)).toEqual(['pb', 'fr', 'relay', 'vpn', 'us']);
-    expect(gb.hops.every((h) => h.subscriberHandle === null)).toBe(true);
+
+  it('puts no subscriber handle into any change sentence', () => {
+    const text = runHops(ALL).updates.map((u) => u.change).join('\n');
+    for (const handle of ['fr-sub-7', 'de-acct-9', 'us-sub-1']) expect(text).not.toContain(handle);
   });
-  it('shows an entered jurisdiction only its own hops: DE never sees the FR inside address', () => {
-    const de = views.get('DE')!;
-    expect(de.hops.map((h) => h.hopId)).toEqual(['vpn']);
-    expect(JSON.stringify(de)).not.toContain('100.64.3.4');
-    expect(JSON.stringify(de)).not.toContain('us-sub-1');
-    expect(de.hops[0]!.subscriberHandle).toBe('de-acct-9');
-    expect(de.caseReference).toBe('GB-NCA-42');
+
+  it('ends in the same hops, lookups and status whatever the order and however often hops arrive', () => {
+    const ref = runHops(ALL).state;
+    const random = rng(7);
+    for (const order of permutations(ALL)) {
+      const dup = [...order];
+      for (const h of ALL) dup.splice(Math.floor(random() * (dup.length + 1)), 0, h); // every hop twice, anywhere
+      const { state, steps } = runHops(dup);
+      expect(state.hops.map((h) => h.hopId).sort()).toEqual(ref.hops.map((h) => h.hopId).sort());
+      expect(withoutSince(state.lookups)).toEqual(withoutSince(ref.lookups));
+      expect(state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+      const seqs = steps.flatMap((s) => (s.update ? [s.update.seq] : []));
+      expect(seqs).toEqual([2, 3, 4, 5, 6]); // one update per new hop, none for a duplicate
+      const second = new Set<string>();
+      for (const [i, h] of dup.entries()) {
+        if (second.has(h.hopId)) expect(steps[i]!.update).toBeNull();
+        second.add(h.hopId);
+      }
+    }
   });
-  it('gives a subscriber handle only to its own jurisdiction', () => {
-    expect(views.get('US')!.hops.map((h) => h.subscriberHandle)).toEqual(['us-sub-1']);
-    expect(views.get('FR')!.hops.find((h) => h.hopId === 'fr')!.subscriberHandle).toBe('fr-sub-7');
-    expect(JSON.stringify(views.get('GB'))).not.toContain('us-sub-1');
+
+  it('gives the same result for all hops in one batch', () => {
+    const o = applyHops(open(), [...ALL].reverse(), T + 2000, dir);
+    expect(o.update).toMatchObject({ seq: 2, status: 'TERMINATED_AT_SUBSCRIBER' });
+    expect(withoutSince(o.register)).toEqual(withoutSince(runHops(ALL).state.lookups.slice(1)));
+    expect(applyHops(o.state, ALL, T + 3000, dir).update).toBeNull();
+  });
+
+  it('keeps a hop whose parent is unknown and opens its lookups once the parent arrives', () => {
+    const early = runHops([H.vpn]);
+    expect(early.state.hops.map((h) => h.hopId)).toEqual(['h-de-vpn']);
+    expect(early.registered).toEqual([]);
+    expect(early.updates[0]).toMatchObject({ status: 'OPEN', hops: [{ hopId: 'h-de-vpn' }] });
+    const rest = runHops([H.pb, H.fr, H.relay], T + 2000, DEFAULT_CHAIN_OPTIONS, early.state);
+    // the relay connects the early VPN hop: both onward lookups open now
+    expect(rest.steps[2]!.register.map(brief)).toHaveLength(2);
+    expect(rest.steps[2]!.register.map(brief)).toEqual(expect.arrayContaining([
+      ['session', ADDR.deExit, 40100, null, null, null, 4, 'h-fr-relay'],
+      ['session', ADDR.usClient, 61000, null, null, null, 5, 'h-de-vpn'],
+    ]));
+  });
+
+  it('ignores hops of another trace', () => {
+    expect(applyHops(open(), [{ ...H.pb, traceId: 'tr-2' }], T + 2000, dir).update).toBeNull();
+  });
+});
+
+describe('live hops (interim records)', () => {
+  const o = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: 600_000 }; // the onward lookup must not stall meanwhile
+  const v = (o: Partial<Hop>): Hop => ({ ...H.pb, ...o });
+  const v2 = v({ lastSeen: T + 30_000, evidenceEventIds: ['ev-h-fr-pb', 'ev-2'], decisiveAt: T + 30_500 });
+  const v3 = v({ lastSeen: T + 45_000, active: false, evidenceEventIds: ['ev-h-fr-pb', 'ev-2', 'ev-3'], decisiveAt: T + 45_500 });
+
+  it('updates a known hop in place with a new seq', () => {
+    const { state } = runHops([H.pb], T + 2000, o);
+    const live = applyHops(state, [v2], T + 31_000, dir, o);
+    expect(live.update).toMatchObject({ seq: 3, decisiveAt: T + 30_500, hops: [{ hopId: 'h-fr-pb', lastSeen: T + 30_000, active: true }] });
+    expect(live.update!.change).toBe(`hop PORT_BLOCK FR/fr-telecom 198.51.100.7:40001 still active, last seen ${new Date(T + 30_000).toISOString()}`);
+    expect(live.register).toEqual([]);
+    const ended = applyHops(live.state, [v3], T + 46_000, dir, o);
+    expect(ended.update!.change).toMatch(/PORT_BLOCK .* ended, last seen/);
+    expect(ended.update!.status).toBe('ENDED');
+  });
+
+  it('never regresses to an older version, and a re-probe differing only in decisiveAt changes nothing', () => {
+    for (const order of permutations([H.pb, v2, v3])) {
+      const { state, updates } = runHops(order, T + 2000, o);
+      expect(state.hops).toEqual([v3]);
+      expect(updates.map((u) => u.seq)).toEqual(updates.map((_u, i) => i + 2));
+    }
+    const { state } = runHops([v3], T + 2000, o);
+    expect(applyHops(state, [{ ...v3, decisiveAt: T + 99_000 }], T + 50_000, dir, o).update).toBeNull();
+    expect(applyHops(state, [{ ...v3, active: true }], T + 50_000, dir, o).update).toBeNull(); // an end is final
+  });
+});
+
+describe('ambiguity', () => {
+  const a = hop('h-a', null, 1, { leadsToAddr: '100.64.9.1', confidence: 0.5, rank: 1 });
+  const b = hop('h-b', null, 1, { leadsToAddr: '100.64.9.2', confidence: 0.5, rank: 2 });
+  const far = hop('h-far', null, 1, { leadsToAddr: '100.64.9.4', confidence: 0.5, rank: 4 });
+
+  it('keeps every candidate with its rank and confidence, follows the best ranks, and the best path rank 1', () => {
+    const o = applyHops(open(), [b, a, far], T + 2000, dir);
+    expect(o.update!.hops.map((h) => [h.hopId, h.rank, h.confidence])).toEqual([['h-a', 1, 0.5], ['h-b', 2, 0.5], ['h-far', 4, 0.5]]);
+    expect(o.register.map((l) => l.addr).sort()).toEqual(['100.64.9.1', '100.64.9.2']); // followRanks 3
+    expect(o.update!.awaiting.map((x) => x.addr).sort()).toEqual(['100.64.9.1', '100.64.9.2']);
+    expect(bestPath(o.state.hops).map((h) => h.hopId)).toEqual(['h-a']);
+    expect(o.update!.change).toContain('(rank 2, confidence 0.5)');
+  });
+});
+
+describe('requests after opening', () => {
+  it('EXTEND moves the expiry with a new seq; the same or an earlier one, or another jurisdiction, changes nothing', () => {
+    const s = open();
+    const e = applyRequest(s, req({ action: 'EXTEND', expiresAt: T + 7_200_000, requestedAt: T + 5000 }), T + 5000, dir)!;
+    expect(e.update).toMatchObject({ seq: 2, expiresAt: T + 7_200_000, status: 'OPEN', decisiveAt: T + 5000 });
+    expect(e.state.request.action).toBe('OPEN');
+    expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 7_200_000 }), T + 6000, dir)!.update).toBeNull();
+    expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 60_000 }), T + 6000, dir)!.update).toBeNull();
+    expect(applyRequest(s, req({ action: 'EXTEND', requestingJurisdiction: 'FR', expiresAt: T + 9e6 }), T + 6000, dir)!.update).toBeNull();
+  });
+
+  it('CLOSE is final: nothing changes the chain afterwards', () => {
+    const { state } = runHops([H.pb]);
+    const c = applyRequest(state, req({ action: 'CLOSE', requestedAt: T + 3000 }), T + 3000, dir)!;
+    expect(c.update).toMatchObject({ seq: 3, status: 'CLOSED', awaiting: [], decisiveAt: T + 3000 });
+    const s = c.state;
+    expect(applyHops(s, [H.fr], T + 4000, dir).update).toBeNull();
+    expect(applyRequest(s, req({ action: 'EXTEND', expiresAt: T + 9e6 }), T + 4000, dir)!.update).toBeNull();
+    expect(applyRequest(s, req({ action: 'CLOSE' }), T + 4000, dir)!.update).toBeNull();
+    expect(expire(s, T + 9e6, dir).update).toBeNull();
+    expect(stallCheck(s, T + 9e6, dir).update).toBeNull();
+    expect(applyRequest(state, req({ action: 'CLOSE', requestingJurisdiction: 'FR' }), T + 3000, dir)!.update).toBeNull(); // only the requester
+  });
+
+  it('expires after expiresAt, sticky; hops or requests past it expire the chain instead', () => {
+    const s = open();
+    expect(expire(s, T + 3_600_000, dir).update).toBeNull();
+    const x = expire(s, T + 3_600_001, dir);
+    expect(x.update).toMatchObject({ seq: 2, status: 'EXPIRED', awaiting: [] });
+    expect(expire(x.state, T + 4e6, dir).update).toBeNull();
+    expect(applyHops(x.state, [H.pb], T + 4e6, dir).update).toBeNull();
+    expect(applyHops(s, [H.pb], T + 4e6, dir).update).toMatchObject({ status: 'EXPIRED', hops: [] });
+    expect(applyRequest(s, req({ action: 'EXTEND', expiresAt: T + 9e6 }), T + 4e6, dir)!.update?.status).toBe('EXPIRED');
   });
 });

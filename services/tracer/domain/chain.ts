@@ -1,126 +1,121 @@
-// Chain state of one trace and how requests and hops change it (pure; `now` passed in).
-// Every change bumps seq and yields a full-view TraceUpdate; a replayed request or hop
-// changes nothing and yields no update. New hops open the next lookups: where the hop
-// leads (session), and for a subscriber also its host as a possible relay (relay).
-import { createHash } from 'node:crypto';
-import type { Hop, TraceRequest, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { isScopedAddress } from '../../common/address.ts';
-import type { Lookup, LookupMode } from '../../common/join-types.ts';
-import type { ProviderDirectory } from '../../common/provider-directory.ts';
-import { DEFAULT_CHAIN_OPTIONS, deriveStatus, openEnds, type ChainOptions } from './chain-status.ts';
+// Chain state of one trace and how requests, hops and the passing of time change it. Pure:
+// `now` is passed in. Every change bumps seq by one and yields a full-view TraceUpdate; a
+// redelivered request or hop, or an older version of a known hop, changes nothing and yields
+// no update. The lookups to register follow from the hops (next-lookups.ts), so the same hops
+// in any order and with duplicates end in the same hops, lookups and status.
+import type { Hop, TraceRequest, TraceStatus, TraceUpdate } from '../../../schemas/types.gen.ts';
+import type { Lookup } from '../../common/join-types.ts';
+import { DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
+import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
+import { hopChange } from './hop-versions.ts';
+import { firstLookup, wantedLookups } from './next-lookups.ts';
 
+export type { DirectoryLike } from './chain-update.ts';
+
+/** Plain data (JSON round-trips), stored per trace. */
 export interface ChainState {
+  /** The OPEN request; EXTEND moves only its expiresAt. */
   request: TraceRequest;
+  /** seq of the last update published, 1-based. */
   seq: number;
-  status: TraceUpdate['status'];
+  status: TraceStatus;
+  /** Unique by hopId, the newest version of each; hops whose parent is not known yet included. */
   hops: Hop[];
-  /** Every lookup registered for this trace (their windows hold the waiters). */
+  /** Every lookup registered for this trace, unique by lookupId (their waiters hold the windows). */
   lookups: Lookup[];
+  /** UTC ms of the last change. */
   lastChangeAt: number;
 }
 
-export interface Outcome { state: ChainState; update: TraceUpdate | null; register: Lookup[] }
-
-type Dir = Pick<ProviderDirectory, 'byAddress' | 'byId'>;
-
-export function lookupIdOf(traceId: string, parent: string | null, mode: LookupMode, addr: string, port: number | null): string {
-  return createHash('sha256').update(JSON.stringify([traceId, parent, mode, addr, port])).digest('hex').slice(0, 24);
-}
-
-function makeLookup(req: TraceRequest, p: { parent: string | null; depth: number; mode: LookupMode; addr: string; port: number | null; scope: string | null; peerAddr: string | null; peerPort: number | null; now: number }): Lookup {
-  return {
-    lookupId: lookupIdOf(req.traceId, p.parent, p.mode, p.addr, p.port), traceId: req.traceId, parentHopId: p.parent, depth: p.depth,
-    mode: p.mode, addr: p.addr, scopeProviderId: p.scope, port: p.port, protocol: req.protocol, peerAddr: p.peerAddr, peerPort: p.peerPort,
-    windowFrom: req.observedTime - req.toleranceMs, windowTo: req.observedTime + req.toleranceMs, since: p.now,
-  };
-}
-
-const order = (a: Hop, b: Hop) => a.depth - b.depth || a.rank - b.rank || a.hopId.localeCompare(b.hopId);
-
-function toUpdate(s: ChainState, change: string, now: number, decisiveAt: number, dir: Dir, o: ChainOptions): TraceUpdate {
-  const r = s.request;
-  return {
-    traceId: r.traceId, seq: s.seq, status: s.status, audience: null, requestingJurisdiction: r.requestingJurisdiction, legalBasis: r.legalBasis,
-    caseReference: r.caseReference, observedTime: r.observedTime, expiresAt: r.expiresAt, hops: [...s.hops].sort(order),
-    awaiting: openEnds(s, now, o).map((l) => {
-      const owner = l.scopeProviderId ? dir.byId(l.scopeProviderId) : dir.byAddress(l.addr)?.provider;
-      return { jurisdiction: owner?.jurisdiction ?? null, providerId: owner?.providerId ?? null, addr: l.addr, port: l.port, windowFrom: l.windowFrom, windowTo: l.windowTo, parentHopId: l.parentHopId, since: l.since };
-    }),
-    change, publishedAt: now, decisiveAt,
-  };
-}
-
-function bump(s: ChainState, change: string, now: number, decisiveAt: number, register: Lookup[], dir: Dir, o: ChainOptions): Outcome {
-  const state = { ...s, seq: s.seq + 1, lastChangeAt: now };
-  return { state, update: toUpdate(state, change, now, decisiveAt, dir, o), register };
+export interface Outcome {
+  state: ChainState;
+  /** The full view of the change; null when nothing changed. */
+  update: TraceUpdate | null;
+  /** Lookups to register (and probe) now. */
+  register: Lookup[];
 }
 
 const unchanged = (state: ChainState): Outcome => ({ state, update: null, register: [] });
-const closed = (s: ChainState) => s.status === 'CLOSED' || s.status === 'EXPIRED';
 
-export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: number, dir: Dir, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome | null {
+function bump(s: ChainState, change: string, now: number, decisiveAt: number, register: Lookup[], dir: DirectoryLike, o: ChainOptions): Outcome {
+  const state: ChainState = { ...s, seq: s.seq + 1, lastChangeAt: now };
+  return { state, update: toUpdate(state, change, now, decisiveAt, dir, o), register };
+}
+
+/**
+ * OPEN creates the chain (seq 1) with the first lookup; a second OPEN of a known trace is a
+ * redelivery and changes nothing. EXTEND moves expiresAt later (an earlier or equal one changes
+ * nothing); CLOSE makes the chain CLOSED. Only the requesting jurisdiction extends or closes;
+ * past expiresAt the chain expires instead. Returns null for an EXTEND or CLOSE of an unknown trace.
+ */
+export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome | null {
+  if (s && s.request.traceId !== req.traceId) return unchanged(s);
   if (req.action === 'OPEN') {
     if (s) return unchanged(s);
-    const first = makeLookup(req, { parent: null, depth: 1, mode: 'session', addr: req.srcAddr, port: req.srcPort, scope: null, peerAddr: req.dstAddr, peerPort: req.dstPort, now });
+    const first = firstLookup(req, now);
     const state: ChainState = { request: req, seq: 0, status: 'OPEN', hops: [], lookups: [first], lastChangeAt: now };
-    return bump(state, `trace opened by ${req.requestingJurisdiction}: ${req.srcAddr}${req.srcPort === null ? '' : `:${req.srcPort}`} -> ${req.dstAddr}`, now, req.requestedAt, [first], dir, o);
+    const what = `${first.addr}${req.srcPort === null ? '' : `:${req.srcPort}`} -> ${req.dstAddr}${req.dstPort === null ? '' : `:${req.dstPort}`}`;
+    return bump(state, `trace opened by ${req.requestingJurisdiction}: ${what} at ${iso(req.observedTime)}`, now, req.requestedAt, [first], dir, o);
   }
-  if (!s || closed(s) || s.request.requestingJurisdiction !== req.requestingJurisdiction) return s ? unchanged(s) : null;
+  if (!s) return null;
+  if (isFinal(s.status) || s.request.requestingJurisdiction !== req.requestingJurisdiction) return unchanged(s);
+  if (now > s.request.expiresAt) return expire(s, now, dir, o);
   if (req.action === 'CLOSE') return bump({ ...s, status: 'CLOSED' }, `closed by ${req.requestingJurisdiction}`, now, req.requestedAt, [], dir, o);
   if (req.expiresAt <= s.request.expiresAt) return unchanged(s);
-  const ext = { ...s, request: { ...s.request, expiresAt: req.expiresAt } };
-  return bump({ ...ext, status: deriveStatus(ext, now, o) }, `expiry extended to ${new Date(req.expiresAt).toISOString()}`, now, req.requestedAt, [], dir, o);
+  const ext: ChainState = { ...s, request: { ...s.request, expiresAt: req.expiresAt } };
+  return bump({ ...ext, status: deriveStatus(ext, now, o) }, `expiry extended to ${iso(req.expiresAt)}`, now, req.requestedAt, [], dir, o);
 }
 
-const material = (h: Hop) => JSON.stringify([h.lastSeen, h.firstSeen, h.active, h.confidence, h.rank, h.subscriberHandle, h.leadsToAddr, h.leadsToPort, h.evidenceEventIds]);
-
-/** The peer (far end) seen from where a hop leads: unchanged through NATs, unknown after a VPN or relay. */
-function peerAfter(h: Hop, s: ChainState): { peerAddr: string | null; peerPort: number | null } {
-  if (h.method === 'VPN_SESSION' || h.method === 'RELAY_TIMING') return { peerAddr: null, peerPort: null };
-  const from = s.lookups.find((l) => l.parentHopId === h.parentHopId && l.addr === h.observedAddr);
-  return from ? { peerAddr: from.peerAddr, peerPort: from.peerPort } : { peerAddr: s.request.dstAddr, peerPort: s.request.dstPort };
-}
-
-export function applyHops(s: ChainState, hops: Hop[], now: number, dir: Dir, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
-  if (closed(s)) return unchanged(s);
+/**
+ * Adds new hops and newer versions of known ones (hop-versions.ts); registers the lookups the
+ * chain now wants and has not registered yet. Hops of another trace are ignored. A chain past
+ * its expiry expires instead.
+ */
+export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (isFinal(s.status)) return unchanged(s);
+  if (now > s.request.expiresAt) return expire(s, now, dir, o);
   const byId = new Map(s.hops.map((h) => [h.hopId, h]));
-  const added: Hop[] = [];
-  const updated: Hop[] = [];
-  for (const h of [...hops].sort(order)) {
+  const added = new Map<string, Hop>();
+  const updated = new Map<string, Hop>();
+  for (const h of hops) {
     if (h.traceId !== s.request.traceId) continue;
-    const old = byId.get(h.hopId);
-    if (!old) { byId.set(h.hopId, h); added.push(h); } else if (material(old) !== material(h)) { byId.set(h.hopId, h); updated.push(h); }
+    const change = hopChange(byId.get(h.hopId), h);
+    if (change === 'unchanged') continue;
+    byId.set(h.hopId, h);
+    if (added.has(h.hopId) || change === 'added') added.set(h.hopId, h);
+    else updated.set(h.hopId, h);
   }
-  if (added.length === 0 && updated.length === 0) return unchanged(s);
-  let next: ChainState = { ...s, hops: [...byId.values()] };
+  if (added.size === 0 && updated.size === 0) return unchanged(s);
+
   const known = new Set(s.lookups.map((l) => l.lookupId));
-  const register: Lookup[] = [];
-  for (const h of added.filter((x) => x.rank <= o.followRanks)) {
-    const peer = peerAfter(h, next);
-    const scopeOf = (a: string) => (isScopedAddress(a) ? h.providerId : null);
-    const wanted: Lookup[] = [];
-    if (h.leadsToAddr) wanted.push(makeLookup(s.request, { parent: h.hopId, depth: h.depth + 1, mode: 'session', addr: h.leadsToAddr, port: h.leadsToPort, scope: scopeOf(h.leadsToAddr), ...peer, now }));
-    if (h.method === 'ACCESS_SESSION') wanted.push(makeLookup(s.request, { parent: h.hopId, depth: h.depth + 1, mode: 'relay', addr: h.observedAddr, port: null, scope: scopeOf(h.observedAddr), ...peer, now }));
-    for (const l of wanted) if (!known.has(l.lookupId)) { known.add(l.lookupId); register.push(l); }
-  }
-  next = { ...next, lookups: [...s.lookups, ...register] };
-  next = { ...next, status: deriveStatus(next, now, o) };
-  const describe = (h: Hop) => `${h.method} ${h.jurisdiction}/${h.providerId} ${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`} -> ${h.subscriberHandle ? `subscriber ${h.subscriberHandle}` : `${h.leadsToAddr}${h.leadsToPort === null ? '' : `:${h.leadsToPort}`}`}`;
-  const change = [...added.map((h) => `hop ${describe(h)}`), ...updated.map((h) => `hop ${h.method} ${h.jurisdiction} ${h.active ? 'still active' : 'ended'}, last seen ${new Date(h.lastSeen).toISOString()}`)].join('; ');
-  const decisiveAt = Math.max(...[...added, ...updated].map((h) => h.decisiveAt));
-  return bump(next, change, now, decisiveAt, register, dir, o);
+  const nextHops = [...byId.values()];
+  const register = wantedLookups(s.request, nextHops, o.followRanks, now).filter((l) => !known.has(l.lookupId));
+  const next: ChainState = { ...s, hops: nextHops, lookups: [...s.lookups, ...register] };
+  const status = deriveStatus(next, now, o);
+  const changed = [...added.values(), ...updated.values()];
+  const change = [
+    ...[...added.values()].map((h) => `hop ${describeHop(h)}`),
+    ...[...updated.values()].map((h) => `hop ${describeHopUpdate(h)}`),
+    ...(status === s.status ? [] : [`now ${status}`]),
+  ].join('; ');
+  return bump({ ...next, status }, change, now, Math.max(...changed.map((h) => h.decisiveAt)), register, dir, o);
 }
 
-export function expire(s: ChainState, now: number, dir: Dir, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
-  if (closed(s) || now <= s.request.expiresAt) return unchanged(s);
-  return bump({ ...s, status: 'EXPIRED' }, `expired at ${new Date(s.request.expiresAt).toISOString()}`, now, now, [], dir, o);
+/** EXPIRED once now is past request.expiresAt (sticky). */
+export function expire(s: ChainState, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (isFinal(s.status) || now <= s.request.expiresAt) return unchanged(s);
+  return bump({ ...s, status: 'EXPIRED' }, `expired at ${iso(s.request.expiresAt)}`, now, now, [], dir, o);
 }
 
-/** Re-derives the status as time passes (stall, relay grace running out). */
-export function stallCheck(s: ChainState, now: number, dir: Dir, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
-  if (closed(s)) return unchanged(s);
+/** Re-derives the status as time passes: a lookup on the best path waiting >= stallAfterMs
+ *  stalls the chain (the change names it; it is in awaiting); a relay grace running out
+ *  terminates it at the subscriber. */
+export function stallCheck(s: ChainState, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (isFinal(s.status)) return unchanged(s);
   const status = deriveStatus(s, now, o);
   if (status === s.status) return unchanged(s);
-  const why = status === 'STALLED' ? 'stalled: awaiting data for an open end' : status === 'TERMINATED_AT_SUBSCRIBER' ? 'terminated at subscriber: no relay found from it' : `now ${status}`;
+  const why = status === 'STALLED'
+    ? `stalled: awaiting ${stalledEnds(s, now, o).map((l) => `${describeLookup(awaitedOf(l, dir))} for ${Math.round((now - l.since) / 1000)} s`).join(', ')}`
+    : status === 'TERMINATED_AT_SUBSCRIBER' ? 'terminated at the subscriber: no relay found from its host' : `now ${status}`;
   return bump({ ...s, status }, why, now, now, [], dir, o);
 }

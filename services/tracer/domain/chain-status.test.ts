@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { applyHops, stallCheck } from './chain.ts';
+import { DEFAULT_CHAIN_OPTIONS, bestPath, deriveStatus } from './chain-status.ts';
+import { ADDR, H, T, dir, hop, open, runHops } from './four-jurisdictions.fixture.ts';
+
+const { stallAfterMs, relayGraceMs } = DEFAULT_CHAIN_OPTIONS;
+
+describe('STALLED', () => {
+  it('when a lookup waits longer than stallAfterMs, naming it; a hop from it resumes the chain', () => {
+    const s = open(T + 1000);
+    expect(stallCheck(s, T + 1000 + stallAfterMs - 1, dir).update).toBeNull();
+    const st = stallCheck(s, T + 1000 + stallAfterMs, dir);
+    expect(st.update).toMatchObject({ seq: 2, status: 'STALLED', decisiveAt: T + 1000 + stallAfterMs });
+    expect(st.update!.awaiting).toEqual([expect.objectContaining({ jurisdiction: 'FR', providerId: 'fr-telecom', addr: ADDR.cgn, port: 40001, since: T + 1000 })]);
+    expect(st.update!.change).toBe('stalled: awaiting FR/fr-telecom 198.51.100.7:40001 for 10 s');
+    expect(stallCheck(st.state, T + 60_000, dir).update).toBeNull(); // no repeat while still stalled
+    const resumed = applyHops(st.state, [H.pb], T + 60_000, dir);
+    expect(resumed.update).toMatchObject({ seq: 3, status: 'EXTENDED' });
+    expect(resumed.update!.change).toContain('now EXTENDED');
+  });
+
+  it('only for ends on the best path: a rank-2 candidate waiting forever does not stall the chain', () => {
+    const a = hop('h-a', null, 1, { method: 'ACCESS_SESSION', observedAddr: ADDR.cgn, subscriberHandle: 'fr-a', rank: 1, confidence: 0.5 });
+    const b = hop('h-b', null, 1, { leadsToAddr: '100.64.9.2', rank: 2, confidence: 0.5 });
+    const o = { ...DEFAULT_CHAIN_OPTIONS, relayGraceMs: 0 };
+    const { state } = runHops([a, b], T + 2000, o);
+    expect(state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+    expect(deriveStatus(state, T + 10 * stallAfterMs, o)).toBe('TERMINATED_AT_SUBSCRIBER');
+    expect(stallCheck(state, T + 10 * stallAfterMs, dir, o).update).toBeNull();
+  });
+
+  it('never for a relay lookup (a subscriber that is not a relay sends nothing)', () => {
+    const { state } = runHops([H.pb, H.fr]);
+    expect(stallCheck(state, T + 2000 + 10 * stallAfterMs, dir).update?.status).toBe('TERMINATED_AT_SUBSCRIBER');
+  });
+});
+
+describe('TERMINATED_AT_SUBSCRIBER', () => {
+  it('waits relayGraceMs for the subscriber host to show up as a relay, its relay lookup awaited meanwhile', () => {
+    const { state, updates } = runHops([H.pb, H.fr]);
+    expect(state.status).toBe('EXTENDED');
+    expect(updates.at(-1)!.awaiting).toEqual([expect.objectContaining({ addr: ADDR.inside, jurisdiction: 'FR', providerId: 'fr-telecom', parentHopId: 'h-fr-sub' })]);
+    expect(stallCheck(state, T + 2000 + relayGraceMs - 1, dir).update).toBeNull();
+    const t = stallCheck(state, T + 2000 + relayGraceMs, dir);
+    expect(t.update).toMatchObject({ status: 'TERMINATED_AT_SUBSCRIBER', awaiting: [], change: 'terminated at the subscriber: no relay found from its host' });
+    const relayed = applyHops(t.state, [H.relay], T + 30_000, dir); // the waiter still listens: a late relay extends again
+    expect(relayed.update).toMatchObject({ status: 'EXTENDED' });
+    expect(relayed.register.map((l) => l.addr)).toEqual([ADDR.deExit]);
+  });
+
+  it('at once with relayGraceMs 0', () => {
+    const o = { ...DEFAULT_CHAIN_OPTIONS, relayGraceMs: 0 };
+    const { updates } = runHops([H.pb, H.fr, H.relay], T + 2000, o);
+    expect(updates.map((u) => u.status)).toEqual(['EXTENDED', 'TERMINATED_AT_SUBSCRIBER', 'EXTENDED']);
+  });
+
+  it('not at a hop with a subscriber handle that leads further (a VPN account)', () => {
+    const { state } = runHops([H.pb, H.fr, H.relay, H.vpn]);
+    expect(bestPath(state.hops).at(-1)!.hopId).toBe('h-de-vpn');
+    expect(state.status).toBe('EXTENDED');
+  });
+
+  it('wins over ENDED', () => {
+    const { state } = runHops([H.pb, H.fr, H.relay, H.vpn, H.us].map((h) => ({ ...h, active: false })));
+    expect(state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+  });
+});
+
+describe('ENDED and the best path', () => {
+  it('ENDED when every hop on the best path is inactive, EXTENDED while one is active', () => {
+    const o = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: 600_000 };
+    const { state } = runHops([{ ...H.pb, active: false }, H.fr, { ...H.relay, active: false }], T + 2000, o);
+    expect(state.status).toBe('EXTENDED'); // the subscriber's access session goes on
+    const ended = applyHops(state, [{ ...H.fr, active: false, lastSeen: T + 20_000, evidenceEventIds: ['ev-h-fr-sub', 'ev-stop'] }], T + 21_000, dir, o);
+    expect(ended.update).toMatchObject({ status: 'ENDED' });
+    expect(ended.update!.awaiting.map((a) => a.addr)).toEqual([ADDR.deExit]); // may still resolve from logs
+  });
+
+  it('follows rank 1 (the most confident of several), never loops', () => {
+    const r1 = hop('r1', null, 1, { confidence: 0.6 });
+    const r1b = hop('r1b', null, 1, { confidence: 0.7 });
+    const child = hop('c', 'r1b', 2, {});
+    const loopA = hop('la', 'lb', 2, {});
+    const loopB = hop('lb', 'la', 2, {});
+    expect(bestPath([r1, r1b, child, loopA, loopB]).map((h) => h.hopId)).toEqual(['r1b', 'c']);
+    expect(bestPath([loopA, loopB])).toEqual([]);
+  });
+
+  it('OPEN while no hop is on the best path', () => {
+    const { state } = runHops([H.us]);
+    expect(state.status).toBe('OPEN');
+  });
+});

@@ -1,0 +1,43 @@
+// Versions of one hop. The correlator re-evaluates a hop as evidence arrives (interim
+// records of a live flow or session: more evidence, later lastSeen, active -> ended; or a
+// re-ranking when a sibling candidate appears), always under the same hopId. Kafka
+// redelivers and replays, so an older version can arrive after a newer one: it must neither
+// regress the hop nor make an update.
+import type { Hop } from '../../../schemas/types.gen.ts';
+
+/** What a version says, without decisiveAt (when the input that found it was produced:
+ *  a replay or a re-probe of the same evidence differs only there). */
+function material(h: Hop): string {
+  const { decisiveAt: _decisiveAt, ...rest } = h;
+  return JSON.stringify({ ...rest, evidenceEventIds: [...new Set(h.evidenceEventIds)].sort() });
+}
+
+/** -1: a has strictly less evidence than b; 1: strictly more; 0: the same set; NaN: neither contains the other. */
+function compareEvidence(a: Hop, b: Hop): number {
+  const sa = new Set(a.evidenceEventIds);
+  const sb = new Set(b.evidenceEventIds);
+  const aInB = [...sa].every((e) => sb.has(e));
+  const bInA = [...sb].every((e) => sa.has(e));
+  return aInB && bInA ? 0 : aInB ? -1 : bInA ? 1 : NaN;
+}
+
+/** True when `incoming` is older than `current`: strictly less evidence, or the same evidence
+ *  seen earlier, or the same evidence still active where `current` has it ended (an end is final). */
+export function isStale(incoming: Hop, current: Hop): boolean {
+  const ev = compareEvidence(incoming, current);
+  if (ev < 0) return true;
+  if (ev !== 0) return false;
+  if (incoming.lastSeen !== current.lastSeen) return incoming.lastSeen < current.lastSeen;
+  return incoming.active && !current.active;
+}
+
+export type HopChange = 'added' | 'updated' | 'unchanged';
+
+/** How `incoming` changes a chain that holds `current` (undefined: not yet known). A version
+ *  that is neither older nor identical replaces the current one (so a re-ranking with the same
+ *  evidence takes the later evaluation). */
+export function hopChange(current: Hop | undefined, incoming: Hop): HopChange {
+  if (!current) return 'added';
+  if (isStale(incoming, current) || material(incoming) === material(current)) return 'unchanged';
+  return 'updated';
+}

@@ -1,0 +1,109 @@
+// The lookups (open ends) a chain wants, derived from its request and hops alone, so the
+// same hops in any order and with any duplicates want the same lookups. Only hops connected
+// to the requester's observation (every ancestor known) open lookups: a hop that arrived
+// before its parent waits for it, and its lookups are registered when the parent arrives.
+import { createHash } from 'node:crypto';
+import type { Hop, TraceRequest } from '../../../schemas/types.gen.ts';
+import { isScopedAddress } from '../../common/address.ts';
+import type { Lookup, LookupMode } from '../../common/join-types.ts';
+
+/** sha256 over JSON [traceId, parentHopId, mode, addr, port], first 24 hex chars (96 bits). */
+export function lookupIdOf(traceId: string, parentHopId: string | null, mode: LookupMode, addr: string, port: number | null): string {
+  return createHash('sha256').update(JSON.stringify([traceId, parentHopId, mode, addr, port])).digest('hex').slice(0, 24);
+}
+
+interface LookupSpec {
+  parentHopId: string | null;
+  depth: number;
+  mode: LookupMode;
+  addr: string;
+  port: number | null;
+  scopeProviderId: string | null;
+  peerAddr: string | null;
+  peerPort: number | null;
+}
+
+/** Every lookup shares the requester's window: the connection is alive at the observed time at every hop. */
+function makeLookup(req: TraceRequest, p: LookupSpec, now: number): Lookup {
+  return {
+    lookupId: lookupIdOf(req.traceId, p.parentHopId, p.mode, p.addr, p.port),
+    traceId: req.traceId,
+    ...p,
+    protocol: req.protocol,
+    windowFrom: req.observedTime - req.toleranceMs,
+    windowTo: req.observedTime + req.toleranceMs,
+    since: now,
+  };
+}
+
+/** The lookup of the requester's observation: source endpoint, peer = the victim side. */
+export function firstLookup(req: TraceRequest, now: number): Lookup {
+  return makeLookup(req, {
+    parentHopId: null, depth: 1, mode: 'session', addr: req.srcAddr, port: req.srcPort, scopeProviderId: null,
+    peerAddr: req.dstAddr, peerPort: req.dstPort,
+  }, now);
+}
+
+interface Peer { peerAddr: string | null; peerPort: number | null }
+const NO_PEER: Peer = { peerAddr: null, peerPort: null };
+
+/** Hops connected to the root, each with the peer (far end of the traced connection) seen at its observed endpoint. */
+export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<string, { hop: Hop; peer: Peer }> {
+  const byId = new Map(hops.map((h) => [h.hopId, h]));
+  const out = new Map<string, { hop: Hop; peer: Peer }>();
+  const resolve = (h: Hop, seen: Set<string>): Peer | undefined => {
+    const done = out.get(h.hopId);
+    if (done) return done.peer;
+    if (seen.has(h.hopId)) return undefined; // a cycle never connects
+    seen.add(h.hopId);
+    let peer: Peer | undefined;
+    if (h.parentHopId === null) peer = { peerAddr: req.dstAddr, peerPort: req.dstPort };
+    else {
+      const parent = byId.get(h.parentHopId);
+      const parentPeer = parent && resolve(parent, seen);
+      if (parent && parentPeer) peer = peerBeyond(parent, parentPeer);
+    }
+    if (peer) out.set(h.hopId, { hop: h, peer });
+    return peer;
+  };
+  for (const h of hops) resolve(h, new Set());
+  return out;
+}
+
+/** Peer seen where hop `h` leads: unchanged through address translation (NAT log, port block,
+ *  RFC 7422, the subscriber's own host), unknown after a VPN or a relay, which open a new connection. */
+function peerBeyond(h: Hop, peerAt: Peer): Peer {
+  return h.method === 'VPN_SESSION' || h.method === 'RELAY_TIMING' ? NO_PEER : peerAt;
+}
+
+/** Scope of an address found at `providerId`: that provider for non-unique space, else none; undefined when invalid. */
+function scopeOf(addr: string, providerId: string): string | null | undefined {
+  try { return isScopedAddress(addr) ? providerId : null; } catch { return undefined; }
+}
+
+/**
+ * Lookups the chain wants, for each connected hop of rank <= followRanks:
+ * - 'session' on leadsTo (when the hop leads on), depth + 1, peer per peerBeyond;
+ * - 'relay' on the observed endpoint of an ACCESS_SESSION hop (the subscriber's host may be a
+ *   stepping stone), with the peer seen there; only when that peer is known, since relay timing
+ *   pairs the host's outbound flow toward the peer with its inbound flows and cannot work without it.
+ * Addresses that do not parse open nothing. Sorted by lookupId.
+ */
+export function wantedLookups(req: TraceRequest, hops: readonly Hop[], followRanks: number, now: number): Lookup[] {
+  const wanted = new Map<string, Lookup>([[lookupIdOf(req.traceId, null, 'session', req.srcAddr, req.srcPort), firstLookup(req, now)]]);
+  for (const { hop: h, peer } of connectedHops(req, hops).values()) {
+    if (h.rank > followRanks) continue;
+    const base = { parentHopId: h.hopId, depth: h.depth + 1 };
+    const onward = h.leadsToAddr === null ? undefined : scopeOf(h.leadsToAddr, h.providerId);
+    if (h.leadsToAddr !== null && onward !== undefined) {
+      const l = makeLookup(req, { ...base, mode: 'session', addr: h.leadsToAddr, port: h.leadsToPort, scopeProviderId: onward, ...peerBeyond(h, peer) }, now);
+      wanted.set(l.lookupId, l);
+    }
+    const here = scopeOf(h.observedAddr, h.providerId);
+    if (h.method === 'ACCESS_SESSION' && peer.peerAddr !== null && here !== undefined) {
+      const l = makeLookup(req, { ...base, mode: 'relay', addr: h.observedAddr, port: h.observedPort, scopeProviderId: here, ...peer }, now);
+      wanted.set(l.lookupId, l);
+    }
+  }
+  return [...wanted.values()].sort((a, b) => (a.lookupId < b.lookupId ? -1 : a.lookupId > b.lookupId ? 1 : 0));
+}
