@@ -1,0 +1,57 @@
+// Verifies a stream of SignedTraceUpdates against the audit ledger as both topics are read:
+// an update whose audit record has not arrived yet waits; `recheck` resolves waiting updates
+// after audit records were added and, once the caller says the audit topic is caught up,
+// rejects those waiting longer than the grace period (audit link missing). `R` is whatever
+// the caller wants back with a verdict (e.g. the Kafka offset).
+import type { SignedTraceUpdate } from '../../../schemas/types.gen.ts';
+import { checkUpdate, type CheckContext, type RejectCode } from './update-check.ts';
+
+export type Verdict<R> =
+  | { ok: true; audience: string; signed: SignedTraceUpdate; ref: R }
+  | { ok: false; audience: string; signed: SignedTraceUpdate; ref: R; code: RejectCode; reason: string };
+
+export interface VerifierOptions extends Omit<CheckContext, 'audience'> {
+  /** How long an update may wait for its audit record once the audit topic is caught up, ms. */
+  auditGraceMs: number;
+}
+
+interface Waiting<R> { audience: string; signed: SignedTraceUpdate; ref: R; since: number }
+
+export function createUpdateVerifier<R>(o: VerifierOptions) {
+  let waiting: Waiting<R>[] = [];
+
+  function judge(w: Waiting<R>): Verdict<R> | null {
+    const c = checkUpdate(w.signed, { ...o, audience: w.audience });
+    if (c.kind === 'pending') return null;
+    if (c.kind === 'accepted') return { ok: true, audience: w.audience, signed: w.signed, ref: w.ref };
+    return { ok: false, audience: w.audience, signed: w.signed, ref: w.ref, code: c.code, reason: c.reason };
+  }
+
+  return {
+    /** A verdict now, or null while the update waits for its audit record. */
+    submit(audience: string, signed: SignedTraceUpdate, now: number, ref: R): Verdict<R> | null {
+      const w = { audience, signed, ref, since: now };
+      const v = judge(w);
+      if (!v) waiting.push(w);
+      return v;
+    },
+    /** Verdicts for waiting updates that can now be decided, in arrival order. */
+    recheck(now: number, auditCaughtUp: boolean): Verdict<R>[] {
+      const out: Verdict<R>[] = [];
+      const still: Waiting<R>[] = [];
+      for (const w of waiting) {
+        const v = judge(w);
+        if (v) out.push(v);
+        else if (auditCaughtUp && now - w.since >= o.auditGraceMs) {
+          out.push({ ok: false, audience: w.audience, signed: w.signed, ref: w.ref, code: 'audit-missing',
+            reason: `no audit record ${w.signed.auditHash.toString('hex').slice(0, 16)}… on audit.disclosures after ${Math.round(o.auditGraceMs / 1000)} s (disclosure not audited)` });
+        } else still.push(w);
+      }
+      waiting = still;
+      return out;
+    },
+    waiting: (): number => waiting.length,
+  };
+}
+
+export type UpdateVerifier<R> = ReturnType<typeof createUpdateVerifier<R>>;

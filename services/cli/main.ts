@@ -1,0 +1,33 @@
+// crosstrace: the partner client. `watch` follows your jurisdiction's verified trace chains;
+// `trace open` opens a trace. Exit codes: 0 ok, 1 usage or setup error, 2 watch timed out.
+import { UsageError } from './env.ts';
+import { OPEN_USAGE, openCommand } from './open-command.ts';
+import { WATCH_USAGE, watchCommand } from './watch-command.ts';
+
+const USAGE = `usage:
+${WATCH_USAGE}
+
+${OPEN_USAGE}
+
+environment: KAFKA_BROKERS (default 127.0.0.1:19092), SCHEMA_REGISTRY_URL (default http://127.0.0.1:18081/apis/ccompat/v7)`;
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  try {
+    if (cmd === 'watch') return await watchCommand(argv.slice(1), env);
+    if (cmd === 'trace' && sub === 'open') return await openCommand(rest, env);
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') { process.stdout.write(`${USAGE}\n`); return cmd === undefined ? 1 : 0; }
+    throw new UsageError(`unknown command: ${argv.join(' ')}`);
+  } catch (e) {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`crosstrace: ${(e as Error).message}\n${usage ? `\n${USAGE}\n` : ''}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2), process.env).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`crosstrace: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

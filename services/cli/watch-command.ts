@@ -1,0 +1,105 @@
+// crosstrace watch --jurisdiction FR [--trust FILE]... [--from-beginning] [--until-terminal]
+//                  [--timeout S] [--trace ID]... [--plain] [--audit-grace-ms MS]
+// Reads trace.updates.<CC> (its own topic only) and audit.disclosures from the beginning,
+// verifies every update (domain/update-check.ts) and renders the chains. Exit codes: 0 done
+// (or stopped), 1 usage / setup error, 2 --timeout reached before every watched trace was
+// terminal.
+import { parseArgs } from 'node:util';
+import type { Disclosure, SignedTraceUpdate } from '../../schemas/types.gen.ts';
+import { createRegistryClient } from '../common/registry.ts';
+import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
+import { CLEAR_HOME } from './domain/render.ts';
+import { createWatchSession } from './domain/watch-session.ts';
+import { cliConfig, cliKafka, UsageError } from './env.ts';
+import { followTopics } from './topic-follower.ts';
+import { readTrustFiles } from './trust-file.ts';
+
+export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]... [--from-beginning] [--until-terminal] [--timeout SECONDS]
+                 [--trace ID]... [--plain] [--audit-grace-ms MS]
+  --jurisdiction CC   your jurisdiction: reads trace.updates.CC only
+  --trust FILE        raw Ed25519 public key(s) of the node, base64 per line (default .stack/keys/node-ed25519.pem.pub); repeatable
+  --from-beginning    show and watch every trace on the topic (default: traces still going on, and new ones)
+  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED or CLOSED
+  --timeout SECONDS   stop after this long; with --until-terminal, exit 2
+  --trace ID          watch only this trace (repeatable)
+  --plain             one line per update even on a terminal (also when not a TTY or CI=true)
+  --audit-grace-ms MS how long an update may wait for its audit record before it is rejected (default 10000)`;
+
+export async function watchCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values: a } = parseArgs({
+    args: argv, strict: true, allowPositionals: false,
+    options: {
+      jurisdiction: { type: 'string' }, trust: { type: 'string', multiple: true }, 'from-beginning': { type: 'boolean', default: false },
+      'until-terminal': { type: 'boolean', default: false }, timeout: { type: 'string' }, trace: { type: 'string', multiple: true },
+      plain: { type: 'boolean', default: false }, 'audit-grace-ms': { type: 'string', default: '10000' },
+    },
+  });
+  const cc = a.jurisdiction ?? '';
+  if (!/^[A-Z]{2}$/.test(cc)) throw new UsageError('--jurisdiction must be an ISO 3166-1 alpha-2 code, e.g. FR');
+  const timeoutS = a.timeout === undefined ? undefined : Number(a.timeout);
+  if (timeoutS !== undefined && !(timeoutS > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+  const graceMs = Number(a['audit-grace-ms']);
+  if (!Number.isInteger(graceMs) || graceMs < 0) throw new UsageError('--audit-grace-ms must be a whole number of ms');
+  const cfg = cliConfig.parse(env);
+  const keys = readTrustFiles(a.trust?.length ? a.trust : ['.stack/keys/node-ed25519.pem.pub']);
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
+  const updateType = registry.typeOf('TraceUpdate');
+  const disclosureType = registry.typeOf('Disclosure');
+  const topic = jurisdictionTopic(cc);
+  const screen = process.stdout.isTTY === true && env.CI !== 'true' && !a.plain;
+  const session = createWatchSession({
+    audience: cc, topic, keys, encodeUpdate: (u) => updateType.toBuffer(u), encodeDisclosure: (d) => disclosureType.toBuffer(d),
+    auditGraceMs: graceMs, fromBeginning: a['from-beginning'], traceIds: a.trace ?? [],
+  });
+  const started = Date.now();
+  const deadline = timeoutS === undefined ? Infinity : started + timeoutS * 1000;
+  let dirty = true;
+  const out = (lines: string[]): void => {
+    if (lines.length === 0) return;
+    dirty = true;
+    if (screen) { for (const l of lines) if (l.startsWith('note:')) process.stderr.write(`${l}\n`); } else process.stdout.write(`${lines.join('\n')}\n`);
+  };
+
+  let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
+  const f = await followTopics({
+    kafka: cliKafka(cfg.KAFKA_BROKERS, `crosstrace-watch-${cc}`), groupId: `crosstrace-watch-${cc}-${process.pid}-${Date.now().toString(36)}`,
+    topics: [TOPICS.audit, topic], waitForTopicsMs: Math.min(deadline - Date.now(), 3_600_000),
+    onWaiting: (t) => process.stderr.write(`waiting for topic ${t} to exist…\n`),
+    onSkip: (m, err) => process.stderr.write(`skipped ${m.topic}@${m.offset}: ${(err as Error).message}\n`),
+    onRetry: (err, ms) => process.stderr.write(`retrying in ${ms} ms: ${(err as Error).message}\n`),
+    handle: async (m) => {
+      if (m.value === null) return;
+      const now = Date.now();
+      if (m.topic === TOPICS.audit) out(session.audit(await registry.decode<Disclosure>(m.topic, m.value), now, auditCaughtUp()));
+      else out(session.update(await registry.decode<SignedTraceUpdate>(m.topic, m.value), now, `${m.topic}@${m.offset}`));
+    },
+  });
+
+  auditCaughtUp = () => f.caughtUp(TOPICS.audit);
+  let lastDraw = 0;
+  return await new Promise<number>((resolve) => {
+    let finished = false;
+    const finish = (code: number, message: string): void => {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      if (screen) process.stdout.write(CLEAR_HOME + session.screen(Date.now()));
+      process.stderr.write(`${message} (${session.summary()})\n`);
+      void f.stop().finally(() => resolve(code));
+    };
+    const tick = (): void => {
+      const now = Date.now();
+      out(session.tick(now, { updates: f.caughtUp(topic), audit: f.caughtUp(TOPICS.audit) }));
+      if (screen && (dirty || now - lastDraw >= 1000)) { process.stdout.write(CLEAR_HOME + session.screen(now)); dirty = false; lastDraw = now; }
+      if (a['until-terminal'] && session.done()) finish(0, 'every watched trace is terminal');
+      else if (now >= deadline) {
+        const open = session.notTerminal();
+        if (a['until-terminal']) finish(2, `timed out after ${timeoutS} s; not terminal: ${open.length ? open.join(', ') : '(no trace seen yet)'}`);
+        else finish(0, `stopped after ${timeoutS} s`);
+      }
+    };
+    const timer = setInterval(tick, 250);
+    process.once('SIGINT', () => finish(0, 'interrupted'));
+    process.once('SIGTERM', () => finish(0, 'terminated'));
+  });
+}

@@ -1,0 +1,78 @@
+// Feeds the trace book from Kafka: trace.requests (OPENs: owners and templates), trace.state
+// (authoritative owner, status, expiry), audit.disclosures (the audit ledger) and each served
+// jurisdiction's trace.updates.<CC>. A jurisdiction's update reaches its book (and so its
+// GET and stream) only after the same verification a partner client does: trusted signature,
+// right audience, audit record present in a verified chain and recording exactly this view.
+import type { Kafka } from 'kafkajs';
+import type { Disclosure, SignedTraceUpdate, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
+import type { Logger } from '../common/logger.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
+import { createAuditLedger } from '../cli/domain/audit-ledger.ts';
+import { createUpdateVerifier, type Verdict } from '../cli/domain/update-verifier.ts';
+import { followTopics, type TopicFollower } from '../cli/topic-follower.ts';
+import type { createReloadingTrust } from '../cli/trust-file.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { TraceBook } from './trace-book.ts';
+
+export interface FollowerDeps {
+  kafka: Kafka;
+  registry: RegistryClient;
+  book: TraceBook;
+  trust: ReturnType<typeof createReloadingTrust>;
+  jurisdictions: string[];
+  auditGraceMs: number;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  groupId: string;
+}
+
+export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
+  const updateType = d.registry.typeOf('TraceUpdate');
+  const disclosureType = d.registry.typeOf('Disclosure');
+  const ledger = createAuditLedger((x) => disclosureType.toBuffer(x));
+  const verifier = createUpdateVerifier<string>({ keys: d.trust.keys, encodeUpdate: (u) => updateType.toBuffer(u), findAudit: ledger.find, auditGraceMs: d.auditGraceMs });
+  const ccOf = new Map(d.jurisdictions.map((cc) => [jurisdictionTopic(cc), cc]));
+  let notesLogged = 0;
+  let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
+
+  const apply = (v: Verdict<string>): void => {
+    if (v.ok) { d.metrics.verified.inc({ jurisdiction: v.audience }); d.book.noteView(v.audience, v.signed); return; }
+    d.metrics.rejected.inc({ jurisdiction: v.audience, reason: v.code });
+    d.logger.warn({ jurisdiction: v.audience, traceId: v.signed.update.traceId, seq: v.signed.update.seq, offset: v.ref, code: v.code, reason: v.reason }, 'signed update rejected; not served');
+  };
+  const recheck = (): void => {
+    for (const v of verifier.recheck(Date.now(), auditCaughtUp())) apply(v);
+    d.metrics.awaitingAudit.set(verifier.waiting());
+  };
+
+  async function handle(m: { topic: string; offset: string; value: Buffer | null }): Promise<void> {
+    d.metrics.stage.messagesIn.inc({ topic: m.topic });
+    if (m.value === null) return; // a tombstone on trace.state removes nothing the gateway needs
+    if (m.topic === TOPICS.traceRequests) { d.book.noteOpen(await d.registry.decode<TraceRequest>(m.topic, m.value)); return; }
+    if (m.topic === TOPICS.traceState) { d.book.noteState(await d.registry.decode<TraceUpdate>(m.topic, m.value)); return; }
+    if (m.topic === TOPICS.audit) {
+      ledger.add(await d.registry.decode<Disclosure>(m.topic, m.value));
+      const notes = ledger.status().notes;
+      for (; notesLogged < notes.length; notesLogged++) d.logger.info({ signerKeyId: notes[notesLogged]!.node, note: notes[notesLogged]!.text }, 'audit chain');
+      recheck();
+      return;
+    }
+    const cc = ccOf.get(m.topic);
+    if (!cc) return;
+    const signed = await d.registry.decode<SignedTraceUpdate>(m.topic, m.value);
+    d.trust.ensure(signed.signerKeyId);
+    const v = verifier.submit(cc, signed, Date.now(), `${m.topic}@${m.offset}`);
+    if (v) apply(v);
+  }
+
+  const follower = await followTopics({
+    kafka: d.kafka, groupId: d.groupId, topics: [TOPICS.traceRequests, TOPICS.traceState, TOPICS.audit, ...ccOf.keys()], handle,
+    onSkip: (m, err) => { d.metrics.skipped.inc({ topic: m.topic }); d.logger.warn({ err, topic: m.topic, offset: m.offset }, 'message skipped: does not decode'); },
+    onRetry: (err, ms) => { d.metrics.stage.retries.inc({ reason: (err as { code?: string }).code ?? 'UNCLASSIFIED' }); d.logger.warn({ err, retryInMs: ms }, 'dependency down; retrying the same message'); },
+  });
+  auditCaughtUp = () => follower.caughtUp(TOPICS.audit);
+  const timer = setInterval(recheck, 1000);
+  timer.unref();
+  return { ...follower, stop: async () => { clearInterval(timer); await follower.stop(); } };
+}

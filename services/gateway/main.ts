@@ -1,0 +1,83 @@
+// gateway: HTTP API for partner nodes: open / extend / close traces (TraceRequests on
+// trace.requests), each jurisdiction's verified views (GET and a server-sent event stream),
+// OpenAPI at /openapi.json, /metrics and /healthz. Reads config, builds adapters, wires the
+// follower and the router, handles SIGTERM.
+import { randomUUID } from 'node:crypto';
+import type { TraceRequest } from '../../schemas/types.gen.ts';
+import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
+import { createLifecycle } from '../common/lifecycle.ts';
+import { createLogger } from '../common/logger.ts';
+import { startOpsServer } from '../common/http-server.ts';
+import { createRegistryClient } from '../common/registry.ts';
+import { TOPICS, jurisdictionTopic, pipelineTopics } from '../common/topics.ts';
+import { createReloadingTrust } from '../cli/trust-file.ts';
+import { gatewayConfig } from './config.ts';
+import { followTraces } from './follower.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
+import { createRouter } from './router.ts';
+import { loadOrCreateTokenFile } from './token-file.ts';
+import { createTokenTable } from './tokens.ts';
+import { createTraceBook } from './trace-book.ts';
+
+export async function startGateway(env: Record<string, string | undefined> = process.env) {
+  const cfg = gatewayConfig.parse(env);
+  const logger = createLogger('gateway', cfg.LOG_LEVEL);
+  const life = createLifecycle(logger);
+  const metrics = createGatewayMetrics();
+  let entries = cfg.CROSSTRACE_GATEWAY_TOKENS;
+  if (!entries) {
+    const file = loadOrCreateTokenFile(cfg.CROSSTRACE_GATEWAY_TOKENS_FILE, cfg.CROSSTRACE_GATEWAY_JURISDICTIONS);
+    entries = file.entries;
+    if (file.created) logger.warn({ file: cfg.CROSSTRACE_GATEWAY_TOKENS_FILE }, 'created a token per jurisdiction; hand each partner its own line');
+  }
+  const tokens = createTokenTable(entries);
+  const ccs = tokens.jurisdictions();
+  const trust = createReloadingTrust(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
+  if (trust.problem()) logger.warn({ problem: trust.problem() }, 'no trusted node key yet; updates stay unserved until the key file appears');
+
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-gateway', logger });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_GATEWAY_PARTITIONS, ccs));
+  await admin.disconnect();
+  await registry.ensureSubjects([TOPICS.traceRequests, TOPICS.traceState, TOPICS.audit, ...ccs.map(jurisdictionTopic)]);
+  const producer = await createProducer(kafka);
+  life.onStop('producer', () => producer.disconnect());
+
+  const book = createTraceBook();
+  const follower = await followTraces({
+    kafka, registry, book, trust, jurisdictions: ccs, auditGraceMs: cfg.CROSSTRACE_GATEWAY_AUDIT_GRACE_MS, metrics, logger,
+    groupId: `crosstrace-gateway-${process.pid}-${Date.now().toString(36)}`,
+  });
+  life.onStop('follower', () => follower.stop());
+
+  const submit = async (req: TraceRequest): Promise<void> => {
+    await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
+    metrics.traceRequests.inc({ action: req.action, jurisdiction: req.requestingJurisdiction });
+    metrics.stage.messagesOut.inc({ topic: TOPICS.traceRequests });
+    logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
+  };
+  const route = createRouter({
+    tokens, book, submit, now: Date.now, newTraceId: randomUUID, maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
+    observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
+    onStream: (cc, delta) => metrics.streams.inc({ jurisdiction: cc }, delta),
+    onError: (err, r) => logger.error({ err, route: r }, 'request failed'),
+  });
+  const ops = await startOpsServer({
+    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST, registry: metrics.stage.registry, route,
+    health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
+  });
+  life.onStop('http', () => ops.close());
+  logger.info({ port: ops.port(), jurisdictions: ccs, trustedKeys: [...trust.keys.keys()] }, 'gateway started');
+  return { stop: life.stop, port: ops.port, lifecycle: life, caughtUp: () => follower.caughtUp() };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startGateway().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+    console.error(`gateway failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

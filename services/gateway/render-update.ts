@@ -1,0 +1,17 @@
+// A verified SignedTraceUpdate as the JSON the API serves: the view as published, plus the
+// signature (base64) and audit hash (hex) so a console can re-verify it against the node key.
+import type { SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
+
+export interface UpdateJson { traceId: string; seq: number; audience: string | null; verified: true; signerKeyId: string; signature: string; auditHash: string; update: TraceUpdate }
+
+export function updateJson(s: SignedTraceUpdate): UpdateJson {
+  return {
+    traceId: s.update.traceId, seq: s.update.seq, audience: s.update.audience, verified: true,
+    signerKeyId: s.signerKeyId, signature: s.signature.toString('base64'), auditHash: s.auditHash.toString('hex'), update: s.update,
+  };
+}
+
+/** The server-sent event of one update: `id` = traceId:seq. */
+export function updateEvent(s: SignedTraceUpdate): string {
+  return `id: ${s.update.traceId}:${s.update.seq}\nevent: update\ndata: ${JSON.stringify(updateJson(s))}\n\n`;
+}

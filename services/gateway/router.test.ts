@@ -1,0 +1,203 @@
+// The gateway's routes over real HTTP (node:http + fetch) with an injected producer and book:
+// authentication, validation, ownership, views and the per-jurisdiction stream.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TraceRequest } from '../../schemas/types.gen.ts';
+import { fullUpdate, hop, makeNode } from '../cli/domain/test-fixtures.ts';
+import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
+import { createRouter } from './router.ts';
+import { createTokenTable } from './tokens.ts';
+import { createTraceBook, type TraceBook } from './trace-book.ts';
+
+const NOW = 1_700_000_000_000;
+const TOK = { GB: 'gb-token-0123456789abcdef', FR: 'fr-token-0123456789abcdef', DE: 'de-token-0123456789abcdef' };
+const body = { legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: 'GB-NCA-42', srcAddr: '198.51.100.7', srcPort: 40001, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: new Date(NOW - 60_000).toISOString(), toleranceMs: 2000 };
+
+let server: Server;
+let base: string;
+let book: TraceBook;
+let submitted: TraceRequest[];
+let kafkaDown: boolean;
+const streams: Record<string, number> = {};
+
+beforeEach(async () => {
+  book = createTraceBook();
+  submitted = [];
+  kafkaDown = false;
+  let n = 0;
+  const route = createRouter({
+    tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
+    submit: async (r) => { if (kafkaDown) throw new Error('broker down'); submitted.push(r); },
+    onStream: (cc, d) => { streams[cc] = (streams[cc] ?? 0) + d; },
+  });
+  server = createServer((req, res) => { void route(req, res).then((handled) => { if (!handled) { res.writeHead(404); res.end('not the gateway'); } }); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
+
+const call = (path: string, o: { method?: string; token?: string; json?: unknown; raw?: string; type?: string } = {}) => fetch(`${base}${path}`, {
+  method: o.method ?? (o.json !== undefined || o.raw !== undefined ? 'POST' : 'GET'),
+  headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.json !== undefined || o.raw !== undefined ? { 'content-type': o.type ?? 'application/json' } : {}) },
+  body: o.raw ?? (o.json === undefined ? undefined : JSON.stringify(o.json)),
+});
+async function open(token = TOK.GB): Promise<string> {
+  const res = await call('/v1/traces', { token, json: body });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { traceId: string }).traceId;
+}
+
+describe('authentication', () => {
+  it('refuses /v1 routes without a token or with an unknown one; /openapi.json is public; other paths are not the router\'s', async () => {
+    for (const [path, method] of [['/v1/traces', 'POST'], ['/v1/traces/x', 'GET'], ['/v1/stream', 'GET'], ['/v1/traces/x/close', 'POST']] as const) {
+      const none = await call(path, { method });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await call(path, { method, token: 'not-a-known-token-at-all' })).status).toBe(401);
+    }
+    expect((await call('/openapi.json')).status).toBe(200);
+    expect(await (await call('/metrics')).text()).toBe('not the gateway');
+    expect((await call('/v1/nothing', { token: TOK.GB })).status).toBe(404);
+    const wrongMethod = await call('/v1/traces', { method: 'GET', token: TOK.GB });
+    expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
+  });
+});
+
+describe('POST /v1/traces', () => {
+  it('produces an OPEN TraceRequest whose requesting jurisdiction is the token\'s, and answers 202 with the trace id', async () => {
+    const res = await call('/v1/traces', { token: TOK.FR, json: { ...body, srcAddr: '2001:DB8:0:0::1' } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe('/v1/traces/trace-1');
+    expect(await res.json()).toEqual({ traceId: 'trace-1', requestingJurisdiction: 'FR', expiresAt: NOW + 3_600_000 });
+    expect(submitted).toEqual([{
+      traceId: 'trace-1', action: 'OPEN', requestingJurisdiction: 'FR', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: 'GB-NCA-42',
+      srcAddr: '2001:db8::1', srcPort: 40001, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: NOW - 60_000, toleranceMs: 2000,
+      requestedAt: NOW, expiresAt: NOW + 3_600_000,
+    }]);
+  });
+
+  it('never takes the requesting jurisdiction from the body', async () => {
+    const res = await call('/v1/traces', { token: TOK.FR, json: { ...body, requestingJurisdiction: 'GB' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_request', fields: [{ field: 'requestingJurisdiction' }] } });
+    expect(submitted).toEqual([]);
+  });
+
+  it('answers 400 naming every bad field', async () => {
+    const res = await call('/v1/traces', { token: TOK.GB, json: { ...body, srcAddr: '300.1.2.3', dstPort: 70000, protocol: 'tcp', legalBasis: 'ART99', observedTime: 'yesterday', extra: 1 } });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { fields: { field: string }[]; message: string } };
+    expect(error.fields.map((f) => f.field).sort()).toEqual(['dstPort', 'extra', 'legalBasis', 'observedTime', 'protocol', 'srcAddr']);
+    expect(error.message).toMatch(/srcAddr "300\.1\.2\.3" is not a valid IPv4\/IPv6 address/);
+  });
+
+  it('refuses malformed JSON, non-JSON bodies, oversized bodies; 503 when Kafka is down', async () => {
+    expect(await (await call('/v1/traces', { token: TOK.GB, raw: '{"legalBasis":' })).json()).toMatchObject({ error: { code: 'invalid_json' } });
+    expect((await call('/v1/traces', { token: TOK.GB, raw: 'a=b', type: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await call('/v1/traces', { token: TOK.GB, json: { ...body, caseReference: 'x'.repeat(5000) } })).status).toBe(413);
+    kafkaDown = true;
+    const res = await call('/v1/traces', { token: TOK.GB, json: body });
+    expect([res.status, res.headers.get('retry-after')]).toEqual([503, '2']);
+  });
+});
+
+describe('extend and close', () => {
+  it('only the requesting jurisdiction may; a party with a view gets 403, a stranger 404', async () => {
+    const id = await open(TOK.GB);
+    const node = makeNode();
+    book.noteView('FR', node.publish(fullUpdate({ traceId: id }), 'FR').signed);
+    expect((await call(`/v1/traces/${id}/close`, { method: 'POST', token: TOK.FR })).status).toBe(403);
+    expect((await call(`/v1/traces/${id}/close`, { method: 'POST', token: TOK.DE })).status).toBe(404);
+    expect((await call(`/v1/traces/${id}/extend`, { token: TOK.FR, json: { ttlMs: 7_200_000 } })).status).toBe(403);
+    const ext = await call(`/v1/traces/${id}/extend`, { token: TOK.GB, json: { ttlMs: 7_200_000 } });
+    expect([ext.status, await ext.json()]).toEqual([202, { traceId: id, action: 'EXTEND', expiresAt: NOW + 7_200_000 }]);
+    expect((await call(`/v1/traces/${id}/close`, { method: 'POST', token: TOK.GB })).status).toBe(202);
+    expect(submitted.map((r) => [r.action, r.requestingJurisdiction, r.traceId])).toEqual([['OPEN', 'GB', id], ['EXTEND', 'GB', id], ['CLOSE', 'GB', id]]);
+    expect(submitted[1]!.expiresAt).toBe(NOW + 7_200_000);
+  });
+
+  it('the owner comes from trace.state when the tracer has published it; closed traces cannot change; an extension must extend', async () => {
+    book.noteState(fullUpdate({ traceId: 'tX', requestingJurisdiction: 'DE', expiresAt: NOW + 3_600_000 }));
+    expect((await call('/v1/traces/tX/extend', { token: TOK.DE, json: { ttlMs: 60_000 } })).status).toBe(409);
+    expect((await call('/v1/traces/tX/extend', { token: TOK.DE, json: { ttlMs: 'long' } })).status).toBe(400);
+    expect((await call('/v1/traces/tX/extend', { token: TOK.DE, json: { ttlMs: 7_200_000, until: 1 } })).status).toBe(400);
+    expect((await call('/v1/traces/tX/close', { method: 'POST', token: TOK.DE })).status).toBe(202);
+    expect(submitted[0]).toMatchObject({ traceId: 'tX', action: 'CLOSE', requestingJurisdiction: 'DE' });
+    book.noteState(fullUpdate({ traceId: 'tX', seq: 2, requestingJurisdiction: 'DE', status: 'CLOSED' }));
+    const again = await call('/v1/traces/tX/close', { method: 'POST', token: TOK.DE });
+    expect([again.status, ((await again.json()) as { error: { code: string } }).error.code]).toEqual([409, 'conflict']);
+    expect((await call('/v1/traces/unknown/close', { method: 'POST', token: TOK.DE })).status).toBe(404);
+  });
+});
+
+describe('GET /v1/traces/{id}', () => {
+  it('returns the caller\'s own newest view, 404 when it has none', async () => {
+    const node = makeNode();
+    const full = fullUpdate({ seq: 3 });
+    book.noteView('GB', node.publish(full, 'GB').signed);
+    book.noteView('FR', node.publish(full, 'FR').signed);
+    const gb = (await (await call('/v1/traces/t1', { token: TOK.GB })).json()) as { seq: number; audience: string; verified: boolean; update: { hops: { subscriberHandle: string | null }[] } };
+    const fr = (await (await call('/v1/traces/t1', { token: TOK.FR })).json()) as typeof gb;
+    expect([gb.seq, gb.audience, gb.verified, fr.audience]).toEqual([3, 'GB', true, 'FR']);
+    expect(gb.update.hops.map((h) => h.subscriberHandle)).toEqual([null, null]);
+    expect(fr.update.hops.map((h) => h.subscriberHandle)).toEqual([null, 'fr-sub-0007']);
+    expect((await call('/v1/traces/t1', { token: TOK.DE })).status).toBe(404);
+  });
+});
+
+async function readUntil(res: Response, pred: (text: string) => boolean): Promise<string> {
+  const reader = res.body!.getReader();
+  let text = '';
+  const dec = new TextDecoder();
+  while (!pred(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += dec.decode(value);
+  }
+  reader.releaseLock();
+  return text;
+}
+
+describe('GET /v1/stream', () => {
+  it('streams the caller\'s jurisdiction\'s views only: state first, then live; never another jurisdiction\'s', async () => {
+    const node = makeNode();
+    const t1 = fullUpdate({ traceId: 'tA', hops: [hop({ traceId: 'tA' }), hop({ traceId: 'tA', hopId: 'h2', parentHopId: 'h1', depth: 2, jurisdiction: 'DE', providerId: 'de-vpn' })] });
+    book.noteView('FR', node.publish(t1, 'FR').signed);
+    book.noteView('DE', node.publish(t1, 'DE').signed);
+    const ac = new AbortController();
+    const fr = await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.FR}` }, signal: ac.signal });
+    const de = await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.DE}` }, signal: ac.signal });
+    expect(fr.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const frStart = await readUntil(fr, (t) => t.includes('id: tA:1'));
+    expect(frStart).toMatch(/event: update\ndata: \{"traceId":"tA","seq":1,"audience":"FR","verified":true/);
+    expect(streams).toMatchObject({ FR: 1, DE: 1 });
+    // live: a DE-only update of a new trace, then an FR one
+    const t2 = fullUpdate({ traceId: 'tB', seq: 5, hops: [hop({ traceId: 'tB', jurisdiction: 'DE', providerId: 'de-vpn', subscriberHandle: 'de-acct-9' })] });
+    book.noteView('DE', node.publish(t2, 'DE').signed);
+    book.noteView('FR', node.publish(fullUpdate({ traceId: 'tA', seq: 2 }), 'FR').signed);
+    const frLive = await readUntil(fr, (t) => t.includes('id: tA:2'));
+    const deAll = await readUntil(de, (t) => t.includes('id: tB:5'));
+    expect(frLive).not.toContain('tB');
+    expect(frLive).not.toContain('de-acct-9');
+    expect(frLive).not.toContain('"audience":"DE"');
+    expect(deAll).toContain('id: tA:1');
+    expect(deAll).not.toContain('"audience":"FR"');
+    expect(deAll).not.toContain('id: tA:2');
+    ac.abort();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(book.listenerCount('FR') + book.listenerCount('DE')).toBe(0);
+    expect(streams).toMatchObject({ FR: 0, DE: 0 });
+  });
+
+  it('?trace= narrows the stream to one trace', async () => {
+    const node = makeNode();
+    book.noteView('FR', node.publish(fullUpdate({ traceId: 'a' }), 'FR').signed);
+    book.noteView('FR', node.publish(fullUpdate({ traceId: 'b' }), 'FR').signed);
+    const ac = new AbortController();
+    const res = await fetch(`${base}/v1/stream?trace=b`, { headers: { authorization: `Bearer ${TOK.FR}` }, signal: ac.signal });
+    const text = await readUntil(res, (t) => t.includes('id: b:1'));
+    expect(text).not.toContain('id: a:1');
+    ac.abort();
+  });
+});
