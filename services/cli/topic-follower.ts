@@ -24,6 +24,8 @@ export interface FollowOptions {
 export interface TopicFollower {
   /** True once every partition of `topic` (or of every topic) was read to its end at start. */
   caughtUp(topic?: string): boolean;
+  /** `topic:partition@lastOffset` of the partitions not read to their end at start yet. */
+  lagging(): string[];
   running(): boolean;
   stop(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function followTopics(o: FollowOptions): Promise<TopicFollower> {
   });
   return {
     caughtUp: (topic) => (topic === undefined ? pending.size === 0 : ![...pending.keys()].some((k) => k.startsWith(`${topic}:`))),
+    lagging: () => [...pending].map(([k, o]) => `${k}@${o}`),
     running: () => isRunning,
     async stop() {
       if (stopping) return;

@@ -35,15 +35,24 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
   const ccOf = new Map(d.jurisdictions.map((cc) => [jurisdictionTopic(cc), cc]));
   let notesLogged = 0;
   let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
+  let allCaughtUp = (): boolean => false;
 
+  // rejections found while reading history are summarised once caught up; live ones are logged one by one
+  let historyRejected: Map<string, number> | null = new Map();
   const apply = (v: Verdict<string>): void => {
     if (v.ok) { d.metrics.verified.inc({ jurisdiction: v.audience }); d.book.noteView(v.audience, v.signed); return; }
     d.metrics.rejected.inc({ jurisdiction: v.audience, reason: v.code });
-    d.logger.warn({ jurisdiction: v.audience, traceId: v.signed.update.traceId, seq: v.signed.update.seq, offset: v.ref, code: v.code, reason: v.reason }, 'signed update rejected; not served');
+    const k = `${v.audience} ${v.code}`;
+    if (historyRejected) historyRejected.set(k, (historyRejected.get(k) ?? 0) + 1);
+    else d.logger.warn({ jurisdiction: v.audience, traceId: v.signed.update.traceId, seq: v.signed.update.seq, offset: v.ref, code: v.code, reason: v.reason }, 'signed update rejected; not served');
   };
   const recheck = (): void => {
     for (const v of verifier.recheck(Date.now(), auditCaughtUp())) apply(v);
     d.metrics.awaitingAudit.set(verifier.waiting());
+    if (historyRejected && allCaughtUp() && verifier.waiting() === 0) {
+      if (historyRejected.size) d.logger.warn({ rejected: Object.fromEntries(historyRejected) }, 'signed updates on the topics\' history that did not verify (not served); see crosstrace_gateway_updates_rejected_total');
+      historyRejected = null;
+    }
   };
 
   async function handle(m: { topic: string; offset: string; value: Buffer | null }): Promise<void> {
@@ -54,7 +63,7 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
     if (m.topic === TOPICS.audit) {
       ledger.add(await d.registry.decode<Disclosure>(m.topic, m.value));
       const notes = ledger.status().notes;
-      for (; notesLogged < notes.length; notesLogged++) d.logger.info({ signerKeyId: notes[notesLogged]!.node, note: notes[notesLogged]!.text }, 'audit chain');
+      for (; notesLogged < notes.length; notesLogged++) d.logger.info({ signerKeyId: notes[notesLogged]!.signerKeyId, note: notes[notesLogged]!.text }, 'audit chain');
       recheck();
       return;
     }
@@ -72,6 +81,7 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
     onRetry: (err, ms) => { d.metrics.stage.retries.inc({ reason: (err as { code?: string }).code ?? 'UNCLASSIFIED' }); d.logger.warn({ err, retryInMs: ms }, 'dependency down; retrying the same message'); },
   });
   auditCaughtUp = () => follower.caughtUp(TOPICS.audit);
+  allCaughtUp = () => follower.caughtUp();
   const timer = setInterval(recheck, 1000);
   timer.unref();
   return { ...follower, stop: async () => { clearInterval(timer); await follower.stop(); } };

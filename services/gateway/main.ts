@@ -68,7 +68,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   });
   const ops = await startOpsServer({
     port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST, registry: metrics.stage.registry, route,
-    health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
+    health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), lagging: follower.lagging(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
   });
   life.onStop('http', () => ops.close());
   logger.info({ port: ops.port(), jurisdictions: ccs, trustedKeys: [...trust.keys.keys()] }, 'gateway started');

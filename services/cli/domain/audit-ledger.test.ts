@@ -13,7 +13,7 @@ describe('audit ledger', () => {
     for (const r of rs) expect(l.add(r).verified).toBe(true);
     expect(l.add(rs[1]!).verified).toBe(true);
     expect(l.find(rs[2]!.hash)?.record.auditSeq).toBe(3);
-    expect(l.status()).toMatchObject({ heads: { [rs[0]!.signerKeyId]: 3 }, broken: {}, notes: [], records: 3 });
+    expect(l.status()).toEqual({ records: 3, verified: 3, unverified: 0, waiting: 0, lastProblem: null, notes: [] });
   });
 
   it('anchors at the first record read when earlier ones are past retention, and says so', () => {
@@ -24,33 +24,38 @@ describe('audit ledger', () => {
     expect(texts(l)).toEqual([expect.stringMatching(/read from seq 3/)]);
   });
 
-  it('marks an altered record and everything after it unverified, until a new genesis', () => {
-    const l = createAuditLedger(encodeDisclosure);
-    const node = makeNode();
-    const rs = records(3, node);
-    l.add(rs[0]!);
-    expect(l.add({ ...rs[1]!, audience: 'FR' })).toMatchObject({ verified: false, reason: expect.stringMatching(/altered/) });
-    expect(l.add(rs[2]!)).toMatchObject({ verified: false, reason: expect.stringMatching(/broken earlier/) });
-    expect(Object.keys(l.status().broken)).toEqual([node.keyId]);
-    const { auditSeq: _s, prevHash: _p, hash: _h, ...fields } = rs[0]!;
-    const genesis = createAuditChain().append({ ...fields, disclosedAt: fields.disclosedAt + 1 }, encodeDisclosure); // the node lost its audit head
-    expect(l.add(genesis).verified).toBe(true);
-    expect(texts(l).at(-1)).toMatch(/restarted at seq 1 after seq 1 \(was broken/);
-  });
-
-  it('detects a removed record (gap in auditSeq)', () => {
+  it('marks an altered record and everything linked after it unverified; the genuine record still verifies', () => {
     const l = createAuditLedger(encodeDisclosure);
     const rs = records(3);
     l.add(rs[0]!);
-    expect(l.add(rs[2]!)).toMatchObject({ verified: false, reason: expect.stringMatching(/expected auditSeq 2/) });
+    expect(l.add({ ...rs[1]!, audience: 'FR' })).toMatchObject({ verified: false, reason: expect.stringMatching(/seq 2: hash does not match the record \(altered\)/) });
+    expect(l.add(rs[2]!)).toMatchObject({ verified: false, reason: expect.stringMatching(/seq 3 follows unverified record seq 2/), root: expect.stringMatching(/seq 2: hash does not match the record \(altered\)/) });
+    expect(l.add(rs[1]!).verified).toBe(true);
   });
 
-  it('keeps one chain per publishing node: interleaved nodes both verify, a break in one leaves the other intact', () => {
+  it('a record whose predecessor is missing never verifies; one published before its predecessor verifies when it arrives', () => {
+    const removed = createAuditLedger(encodeDisclosure);
+    const rs = records(4);
+    removed.add(rs[0]!);
+    expect(removed.add(rs[2]!)).toMatchObject({ verified: false, reason: expect.stringMatching(/links to a record not seen yet/) });
+    expect(removed.add(rs[3]!)).toMatchObject({ verified: false });
+    expect(removed.find(rs[3]!.hash)).toBeUndefined();
+    expect(removed.status()).toMatchObject({ verified: 1, waiting: 2 });
+    const reordered = createAuditLedger(encodeDisclosure);
+    for (const i of [0, 3, 2, 1]) reordered.add(rs[i]!);
+    expect(rs.map((r) => reordered.find(r.hash)?.verified)).toEqual([true, true, true, true]);
+    expect(reordered.status()).toMatchObject({ verified: 4, waiting: 0 });
+  });
+
+  it('verifies interleaved chains of two nodes, a new genesis, and a fork, with notes', () => {
     const l = createAuditLedger(encodeDisclosure);
     const a = records(3);
-    const b = records(3);
-    for (let i = 0; i < 3; i++) { expect(l.add(a[i]!).verified).toBe(true); if (i !== 1) l.add(b[i]!); }
-    expect(Object.keys(l.status().broken)).toEqual([b[0]!.signerKeyId]);
-    expect(l.find(a[2]!.hash)?.verified).toBe(true);
+    const b = records(2);
+    for (const r of [a[0]!, b[0]!, a[1]!, b[1]!, a[2]!]) expect(l.add(r).verified).toBe(true);
+    expect(texts(l)).toEqual([expect.stringMatching(/a new audit chain starts at seq 1/)]);
+    const { auditSeq: _s, prevHash: _p, hash: _h, ...fields } = a[2]!;
+    const fork = createAuditChain({ seq: 2, hash: a[1]!.hash }).append({ ...fields, disclosedAt: fields.disclosedAt + 1 }, encodeDisclosure);
+    expect(l.add(fork).verified).toBe(true);
+    expect(texts(l).at(-1)).toMatch(/forks after seq 2/);
   });
 });

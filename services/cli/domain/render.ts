@@ -64,14 +64,14 @@ export function renderChain(e: TraceEntry, now: number): string[] {
 
 export interface ScreenInfo {
   audience: string; topic: string; accepted: number; notes: string[]; waitingForAudit: number; bootstrapped: boolean;
-  /** Per trusted key: its audit chain's verified head, or why it is broken. */
-  chains: { keyId: string; headSeq: number; broken: string | null }[];
+  keyIds: string[];
+  audit: { verified: number; unverified: number; lastProblem: string | null };
 }
 
 export function renderScreen(info: ScreenInfo, traces: TraceEntry[], rejections: readonly Rejection[], rejectedTotal: number, now: number): string {
   const lines = [
     `crosstrace watch ${info.audience}  ${info.topic}  ${traces.length} trace(s)  ${info.accepted} verified  ${rejectedTotal} REJECTED  ${info.bootstrapped ? 'live' : 'reading history…'}`,
-    ...info.chains.map((c) => `node key ${c.keyId}: audit chain ${c.broken ? `BROKEN ${c.broken}` : c.headSeq ? `verified to seq ${c.headSeq}` : 'not seen yet'}`),
+    `trusted node keys ${info.keyIds.join(', ')}  audit records ${info.audit.verified} verified, ${info.audit.unverified} not${info.audit.lastProblem ? ` (last: ${info.audit.lastProblem})` : ''}`,
     ...(info.waitingForAudit ? [`${info.waitingForAudit} update(s) waiting for their audit record`] : []),
     ...info.notes.map((n) => `note: ${n}`),
     '',

@@ -1,10 +1,11 @@
-// Verifies a stream of SignedTraceUpdates against the audit ledger as both topics are read:
-// an update whose audit record has not arrived yet waits; `recheck` resolves waiting updates
-// after audit records were added and, once the caller says the audit topic is caught up,
-// rejects those waiting longer than the grace period (audit link missing). `R` is whatever
-// the caller wants back with a verdict (e.g. the Kafka offset).
+// Verifies a stream of SignedTraceUpdates against the audit ledger as both topics are read.
+// The signature is checked once, on arrival; an update whose audit record has not been read
+// yet waits (holding only the digest of its signed bytes, so rechecking is a map lookup);
+// `recheck` decides waiting updates after audit records were added and, once the caller says
+// the audit topic is caught up, rejects those waiting longer than the grace period (audit
+// link missing). `R` is whatever the caller wants back with a verdict (e.g. the offset).
 import type { SignedTraceUpdate } from '../../../schemas/types.gen.ts';
-import { checkUpdate, type CheckContext, type RejectCode } from './update-check.ts';
+import { checkAuditLink, checkSigned, type CheckContext, type RejectCode } from './update-check.ts';
 
 export type Verdict<R> =
   | { ok: true; audience: string; signed: SignedTraceUpdate; ref: R }
@@ -15,13 +16,13 @@ export interface VerifierOptions extends Omit<CheckContext, 'audience'> {
   auditGraceMs: number;
 }
 
-interface Waiting<R> { audience: string; signed: SignedTraceUpdate; ref: R; since: number }
+interface Waiting<R> { audience: string; signed: SignedTraceUpdate; ref: R; since: number; digest: Buffer }
 
 export function createUpdateVerifier<R>(o: VerifierOptions) {
   let waiting: Waiting<R>[] = [];
 
-  function judge(w: Waiting<R>): Verdict<R> | null {
-    const c = checkUpdate(w.signed, { ...o, audience: w.audience });
+  function link(w: Waiting<R>): Verdict<R> | null {
+    const c = checkAuditLink(w.signed, w.digest, w.audience, o.findAudit(w.signed.auditHash));
     if (c.kind === 'pending') return null;
     if (c.kind === 'accepted') return { ok: true, audience: w.audience, signed: w.signed, ref: w.ref };
     return { ok: false, audience: w.audience, signed: w.signed, ref: w.ref, code: c.code, reason: c.reason };
@@ -30,21 +31,24 @@ export function createUpdateVerifier<R>(o: VerifierOptions) {
   return {
     /** A verdict now, or null while the update waits for its audit record. */
     submit(audience: string, signed: SignedTraceUpdate, now: number, ref: R): Verdict<R> | null {
-      const w = { audience, signed, ref, since: now };
-      const v = judge(w);
+      const s = checkSigned(signed, { ...o, audience });
+      if (s.kind === 'rejected') return { ok: false, audience, signed, ref, code: s.code, reason: s.reason };
+      const w = { audience, signed, ref, since: now, digest: s.digest };
+      const v = link(w);
       if (!v) waiting.push(w);
       return v;
     },
     /** Verdicts for waiting updates that can now be decided, in arrival order. */
     recheck(now: number, auditCaughtUp: boolean): Verdict<R>[] {
+      if (waiting.length === 0) return [];
       const out: Verdict<R>[] = [];
       const still: Waiting<R>[] = [];
       for (const w of waiting) {
-        const v = judge(w);
+        const v = link(w);
         if (v) out.push(v);
         else if (auditCaughtUp && now - w.since >= o.auditGraceMs) {
           out.push({ ok: false, audience: w.audience, signed: w.signed, ref: w.ref, code: 'audit-missing',
-            reason: `no audit record ${w.signed.auditHash.toString('hex').slice(0, 16)}… on audit.disclosures after ${Math.round(o.auditGraceMs / 1000)} s (disclosure not audited)` });
+            reason: `no audit record ${w.signed.auditHash.toString('hex').slice(0, 16)}… in a verified place on audit.disclosures after ${Math.round(o.auditGraceMs / 1000)} s (disclosure not audited, or its chain is incomplete)` });
         } else still.push(w);
       }
       waiting = still;

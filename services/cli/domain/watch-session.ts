@@ -42,7 +42,7 @@ export function createWatchSession(o: WatchSessionOptions) {
     if (!state.accept(u, now)) return [];
     return printNow(u.traceId) ? [acceptedLine(o.audience, u, now)] : [];
   }
-  const trustedNotes = (): string[] => ledger.status().notes.filter((n) => o.keys.has(n.node)).map((n) => n.text); // other signers' chains are not ours to judge
+  const trustedNotes = (): string[] => ledger.status().notes.filter((n) => o.keys.has(n.signerKeyId)).map((n) => n.text); // other signers' chains are not ours to judge
   const notes = (): string[] => {
     const all = trustedNotes();
     const fresh = all.slice(notesShown).map((n) => `note: ${n}`);
@@ -72,8 +72,7 @@ export function createWatchSession(o: WatchSessionOptions) {
     },
     screen(now: number): string {
       const st = ledger.status();
-      const chains = [...o.keys.keys()].map((keyId) => ({ keyId, headSeq: st.heads[keyId] ?? 0, broken: st.broken[keyId] ?? null }));
-      return renderScreen({ audience: o.audience, topic: o.topic, accepted, notes: trustedNotes(), chains, waitingForAudit: verifier.waiting(), bootstrapped: state.bootstrapped },
+      return renderScreen({ audience: o.audience, topic: o.topic, accepted, notes: trustedNotes(), keyIds: [...o.keys.keys()], audit: st, waitingForAudit: verifier.waiting(), bootstrapped: state.bootstrapped },
         state.watchedTraces(), state.rejections(), state.rejectedTotal(), now);
     },
     done: (): boolean => state.bootstrapped && state.done(),
