@@ -1,0 +1,116 @@
+// simulator: realistic multi-jurisdiction provider traffic with ground truth. Reads config and
+// the scenario, builds the world and timeline, writes the ground truth, produces raw events
+// to flows.raw / sessions.raw (and, if configured, the TraceRequests to trace.requests) in
+// real time, prints a progress line every second, stops after the run or on SIGTERM.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
+import { createLifecycle } from '../common/lifecycle.ts';
+import { createLogger } from '../common/logger.ts';
+import { startOpsServer } from '../common/http-server.ts';
+import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
+import { createRegistryClient } from '../common/registry.ts';
+import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { simulatorConfig } from './config.ts';
+import { groundTruthOf, type GroundTruth } from './ground-truth.ts';
+import { createSimulatorMetrics } from './metrics.ts';
+import { createProduceLoop } from './produce-loop.ts';
+import { createProgressWriter, formatProgress } from './progress.ts';
+import { loadScenarioFile } from './scenario-validate.ts';
+import { createTimeline } from './timeline.ts';
+import { buildWorld, runSeed } from './world.ts';
+
+function writeJson(path: string, data: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path); // readers never see a half-written file
+}
+
+export async function startSimulator(env: Record<string, string | undefined> = process.env) {
+  const cfg = simulatorConfig.parse(env);
+  const logger = createLogger('simulator', cfg.LOG_LEVEL);
+  const life = createLifecycle(logger);
+  const metrics = createSimulatorMetrics();
+  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_SIMULATOR_PROVIDERS_FILE));
+  const seedChoice = cfg.CROSSTRACE_SIMULATOR_SEED;
+  const loaded = loadScenarioFile(cfg.CROSSTRACE_SIMULATOR_SCENARIO_FILE, directory, {
+    seed: typeof seedChoice === 'number' ? seedChoice : undefined,
+    durationMs: cfg.CROSSTRACE_SIMULATOR_DURATION_MS > 0 ? cfg.CROSSTRACE_SIMULATOR_DURATION_MS : undefined,
+    eventsPerSecond: cfg.CROSSTRACE_SIMULATOR_RATE >= 0 ? cfg.CROSSTRACE_SIMULATOR_RATE : undefined,
+  });
+  const truthPath = cfg.CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE || `.stack/ground-truth/${loaded.name}.json`;
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-simulator', logger });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_SIMULATOR_PARTITIONS, []));
+  await admin.disconnect();
+  await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests]);
+  const producer = await createProducer(kafka);
+  life.onStop('producer', () => producer.disconnect());
+
+  // Event time starts now: the world is built for this instant.
+  const t0 = Date.now();
+  const runId = t0.toString(36);
+  const scenario = seedChoice === 'run' ? { ...loaded, seed: runSeed(loaded.seed, runId) } : loaded;
+  const world = buildWorld(scenario, directory, t0, runId);
+  const timeline = createTimeline(world);
+  const rate = timeline.background.rate;
+  const truth: GroundTruth = groundTruthOf({ scenario, runId, t0, rate, traces: timeline.chains.map((c) => c.truth) });
+  writeJson(truthPath, truth);
+  metrics.targetRate.set(rate);
+
+  const until = t0 + scenario.durationMs;
+  const loop = createProduceLoop({
+    producer, registry, timeline, requests: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE ? truth.traces.map((t) => t.request) : [], until,
+    tickMs: cfg.CROSSTRACE_SIMULATOR_TICK_MS, maxBatch: cfg.CROSSTRACE_SIMULATOR_MAX_BATCH, maxInFlight: cfg.CROSSTRACE_SIMULATOR_MAX_IN_FLIGHT, metrics, logger,
+  });
+  const ops = await startOpsServer({
+    port: cfg.CROSSTRACE_SIMULATOR_HTTP_PORT, registry: metrics.stage.registry,
+    health: () => { const s = loop.stats(); return { ok: !s.failing, scenario: scenario.name, runId, lagMs: s.lagMs, produced: s.produced }; },
+  });
+  life.onStop('ops-server', () => ops.close());
+
+  const progress = createProgressWriter(cfg.CROSSTRACE_SIMULATOR_PROGRESS);
+  let last = { at: t0, total: 0 };
+  const report = (): void => {
+    const s = loop.stats();
+    const total = Object.values(s.produced).reduce((a, b) => a + b, 0);
+    const now = Date.now();
+    progress.write(formatProgress({
+      scenario: scenario.name, elapsedMs: now - t0, durationMs: scenario.durationMs, rate: ((total - last.total) * 1000) / Math.max(1, now - last.at),
+      targetRate: rate, total, byTopic: s.produced, lagMs: s.lagMs, backlog: s.backlog, tracesOpened: s.tracesOpened,
+    }));
+    last = { at: now, total };
+  };
+  const progressTimer = setInterval(report, 1000);
+  let finished: Promise<void> | undefined;
+  const finish = (): Promise<void> => (finished ??= (async () => {
+    clearInterval(progressTimer);
+    await loop.stop();
+    report();
+    progress.end();
+    const s = loop.stats();
+    writeJson(truthPath, { ...truth, run: { stoppedAt: Date.now(), produced: s.produced, traceRequestsProduced: s.tracesOpened } });
+  })());
+  life.onStop('produce-loop', finish);
+
+  logger.info({ scenario: scenario.name, runId, seed: scenario.seed, rate, durationMs: scenario.durationMs, groundTruth: truthPath, traces: truth.traces.map((t) => t.traceId),
+    openTrace: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE, port: ops.port(), brokers: cfg.KAFKA_BROKERS }, 'simulator started');
+  const done = loop.run().then(async () => {
+    logger.info({ produced: loop.stats().produced }, 'run complete');
+    if (cfg.CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE) await life.stop();
+    else await finish();
+  });
+  return { stop: life.stop, port: ops.port, lifecycle: life, done, truthPath, truth };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startSimulator().then((s) => {
+    s.lifecycle.installSignalHandlers();
+    void s.done.then(() => { if (s.lifecycle.stopping) process.exit(0); });
+  }, (e: unknown) => {
+    console.error(`simulator failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}

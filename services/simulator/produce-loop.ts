@@ -1,0 +1,148 @@
+// Produces the timeline in real time: every tick, the records due by now are encoded through
+// the schema registry (Confluent framing) and sent with kafkajs sendBatch (acks = all, the
+// client's default), at most maxInFlight batches outstanding. A failed batch is queued again
+// (at least once; ingest dedupes by eventId). TraceRequests are produced at their requestedAt.
+// The run ends at `until`; stop() ends it early; both send what the simulated devices flush
+// at shutdown (FORCED_END for running flows) and wait for what is in flight.
+import type { Message, Producer } from 'kafkajs';
+import type { TraceRequest } from '../../schemas/types.gen.ts';
+import type { Logger } from '../common/logger.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import { TOPICS } from '../common/topics.ts';
+import type { SimulatorMetrics } from './metrics.ts';
+import type { RawOut } from './raw-events.ts';
+import type { Timeline } from './timeline.ts';
+
+export interface ProduceLoopOptions {
+  producer: Producer;
+  registry: RegistryClient;
+  timeline: Timeline;
+  /** TraceRequests to produce at their requestedAt; empty when the simulator does not open traces. */
+  requests: TraceRequest[];
+  /** End of the run, UTC ms. */
+  until: number;
+  tickMs: number;
+  maxBatch: number;
+  maxInFlight: number;
+  metrics: SimulatorMetrics;
+  logger: Logger;
+}
+
+export interface ProduceStats { produced: Record<string, number>; lagMs: number; backlog: number; tracesOpened: number; failing: boolean }
+
+type Item = RawOut | { topic: typeof TOPICS.traceRequests; key: string; value: TraceRequest; emitAt: number; expectBad?: undefined };
+
+export function createProduceLoop(o: ProduceLoopOptions) {
+  const chainIds = new Set(o.timeline.chains.flatMap((c) => c.events.map((x) => x.value.eventId)));
+  const requests = [...o.requests].sort((a, b) => a.requestedAt - b.requestedAt);
+  let backlog: Item[] = [];
+  let head = 0;
+  const inFlight = new Set<Promise<void>>();
+  const produced: Record<string, number> = {};
+  let tracesOpened = 0;
+  let failing = false;
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let finished: Promise<void> | undefined;
+  let resolveDone: () => void = () => {};
+
+  const sourceOf = (x: Item): string => (x.topic === TOPICS.traceRequests ? 'request' : x.expectBad ? 'bad' : chainIds.has(x.value.eventId) ? 'chain' : 'background');
+
+  function send(batch: Item[]): void {
+    const byTopic = new Map<string, Message[]>();
+    for (const x of batch) {
+      const list = byTopic.get(x.topic) ?? [];
+      list.push({ key: x.key, value: o.registry.encode(x.topic, x.value) });
+      byTopic.set(x.topic, list);
+    }
+    const end = o.metrics.stage.processing.startTimer({ stage: 'produce' });
+    const p = o.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }).then(() => {
+      end();
+      failing = false;
+      for (const x of batch) {
+        produced[x.topic] = (produced[x.topic] ?? 0) + 1;
+        o.metrics.produced.inc({ topic: x.topic, source: sourceOf(x) });
+        if (x.topic === TOPICS.traceRequests) tracesOpened++;
+      }
+      for (const [topic, messages] of byTopic) o.metrics.stage.messagesOut.inc({ topic }, messages.length);
+    }, (e: unknown) => {
+      end();
+      failing = true;
+      o.metrics.produceErrors.inc();
+      o.logger.warn({ err: e, records: batch.length }, 'sendBatch failed after retries; queued again');
+      backlog = [...batch, ...backlog.slice(head)];
+      head = 0;
+    }).finally(() => { inFlight.delete(p); });
+    inFlight.add(p);
+  }
+
+  /** Collects what is due (unless only draining) and starts sends up to maxInFlight. */
+  function pump(now: number, collect = true): void {
+    if (collect) for (const x of o.timeline.due(Math.min(now, o.until))) backlog.push(x);
+    while (collect && requests.length > 0 && requests[0]!.requestedAt <= now && requests[0]!.requestedAt <= o.until) {
+      const r = requests.shift()!;
+      backlog.push({ topic: TOPICS.traceRequests, key: r.traceId, value: r, emitAt: r.requestedAt });
+    }
+    while (head < backlog.length && inFlight.size < o.maxInFlight) {
+      send(backlog.slice(head, head + o.maxBatch));
+      head = Math.min(backlog.length, head + o.maxBatch);
+    }
+    if (head > 100_000 || head === backlog.length) { backlog = backlog.slice(head); head = 0; }
+    const lag = head < backlog.length ? Math.max(0, now - backlog[head]!.emitAt) : 0;
+    o.metrics.scheduleLag.set(lag / 1000);
+    o.metrics.backlog.set(backlog.length - head);
+  }
+
+  /** The simulated devices shut down: what they flush goes out with the rest. */
+  function shutdown(now: number): void {
+    for (const x of o.timeline.shutdown(now)) backlog.push(x);
+  }
+
+  async function flush(deadline: number): Promise<void> {
+    while ((inFlight.size > 0 || head < backlog.length) && Date.now() < deadline) {
+      pump(Date.now(), false);
+      if (inFlight.size > 0) await Promise.race(inFlight);
+    }
+  }
+
+  function tick(): void {
+    const now = Date.now();
+    if (stopping) return;
+    if (now >= o.until) {
+      pump(o.until);
+      shutdown(o.until);
+      stopping = true;
+      void flush(Date.now() + 10_000).then(() => resolveDone());
+      return;
+    }
+    pump(now);
+    timer = setTimeout(tick, o.tickMs);
+  }
+
+  return {
+    /** Starts producing; the promise resolves when the run is over (until reached, or stop()). */
+    run(): Promise<void> {
+      finished ??= new Promise<void>((resolve) => { resolveDone = resolve; tick(); });
+      return finished;
+    },
+    /** Ends the run early, flushing what is due and in flight (at most 10 s). Idempotent. */
+    async stop(): Promise<void> {
+      if (!stopping) {
+        stopping = true;
+        clearTimeout(timer);
+        const now = Math.min(Date.now(), o.until);
+        pump(now);
+        shutdown(now);
+        await flush(Date.now() + 10_000);
+        resolveDone();
+      }
+      await finished;
+    },
+    stats(): ProduceStats {
+      const lagMs = head < backlog.length ? Math.max(0, Date.now() - backlog[head]!.emitAt) : 0;
+      return { produced: { ...produced }, lagMs, backlog: backlog.length - head, tracesOpened, failing };
+    },
+  };
+}
+
+export type ProduceLoop = ReturnType<typeof createProduceLoop>;
