@@ -49,8 +49,21 @@ export async function createPublisher(d: PublisherDeps) {
     missing.forEach((cc) => known.add(cc));
   }
 
+  // One publish at a time: the audit chain is appended and produced in one order, so the
+  // records land on audit.disclosures in seq order even when partitions are processed
+  // concurrently. (One tracer instance per node writes the chain; see README.)
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
   return {
-    async publish(updates: TraceUpdate[], now: number): Promise<void> {
+    publish: (updates: TraceUpdate[], now: number): Promise<void> => serial(() => publishNow(updates, now)),
+  };
+
+  async function publishNow(updates: TraceUpdate[], now: number): Promise<void> {
       if (updates.length === 0) return;
       const full = updates.map((u) => ({ key: u.traceId, value: d.registry.encode(TOPICS.traceUpdates, u), headers: { 'ct-decisive-ts': String(u.decisiveAt) } }));
       const perCc = new Map<string, { key: string; value: Buffer }[]>();
@@ -98,8 +111,7 @@ export async function createPublisher(d: PublisherDeps) {
         d.metrics.endToEnd.observe(Math.max(0, u.publishedAt - u.decisiveAt) / 1000);
       }
       d.metrics.stage.messagesOut.inc({ topic: TOPICS.traceUpdates }, updates.length);
-    },
-  };
+  }
 }
 
 export type Publisher = Awaited<ReturnType<typeof createPublisher>>;
