@@ -146,6 +146,9 @@ start_kafka() {
 start_registry() {
   mkdir -p "$STACK_DIR/tmp"
   # shellcheck disable=SC2086 # REGISTRY_JAVA_OPTS is a list of JVM flags
+  # file-backed H2 under .stack/data: schema ids survive a restart, so messages already in
+  # the topics keep decoding (the default in-memory store would renumber them)
+  REGISTRY_DATASOURCE_URL="jdbc:h2:file:$DATA/registry/db/registry" \
   launch registry "$JAVA" $REGISTRY_JAVA_OPTS -Djava.io.tmpdir="$STACK_DIR/tmp" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$APICURIO_JAR"
 }

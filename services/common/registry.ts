@@ -88,14 +88,19 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
       for (const topic of topics) {
         const name = recordOf(topic);
         const subject = `${topic}-value`;
-        let id: number;
-        try {
-          ({ id } = await client.register({ type: 'AVRO', schema: JSON.stringify(schemas.get(name)) } as never, { subject }));
-        } catch (e) {
-          if (e instanceof CrosstraceError) throw e;
-          const status = (e as { status?: number }).status;
-          if (status && status < 500) throw permanent('CT_CONFIG', `registry refused schema ${name} for ${subject}: ${(e as Error).message}`, { cause: e });
-          throw dependencyDown(`schema registry could not register ${subject}`, e);
+        let id = 0;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            ({ id } = await client.register({ type: 'AVRO', schema: JSON.stringify(schemas.get(name)) } as never, { subject }));
+            break;
+          } catch (e) {
+            if (e instanceof CrosstraceError) throw e;
+            const status = (e as { status?: number }).status;
+            // 409: another service created the subject at the same moment; registering again returns its id
+            if (status === 409 && attempt < 5) { await new Promise((r) => setTimeout(r, 100 * attempt)); continue; }
+            if (status && status < 500) throw permanent('CT_CONFIG', `registry refused schema ${name} for ${subject}: ${(e as Error).message}`, { cause: e });
+            throw dependencyDown(`schema registry could not register ${subject}`, e);
+          }
         }
         ids.set(topic, id);
         const res = await http('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });

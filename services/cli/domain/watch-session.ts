@@ -58,6 +58,7 @@ export function createWatchSession(o: WatchSessionOptions) {
     },
     /** A signed update read from trace.updates.<audience>. */
     update(s: SignedTraceUpdate, now: number, ref: string): string[] {
+      if (o.traceIds.length > 0 && !o.traceIds.includes(s.update.traceId)) return []; // --trace: other traces are not ours to report on
       const v = verifier.submit(o.audience, s, now, ref);
       return v ? decide(v, now) : [];
     },

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make demo: the stack and the services as local processes, the simulator's default scenario
+# (background traffic plus one attack chain GB <- FR CGN <- FR subscriber relaying <- DE VPN
+# <- US subscriber), a trace opened by GB, and GB's live view of the chain growing.
+# On a terminal it runs until Ctrl-C; with CI=true or no terminal it prints plain lines and
+# exits once the chain terminates (exit 0) or after DEMO_TIMEOUT seconds (exit 2).
+# Everything it started is stopped on the way out.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+logs="$root/.stack/logs"; mkdir -p "$logs"
+timeout_s="${DEMO_TIMEOUT:-240}"
+interactive=""; [ -t 1 ] && [ "${CI:-}" != "true" ] && interactive=1
+sim_pid=""
+
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "demo: stopping everything it started"
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+  "$root/deploy/local/services.sh" down || true
+  "$root/deploy/local/stack.sh" down || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
+"$root/deploy/local/stack.sh" up
+set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
+
+echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
+# fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
+# replayed; services.sh waits until each has joined, so nothing the simulator sends is missed
+"$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
+run_id="demo-$(date +%s)"
+for svc in INGEST CORRELATOR TRACER; do
+  export "CROSSTRACE_${svc}_GROUP_ID=crosstrace-${svc,,}-$run_id" "CROSSTRACE_${svc}_FROM_BEGINNING=false"
+done
+"$root/deploy/local/services.sh" up
+
+echo "demo: [3/4] simulator: deploy/scenarios/default.json; it opens the trace as GB would (log: .stack/logs/simulator.log)"
+truth="$root/.stack/ground-truth/default.json"
+rm -f "$truth"
+CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=9105 \
+  CROSSTRACE_SIMULATOR_DURATION_MS="$(( (timeout_s + 60) * 1000 ))" \
+  nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 60); do [ -s "$truth" ] && break; kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.5; done
+[ -s "$truth" ] || { echo "demo: the simulator wrote no ground truth; last lines of its log:" >&2; tail -n 20 "$logs/simulator.log" >&2; exit 1; }
+trace_id="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].traceId)' "$truth")"
+echo "demo: the attack's trace will be $trace_id; the true chain is in .stack/ground-truth/default.json"
+
+echo "demo: [4/4] GB's view (the requesting jurisdiction), verified: signatures and audit chain"
+if [ -n "$interactive" ]; then
+  echo "demo: Ctrl-C stops everything"
+  sleep 1
+  bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id"
+else
+  set +e
+  bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout "$timeout_s" --plain
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    for cc in FR DE US; do
+      echo "demo: what $cc sees of the same trace (only its own part):"
+      bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
+    done
+    echo "demo: the chain terminated at the subscriber while the communication was still going on"
+  else
+    echo "demo: the chain did not terminate within ${timeout_s}s (exit $rc); see .stack/logs/"
+  fi
+  exit "$rc"
+fi
