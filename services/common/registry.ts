@@ -88,7 +88,7 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
       for (const topic of topics) {
         const name = recordOf(topic);
         const subject = `${topic}-value`;
-        let id = 0;
+        let id: number;
         for (let attempt = 1; ; attempt++) {
           try {
             ({ id } = await client.register({ type: 'AVRO', schema: JSON.stringify(schemas.get(name)) } as never, { subject }));
