@@ -144,3 +144,28 @@ export function headerString(h: IHeaders, name: string): string {
   const one = Array.isArray(v) ? v[0] : v;
   return Buffer.isBuffer(one) ? one.toString('utf8') : String(one ?? '');
 }
+
+export interface OutTopicMessages { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string> }[] }
+
+/** Produces in requests of at most `maxBytes` of keys+values (default 512 KiB), so no record
+ *  batch exceeds the broker's message.max.bytes (1 MiB by default): one oversized batch would
+ *  otherwise be refused on every retry and block the partition it was read from. */
+export async function sendChunked(producer: Producer, topicMessages: OutTopicMessages[], maxBytes = 512 * 1024): Promise<void> {
+  let chunk: OutTopicMessages[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (chunk.length) await producer.sendBatch({ topicMessages: chunk });
+    chunk = [];
+    size = 0;
+  };
+  for (const t of topicMessages) {
+    for (const m of t.messages) {
+      const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+      if (size + bytes > maxBytes) await flush();
+      const last = chunk.at(-1);
+      if (last && last.topic === t.topic) last.messages.push(m); else chunk.push({ topic: t.topic, messages: [m] });
+      size += bytes;
+    }
+  }
+  await flush();
+}

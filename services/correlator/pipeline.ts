@@ -7,7 +7,7 @@ import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
 import { dependencyDown, permanent, type CrosstraceError } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
 import { lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
-import { headerString, type ConsumedMessage } from '../common/kafka.ts';
+import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -90,7 +90,7 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
         { topic: dlqTopic('correlator'), messages: dead },
       ].filter((t) => t.messages.length > 0);
       if (topicMessages.length === 0) return;
-      try { await d.producer.sendBatch({ topicMessages }); } catch (e) { throw dependencyDown('producing to Kafka failed', e); }
+      try { await sendChunked(d.producer, topicMessages); } catch (e) { throw dependencyDown('producing to Kafka failed', e); }
       for (const t of topicMessages) d.metrics.stage.messagesOut.inc({ topic: t.topic }, t.messages.length);
     },
   };

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CrosstraceError, dependencyDown, isPermanent, permanent } from '../common/errors.ts';
 import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
-import type { ConsumedMessage } from '../common/kafka.ts';
+import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, dlqTopic } from '../common/topics.ts';
@@ -99,7 +99,7 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
       ].filter((t) => t.messages.length > 0);
       if (topicMessages.length === 0) return;
       try {
-        await d.producer.sendBatch({ topicMessages });
+        await sendChunked(d.producer, topicMessages);
       } catch (e) {
         throw dependencyDown('producing to Kafka failed', e);
       }

@@ -13,6 +13,9 @@ import type { AccessWorld, Subscriber, VpnWorld, World } from './world.ts';
 
 const exp = (r: Rng, mean: number): number => -Math.log(1 - r.next()) * mean;
 
+/** Records of sessions running at the start are exported over this long after it, ms. */
+export const BACKFILL_SPREAD_MS = 5_000;
+
 export function createSessionProcesses(w: World, r: Rng, wheel: TimingWheel, emit: (x: RawOut) => void) {
   const bg = w.scenario.background;
   const interim = bg.acctInterimIntervalMs;
@@ -124,15 +127,16 @@ export function createSessionProcesses(w: World, r: Rng, wheel: TimingWheel, emi
     /** Records of what is running at the start (exported then), and the processes scheduled. */
     backfill(): RawOut[] {
       const out: RawOut[] = [];
-      const timing = { notBefore: w.t0 };
+      // The handover of what is running streams out over the first seconds, not in one burst.
+      const timing = () => ({ notBefore: w.t0 + r.uniform(0, BACKFILL_SPREAD_MS) });
       const add = (x: RawOut, stop = false) => { if (!r.chance(bg.missingLogProbability) && !(stop && r.chance(bg.lostStopProbability))) out.push(x); };
       for (const a of w.access.values()) {
         for (const sub of a.subscribers) {
           if (sub.pinned) continue;
-          add(accessRecord(a, r, id(a), 'START', sub.sessionStart, sub, timing));
+          add(accessRecord(a, r, id(a), 'START', sub.sessionStart, sub, timing()));
           let t = sub.sessionStart + interim;
-          for (; t < w.t0; t += interim) add(accessRecord(a, r, id(a), 'INTERIM', t, sub, timing));
-          for (const b of sub.blocks) add(blockRecord(a.nat!, r, id(a), 'START', sub.blocksStart, b, sub.framed, timing));
+          for (; t < w.t0; t += interim) add(accessRecord(a, r, id(a), 'INTERIM', t, sub, timing()));
+          for (const b of sub.blocks) add(blockRecord(a.nat!, r, id(a), 'START', sub.blocksStart, b, sub.framed, timing()));
           scheduleInterim(a, sub, t);
           scheduleChurn(a, sub, w.t0);
         }

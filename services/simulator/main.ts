@@ -98,7 +98,7 @@ export async function startSimulator(env: Record<string, string | undefined> = p
   logger.info({ scenario: scenario.name, runId, seed: scenario.seed, rate, durationMs: scenario.durationMs, groundTruth: truthPath, traces: truth.traces.map((t) => t.traceId),
     openTrace: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE, port: ops.port(), brokers: cfg.KAFKA_BROKERS }, 'simulator started');
   const done = loop.run().then(async () => {
-    logger.info({ produced: loop.stats().produced }, 'run complete');
+    logger.info({ produced: loop.stats().produced }, life.stopping ? 'run stopped before its end' : 'run complete');
     if (cfg.CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE) await life.stop();
     else await finish();
   });

@@ -8,7 +8,7 @@ import type { Admin, Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
-import { ensureTopics } from '../common/kafka.ts';
+import { ensureTopics, sendChunked } from '../common/kafka.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
@@ -90,14 +90,12 @@ export async function createPublisher(d: PublisherDeps) {
         }
       }
       try {
-        await d.producer.sendBatch({
-          topicMessages: [
+        await sendChunked(d.producer, [
             { topic: TOPICS.traceUpdates, messages: full },
             { topic: TOPICS.traceState, messages: full },
             ...[...perCc].map(([cc, messages]) => ({ topic: jurisdictionTopic(cc), messages })),
             ...(audit.length ? [{ topic: TOPICS.audit, messages: audit }] : []),
-          ],
-        });
+        ]);
         if (audit.length) {
           await d.redis.hset(HEAD, 'seq', String(lastSeq), 'hash', lastHash.toString('hex'));
           persisted = { seq: lastSeq, hash: lastHash };

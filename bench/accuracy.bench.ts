@@ -1,0 +1,73 @@
+// Hop accuracy against ground truth: the simulator's default scenario (background + the
+// four-jurisdiction attack chain) runs against ingest + correlator + tracer at several
+// background loads; each run's final chain is compared hop by hop with the simulator's
+// ground truth. Precision per method = rank-1 hops that are true / rank-1 hops reported;
+// recall per method = true hops found at rank 1 / true hops. Needs the stack env.
+//   node bench/accuracy.bench.ts [loads=300,3000]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hop, TraceUpdate } from '../schemas/types.gen.ts';
+import { createKafka } from '../services/common/kafka.ts';
+import { createLogger } from '../services/common/logger.ts';
+import { createRegistryClient } from '../services/common/registry.ts';
+import { TOPICS } from '../services/common/topics.ts';
+import { startCorrelator } from '../services/correlator/main.ts';
+import { startIngest } from '../services/ingest/main.ts';
+import { startSimulator } from '../services/simulator/main.ts';
+import type { TruthHop } from '../services/simulator/ground-truth.ts';
+import { startTracer } from '../services/tracer/main.ts';
+import { result } from './lib.ts';
+
+const loads = (process.argv[2] ?? '300,3000').split(',').map(Number);
+const logger = createLogger('bench', 'error');
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-accuracy', logger });
+const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
+const tally = new Map<string, { truth: number; found: number; reported: number; correct: number }>();
+const t = (m: string) => tally.get(m) ?? (tally.set(m, { truth: 0, found: 0, reported: 0, correct: 0 }), tally.get(m)!);
+const same = (h: Hop, th: TruthHop) => h.method === th.method && h.observedAddr === th.observed.addr
+  && (th.observed.port === null || h.observedPort === null || h.observedPort === th.observed.port)
+  && (th.leadsTo === null ? h.leadsToAddr === null : h.leadsToAddr === th.leadsTo.addr);
+
+for (const rate of loads) {
+  const run = `acc-${rate}-${Date.now().toString(36)}`;
+  const common = { ...process.env, LOG_LEVEL: 'error' };
+  const svc = [
+    await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
+    await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: `${run}-c`, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
+    await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `${run}-i`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
+  ];
+  for (const s of svc) for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${s.port()}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  const latest = new Map<string, TraceUpdate>();
+  const consumer = kafka.consumer({ groupId: `${run}-reader`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.traceUpdates, fromBeginning: false });
+  await consumer.run({ eachMessage: async ({ message }) => {
+    const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
+    if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
+  } });
+  await new Promise((r) => setTimeout(r, 2000));
+  const sim = await startSimulator({ ...common, CROSSTRACE_SIMULATOR_HTTP_PORT: '0', CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_RATE: String(rate),
+    CROSSTRACE_SIMULATOR_DURATION_MS: '150000', CROSSTRACE_SIMULATOR_PROGRESS: 'off', CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE: 'false',
+    CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE: join(mkdtempSync(join(tmpdir(), 'ct-gt-')), 'truth.json') });
+  const ids = sim.truth.traces.map((x) => x.traceId);
+  const until = Date.now() + 150_000;
+  while (Date.now() < until && !ids.every((id) => latest.get(id)?.status === 'TERMINATED_AT_SUBSCRIBER')) await new Promise((r) => setTimeout(r, 500));
+  for (const tr of sim.truth.traces) {
+    const hops = latest.get(tr.traceId)?.hops ?? [];
+    for (const th of tr.hops) { const x = t(th.method); x.truth++; if (hops.some((h) => h.rank === 1 && same(h, th))) x.found++; }
+    for (const h of hops.filter((x) => x.rank === 1)) { const x = t(h.method); x.reported++; if (tr.hops.some((th) => same(h, th))) x.correct++; }
+    console.log(`load ${rate} events/s: trace ${tr.traceId} ended ${latest.get(tr.traceId)?.status ?? 'never opened'} with ${hops.length} hops (${tr.hops.length} true)`);
+  }
+  await sim.stop();
+  await consumer.disconnect();
+  for (const s of svc) await s.stop();
+  for (const [method, x] of tally) {
+    const precision = x.reported ? x.correct / x.reported : NaN;
+    const recall = x.truth ? x.found / x.truth : NaN;
+    console.log(`  load ${rate}: ${method.padEnd(15)} precision ${precision.toFixed(2)} (${x.correct}/${x.reported} rank-1 hops true)  recall ${recall.toFixed(2)} (${x.found}/${x.truth} true hops found)`);
+    result('hop-accuracy', { load: rate, method, precision: +precision.toFixed(3), recall: +recall.toFixed(3), trueHops: x.truth, reportedRank1: x.reported });
+  }
+  tally.clear();
+}
+process.exit(0);
