@@ -73,22 +73,24 @@ export async function startSimulator(env: Record<string, string | undefined> = p
 
   const progress = createProgressWriter(cfg.CROSSTRACE_SIMULATOR_PROGRESS);
   let last = { at: t0, total: 0 };
-  const report = (): void => {
+  /** One progress line: the rate over the last second, or over the whole run for the final line. */
+  const report = (final = false): void => {
     const s = loop.stats();
     const total = Object.values(s.produced).reduce((a, b) => a + b, 0);
     const now = Date.now();
+    const from = final ? { at: t0, total: 0 } : last;
     progress.write(formatProgress({
-      scenario: scenario.name, elapsedMs: now - t0, durationMs: scenario.durationMs, rate: ((total - last.total) * 1000) / Math.max(1, now - last.at),
+      scenario: scenario.name, elapsedMs: now - t0, durationMs: scenario.durationMs, rate: ((total - from.total) * 1000) / Math.max(1, now - from.at),
       targetRate: rate, total, byTopic: s.produced, lagMs: s.lagMs, backlog: s.backlog, tracesOpened: s.tracesOpened,
     }));
     last = { at: now, total };
   };
-  const progressTimer = setInterval(report, 1000);
+  const progressTimer = setInterval(() => report(), 1000);
   let finished: Promise<void> | undefined;
   const finish = (): Promise<void> => (finished ??= (async () => {
     clearInterval(progressTimer);
     await loop.stop();
-    report();
+    report(true);
     progress.end();
     const s = loop.stats();
     writeJson(truthPath, { ...truth, run: { stoppedAt: Date.now(), produced: s.produced, traceRequestsProduced: s.tracesOpened } });

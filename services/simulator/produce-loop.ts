@@ -76,9 +76,19 @@ export function createProduceLoop(o: ProduceLoopOptions) {
     inFlight.add(p);
   }
 
+  // Backpressure: while the producer is behind, the timeline is not advanced past what can be
+  // held (highWater records due and unsent), and then by at most 1 s of event time per tick,
+  // so falling behind costs schedule lag, never unbounded memory.
+  const highWater = o.maxBatch * o.maxInFlight * 10;
+  let collectedTo = -Infinity;
+
   /** Collects what is due (unless only draining) and starts sends up to maxInFlight. */
   function pump(now: number, collect = true): void {
-    if (collect) for (const x of o.timeline.due(Math.min(now, o.until))) backlog.push(x);
+    if (collect && backlog.length - head < highWater) {
+      const to = Math.min(now, o.until, collectedTo === -Infinity ? now : collectedTo + 1_000);
+      for (const x of o.timeline.due(to)) backlog.push(x);
+      collectedTo = to;
+    }
     while (collect && requests.length > 0 && requests[0]!.requestedAt <= now && requests[0]!.requestedAt <= o.until) {
       const r = requests.shift()!;
       backlog.push({ topic: TOPICS.traceRequests, key: r.traceId, value: r, emitAt: r.requestedAt });
@@ -88,9 +98,15 @@ export function createProduceLoop(o: ProduceLoopOptions) {
       head = Math.min(backlog.length, head + o.maxBatch);
     }
     if (head > 100_000 || head === backlog.length) { backlog = backlog.slice(head); head = 0; }
-    const lag = head < backlog.length ? Math.max(0, now - backlog[head]!.emitAt) : 0;
+    const lag = lagAt(now);
     o.metrics.scheduleLag.set(lag / 1000);
     o.metrics.backlog.set(backlog.length - head);
+  }
+
+  /** How long the oldest due record has waited, or how far collection trails the clock, ms. */
+  function lagAt(now: number): number {
+    const oldest = head < backlog.length ? now - backlog[head]!.emitAt : 0;
+    return Math.max(0, oldest, Math.min(now, o.until) - collectedTo - o.tickMs);
   }
 
   /** The simulated devices shut down: what they flush goes out with the rest. */
@@ -139,7 +155,7 @@ export function createProduceLoop(o: ProduceLoopOptions) {
       await finished;
     },
     stats(): ProduceStats {
-      const lagMs = head < backlog.length ? Math.max(0, Date.now() - backlog[head]!.emitAt) : 0;
+      const lagMs = collectedTo === -Infinity ? 0 : lagAt(Date.now());
       return { produced: { ...produced }, lagMs, backlog: backlog.length - head, tracesOpened, failing };
     },
   };
