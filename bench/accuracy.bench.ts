@@ -50,13 +50,18 @@ for (const rate of loads) {
   const sim = await startSimulator({ ...common, CROSSTRACE_SIMULATOR_HTTP_PORT: '0', CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_RATE: String(rate),
     CROSSTRACE_SIMULATOR_DURATION_MS: '150000', CROSSTRACE_SIMULATOR_PROGRESS: 'off', CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE: 'false',
     CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE: join(mkdtempSync(join(tmpdir(), 'ct-gt-')), 'truth.json') });
-  const ids = sim.truth.traces.map((x) => x.traceId);
   const until = Date.now() + 150_000;
-  while (Date.now() < until && !ids.every((id) => latest.get(id)?.status === 'TERMINATED_AT_SUBSCRIBER')) await new Promise((r) => setTimeout(r, 500));
+  // done when every trace reached its TRUE terminal subscriber (a subscriber on the way may be a relay that resolves later)
+  const reachedTruth = () => sim.truth.traces.every((tr) => (latest.get(tr.traceId)?.hops ?? []).some((h) => h.rank === 1 && h.subscriberHandle === tr.terminal.subscriberHandle));
+  while (Date.now() < until && !reachedTruth()) await new Promise((r) => setTimeout(r, 500));
   for (const tr of sim.truth.traces) {
     const hops = latest.get(tr.traceId)?.hops ?? [];
     for (const th of tr.hops) { const x = t(th.method); x.truth++; if (hops.some((h) => h.rank === 1 && same(h, th))) x.found++; }
     for (const h of hops.filter((x) => x.rank === 1)) { const x = t(h.method); x.reported++; if (tr.hops.some((th) => same(h, th))) x.correct++; }
+    for (const th of tr.hops) if (!hops.some((h) => h.rank === 1 && same(h, th))) {
+      const got = hops.filter((h) => h.depth === th.depth).map((h) => `${h.method} ${h.observedAddr}:${h.observedPort}->${h.leadsToAddr}:${h.leadsToPort} rank ${h.rank} conf ${h.confidence.toFixed(2)}`);
+      console.log(`  missed: depth ${th.depth} ${th.method} ${th.observed.addr}:${th.observed.port}->${th.leadsTo?.addr}:${th.leadsTo?.port}; reported there: ${got.join(' | ') || 'nothing'}`);
+    }
     console.log(`load ${rate} events/s: trace ${tr.traceId} ended ${latest.get(tr.traceId)?.status ?? 'never opened'} with ${hops.length} hops (${tr.hops.length} true)`);
   }
   await sim.stop();
