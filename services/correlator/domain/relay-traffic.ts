@@ -131,26 +131,25 @@ export interface ExportContext {
 }
 
 /** IPFIX-style records of one connection direction, as flow events indexed under R. */
-export function exportFlow(ctx: ExportContext, ex: Exporter, ends: Endpoints, bursts: Burst[], endReason: FlowEndReason): IndexedEvent[] {
-  const sorted = [...bursts].sort((a, b) => a.t - b.t);
-  const events: IndexedEvent[] = [];
+/** Splits bursts into the segments an exporter reports as separate flows: a gap longer than
+ *  the idle timeout ends one. */
+export function idleSegments(bursts: Burst[], idleTimeoutMs: number): Burst[][] {
+  const out: Burst[][] = [];
   let seg: Burst[] = [];
   let segEnd = -Infinity;
-  const flush = (last: boolean): void => {
-    if (seg.length > 0) events.push(...exportSegment(ctx, ex, ends, seg, last ? endReason : 'IDLE_TIMEOUT'));
-    seg = [];
-  };
-  for (const b of sorted) {
-    if (seg.length > 0 && b.t - segEnd > ex.idleTimeoutMs) flush(false);
+  for (const b of [...bursts].sort((a, c) => a.t - c.t)) {
+    if (seg.length > 0 && b.t - segEnd > idleTimeoutMs) { out.push(seg); seg = []; }
     seg.push(b);
     segEnd = seg.length === 1 ? b.t + b.dur : Math.max(segEnd, b.t + b.dur);
   }
-  flush(true);
-  return events;
+  if (seg.length > 0) out.push(seg);
+  return out;
 }
 
-function exportSegment(ctx: ExportContext, ex: Exporter, ends: Endpoints, seg: Burst[], endReason: FlowEndReason): IndexedEvent[] {
-  const T = ex.activeTimeoutMs;
+/** Spreads a segment's bursts over active-timeout intervals: octets and packets per interval
+ *  (what interim records report), k + 1 intervals from start to end. */
+export function binSegment(seg: Burst[], activeTimeoutMs: number): { start: number; end: number; k: number; oct: Float64Array; pk: Float64Array } {
+  const T = activeTimeoutMs;
   const start = seg[0]!.t;
   let end = start;
   for (const b of seg) end = Math.max(end, b.t + b.dur);
@@ -171,6 +170,17 @@ function exportSegment(ctx: ExportContext, ex: Exporter, ends: Endpoints, seg: B
       pk[i]! += b.packets * Math.max(0, f);
     }
   }
+  return { start, end, k, oct, pk };
+}
+
+export function exportFlow(ctx: ExportContext, ex: Exporter, ends: Endpoints, bursts: Burst[], endReason: FlowEndReason): IndexedEvent[] {
+  const segs = idleSegments(bursts, ex.idleTimeoutMs);
+  return segs.flatMap((seg, i) => exportSegment(ctx, ex, ends, seg, i === segs.length - 1 ? endReason : 'IDLE_TIMEOUT'));
+}
+
+function exportSegment(ctx: ExportContext, ex: Exporter, ends: Endpoints, seg: Burst[], endReason: FlowEndReason): IndexedEvent[] {
+  const T = ex.activeTimeoutMs;
+  const { start, end, k, oct, pk } = binSegment(seg, T);
   const events: IndexedEvent[] = [];
   for (let i = 0; i <= k; i++) {
     const isFinal = i === k;
