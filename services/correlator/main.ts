@@ -9,12 +9,14 @@ import { followProviderFeed } from '../common/provider-feed.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, pipelineTopics } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
+import { joinSettingsOf } from '../common/join-config.ts';
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
 
 export async function startCorrelator(env: Record<string, string | undefined> = process.env) {
   const cfg = correlatorConfig.parse(env);
+  const join = joinSettingsOf(cfg, 'CROSSTRACE_CORRELATOR_');
   const logger = createLogger('correlator', cfg.LOG_LEVEL);
   const life = createLifecycle(logger);
   const metrics = createCorrelatorMetrics();
@@ -33,12 +35,9 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'correlator' });
   life.onStop('provider-feed', () => feed.stop());
   const pipeline = createCorrelatorPipeline({
-    store: createWindowStore(redis, { retentionMs: cfg.CROSSTRACE_CORRELATOR_RETENTION_MS }),
+    store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, producer, directory, metrics, logger,
-    settings: {
-      maxSessionAgeMs: cfg.CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS, clockToleranceMs: cfg.CROSSTRACE_CORRELATOR_CLOCK_TOLERANCE_MS,
-      maxFlowAgeMs: cfg.CROSSTRACE_CORRELATOR_MAX_FLOW_AGE_MS,
-    },
+    settings: join.settings,
   });
   const loop = createConsumerLoop({
     kafka, groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm],

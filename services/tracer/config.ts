@@ -1,17 +1,15 @@
 // Tracer settings. Own keys: CROSSTRACE_TRACER_*.
 import { bool, commonSpec, defineConfig, int, str } from '../common/config.ts';
+import { joinSpec } from '../common/join-config.ts';
 
 export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   ...commonSpec,
+  ...joinSpec('CROSSTRACE_TRACER_'),
   CROSSTRACE_TRACER_HTTP_PORT: int('Port of /metrics and /healthz.', 9103, 0, 65535),
   CROSSTRACE_TRACER_GROUP_ID: str('Kafka consumer group.', 'crosstrace-tracer'),
   CROSSTRACE_TRACER_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
-  CROSSTRACE_TRACER_NODE_ID: str('This node\'s name in logs and audit records.', 'crosstrace-node'),
+  CROSSTRACE_TRACER_NODE_ID: str('This node\'s name in logs and /healthz.', 'crosstrace-node'),
   CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key; created (0600) if missing.', '.stack/keys/node-ed25519.pem'),
-  CROSSTRACE_TRACER_RETENTION_MS: int('Window retention (must match the correlator), ms.', 86_400_000, 60_000, 30 * 86_400_000),
-  CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: int('An open session with a lost stop counts as open at most this long, ms.', 86_400_000, 60_000, 30 * 86_400_000),
-  CROSSTRACE_TRACER_MAX_FLOW_AGE_MS: int('Longest flow relay timing looks back over, ms.', 21_600_000, 60_000, 7 * 86_400_000),
-  CROSSTRACE_TRACER_CLOCK_TOLERANCE_MS: int('Residual exporter clock error allowed in matches, ms.', 2_000, 0, 600_000),
   CROSSTRACE_TRACER_STALL_AFTER_MS: int('An open end waiting longer than this marks the chain stalled, ms.', 10_000, 100, 86_400_000),
   CROSSTRACE_TRACER_TICK_MS: int('How often open traces are checked for stall and expiry, ms.', 1_000, 50, 60_000),
   CROSSTRACE_TRACER_PARTITIONS: int('Partitions of topics created when missing.', 6, 1, 1024),

@@ -10,6 +10,7 @@ import { followProviderFeed } from '../common/provider-feed.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, pipelineTopics } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
+import { joinSettingsOf } from '../common/join-config.ts';
 import { createChainStore } from './chain-store.ts';
 import { tracerConfig } from './config.ts';
 import { loadOrCreateSigningKeyFile } from './signing-key-file.ts';
@@ -20,6 +21,7 @@ import { createTracerPipeline } from './pipeline.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
   const cfg = tracerConfig.parse(env);
+  const join = joinSettingsOf(cfg, 'CROSSTRACE_TRACER_');
   const logger = createLogger('tracer', cfg.LOG_LEVEL);
   const life = createLifecycle(logger);
   const metrics = createTracerMetrics();
@@ -40,12 +42,9 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   life.onStop('provider-feed', () => feed.stop());
   const publisher = await createPublisher({ producer, admin, redis, registry, directory, key, metrics });
   const engine = createTracerEngine({
-    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: cfg.CROSSTRACE_TRACER_RETENTION_MS }),
+    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS,
-    settings: {
-      maxSessionAgeMs: cfg.CROSSTRACE_TRACER_MAX_SESSION_AGE_MS, clockToleranceMs: cfg.CROSSTRACE_TRACER_CLOCK_TOLERANCE_MS,
-      maxFlowAgeMs: cfg.CROSSTRACE_TRACER_MAX_FLOW_AGE_MS,
-    },
+    settings: join.settings,
   });
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
   const loop = createConsumerLoop({
@@ -61,12 +60,12 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   life.onStop('ticker', () => clearInterval(ticker));
   const ops = await startOpsServer({
     port: cfg.CROSSTRACE_TRACER_HTTP_PORT, registry: metrics.stage.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, signerKeyId: key.keyId }),
+    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
   });
   life.onStop('ops-server', () => ops.close());
   life.onStop('consumer', () => loop.stop());
   await loop.start();
-  logger.info({ port: ops.port(), signerKeyId: key.keyId }, 'tracer started');
+  logger.info({ port: ops.port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port: ops.port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
 }
 
