@@ -1,13 +1,8 @@
 // correlator: flows.norm / sessions.norm -> Redis windows (index + probe waiters) -> trace.hops.
-import { Redis } from 'ioredis';
-import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
-import { createKafka, createConsumerLoop, createProducer, ensureTopics } from '../common/kafka.ts';
-import { createLifecycle } from '../common/lifecycle.ts';
-import { createLogger } from '../common/logger.ts';
+import { createConsumerLoop } from '../common/kafka.ts';
+import { startServiceKit } from '../common/service-kit.ts';
 import { startOpsServer } from '../common/http-server.ts';
-import { followProviderFeed } from '../common/provider-feed.ts';
-import { createRegistryClient } from '../common/registry.ts';
-import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
 import { correlatorConfig } from './config.ts';
@@ -17,23 +12,11 @@ import { createCorrelatorPipeline } from './pipeline.ts';
 export async function startCorrelator(env: Record<string, string | undefined> = process.env) {
   const cfg = correlatorConfig.parse(env);
   const join = joinSettingsOf(cfg, 'CROSSTRACE_CORRELATOR_');
-  const logger = createLogger('correlator', cfg.LOG_LEVEL);
-  const life = createLifecycle(logger);
   const metrics = createCorrelatorMetrics();
-  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_CORRELATOR_PROVIDERS_FILE));
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-correlator', logger });
-  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
-  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
-  life.onStop('redis', () => { redis.disconnect(); });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_CORRELATOR_PARTITIONS, []));
-  await admin.disconnect();
-  await registry.ensureSubjects([TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceHops, TOPICS.providers]);
-  const producer = await createProducer(kafka);
-  life.onStop('producer', () => producer.disconnect());
-  const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'correlator' });
-  life.onStop('provider-feed', () => feed.stop());
+  const { logger, life, directory, kafka, registry, redis, producer } = await startServiceKit({
+    service: 'correlator', cfg, providersFile: cfg.CROSSTRACE_CORRELATOR_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_CORRELATOR_PARTITIONS,
+    subjects: [TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceHops],
+  });
   const pipeline = createCorrelatorPipeline({
     store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, producer, directory, metrics, logger,

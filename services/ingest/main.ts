@@ -1,14 +1,9 @@
 // ingest: flows.raw / sessions.raw -> validate, normalise, dedupe -> flows.norm / sessions.norm,
 // bad input -> dlq.ingest. Reads config, builds adapters, wires the stage, handles SIGTERM.
-import { Redis } from 'ioredis';
-import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
-import { createKafka, createConsumerLoop, createProducer, ensureTopics } from '../common/kafka.ts';
-import { createLifecycle } from '../common/lifecycle.ts';
-import { createLogger } from '../common/logger.ts';
+import { createConsumerLoop } from '../common/kafka.ts';
+import { startServiceKit } from '../common/service-kit.ts';
 import { startOpsServer } from '../common/http-server.ts';
-import { followProviderFeed } from '../common/provider-feed.ts';
-import { createRegistryClient } from '../common/registry.ts';
-import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { TOPICS } from '../common/topics.ts';
 import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -16,26 +11,12 @@ import { createIngestPipeline } from './pipeline.ts';
 
 export async function startIngest(env: Record<string, string | undefined> = process.env) {
   const cfg = ingestConfig.parse(env);
-  const logger = createLogger('ingest', cfg.LOG_LEVEL);
-  const life = createLifecycle(logger);
   const metrics = createIngestMetrics();
-  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_INGEST_PROVIDERS_FILE));
   const skew = createClockSkewEstimator({ ...DEFAULT_CLOCK_SKEW, flagAboveMs: cfg.CROSSTRACE_INGEST_CLOCK_FLAG_MS });
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-ingest', logger });
-  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
-  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
-  life.onStop('redis', () => { redis.disconnect(); });
-
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_INGEST_PARTITIONS, []));
-  await admin.disconnect();
-  await registry.ensureSubjects([TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.providers]);
-
-  const producer = await createProducer(kafka);
-  life.onStop('producer', () => producer.disconnect());
-  const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'ingest' });
-  life.onStop('provider-feed', () => feed.stop());
+  const { logger, life, directory, kafka, registry, redis, producer } = await startServiceKit({
+    service: 'ingest', cfg, providersFile: cfg.CROSSTRACE_INGEST_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_INGEST_PARTITIONS,
+    subjects: [TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  });
 
   const pipeline = createIngestPipeline({
     registry, redis, producer, metrics, logger,

@@ -1,14 +1,9 @@
 // tracer: trace.requests / trace.hops -> chain state (Redis) -> trace.updates, trace.state,
 // signed trace.updates.<CC>, audit.disclosures.
-import { Redis } from 'ioredis';
-import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
-import { createKafka, createConsumerLoop, createProducer, ensureTopics } from '../common/kafka.ts';
-import { createLifecycle } from '../common/lifecycle.ts';
-import { createLogger } from '../common/logger.ts';
+import { createConsumerLoop } from '../common/kafka.ts';
+import { startServiceKit } from '../common/service-kit.ts';
 import { startOpsServer } from '../common/http-server.ts';
-import { followProviderFeed } from '../common/provider-feed.ts';
-import { createRegistryClient } from '../common/registry.ts';
-import { TOPICS, pipelineTopics } from '../common/topics.ts';
+import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
 import { createChainStore } from './chain-store.ts';
@@ -22,24 +17,12 @@ import { createTracerPipeline } from './pipeline.ts';
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
   const cfg = tracerConfig.parse(env);
   const join = joinSettingsOf(cfg, 'CROSSTRACE_TRACER_');
-  const logger = createLogger('tracer', cfg.LOG_LEVEL);
-  const life = createLifecycle(logger);
   const metrics = createTracerMetrics();
-  const directory = createProviderDirectory(loadProvidersFile(cfg.CROSSTRACE_TRACER_PROVIDERS_FILE));
   const key = loadOrCreateSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE);
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-tracer', logger });
-  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
-  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
-  life.onStop('redis', () => { redis.disconnect(); });
-  const admin = kafka.admin();
-  await admin.connect();
-  life.onStop('admin', () => admin.disconnect());
-  await ensureTopics(admin, pipelineTopics(cfg.CROSSTRACE_TRACER_PARTITIONS, []));
-  await registry.ensureSubjects([TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.providers]);
-  const producer = await createProducer(kafka);
-  life.onStop('producer', () => producer.disconnect());
-  const feed = await followProviderFeed({ kafka, registry, directory, logger, service: 'tracer' });
-  life.onStop('provider-feed', () => feed.stop());
+  const { logger, life, directory, kafka, registry, redis, admin, producer } = await startServiceKit({
+    service: 'tracer', cfg, providersFile: cfg.CROSSTRACE_TRACER_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_TRACER_PARTITIONS,
+    subjects: [TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  });
   const publisher = await createPublisher({ producer, admin, redis, registry, directory, key, metrics });
   const engine = createTracerEngine({
     chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
