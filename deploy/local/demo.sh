@@ -20,7 +20,8 @@ cleanup() {
   echo; echo "demo: stopping everything it started"
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
   "$root/deploy/local/services.sh" down || true
-  "$root/deploy/local/stack.sh" down || true
+  # DEMO_KEEP_STACK=1 leaves Kafka, the registry and Redis up to inspect the windows afterwards
+  [ -n "${DEMO_KEEP_STACK:-}" ] || "$root/deploy/local/stack.sh" down || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
