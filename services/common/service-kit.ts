@@ -1,9 +1,12 @@
 // What every pipeline service (ingest, correlator, tracer) opens at start-up, in one place:
 // logger, lifecycle, provider directory (seed file + live feed), Kafka client, admin (topics
 // created when missing), registry (subjects ensured), Redis and a producer. Everything opened
-// is registered with the lifecycle, so stop() closes it in reverse order.
+// is registered with the lifecycle, so stop() closes it in reverse order. serveStage() then
+// runs the service's consumer stage with its /metrics and /healthz.
 import { Redis } from 'ioredis';
-import { createKafka, createProducer, ensureTopics } from './kafka.ts';
+import { createConsumerLoop, createKafka, createProducer, ensureTopics, type ConsumerLoopOptions } from './kafka.ts';
+import { startOpsServer } from './http-server.ts';
+import type { StageMetrics } from './metrics.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { createProviderDirectory, loadProvidersFile } from './provider-directory.ts';
@@ -39,4 +42,32 @@ export async function startServiceKit(o: ServiceKitOptions) {
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
   return { logger, life, directory, kafka, registry, redis, admin, producer };
+}
+
+export interface StageOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  handle: ConsumerLoopOptions['handle'];
+  metrics: StageMetrics;
+  stage: string;
+  /** Port of /metrics and /healthz. */
+  port: number;
+  /** Extra /healthz details. */
+  health?: () => Record<string, unknown>;
+}
+
+/** Runs a service's consumer stage: the consumer loop, /metrics and /healthz (healthy while
+ *  the consumer is in its group and Redis is ready), both closed on stop, consumer first. */
+export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
+  const { kafka, logger, redis, life } = kit;
+  const loop = createConsumerLoop({ kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage });
+  const ops = await startOpsServer({
+    port: o.port, registry: o.metrics.registry,
+    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, ...o.health?.() }),
+  });
+  life.onStop('ops-server', () => ops.close());
+  life.onStop('consumer', () => loop.stop());
+  await loop.start();
+  return { port: ops.port };
 }

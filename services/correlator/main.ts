@@ -1,7 +1,5 @@
 // correlator: flows.norm / sessions.norm -> Redis windows (index + probe waiters) -> trace.hops.
-import { createConsumerLoop } from '../common/kafka.ts';
-import { startServiceKit } from '../common/service-kit.ts';
-import { startOpsServer } from '../common/http-server.ts';
+import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
@@ -13,24 +11,20 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   const cfg = correlatorConfig.parse(env);
   const join = joinSettingsOf(cfg, 'CROSSTRACE_CORRELATOR_');
   const metrics = createCorrelatorMetrics();
-  const { logger, life, directory, kafka, registry, redis, producer } = await startServiceKit({
+  const kit = await startServiceKit({
     service: 'correlator', cfg, providersFile: cfg.CROSSTRACE_CORRELATOR_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_CORRELATOR_PARTITIONS,
     subjects: [TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceHops],
   });
+  const { logger, life, directory, registry, redis, producer } = kit;
   const pipeline = createCorrelatorPipeline({
     store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, producer, directory, metrics, logger,
     settings: join.settings,
   });
-  const loop = createConsumerLoop({
-    kafka, groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
-    fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING, handle: pipeline.handle, logger, metrics: metrics.stage, stage: 'correlate',
+  const { port } = await serveStage(kit, {
+    groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,
+    handle: pipeline.handle, metrics: metrics.stage, stage: 'correlate', port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT,
   });
-  const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT, registry: metrics.stage.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status }),
-  });
-  life.onStop('ops-server', () => ops.close());
   const sample = setInterval(() => {
     void Promise.all([redis.info('memory'), redis.dbsize()]).then(([info, keys]) => {
       metrics.redisMemory.set(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0));
@@ -39,10 +33,8 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   }, 5_000);
   sample.unref();
   life.onStop('redis-sampler', () => clearInterval(sample));
-  life.onStop('consumer', () => loop.stop());
-  await loop.start();
-  logger.info({ port: ops.port() }, 'correlator started');
-  return { stop: life.stop, port: ops.port, lifecycle: life };
+  logger.info({ port: port() }, 'correlator started');
+  return { stop: life.stop, port, lifecycle: life };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,8 +1,6 @@
 // ingest: flows.raw / sessions.raw -> validate, normalise, dedupe -> flows.norm / sessions.norm,
 // bad input -> dlq.ingest. Reads config, builds adapters, wires the stage, handles SIGTERM.
-import { createConsumerLoop } from '../common/kafka.ts';
-import { startServiceKit } from '../common/service-kit.ts';
-import { startOpsServer } from '../common/http-server.ts';
+import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
 import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
@@ -13,10 +11,11 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   const cfg = ingestConfig.parse(env);
   const metrics = createIngestMetrics();
   const skew = createClockSkewEstimator({ ...DEFAULT_CLOCK_SKEW, flagAboveMs: cfg.CROSSTRACE_INGEST_CLOCK_FLAG_MS });
-  const { logger, life, directory, kafka, registry, redis, producer } = await startServiceKit({
+  const kit = await startServiceKit({
     service: 'ingest', cfg, providersFile: cfg.CROSSTRACE_INGEST_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_INGEST_PARTITIONS,
     subjects: [TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm],
   });
+  const { logger, life, directory, registry, redis, producer } = kit;
 
   const pipeline = createIngestPipeline({
     registry, redis, producer, metrics, logger,
@@ -26,22 +25,15 @@ export async function startIngest(env: Record<string, string | undefined> = proc
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,
   });
-  const loop = createConsumerLoop({
-    kafka, groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw],
-    fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING, handle: pipeline.handle, logger, metrics: metrics.stage, stage: 'ingest',
+  const { port } = await serveStage(kit, {
+    groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,
+    handle: pipeline.handle, metrics: metrics.stage, stage: 'ingest', port: cfg.CROSSTRACE_INGEST_HTTP_PORT,
   });
-  const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_INGEST_HTTP_PORT, registry: metrics.stage.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status }),
-  });
-  life.onStop('ops-server', () => ops.close());
   // refresh the exporter-skew gauge once a second
   const collect = setInterval(() => { for (const [id, v] of skew.estimates()) metrics.exporterSkew.set({ exporter: id }, v); }, 1000);
   collect.unref();
-  life.onStop('consumer', () => loop.stop());
-  await loop.start();
-  logger.info({ port: ops.port(), brokers: cfg.KAFKA_BROKERS, registry: cfg.SCHEMA_REGISTRY_URL }, 'ingest started');
-  return { stop: life.stop, port: ops.port, lifecycle: life };
+  logger.info({ port: port(), brokers: cfg.KAFKA_BROKERS, registry: cfg.SCHEMA_REGISTRY_URL }, 'ingest started');
+  return { stop: life.stop, port, lifecycle: life };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

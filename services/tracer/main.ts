@@ -1,8 +1,6 @@
 // tracer: trace.requests / trace.hops -> chain state (Redis) -> trace.updates, trace.state,
 // signed trace.updates.<CC>, audit.disclosures.
-import { createConsumerLoop } from '../common/kafka.ts';
-import { startServiceKit } from '../common/service-kit.ts';
-import { startOpsServer } from '../common/http-server.ts';
+import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
@@ -19,10 +17,11 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const join = joinSettingsOf(cfg, 'CROSSTRACE_TRACER_');
   const metrics = createTracerMetrics();
   const key = loadOrCreateSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE);
-  const { logger, life, directory, kafka, registry, redis, admin, producer } = await startServiceKit({
+  const kit = await startServiceKit({
     service: 'tracer', cfg, providersFile: cfg.CROSSTRACE_TRACER_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_TRACER_PARTITIONS,
     subjects: [TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm],
   });
+  const { logger, life, directory, registry, redis, admin, producer } = kit;
   const publisher = await createPublisher({ producer, admin, redis, registry, directory, key, metrics });
   const engine = createTracerEngine({
     chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
@@ -30,10 +29,6 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     settings: join.settings,
   });
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
-  const loop = createConsumerLoop({
-    kafka, groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops],
-    fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING, handle: pipeline.handle, logger, metrics: metrics.stage, stage: 'trace',
-  });
   let ticking = false;
   const ticker = setInterval(() => {
     if (ticking || life.stopping) return;
@@ -41,15 +36,13 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     engine.tick().catch((e: unknown) => logger.warn({ err: e }, 'tick failed; retrying next tick')).finally(() => { ticking = false; });
   }, cfg.CROSSTRACE_TRACER_TICK_MS);
   life.onStop('ticker', () => clearInterval(ticker));
-  const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_TRACER_HTTP_PORT, registry: metrics.stage.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+  const { port } = await serveStage(kit, {
+    groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
+    handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
+    health: () => ({ node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
   });
-  life.onStop('ops-server', () => ops.close());
-  life.onStop('consumer', () => loop.stop());
-  await loop.start();
-  logger.info({ port: ops.port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
-  return { stop: life.stop, port: ops.port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
+  logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
+  return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
