@@ -20,10 +20,13 @@ describe('symmetric Redis join under concurrency', () => {
   });
   afterAll(() => { clients.forEach((c) => c.disconnect()); });
 
-  it('finds every match exactly once across interleavings', async () => {
-    const run = `t${Date.now().toString(36)}`;
+  it.each([
+    ['index-many (one script call per chunk of events)', false],
+    ['index-and-probe (one script call per event, as on Redis Cluster)', true],
+  ])('finds every match exactly once across interleavings: %s', async (_name, perEventScripts) => {
+    const run = `t${Date.now().toString(36)}${perEventScripts ? 'p' : 'm'}`;
     const now = Date.now();
-    const stores = clients.map((c) => createWindowStore(c, { retentionMs: 3_600_000 }));
+    const stores = clients.map((c) => createWindowStore(c, { retentionMs: 3_600_000, perEventScripts }));
     type Op = { kind: 'event'; key: string; uid: string; time: number } | { kind: 'lookup'; key: string; lookup: Lookup };
     const ops: Op[] = [];
     const expected = new Set<string>();
@@ -42,17 +45,35 @@ describe('symmetric Redis join under concurrency', () => {
 
     const found: string[] = [];
     await Promise.all(stores.map(async (store, c) => {
+      // each client sends its events in batches of random size (one event up to past a
+      // script chunk), cut by its lookups, so batches span many windows
+      let batch: Extract<Op, { kind: 'event' }>[] = [];
+      let size = 1;
+      const flush = async () => {
+        const res = await store.indexMany(batch.map((op) => ({
+          key: op.key, uid: op.uid, time: op.time, payload: encodeStored({ kind: 'session', producedAt: op.time, value: Buffer.from(`${op.uid}@${op.time}`) }),
+        })), now);
+        expect(res).toHaveLength(batch.length);
+        res.forEach((r, j) => {
+          const op = batch[j]!;
+          for (const w of r.waiters) if (op.time >= w.windowFrom && op.time <= w.windowTo) found.push(`${w.lookupId}|${op.uid}`);
+        });
+        batch = [];
+        size = [1, 7, 40, 300][Math.floor(Math.random() * 4)]!;
+      };
       for (let i = c; i < ops.length; i += CLIENTS) {
         const op = ops[i]!;
         if (op.kind === 'event') {
-          const payload = encodeStored({ kind: 'session', producedAt: op.time, value: Buffer.from(`${op.uid}@${op.time}`) });
-          const [res] = await store.indexMany([{ key: op.key, uid: op.uid, time: op.time, payload }], now);
-          for (const w of res!.waiters) if (op.time >= w.windowFrom && op.time <= w.windowTo) found.push(`${w.lookupId}|${op.uid}`);
+          batch.push(op);
+          if (batch.length >= size) await flush();
         } else {
-          const evs = await store.registerAndProbe(op.key, op.lookup, now + 600_000, op.lookup.windowFrom, op.lookup.windowTo, now);
+          if (batch.length > 0) await flush();
+          const range = { from: op.lookup.windowFrom, coreFrom: op.lookup.windowFrom, coreTo: op.lookup.windowTo, to: op.lookup.windowTo, limit: 10_000 };
+          const { events: evs } = await store.registerAndProbe(op.key, op.lookup, now + 600_000, range, now);
           for (const e of evs) found.push(`${op.lookup.lookupId}|${decodeStored(encodeStored(e)).value.toString().split('@')[0]}`);
         }
       }
+      if (batch.length > 0) await flush();
     }));
 
     const unique = new Set(found);

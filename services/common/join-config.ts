@@ -3,7 +3,7 @@
 import { int, type FieldSpec } from './config.ts';
 import type { JoinSettings } from './join.ts';
 
-type JoinKey<P extends string> = `${P}RETENTION_MS` | `${P}MAX_SESSION_AGE_MS` | `${P}MAX_FLOW_AGE_MS` | `${P}CLOCK_TOLERANCE_MS`;
+type JoinKey<P extends string> = `${P}RETENTION_MS` | `${P}MAX_SESSION_AGE_MS` | `${P}MAX_FLOW_AGE_MS` | `${P}CLOCK_TOLERANCE_MS` | `${P}WINDOW_READ_LIMIT`;
 const DAY = 86_400_000;
 
 /** Config fields of the join under a service's prefix (e.g. CROSSTRACE_TRACER_). */
@@ -13,6 +13,7 @@ export function joinSpec<P extends string>(p: P): Record<JoinKey<P>, FieldSpec<n
     [`${p}MAX_SESSION_AGE_MS`]: int('An open session with a lost stop counts as open at most this long, ms.', DAY, 60_000, 30 * DAY),
     [`${p}MAX_FLOW_AGE_MS`]: int('Longest flow relay timing looks back over, ms.', 21_600_000, 60_000, 7 * DAY),
     [`${p}CLOCK_TOLERANCE_MS`]: int('Residual exporter clock error allowed in matches, ms.', 2_000, 0, 600_000),
+    [`${p}WINDOW_READ_LIMIT`]: int('Most events a window read takes from the lookup window itself, and again from each side of it (nearest first).', 4_000, 100, 100_000),
   } as Record<JoinKey<P>, FieldSpec<number>>;
 }
 
@@ -20,6 +21,9 @@ export function joinSpec<P extends string>(p: P): Record<JoinKey<P>, FieldSpec<n
 export function joinSettingsOf<P extends string>(cfg: Readonly<Record<JoinKey<P>, number>>, p: P): { settings: JoinSettings; retentionMs: number } {
   return {
     retentionMs: cfg[`${p}RETENTION_MS`],
-    settings: { maxSessionAgeMs: cfg[`${p}MAX_SESSION_AGE_MS`], clockToleranceMs: cfg[`${p}CLOCK_TOLERANCE_MS`], maxFlowAgeMs: cfg[`${p}MAX_FLOW_AGE_MS`] },
+    settings: {
+      maxSessionAgeMs: cfg[`${p}MAX_SESSION_AGE_MS`], clockToleranceMs: cfg[`${p}CLOCK_TOLERANCE_MS`],
+      maxFlowAgeMs: cfg[`${p}MAX_FLOW_AGE_MS`], windowReadLimit: cfg[`${p}WINDOW_READ_LIMIT`],
+    },
   };
 }

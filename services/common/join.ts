@@ -11,22 +11,53 @@ import { scoreRelay, DEFAULT_RELAY_OPTIONS } from '../correlator/domain/relay-ti
 export interface JoinSettings extends JoinOptions {
   /** Longest flow looked back over for relay timing, ms. Default 6 h. */
   maxFlowAgeMs: number;
+  /** Most events one window read returns from each of its three parts (see ReadRange). */
+  windowReadLimit: number;
 }
 
 export const DEFAULT_JOIN_SETTINGS: Readonly<JoinSettings> = Object.freeze({
-  maxSessionAgeMs: 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000,
+  maxSessionAgeMs: 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
 });
+
+/**
+ * The event-time range of a window a lookup reads, nearest first: every event of the core
+ * [coreFrom, coreTo] (the lookup window widened by the clock tolerance), then the `limit`
+ * NEWEST events between `from` and the core and the `limit` OLDEST between the core and `to`.
+ * A busy window (a VPN exit, a CGN address) holds far more events over the look-back than
+ * one read can carry; what is cut is then the records farthest from the window, never the
+ * START a moment before it.
+ */
+export interface ReadRange { from: number; coreFrom: number; coreTo: number; to: number; limit: number }
 
 /** Window key (without braces) a lookup registers under. */
 export function lookupKey(l: Lookup): string {
   return windowKey(l.addr, l.scopeProviderId);
 }
 
-/** Event-time range of the window a lookup must see: back to the oldest START that could
- *  still cover it, forward to the latest STOP that could close it. */
-export function lookupRange(l: Lookup, s: JoinSettings): { from: number; to: number } {
+/** The window read of a lookup: back to the oldest START that could still cover it, forward
+ *  to the latest STOP that could close it, nearest to the lookup window first. */
+export function lookupRange(l: Lookup, s: JoinSettings): ReadRange {
   const back = l.mode === 'relay' ? s.maxFlowAgeMs : s.maxSessionAgeMs;
-  return { from: l.windowFrom - s.clockToleranceMs - back, to: l.windowTo + s.clockToleranceMs + back };
+  const coreFrom = l.windowFrom - s.clockToleranceMs;
+  const coreTo = l.windowTo + s.clockToleranceMs;
+  return { from: coreFrom - back, coreFrom, coreTo, to: coreTo + back, limit: s.windowReadLimit };
+}
+
+/**
+ * Whether an event arriving in a lookup's window can change what the lookup resolves to, so
+ * that the window is worth reading again. Flows only feed relay timing; a session record only
+ * a session lookup, and not when it names another port than the looked-up one (a NAT or VPN
+ * mapping of another port neither covers the port nor ends a session on it). Port blocks and
+ * access sessions always wake: an overlapping block or another session on the address can end
+ * the one that holds the target. Busy windows (a VPN exit, a CGN address) meet a waiter with
+ * every event; most are other ports' mappings and flows.
+ */
+export function wakes(l: Lookup, e: IndexedEvent): boolean {
+  if (e.kind === 'flow') return l.mode === 'relay';
+  if (l.mode === 'relay') return false;
+  const ev = e.ev;
+  if ((ev.kind === 'NAT_SESSION' || ev.kind === 'VPN_SESSION') && l.port !== null && ev.outsidePort !== null) return ev.outsidePort === l.port;
+  return true;
 }
 
 /** Hops a lookup yields from the events of its window (deterministic NAT needs no events). */

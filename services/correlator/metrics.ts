@@ -10,10 +10,12 @@ export function createCorrelatorMetrics() {
     indexed: new Counter({ name: 'crosstrace_correlator_indexed_events_total', help: 'Events written into windows (new, not redelivered), by kind.', labelNames: ['kind'], registers: r }),
     redelivered: new Counter({ name: 'crosstrace_correlator_redelivered_events_total', help: 'Events already present in their window (replay / redelivery).', registers: r }),
     wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
+    wakeupsSkipped: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_skipped_total', help: 'Waiters met by an event that cannot change their resolution (a flow for a session lookup, another port\'s mapping): no window read.', registers: r }),
     matches: new Counter({ name: 'crosstrace_correlator_hops_total', help: 'Hop candidates emitted, by method.', labelNames: ['method'], registers: r }),
     windowsWithWaiters: new Gauge({ name: 'crosstrace_correlator_waiters_met_last_batch', help: 'Distinct windows with live waiters met in the last batch.', registers: r }),
     redisMemory: new Gauge({ name: 'crosstrace_correlator_redis_memory_bytes', help: 'Redis used_memory (windows, waiters, chains, dedupe), bytes, sampled every 5 s.', registers: r }),
     redisKeys: new Gauge({ name: 'crosstrace_correlator_redis_keys', help: 'Keys in the Redis database (two per window, two per waited-on address), sampled every 5 s.', registers: r }),
+    truncatedReads: new Counter({ name: 'crosstrace_correlator_window_reads_truncated_total', help: 'Window reads that reached their limit (CROSSTRACE_CORRELATOR_WINDOW_READ_LIMIT): the events farthest from the lookup window were left out.', registers: r }),
     matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve the waiters an event met, seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
   };
 }

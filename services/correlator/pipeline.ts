@@ -6,13 +6,13 @@ import type { Hop } from '../../schemas/types.gen.ts';
 import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
 import { dependencyDown, permanent, type CrosstraceError } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
-import { lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
+import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../common/join.ts';
 import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, dlqTopic } from '../common/topics.ts';
-import { encodeStored, type IndexRequest, type StoredKind, type WindowStore } from '../common/window-store.ts';
+import { decodeStored, encodeStored, type IndexRequest, type StoredKind, type WindowStore } from '../common/window-store.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
 
 export interface CorrelatorDeps {
@@ -70,14 +70,19 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
         const seen = met.get(q.key) ?? new Set<string>();
         met.set(q.key, seen);
         const end = d.metrics.matchSeconds.startTimer();
+        const [arrived] = await toIndexed([decodeStored(q.payload)], d.registry);
         for (const w of r.waiters) {
           if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
+          if (!wakes(w, arrived!)) { d.metrics.wakeupsSkipped.inc(); continue; }
           seen.add(w.lookupId);
           d.metrics.wakeups.inc();
-          const { from, to } = lookupRange(w, d.settings);
-          let stored;
-          try { stored = await d.store.range(q.key, from, to); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
-          for (const h of resolveLookup(w, await toIndexed(stored, d.registry), d.directory, d.settings)) {
+          let read;
+          try { read = await d.store.range(q.key, lookupRange(w, d.settings)); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+          if (read.truncated) {
+            d.metrics.truncatedReads.inc();
+            d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key: q.key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
+          }
+          for (const h of resolveLookup(w, await toIndexed(read.events, d.registry), d.directory, d.settings)) {
             hops.push(h);
             d.metrics.matches.inc({ method: h.method });
           }

@@ -11,6 +11,7 @@ export function createTracerMetrics() {
     disclosures: new Counter({ name: 'crosstrace_tracer_disclosures_total', help: 'Signed views published to jurisdiction topics, by audience.', labelNames: ['audience'], registers: r }),
     hopsApplied: new Counter({ name: 'crosstrace_tracer_hops_applied_total', help: 'New hops added to chains, by method.', labelNames: ['method'], registers: r }),
     waitersRegistered: new Counter({ name: 'crosstrace_tracer_waiters_registered_total', help: 'Lookups registered in windows, by mode.', labelNames: ['mode'], registers: r }),
+    truncatedReads: new Counter({ name: 'crosstrace_tracer_window_reads_truncated_total', help: 'Window reads that reached their limit (CROSSTRACE_TRACER_WINDOW_READ_LIMIT): the events farthest from the lookup window were left out.', registers: r }),
     openTraces: new Gauge({ name: 'crosstrace_tracer_open_traces', help: 'Traces neither closed nor expired.', registers: r }),
     stalledTraces: new Gauge({ name: 'crosstrace_tracer_stalled_traces', help: 'Open traces currently stalled awaiting data.', registers: r }),
     endToEnd: new Histogram({ name: 'crosstrace_tracer_end_to_end_seconds', help: 'Decisive event produce time -> update published, seconds.', registers: r, buckets: LATENCY_BUCKETS }),

@@ -5,17 +5,17 @@
 -- KEYS[3] ct:w:{K}   hash  lookupId -> lookup JSON
 -- KEYS[4] ct:wt:{K}  zset  lookupId scored by expiry
 -- ARGV[1] lookupId  ARGV[2] lookup JSON  ARGV[3] expiresAt (UTC ms)
--- ARGV[4] from (UTC ms)  ARGV[5] to (UTC ms): event-time range to return (lookback included)
--- ARGV[6] now (UTC ms)
--- Returns { payload... } of the events with time in [from, to].
+-- ARGV[4] from  ARGV[5] coreFrom  ARGV[6] coreTo  ARGV[7] to (UTC ms)  ARGV[8] limit:
+-- the event-time range to read, nearest the lookup window first (see read-nearest)
+-- ARGV[9] now (UTC ms)
+-- Returns { truncated (0/1), {payload...} }.
 -- Invariant: the waiter is written BEFORE the events are read (see index-and-probe).
 -- Idempotent: re-registering the same lookupId overwrites it with the same content.
+--@include read-nearest
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[1])
-local ttl = tonumber(ARGV[3]) - tonumber(ARGV[6]) + 60000
+local ttl = tonumber(ARGV[3]) - tonumber(ARGV[9]) + 60000
 if ttl > redis.call('PTTL', KEYS[3]) then
   redis.call('PEXPIRE', KEYS[3], ttl); redis.call('PEXPIRE', KEYS[4], ttl)
 end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[4], ARGV[5], 'LIMIT', 0, 5000)
-if #ids == 0 then return {} end
-return redis.call('HMGET', KEYS[1], unpack(ids))
+return read_nearest(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]))

@@ -70,7 +70,7 @@ describe('scoreRelay', () => {
     expect(r.unrelated).toBeGreaterThanOrEqual(20_000);
     expect(r.top1).toBeGreaterThanOrEqual(0.95);
     expect(r.fpr).toBeLessThanOrEqual(1e-3);
-  });
+  }, 60_000); // 200 trials x 100 flows: ~3 s alone, far longer on 2 busy cores
 
   it('reports two near-identical inbound flows both, with close confidences', () => {
     let detected = 0;

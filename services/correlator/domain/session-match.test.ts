@@ -4,6 +4,7 @@ import { createProviderDirectory, loadProvidersFile } from '../../common/provide
 import { DEFAULT_JOIN_OPTIONS, type IndexedEvent, type Lookup } from '../../common/join-types.ts';
 import { deterministicNatForward, deterministicNatReverse, resolveDeterministicNat } from './deterministic-nat.ts';
 import { matchSessions } from './session-match.ts';
+import { wakes } from '../../common/join.ts';
 
 const dir = createProviderDirectory(loadProvidersFile(new URL('../../../deploy/providers.json', import.meta.url).pathname));
 const T = 1_800_000_000_000;
@@ -283,5 +284,38 @@ describe('session join: access, blocks, VPN', () => {
     const evs = Array.from({ length: 100 }, (_, i) => rec({ outsidePort: 20000 + i, insideAddr: `100.64.2.${i}`, eventTime: T + i }));
     const hops = matchSessions(lookup({ port: null }), evs, dir, opts);
     expect([hops.length, hops[0]!.confidence, hops[0]!.leadsToAddr, hops[63]!.rank, new Set(hops.map((h) => h.hopId)).size]).toEqual([64, 0.01, '100.64.2.99', 64, 64]);
+  });
+});
+
+describe('which arrivals wake a waiting session lookup (join.ts wakes)', () => {
+  const vpn = (o: Partial<SessionEvent>) => rec({ kind: 'VPN_SESSION', exporterId: 'de-vpn-gw-1', providerId: 'de-vpn', jurisdiction: 'DE', natEvent: null, outsideAddr: '198.51.100.7', ...o });
+  const flow = { kind: 'flow', dir: 'in', producedAt: T, ev: { endTime: T + 61_500 } } as unknown as IndexedEvent;
+  const strip = (hs: ReturnType<typeof matchSessions>) => hs.map(({ active: _a, decisiveAt: _d, ...h }) => h);
+
+  it('skips flows and other ports\' mappings, and nothing it skips changes the hops', () => {
+    const l = lookup();
+    const base = [vpn({ insideAddr: '100.64.0.9', eventTime: T + 50_000 }), vpn({ outsidePort: 40002, eventTime: T + 10_000 })];
+    const skipped = [
+      flow,
+      vpn({ outsidePort: 40003, insideAddr: '100.64.0.4', eventTime: T + 61_000 }),
+      vpn({ outsidePort: 40002, action: 'STOP', eventTime: T + 61_000 }),
+      rec({ outsidePort: 1234, insideAddr: '100.64.0.5', eventTime: T + 60_500 }),
+    ];
+    for (const e of skipped) {
+      expect(wakes(l, e)).toBe(false);
+      expect(strip(matchSessions(l, [...base, e], dir, opts))).toEqual(strip(matchSessions(l, base, dir, opts)));
+    }
+    // what can change the answer wakes: the port's own mapping (a later START ends the lost-stop one)
+    const later = vpn({ insideAddr: '100.64.0.10', eventTime: T + 59_000 });
+    expect(wakes(l, later)).toBe(true);
+    expect(leads(matchSessions(l, [...base, later], dir, opts))[0]).toBe('100.64.0.10');
+    // a record without a port, a port block, an access session, and every session for a port-less lookup
+    expect(wakes(l, vpn({ outsidePort: null }))).toBe(true);
+    expect(wakes(l, rec({ kind: 'PORT_BLOCK', outsidePort: null, portRangeStart: 1024, portRangeEnd: 2047 }))).toBe(true);
+    expect(wakes(l, rec({ kind: 'ACCESS_SESSION', outsidePort: null }))).toBe(true);
+    expect(wakes(lookup({ port: null }), vpn({ outsidePort: 40003 }))).toBe(true);
+    // a relay lookup wakes for flows only
+    expect(wakes(lookup({ mode: 'relay' }), flow)).toBe(true);
+    expect(wakes(lookup({ mode: 'relay' }), later)).toBe(false);
   });
 });
