@@ -13,8 +13,8 @@ import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../common/window-store.ts';
-import { applyHops, applyRequest, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
-import { DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
+import { applyHops, applyRequest, applyResolution, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
+import { contestedLookups, DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { TracerMetrics } from './metrics.ts';
 import type { Publisher } from './publisher.ts';
@@ -37,6 +37,8 @@ export interface EngineDeps {
 const CLOSED = new Set(['CLOSED', 'EXPIRED']);
 /** Bound on register/probe rounds in one pass (a chain deeper than this continues later). */
 const MAX_ROUNDS = 64;
+/** How many times the usual window read a contested lookup's re-probe may take. */
+const CONTEST_READ_FACTOR = 16;
 
 export function createTracerEngine(d: EngineDeps) {
   const now = d.now ?? Date.now;
@@ -52,12 +54,21 @@ export function createTracerEngine(d: EngineDeps) {
     return next;
   }
 
-  async function probe(l: Lookup, state: ChainState): Promise<Hop[]> {
-    const { from, to } = lookupRange(l, d.settings);
-    let stored;
-    try { stored = await d.store.registerAndProbe(lookupKey(l), l, state.request.expiresAt, from, to, now()); } catch (e) { throw dependencyDown('redis unavailable for register-and-probe', e); }
+  /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
+   *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
+   *  the usual events. */
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean }> {
+    const key = lookupKey(l);
+    const range = lookupRange(l, d.settings);
+    if (wide) range.limit *= CONTEST_READ_FACTOR;
+    let read;
+    try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw dependencyDown('redis unavailable for register-and-probe', e); }
     d.metrics.waitersRegistered.inc({ mode: l.mode });
-    return resolveLookup(l, await toIndexed(stored, d.registry), d.directory, d.settings);
+    if (read.truncated) {
+      d.metrics.truncatedReads.inc();
+      d.logger.warn({ traceId: l.traceId, lookupId: l.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
+    }
+    return { hops: resolveLookup(l, await toIndexed(read.events, d.registry), d.directory, d.settings), complete: !read.truncated };
   }
 
   /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
@@ -68,17 +79,28 @@ export function createTracerEngine(d: EngineDeps) {
     let state = first.state;
     const updates: TraceUpdate[] = first.update ? [first.update] : [];
     const pending = [...first.register];
+    const unregister: Lookup[] = [...first.unregister ?? []];
+    // two rank-1 hops of one lookup come from different resolutions: probe it again here,
+    // the read that sees every event the earlier ones saw decides which hops still stand
+    const reprobed = new Set<string>();
+    const contest = () => {
+      for (const l of contestedLookups(state)) if (!reprobed.has(l.lookupId)) { reprobed.add(l.lookupId); pending.push(l); }
+    };
+    contest();
     // what made this pass happen: hops a probe finds now were completed by it, even when
     // their evidence was produced earlier (end-to-end latency counts from the later one)
     const trigger = first.update?.decisiveAt ?? 0;
     for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
       const l = pending.shift()!;
-      const hops = (await probe(l, state)).map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
-      if (hops.length === 0) continue;
-      const o = applyHops(state, hops, now(), d.directory, chainOpts);
+      if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
+      const found = await probe(l, state, reprobed.has(l.lookupId));
+      const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
+      const o = found.complete ? applyResolution(state, l, hops, now(), d.directory, chainOpts) : applyHops(state, hops, now(), d.directory, chainOpts);
       state = o.state;
       if (o.update) updates.push(o.update);
       pending.push(...o.register);
+      unregister.push(...o.unregister ?? []);
+      contest();
     }
     if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
@@ -87,7 +109,8 @@ export function createTracerEngine(d: EngineDeps) {
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
     }
-    if (!open) for (const l of state.lookups) await d.store.unregister(lookupKey(l), l.lookupId);
+    if (!open) unregister.push(...state.lookups);
+    for (const l of unregister) await d.store.unregister(lookupKey(l), l.lookupId);
     return updates;
   }
 

@@ -48,9 +48,23 @@ export function bestPath(hops: readonly Hop[]): Hop[] {
   }
 }
 
-/** A lookup is resolved once a hop came from it (same parent, its address, a relay hop for a relay lookup). */
+/** Whether hop `h` came from lookup `l`: same parent, its address (and port, for a session
+ *  lookup: a relay hop re-evaluated to another exit port opens a second lookup on the same
+ *  address), a relay hop for a relay lookup. */
+export function cameFrom(l: Lookup, h: Hop): boolean {
+  return h.parentHopId === l.parentHopId && h.observedAddr === l.addr && (l.mode === 'relay') === (h.method === 'RELAY_TIMING')
+    && (l.mode === 'relay' || h.observedPort === l.port);
+}
+
+/** A lookup is resolved once a hop came from it. */
 export function resolvedBy(l: Lookup, hops: readonly Hop[]): boolean {
-  return hops.some((h) => h.parentHopId === l.parentHopId && h.observedAddr === l.addr && (l.mode === 'relay') === (h.method === 'RELAY_TIMING'));
+  return hops.some((h) => cameFrom(l, h));
+}
+
+/** Lookups with more than one rank-1 hop: each resolution ranks one candidate first, so two
+ *  rank-1 hops of one lookup come from different resolutions and one of them is outdated. */
+export function contestedLookups(s: ChainState): Lookup[] {
+  return s.lookups.filter((l) => s.hops.filter((h) => h.rank === 1 && cameFrom(l, h)).length > 1);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Hop } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
-import { applyHops, applyRequest, expire, stallCheck } from './chain.ts';
-import { DEFAULT_CHAIN_OPTIONS, bestPath } from './chain-status.ts';
+import { applyHops, applyRequest, applyResolution, expire, stallCheck } from './chain.ts';
+import { DEFAULT_CHAIN_OPTIONS, bestPath, contestedLookups } from './chain-status.ts';
 import { ADDR, ALL, H, T, dir, hop, open, permutations, req, rng, runHops } from './four-jurisdictions.fixture.ts';
 import { lookupIdOf } from './next-lookups.ts';
 
@@ -144,6 +144,47 @@ describe('ambiguity', () => {
     expect(o.update!.awaiting.map((x) => x.addr).sort()).toEqual(['100.64.9.1', '100.64.9.2']);
     expect(bestPath(o.state.hops).map((h) => h.hopId)).toEqual(['h-a']);
     expect(o.update!.change).toContain('(rank 2, confidence 0.5)');
+  });
+});
+
+describe('a later resolution supersedes hops it no longer finds', () => {
+  // First read: only the previous holder's block (its release lost) covers the port, rank 1;
+  // it leads on to a subscriber. The true allocation's START arrives late: the next read
+  // ranks it first and no longer finds the decoy (the START ended its open interval).
+  const decoy = hop('h-decoy', null, 1, { leadsToAddr: '100.64.9.1', evidenceEventIds: ['ev-decoy'] });
+  const beyond = hop('h-decoy-sub', 'h-decoy', 2, { method: 'ACCESS_SESSION', observedAddr: '100.64.9.1', observedPort: null, subscriberHandle: 'fr-sub-x', evidenceEventIds: ['ev-x'] });
+  const truth = hop('h-true', null, 1, { leadsToAddr: '100.64.9.2', evidenceEventIds: ['ev-true'] });
+  const root = (s: ReturnType<typeof open>) => s.lookups.find((l) => l.parentHopId === null)!;
+
+  it('drops the superseded hop and everything beyond it, keeps it out on redelivery, and lets new evidence back in', () => {
+    const first = applyHops(open(), [decoy], T + 2000, dir);
+    const second = applyHops(first.state, [beyond], T + 2100, dir);
+    expect(second.state.lookups.some((l) => l.parentHopId === 'h-decoy')).toBe(true);
+    // the correlator's hop for the true block arrives: two rank-1 hops of the first lookup
+    const contested = applyHops(second.state, [truth], T + 3000, dir);
+    expect(contestedLookups(contested.state).map((l) => l.lookupId)).toEqual([root(contested.state).lookupId]);
+    // the tracer's own read of that lookup finds only the true block
+    const res = applyResolution(contested.state, root(contested.state), [truth], T + 3010, dir);
+    expect(res.state.hops.map((h) => h.hopId)).toEqual(['h-true']);
+    expect(res.update!.seq).toBe(contested.state.seq + 1);
+    expect(res.update!.change).toMatch(/^superseded PORT_BLOCK .* \(and 1 hop\(s\) beyond\)/);
+    expect(res.unregister!.map((l) => l.parentHopId).sort()).toEqual(['h-decoy', 'h-decoy-sub'].filter((p) => second.state.lookups.some((l) => l.parentHopId === p)));
+    expect(res.state.lookups.some((l) => l.parentHopId === 'h-decoy' || l.parentHopId === 'h-decoy-sub')).toBe(false);
+    expect(contestedLookups(res.state)).toEqual([]);
+    expect(bestPath(res.state.hops).map((h) => h.hopId)).toEqual(['h-true']);
+    // a redelivered (or older) version of the decoy stays out; one with new evidence is a claim again
+    expect(applyHops(res.state, [decoy], T + 4000, dir).update).toBeNull();
+    const back = applyHops(res.state, [{ ...decoy, evidenceEventIds: ['ev-decoy', 'ev-decoy-interim'], rank: 2 }], T + 5000, dir);
+    expect(back.state.hops.map((h) => [h.hopId, h.rank]).sort()).toEqual([['h-decoy', 2], ['h-true', 1]]);
+    expect(back.state.retired ?? []).toEqual([]);
+  });
+
+  it('supersedes nothing on a read that finds nothing, and keeps hops the read still finds', () => {
+    const s = applyHops(open(), [decoy, { ...truth, rank: 2 }], T + 2000, dir).state;
+    expect(applyResolution(s, root(s), [], T + 3000, dir).update).toBeNull();
+    const reranked = applyResolution(s, root(s), [{ ...truth, rank: 1 }, { ...decoy, rank: 2 }], T + 3000, dir);
+    expect(reranked.state.hops.map((h) => [h.hopId, h.rank]).sort()).toEqual([['h-decoy', 2], ['h-true', 1]]);
+    expect(reranked.unregister).toBeUndefined();
   });
 });
 

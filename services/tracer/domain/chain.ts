@@ -5,9 +5,9 @@
 // in any order and with duplicates end in the same hops, lookups and status.
 import type { Hop, TraceRequest, TraceStatus, TraceUpdate } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
-import { DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
+import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
-import { hopChange } from './hop-versions.ts';
+import { hopChange, isStale } from './hop-versions.ts';
 import { firstLookup, wantedLookups } from './next-lookups.ts';
 
 export type { DirectoryLike } from './chain-update.ts';
@@ -25,6 +25,9 @@ export interface ChainState {
   lookups: Lookup[];
   /** UTC ms of the last change. */
   lastChangeAt: number;
+  /** Hops a later resolution of their lookup no longer found (superseded), as they were last
+   *  seen: a redelivered or replayed version with no more evidence stays out. */
+  retired?: Hop[];
 }
 
 export interface Outcome {
@@ -33,6 +36,8 @@ export interface Outcome {
   update: TraceUpdate | null;
   /** Lookups to register (and probe) now. */
   register: Lookup[];
+  /** Lookups dropped with a superseded hop: their waiters go. */
+  unregister?: Lookup[];
 }
 
 const unchanged = (state: ChainState): Outcome => ({ state, update: null, register: [] });
@@ -41,6 +46,9 @@ function bump(s: ChainState, change: string, now: number, decisiveAt: number, re
   const state: ChainState = { ...s, seq: s.seq + 1, lastChangeAt: now };
   return { state, update: toUpdate(state, change, now, decisiveAt, dir, o), register };
 }
+
+/** Same evidence set, or less. */
+const noMoreEvidence = (a: Hop, b: Hop): boolean => a.evidenceEventIds.every((e) => b.evidenceEventIds.includes(e));
 
 /**
  * OPEN creates the chain (seq 1) with the first lookup; a second OPEN of a known trace is a
@@ -72,33 +80,68 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
  * its expiry expires instead.
  */
 export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  return applyChange(s, hops, [], now, dir, o);
+}
+
+/**
+ * Applies the COMPLETE candidate set one read of lookup `l` found now (the tracer's own
+ * probe, which sees every event an earlier resolution saw): hops of `l` the chain holds that
+ * this set no longer has are superseded — a later START ended the session they stood for,
+ * or the record that made them look best was a decoy — and leave the chain with everything
+ * found beyond them (their lookups' waiters go, see Outcome.unregister). A read that finds
+ * nothing supersedes nothing (a trimmed window is no evidence against a hop).
+ */
+export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
+  const found = new Set(hops.map((h) => h.hopId));
+  return applyChange(s, hops, s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId)), now, dir, o);
+}
+
+function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions): Outcome {
   if (isFinal(s.status)) return unchanged(s);
   if (now > s.request.expiresAt) return expire(s, now, dir, o);
-  const byId = new Map(s.hops.map((h) => [h.hopId, h]));
+  // the superseded hops and every hop found beyond them go; the superseded are kept as retired
+  const gone = new Set(supersede.map((h) => h.hopId));
+  for (let grew = gone.size > 0; grew;) {
+    grew = false;
+    for (const h of s.hops) if (h.parentHopId !== null && gone.has(h.parentHopId) && !gone.has(h.hopId)) { gone.add(h.hopId); grew = true; }
+  }
+  const retired = new Map((s.retired ?? []).map((h) => [h.hopId, h]));
+  for (const h of supersede) retired.set(h.hopId, h);
+  const byId = new Map(s.hops.filter((h) => !gone.has(h.hopId)).map((h) => [h.hopId, h]));
   const added = new Map<string, Hop>();
   const updated = new Map<string, Hop>();
   for (const h of hops) {
     if (h.traceId !== s.request.traceId) continue;
+    const old = retired.get(h.hopId);
+    if (old && (isStale(h, old) || noMoreEvidence(h, old))) continue; // an old claim, already superseded
+    if (old) retired.delete(h.hopId); // new evidence: a claim again
     const change = hopChange(byId.get(h.hopId), h);
     if (change === 'unchanged') continue;
     byId.set(h.hopId, h);
     if (added.has(h.hopId) || change === 'added') added.set(h.hopId, h);
     else updated.set(h.hopId, h);
   }
-  if (added.size === 0 && updated.size === 0) return unchanged(s);
+  if (added.size === 0 && updated.size === 0 && gone.size === 0) return unchanged(s);
 
-  const known = new Set(s.lookups.map((l) => l.lookupId));
+  const dropped = s.lookups.filter((l) => l.parentHopId !== null && gone.has(l.parentHopId));
+  const kept = s.lookups.filter((l) => !dropped.includes(l));
+  const known = new Set(kept.map((l) => l.lookupId));
   const nextHops = [...byId.values()];
   const register = wantedLookups(s.request, nextHops, o.followRanks, now).filter((l) => !known.has(l.lookupId));
-  const next: ChainState = { ...s, hops: nextHops, lookups: [...s.lookups, ...register] };
+  const { retired: _before, ...rest } = s;
+  const next: ChainState = { ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) };
   const status = deriveStatus(next, now, o);
   const changed = [...added.values(), ...updated.values()];
   const change = [
+    ...supersede.map((h) => `superseded ${describeHop(h)}${gone.size > supersede.length ? ` (and ${gone.size - supersede.length} hop(s) beyond)` : ''}`),
     ...[...added.values()].map((h) => `hop ${describeHop(h)}`),
     ...[...updated.values()].map((h) => `hop ${describeHopUpdate(h)}`),
     ...(status === s.status ? [] : [`now ${status}`]),
   ].join('; ');
-  return bump({ ...next, status }, change, now, Math.max(...changed.map((h) => h.decisiveAt)), register, dir, o);
+  const decisiveAt = changed.length > 0 ? Math.max(...changed.map((h) => h.decisiveAt)) : now;
+  const out = bump({ ...next, status }, change, now, decisiveAt, register, dir, o);
+  return dropped.length > 0 ? { ...out, unregister: dropped } : out;
 }
 
 /** EXPIRED once now is past request.expiresAt (sticky). */
