@@ -1,5 +1,6 @@
 // The CLI's environment: where the stack is (same keys and defaults as the services), and a
 // kafkajs client that logs only errors, to stderr (stdout is the command's output).
+import '../common/kafkajs-patch.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { commonSpec, defineConfig } from '../common/config.ts';
 

@@ -2,6 +2,7 @@
 // loop that commits only what was processed. A retriable error (dependency down) pauses the
 // partition's batch and retries it with backoff, heartbeating, until it succeeds or the
 // service stops: nothing is skipped and nothing is dead-lettered for an outage.
+import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
 import { CrosstraceError } from './errors.ts';
 import type { Logger } from './logger.ts';
