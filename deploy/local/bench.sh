@@ -13,6 +13,11 @@ n() { if [ -n "$quick" ]; then echo "$2"; else echo "$1"; fi; }
 
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
+# what earlier runs left in Redis slows every step (windows are kept for a day); say so
+redis_mb="$(redis-cli -u "$REDIS_URL" info memory 2>/dev/null | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | awk '{ printf "%d", $1 / 1048576 }' || true)"
+if [ "${redis_mb:-0}" -gt 512 ]; then
+  echo "bench: note: Redis already holds ${redis_mb} MiB from earlier runs; the figures below assume a fresh stack (make stack-down; make bench)"
+fi
 # the throughput steps run alone; the services (separate processes) start for the latency steps
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
 
