@@ -1,9 +1,11 @@
-// Hop accuracy against ground truth: the simulator's default scenario (background + the
-// four-jurisdiction attack chain) runs against ingest + correlator + tracer at several
+// Hop accuracy against ground truth: each of the simulator's scenarios (background + a traced
+// attack chain) runs against ingest + correlator + tracer at several
 // background loads; each run's final chain is compared hop by hop with the simulator's
 // ground truth. Precision per method = rank-1 hops that are true / rank-1 hops reported;
 // recall per method = true hops found at rank 1 / true hops. Needs the stack env.
-//   node bench/accuracy.bench.ts [loads=300,3000]
+//   node bench/accuracy.bench.ts [loads=300,3000] [scenarios=default,jp-detnat,late-evidence]
+// (scenario files in deploy/scenarios/: the relay chain with lost-stop decoys, the RFC 7422
+// deterministic-NAT chain, and the relay chain whose CGN and VPN logs arrive late)
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { startTracer } from '../services/tracer/main.ts';
 import { result } from './lib.ts';
 
 const loads = (process.argv[2] ?? '300,3000').split(',').map(Number);
+const scenarios = (process.argv[3] ?? 'default,jp-detnat,late-evidence').split(',');
 const logger = createLogger('bench', 'error');
 const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-accuracy', logger });
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
@@ -29,8 +32,8 @@ const same = (h: Hop, th: TruthHop) => h.method === th.method && h.observedAddr 
   && (th.observed.port === null || h.observedPort === null || h.observedPort === th.observed.port)
   && (th.leadsTo === null ? h.leadsToAddr === null : h.leadsToAddr === th.leadsTo.addr);
 
-for (const rate of loads) {
-  const run = `acc-${rate}-${Date.now().toString(36)}`;
+for (const scenario of scenarios) for (const rate of loads) {
+  const run = `acc-${scenario}-${rate}-${Date.now().toString(36)}`;
   const common = { ...process.env, LOG_LEVEL: 'error' };
   const svc = [
     await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
@@ -47,7 +50,7 @@ for (const rate of loads) {
     if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
   } });
   await new Promise((r) => setTimeout(r, 2000));
-  const sim = await startSimulator({ ...common, CROSSTRACE_SIMULATOR_HTTP_PORT: '0', CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_RATE: String(rate),
+  const sim = await startSimulator({ ...common, CROSSTRACE_SIMULATOR_HTTP_PORT: '0', CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_RATE: String(rate), CROSSTRACE_SIMULATOR_SCENARIO_FILE: `deploy/scenarios/${scenario}.json`,
     CROSSTRACE_SIMULATOR_DURATION_MS: '150000', CROSSTRACE_SIMULATOR_PROGRESS: 'off', CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE: 'false',
     CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE: join(mkdtempSync(join(tmpdir(), 'ct-gt-')), 'truth.json') });
   const until = Date.now() + 150_000;
@@ -62,7 +65,7 @@ for (const rate of loads) {
       const got = hops.filter((h) => h.depth === th.depth).map((h) => `${h.method} ${h.observedAddr}:${h.observedPort}->${h.leadsToAddr}:${h.leadsToPort} rank ${h.rank} conf ${h.confidence.toFixed(2)}`);
       console.log(`  missed: depth ${th.depth} ${th.method} ${th.observed.addr}:${th.observed.port}->${th.leadsTo?.addr}:${th.leadsTo?.port}; reported there: ${got.join(' | ') || 'nothing'}`);
     }
-    console.log(`load ${rate} events/s: trace ${tr.traceId} ended ${latest.get(tr.traceId)?.status ?? 'never opened'} with ${hops.length} hops (${tr.hops.length} true)`);
+    console.log(`${scenario}, load ${rate} events/s: trace ${tr.traceId} ended ${latest.get(tr.traceId)?.status ?? 'never opened'} with ${hops.length} hops (${tr.hops.length} true)`);
   }
   await sim.stop();
   await consumer.disconnect();
@@ -70,8 +73,8 @@ for (const rate of loads) {
   for (const [method, x] of tally) {
     const precision = x.reported ? x.correct / x.reported : NaN;
     const recall = x.truth ? x.found / x.truth : NaN;
-    console.log(`  load ${rate}: ${method.padEnd(15)} precision ${precision.toFixed(2)} (${x.correct}/${x.reported} rank-1 hops true)  recall ${recall.toFixed(2)} (${x.found}/${x.truth} true hops found)`);
-    result('hop-accuracy', { load: rate, method, precision: +precision.toFixed(3), recall: +recall.toFixed(3), trueHops: x.truth, reportedRank1: x.reported });
+    console.log(`  ${scenario}, load ${rate}: ${method.padEnd(17)} precision ${precision.toFixed(2)} (${x.correct}/${x.reported} rank-1 hops true)  recall ${recall.toFixed(2)} (${x.found}/${x.truth} true hops found)`);
+    result('hop-accuracy', { scenario, load: rate, method, precision: +precision.toFixed(3), recall: +recall.toFixed(3), trueHops: x.truth, reportedRank1: x.reported });
   }
   tally.clear();
 }

@@ -31,7 +31,7 @@ steps=(
   "end-to-end latency, 10k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 10000 $(n 40 10)"
   "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
   "stop the services|deploy/local/services.sh down"
-  "hop precision/recall against the simulator's ground truth|node bench/accuracy.bench.ts $(n 300,3000 300)"
+  "hop precision/recall against the simulator's ground truth|node bench/accuracy.bench.ts $(n 300,3000 300) $(n default,jp-detnat,late-evidence default)"
 )
 : >"$out/results.jsonl"
 i=0
