@@ -40,7 +40,7 @@ describe('four-jurisdiction live trace on the real stack', () => {
   beforeAll(async () => {
     const stack = stackEndpoints();
     const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, { [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`e2e-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra });
-    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem'), CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000' }));
+    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem'), CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('e2e-tracer-tx') }));
     publicKey = tracer.publicKey;
     stops.push(tracer.stop);
     const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }));

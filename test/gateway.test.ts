@@ -79,7 +79,7 @@ describe('gateway and partner CLI on the real stack', () => {
     const keyFile = join(dir, 'node.pem');
     const tracer = await startTracer(serviceEnv(stack, {
       CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: uniqueGroup('gw-tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false',
-      CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200',
+      CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('gw-tracer-tx'),
     }));
     stops.push(tracer.stop);
     // the node keys partners trust: this test's tracer, plus a local stack's own tracer if one runs

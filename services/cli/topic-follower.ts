@@ -66,6 +66,14 @@ export async function followTopics(o: FollowOptions): Promise<TopicFollower> {
   const consumer: Consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; });
   consumer.on(consumer.events.CRASH, () => { isRunning = false; });
+  // Transactions put commit/abort markers (and aborted records, not delivered) at the end of
+  // a partition, so its last offset may never arrive as a message: a partition is caught up
+  // once a batch ends at or past it, which kafkajs reports for marker-only batches too.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const k = `${e.payload.topic}:${e.payload.partition}`;
+    const last = pending.get(k);
+    if (last !== undefined && BigInt(e.payload.lastOffset) >= last) pending.delete(k);
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: o.topics, fromBeginning: true });
   await consumer.run({

@@ -60,6 +60,19 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
   return p;
 }
 
+/**
+ * A producer whose sends are Kafka transactions: what one transaction writes, across topics,
+ * becomes visible to read_committed consumers (kafkajs' default) all at once or not at all.
+ * One transactionalId per writer (Kafka fences an older producer with the same id; kafkajs
+ * 2.2.4 re-initialises a fenced producer on retry, so this is not relied on to stop a
+ * second writer: run one tracer per node).
+ */
+export async function createTransactionalProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
+  const p = kafka.producer({ allowAutoTopicCreation: false, transactionalId, idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
+  await p.connect();
+  return p;
+}
+
 export interface ConsumerLoopOptions {
   kafka: Kafka;
   groupId: string;
@@ -151,7 +164,7 @@ export interface OutTopicMessages { topic: string; messages: { key: Buffer | str
 /** Produces in requests of at most `maxBytes` of keys+values (default 512 KiB), so no record
  *  batch exceeds the broker's message.max.bytes (1 MiB by default): one oversized batch would
  *  otherwise be refused on every retry and block the partition it was read from. */
-export async function sendChunked(producer: Producer, topicMessages: OutTopicMessages[], maxBytes = 512 * 1024): Promise<void> {
+export async function sendChunked(producer: Pick<Producer, 'sendBatch'>, topicMessages: OutTopicMessages[], maxBytes = 512 * 1024): Promise<void> {
   let chunk: OutTopicMessages[] = [];
   let size = 0;
   const flush = async () => {

@@ -1,6 +1,7 @@
 // tracer: trace.requests / trace.hops -> chain state (Redis) -> trace.updates, trace.state,
 // signed trace.updates.<CC>, audit.disclosures.
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
+import { createTransactionalProducer } from '../common/kafka.ts';
 import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
@@ -21,8 +22,11 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     service: 'tracer', cfg, providersFile: cfg.CROSSTRACE_TRACER_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_TRACER_PARTITIONS,
     subjects: [TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm],
   });
-  const { logger, life, directory, registry, redis, admin, producer } = kit;
-  const publisher = await createPublisher({ producer, admin, redis, registry, directory, key, metrics });
+  const { logger, life, directory, registry, redis, admin, producer, kafka } = kit;
+  // the publisher writes views and audit records in transactions, one writer per node
+  const txProducer = await createTransactionalProducer(kafka, cfg.CROSSTRACE_TRACER_TRANSACTIONAL_ID || `crosstrace-tracer-${cfg.CROSSTRACE_TRACER_NODE_ID}`);
+  life.onStop('transactional producer', () => txProducer.disconnect());
+  const publisher = await createPublisher({ producer: txProducer, admin, redis, registry, directory, key, metrics });
   const engine = createTracerEngine({
     chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS,

@@ -2,7 +2,10 @@
 // for each jurisdiction entitled to see the update a minimised view, signed with the node's
 // Ed25519 key, to trace.updates.<CC>, with one hash-chained record per disclosure on
 // audit.disclosures. The audit head (seq, hash) is kept in Redis so a restart continues the
-// chain. Disclosures of one batch are appended in order, in one produce call.
+// chain. Disclosures of one batch are appended in order. Everything one publish writes is one
+// Kafka transaction: a produce that fails half-way is aborted, so no consumer (kafkajs reads
+// committed records only) ever sees the views or audit records of a publish that is then
+// re-made, and the audit chain cannot fork.
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
@@ -18,6 +21,7 @@ import { sign } from './domain/signing.ts';
 import type { TracerMetrics } from './metrics.ts';
 
 export interface PublisherDeps {
+  /** Transactional (createTransactionalProducer): each publish is one transaction. */
   producer: Producer;
   admin: Admin;
   redis: Redis;
@@ -90,12 +94,19 @@ export async function createPublisher(d: PublisherDeps) {
         }
       }
       try {
-        await sendChunked(d.producer, [
+        const tx = await d.producer.transaction();
+        try {
+          await sendChunked(tx, [
             { topic: TOPICS.traceUpdates, messages: full },
             { topic: TOPICS.traceState, messages: full },
             ...[...perCc].map(([cc, messages]) => ({ topic: jurisdictionTopic(cc), messages })),
             ...(audit.length ? [{ topic: TOPICS.audit, messages: audit }] : []),
-        ]);
+          ]);
+          await tx.commit();
+        } catch (e) {
+          await tx.abort().catch(() => undefined); // the broker aborts it on timeout otherwise
+          throw e;
+        }
         if (audit.length) {
           await d.redis.hset(HEAD, 'seq', String(lastSeq), 'hash', lastHash.toString('hex'));
           persisted = { seq: lastSeq, hash: lastHash };
