@@ -18,6 +18,7 @@ export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: str('Raw Ed25519 public key(s) of the publishing node, base64, one per line (the tracer writes `<signing key file>.pub`); re-read when an update names an unknown key.', '.stack/keys/node-ed25519.pem.pub'),
   CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: int('How long an update may wait for its audit record, once audit.disclosures is caught up, before it is rejected, ms.', 10_000, 100, 600_000),
   CROSSTRACE_GATEWAY_MAX_BODY_BYTES: int('Largest request body accepted, bytes.', 65_536, 1_024, 10_485_760),
+  CROSSTRACE_GATEWAY_KEEP_ENDED_MS: int('How long a trace stays served after it ended (closed, expired), ms; then its views are dropped from memory.', 86_400_000, 60_000, 30 * 86_400_000),
   CROSSTRACE_GATEWAY_HEARTBEAT_MS: int('Interval of keep-alive comments on /v1/stream, ms.', 15_000, 1_000, 300_000),
   CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS: int('How far past the node clock a trace\'s observedTime may lie, ms.', 300_000, 0, 86_400_000),
   CROSSTRACE_GATEWAY_DEFAULT_TTL_MS: int('Lifetime of a trace (and of an extension) when the request gives no ttlMs, ms.', 3_600_000, 10_000, 30 * 86_400_000),

@@ -47,6 +47,11 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   life.onStop('producer', () => producer.disconnect());
 
   const book = createTraceBook();
+  const pruner = setInterval(() => {
+    const n = book.prune(Date.now(), cfg.CROSSTRACE_GATEWAY_KEEP_ENDED_MS);
+    if (n > 0) logger.info({ dropped: n, held: book.size() }, 'dropped traces ended longer ago than CROSSTRACE_GATEWAY_KEEP_ENDED_MS');
+  }, 60_000);
+  life.onStop('pruner', () => clearInterval(pruner));
   const follower = await followTraces({
     kafka, registry, book, trust, jurisdictions: ccs, auditGraceMs: cfg.CROSSTRACE_GATEWAY_AUDIT_GRACE_MS, metrics, logger,
     groupId: `crosstrace-gateway-${process.pid}-${Date.now().toString(36)}`,

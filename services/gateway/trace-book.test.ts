@@ -40,4 +40,23 @@ describe('trace book', () => {
     expect(b.view('FR', 't1')?.update.seq).toBe(3);
     expect(b.view('DE', 't1')).toBeUndefined();
   });
+
+  it('forgets traces ended longer ago than the keep time, views included, and keeps running ones', () => {
+    const b = createTraceBook();
+    const node = makeNode();
+    const T = 1_700_000_000_000;
+    const H = 3_600_000;
+    b.noteState(fullUpdate({ traceId: 'closed', status: 'CLOSED', publishedAt: T, expiresAt: T + 10 * H }));
+    b.noteView('GB', node.publish(fullUpdate({ traceId: 'closed', status: 'CLOSED', publishedAt: T }), 'GB').signed);
+    b.noteState(fullUpdate({ traceId: 'running', status: 'EXTENDED', publishedAt: T, expiresAt: T + 10 * H }));
+    b.noteView('GB', node.publish(fullUpdate({ traceId: 'running', publishedAt: T }), 'GB').signed);
+    b.noteOpen({ ...open('opened-only', 'FR'), expiresAt: T + H });
+    expect(b.prune(T + 2 * H, 3 * H)).toBe(0); // nothing ended 3 h ago yet
+    expect(b.prune(T + 3 * H + 1, 3 * H)).toBe(1); // closed at T
+    expect(b.facts('closed')).toBeUndefined();
+    expect(b.view('GB', 'closed')).toBeUndefined();
+    expect(b.prune(T + 4 * H + 1, 3 * H)).toBe(1); // the OPEN without state expired at T + 1 h
+    expect(b.prune(T + 13 * H + 1, 3 * H)).toBe(1); // the running one expired at T + 10 h
+    expect(b.size()).toEqual({ traces: 0, views: 0 });
+  });
 });

@@ -68,6 +68,25 @@ export function createTraceBook() {
       return () => { set.delete(fn); };
     },
     listenerCount: (cc: string): number => listeners.get(cc)?.size ?? 0,
+    /**
+     * Forgets traces that ended (CLOSED, EXPIRED, or past their expiry) more than `keepMs`
+     * before `now`: their facts and every jurisdiction's view. The book would otherwise grow
+     * with every trace ever opened. Returns how many traces went.
+     */
+    prune(now: number, keepMs: number): number {
+      const gone: string[] = [];
+      for (const id of new Set([...opens.keys(), ...states.keys()])) {
+        const s = states.get(id);
+        const endedAt = s && (s.status === 'CLOSED' || s.status === 'EXPIRED') ? Math.min(s.publishedAt, s.expiresAt) : (s ?? opens.get(id)!).expiresAt;
+        if (endedAt < now - keepMs) gone.push(id);
+      }
+      for (const id of gone) {
+        opens.delete(id);
+        states.delete(id);
+        for (const m of views.values()) m.delete(id);
+      }
+      return gone.length;
+    },
     size: () => ({ traces: new Set([...opens.keys(), ...states.keys()]).size, views: [...views.values()].reduce((n, m) => n + m.size, 0) }),
   };
 }
