@@ -9,6 +9,7 @@ export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   CROSSTRACE_TRACER_GROUP_ID: str('Kafka consumer group.', 'crosstrace-tracer'),
   CROSSTRACE_TRACER_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
   CROSSTRACE_TRACER_NODE_ID: str('This node\'s name in logs and /healthz.', 'crosstrace-node'),
+  CROSSTRACE_TRACER_LIVE_REFRESH_MS: int('A live hop\'s "still active, last seen" is published at most this often (an end or a re-ranking at once), ms; 0 = every re-evaluation.', 15_000, 0, 3_600_000),
   CROSSTRACE_TRACER_TRANSACTIONAL_ID: str('Kafka transactional id of the publisher (each publish is one transaction); empty = crosstrace-tracer-<NODE_ID>.', ''),
   CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key; created (0600) if missing.', '.stack/keys/node-ed25519.pem'),
   CROSSTRACE_TRACER_STALL_AFTER_MS: int('An open end waiting longer than this marks the chain stalled, ms.', 10_000, 100, 86_400_000),

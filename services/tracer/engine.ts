@@ -29,6 +29,8 @@ export interface EngineDeps {
   publisher: Publisher;
   settings: JoinSettings;
   stallAfterMs: number;
+  /** ChainOptions.liveRefreshMs (default 15 s). */
+  liveRefreshMs?: number;
   metrics: TracerMetrics;
   logger: Logger;
   now?: () => number;
@@ -42,7 +44,10 @@ const CONTEST_READ_FACTOR = 16;
 
 export function createTracerEngine(d: EngineDeps) {
   const now = d.now ?? Date.now;
-  const chainOpts = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs) };
+  const chainOpts = {
+    ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs),
+    liveRefreshMs: d.liveRefreshMs ?? DEFAULT_CHAIN_OPTIONS.liveRefreshMs,
+  };
   const locks = new Map<string, Promise<unknown>>();
 
   function locked<T>(traceId: string, fn: () => Promise<T>): Promise<T> {

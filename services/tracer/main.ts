@@ -29,7 +29,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const publisher = await createPublisher({ producer: txProducer, admin, redis, registry, directory, key, metrics });
   const engine = createTracerEngine({
     chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
-    registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS,
+    registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });

@@ -26,9 +26,12 @@ export interface ChainOptions {
   relayGraceMs: number;
   /** Ambiguous candidates up to this rank get their own next lookups. Default 3. */
   followRanks: number;
+  /** A live hop's "still active, last seen" is published at most this often, ms (an end or a
+   *  re-ranking at once; hop-versions.ts). Default 15 000. */
+  liveRefreshMs: number;
 }
 
-export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3 });
+export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3, liveRefreshMs: 15_000 });
 
 export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
 

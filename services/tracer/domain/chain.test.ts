@@ -132,6 +132,25 @@ describe('live hops (interim records)', () => {
   });
 });
 
+describe('liveness refresh (a live hop re-evaluated on every interim record)', () => {
+  const o = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: 600_000 };
+  const at = (lastSeen: number, extra: Partial<Hop> = {}): Hop => ({ ...H.pb, lastSeen, evidenceEventIds: ['ev-h-fr-pb', `ev-${lastSeen}`], ...extra });
+
+  it('publishes "still active" at most every liveRefreshMs; an end, a re-ranking or more evidence past it at once', () => {
+    const { state } = runHops([H.pb], T + 2000, o);
+    const base = H.pb.lastSeen;
+    expect(applyHops(state, [at(base + 5_000)], T + 6_000, dir, o).update).toBeNull();
+    expect(applyHops(state, [at(base + 14_999)], T + 16_000, dir, o).update).toBeNull();
+    const refreshed = applyHops(state, [at(base + 15_000)], T + 17_000, dir, o);
+    expect(refreshed.update!.hops[0]).toMatchObject({ lastSeen: base + 15_000, active: true });
+    // within the refresh time, but the hop ended / was re-ranked: published at once
+    expect(applyHops(state, [at(base + 1_000, { active: false })], T + 3_000, dir, o).update!.change).toMatch(/ended/);
+    expect(applyHops(state, [at(base + 1_000, { rank: 2, confidence: 0.5 })], T + 3_000, dir, o).update).not.toBeNull();
+    // 0 turns the throttle off
+    expect(applyHops(state, [at(base + 1_000)], T + 3_000, dir, { ...o, liveRefreshMs: 0 }).update).not.toBeNull();
+  });
+});
+
 describe('ambiguity', () => {
   const a = hop('h-a', null, 1, { leadsToAddr: '100.64.9.1', confidence: 0.5, rank: 1 });
   const b = hop('h-b', null, 1, { leadsToAddr: '100.64.9.2', confidence: 0.5, rank: 2 });

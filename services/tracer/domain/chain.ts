@@ -116,7 +116,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
     const old = retired.get(h.hopId);
     if (old && (isStale(h, old) || noMoreEvidence(h, old))) continue; // an old claim, already superseded
     if (old) retired.delete(h.hopId); // new evidence: a claim again
-    const change = hopChange(byId.get(h.hopId), h);
+    const change = hopChange(byId.get(h.hopId), h, o.liveRefreshMs);
     if (change === 'unchanged') continue;
     byId.set(h.hopId, h);
     if (added.has(h.hopId) || change === 'added') added.set(h.hopId, h);

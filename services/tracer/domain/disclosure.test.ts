@@ -7,7 +7,7 @@ import { ADDR, ALL, H, T, dir, runHops } from './four-jurisdictions.fixture.ts';
 const HANDLES = { FR: 'fr-sub-7', DE: 'de-acct-9', US: 'us-sub-1' } as const;
 // the final update of the chain: a live refresh of the US hop after it terminated
 const { state } = runHops(ALL);
-const full = applyHops(state, [{ ...H.us, lastSeen: T + 20_000, evidenceEventIds: ['ev-h-us-sub', 'ev-us-interim'] }], T + 21_000, dir).update!;
+const full = applyHops(state, [{ ...H.us, lastSeen: T + 60_000, evidenceEventIds: ['ev-h-us-sub', 'ev-us-interim'] }], T + 61_000, dir).update!;
 const views = viewsFor(full);
 const json = (u: TraceUpdate | undefined) => JSON.stringify(u);
 

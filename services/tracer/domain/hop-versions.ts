@@ -33,11 +33,28 @@ export function isStale(incoming: Hop, current: Hop): boolean {
 
 export type HopChange = 'added' | 'updated' | 'unchanged';
 
+/** What a version says apart from how recently the hop was seen alive. */
+function shape(h: Hop): string {
+  const { decisiveAt: _d, lastSeen: _l, evidenceEventIds: _e, confidence: _c, ...rest } = h;
+  return JSON.stringify(rest);
+}
+
+/** True when `incoming` only says that a live hop is still alive (still active, same rank,
+ *  same endpoints, confidence within 0.01), `refreshMs` or less after `current` was last seen. */
+export function isLivenessOnly(incoming: Hop, current: Hop, refreshMs: number): boolean {
+  return incoming.active && current.active && incoming.lastSeen - current.lastSeen < refreshMs
+    && Math.abs(incoming.confidence - current.confidence) < 0.01 && shape(incoming) === shape(current);
+}
+
 /** How `incoming` changes a chain that holds `current` (undefined: not yet known). A version
  *  that is neither older nor identical replaces the current one (so a re-ranking with the same
- *  evidence takes the later evaluation). */
-export function hopChange(current: Hop | undefined, incoming: Hop): HopChange {
+ *  evidence takes the later evaluation) — except a liveness-only version within `refreshMs`:
+ *  a live relay or session is re-evaluated on every interim record, and each update is signed,
+ *  disclosed and audited, so "still active" is refreshed at most every `refreshMs`; an end, a
+ *  re-ranking or another endpoint goes through at once. */
+export function hopChange(current: Hop | undefined, incoming: Hop, refreshMs = 0): HopChange {
   if (!current) return 'added';
   if (isStale(incoming, current) || material(incoming) === material(current)) return 'unchanged';
+  if (isLivenessOnly(incoming, current, refreshMs)) return 'unchanged';
   return 'updated';
 }
