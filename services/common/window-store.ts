@@ -125,7 +125,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
     async pin(key: string, on: boolean): Promise<void> {
       const [ev, et, , , pinKey] = keysOf(key) as [string, string, string, string, string];
       if (on) await redis.multi().set(pinKey, '1').persist(ev).persist(et).exec();
-      else await redis.multi().del(pinKey).pexpire(ev, opts.retentionMs * 1.5).pexpire(et, opts.retentionMs * 1.5).exec();
+      else await redis.multi().del(pinKey).pexpire(ev, Math.floor(opts.retentionMs * 1.5)).pexpire(et, Math.floor(opts.retentionMs * 1.5)).exec();
     },
   };
 }

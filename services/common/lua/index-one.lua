@@ -25,7 +25,8 @@ local function index_one(evKey, etKey, wKey, wtKey, pinKey, uid, t, payload, ret
       if pinned then
         redis.call('PERSIST', evKey); redis.call('PERSIST', etKey)
       else
-        redis.call('PEXPIRE', evKey, retention * 1.5); redis.call('PEXPIRE', etKey, retention * 1.5)
+        local ttl = math.floor(retention * 1.5)
+        redis.call('PEXPIRE', evKey, ttl); redis.call('PEXPIRE', etKey, ttl)
       end
     end
     -- Trim what fell out of retention, at most 64 per call, on about one event in five (a sum
