@@ -9,6 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Hop, TraceUpdate } from '../schemas/types.gen.ts';
 import { createKafka } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
@@ -32,9 +33,19 @@ const same = (h: Hop, th: TruthHop) => h.method === th.method && h.observedAddr 
   && (th.observed.port === null || h.observedPort === null || h.observedPort === th.observed.port)
   && (th.leadsTo === null ? h.leadsToAddr === null : h.leadsToAddr === th.leadsTo.addr);
 
+// Each run gets an empty Redis database (1-15 in turn) as a fresh deployment would: every run
+// allocates from the same provider prefixes, and an earlier run's records on the same CGN
+// blocks and VPN exit ports (its shutdown STOPs above all) would contradict this run's within
+// the 24 h windows. Busy, long-lived windows are tested apart (test/window-read.test.ts).
+const redisBase = (process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').replace(/\/\d+$/, '');
+let runIndex = 0;
 for (const scenario of scenarios) for (const rate of loads) {
   const run = `acc-${scenario}-${rate}-${Date.now().toString(36)}`;
-  const common = { ...process.env, LOG_LEVEL: 'error' };
+  const redisUrl = `${redisBase}/${1 + (runIndex++ % 15)}`;
+  const flush = new Redis(redisUrl);
+  await flush.flushdb();
+  flush.disconnect();
+  const common = { ...process.env, LOG_LEVEL: 'error', REDIS_URL: redisUrl };
   const svc = [
     await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_TRANSACTIONAL_ID: `${run}-tx`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
     await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: `${run}-c`, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),

@@ -68,7 +68,10 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
  * second writer: run one tracer per node).
  */
 export async function createTransactionalProducer(kafka: Kafka, transactionalId: string): Promise<Producer> {
-  const p = kafka.producer({ allowAutoTopicCreation: false, transactionalId, idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
+  // A transaction left open by a crashed writer holds back read_committed readers of its
+  // partitions until the broker aborts it: 10 s, not kafkajs' default 60 s (a publish takes
+  // milliseconds; a restarted writer with the same id aborts it at once).
+  const p = kafka.producer({ allowAutoTopicCreation: false, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 10_000, retry: { retries: 8 } });
   await p.connect();
   return p;
 }

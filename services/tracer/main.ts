@@ -25,8 +25,10 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { logger, life, directory, registry, redis, admin, producer, kafka } = kit;
   // the publisher writes views and audit records in transactions, one writer per node
   const txProducer = await createTransactionalProducer(kafka, cfg.CROSSTRACE_TRACER_TRANSACTIONAL_ID || `crosstrace-tracer-${cfg.CROSSTRACE_TRACER_NODE_ID}`);
-  life.onStop('transactional producer', () => txProducer.disconnect());
   const publisher = await createPublisher({ producer: txProducer, admin, redis, registry, directory, key, metrics });
+  // closed after the consumer and the ticker (closers run last-registered first): no new
+  // publish starts; the ones under way finish their transaction before the producer goes
+  life.onStop('transactional producer', async () => { await publisher.drain(); await txProducer.disconnect(); });
   const engine = createTracerEngine({
     chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,

@@ -65,6 +65,10 @@ export async function createPublisher(d: PublisherDeps) {
 
   return {
     publish: (updates: TraceUpdate[], now: number): Promise<void> => serial(() => publishNow(updates, now)),
+    /** Resolves once every publish already asked for has committed or aborted: stop calls it
+     *  before disconnecting the producer, so no transaction is left open (an open transaction
+     *  holds back every read_committed reader of its partitions until it times out). */
+    drain: (): Promise<void> => serial(async () => undefined),
   };
 
   async function publishNow(updates: TraceUpdate[], now: number): Promise<void> {
