@@ -7,7 +7,7 @@ import type { Hop, TraceRequest, TraceStatus, TraceUpdate } from '../../../schem
 import type { Lookup } from '../../common/join-types.ts';
 import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
-import { hopChange, isStale } from './hop-versions.ts';
+import { hopChange, noMoreEvidence } from './hop-versions.ts';
 import { firstLookup, wantedLookups } from './next-lookups.ts';
 
 export type { DirectoryLike } from './chain-update.ts';
@@ -46,9 +46,6 @@ function bump(s: ChainState, change: string, now: number, decisiveAt: number, re
   const state: ChainState = { ...s, seq: s.seq + 1, lastChangeAt: now };
   return { state, update: toUpdate(state, change, now, decisiveAt, dir, o), register };
 }
-
-/** Same evidence set, or less. */
-const noMoreEvidence = (a: Hop, b: Hop): boolean => a.evidenceEventIds.every((e) => b.evidenceEventIds.includes(e));
 
 /**
  * OPEN creates the chain (seq 1) with the first lookup; a second OPEN of a known trace is a
@@ -114,7 +111,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   for (const h of hops) {
     if (h.traceId !== s.request.traceId) continue;
     const old = retired.get(h.hopId);
-    if (old && (isStale(h, old) || noMoreEvidence(h, old))) continue; // an old claim, already superseded
+    if (old && noMoreEvidence(h, old)) continue; // an old claim, already superseded
     if (old) retired.delete(h.hopId); // new evidence: a claim again
     const change = hopChange(byId.get(h.hopId), h, o.liveRefreshMs);
     if (change === 'unchanged') continue;

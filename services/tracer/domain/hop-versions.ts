@@ -21,6 +21,12 @@ function compareEvidence(a: Hop, b: Hop): number {
   return aInB && bInA ? 0 : aInB ? -1 : bInA ? 1 : NaN;
 }
 
+/** True when `incoming` holds no evidence `current` lacks (the same set, or less). */
+export function noMoreEvidence(incoming: Hop, current: Hop): boolean {
+  const ev = compareEvidence(incoming, current);
+  return ev === 0 || ev === -1;
+}
+
 /** True when `incoming` is older than `current`: strictly less evidence, or the same evidence
  *  seen earlier, or the same evidence still active where `current` has it ended (an end is final). */
 export function isStale(incoming: Hop, current: Hop): boolean {
