@@ -45,7 +45,9 @@ export function lookupRange(l: Lookup, s: JoinSettings): ReadRange {
 
 /**
  * Whether an event arriving in a lookup's window can change what the lookup resolves to, so
- * that the window is worth reading again. Flows only feed relay timing; a session record only
+ * that the window is worth reading again. Flows only feed relay timing (for a session lookup a
+ * flow just moves the event-time clock that ages a lost-stop session out after the maximum
+ * session age; the next session record brings that up to date); a session record only
  * a session lookup, and not when it names another port than the looked-up one (a NAT or VPN
  * mapping of another port neither covers the port nor ends a session on it). Port blocks and
  * access sessions always wake: an overlapping block or another session on the address can end
