@@ -14,10 +14,10 @@ export KAFKAJS_NO_PARTITIONER_WARNING := 1
 setup: deps jars
 
 deps: node_modules/.package-lock.json
-# npm ci, falling back to npm install: an optional dependency of vite that the registry
-# no longer serves makes `npm ci` refuse a lock file that `npm install` accepts unchanged.
+# npm ci from the committed lock file, never `npm install`: a checkout stays clean, and a lock
+# file out of sync with package.json fails here with npm's own message (fix: `npm install`, commit).
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 
 jars:
 	deploy/local/fetch-jars.sh
