@@ -22,6 +22,9 @@ export interface ServiceKitOptions {
   partitions: number;
   /** Topics whose value subjects this service encodes or decodes. */
   subjects: string[];
+  /** False for a service that keeps nothing in Redis (the archive): the client is created
+   *  lazily and never connects, and /healthz does not ask for it. Default true. */
+  usesRedis?: boolean;
 }
 
 export async function startServiceKit(o: ServiceKitOptions) {
@@ -30,7 +33,8 @@ export async function startServiceKit(o: ServiceKitOptions) {
   const directory = createProviderDirectory(loadProvidersFile(o.providersFile));
   const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger });
   const registry = createRegistryClient({ url: o.cfg.SCHEMA_REGISTRY_URL });
-  const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const usesRedis = o.usesRedis ?? true;
+  const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: !usesRedis });
   life.onStop('redis', () => { redis.disconnect(); });
   const admin = kafka.admin();
   await admin.connect();
@@ -41,7 +45,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   life.onStop('producer', () => producer.disconnect());
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
-  return { logger, life, directory, kafka, registry, redis, admin, producer };
+  return { logger, life, directory, kafka, registry, redis, usesRedis, admin, producer };
 }
 
 export interface StageOptions {
@@ -60,11 +64,11 @@ export interface StageOptions {
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz (healthy while
  *  the consumer is in its group and Redis is ready), both closed on stop, consumer first. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
-  const { kafka, logger, redis, life } = kit;
+  const { kafka, logger, redis, usesRedis, life } = kit;
   const loop = createConsumerLoop({ kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage });
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, ...o.health?.() }),
+    health: () => ({ ok: loop.running() && (!usesRedis || redis.status === 'ready'), consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...o.health?.() }),
   });
   life.onStop('ops-server', () => ops.close());
   life.onStop('consumer', () => loop.stop());
