@@ -59,13 +59,15 @@ export interface StageOptions {
   port: number;
   /** Extra /healthz details. */
   health?: () => Record<string, unknown>;
+  /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
+  maxBytesPerPartition?: number;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz (healthy while
  *  the consumer is in its group and Redis is ready), both closed on stop, consumer first. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
   const { kafka, logger, redis, usesRedis, life } = kit;
-  const loop = createConsumerLoop({ kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage });
+  const loop = createConsumerLoop({ kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage, maxBytesPerPartition: o.maxBytesPerPartition });
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
     health: () => ({ ok: loop.running() && (!usesRedis || redis.status === 'ready'), consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...o.health?.() }),
