@@ -109,7 +109,7 @@ export function createTracerEngine(d: EngineDeps) {
     }
     if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
-    await d.publisher.publish(updates, now());
+    await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
