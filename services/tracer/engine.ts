@@ -5,7 +5,7 @@
 // saved: a crash in between republishes the same seq (consumers drop seq <= seen), never
 // loses an update. One in-process lock per trace serialises the consumer and the ticker.
 import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
-import { dependencyDown } from '../common/errors.ts';
+import { CrosstraceError, dependencyDown } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
 import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
 import type { Lookup } from '../common/join-types.ts';
@@ -67,7 +67,7 @@ export function createTracerEngine(d: EngineDeps) {
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
     let read;
-    try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw dependencyDown('redis unavailable for register-and-probe', e); }
+    try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw e instanceof CrosstraceError ? e : dependencyDown('redis unavailable for register-and-probe', e); }
     d.metrics.waitersRegistered.inc({ mode: l.mode });
     if (read.truncated) {
       d.metrics.truncatedReads.inc();
