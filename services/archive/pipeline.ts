@@ -73,6 +73,10 @@ export function createArchivePipeline(d: ArchiveDeps) {
       const end = d.metrics.batchSeconds.startTimer();
       let r;
       try { r = await d.writer.write(batch); } catch (e) {
+        // the database refused the data itself: not retried; the consumer loop reruns the batch
+        // one record at a time and dead-letters the record(s) refused
+        const state = String((e as { code?: unknown }).code ?? '');
+        if (/^2[23]/.test(state)) throw permanent('CT_ARCHIVE_REJECTED', `the history store refused the batch (SQLSTATE ${state}): ${(e as Error).message}`, { cause: e });
         d.metrics.databaseUp.set(0);
         throw dependencyDown(`writing ${rows} rows to the history store failed: ${(e as Error).message}`, e);
       }
