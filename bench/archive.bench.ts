@@ -65,7 +65,7 @@ function allocation(i: number): { records: SessionRecordRow[]; intervals: Sessio
   const start = T0 + round * slot + Math.floor(rnd() * 60_000);
   const stop = start + Math.min(slot - 120_000, 3_600_000 + Math.floor(rnd() * 3 * 3_600_000));
   const ev = (action: 'START' | 'STOP', t: number): SessionEvent => ({
-    eventId: `a${i}${action[1]}`, exporterId: 'cgn-1', exportTime: t, kind: 'PORT_BLOCK', action, natEvent: null, eventTime: t, protocol: null,
+    eventId: `a${i}-${action}`, exporterId: 'cgn-1', exportTime: t, kind: 'PORT_BLOCK', action, natEvent: null, eventTime: t, protocol: null,
     outsideAddr: cgn(a), outsidePort: null, portRangeStart: 1024 + block * 512, portRangeEnd: 1024 + block * 512 + 511, insideAddr: `10.${round & 255}.${(i >> 8) & 255}.${i & 255}`,
     insidePort: null, framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null, acctDelayTime: null,
     subscriberHandle: null, jurisdiction: 'FR', providerId: 'fr-telecom', clockOffsetMs: 0,
