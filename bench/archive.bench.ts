@@ -1,6 +1,7 @@
 // History store (PostgreSQL) load and lookup figures, in a scratch database next to the one in
 // DATABASE_URL (eval "$(make -s stack-env)"): crosstrace_bench, dropped and made anew.
 //   node bench/archive.bench.ts [flows=2000000] [allocations=500000] [lookups=2000]
+// flows=0 allocations=0: lookups only, on the crosstrace_bench database an earlier run left.
 // 1. load: the archive's write path (history-writer.ts: COPY into staging, INSERT ON CONFLICT,
 //    interval upsert, one transaction per 5000-row batch) vs. raw COPY of the same rows straight
 //    into the table (the ceiling on this machine and schema); rows/s and bytes per row on disk;
@@ -35,11 +36,14 @@ const BLOCKS = 120;
 const VALUE = Buffer.alloc(170, 7); // a normalised flow/session record is ~150-200 bytes of Avro
 
 // --- a scratch database --------------------------------------------------------------------
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS crosstrace_bench');
-await admin.query('CREATE DATABASE crosstrace_bench');
-await admin.end();
+const LOAD = FLOWS > 0 || ALLOCS > 0;
+if (LOAD) {
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS crosstrace_bench');
+  await admin.query('CREATE DATABASE crosstrace_bench');
+  await admin.end();
+}
 const url = new URL(base);
 url.pathname = '/crosstrace_bench';
 const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
@@ -87,11 +91,11 @@ const allocBatch = (from: number, n: number) => {
   const parts = Array.from({ length: n }, (_, k) => allocation(from + k));
   return { sessions: parts.flatMap((p) => p.records), intervals: parts.flatMap((p) => p.intervals), flows: [] };
 };
-const flowRate = await load('archive write path, flows', FLOWS, flowBatch, 1);
-const sessionRate = await load('archive write path, sessions (START+STOP, interval upsert)', ALLOCS, allocBatch, 2);
+const flowRate = LOAD ? await load('archive write path, flows', FLOWS, flowBatch, 1) : NaN;
+const sessionRate = LOAD ? await load('archive write path, sessions (START+STOP, interval upsert)', ALLOCS, allocBatch, 2) : NaN;
 
 // raw COPY ceiling: the same flow rows, COPY straight into the partitioned table (indexes on)
-const RAW = Math.min(FLOWS, 500_000);
+const RAW = LOAD ? Math.min(FLOWS, 500_000) : 0;
 seed = 4242;
 const c = await pool.connect();
 const tr = performance.now();
@@ -102,7 +106,7 @@ for (let i = 0; i < RAW; i += BATCH) {
     for (const r of rows) yield copyLine([r.windowKey, r.uid, 'i', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value]);
   }, sink);
 }
-const rawRate = RAW / ((performance.now() - tr) / 1000);
+const rawRate = LOAD ? RAW / ((performance.now() - tr) / 1000) : NaN;
 c.release();
 console.log(`raw COPY into flow_records (ceiling): ${fmt(RAW)} rows = ${fmt(rawRate)} rows/s`);
 
@@ -114,7 +118,7 @@ const sessBytes = await size(`SELECT pg_total_relation_size('session_records') A
 const intRows = await size('SELECT count(*) AS v FROM sessions');
 const intBytes = await size(`SELECT pg_total_relation_size('sessions') AS v`);
 console.log(`on disk (tables + indexes): flows ${(flowBytes / flowRows).toFixed(0)} B/row (${fmt(flowRows)} rows), session records ${(sessBytes / sessRows).toFixed(0)} B/row (${fmt(sessRows)}), intervals ${(intBytes / intRows).toFixed(0)} B/row (${fmt(intRows)}); value ${VALUE.length} B of each record row`);
-await pool.query('VACUUM ANALYZE');
+if (LOAD) await pool.query('VACUUM ANALYZE');
 
 // --- 2. lookups ----------------------------------------------------------------------------
 const source = createHistorySource(pool);
@@ -128,11 +132,16 @@ async function timed(label: string, one: () => Promise<number>): Promise<{ p50: 
   let rows = 0;
   for (let i = 0; i < LOOKUPS; i++) { const t = performance.now(); rows += await one(); ms.push(performance.now() - t); }
   const s = summarise(ms);
-  console.log(`${label}: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms over ${s.n} lookups, ${(rows / LOOKUPS).toFixed(0)} records each`);
+  console.log(`${label}: p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(1)} ms over ${s.n} lookups, ${(rows / LOOKUPS).toFixed(1)} records each`);
   return s;
 }
 const randT = () => T0 + DAY + Math.floor(rnd() * (SPAN_DAYS - 2) * DAY);
-const sess = await timed('session lookup (who held addr:port at t)', async () => {
+const held = await timed('who held addr:port at t (the GiST interval query alone)', async () => {
+  const r = await pool.query(`SELECT session_key, leads_to FROM sessions WHERE scope = '' AND addr >>= $1::inet AND ports @> $2::int AND valid @> $3::timestamptz ORDER BY masklen(addr) DESC`,
+    [cgn(Math.floor(rnd() * CGN)), 1024 + Math.floor(rnd() * BLOCKS * 512), tsText(randT())]);
+  return r.rowCount ?? 0;
+});
+const sess = await timed('session lookup as the tracer reads it (intervals covering the window + the nearest records, ±1 day)', async () => {
   const l = lookup('session', cgn(Math.floor(rnd() * CGN)), 1024 + Math.floor(rnd() * BLOCKS * 512), randT());
   return (await source.read(l.addr, l, lookupRange(l, settings))).events.length;
 });
@@ -149,6 +158,7 @@ result('archive', {
   flows_rows: flowRows, session_rows: sessRows, interval_rows: intRows,
   write_flows_rows_s: Math.round(flowRate), write_sessions_rows_s: Math.round(sessionRate), raw_copy_rows_s: Math.round(rawRate),
   flow_bytes_per_row: Math.round(flowBytes / flowRows), session_bytes_per_row: Math.round(sessBytes / sessRows),
+  who_held_p50_ms: +held.p50.toFixed(2), who_held_p99_ms: +held.p99.toFixed(2),
   session_lookup_p50_ms: +sess.p50.toFixed(2), session_lookup_p99_ms: +sess.p99.toFixed(2),
   relay_read_p50_ms: +relay.p50.toFixed(2), relay_read_p99_ms: +relay.p99.toFixed(2),
   inbound_5s_p50_ms: +inbound.p50.toFixed(2), inbound_5s_p99_ms: +inbound.p99.toFixed(2),
