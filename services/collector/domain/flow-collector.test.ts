@@ -132,7 +132,7 @@ describe('NetFlow v9', () => {
     const recs = [record(t, ['100.64.1.2', '192.0.2.10', 1234, 53, 17, 80, 1, up - 20_000, up - 10_000]), record(t, ['100.64.1.2', '192.0.2.10', 1235, 53, 17, 80, 1, 2 ** 32 - 5000, 1000])];
     const out = c.handle(pkt(v9Packet({ sysUptimeMs: up, unixSecs: SEC, sequence: 1, sourceId: 0, count: 3 }, [v9TemplateSet([t]), dataSet(300, recs)]), '192.0.2.1', { protocol: 'netflow9' }));
     expect(out.dead).toEqual([]);
-    expect(out.events.map((e) => [e.value.startTime, e.value.endTime])).toEqual([[T0 - 20_000, T0 - 10_000], [T0 - 55_000, T0 - 49_000]]);
+    expect(out.events.map((e) => { const v = e.value as { startTime: number; endTime: number }; return [v.startTime, v.endTime]; })).toEqual([[T0 - 20_000, T0 - 10_000], [T0 - 55_000, T0 - 49_000]]);
   });
   it('refuses an IPFIX packet on the NetFlow v9 port', () => {
     const c = createFlowCollector({ resolve });
