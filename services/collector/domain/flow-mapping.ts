@@ -23,11 +23,20 @@ const NAT_CREATE = new Set([1, 4, 6, 8, 10, 14, 16]);
 const NAT_DELETE = new Set([2, 5, 7, 9, 11, 15, 17]);
 const PORT_BLOCK_EVENTS = new Set([16, 17]);
 
-/** Absolute time of a sysUptime value (ms), or undefined when the reference is unknown. */
+/** a - b on a 32-bit ms clock, as the nearest signed distance (|d| < 2^31 ms, about 24.8 days). */
+function uptimeDistance(a: number, b: number): number {
+  const d = (((a - b) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+  return d >= 2 ** 31 ? d - 2 ** 32 : d;
+}
+
+/** Absolute time of a sysUptime value (ms), or undefined when the reference is unknown. The
+ *  uptime counter is 32 bits of ms and wraps every 49.7 days; a value is read as the nearest
+ *  instant to the export (so a wrapped counter, or an exporter like softflowd reading a capture
+ *  older than its own start, still gives the right time). */
 function fromUptime(up: number | undefined, h: ExportHeader, systemInitMs: number | undefined): number | undefined {
   if (up === undefined) return undefined;
-  if (h.sysUptimeMs !== null) return h.exportMs - ((h.sysUptimeMs - up) >>> 0); // uptime wraps at 2^32 ms
-  return systemInitMs === undefined ? undefined : systemInitMs + up;
+  if (h.sysUptimeMs !== null) return h.exportMs - uptimeDistance(h.sysUptimeMs, up);
+  return systemInitMs === undefined ? undefined : h.exportMs - uptimeDistance(h.exportMs - systemInitMs, up);
 }
 
 function flowTimes(f: RecordFields, h: ExportHeader, systemInitMs: number | undefined): [number, number] | string {
