@@ -67,7 +67,7 @@ export async function startCollector(env: Record<string, string | undefined> = p
   });
   life.onStop('ops-server', () => ops.close());
   logger.info({ port: ops.port(), listeners: ports, rcvbuf: Object.fromEntries([...udp].map(([n, l]) => [n, l.rcvbuf()])) }, 'collector started');
-  return { stop: life.stop, port: ops.port, ports: () => ({ ...ports }), lifecycle: life, kernelDrops: () => Object.fromEntries([...udp].map(([n, l]) => [n, l.kernelDrops()])) };
+  return { stop: life.stop, port: ops.port, ports: () => ({ ...ports }), lifecycle: life, kernelDrops: () => Object.fromEntries([...udp].map(([n, l]) => [n, l.kernelDrops()])), rcvbuf: () => Object.fromEntries([...udp].map(([n, l]) => [n, l.rcvbuf()])) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

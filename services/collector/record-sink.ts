@@ -1,7 +1,8 @@
 // Records and dead letters to Kafka in batches: a batch goes when it holds `batchRecords`
 // or its oldest record has waited `lingerMs`, produced with the shared byte chunking
-// (sendChunked). One request in flight at a time; a failed batch is kept and retried with
-// backoff (an outage loses nothing it holds). Each add() resolves once its record is
+// (sendChunked), up to `maxInFlight` batches at once (flows.raw order does not matter: every
+// record carries its own times and id). A failed batch is kept and retried with backoff (an
+// outage loses nothing it holds). Each add() resolves once its record is
 // acknowledged by Kafka: RADIUS answers the NAS only then.
 import type { Producer } from 'kafkajs';
 import { sendChunked, type OutTopicMessages } from '../common/kafka.ts';
@@ -18,6 +19,8 @@ export interface RecordSinkOptions {
   batchRecords: number;
   lingerMs: number;
   maxQueued: number;
+  /** Batches being produced at once. Default 4. */
+  maxInFlight?: number;
   onProduced?(topic: string, n: number): void;
   onRetry?(err: unknown): void;
 }
@@ -25,24 +28,23 @@ export interface RecordSinkOptions {
 export function createRecordSink(o: RecordSinkOptions) {
   let queue: Queued[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = o.maxInFlight ?? 4;
   let failing = false;
   let closed = false;
   let backoff = 200;
 
   function schedule() {
-    if (timer || inFlight) return;
+    if (queue.length === 0 || inFlight.size >= maxInFlight) return;
     if (queue.length >= o.batchRecords) { void flush(); return; }
-    timer = setTimeout(() => { timer = undefined; void flush(); }, o.lingerMs);
+    timer ??= setTimeout(() => { timer = undefined; void flush(); }, o.lingerMs);
   }
 
   async function flush(): Promise<void> {
-    if (inFlight) return inFlight;
     if (timer) { clearTimeout(timer); timer = undefined; }
-    if (queue.length === 0) return;
-    const batch = queue.slice(0, o.batchRecords);
-    queue = queue.slice(batch.length);
-    inFlight = (async () => {
+    if (queue.length === 0 || inFlight.size >= maxInFlight) return;
+    const batch = queue.splice(0, o.batchRecords);
+    const done = (async () => {
       const byTopic = new Map<string, OutTopicMessages>();
       for (const { r } of batch) {
         let t = byTopic.get(r.topic);
@@ -59,13 +61,14 @@ export function createRecordSink(o: RecordSinkOptions) {
         failing = true;
         o.onRetry?.(e);
         o.logger.warn({ err: e, records: batch.length, retryInMs: backoff }, 'producing to Kafka failed; the batch is kept and retried');
-        queue = [...batch, ...queue];
+        queue.unshift(...batch);
         await new Promise((res) => setTimeout(res, backoff));
         backoff = Math.min(backoff * 2, 5000);
       }
     })();
-    try { await inFlight; } finally { inFlight = undefined; }
-    if (queue.length > 0 && !closed) schedule();
+    inFlight.add(done);
+    try { await done; } finally { inFlight.delete(done); }
+    if (!closed) schedule();
   }
 
   return {
@@ -85,7 +88,10 @@ export function createRecordSink(o: RecordSinkOptions) {
     async drain(deadlineMs = 10_000): Promise<void> {
       closed = true;
       const until = Date.now() + deadlineMs;
-      while ((queue.length > 0 || inFlight) && Date.now() < until) await flush();
+      while ((queue.length > 0 || inFlight.size > 0) && Date.now() < until) {
+        if (queue.length > 0 && inFlight.size < maxInFlight) void flush();
+        await Promise.race([...inFlight, new Promise((r) => setTimeout(r, 50))]);
+      }
       if (timer) clearTimeout(timer);
       if (queue.length) o.logger.error({ records: queue.length }, 'stopping with records Kafka did not take');
     },
