@@ -6,7 +6,7 @@ export type ListenerName = (typeof LISTENERS)[number];
 
 export const collectorConfig = defineConfig('CROSSTRACE_COLLECTOR_', {
   ...commonSpec,
-  CROSSTRACE_COLLECTOR_HTTP_PORT: int('Port of /metrics and /healthz.', 9106, 0, 65535),
+  CROSSTRACE_COLLECTOR_HTTP_PORT: int('Port of /metrics and /healthz.', 9107, 0, 65535),
   CROSSTRACE_COLLECTOR_BIND: str('Address the UDP/TCP listeners bind (IPv4 or IPv6 text).', '127.0.0.1'),
   CROSSTRACE_COLLECTOR_LISTENERS: list(`Listeners to open, any of ${LISTENERS.join(', ')}.`, [...LISTENERS]),
   CROSSTRACE_COLLECTOR_IPFIX_PORT: int('IPFIX port, UDP and TCP (RFC 7011: 4739); 0 = any free port.', 4739, 0, 65535),

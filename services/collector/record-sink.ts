@@ -26,7 +26,7 @@ export interface RecordSinkOptions {
 }
 
 export function createRecordSink(o: RecordSinkOptions) {
-  let queue: Queued[] = [];
+  const queue: Queued[] = [];
   let timer: NodeJS.Timeout | undefined;
   const inFlight = new Set<Promise<void>>();
   const maxInFlight = o.maxInFlight ?? 4;
