@@ -36,6 +36,8 @@ export function createCollectorPipeline(d: CollectorPipelineDeps) {
     pseudonym: (providerId, account) => `sub-${createHmac('sha256', d.radius!.pseudonymKey).update(`${providerId}|${account}`).digest('hex').slice(0, 16)}`,
   });
 
+  const refusedLogged = new Map<string, number>();
+
   function deadLetter(listener: string, dl: DeadLetterOut, from: Remote, at: number): SinkRecord {
     return {
       topic: dlqTopic('collector'), key: dl.exporterId ?? from.address, value: dl.bytes,
@@ -86,10 +88,16 @@ export function createCollectorPipeline(d: CollectorPipelineDeps) {
       m.packets.inc({ exporter, protocol: 'radius' });
       if (known) m.lastSeen.set({ exporter, protocol: 'radius' }, at / 1000);
       switch (out.kind) {
-        case 'refused':
+        case 'refused': {
           drop(exporter, 'radius', out.code);
-          d.logger.warn({ nas: from, reason: out.reason }, 'RADIUS request refused');
+          // a NAS with the wrong secret retransmits: one log line per NAS per 10 s, the counter has the rest
+          const lastLog = refusedLogged.get(from) ?? 0;
+          if (at - lastLog >= 10_000 && (refusedLogged.size < 10_000 || refusedLogged.has(from))) {
+            refusedLogged.set(from, at);
+            d.logger.warn({ nas: from, reason: out.reason }, 'RADIUS request refused');
+          }
           return;
+        }
         case 'duplicate':
           drop(exporter, 'radius', 'duplicate');
           if (out.reply) reply(out.reply);
