@@ -7,7 +7,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
-export interface UdpListener { socket: Socket; port(): number; rcvbuf(): number; kernelDrops(): number | null; close(): Promise<void> }
+export interface UdpListener { socket: Socket; open(): boolean; port(): number; rcvbuf(): number; kernelDrops(): number | null; close(): Promise<void> }
 
 export async function startUdpListener(o: { host: string; port: number; rcvbufBytes: number; onMessage(b: Buffer, from: RemoteInfo): void }): Promise<UdpListener> {
   const socket = createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: o.rcvbufBytes });
@@ -16,6 +16,7 @@ export async function startUdpListener(o: { host: string; port: number; rcvbufBy
   let closed = false;
   return {
     socket,
+    open: () => !closed,
     port: () => socket.address().port,
     rcvbuf: () => socket.getRecvBufferSize(),
     kernelDrops: () => udpDrops(socket.address().port, o.host.includes(':')),

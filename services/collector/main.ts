@@ -41,7 +41,7 @@ export async function startCollector(env: Record<string, string | undefined> = p
   if (on('ipfix-udp')) udp.set('ipfix-udp', await startUdpListener({ host, port: cfg.CROSSTRACE_COLLECTOR_IPFIX_PORT, rcvbufBytes, onMessage: (b, r) => pipeline.flowPacket('ipfix', 'udp', b, r) }));
   if (on('netflow9-udp')) udp.set('netflow9-udp', await startUdpListener({ host, port: cfg.CROSSTRACE_COLLECTOR_NETFLOW9_PORT, rcvbufBytes, onMessage: (b, r) => pipeline.flowPacket('netflow9', 'udp', b, r) }));
   if (on('radius-udp')) {
-    const l = await startUdpListener({ host, port: cfg.CROSSTRACE_COLLECTOR_RADIUS_PORT, rcvbufBytes, onMessage: (b, r) => pipeline.radiusPacket(b, r, (reply) => l.socket.send(reply, r.port, r.address)) });
+    const l = await startUdpListener({ host, port: cfg.CROSSTRACE_COLLECTOR_RADIUS_PORT, rcvbufBytes, onMessage: (b, r) => pipeline.radiusPacket(b, r, (reply) => { if (l.open()) l.socket.send(reply, r.port, r.address); }) });
     udp.set('radius-udp', l);
   }
   for (const [name, l] of udp) { ports[name] = l.port(); life.onStop(name, () => l.close()); }

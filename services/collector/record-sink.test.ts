@@ -51,3 +51,15 @@ describe('record sink', () => {
     void sink.drain(100);
   });
 });
+
+describe('record sink callbacks', () => {
+  it('a throwing after-produce callback does not make the batch be produced again', async () => {
+    const p = producer();
+    const sink = createRecordSink({ producer: p as never, registry, logger, batchRecords: 10, lingerMs: 1, maxQueued: 100 });
+    sink.addEvent('sessions.raw', 'k', { i: 1 }, () => { throw new Error('socket closed'); });
+    sink.addEvent('sessions.raw', 'k', { i: 2 });
+    await sink.drain(1000);
+    expect(p.sent).toHaveLength(1);
+    expect(sink.healthy()).toBe(true);
+  });
+});

@@ -56,7 +56,9 @@ export function createRecordSink(o: RecordSinkOptions) {
         failing = false;
         backoff = 200;
         for (const t of byTopic.values()) o.onProduced?.(t.topic, t.messages.length);
-        for (const q of batch) q.done();
+        for (const q of batch) {
+          try { q.done(); } catch (e) { o.logger.warn({ err: e }, 'after-produce callback failed'); } // produced is produced: never re-sent for this
+        }
       } catch (e) {
         failing = true;
         o.onRetry?.(e);

@@ -30,14 +30,6 @@ export const V9_SCOPE = -1;
 
 const bad = (msg: string) => new MalformedPacket('CT_MALFORMED_PACKET', msg);
 
-/** The version field of a flow export packet (9 or 10), or throws. */
-export function exportVersion(b: Buffer): 9 | 10 {
-  if (b.length < 2) throw bad(`packet of ${b.length} bytes has no version`);
-  const v = b.readUInt16BE(0);
-  if (v !== 9 && v !== 10) throw bad(`unknown export version ${v}`);
-  return v;
-}
-
 function ipfixFields(b: Buffer, off: number, end: number, count: number, tid: number): [FieldSpec[], number] {
   const fields: FieldSpec[] = [];
   for (let i = 0; i < count; i++) {

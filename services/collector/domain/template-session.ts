@@ -6,7 +6,6 @@
 // time is passed in.
 import { decodeDataSet, type RecordFields } from './data-records.ts';
 import type { ExportHeader, ExportMessage } from './export-messages.ts';
-import { MalformedPacket } from './malformed.ts';
 import type { Template, TemplateStore } from './templates.ts';
 
 export interface FlowRecord<T> {
@@ -151,4 +150,3 @@ export function createTemplateSession<T>(o: TemplateSessionOptions) {
 }
 
 export type TemplateSession<T> = ReturnType<typeof createTemplateSession<T>>;
-export { MalformedPacket };
