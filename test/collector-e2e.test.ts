@@ -25,9 +25,9 @@ const CLIENT = `198.18.${oct()}.${oct()}`; // us-access space
 const CLIENT_PORT = 30000 + Math.floor(Math.random() * 20000);
 const TOKEN = `gb-${Date.now()}-e2e-0123456789`;
 
-// deploy/providers.json with the loopback sender listed as one of us-access's devices
-const providers = (JSON.parse(readFileSync(new URL('../deploy/providers.json', import.meta.url), 'utf8')) as { providerId: string; exporters: string[] }[])
-  .map((p) => (p.providerId === 'us-access' ? { ...p, exporters: [...p.exporters, '127.0.0.1'] } : p));
+// deploy/providers.json lists the loopback sender (softflowd, radclient here) as a us-access device
+const providers = JSON.parse(readFileSync(new URL('../deploy/providers.json', import.meta.url), 'utf8')) as { providerId: string; exporters: string[] }[];
+if (!providers.find((p) => p.providerId === 'us-access')?.exporters.includes('127.0.0.1')) throw new Error('deploy/providers.json: us-access must list exporter 127.0.0.1');
 
 describe('softflowd flow + radclient session -> a hop in a trace opened through the gateway', () => {
   let h: Harness;
