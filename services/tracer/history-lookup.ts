@@ -33,7 +33,11 @@ const SESSION_READ = `${nearest('session_records', 'uid, produced_at, value')}
     WHERE s.scope = $7 AND s.addr >>= $8::inet AND ($9::int IS NULL OR s.ports @> $9::int)
       AND s.valid && tstzrange($3, $4, '[]'))`;
 
-const FLOW_READ = nearest('flow_records', 'uid, dir::text AS dir, produced_at, value');
+// flows pinned by an open preservation order outlive their day partition (retention.ts)
+const FLOW_READ = `${nearest('flow_records', 'uid, dir::text AS dir, produced_at, value')}
+  UNION ALL
+  (SELECT p.uid, p.dir::text, p.produced_at, p.value, 'preserved' FROM preserved_flow_records p JOIN preservation_orders o USING (order_id)
+    WHERE p.window_key = $1 AND p.at BETWEEN $2 AND $5 AND o.released_at IS NULL AND o.expires_at > now() ORDER BY p.at LIMIT $6)`;
 
 export function createHistorySource(pool: Pool): HistorySource {
   return {
