@@ -2,7 +2,7 @@
 // how START / INTERIM / STOP pair up, which sessions exclude each other, and where a session
 // leads. Used by session-match.ts; pure.
 import type { HopMethod, SessionEvent, SessionKind } from '../../../schemas/types.gen.ts';
-import { familyOf, hexPrefix, ipv6ToHex, parsePrefix } from '../../common/address.ts';
+import { canonicalAddress, familyOf, hexPrefix, ipv6ToHex, parsePrefix, prefixText } from '../../common/address.ts';
 import type { IntervalRules } from './session-intervals.ts';
 
 /** The lookup side, canonicalised once. */
@@ -73,6 +73,22 @@ function prefixStrength(cidr: string | null, t: Target): number {
   }
 }
 
+/** Canonical text of a prefix, null when it does not parse (such a claim conflicts with nothing). */
+function canonicalPrefix(cidr: string | null): string | null {
+  if (cidr === null) return null;
+  try { return prefixText(parsePrefix(cidr)); } catch { return null; }
+}
+
+/** What an access record claims: its framed address (as a host prefix) and its prefixes. */
+export function accessClaims(ev: SessionEvent): string[] {
+  const out: string[] = [];
+  if (ev.framedIpAddress !== null) {
+    try { out.push(`${canonicalAddress(ev.framedIpAddress)}/${familyOf(ev.framedIpAddress) === 4 ? 32 : 128}`); } catch { /* invalid: claims nothing */ }
+  }
+  for (const p of [canonicalPrefix(ev.framedIpv6Prefix), canonicalPrefix(ev.delegatedIpv6Prefix)]) if (p !== null) out.push(p);
+  return out;
+}
+
 const access: KindSpec = {
   kind: 'ACCESS_SESSION',
   method: 'ACCESS_SESSION',
@@ -84,8 +100,10 @@ const access: KindSpec = {
   rules: {
     sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId === null ? `event:${ev.eventId}` : `sid:${ev.acctSessionId}`}`,
     bucket: prov,
-    // Every record here claims the target address: another session's START ends an open one.
-    conflicts: () => true,
+    // A session claims only what it names: one framed address and up to two prefixes. Another
+    // session ends it only by claiming the SAME address or an IDENTICAL prefix; a /56 inside a
+    // /48 is a different claim (both live, longest prefix wins at match time).
+    conflicts: (a, b) => accessClaims(a).some((c) => accessClaims(b).includes(c)),
   },
   leadsTo: () => ({ addr: null, port: null }),
 };
