@@ -16,7 +16,7 @@ export interface JoinSettings extends JoinOptions {
 }
 
 export const DEFAULT_JOIN_SETTINGS: Readonly<JoinSettings> = Object.freeze({
-  maxSessionAgeMs: 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
+  maxSessionAgeMs: 14 * 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
 });
 
 /**

@@ -30,7 +30,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await txProducer.disconnect(); });
   const engine = createTracerEngine({
-    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
+    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
