@@ -58,9 +58,10 @@ describe('session records live for their provider\'s maximum session age, not th
     expect(code(() => normaliseSession(sess({ eventTime: NOW - 13 * D, exportTime: NOW }), NOW, ctx()))).toBe('ok');
     expect(code(() => normaliseSession(sess({ eventTime: NOW - 15 * D, exportTime: NOW }), NOW, ctx()))).toBe('CT_TOO_OLD');
   });
-  it('a NAT session older than its provider\'s 2 h is refused; a flow record stays bound by the retention', () => {
-    const nat = sess({ kind: 'NAT_SESSION', natEvent: 1, outsidePort: 40000, portRangeStart: null, portRangeEnd: null, insidePort: 5000, eventTime: NOW - 3 * 3_600_000, exportTime: NOW });
-    expect(code(() => normaliseSession(nat, NOW, ctx()))).toBe('CT_TOO_OLD');
+  it('a NAT record (provider age 2 h) is kept for the flow retention, refused past it; a flow record is bound by the retention', () => {
+    const nat = (ago: number) => sess({ kind: 'NAT_SESSION', natEvent: 1, outsidePort: 40000, portRangeStart: null, portRangeEnd: null, insidePort: 5000, eventTime: NOW - ago, exportTime: NOW });
+    expect(code(() => normaliseSession(nat(3 * 3_600_000), NOW, ctx()))).toBe('ok');
+    expect(code(() => normaliseSession(nat(25 * 3_600_000), NOW, ctx()))).toBe('CT_TOO_OLD');
     expect(code(() => normaliseFlow(flow({ startTime: NOW - 25 * 3_600_000 }), NOW, ctx()))).toBe('CT_TOO_OLD');
   });
 });

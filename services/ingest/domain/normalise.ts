@@ -21,9 +21,9 @@ export interface NormaliseOptions {
   /** Flow records older than this (vs. receive time) are rejected: their window is gone, ms. Default 24 h. */
   retentionMs: number;
   /** Ceiling of the per-provider maximum session age (join/methods/session-ages.ts): a session
-   *  record older than its provider's age for its kind is rejected; younger ones are kept
-   *  whatever the flow retention (a port block allocated days ago still names its holder), ms.
-   *  Default 14 days. */
+   *  record is rejected when older than the larger of its provider's age for its kind and the
+   *  flow retention (a port block allocated days ago still names its holder; a NAT delete from
+   *  this morning is still evidence), ms. Default 14 days. */
   maxSessionAgeMs: number;
   /** Largest RADIUS Acct-Delay-Time accepted, s. Default 3600. */
   maxAcctDelaySeconds: number;
@@ -138,7 +138,7 @@ export function normaliseSession(raw: SessionEvent, receivedAt: number, ctx: Nor
   }
   const event: SessionEvent = {
     ...raw,
-    eventTime: time(raw.eventTime - off - delayMs, 'eventTime', receivedAt, ctx.opts, maxSessionAgeMs(p, raw.kind, ctx.opts.maxSessionAgeMs)),
+    eventTime: time(raw.eventTime - off - delayMs, 'eventTime', receivedAt, ctx.opts, Math.max(ctx.opts.retentionMs, maxSessionAgeMs(p, raw.kind, ctx.opts.maxSessionAgeMs))),
     exportTime: raw.exportTime - off,
     outsideAddr: optAddr(raw.outsideAddr, 'outsideAddr'), outsidePort: port(raw.outsidePort, 'outsidePort'),
     insideAddr: optAddr(raw.insideAddr, 'insideAddr'), insidePort: port(raw.insidePort, 'insidePort'),
