@@ -8,15 +8,16 @@
 // run for days to weeks; a VPN tunnel for hours to days; a NAT session (natEvent 1/2) for
 // minutes to a couple of hours (RFC 5382: TCP established idle timeout >= 2 h 4 min).
 import type { Provider, SessionKind } from '../../../schemas/types.gen.ts';
+import { BY_KIND } from './index.ts';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+const DAY = 86_400_000;
 
+/** Each session kind's default, from its method's descriptor (14 d access and port block, 7 d VPN, 6 h NAT). */
 export const DEFAULT_MAX_SESSION_AGE_MS: Readonly<Record<SessionKind, number>> = Object.freeze({
-  ACCESS_SESSION: 14 * DAY,
-  PORT_BLOCK: 14 * DAY,
-  VPN_SESSION: 7 * DAY,
-  NAT_SESSION: 6 * HOUR,
+  ACCESS_SESSION: BY_KIND.ACCESS_SESSION.defaultMaxSessionAgeMs,
+  PORT_BLOCK: BY_KIND.PORT_BLOCK.defaultMaxSessionAgeMs,
+  VPN_SESSION: BY_KIND.VPN_SESSION.defaultMaxSessionAgeMs,
+  NAT_SESSION: BY_KIND.NAT_SESSION.defaultMaxSessionAgeMs,
 });
 
 /** Default ceiling: the longest default above. */

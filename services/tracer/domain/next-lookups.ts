@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Hop, TraceRequest } from '../../../schemas/types.gen.ts';
 import { isScopedAddress } from '../../common/address.ts';
 import type { Lookup, LookupMode } from '../../common/join-types.ts';
+import { METHODS } from '../../join/methods/index.ts';
 
 /** sha256 over JSON [traceId, parentHopId, mode, addr, port], first 24 hex chars (96 bits). */
 export function lookupIdOf(traceId: string, parentHopId: string | null, mode: LookupMode, addr: string, port: number | null): string {
@@ -71,9 +72,10 @@ export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<stri
 }
 
 /** Peer seen where hop `h` leads: unchanged through address translation (NAT log, port block,
- *  RFC 7422, the subscriber's own host), unknown after a VPN or a relay, which open a new connection. */
+ *  RFC 7422), unknown after a VPN or a relay, which open a new connection (each method's
+ *  `onward`, join/methods/). */
 function peerBeyond(h: Hop, peerAt: Peer): Peer {
-  return h.method === 'VPN_SESSION' || h.method === 'RELAY_TIMING' ? NO_PEER : peerAt;
+  return METHODS[h.method].onward === 'new-connection' ? NO_PEER : peerAt;
 }
 
 /** Scope of an address found at `providerId`: that provider for non-unique space, else none; undefined when invalid. */
