@@ -6,22 +6,17 @@
 // recall (true hops found at rank 1), AMBIGUOUS count, and wrong subscribers decided (rank 1,
 // confidence >= 0.9) — which must be 0. Needs the stack env.
 //   node bench/record-accuracy.bench.ts [passes=as-listed,reversed]
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import type { TraceRequest, TraceUpdate } from '../schemas/types.gen.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { TraceRequest } from '../schemas/types.gen.ts';
 import { createKafka } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
 import { judge, type Verdict } from '../services/simulator/record-judge.ts';
 import { requestOf } from '../services/simulator/record-replay.ts';
 import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
-import { startTracer } from '../services/tracer/main.ts';
 import { result } from './lib.ts';
+import { startPipeline } from './pipeline.ts';
 
 const passes = (process.argv[2] ?? 'as-listed,reversed').split(',');
 const dirUrl = new URL('../deploy/scenarios/records/', import.meta.url);
@@ -37,27 +32,10 @@ await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.trace
 for (const [p, pass] of passes.entries()) {
   const run = `racc-${pass}-${Date.now().toString(36)}`;
   const redisUrl = `${redisBase}/${12 + p}`;
-  const flush = new Redis(redisUrl);
-  await flush.flushdb();
-  flush.disconnect();
-  const common = { ...process.env, LOG_LEVEL: 'error', REDIS_URL: redisUrl };
-  const svc = [
-    await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_TRANSACTIONAL_ID: `${run}-tx`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
-    await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: `${run}-c`, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
-    await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `${run}-i`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
-  ];
-  for (const s of svc) for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${s.port()}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
-  const latest = new Map<string, TraceUpdate>();
-  const consumer = kafka.consumer({ groupId: `${run}-reader`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: TOPICS.traceUpdates, fromBeginning: false });
-  await consumer.run({ eachMessage: async ({ message }) => {
-    const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
-    if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
-  } });
+  const pipeline = await startPipeline({ kafka, registry, run, redisUrl });
+  const { latest } = pipeline;
   const producer = kafka.producer();
   await producer.connect();
-  await new Promise((r) => setTimeout(r, 2000));
 
   const opened: { s: RecordScenario; req: TraceRequest }[] = [];
   for (const s of scenarios) {
@@ -90,8 +68,7 @@ for (const [p, pass] of passes.entries()) {
     console.log(`${pass.padEnd(9)} ${s.name.padEnd(26)} ${(u?.status ?? 'no update').padEnd(24)} ${v.problems.length === 0 ? 'as the truth says' : v.problems.join('; ')}`);
   }
   await producer.disconnect();
-  await consumer.disconnect();
-  for (const s of svc) await s.stop();
+  await pipeline.stop();
 }
 
 console.log('\nclass                  runs  precision  recall  AMBIGUOUS (expected)  status as truth  wrong subscriber decided (conf >= 0.9)');

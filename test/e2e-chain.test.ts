@@ -20,7 +20,7 @@ import { verify } from '../services/tracer/domain/signing.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
 const CCS = ['GB', 'FR', 'DE', 'US'];
@@ -51,12 +51,7 @@ describe('four-jurisdiction live trace on the real stack', () => {
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)]);
     const kafka = testKafka('e2e');
-    const admin = kafka.admin();
-    await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = CCS.map(jurisdictionTopic).filter((t) => !existing.has(t));
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
-    await admin.disconnect();
+    await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
     consumer = kafka.consumer({ groupId: uniqueGroup('e2e-reader'), maxWaitTimeInMs: 50 });

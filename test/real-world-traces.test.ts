@@ -23,7 +23,7 @@ import { judge } from '../services/simulator/record-judge.ts';
 import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const CCS = ['GB', 'FR', 'US', 'NL'];
 const TOK = Object.fromEntries(CCS.map((cc) => [cc, `${cc.toLowerCase()}-${Date.now()}-0123456789`]));
@@ -66,12 +66,7 @@ describe('real-world traces (issue 10) on the real stack', () => {
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceUpdates]);
     const kafka = testKafka('real-world');
-    const admin = kafka.admin();
-    await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = CCS.map(jurisdictionTopic).filter((t) => !existing.has(t));
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
-    await admin.disconnect();
+    await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
     consumer = kafka.consumer({ groupId: uniqueGroup('rw-reader'), maxWaitTimeInMs: 50 });
