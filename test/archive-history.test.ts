@@ -26,11 +26,14 @@ const NOW = Date.now();
 const sc = chainScenario(run, NOW - 10 * DAY);
 // handed over now (exportTime = now); the access sessions started three weeks ago
 const handedOver = <T extends { exportTime: number }>(r: T): T => ({ ...r, exportTime: NOW });
-const sessions = [...sc.sessions.early, ...sc.sessions.late].map((s) => handedOver(
-  s.kind === 'ACCESS_SESSION' ? { ...s, eventTime: NOW - 21 * DAY } : s,
-)) as SessionEvent[];
-const usRadius = sessions.find((s) => s.exporterId === 'us-bng-1')!;
-const archivedSessions = sessions.filter((s) => s !== usRadius);
+// ... and, as RADIUS does, sent interim updates (one an hour before the observation), so they
+// are still open at the observation under the providers' maximum session ages (14 d and less)
+const tObs = sc.request.observedTime;
+const sessions = [...sc.sessions.early, ...sc.sessions.late].flatMap((s): SessionEvent[] => (s.kind === 'ACCESS_SESSION'
+  ? [{ ...s, eventTime: NOW - 21 * DAY }, { ...s, eventId: `${s.eventId}-interim`, action: 'INTERIM', eventTime: tObs - 3_600_000 }]
+  : [s])).map(handedOver);
+const usRadius = sessions.filter((s) => s.exporterId === 'us-bng-1');
+const archivedSessions = sessions.filter((s) => !usRadius.includes(s));
 const flows = sc.flows.map(handedOver);
 const request = { ...sc.request, requestedAt: NOW, expiresAt: NOW + 3_600_000 };
 const MONTH_OF_SESSIONS = String(30 * DAY);
@@ -102,14 +105,14 @@ describe.skipIf(!stackEndpoints().databaseUrl)('tracing afterwards from the arch
     expect(await stored()).toEqual(first);
 
     // "who held the CGN address:port at t" is one query on the interval index
-    const tObs = new Date(request.observedTime).toISOString();
+    const atObs = new Date(request.observedTime).toISOString();
     const held = await db.query<{ kind: string; leads_to: string }>(
       `SELECT kind, leads_to FROM sessions WHERE scope = '' AND addr >>= $1::inet AND ports @> $2::int AND valid @> $3::timestamptz ORDER BY masklen(addr) DESC`,
-      [sc.addrs.cgn, sc.addrs.cgnPort, tObs]);
+      [sc.addrs.cgn, sc.addrs.cgnPort, atObs]);
     expect(held.rows).toEqual([{ kind: 'PORT_BLOCK', leads_to: sc.addrs.inside }]);
     await db.query('BEGIN');
     await db.query('SET LOCAL enable_seqscan = off');
-    const plan = (await db.query(`EXPLAIN SELECT kind FROM sessions WHERE scope = '' AND addr >>= $1::inet AND ports @> $2::int AND valid @> $3::timestamptz`, [sc.addrs.cgn, sc.addrs.cgnPort, tObs])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    const plan = (await db.query(`EXPLAIN SELECT kind FROM sessions WHERE scope = '' AND addr >>= $1::inet AND ports @> $2::int AND valid @> $3::timestamptz`, [sc.addrs.cgn, sc.addrs.cgnPort, atObs])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
     await db.query('COMMIT');
     expect(plan).toContain('sessions_who_held');
   });
@@ -147,12 +150,14 @@ describe.skipIf(!stackEndpoints().databaseUrl)('tracing afterwards from the arch
   });
 
   it('a record arriving live afterwards still extends it', { timeout: 120_000 }, async () => {
-    // The US provider hands over its RADIUS log now. A START three weeks old is older than the
-    // live windows keep (trimmed as it is indexed), so it reaches the waiting open end through
-    // the archive: the tracer re-reads open ends older than the live windows (ARCHIVE_RECHECK_MS).
-    await sendNormalised(producer, registry, normContext(), { sessions: [usRadius] });
+    // The US provider hands over its RADIUS log now. Which path brings it to the waiting open end
+    // is a race, and both are right: the live windows (they keep session records for the maximum
+    // session age) via the correlator, or the archive via the tracer's re-read of open ends older
+    // than the live windows (ARCHIVE_RECHECK_MS).
+    await sendNormalised(producer, registry, normContext(), { sessions: usRadius });
     await wait('the US subscriber', () => updates.at(-1)?.status === 'TERMINATED_AT_SUBSCRIBER');
     const us = updates.at(-1)!.hops.find((h) => h.method === 'ACCESS_SESSION' && h.jurisdiction === 'US')!;
-    expect(us).toMatchObject({ observedAddr: sc.addrs.usClient, subscriberHandle: 'us-sub-0001', source: 'ARCHIVE', rank: 1 });
+    expect(us).toMatchObject({ observedAddr: sc.addrs.usClient, subscriberHandle: 'us-sub-0001', rank: 1 });
+    expect(['LIVE', 'ARCHIVE']).toContain(us.source);
   });
 });
