@@ -15,6 +15,7 @@ import { gatewayConfig } from './config.ts';
 import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
+import { preservationFromEnv } from './preservation-store.ts';
 import { createRouter } from './router.ts';
 import { loadOrCreateTokenFile } from './token-file.ts';
 import { createTokenTable } from './tokens.ts';
@@ -64,8 +65,9 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     metrics.stage.messagesOut.inc({ topic: TOPICS.traceRequests });
     logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
   };
+  const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
   const route = createRouter({
-    tokens, book, submit, now: Date.now, newTraceId: randomUUID, maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID, maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
     onStream: (cc, delta) => metrics.streams.inc({ jurisdiction: cc }, delta),

@@ -9,6 +9,7 @@ import { bearerToken } from './tokens.ts';
 import type { GatewayDeps, Handler } from './routes/context.ts';
 import { makeOpenApiHandler } from './routes/openapi.ts';
 import { stream } from './routes/stream.ts';
+import { preservationRoutes } from './routes/preservation.ts';
 import { closeTrace, extendTrace, getTrace, openTrace } from './routes/traces.ts';
 
 interface Route { method: string; pattern: RegExp; name: string; auth: boolean; handler: Handler }
@@ -29,6 +30,7 @@ export function createRouter(o: RouterOptions): (req: IncomingMessage, res: Serv
     { method: 'GET', pattern: new RegExp(`^/v1/traces/${ID}$`), name: 'get', auth: true, handler: getTrace },
     { method: 'POST', pattern: new RegExp(`^/v1/traces/${ID}/extend$`), name: 'extend', auth: true, handler: extendTrace },
     { method: 'POST', pattern: new RegExp(`^/v1/traces/${ID}/close$`), name: 'close', auth: true, handler: closeTrace },
+    ...preservationRoutes(ID),
     { method: 'GET', pattern: /^\/v1\/stream$/, name: 'stream', auth: true, handler: stream },
     { method: 'GET', pattern: /^\/openapi\.json$/, name: 'openapi', auth: false, handler: makeOpenApiHandler(o.limits) },
   ];

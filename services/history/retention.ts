@@ -1,6 +1,8 @@
 // Retention of the history store: flow day partitions older than the retention are dropped
 // whole (no row-by-row delete, no vacuum debt). Records a preservation order pinned live on in
-// preserved_flow_records (preservation.ts), which retention never touches.
+// preserved_flow_records / preserved_session_records (preservation.ts), which retention never
+// touches. Sessions are swept row by row (they are few next to flows): an interval that ended
+// before the cutoff goes, and with it the records of sessions no interval is left for.
 import type { Pool } from 'pg';
 
 const DAY = 86_400_000;
@@ -20,4 +22,26 @@ export async function runRetention(pool: Pool, o: { retainDays: number; now?: nu
   const drop = expiredPartitions(rows.map((r) => r.name), o.now ?? Date.now(), o.retainDays);
   for (const name of drop) await pool.query(`DROP TABLE IF EXISTS ${name}`); // names matched ^flow_records_\d{8}$
   return drop;
+}
+
+export interface SessionSweep { intervals: number; records: number }
+
+/** Deletes session intervals that ended before now - retainDays, then the records of sessions
+ *  left without any interval and older than the cutoff. An open session (no STOP) is kept. */
+export async function sweepSessions(pool: Pool, o: { retainDays: number; now?: number }): Promise<SessionSweep> {
+  const cutoff = new Date((o.now ?? Date.now()) - o.retainDays * DAY).toISOString();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const i = await client.query('DELETE FROM sessions WHERE NOT upper_inf(valid) AND upper(valid) < $1', [cutoff]);
+    const r = await client.query(`DELETE FROM session_records r WHERE r.at < $1
+      AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.session_key = r.session_key)`, [cutoff]);
+    await client.query('COMMIT');
+    return { intervals: i.rowCount ?? 0, records: r.rowCount ?? 0 };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }

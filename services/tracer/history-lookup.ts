@@ -4,7 +4,8 @@
 // archived records with exactly the rules they apply live. One difference, on purpose: a
 // session lookup also gets every record of each session whose interval covers the lookup's
 // address, port and window (one GiST probe on `sessions`), however far back its START lies
-// and however busy the window is, where a Redis read could have cut it.
+// and however busy the window is, where a Redis read could have cut it. Records pinned by an
+// open preservation order are served too, after retention took the originals.
 import type { Pool } from 'pg';
 import type { Lookup } from '../common/join-types.ts';
 import type { ReadRange } from '../common/join.ts';
@@ -31,7 +32,13 @@ const SESSION_READ = `${nearest('session_records', 'uid, produced_at, value')}
   (SELECT r.uid, r.produced_at, r.value, 'held' FROM sessions s
      JOIN session_records r ON r.session_key = s.session_key AND r.window_key = $1
     WHERE s.scope = $7 AND s.addr >>= $8::inet AND ($9::int IS NULL OR s.ports @> $9::int)
-      AND s.valid && tstzrange($3, $4, '[]'))`;
+      AND s.valid && tstzrange($3, $4, '[]'))
+  UNION ALL
+  (SELECT p.uid, p.produced_at, p.value, 'preserved' FROM preserved_session_records p JOIN preservation_orders o USING (order_id)
+    WHERE p.window_key = $1 AND o.released_at IS NULL AND o.expires_at > now()
+      AND (p.at BETWEEN $2 AND $5 OR p.session_key IN (SELECT q.session_key FROM preserved_session_records q
+            WHERE q.order_id = p.order_id AND q.window_key = $1 AND q.at BETWEEN $2 AND $5))
+    ORDER BY p.at LIMIT $6)`;
 
 // flows pinned by an open preservation order outlive their day partition (retention.ts)
 const FLOW_READ = `${nearest('flow_records', 'uid, dir::text AS dir, produced_at, value')}

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
 import type { OpenLimits } from '../open-request.ts';
 import type { TraceBook } from '../trace-book.ts';
+import type { PreservationStore } from './preservation.ts';
 
 export interface GatewayDeps {
   book: TraceBook;
@@ -16,6 +17,8 @@ export interface GatewayDeps {
   maxBodyBytes: number;
   /** Interval of SSE keep-alive comments, ms. */
   heartbeatMs: number;
+  /** The history store's preservation orders; absent without DATABASE_URL (routes answer 503). */
+  preservation?: PreservationStore;
   /** Called when a stream opens (+1) or closes (-1). */
   onStream?(cc: string, delta: 1 | -1): void;
 }
