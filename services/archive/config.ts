@@ -11,6 +11,9 @@ export const archiveConfig = defineConfig('CROSSTRACE_ARCHIVE_', {
   CROSSTRACE_ARCHIVE_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset (the archive wants everything still in Kafka).', true),
   CROSSTRACE_ARCHIVE_POOL_SIZE: int('Most PostgreSQL connections (one per batch being written).', 4, 1, 64),
   CROSSTRACE_ARCHIVE_FETCH_BYTES: int('Most bytes fetched per partition and batch (one batch = one COPY transaction), bytes.', 4_194_304, 65_536, 67_108_864),
+  CROSSTRACE_ARCHIVE_RETENTION_DAYS: int('Default retention of the history store, days (providers not named in CROSSTRACE_ARCHIVE_PROVIDER_RETENTION).', 180, 1, 36_500),
+  CROSSTRACE_ARCHIVE_PROVIDER_RETENTION: str('Retention per provider, `providerId:days,...` (e.g. `fr-telecom:365`): sessions are swept per provider; flow day partitions go after the longest retention.', ''),
+  CROSSTRACE_ARCHIVE_RETENTION_EVERY_MS: int('Interval of the scheduled retention run, ms (the first run is one minute after start).', 3_600_000, 10_000, 7 * 86_400_000),
 });
 
 export type ArchiveConfig = ReturnType<typeof archiveConfig.parse>;

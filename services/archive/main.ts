@@ -7,9 +7,12 @@ import { openHistoryDb } from '../history/history-db.ts';
 import { createHistoryWriter } from './history-writer.ts';
 import { createArchiveMetrics } from './metrics.ts';
 import { createArchivePipeline } from './pipeline.ts';
+import { parseRetention } from '../history/domain/retention-plan.ts';
+import { scheduleRetention } from './retention-schedule.ts';
 
 export async function startArchive(env: Record<string, string | undefined> = process.env) {
   const cfg = archiveConfig.parse(env);
+  const plan = parseRetention(cfg.CROSSTRACE_ARCHIVE_PROVIDER_RETENTION, cfg.CROSSTRACE_ARCHIVE_RETENTION_DAYS); // bad config fails before anything starts
   const metrics = createArchiveMetrics();
   const kit = await startServiceKit({
     service: 'archive', cfg, providersFile: cfg.CROSSTRACE_ARCHIVE_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_ARCHIVE_PARTITIONS,
@@ -28,6 +31,11 @@ export async function startArchive(env: Record<string, string | undefined> = pro
   ping.unref();
   life.onStop('database-ping', () => clearInterval(ping));
   metrics.databaseUp.set(1);
+  const retention = scheduleRetention({
+    pool, plan,
+    everyMs: cfg.CROSSTRACE_ARCHIVE_RETENTION_EVERY_MS, firstAfterMs: 60_000, metrics, logger,
+  });
+  life.onStop('retention', () => retention.stop());
   const pipeline = createArchivePipeline({ writer: createHistoryWriter(pool), registry, producer, metrics, logger });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_ARCHIVE_GROUP_ID, topics: [TOPICS.sessionsNorm, TOPICS.flowsNorm], fromBeginning: cfg.CROSSTRACE_ARCHIVE_FROM_BEGINNING,
@@ -36,7 +44,7 @@ export async function startArchive(env: Record<string, string | undefined> = pro
     health: () => ({ database: dbOk ? 'ready' : 'unreachable', ...(dbOk ? {} : { ok: false }) }),
   });
   logger.info({ port: port() }, 'archive started');
-  return { stop: life.stop, port, lifecycle: life, pool };
+  return { stop: life.stop, port, lifecycle: life, pool, runRetention: retention.runNow };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -4,6 +4,7 @@
 // touches. Sessions are swept row by row (they are few next to flows): an interval that ended
 // before the cutoff goes, and with it the records of sessions no interval is left for.
 import type { Pool } from 'pg';
+import { DEFAULT_RETENTION_DAYS, type RetentionPlan } from './domain/retention-plan.ts';
 
 const DAY = 86_400_000;
 
@@ -26,16 +27,21 @@ export async function runRetention(pool: Pool, o: { retainDays: number; now?: nu
 
 export interface SessionSweep { intervals: number; records: number }
 
-/** Deletes session intervals that ended before now - retainDays, then the records of sessions
- *  left without any interval and older than the cutoff. An open session (no STOP) is kept. */
-export async function sweepSessions(pool: Pool, o: { retainDays: number; now?: number }): Promise<SessionSweep> {
-  const cutoff = new Date((o.now ?? Date.now()) - o.retainDays * DAY).toISOString();
+/** Deletes session intervals that ended before now - their provider's retention (plan), then
+ *  the records of sessions left without any interval and older than the shortest retention.
+ *  An open session (no STOP) is kept. `retainDays` alone = one retention for every provider. */
+export async function sweepSessions(pool: Pool, o: { retainDays?: number; plan?: RetentionPlan; now?: number }): Promise<SessionSweep> {
+  const plan = o.plan ?? { flowDays: o.retainDays ?? DEFAULT_RETENTION_DAYS, sessionDays: new Map<string, number>(), defaultDays: o.retainDays ?? DEFAULT_RETENTION_DAYS };
+  const now = new Date(o.now ?? Date.now()).toISOString();
+  const shortest = Math.min(plan.defaultDays, ...plan.sessionDays.values());
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const i = await client.query('DELETE FROM sessions WHERE NOT upper_inf(valid) AND upper(valid) < $1', [cutoff]);
-    const r = await client.query(`DELETE FROM session_records r WHERE r.at < $1
-      AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.session_key = r.session_key)`, [cutoff]);
+    const i = await client.query(`DELETE FROM sessions s WHERE NOT upper_inf(s.valid) AND upper(s.valid) < $1::timestamptz - make_interval(days =>
+        COALESCE((SELECT r.d FROM unnest($2::text[], $3::int[]) AS r(p, d) WHERE r.p = s.provider_id), $4::int))`,
+      [now, [...plan.sessionDays.keys()], [...plan.sessionDays.values()], plan.defaultDays]);
+    const r = await client.query(`DELETE FROM session_records r WHERE r.at < $1::timestamptz - make_interval(days => $2::int)
+      AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.session_key = r.session_key)`, [now, shortest]);
     await client.query('COMMIT');
     return { intervals: i.rowCount ?? 0, records: r.rowCount ?? 0 };
   } catch (e) {
