@@ -1,0 +1,27 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { keyIdOf } from '../../tracer/domain/signing.ts';
+import { signManifest, verifyManifest } from './evidence-manifest.ts';
+
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const trusted = new Map([[keyIdOf(publicKey), publicKey]]);
+const files = new Map([['records/flows.jsonl', Buffer.from('{"a":1}\n')], ['updates.jsonl', Buffer.from('{"u":1}\n')]]);
+const signed = signManifest({ traceId: 't1', createdAt: 0, files, privateKey, publicKey });
+
+describe('evidence manifest', () => {
+  it('verifies as written', () => {
+    expect(verifyManifest({ ...signed, files, trusted })).toEqual([]);
+  });
+  it('fails on a changed byte of a file, a missing or an extra file', () => {
+    const changed = new Map(files).set('updates.jsonl', Buffer.from('{"u":2}\n'));
+    expect(verifyManifest({ ...signed, files: changed, trusted })).toEqual(['updates.jsonl: SHA-256 differs from the manifest']);
+    const less = new Map(files); less.delete('updates.jsonl');
+    expect(verifyManifest({ ...signed, files: less, trusted })).toEqual(['updates.jsonl: listed but missing']);
+    expect(verifyManifest({ ...signed, files: new Map(files).set('x', Buffer.alloc(1)), trusted })).toEqual(['x: not in the manifest']);
+  });
+  it('fails on a changed manifest byte or an untrusted key', () => {
+    const manifest = Buffer.from(signed.manifest); manifest[manifest.length - 3] ^= 1;
+    expect(verifyManifest({ manifest, signature: signed.signature, files, trusted }).join()).toMatch(/does not verify|not JSON/);
+    expect(verifyManifest({ ...signed, files, trusted: new Map() })).toEqual([`signer key ${keyIdOf(publicKey)} is not trusted`]);
+  });
+});
