@@ -2,6 +2,7 @@
 // `trace open` opens a trace; `preserve` places a preservation order on a trace's records. Exit codes: 0 ok, 1 usage or setup error, 2 watch timed out.
 import { UsageError } from './env.ts';
 import { OPEN_USAGE, openCommand } from './open-command.ts';
+import { EVIDENCE_USAGE, evidenceCommand } from './evidence-command.ts';
 import { PRESERVE_USAGE, preserveCommand } from './preserve-command.ts';
 import { WATCH_USAGE, watchCommand } from './watch-command.ts';
 
@@ -12,6 +13,8 @@ ${OPEN_USAGE}
 
 ${PRESERVE_USAGE}
 
+${EVIDENCE_USAGE}
+
 environment: KAFKA_BROKERS (default 127.0.0.1:19092), SCHEMA_REGISTRY_URL (default http://127.0.0.1:18081/apis/ccompat/v7)`;
 
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
@@ -20,6 +23,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     if (cmd === 'watch') return await watchCommand(argv.slice(1), env);
     if (cmd === 'trace' && sub === 'open') return await openCommand(rest, env);
     if (cmd === 'preserve') return await preserveCommand(argv.slice(1), env);
+    if (cmd === 'evidence') return await evidenceCommand(argv.slice(1), env);
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') { process.stdout.write(`${USAGE}\n`); return cmd === undefined ? 1 : 0; }
     throw new UsageError(`unknown command: ${argv.join(' ')}`);
   } catch (e) {

@@ -2,7 +2,8 @@
 // open (pin records for `days`, default 90), extend (push the expiry out), release. An order pins
 //   - the flow records of the given windows into preserved_flow_records,
 //   - the session records of the given windows, and every record of each session found there
-//     (its START three weeks back as well), into preserved_session_records;
+//     or whose interval covers the window's address (its START three weeks back as well, with
+//     no record inside the window), into preserved_session_records;
 // retention never touches those tables, and the tracer's archive reader serves them while the
 // order is open (history-lookup.ts). Re-opening an order pins the windows again and never
 // shortens it (idempotent: a record is pinned once per order).
@@ -18,7 +19,9 @@ export interface OrderState { orderId: string; traceId: string; openedAt: number
 
 const PIN_SESSIONS = `INSERT INTO preserved_session_records SELECT $1, r.* FROM session_records r
   WHERE r.window_key = $2 AND (r.at BETWEEN $3 AND $4
-     OR r.session_key IN (SELECT s.session_key FROM session_records s WHERE s.window_key = $2 AND s.at BETWEEN $3 AND $4))
+     OR r.session_key IN (SELECT s.session_key FROM session_records s WHERE s.window_key = $2 AND s.at BETWEEN $3 AND $4
+                          UNION
+                          SELECT i.session_key FROM sessions i WHERE i.scope = $5 AND i.addr && $6::cidr AND i.valid && tstzrange($3, $4, '[]')))
   ON CONFLICT DO NOTHING`;
 
 export async function openPreservation(pool: Pool, o: { orderId: string; traceId: string; windows: PreservedWindow[]; days?: number; now?: number }): Promise<number> {
@@ -39,7 +42,7 @@ export async function preserve(pool: Pool, o: { orderId: string; traceId: string
       const args = [o.orderId, w.windowKey, new Date(w.from).toISOString(), new Date(w.to).toISOString()];
       const f = await client.query(`INSERT INTO preserved_flow_records SELECT $1, f.* FROM flow_records f
         WHERE f.window_key = $2 AND f.at BETWEEN $3 AND $4 ON CONFLICT DO NOTHING`, args);
-      const s = await client.query(PIN_SESSIONS, args);
+      const s = await client.query(PIN_SESSIONS, [...args, w.scope ?? null, w.cidr ?? null]);
       pinned.flows += f.rowCount ?? 0;
       pinned.sessions += s.rowCount ?? 0;
     }

@@ -20,7 +20,7 @@ describe('evidence manifest', () => {
     expect(verifyManifest({ ...signed, files: new Map(files).set('x', Buffer.alloc(1)), trusted })).toEqual(['x: not in the manifest']);
   });
   it('fails on a changed manifest byte or an untrusted key', () => {
-    const manifest = Buffer.from(signed.manifest); manifest[manifest.length - 3] ^= 1;
+    const manifest = Buffer.from(signed.manifest); manifest.writeUInt8(manifest.readUInt8(manifest.length - 3) ^ 1, manifest.length - 3);
     expect(verifyManifest({ manifest, signature: signed.signature, files, trusted }).join()).toMatch(/does not verify|not JSON/);
     expect(verifyManifest({ ...signed, files, trusted: new Map() })).toEqual([`signer key ${keyIdOf(publicKey)} is not trusted`]);
   });

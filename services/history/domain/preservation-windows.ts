@@ -5,7 +5,19 @@
 // session found there, however far back its START lies (preservation.ts). Pure.
 import { windowKey } from '../../common/address.ts';
 
-export interface PreservedWindow { windowKey: string; from: number; to: number }
+export interface PreservedWindow {
+  windowKey: string; from: number; to: number;
+  /** Scope ('' = global) and CIDR of the address the key stands for: sessions whose interval
+   *  covers it during the window are pinned whole, even with no record inside the window. */
+  scope?: string; cidr?: string;
+}
+
+/** Scope and CIDR a window key stands for (`[scope|]a.b.c.d` or `[scope|]6:<net>/48`). */
+export function keyTarget(key: string): { scope: string; cidr: string } {
+  const bar = key.lastIndexOf('|');
+  const [scope, body] = bar < 0 ? ['', key] : [key.slice(0, bar), key.slice(bar + 1)];
+  return { scope, cidr: body.startsWith('6:') ? body.slice(2) : `${body}/32` };
+}
 
 export interface HopWindow { observedAddr: string; providerId: string; windowFrom: number; windowTo: number; firstSeen: number; lastSeen: number }
 
@@ -16,7 +28,7 @@ export function preservationWindows(hops: readonly HopWindow[], marginMs = DEFAU
   const byKey = new Map<string, PreservedWindow>();
   const add = (key: string, from: number, to: number): void => {
     const id = `${key}\u0000${from}\u0000${to}`;
-    if (!byKey.has(id)) byKey.set(id, { windowKey: key, from, to });
+    if (!byKey.has(id)) byKey.set(id, { windowKey: key, from, to, ...keyTarget(key) });
   };
   for (const h of hops) {
     // the evidence can lie outside the lookup window (a session's START); cover both
