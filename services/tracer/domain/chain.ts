@@ -3,7 +3,7 @@
 // redelivered request or hop, or an older version of a known hop, changes nothing and yields
 // no update. The lookups to register follow from the hops (next-lookups.ts), so the same hops
 // in any order and with duplicates end in the same hops, lookups and status.
-import type { Hop, TraceRequest, TraceStatus, TraceUpdate } from '../../../schemas/types.gen.ts';
+import type { Hop, TraceRequest, TraceUpdate } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
 import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
