@@ -62,6 +62,11 @@ const rssMiB = (pid: number): number => {
   try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
 };
 
+/** CPU time (user + system) a process used so far, ms: far less sensitive to a loaded machine than wall time. */
+const cpuMs = (pid: number): number => {
+  try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
+};
+
 /** Drains the backlog with a child process consuming as `groupId`; rate from first progress to done. */
 async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>) {
   for (const [topic, partitions] of start) await admin.setOffsets({ groupId, topic, partitions });
@@ -70,16 +75,18 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const total = sum(end);
-  let first: { t: number; done: number } | null = null;
+  let first: { t: number; done: number; cpu: number } | null = null;
   let peak = 0;
+  let cpuUsed = NaN;
   const t0 = performance.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, 200));
     peak = Math.max(peak, rssMiB(child.pid!));
     const offs = await admin.fetchOffsets({ groupId, topics: IN });
     const committed = offs.flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    if (!first && committed > sum(start)) first = { t: performance.now(), done: committed };
-    if (committed >= total) break;
+    if (!first && committed > sum(start)) first = { t: performance.now(), done: committed, cpu: cpuMs(child.pid!) };
+    const cpu = cpuMs(child.pid!);
+    if (committed >= total) { cpuUsed = cpu - (first?.cpu ?? 0); break; }
     if (performance.now() - t0 > 600_000) { console.error(`${name}: gave up, ${total - committed} still behind after 600 s`); break; }
   }
   const secs = (performance.now() - (first?.t ?? t0)) / 1000;
@@ -88,7 +95,7 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
   await exited;
   const file = readdirSync(`${dir}/${name}`).find((f) => f.endsWith('.cpuprofile'));
   if (file) renameSync(`${dir}/${name}/${file}`, `${dir}/${name}.cpuprofile`);
-  return { rate: records / secs, secs, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
+  return { rate: records / secs, secs, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
 }
 
 function printProfile(name: string, file: string | null): void {
@@ -103,13 +110,13 @@ function printProfile(name: string, file: string | null): void {
 const memBytes = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 
 const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, { PASS_GROUP_ID: `bench-pass-${stamp}`, PASS_TOPICS: IN.join(',') });
-console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), peak RSS ${pass.peakRssMiB} MiB`);
+console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB`);
 const before = await memBytes();
 const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
   CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
 });
 const ddBytes = (await memBytes() - before) / backlog;
-console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; peak RSS ${ingest.peakRssMiB} MiB; Redis +${ddBytes.toFixed(0)} bytes/event (dedupe keys)`);
+console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis +${ddBytes.toFixed(0)} bytes/event (dedupe keys)`);
 
 // Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
 const run = `bench-${stamp}`;
@@ -126,6 +133,7 @@ printProfile('passthrough (ceiling)', pass.profile);
 printProfile('ingest', ingest.profile);
 result('profile-ingest', {
   eventsPerSec: Math.round(ingest.rate), passthroughEventsPerSec: Math.round(pass.rate), ratioToPassthrough: +(ingest.rate / pass.rate).toFixed(3),
+  cpuUsPerEvent: +ingest.cpuUsPerEvent.toFixed(1), passthroughCpuUsPerEvent: +pass.cpuUsPerEvent.toFixed(1),
   redisDedupeCommandsPerSec: Math.round(redisRate), ingestPeakRssMiB: ingest.peakRssMiB, passthroughPeakRssMiB: pass.peakRssMiB,
   redisBytesPerEventDedupe: Math.round(ddBytes), events: backlog,
 });
