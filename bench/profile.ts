@@ -8,6 +8,7 @@
 // Prints events/s, the ratio to the ceiling, peak RSS, Redis bytes per event, and the top
 // frames by self time (share of busy CPU); keeps the .cpuprofile files under bench/results/.
 // Needs the stack env (eval "$(make -s stack-env)").  node bench/profile.ts [events=200000]
+// PROFILE_STAGE_NODE_ARGS: extra node flags for the stage's process only (trials of V8 flags).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -68,9 +69,9 @@ const cpuMs = (pid: number): number => {
 };
 
 /** Drains the backlog with a child process consuming as `groupId`; rate from first progress to done. */
-async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>) {
+async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>, nodeArgs: string[] = []) {
   for (const [topic, partitions] of start) await admin.setOffsets({ groupId, topic, partitions });
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}/${name}`, `${root}${script}`], {
+  const child = spawn(process.execPath, [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}/${name}`, `${root}${script}`], {
     env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -114,7 +115,7 @@ console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pa
 const before = await memBytes();
 const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
   CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
-});
+}, (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean)); // e.g. a V8 flag under trial
 const ddBytes = (await memBytes() - before) / backlog;
 console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis +${ddBytes.toFixed(0)} bytes/event (dedupe keys)`);
 
