@@ -2,7 +2,8 @@
 // (services/common/kafka.ts: maxBytesPerPartition 1 MiB, maxWaitTimeInMs 100, 2 partitions
 // concurrently, eachBatch, resolve + commit after each batch) and the stage's producer
 // (createProducer + sendChunked), copying every value to bench.passthrough.<topic>. No decode,
-// no Redis. Runs until SIGTERM. Env: KAFKA_BROKERS, PASS_GROUP_ID, PASS_TOPICS (comma list).
+// no Redis. Runs until SIGTERM. Env: KAFKA_BROKERS, PASS_GROUP_ID, PASS_TOPICS (comma list);
+// PASS_MAX_BYTES / PASS_MAX_BYTES_PER_PARTITION (fetch sizes under trial; kafkajs defaults otherwise).
 import { createKafka, createProducer, ensureTopics, sendChunked } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 
@@ -15,7 +16,7 @@ await admin.connect();
 await ensureTopics(admin, topics.map((t) => ({ topic: out(t), numPartitions: Number(process.env.PASS_PARTITIONS ?? 6), retentionMs: 3_600_000 })));
 await admin.disconnect();
 const producer = await createProducer(kafka);
-const consumer = kafka.consumer({ groupId: process.env.PASS_GROUP_ID ?? `bench-pass-${Date.now()}`, maxBytesPerPartition: 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+const consumer = kafka.consumer({ groupId: process.env.PASS_GROUP_ID ?? `bench-pass-${Date.now()}`, maxBytesPerPartition: Number(process.env.PASS_MAX_BYTES_PER_PARTITION ?? 1_048_576), maxBytes: Number(process.env.PASS_MAX_BYTES ?? 10_485_760), maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
 await consumer.connect();
 await consumer.subscribe({ topics, fromBeginning: false });
 await consumer.run({

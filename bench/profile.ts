@@ -46,7 +46,8 @@ const sum = (m: Map<string, { offset: string }[]>) => [...m.values()].flat().red
 
 // the backlog: N raw events, produced before any consumer runs
 const start = await highs();
-const load = rawLoad(registry, N);
+const run = `p${Date.now().toString(36)}`;
+const load = rawLoad(registry, N, run);
 const producer = await createProducer(kafka);
 for (let i = 0; i < Math.max(load.flows.length, load.sessions.length); i += 2000) {
   await producer.sendBatch({ topicMessages: [
@@ -108,23 +109,26 @@ function printProfile(name: string, file: string | null): void {
   console.log(formatTop(s.frames, TOP).replace(/^/gm, '    '));
 }
 
-const memBytes = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+/** Redis bytes one dedupe key of this run holds (MEMORY USAGE over a sample of 200 keys). */
+async function dedupeKeyBytes(): Promise<number> {
+  let total = 0;
+  for (let i = 1; i <= 200; i++) total += Number(await redis.call('MEMORY', 'USAGE', `ct:dd:fr-flow-1/${run}-f${i * 4 - 3}`) ?? 0);
+  return total / 200;
+}
 
-const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, { PASS_GROUP_ID: `bench-pass-${stamp}`, PASS_TOPICS: IN.join(',') });
+const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, { PASS_GROUP_ID: `bench-pass-${stamp}`, PASS_TOPICS: IN.join(','), ...(env.PASS_MAX_BYTES ? { PASS_MAX_BYTES: env.PASS_MAX_BYTES } : {}), ...(env.PASS_MAX_BYTES_PER_PARTITION ? { PASS_MAX_BYTES_PER_PARTITION: env.PASS_MAX_BYTES_PER_PARTITION } : {}) });
 console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB`);
-const before = await memBytes();
 const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
   CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
 }, (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean)); // e.g. a V8 flag under trial
-const ddBytes = (await memBytes() - before) / backlog;
-console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis +${ddBytes.toFixed(0)} bytes/event (dedupe keys)`);
+const ddBytes = await dedupeKeyBytes();
+console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE)`);
 
 // Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
-const run = `bench-${stamp}`;
 const t0 = performance.now();
 for (let i = 0; i < backlog; i += 1000) {
   const p = redis.pipeline();
-  for (let j = i; j < Math.min(backlog, i + 1000); j++) p.set(`ct:dd:fr-flow-1/${run}-f${j}`, `flows.raw/3/${1_000_000 + j}`, 'PX', 60_000, 'NX', 'GET');
+  for (let j = i; j < Math.min(backlog, i + 1000); j++) p.set(`ct:dd:fr-flow-1/${run}-ceiling-f${j}`, `flows.raw/3/${1_000_000 + j}`, 'PX', 60_000, 'NX', 'GET');
   await p.exec();
 }
 const redisRate = backlog / ((performance.now() - t0) / 1000);
