@@ -8,7 +8,7 @@
  *  never import each other, nor the tools. */
 export const LAYERS: readonly { name: string; folders: readonly string[] }[] = [
   { name: 'schemas', folders: ['schemas'] },
-  { name: 'kit', folders: ['services/common'] },
+  { name: 'kit', folders: ['services/common', 'services/history'] },
   { name: 'join', folders: ['services/join'] },
   { name: 'stages', folders: ['services/collector', 'services/ingest', 'services/correlator', 'services/archive', 'services/tracer', 'services/gateway'] },
   { name: 'tools', folders: ['services/cli', 'services/simulator'] },
