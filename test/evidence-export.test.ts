@@ -14,7 +14,7 @@ import { flowRow } from '../services/archive/domain/archive-rows.ts';
 import { createHistoryWriter } from '../services/archive/history-writer.ts';
 import { main as cli } from '../services/cli/main.ts';
 import { jurisdictionTopic } from '../services/common/topics.ts';
-import { keyTarget } from '../services/history/domain/preservation-windows.ts';
+import { keyTarget } from '../services/history/domain/preserved-window.ts';
 import { migrate } from '../services/history/migrate.ts';
 import { preserve } from '../services/history/preservation.ts';
 import { rawOfPublicKey } from '../services/tracer/domain/signing.ts';

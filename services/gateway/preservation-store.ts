@@ -2,9 +2,9 @@
 // id the trace id; the windows come from the chain's hops (preservation-windows.ts).
 import type { Pool } from 'pg';
 import { openHistoryDb } from '../history/history-db.ts';
-import { preservationWindows } from '../history/domain/preservation-windows.ts';
+import { preservationWindows } from './preservation-windows.ts';
 import { extendPreservation, preservationState, preserve, releasePreservation } from '../history/preservation.ts';
-import type { PreservationStore } from './routes/preservation.ts';
+import type { PreservationStore } from './preservation-port.ts';
 
 export function createPreservationStore(pool: Pool): PreservationStore {
   const state = async (traceId: string) => preservationState(pool, traceId);

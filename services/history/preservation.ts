@@ -8,9 +8,9 @@
 // order is open (history-lookup.ts). Re-opening an order pins the windows again and never
 // shortens it (idempotent: a record is pinned once per order).
 import type { Pool } from 'pg';
-import type { PreservedWindow } from './domain/preservation-windows.ts';
+import type { PreservedWindow } from './domain/preserved-window.ts';
 
-export type { PreservedWindow } from './domain/preservation-windows.ts';
+export type { PreservedWindow } from './domain/preserved-window.ts';
 
 const DAY = 86_400_000;
 

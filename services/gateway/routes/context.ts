@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
 import type { OpenLimits } from '../open-request.ts';
 import type { TraceBook } from '../trace-book.ts';
-import type { PreservationStore } from './preservation.ts';
+import type { PreservationStore } from '../preservation-port.ts';
 
 export interface GatewayDeps {
   book: TraceBook;

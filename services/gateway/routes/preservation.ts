@@ -6,18 +6,10 @@
 // Only the requesting jurisdiction may act, also on a closed trace (evidence outlives a trace).
 // The order pins every record the chain in the caller's newest view relies on and the records
 // around each hop's window (services/history). Without a history store the routes answer 503.
-import type { Hop } from '../../../schemas/types.gen.ts';
-import type { OrderState, PinnedCounts } from '../../history/preservation.ts';
+import type { OrderState } from '../../history/preservation.ts';
+import type { PreservationStore } from '../preservation-port.ts';
 import { ApiError, readJson, sendJson } from '../http-io.ts';
 import type { Handler, RouteContext } from './context.ts';
-
-/** What the gateway needs of the history store (preservation-store.ts implements it on pg). */
-export interface PreservationStore {
-  open(traceId: string, hops: readonly Hop[], days: number): Promise<{ order: OrderState; pinned: PinnedCounts }>;
-  extend(traceId: string, days: number): Promise<OrderState | undefined>;
-  release(traceId: string): Promise<OrderState | undefined>;
-  state(traceId: string): Promise<OrderState | undefined>;
-}
 
 /** Art. 16(2): up to 90 days, renewable; one request may ask for at most a year. */
 export const MAX_PRESERVATION_DAYS = 365;

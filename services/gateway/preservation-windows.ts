@@ -3,21 +3,8 @@
 // provider-scoped inside addresses) over the hop's lookup window widened by `marginMs` on both
 // sides ("the records around each hop's window"). The store then adds every record of each
 // session found there, however far back its START lies (preservation.ts). Pure.
-import { windowKey } from '../../common/address.ts';
-
-export interface PreservedWindow {
-  windowKey: string; from: number; to: number;
-  /** Scope ('' = global) and CIDR of the address the key stands for: sessions whose interval
-   *  covers it during the window are pinned whole, even with no record inside the window. */
-  scope?: string; cidr?: string;
-}
-
-/** Scope and CIDR a window key stands for (`[scope|]a.b.c.d` or `[scope|]6:<net>/48`). */
-export function keyTarget(key: string): { scope: string; cidr: string } {
-  const bar = key.lastIndexOf('|');
-  const [scope, body] = bar < 0 ? ['', key] : [key.slice(0, bar), key.slice(bar + 1)];
-  return { scope, cidr: body.startsWith('6:') ? body.slice(2) : `${body}/32` };
-}
+import { windowKey } from '../common/address.ts';
+import { keyTarget, type PreservedWindow } from '../history/domain/preserved-window.ts';
 
 export interface HopWindow { observedAddr: string; providerId: string; windowFrom: number; windowTo: number; firstSeen: number; lastSeen: number }
 
