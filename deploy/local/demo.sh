@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the stack and the services as local processes, the simulator's default scenario
 # (background traffic plus one attack chain GB <- FR CGN <- FR subscriber relaying <- DE VPN
-# <- US subscriber), a trace opened by GB, and GB's live view of the chain growing.
+# <- US subscriber), a trace opened by GB, and GB's live view of the chain growing; then GB's
+# preservation order on the trace's archived records and the signed evidence export, verified.
 # On a terminal it runs until Ctrl-C; with CI=true or no terminal it prints plain lines and
 # exits once the chain terminates (exit 0) or after DEMO_TIMEOUT seconds (exit 2).
 # Everything it started is stopped on the way out.
@@ -68,6 +69,22 @@ else
       bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
     done
     echo "demo: the chain terminated at the subscriber while the communication was still going on"
+    echo "demo: GB places a preservation order on the trace's records (Budapest Art. 16/29, 90 days) and exports the signed evidence"
+    gb_token="$(sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
+    pinned=""
+    for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
+      order="$(bin/crosstrace preserve open "$trace_id" --gateway http://127.0.0.1:9104 --token "$gb_token")" || { rc=1; break; }
+      pinned="$(node -e 'const o = JSON.parse(process.argv[1]); if (o.preserved.flows > 0 && o.preserved.sessions > 0) console.log(`${o.preserved.sessions} session and ${o.preserved.flows} flow records, until ${new Date(o.expiresAt).toISOString()}`)' "$order")"
+      [ -n "$pinned" ] && break
+      sleep 1
+    done
+    if [ -n "$pinned" ]; then
+      echo "demo: preserved $pinned"
+      evidence="$root/.stack/evidence/$trace_id"; rm -rf "$evidence"
+      bin/crosstrace evidence export "$trace_id" --out "$evidence" && bin/crosstrace evidence verify "$evidence" || rc=1
+    else
+      echo "demo: the preservation order pinned no records"; rc=1
+    fi
   else
     echo "demo: the chain did not terminate within ${timeout_s}s (exit $rc); see .stack/logs/"
   fi
