@@ -107,7 +107,7 @@ export function openApiDocument(limits: OpenLimits = DEFAULT_OPEN_LIMITS): JsonS
         Error: {
           type: 'object', required: ['error'],
           properties: { error: { type: 'object', required: ['code', 'message'], properties: {
-            code: { type: 'string', enum: ['unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'unsupported_media_type', 'payload_too_large', 'invalid_json', 'invalid_request', 'conflict', 'unavailable', 'internal'] },
+            code: { type: 'string', enum: ['unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'unsupported_media_type', 'payload_too_large', 'invalid_json', 'invalid_request', 'conflict', 'too_many_requests', 'unavailable', 'internal'] },
             message: { type: 'string' },
             fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
           } } },
