@@ -14,6 +14,7 @@ import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
 import { TOPICS, dlqTopic, pipelineTopics } from './topics.ts';
 import { deadLetterMessage } from './dead-letter.ts';
+import { STATE_MARKER, redisStateLost } from './state-rebuild.ts';
 
 export interface ServiceKitOptions {
   service: string;
@@ -58,6 +59,9 @@ export interface StageOptions {
   health?: () => Record<string, unknown> & { ok?: boolean };
   /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
   stallAfterMs?: number;
+  /** This stage keeps state in Redis built from Kafka (windows, chains): /healthz is 503 while
+   *  Redis has lost it (state-rebuild.ts marker gone while the topics hold data). */
+  redisState?: boolean;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -76,13 +80,24 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
       logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
     },
   });
+  let stateLost = false;
+  if (o.redisState) {
+    const check = setInterval(() => {
+      void redisStateLost(redis, kit.admin).then((lost) => {
+        if (lost && !stateLost) logger.error({ marker: STATE_MARKER }, 'Redis lost its state (windows, chains): run `crosstrace rebuild` (the correlator rebuilds windows itself at start)');
+        stateLost = lost;
+      }, () => undefined);
+    }, 5_000);
+    check.unref();
+    life.onStop('redis-state-check', () => clearInterval(check));
+  }
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: redis.status, stalled };
+      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && !stateLost && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: redis.status, ...(stateLost ? { redisState: 'lost: run crosstrace rebuild' } : {}), stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());

@@ -49,7 +49,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
-    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }), redisState: true,
   });
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
