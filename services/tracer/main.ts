@@ -12,6 +12,7 @@ import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
 import { readAuditHead } from './audit-head.ts';
+import { createChainRecovery } from './chain-rebuild.ts';
 import { createTracerPipeline } from './pipeline.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
@@ -33,11 +34,14 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // closed after the consumer and the ticker (closers run last-registered first): no new
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
+  const chains = createChainStore(redis);
   const engine = createTracerEngine({
-    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
+    chains, store: createWindowStore(redis, { retentionMs: join.retentionMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
+  const recovery = createChainRecovery({ kafka, admin, redis, registry, chains, engine, logger, stopping: () => life.stopping });
+  await recovery.check();
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
   let ticking = false;
   const ticker = setInterval(() => {
@@ -49,8 +53,14 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
-    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }), redisState: true,
+    health: () => {
+      const p = publisher.health();
+      const rebuilding = recovery.status();
+      return { ...p, ok: p.ok && rebuilding === undefined, ...(rebuilding ? { chainState: rebuilding } : {}), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId };
+    },
+    redisState: true,
   });
+  recovery.start();
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
 }
