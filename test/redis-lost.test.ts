@@ -28,6 +28,9 @@ describe('a trace survives the loss of Redis', () => {
   let consumer: Consumer;
   const updates: TraceUpdate[] = [];
   const sc = chainScenario(`lost-${Date.now().toString(36)}`, Date.now());
+  const sc2 = chainScenario(`flushed-${Date.now().toString(36)}`, Date.now());
+  const updates2: TraceUpdate[] = [];
+  let running: { t: Awaited<ReturnType<typeof startTracer>>; c: Awaited<ReturnType<typeof startCorrelator>> } | undefined;
   const keyFile = join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem');
   const groups = { TRACER: uniqueGroup('lost-tracer'), CORRELATOR: uniqueGroup('lost-correlator'), INGEST: uniqueGroup('lost-ingest') };
   const txId = uniqueGroup('lost-tx');
@@ -52,7 +55,9 @@ describe('a trace survives the loss of Redis', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
     await consumer.run({ eachMessage: async ({ message }) => {
-      if (message.key?.toString() === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
+      const key = message.key?.toString();
+      if (key === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
+      if (key === sc2.request.traceId) updates2.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
     } });
     await new Promise((r) => setTimeout(r, 2500));
   });
@@ -62,9 +67,9 @@ describe('a trace survives the loss of Redis', () => {
     for (const s of stops.reverse()) await s();
   });
 
-  const wait = async (what: string, ok: () => boolean, ms = 120_000) => {
+  const wait = async (what: string, ok: () => boolean, ms = 120_000, list = updates) => {
     const until = Date.now() + ms;
-    while (!ok()) { if (Date.now() > until) throw new Error(`timed out: ${what}; last update: seq ${updates.at(-1)?.seq} ${updates.at(-1)?.status} ${updates.at(-1)?.change}`); await new Promise((r) => setTimeout(r, 100)); }
+    while (!ok()) { if (Date.now() > until) throw new Error(`timed out: ${what}; last update: seq ${list.at(-1)?.seq} ${list.at(-1)?.status} ${list.at(-1)?.change}`); await new Promise((r) => setTimeout(r, 100)); }
   };
   const sendSessions = (list: typeof sc.sessions.early) => producer.send({ topic: TOPICS.sessionsRaw, messages: list.map((s) => ({ key: s.exporterId, value: registry.encode(TOPICS.sessionsRaw, s) })) });
 
@@ -91,6 +96,7 @@ describe('a trace survives the loss of Redis', () => {
     c = await correlator();
     t = await tracer();
     stops.push(() => t.stop(), () => c.stop());
+    running = { t, c };
     await wait('TERMINATED_AT_SUBSCRIBER after the rebuild', () => updates.at(-1)?.status === 'TERMINATED_AT_SUBSCRIBER');
     console.log(`redis-lost: chain resolved ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart on an empty Redis`);
     const path = bestPath(updates.at(-1)!.hops);
@@ -99,5 +105,25 @@ describe('a trace survives the loss of Redis', () => {
     expect(new Set(seqs).size, `seqs ${seqs.join(',')}: none twice`).toBe(seqs.length);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(Math.min(...updates.filter((u) => u.publishedAt >= t0).map((u) => u.seq))).toBeGreaterThan(seenBefore);
+  }, 300_000);
+  it('and a FLUSHALL while tracer and correlator keep running: they notice, rebuild, and the trace resolves', async () => {
+    expect(running).toBeDefined();
+    await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: sc2.request.traceId, value: registry.encode(TOPICS.traceRequests, sc2.request) }] });
+    await sendSessions(sc2.sessions.early);
+    await producer.sendBatch({ topicMessages: [{ topic: TOPICS.flowsRaw, messages: sc2.flows.map((f) => ({ key: f.exporterId, value: registry.encode(TOPICS.flowsRaw, f) })) }] });
+    await wait('STALLED', () => updates2.some((u) => u.status === 'STALLED'), 120_000, updates2);
+    const seenBefore = Math.max(...updates2.map((u) => u.seq));
+    const redis = new Redis(stackEndpoints().redisUrl);
+    const t0 = Date.now();
+    await redis.flushall();
+    redis.disconnect();
+    await sendSessions(sc2.sessions.late);
+    await wait('TERMINATED_AT_SUBSCRIBER after a FLUSHALL under load', () => updates2.at(-1)?.status === 'TERMINATED_AT_SUBSCRIBER', 120_000, updates2);
+    console.log(`redis-lost: after a FLUSHALL with the services running, the chain resolved in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const seqs = updates2.map((u) => u.seq);
+    expect(new Set(seqs).size, `seqs ${seqs.join(',')}: none twice`).toBe(seqs.length);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(Math.min(...updates2.filter((u) => u.publishedAt >= t0).map((u) => u.seq))).toBeGreaterThan(seenBefore);
+    for (const port of [running!.t.port(), running!.c.port()]) await waitHealthy(port);
   }, 300_000);
 });

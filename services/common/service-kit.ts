@@ -14,7 +14,6 @@ import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
 import { TOPICS, dlqTopic, pipelineTopics } from './topics.ts';
 import { deadLetterMessage } from './dead-letter.ts';
-import { STATE_MARKER, redisStateLost } from './state-rebuild.ts';
 
 export interface ServiceKitOptions {
   service: string;
@@ -59,9 +58,10 @@ export interface StageOptions {
   health?: () => Record<string, unknown> & { ok?: boolean };
   /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
   stallAfterMs?: number;
-  /** This stage keeps state in Redis built from Kafka (windows, chains): /healthz is 503 while
-   *  Redis has lost it (state-rebuild.ts marker gone while the topics hold data). */
-  redisState?: boolean;
+  /** State this stage keeps in Redis, built from Kafka (windows, chains): checked at start and
+   *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
+   *  are idempotent) and /healthz is 503 until it is done. */
+  stateGuard?: { what: string; lost(): Promise<boolean>; recover(): Promise<void> };
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -80,24 +80,38 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
       logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
     },
   });
-  let stateLost = false;
-  if (o.redisState) {
-    const check = setInterval(() => {
-      void redisStateLost(redis, kit.admin).then((lost) => {
-        if (lost && !stateLost) logger.error({ marker: STATE_MARKER }, 'Redis lost its state (windows, chains): run `crosstrace rebuild` (the correlator rebuilds windows itself at start)');
-        stateLost = lost;
-      }, () => undefined);
-    }, 5_000);
-    check.unref();
-    life.onStop('redis-state-check', () => clearInterval(check));
+  let stateLost: string | undefined;
+  const guard = o.stateGuard;
+  if (guard) {
+    let busy = false;
+    const check = async (): Promise<void> => {
+      if (busy || life.stopping) return;
+      busy = true;
+      try {
+        if (!(await guard.lost())) return;
+        stateLost = 'lost: rebuilding from Kafka';
+        logger.error(`Redis lost the ${guard.what}: rebuilding from Kafka`);
+        const t0 = Date.now();
+        await guard.recover();
+        logger.warn({ ms: Date.now() - t0 }, `${guard.what} rebuilt from Kafka`);
+        stateLost = undefined;
+      } catch (e) {
+        stateLost = `rebuild failed, retried in 5 s: ${(e as Error).message}`;
+        logger.error({ err: e }, `rebuilding the ${guard.what} failed; retrying`);
+      } finally { busy = false; }
+    };
+    void check();
+    const timer = setInterval(() => { void check(); }, 5_000);
+    timer.unref();
+    life.onStop('redis-state-check', () => clearInterval(timer));
   }
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && !stateLost && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: redis.status, ...(stateLost ? { redisState: 'lost: run crosstrace rebuild' } : {}), stalled };
+      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && stateLost === undefined && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: redis.status, ...(stateLost ? { [guard!.what]: stateLost } : {}), stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());

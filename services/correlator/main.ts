@@ -18,13 +18,11 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   });
   const { logger, life, directory, registry, redis, producer, kafka, admin } = kit;
   const store = createWindowStore(redis, { retentionMs: join.retentionMs });
-  // a Redis that lost its windows (FLUSHALL, no AOF, a new instance) is rebuilt from Kafka
-  // before the first event is indexed; on empty topics the marker just starts the record
-  if (cfg.CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS && await redisStateLost(redis, admin)) {
-    logger.warn('Redis holds no windows while flows.norm / sessions.norm hold records: rebuilding them from Kafka');
-    const done = await rebuildWindows({ kafka, admin, redis, store, retentionMs: join.retentionMs, onProgress: (p) => logger.info(p, 'rebuilding windows') });
-    logger.warn(done, 'windows rebuilt from Kafka');
-  } else await markStateBuilt(redis);
+  // a Redis that lost its windows (FLUSHALL, no AOF, a new instance) gets them back from Kafka
+  const rebuild = cfg.CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS
+    ? async () => { await rebuildWindows({ kafka, admin, redis, store, retentionMs: join.retentionMs, onProgress: (p) => logger.info(p, 'rebuilding windows') }); }
+    : async () => { await markStateBuilt(redis); };
+  if (!(await redisStateLost(redis, admin))) await markStateBuilt(redis);
   const pipeline = createCorrelatorPipeline({
     store,
     registry, producer, directory, metrics, logger,
@@ -32,7 +30,8 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,
-    handle: pipeline.handle, metrics: metrics.stage, stage: 'correlate', port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT, redisState: true,
+    handle: pipeline.handle, metrics: metrics.stage, stage: 'correlate', port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT,
+    stateGuard: { what: 'windows', lost: () => redisStateLost(redis, admin), recover: rebuild },
   });
   const sample = setInterval(() => {
     void Promise.all([redis.info('memory'), redis.dbsize()]).then(([info, keys]) => {

@@ -29,6 +29,11 @@ export async function chainStateLost(redis: Redis, admin: Admin): Promise<boolea
   return offsets.some((p) => Number(p.high) > Number(p.low));
 }
 
+/** At start on a Redis that lost nothing: marks it (a first start, trace.state empty). */
+export async function markChainsBuiltUnlessLost(redis: Redis, admin: Admin): Promise<void> {
+  if (!(await chainStateLost(redis, admin))) await redis.set(CHAINS_MARKER, new Date().toISOString(), 'NX');
+}
+
 /** The chain a trace had, from its last full update and its request (pure). */
 export function chainFromKafka(req: TraceRequest, u: TraceUpdate, now: number): ChainState {
   const request = { ...req, expiresAt: Math.max(req.expiresAt, u.expiresAt) };
@@ -77,31 +82,11 @@ export async function rebuildChains(d: {
 
 type RebuildDeps = Parameters<typeof rebuildChains>[0];
 
-/** At tracer start: check() decides whether the chain state was lost (before consuming);
- *  start() then rebuilds it in the background once the windows are back (the correlator
- *  rebuilds them at its start), so a lookup registered again finds what arrived meanwhile.
- *  status() is undefined when nothing is pending (/healthz is 503 otherwise). */
-export function createChainRecovery(d: RebuildDeps & { stopping(): boolean }) {
-  let lost = false;
-  let status: string | undefined;
-  return {
-    status: () => status,
-    async check(): Promise<void> {
-      lost = await chainStateLost(d.redis, d.admin);
-      if (lost) status = 'lost: waiting for the windows to be rebuilt';
-      else await d.redis.set(CHAINS_MARKER, new Date().toISOString(), 'NX');
-    },
-    start(): void {
-      if (!lost) return;
-      void (async () => {
-        for (let i = 0; i < 600 && !d.stopping() && (await d.redis.exists(STATE_MARKER)) === 0; i++) await new Promise((r) => setTimeout(r, 1_000));
-        if (d.stopping()) return;
-        status = 'rebuilding from trace.state + trace.requests';
-        d.logger.warn('Redis lost the chain state: rebuilding it from trace.state and trace.requests');
-        const r = await rebuildChains(d);
-        d.logger.warn(r, 'chain state rebuilt from Kafka');
-        status = undefined;
-      })().catch((e: unknown) => { status = `rebuild failed: ${(e as Error).message} (restart the tracer to retry)`; d.logger.error({ err: e }, 'chain rebuild failed'); });
-    },
-  };
+/** Waits for the windows to be back (the correlator rebuilds them; up to 10 min), then
+ *  rebuilds the chains, so a lookup registered again finds what arrived meanwhile. */
+export async function recoverChains(d: RebuildDeps & { stopping(): boolean }): Promise<void> {
+  for (let i = 0; i < 600 && !d.stopping() && (await d.redis.exists(STATE_MARKER)) === 0; i++) await new Promise((r) => setTimeout(r, 1_000));
+  if (d.stopping()) return;
+  const r = await rebuildChains(d);
+  d.logger.warn(r, 'chain state rebuilt from Kafka');
 }

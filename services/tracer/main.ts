@@ -12,7 +12,7 @@ import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
 import { readAuditHead } from './audit-head.ts';
-import { createChainRecovery } from './chain-rebuild.ts';
+import { chainStateLost, markChainsBuiltUnlessLost, recoverChains } from './chain-rebuild.ts';
 import { createTracerPipeline } from './pipeline.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
@@ -40,8 +40,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
-  const recovery = createChainRecovery({ kafka, admin, redis, registry, chains, engine, logger, stopping: () => life.stopping });
-  await recovery.check();
+  await markChainsBuiltUnlessLost(redis, admin);
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
   let ticking = false;
   const ticker = setInterval(() => {
@@ -53,14 +52,12 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
-    health: () => {
-      const p = publisher.health();
-      const rebuilding = recovery.status();
-      return { ...p, ok: p.ok && rebuilding === undefined, ...(rebuilding ? { chainState: rebuilding } : {}), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId };
+    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+    stateGuard: {
+      what: 'chains', lost: () => chainStateLost(redis, admin),
+      recover: () => recoverChains({ kafka, admin, redis, registry, chains, engine, logger, stopping: () => life.stopping }),
     },
-    redisState: true,
   });
-  recovery.start();
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
 }
