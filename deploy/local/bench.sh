@@ -26,6 +26,7 @@ steps=(
   "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
+  "window rebuild from Kafka (Redis lost)|node bench/rebuild.bench.ts $(n 300000 50000) 5000"
   "start the services|deploy/local/services.sh up"
   "end-to-end latency, 2k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 2000 $(n 40 10)"
   "end-to-end latency, 10k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 10000 $(n 40 10)"

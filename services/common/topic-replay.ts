@@ -34,7 +34,7 @@ export async function replayTopics(o: ReplayOptions): Promise<void> {
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: true });
     await consumer.run({
-      autoCommit: false, partitionsConsumedConcurrently: 4, eachBatchAutoResolve: false,
+      autoCommit: false, partitionsConsumedConcurrently: 4, eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
         const tp = `${batch.topic}/${batch.partition}`;
         const end = target.get(tp);
