@@ -9,7 +9,8 @@
 #     when that fails, the local-process stack (deploy/local/stack.sh), said in one line.
 # CROSSTRACE_STACK=external|testcontainers|local skips the choice. Arguments go to vitest.
 # Redis and redis-cli are installed when missing (root + apt): the local stack and its smoke
-# test run in every mode but external.
+# test run in every mode but external; so are softflowd and radclient (freeradius-utils), the
+# real exporters the collector is tested against.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -32,6 +33,9 @@ ensure_local_stack_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # real exporters the collector's tests run against
+  command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || missing+=(softflowd)
+  command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
   [ "${#missing[@]}" -gt 0 ] || return 0
   if command -v apt-get >/dev/null 2>&1 && as_root true; then
     say "installing ${missing[*]} (the local-process stack needs them)"
