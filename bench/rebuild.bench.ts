@@ -33,7 +33,7 @@ for (let i = 0; i < n; i += 5_000) {
 await producer.disconnect();
 console.log(`produced ${fmt(n)} events on ${keyCount} keys in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 await redis.del(STATE_MARKER);
-for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500).flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`]));
+for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500).flatMap((k) => [`ct:sev:{${k}}`, `ct:set:{${k}}`]));
 const store = createWindowStore(redis, { retentionMs: 86_400_000 });
 const done = await rebuildWindows({
   kafka, admin, redis, store, retentionMs: 86_400_000,

@@ -41,7 +41,7 @@ describe('rebuilding windows from Kafka', () => {
     await producer.disconnect();
 
     // the state is gone: windows of this run and the marker
-    await redis.del(STATE_MARKER, ...keys.flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`]));
+    await redis.del(STATE_MARKER, ...keys.flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:sev:{${k}}`, `ct:set:{${k}}`]));
     expect(await redisStateLost(redis, admin)).toBe(true);
 
     const seen: RebuildProgress[] = [];
@@ -54,7 +54,7 @@ describe('rebuilding windows from Kafka', () => {
 
     let back = 0;
     for (const k of keys) {
-      const read = await store.range(k, { from: now - 2 * retentionMs - 1, coreFrom: now - 120_000, coreTo: now, to: now + 1, limit: 10_000 });
+      const read = await store.range(k, { from: now - 2 * retentionMs - 1, coreFrom: now - 120_000, coreTo: now, to: now + 1, limit: 10_000 }, 'session');
       for (const e of read.events) expect(e.kind).toBe('session');
       back += read.events.length;
     }

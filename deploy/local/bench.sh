@@ -35,6 +35,7 @@ steps=(
   "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
   "stop the services|deploy/local/services.sh down"
   "hop precision/recall against the simulator's ground truth|node bench/accuracy.bench.ts $(n 300,3000 300) $(n default,jp-detnat,late-evidence default)"
+  "accuracy per failure class, record scenarios (deploy/scenarios/records)|node bench/record-accuracy.bench.ts"
 )
 : >"$out/results.jsonl"
 i=0

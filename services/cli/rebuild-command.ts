@@ -11,10 +11,11 @@ import { createWindowStore } from '../common/window-store.ts';
 import { readAuditHead } from '../tracer/audit-head.ts';
 import { cliKafka } from './env.ts';
 
-export const REBUILD_USAGE = `crosstrace rebuild [--retention-ms MS]
-  Rebuilds the Redis windows from flows.norm / sessions.norm (from MS before now; default
-  86400000, the windows' retention) and marks Redis as built (${STATE_MARKER}); prints
-  progress and events/s. Needs REDIS_URL (default redis://127.0.0.1:16379).`;
+export const REBUILD_USAGE = `crosstrace rebuild [--retention-ms MS] [--session-retention-ms MS]
+  Rebuilds the Redis windows from flows.norm (from MS before now; default 86400000, the
+  flow windows' retention) and sessions.norm (default 1209600000, the longest session age),
+  marks Redis as built (${STATE_MARKER}); prints progress and events/s. Needs REDIS_URL
+  (default redis://127.0.0.1:16379). Restarted or running, the tracer rebuilds its chains.`;
 
 const rebuildConfig = defineConfig('CROSSTRACE_REBUILD_', {
   KAFKA_BROKERS: commonSpec.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: commonSpec.SCHEMA_REGISTRY_URL, REDIS_URL: commonSpec.REDIS_URL,
@@ -24,9 +25,12 @@ const line = (p: RebuildProgress): string =>
   `rebuild: ${p.done ? 'done, ' : ''}${p.events} events indexed, ${p.skipped} skipped, ${(p.ms / 1000).toFixed(1)} s, ${p.perSecond} events/s`;
 
 export async function rebuildCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values } = parseArgs({ args, options: { 'retention-ms': { type: 'string', default: '86400000' } }, strict: true });
-  const retentionMs = Number(values['retention-ms']);
-  if (!Number.isInteger(retentionMs) || retentionMs <= 0) throw new Error(`--retention-ms must be a positive integer (got ${values['retention-ms']})`);
+  const { values } = parseArgs({ args, options: { 'retention-ms': { type: 'string', default: '86400000' }, 'session-retention-ms': { type: 'string', default: '1209600000' } }, strict: true });
+  const [retentionMs, sessionRetentionMs] = (['retention-ms', 'session-retention-ms'] as const).map((k) => {
+    const v = Number(values[k]);
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`--${k} must be a positive integer (got ${values[k]})`);
+    return v;
+  }) as [number, number];
   const cfg = rebuildConfig.parse(env);
   const kafka = cliKafka(cfg.KAFKA_BROKERS, 'crosstrace-rebuild');
   const admin = kafka.admin();
@@ -34,7 +38,7 @@ export async function rebuildCommand(args: string[], env: Record<string, string 
   try {
     await admin.connect();
     const done = await rebuildWindows({
-      kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs,
+      kafka, admin, redis, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
       onProgress: (p) => process.stdout.write(`${line(p)}\n`),
     });
     const head = await readAuditHead({ kafka, admin, registry: createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL }) });

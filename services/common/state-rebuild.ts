@@ -32,17 +32,22 @@ export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown>
 
 /**
  * Replays flows.norm and sessions.norm into the windows, from the first record produced after
- * `now - retentionMs - slackMs` up to the end offsets seen at the start, then sets the marker.
- * Events older than the retention are skipped (their windows would trim them at once).
+ * the horizon (now - retention, sessions: - sessionRetentionMs) less `slackMs`, up to the end
+ * offsets seen at the start, then sets the marker. Events older than their horizon are
+ * skipped (their windows would trim them at once).
  * `onProgress` is called about once a second and at the end.
  */
 export async function rebuildWindows(o: {
-  kafka: Kafka; admin: Admin; redis: Redis; store: WindowStore; retentionMs: number; slackMs?: number; now?: () => number;
+  kafka: Kafka; admin: Admin; redis: Redis; store: WindowStore; retentionMs: number;
+  /** How long windows keep session records (the join's maxSessionAgeMs), ms; default retentionMs. */
+  sessionRetentionMs?: number;
+  slackMs?: number; now?: () => number;
   onProgress?(p: RebuildProgress): void;
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
-  const horizon = t0 - o.retentionMs;
+  // sessions stay in their windows as long as a session may last; flows for the retention
+  const horizonOf = (topic: string): number => t0 - (topic === TOPICS.sessionsNorm ? Math.max(o.retentionMs, o.sessionRetentionMs ?? o.retentionMs) : o.retentionMs);
   let events = 0;
   let skipped = 0;
   const progress = (done: boolean): RebuildProgress => {
@@ -54,11 +59,12 @@ export async function rebuildWindows(o: {
     await replayTopics({
       kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
       startOffset: async (topic, partition) => {
-        const at = await o.admin.fetchTopicOffsetsByTimestamp(topic, horizon - (o.slackMs ?? 3_600_000));
+        const at = await o.admin.fetchTopicOffsetsByTimestamp(topic, horizonOf(topic) - (o.slackMs ?? 3_600_000));
         return at.find((p) => p.partition === partition)?.offset;
       },
       onBatch: async (topic, partition, messages) => {
         const reqs: IndexRequest[] = [];
+        const horizon = horizonOf(topic);
         for (const m of messages) {
           const msg: ConsumedMessage = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp) };
           let r: IndexRequest;

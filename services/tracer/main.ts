@@ -36,7 +36,8 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
   const chains = createChainStore(redis);
   const engine = createTracerEngine({
-    chains, store: createWindowStore(redis, { retentionMs: join.retentionMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
+    chains,
+    store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
