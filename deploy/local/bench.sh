@@ -27,6 +27,7 @@ steps=(
   "ingest profiled next to its ceilings (bare kafkajs passthrough, bare Redis), same backlog|node bench/profile.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
+  "window rebuild from Kafka (Redis lost)|node bench/rebuild.bench.ts $(n 300000 50000) 5000"
   "collector decode IPFIX / NetFlow v9 / RADIUS, 1 core|node bench/collector-decode.bench.ts $(n 1000000 100000)"
   "collector through the service to Kafka, next to a bare-kafkajs ceiling|node bench/collector-pipeline.bench.ts $(n 300000 60000) 30000"
   "start the services|deploy/local/services.sh up"

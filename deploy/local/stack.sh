@@ -165,7 +165,7 @@ start_registry() {
 
 start_redis() {
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
-    --save '' --appendonly no --daemonize no --logfile ''
+    --save '' --appendonly yes --appendfsync everysec --daemonize no --logfile ''
 }
 
 up() {

@@ -1,13 +1,16 @@
 // crosstrace: the partner client. `watch` follows your jurisdiction's verified trace chains;
-// `trace open` opens a trace. Exit codes: 0 ok, 1 usage or setup error, 2 watch timed out.
+// `trace open` opens a trace; `rebuild` (operators) rebuilds Redis windows from Kafka. Exit codes: 0 ok, 1 usage or setup error, 2 watch timed out.
 import { UsageError } from './env.ts';
 import { OPEN_USAGE, openCommand } from './open-command.ts';
+import { REBUILD_USAGE, rebuildCommand } from './rebuild-command.ts';
 import { WATCH_USAGE, watchCommand } from './watch-command.ts';
 
 const USAGE = `usage:
 ${WATCH_USAGE}
 
 ${OPEN_USAGE}
+
+${REBUILD_USAGE}
 
 environment: KAFKA_BROKERS (default 127.0.0.1:19092), SCHEMA_REGISTRY_URL (default http://127.0.0.1:18081/apis/ccompat/v7)`;
 
@@ -16,6 +19,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     if (cmd === 'watch') return await watchCommand(argv.slice(1), env);
     if (cmd === 'trace' && sub === 'open') return await openCommand(rest, env);
+    if (cmd === 'rebuild') return await rebuildCommand(argv.slice(1), env);
     if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') { process.stdout.write(`${USAGE}\n`); return cmd === undefined ? 1 : 0; }
     throw new UsageError(`unknown command: ${argv.join(' ')}`);
   } catch (e) {

@@ -12,6 +12,7 @@ import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic, pipelineTopics } from '../common/topics.ts';
 import { createReloadingTrust } from '../cli/trust-file.ts';
 import { gatewayConfig } from './config.ts';
+import { createOpenQuota } from './open-quota.ts';
 import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
@@ -65,7 +66,8 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
   };
   const route = createRouter({
-    tokens, book, submit, now: Date.now, newTraceId: randomUUID, maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    tokens, book, submit, now: Date.now, newTraceId: randomUUID,
+    openQuota: createOpenQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
     onStream: (cc, delta) => metrics.streams.inc({ jurisdiction: cc }, delta),
