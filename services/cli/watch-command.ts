@@ -62,7 +62,8 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
 
   let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
   const f = await followTopics({
-    kafka: cliKafka(cfg.KAFKA_BROKERS, `crosstrace-watch-${cc}`), groupId: `crosstrace-watch-${cc}-${process.pid}-${Date.now().toString(36)}`,
+    // a partner's consumer groups are its own: partner-<CC>-* (deploy/security/acls.json)
+    kafka: cliKafka(cfg, env, `crosstrace-watch-${cc}`).kafka, groupId: `partner-${cc}-watch-${process.pid}-${Date.now().toString(36)}`,
     topics: [TOPICS.audit, topic], waitForTopicsMs: Math.min(deadline - Date.now(), 3_600_000),
     onWaiting: (t) => process.stderr.write(`waiting for topic ${t} to exist…\n`),
     onSkip: (m, err) => process.stderr.write(`skipped ${m.topic}@${m.offset}: ${(err as Error).message}\n`),

@@ -3,6 +3,7 @@
 // share the prefix CROSSTRACE_<SERVICE>_ and an unknown key with that prefix is rejected
 // (a typo must not fall back to a default).
 import { CrosstraceError } from './errors.ts';
+import { kafkaSecuritySpec } from './kafka-security.ts';
 
 export interface FieldSpec<T> {
   /** What it is, with unit and default, shown by `describeConfig` and in the README table. */
@@ -122,4 +123,5 @@ export const commonSpec = {
   SCHEMA_REGISTRY_URL: url('Confluent-compatible schema registry base URL (Apicurio: .../apis/ccompat/v7).', ['http:', 'https:'], 'http://127.0.0.1:18081/apis/ccompat/v7'),
   REDIS_URL: url('Redis URL for windows, dedupe and chain state.', ['redis:', 'rediss:'], 'redis://127.0.0.1:16379'),
   LOG_LEVEL: oneOf('pino log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+  ...kafkaSecuritySpec,
 } satisfies Spec;

@@ -18,10 +18,11 @@ const LIB_SH = resolve(import.meta.dirname, '../../deploy/local/lib.sh');
 describe('local-process stack', () => {
   it('comes up on non-default ports, carries a message and closes its ports on down', { timeout: 300_000 }, async (ctx) => {
     if (stackEndpoints().mode === 'external') ctx.skip('external stack: the local-process stack is not under test');
-    const [kafkaPort, controllerPort, registryPort, redisPort] = (await freePorts(4)) as [number, number, number, number];
+    const [kafkaPort, controllerPort, registryPort, redisPort, mtlsPort] = (await freePorts(5)) as [number, number, number, number, number];
     const env: NodeJS.ProcessEnv = {
       KAFKA_PORT: String(kafkaPort),
       KAFKA_CONTROLLER_PORT: String(controllerPort),
+      KAFKA_MTLS_PORT: String(mtlsPort),
       REGISTRY_PORT: String(registryPort),
       REDIS_PORT: String(redisPort),
       STACK_TIMEOUT: '180',
@@ -42,7 +43,7 @@ describe('local-process stack', () => {
       expect(endpoints.schemaRegistryUrl).toContain(`:${registryPort}/`);
       expect(endpoints.redisUrl).toBe(`redis://127.0.0.1:${redisPort}`);
 
-      const kafka = testKafka('smoke-local-stack', endpoints.kafkaBrokers);
+      const kafka = testKafka('smoke-local-stack', endpoints.kafkaBrokers, endpoints.kafkaClientProperties);
       const admin = kafka.admin();
       await admin.connect();
       const topic = uniqueTopic('smoke.local');
@@ -65,7 +66,7 @@ describe('local-process stack', () => {
       if (env.STACK_DIR) await rm(env.STACK_DIR, { recursive: true, force: true });
     }
 
-    for (const port of [kafkaPort, controllerPort, registryPort, redisPort]) {
+    for (const port of [kafkaPort, controllerPort, mtlsPort, registryPort, redisPort]) {
       expect(await accepts(port), `port ${port} closed after down`).toBe(false);
     }
   });
