@@ -9,7 +9,8 @@
 #     when that fails, the local-process stack (deploy/local/stack.sh), said in one line.
 # CROSSTRACE_STACK=external|testcontainers|local skips the choice. Arguments go to vitest.
 # Redis and redis-cli are installed when missing (root + apt): the local stack and its smoke
-# test run in every mode but external.
+# test run in every mode but external; so are openssl (the development CA and certificates)
+# and kcat (test/security.test.ts checks the ACLs with Debian's librdkafka client too).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -32,9 +33,11 @@ ensure_local_stack_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v kcat >/dev/null 2>&1 || missing+=(kcat)
   [ "${#missing[@]}" -gt 0 ] || return 0
   if command -v apt-get >/dev/null 2>&1 && as_root true; then
-    say "installing ${missing[*]} (the local-process stack needs them)"
+    say "installing ${missing[*]} (the local-process stack and the security test need them)"
     as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 && return 0
   fi

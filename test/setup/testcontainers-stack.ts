@@ -2,6 +2,7 @@
 // Image names are configuration; the container settings follow the official images' contracts
 // (apache/kafka env variables, apicurio-registry-mem on 8080, redis on 6379), which the locally
 // built localhost/crosstrace/* images honour too.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
@@ -50,6 +51,7 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   const stop = async (): Promise<void> => {
     await Promise.allSettled(ok.map((c) => c.stop()));
     await removeContainers((labels) => labels[OWNER_LABEL] === OWNER);
+    for (const c of ok) if ('securityDir' in c) rmSync((c as StartedKafka).securityDir, { recursive: true, force: true });
   };
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
