@@ -51,7 +51,7 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   const stop = async (): Promise<void> => {
     await Promise.allSettled(ok.map((c) => c.stop()));
     await removeContainers((labels) => labels[OWNER_LABEL] === OWNER);
-    for (const c of ok) if ('securityDir' in c) rmSync((c as StartedKafka).securityDir, { recursive: true, force: true });
+    for (const c of ok) if ('securityDir' in c) rmSync((c as StartedKafka).securityRoot, { recursive: true, force: true });
   };
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
@@ -77,7 +77,7 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   };
 }
 
-type StartedKafka = StartedTestContainer & { port: number; mtlsPort: number; adminProperties: string; securityDir: string };
+type StartedKafka = StartedTestContainer & { port: number; mtlsPort: number; adminProperties: string; securityDir: string; securityRoot: string };
 
 /**
  * Kafka tells clients the address to reconnect to, so the host ports must be known before the
@@ -102,7 +102,7 @@ async function startKafka(image: string, host: string): Promise<StartedKafka> {
         .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
         .withStartupTimeout(STARTUP_TIMEOUT_MS)
         .start();
-      return Object.assign(container, { port, mtlsPort, adminProperties: files.adminProperties, securityDir: files.dir });
+      return Object.assign(container, { port, mtlsPort, adminProperties: files.adminProperties, securityDir: files.dir, securityRoot: files.root });
     } catch (err) {
       lastError = err;
       if (!/address already in use|port is already allocated/i.test(String(err))) break;
