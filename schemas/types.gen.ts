@@ -18,8 +18,12 @@ export interface DeadLetter {
   failedAt: number;
   /** Original key bytes (the DLQ message key). */
   originalKey: null | Buffer;
-  /** Original value bytes (the DLQ message value); null for a tombstone. */
+  /** Original value bytes (the DLQ message value); null for a tombstone, or when the original was too large to carry (then originalSha256 and originalBytes say what it was). */
   originalValue: null | Buffer;
+  /** Hex SHA-256 of the original value when it was too large to carry in the dead letter; null otherwise. */
+  originalSha256: null | string;
+  /** Size of the original value in bytes when it was too large to carry; null otherwise. */
+  originalBytes: null | number;
 }
 
 /** One disclosure of a trace update to a jurisdiction; append-only and hash-chained on audit.disclosures. */

@@ -3,17 +3,17 @@
 // only) never sees them, and the publish made again appends the audit chain once — no
 // duplicate views, no fork.
 import { generateKeyPairSync } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Disclosure, TraceUpdate } from '../schemas/types.gen.ts';
-import { createKafka, createTransactionalProducer } from '../services/common/kafka.ts';
+import { createKafka, createTransactionalProducer, ensureTopics } from '../services/common/kafka.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { H, dir, runHops } from '../services/tracer/domain/four-jurisdictions.fixture.ts';
 import { createTracerMetrics } from '../services/tracer/metrics.ts';
+import { readAuditHead } from '../services/tracer/audit-head.ts';
 import { createPublisher } from '../services/tracer/publisher.ts';
 import { stackEndpoints } from './support/stack.ts';
 import { uniqueGroup } from './support/services.ts';
@@ -37,43 +37,55 @@ async function recordsFor(kafka: Kafka, registry: RegistryClient, topic: string,
 describe('publishing trace updates as Kafka transactions', () => {
   let kafka: Kafka;
   let registry: RegistryClient;
-  let redis: Redis;
   const producers: Producer[] = [];
-  beforeAll(() => {
+  let admin: Admin;
+  beforeAll(async () => {
     const stack = stackEndpoints();
     kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'tx-test', logger: createLogger('test', 'silent'),
       security: resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '' }) });
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    redis = new Redis(stack.redisUrl);
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: TOPICS.traceUpdates, numPartitions: 3 }, { topic: TOPICS.traceState, numPartitions: 3, compacted: true }, { topic: TOPICS.audit, numPartitions: 1 }]);
   });
   afterAll(async () => {
     for (const p of producers) await p.disconnect().catch(() => undefined);
-    redis.disconnect();
+    await admin.disconnect();
   });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const publisherWith = (newProducer: () => Promise<Producer>) => createPublisher({
+    newProducer, readHead: () => readAuditHead({ kafka, admin, registry }), admin, registry, directory: dir,
+    key: { privateKey, keyId: 'tx-test-key' }, metrics: createTracerMetrics(),
+  });
+  type Tx = Awaited<ReturnType<Producer['transaction']>>;
+  /** A producer factory like the tracer's (one transactional id): the first producer's first
+   *  transaction goes through `fault`; producers made after a failure are plain. */
+  function producerFactory(fault: (tx: Tx) => Tx) {
+    const txId = uniqueGroup('tx-pub');
+    let made = 0;
+    const factory = async (): Promise<Producer> => {
+      const real = await createTransactionalProducer(kafka, txId);
+      producers.push(real);
+      if (made++ > 0) return real;
+      let first = true;
+      return { ...real, transaction: async () => { const tx = await real.transaction(); if (!first) return tx; first = false; return fault(tx); } } as Producer;
+    };
+    return Object.assign(factory, { made: () => made });
+  }
+  const traceUpdates = (traceId: string): TraceUpdate[] =>
+    runHops([H.pb, H.fr]).updates.map((u) => ({ ...u, traceId, hops: u.hops.map((h) => ({ ...h, traceId })) }));
 
   it('a publish that fails after its records reached the broker is invisible, and its retry appends the audit chain once', async () => {
     await registry.ensureSubjects([TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit]);
     const traceId = uniqueGroup('tx-trace');
-    const updates: TraceUpdate[] = runHops([H.pb, H.fr]).updates.map((u) => ({ ...u, traceId, hops: u.hops.map((h) => ({ ...h, traceId })) }));
+    const updates = traceUpdates(traceId);
     expect(updates).toHaveLength(2);
-    const real = await createTransactionalProducer(kafka, uniqueGroup('tx-pub'));
-    producers.push(real);
     // the first transaction's sends reach the broker, then the produce "fails"
-    let failNext = true;
-    const producer = {
-      ...real,
-      transaction: async () => {
-        const tx = await real.transaction();
-        if (!failNext) return tx;
-        failNext = false;
-        return { ...tx, sendBatch: async (b: Parameters<typeof tx.sendBatch>[0]) => { await tx.sendBatch(b); throw new Error('connection lost after the request was sent'); } };
-      },
-    } as Producer;
-    const { privateKey } = generateKeyPairSync('ed25519');
-    const publisher = await createPublisher({ producer, admin: kafka.admin(), redis, registry, directory: dir, key: { privateKey, keyId: 'tx-test-key' }, metrics: createTracerMetrics() });
+    const factory = producerFactory((tx) => ({ ...tx, sendBatch: async (b) => { await tx.sendBatch(b); throw new Error('connection lost after the request was sent'); } }));
+    const publisher = await publisherWith(factory);
 
-    await expect(publisher.publish(updates, Date.now())).rejects.toThrow(/publishing trace updates failed/);
-    await publisher.publish(updates, Date.now());
+    await expect(publisher.publish(updates)).rejects.toThrow(/publishing trace updates failed/);
+    await publisher.publish(updates);
 
     const full = await recordsFor(kafka, registry, TOPICS.traceUpdates, traceId) as TraceUpdate[];
     expect(full.map((u) => u.seq)).toEqual([2, 3]); // once each: the aborted copies are not read
@@ -87,6 +99,42 @@ describe('publishing trace updates as Kafka transactions', () => {
       expect(audit[i]!.auditSeq).toBe(audit[i - 1]!.auditSeq + 1);
       expect(audit[i]!.prevHash.equals(audit[i - 1]!.hash)).toBe(true);
     }
+  });
+  it('a commit that succeeded but answered an error does not fork the chain: the head comes back from Kafka', async () => {
+    await registry.ensureSubjects([TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit]);
+    const a = uniqueGroup('fork-a');
+    const b = uniqueGroup('fork-b');
+    const factory = producerFactory((tx) => ({ ...tx, commit: async () => { await tx.commit(); throw new Error('request timed out (the commit went through)'); } }));
+    const publisher = await publisherWith(factory);
+    await expect(publisher.publish(traceUpdates(a))).rejects.toThrow(/publishing trace updates failed/);
+    await publisher.publish(traceUpdates(b)); // a new producer, the head re-read from the topic
+    expect(factory.made()).toBe(2);
+    const audit = [...await recordsFor(kafka, registry, TOPICS.audit, a), ...await recordsFor(kafka, registry, TOPICS.audit, b)] as Disclosure[];
+    expect(audit.length).toBeGreaterThanOrEqual(4);
+    const seqs = audit.map((d) => d.auditSeq);
+    expect(new Set(seqs).size, `audit seqs ${seqs.join(',')}: a seq twice is a fork`).toBe(seqs.length);
+    for (let i = 1; i < audit.length; i++) {
+      expect(audit[i]!.auditSeq).toBe(audit[i - 1]!.auditSeq + 1);
+      expect(audit[i]!.prevHash.equals(audit[i - 1]!.hash)).toBe(true);
+    }
+    expect(publisher.health().ok).toBe(true);
+  });
+
+  it('a publish made again from the same updates writes identical audit bytes (times from the update, not the clock)', async () => {
+    const c = uniqueGroup('same-bytes');
+    const seen: Buffer[] = [];
+    const factory = producerFactory((tx) => ({ ...tx, sendBatch: async (batch) => {
+      seen.push(...(batch.topicMessages ?? []).filter((t) => t.topic === TOPICS.audit).flatMap((t) => t.messages.map((m) => Buffer.from(m.value as Buffer))));
+      throw new Error('broker went away');
+    } }));
+    const publisher = await publisherWith(factory);
+    const updates = traceUpdates(c);
+    await expect(publisher.publish(updates)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 20)); // the clock moves on
+    await publisher.publish(updates);
+    const audit = await recordsFor(kafka, registry, TOPICS.audit, c) as Disclosure[];
+    const first = await Promise.all(seen.map((v) => registry.decode<Disclosure>(TOPICS.audit, v)));
+    expect(audit.map((d) => d.hash.toString('hex'))).toEqual(first.map((d) => d.hash.toString('hex')));
   });
 });
 

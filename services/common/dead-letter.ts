@@ -1,7 +1,17 @@
 // Dead letters: the value is the ORIGINAL bytes untouched (replayable); why and where from
-// travel as headers ct-<field> of the DeadLetter record (schemas/dead-letter.avsc).
+// travel as headers ct-<field> of the DeadLetter record (schemas/dead-letter.avsc). A dead
+// letter must always be writable: when key + value would exceed MAX_DEAD_LETTER_BYTES (below
+// the broker's message.max.bytes), the value is left out and its SHA-256 and size are kept,
+// with the reason and coordinates, so the dead letter never blocks its partition.
+import { createHash } from 'node:crypto';
 import type { DeadLetter } from '../../schemas/types.gen.ts';
 import type { CrosstraceError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type { StageMetrics } from './metrics.ts';
+
+/** Largest original key + value carried in a dead letter, bytes (the broker's default
+ *  message.max.bytes is 1 MiB; headers and batch overhead need the rest). */
+export const MAX_DEAD_LETTER_BYTES = 512 * 1024;
 
 export interface SourceMessage {
   key: Buffer | null;
@@ -13,29 +23,44 @@ export interface SourceMessage {
 
 export interface OutMessage { key: Buffer | string | null; value: Buffer | null; headers: Record<string, string> }
 
-export function deadLetterMessage(stage: string, err: CrosstraceError, src: SourceMessage, now: number): OutMessage {
-  return {
-    key: src.key,
-    value: src.value,
-    headers: {
-      'ct-stage': stage,
-      'ct-reasonCode': err.code,
-      'ct-reason': err.message.slice(0, 1000),
-      'ct-sourceTopic': src.topic,
-      'ct-sourcePartition': String(src.partition),
-      'ct-sourceOffset': src.offset,
-      'ct-failedAt': String(now),
-    },
+export function deadLetterMessage(stage: string, err: CrosstraceError, src: SourceMessage, now: number, maxBytes = MAX_DEAD_LETTER_BYTES): OutMessage {
+  const headers: Record<string, string> = {
+    'ct-stage': stage,
+    'ct-reasonCode': err.code,
+    'ct-reason': err.message.slice(0, 1000),
+    'ct-sourceTopic': src.topic,
+    'ct-sourcePartition': String(src.partition),
+    'ct-sourceOffset': src.offset,
+    'ct-failedAt': String(now),
   };
+  const size = (src.key?.length ?? 0) + (src.value?.length ?? 0);
+  if (size <= maxBytes) return { key: src.key, value: src.value, headers };
+  headers['ct-originalSha256'] = createHash('sha256').update(src.value ?? Buffer.alloc(0)).digest('hex');
+  headers['ct-originalBytes'] = String(src.value?.length ?? 0);
+  const key = src.key && src.key.length <= 1024 ? src.key : null;
+  return { key, value: null, headers };
+}
+
+/** Counts, logs and builds one dead letter: what every stage does with a record it rejects. */
+export function rejectRecord(d: { stage: string; metrics: StageMetrics; logger: Logger; now: number }, err: CrosstraceError, m: SourceMessage): OutMessage {
+  d.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
+  d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
+  return deadLetterMessage(d.stage, err, m, d.now);
 }
 
 /** Reads a dlq.<stage> message back into a DeadLetter record. */
 export function readDeadLetter(msg: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }): DeadLetter {
-  const h = (k: string): string => {
+  const opt = (k: string): string | null => {
     const v = msg.headers?.[`ct-${k}`];
-    if (v === undefined) throw new Error(`dead letter lacks header ct-${k}`);
+    if (v === undefined) return null;
     return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   };
+  const h = (k: string): string => {
+    const v = opt(k);
+    if (v === null) throw new Error(`dead letter lacks header ct-${k}`);
+    return v;
+  };
+  const bytes = opt('originalBytes');
   return {
     stage: h('stage'),
     reasonCode: h('reasonCode'),
@@ -46,5 +71,7 @@ export function readDeadLetter(msg: { key: Buffer | null; value: Buffer | null; 
     failedAt: Number(h('failedAt')),
     originalKey: msg.key,
     originalValue: msg.value,
+    originalSha256: opt('originalSha256'),
+    originalBytes: bytes === null ? null : Number(bytes),
   };
 }

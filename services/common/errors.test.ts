@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CrosstraceError, ERROR_CODES, dependencyDown, isPermanent, permanent } from './errors.ts';
+import { CrosstraceError, ERROR_CODES, classify, dependencyDown, isPermanent, permanent } from './errors.ts';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -30,5 +30,24 @@ describe('errors', () => {
     const d = dependencyDown('redis down', cause);
     expect([d.code, d.retriable, isPermanent(d)]).toEqual(['CT_DEPENDENCY_DOWN', true, false]);
     expect(isPermanent(new Error('plain'))).toBe(false);
+  });
+});
+
+describe('classify', () => {
+  it('keeps a CrosstraceError, makes outages retriable and everything else a per-record failure', () => {
+    const p = permanent('CT_BAD_MAGIC', 'x');
+    expect(classify(p)).toBe(p);
+    const kafka = Object.assign(new Error('Connection timeout'), { name: 'KafkaJSConnectionError' });
+    expect(classify(kafka)).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    expect(classify(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({ retriable: true });
+    expect(classify(new Error('Connection is closed.'))).toMatchObject({ retriable: true });
+    expect(classify(new TypeError("Cannot read properties of undefined (reading 'x')"))).toMatchObject({ code: 'CT_PROCESSING_FAILED', retriable: false });
+    expect(classify('a string')).toMatchObject({ code: 'CT_PROCESSING_FAILED', retriable: false });
+  });
+  it('a Redis refusal is the record\'s fault, a busy Redis is an outage', () => {
+    const reply = (m: string) => Object.assign(new Error(m), { name: 'ReplyError' });
+    expect(dependencyDown('probe failed', reply('ERR user_script:12: too many results to unpack'))).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
+    expect(dependencyDown('probe failed', reply('LOADING Redis is loading the dataset in memory'))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    expect(classify(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toMatchObject({ retriable: false });
   });
 });

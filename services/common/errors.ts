@@ -22,6 +22,9 @@ export const ERROR_CODES = Object.freeze({
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
   CT_DEPENDENCY_DOWN: 'The schema registry, Redis or Kafka did not answer; retried, never dead-lettered.',
+  CT_REDIS_REJECTED: 'Redis answered with an error for this input (script error, wrong type): not an outage, dead-lettered.',
+  CT_PROCESSING_FAILED: 'Processing one record threw an unexpected error (a defect, not an outage): dead-lettered with the message.',
+  CT_HOT_KEY: 'Too many open lookups wait on one address (CROSSTRACE_*_MAX_WAITERS_PER_KEY): the lookup is refused.',
   CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
   CT_AUDIT_CHAIN_BROKEN: 'The audit hash chain does not link (altered, missing or reordered record).',
 } as const);
@@ -66,9 +69,45 @@ export function permanent(code: ErrorCode, message: string, opts: CrosstraceErro
   return new CrosstraceError(code, message, { ...opts, retriable: false });
 }
 
-/** A dependency is down: pause, retry, never dead-letter. */
+/** A dependency failed: pause, retry, never dead-letter. Unless `cause` shows the dependency
+ *  answered and refused this input (a Redis script or type error): that is the record's
+ *  fault, retrying it would block its partition forever, so it is CT_REDIS_REJECTED. */
 export function dependencyDown(message: string, cause: unknown): CrosstraceError {
+  if (isRefusal(cause)) return new CrosstraceError('CT_REDIS_REJECTED', `${message}: ${(cause as Error).message}`, { retriable: false, cause });
   return new CrosstraceError('CT_DEPENDENCY_DOWN', message, { retriable: true, cause });
+}
+
+/** Redis replies that mean "the server is unwell, try later", not "this command is wrong". */
+const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY|MOVED|ASK|NOSCRIPT)\b/;
+
+function isRefusal(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message);
+}
+
+/** Socket-level failures (Node error codes) and client errors that mean "not reachable now". */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const CLIENT_OUTAGE = /^KafkaJS|^MaxRetriesPerRequestError$|^AbortError$/;
+const OUTAGE_MESSAGE = /Connection is closed|Stream isn't writeable|fetch failed|socket hang up/i;
+
+function isOutage(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 4) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  if (CLIENT_OUTAGE.test(e.name) || OUTAGE_MESSAGE.test(e.message)) return true;
+  return isOutage(e.cause, depth + 1);
+}
+
+/**
+ * The one classification of anything a stage throws: a CrosstraceError keeps its own; a
+ * dependency that did not answer (Kafka client, Redis connection, network) is retriable
+ * CT_DEPENDENCY_DOWN; a Redis refusal is CT_REDIS_REJECTED; anything else (a TypeError from a
+ * record nobody foresaw) is CT_PROCESSING_FAILED, not retriable: that record is dead-lettered.
+ */
+export function classify(err: unknown): CrosstraceError {
+  if (err instanceof CrosstraceError) return err;
+  if (isRefusal(err) || isOutage(err)) return dependencyDown(err instanceof Error ? err.message : String(err), err);
+  const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new CrosstraceError('CT_PROCESSING_FAILED', `processing failed: ${msg}`, { retriable: false, cause: err });
 }
 
 export function isPermanent(err: unknown): err is CrosstraceError {

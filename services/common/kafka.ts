@@ -1,11 +1,14 @@
 // Kafka adapters: client with pino logging, topic creation, a producer, and a batch consumer
-// loop that commits only what was processed. A retriable error (dependency down) pauses the
-// partition's batch and retries it with backoff, heartbeating, until it succeeds or the
-// service stops: nothing is skipped and nothing is dead-lettered for an outage.
+// loop that commits only what was processed or dead-lettered. A retriable error (dependency
+// down) retries the partition's batch with backoff, heartbeating, until it succeeds or the
+// service stops: nothing is skipped and nothing is dead-lettered for an outage. A record that
+// fails not retriably is dead-lettered with its reason (batch-runner.ts): none stops a partition.
 import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
-import { CrosstraceError } from './errors.ts';
+import { runBatch } from './batch-runner.ts';
+import type { CrosstraceError } from './errors.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
+import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics } from './metrics.ts';
 
@@ -99,62 +102,69 @@ export interface ConsumerLoopOptions {
   fromBeginning?: boolean;
   /** Processes one partition's batch; must be idempotent (a retried batch is processed again). */
   handle(messages: ConsumedMessage[], topic: string, partition: number): Promise<void>;
+  /** Writes one record's dead letter (a record the handler failed on, not retriably). */
+  deadLetter(message: ConsumedMessage, err: CrosstraceError): Promise<void>;
   logger: Logger;
   metrics: StageMetrics;
   stage: string;
   /** First retry delay after a retriable failure, ms; doubles up to 5 s. Default 200. */
   retryBackoffMs?: number;
+  /** A partition with lag that made no progress for this long is reported stalled. Default 30 s. */
+  stallAfterMs?: number;
   maxBytesPerPartition?: number;
 }
 
-export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean }
+export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
 
+/** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let consumer: Consumer | undefined;
   let stopping = false;
   let isRunning = false;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const health = createStageHealth({ stallAfterMs: o.stallAfterMs ?? 30_000 });
 
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
+    const { topic, partition } = batch;
     const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
-      topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ?? null,
+      topic, partition, offset: m.offset, key: m.key ?? null,
       value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
     }));
-    o.metrics.messagesIn.inc({ topic: batch.topic }, msgs.length);
-    let backoff = o.retryBackoffMs ?? 200;
-    for (;;) {
-      const end = o.metrics.processing.startTimer({ stage: o.stage });
-      try {
-        await o.handle(msgs, batch.topic, batch.partition);
-        end();
-        break;
-      } catch (e) {
-        end();
-        const code = e instanceof CrosstraceError ? e.code : 'UNCLASSIFIED';
-        o.metrics.retries.inc({ reason: code });
-        o.logger.warn({ err: e, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), retryInMs: backoff },
+    o.metrics.messagesIn.inc({ topic }, msgs.length);
+    health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
+    const end = o.metrics.processing.startTimer({ stage: o.stage });
+    const outcome = await runBatch(msgs, {
+      handle: (ms) => o.handle(ms, topic, partition),
+      deadLetter: o.deadLetter,
+      initialBackoffMs: o.retryBackoffMs ?? 200,
+      shouldStop: () => stopping || isStale(),
+      onProgress: () => health.progressed(topic, partition),
+      onRetry: async (err, delay) => {
+        o.metrics.retries.inc({ reason: err.code });
+        health.failed(topic, partition, err.code);
+        o.logger.warn({ err, topic, partition, firstOffset: batch.firstOffset(), retryInMs: delay },
           'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
-        if (stopping || isStale()) throw e; // leave the offsets uncommitted: the batch is redelivered
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
         await heartbeat();
-      }
-    }
+      },
+    });
+    end();
+    if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: batch.firstOffset(), deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
-    const lag = Number(batch.highWatermark) - Number(batch.lastOffset()) - 1;
-    o.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, lag));
+    const lag = Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
+    health.progressed(topic, partition, lag);
+    o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
     await heartbeat();
   }
 
   return {
     running: () => isRunning,
+    stalled: () => health.stalled(),
     async start() {
       if (consumer || stopping) return;
       consumer = o.kafka.consumer({ groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
       consumer.on(consumer.events.CRASH, (ev) => { isRunning = false; o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed'); });
-      consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; });
+      consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; health.reset(); });
       await consumer.connect();
       await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
       await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });

@@ -9,12 +9,36 @@ import { CrosstraceError, dependencyDown, permanent } from './errors.ts';
 import { frame, unframe } from './wire-format.ts';
 
 const NS = 'org.crosstrace.v1.';
+/** Attempts of one registry write before start-up fails (backoff 100 ms doubling, with jitter). */
+const REGISTRY_ATTEMPTS = 8;
+
+type Attempt<T> = { done: true; value: T } | { done: false; why: string };
+
+/** Runs `step` until it is done, REGISTRY_ATTEMPTS times at most; a thrown permanent error
+ *  stops at once, a retriable one (registry unreachable) is retried like a not-done step. */
+async function withRetry<T>(what: string, step: () => Promise<Attempt<T>>): Promise<T> {
+  let last = '';
+  for (let attempt = 1; attempt <= REGISTRY_ATTEMPTS; attempt++) {
+    try {
+      const r = await step();
+      if (r.done) return r.value;
+      last = r.why;
+    } catch (e) {
+      if (!(e instanceof CrosstraceError) || !e.retriable) throw e;
+      last = e.message;
+    }
+    if (attempt < REGISTRY_ATTEMPTS) await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+  }
+  throw dependencyDown(`schema registry: ${what} did not succeed after ${REGISTRY_ATTEMPTS} attempts (last: ${last})`, null);
+}
 
 interface Writer { type: avro.Type; name: string }
 
 export interface RegistryClient {
   /** Registers each topic's schema (idempotent) and sets BACKWARD compatibility on its subject. */
   ensureSubjects(topics: string[]): Promise<void>;
+  /** Schema id a topic's records are encoded with (its subject must have been ensured). */
+  schemaIdOf(topic: string): number;
   /** Encodes a record for a topic whose subject was ensured. */
   encode(topic: string, record: unknown): Buffer;
   /** Decodes a framed value read from `topic` into that topic's record (schema evolution resolved). */
@@ -81,31 +105,45 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
     return w;
   }
 
+  /** Registers `schema` under `subject` and returns its id, idempotently under concurrency:
+   *  when another service registered it first (Apicurio answers 409 "already exists", or a
+   *  5xx while the artifact is half-created), the id is looked up by schema. A refusal that is
+   *  not such a race (incompatible schema, invalid schema) is a permanent CT_CONFIG error. */
+  async function registerOnce(subject: string, schema: string): Promise<number> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    return withRetry(`registering ${subject}`, async () => {
+      const res = await http('POST', `${path}/versions`, { schema });
+      if (res.ok) return { done: true, value: ((await res.json()) as { id: number }).id };
+      const text = await res.text();
+      const race = res.status === 409 || res.status >= 500 || /already exists/i.test(text);
+      if (!race) throw permanent('CT_CONFIG', `registry refused the schema for ${subject}: HTTP ${res.status} ${text}`);
+      const look = await http('POST', path, { schema }); // the schema's id under the subject, if it is there
+      if (look.ok) return { done: true, value: ((await look.json()) as { id: number }).id };
+      const lookText = await look.text();
+      if (res.status === 409 && !/already exists/i.test(text) && look.status === 404) {
+        throw permanent('CT_CONFIG', `registry refused the schema for ${subject} (not compatible with its latest version?): HTTP 409 ${text}`);
+      }
+      return { done: false, why: `HTTP ${res.status} ${text}; lookup HTTP ${look.status} ${lookText}` };
+    });
+  }
+
   return {
     url,
     typeOf,
     async ensureSubjects(topics) {
       for (const topic of topics) {
-        const name = recordOf(topic);
         const subject = `${topic}-value`;
-        let id: number;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            ({ id } = await client.register({ type: 'AVRO', schema: JSON.stringify(schemas.get(name)) } as never, { subject }));
-            break;
-          } catch (e) {
-            if (e instanceof CrosstraceError) throw e;
-            const status = (e as { status?: number }).status;
-            // 409: another service created the subject at the same moment; registering again returns its id
-            if (status === 409 && attempt < 5) { await new Promise((r) => setTimeout(r, 100 * attempt)); continue; }
-            if (status && status < 500) throw permanent('CT_CONFIG', `registry refused schema ${name} for ${subject}: ${(e as Error).message}`, { cause: e });
-            throw dependencyDown(`schema registry could not register ${subject}`, e);
-          }
-        }
-        ids.set(topic, id);
-        const res = await http('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });
-        if (!res.ok) throw dependencyDown(`setting BACKWARD on ${subject} failed: HTTP ${res.status}`, await res.text());
+        ids.set(topic, await registerOnce(subject, JSON.stringify(schemas.get(recordOf(topic)))));
+        await withRetry(`setting BACKWARD on ${subject}`, async () => {
+          const res = await http('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });
+          return res.ok ? { done: true, value: undefined } : { done: false, why: `HTTP ${res.status} ${await res.text()}` };
+        });
       }
+    },
+    schemaIdOf(topic) {
+      const id = ids.get(topic);
+      if (id === undefined) throw new Error(`schemaIdOf: subject for ${topic} not ensured; call ensureSubjects first`);
+      return id;
     },
     encode(topic, record) {
       const id = ids.get(topic);

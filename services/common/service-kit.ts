@@ -13,7 +13,8 @@ import { createLogger } from './logger.ts';
 import { createProviderDirectory, loadProvidersFile } from './provider-directory.ts';
 import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
-import { TOPICS, pipelineTopics } from './topics.ts';
+import { TOPICS, dlqTopic, pipelineTopics } from './topics.ts';
+import { deadLetterMessage } from './dead-letter.ts';
 
 export interface ServiceKitOptions {
   service: string;
@@ -42,7 +43,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   life.onStop('producer', () => producer.disconnect());
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
-  return { logger, life, directory, kafka, registry, redis, admin, producer };
+  return { service: o.service, logger, life, directory, kafka, registry, redis, admin, producer };
 }
 
 export interface StageOptions {
@@ -54,18 +55,36 @@ export interface StageOptions {
   stage: string;
   /** Port of /metrics and /healthz. */
   port: number;
-  /** Extra /healthz details. */
-  health?: () => Record<string, unknown>;
+  /** Extra /healthz details; `ok: false` among them makes /healthz answer 503. */
+  health?: () => Record<string, unknown> & { ok?: boolean };
+  /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
+  stallAfterMs?: number;
 }
 
-/** Runs a service's consumer stage: the consumer loop, /metrics and /healthz (healthy while
- *  the consumer is in its group and Redis is ready), both closed on stop, consumer first. */
+/** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
+ *  stop, consumer first. Records the handler fails on (not retriably) are dead-lettered to
+ *  dlq.<service> here, counted and logged, so a stage's handler only throws. /healthz is 200
+ *  while the consumer is in its group, Redis is ready, no partition is stalled (lag and no
+ *  progress for stallAfterMs) and the stage's own health has no `ok: false`. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
-  const { kafka, logger, redis, life } = kit;
-  const loop = createConsumerLoop({ kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage });
+  const { kafka, logger, redis, life, producer, service } = kit;
+  const loop = createConsumerLoop({
+    kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
+    stallAfterMs: o.stallAfterMs,
+    deadLetter: async (m, err) => {
+      await producer.send({ topic: dlqTopic(service), messages: [deadLetterMessage(service, err, m, Date.now())] });
+      o.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
+      logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
+    },
+  });
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
-    health: () => ({ ok: loop.running() && redis.status === 'ready', consumer: loop.running(), redis: redis.status, ...o.health?.() }),
+    health: () => {
+      const extra = o.health?.() ?? {};
+      const stalled = loop.stalled();
+      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: redis.status, stalled };
+    },
   });
   life.onStop('ops-server', () => ops.close());
   life.onStop('consumer', () => loop.stop());

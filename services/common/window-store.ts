@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { ReadRange } from './join.ts';
 import type { Lookup } from './join-types.ts';
+import { permanent } from './errors.ts';
 
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -41,7 +42,7 @@ type Cmds = {
   ctIndexMany(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<(number | (Buffer | null)[])[]>;
   ctIndex(k1: string, k2: string, k3: string, k4: string, k5: string, uid: string, t: number, payload: Buffer, retention: number, now: number): Promise<[number, (Buffer | null)[]]>;
   ctRegister(k1: string, k2: string, k3: string, k4: string, id: string, json: string, exp: number,
-    from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number): Promise<[number, (Buffer | null)[]]>;
+    from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number, cap: number): Promise<[number, (Buffer | null)[]]>;
   ctUnregister(k1: string, k2: string, id: string): Promise<number>;
   ctRange(k1: string, k2: string, from: number, coreFrom: number, coreTo: number, to: number, limit: number): Promise<[number, (Buffer | null)[]]>;
 };
@@ -61,6 +62,9 @@ export interface WindowStoreOptions {
    *  share a hash slot) instead of index-many over up to INDEX_CHUNK windows per call (a
    *  single Redis; fewer script calls, the same writes). Default false. */
   perEventScripts?: boolean;
+  /** Most live waiters on one window key; a lookup beyond it is refused with CT_HOT_KEY.
+   *  0 = no cap. Default 5000. */
+  maxWaitersPerKey?: number;
 }
 
 export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
@@ -103,11 +107,14 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       }
       return out;
     },
-    /** Registers a waiter on its window key and reads the stored events of `range`, nearest first. */
+    /** Registers a waiter on its window key and reads the stored events of `range`, nearest
+     *  first; throws CT_HOT_KEY (permanent) when the key has maxWaitersPerKey live waiters. */
     async registerAndProbe(key: string, lookup: Lookup, expiresAt: number, range: ReadRange, now: number): Promise<WindowRead> {
       const [a, b, c, d] = keysOf(key) as [string, string, string, string];
+      const cap = opts.maxWaitersPerKey ?? 5000;
       const [cut, out] = await r.ctRegisterBuffer(a, b, c, d, lookup.lookupId, JSON.stringify(lookup), expiresAt,
-        range.from, range.coreFrom, range.coreTo, range.to, range.limit, now);
+        range.from, range.coreFrom, range.coreTo, range.to, range.limit, now, cap);
+      if (cut === -1) throw permanent('CT_HOT_KEY', `${cap} lookups already wait on ${key}; lookup ${lookup.lookupId} of trace ${lookup.traceId} refused (raise the cap or close traces)`);
       return { events: present(out).map(decodeStored), truncated: cut === 1 };
     },
     async unregister(key: string, lookupId: string): Promise<void> {

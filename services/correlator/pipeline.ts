@@ -3,9 +3,10 @@
 // resolved against their window's events and the hops go to trace.hops keyed by trace id.
 import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
-import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
-import { dependencyDown, permanent, type CrosstraceError } from '../common/errors.ts';
+import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
+import { classify, dependencyDown, permanent } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
+import type { IndexedEvent } from '../common/join-types.ts';
 import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../common/join.ts';
 import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
@@ -48,13 +49,19 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
   return {
     async handle(msgs: ConsumedMessage[]): Promise<void> {
       const reqs: IndexRequest[] = [];
+      const arrived: IndexedEvent[] = [];
       const dead: OutMessage[] = [];
       for (const m of msgs) {
-        try { reqs.push(indexRequestOf(m)); } catch (e) {
-          const err = e as CrosstraceError;
-          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
-          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-          dead.push(deadLetterMessage('correlator', err, m, now()));
+        try {
+          const req = indexRequestOf(m);
+          // decoded here, before indexing: an event whose body does not decode is dead-lettered,
+          // never indexed into a window where every later read would trip on it
+          arrived.push((await toIndexed([decodeStored(req.payload)], d.registry))[0]!);
+          reqs.push(req);
+        } catch (e) {
+          const err = classify(e);
+          if (err.retriable) throw err;
+          dead.push(rejectRecord({ stage: 'correlator', metrics: d.metrics.stage, logger: d.logger, now: now() }, err, m));
         }
       }
       let results;
@@ -70,10 +77,9 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
         const seen = met.get(q.key) ?? new Set<string>();
         met.set(q.key, seen);
         const end = d.metrics.matchSeconds.startTimer();
-        const [arrived] = await toIndexed([decodeStored(q.payload)], d.registry);
         for (const w of r.waiters) {
           if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
-          if (!wakes(w, arrived!)) { d.metrics.wakeupsSkipped.inc(); continue; }
+          if (!wakes(w, arrived[i]!)) { d.metrics.wakeupsSkipped.inc(); continue; }
           seen.add(w.lookupId);
           d.metrics.wakeups.inc();
           let read;

@@ -4,8 +4,8 @@
 // re-produces instead of dropping; a true duplicate (same event id, other message) is dropped.
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CrosstraceError, dependencyDown, isPermanent, permanent } from '../common/errors.ts';
-import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
+import { classify, dependencyDown, permanent } from '../common/errors.ts';
+import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
 import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -71,12 +71,10 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
         try {
           ok.push(await prepare(m));
         } catch (e) {
-          if (!isPermanent(e)) throw e instanceof CrosstraceError ? e : dependencyDown('unexpected failure while decoding', e);
-          const err = e as CrosstraceError;
-          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
+          const err = classify(e);
+          if (err.retriable) throw err;
           if (err.code === 'CT_CLOCK_FLAGGED') d.metrics.clockFlagged.inc({ exporter: String(err.message.split(' ')[1]) });
-          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-          dead.push(deadLetterMessage('ingest', err, m, now()));
+          dead.push(rejectRecord({ stage: 'ingest', metrics: d.metrics.stage, logger: d.logger, now: now() }, err, m));
         }
       }
       const fresh = await dedupe(ok);

@@ -14,6 +14,7 @@ export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key; created (0600) if missing.', '.stack/keys/node-ed25519.pem'),
   CROSSTRACE_TRACER_STALL_AFTER_MS: int('An open end waiting longer than this marks the chain stalled, ms.', 10_000, 100, 86_400_000),
   CROSSTRACE_TRACER_TICK_MS: int('How often open traces are checked for stall and expiry, ms.', 1_000, 50, 60_000),
+  CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY: int('Most open lookups waiting on one address; one more is refused (CT_HOT_KEY, dead-lettered with that reason); 0 = no cap.', 5_000, 0, 1_000_000),
   CROSSTRACE_TRACER_PARTITIONS: int('Partitions of topics created when missing.', 6, 1, 1024),
   CROSSTRACE_TRACER_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset.', true),
 });

@@ -5,7 +5,7 @@
 // saved: a crash in between republishes the same seq (consumers drop seq <= seen), never
 // loses an update. One in-process lock per trace serialises the consumer and the ticker.
 import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
-import { dependencyDown } from '../common/errors.ts';
+import { CrosstraceError, dependencyDown } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
 import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
 import type { Lookup } from '../common/join-types.ts';
@@ -67,7 +67,7 @@ export function createTracerEngine(d: EngineDeps) {
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
     let read;
-    try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw dependencyDown('redis unavailable for register-and-probe', e); }
+    try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw e instanceof CrosstraceError ? e : dependencyDown('redis unavailable for register-and-probe', e); }
     d.metrics.waitersRegistered.inc({ mode: l.mode });
     if (read.truncated) {
       d.metrics.truncatedReads.inc();
@@ -109,7 +109,7 @@ export function createTracerEngine(d: EngineDeps) {
     }
     if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
-    await d.publisher.publish(updates, now());
+    await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);

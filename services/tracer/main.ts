@@ -11,6 +11,7 @@ import { loadOrCreateSigningKeyFile } from './signing-key-file.ts';
 import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
+import { readAuditHead } from './audit-head.ts';
 import { createTracerPipeline } from './pipeline.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
@@ -24,13 +25,16 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   });
   const { logger, life, directory, registry, redis, admin, producer, kafka } = kit;
   // the publisher writes views and audit records in transactions, one writer per node
-  const txProducer = await createTransactionalProducer(kafka, cfg.CROSSTRACE_TRACER_TRANSACTIONAL_ID || `crosstrace-tracer-${cfg.CROSSTRACE_TRACER_NODE_ID}`);
-  const publisher = await createPublisher({ producer: txProducer, admin, redis, registry, directory, key, metrics });
+  const txId = cfg.CROSSTRACE_TRACER_TRANSACTIONAL_ID || `crosstrace-tracer-${cfg.CROSSTRACE_TRACER_NODE_ID}`;
+  const publisher = await createPublisher({
+    newProducer: () => createTransactionalProducer(kafka, txId), readHead: () => readAuditHead({ kafka, admin, registry }),
+    admin, registry, directory, key, metrics,
+  });
   // closed after the consumer and the ticker (closers run last-registered first): no new
   // publish starts; the ones under way finish their transaction before the producer goes
-  life.onStop('transactional producer', async () => { await publisher.drain(); await txProducer.disconnect(); });
+  life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
   const engine = createTracerEngine({
-    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs }),
+    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });
@@ -45,7 +49,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
-    health: () => ({ node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
   });
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };

@@ -1,9 +1,12 @@
 // The tracer stage: decodes trace.requests / trace.hops, groups a batch by trace id keeping
-// order, and hands each trace's inputs to the engine. Undecodable input is dead-lettered.
+// order, and hands each trace's inputs to the engine. Undecodable or invalid input (a
+// TraceRequest is checked: addresses, ports, times) is dead-lettered here; a record the engine
+// then fails on, not retriably, is dead-lettered by the stage wrapper (service-kit serveStage).
 import type { Producer } from 'kafkajs';
 import type { Hop, TraceRequest } from '../../schemas/types.gen.ts';
-import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
-import { dependencyDown, isPermanent, type CrosstraceError } from '../common/errors.ts';
+import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
+import { classify, dependencyDown } from '../common/errors.ts';
+import { checkTraceRequest } from './domain/request-check.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -21,7 +24,7 @@ export function createTracerPipeline(d: { engine: TracerEngine; registry: Regist
           let traceId: string;
           let input: TraceInput;
           if (m.topic === TOPICS.traceRequests) {
-            const req = await d.registry.decode<TraceRequest>(m.topic, m.value);
+            const req = checkTraceRequest(await d.registry.decode<TraceRequest>(m.topic, m.value));
             traceId = req.traceId;
             input = { kind: 'request', req };
           } else {
@@ -35,11 +38,9 @@ export function createTracerPipeline(d: { engine: TracerEngine; registry: Regist
           else list.push(input);
           byTrace.set(traceId, list);
         } catch (e) {
-          if (!isPermanent(e)) throw e;
-          const err = e as CrosstraceError;
-          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
-          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-          dead.push(deadLetterMessage('tracer', err, m, Date.now()));
+          const err = classify(e);
+          if (err.retriable) throw err;
+          dead.push(rejectRecord({ stage: 'tracer', metrics: d.metrics.stage, logger: d.logger, now: Date.now() }, err, m));
         }
       }
       if (dead.length) {

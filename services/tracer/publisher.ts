@@ -1,14 +1,19 @@
 // Publishes trace updates: the full view to trace.updates and trace.state (compacted), and
 // for each jurisdiction entitled to see the update a minimised view, signed with the node's
 // Ed25519 key, to trace.updates.<CC>, with one hash-chained record per disclosure on
-// audit.disclosures. The audit head (seq, hash) is kept in Redis so a restart continues the
-// chain. Disclosures of one batch are appended in order. Everything one publish writes is one
-// Kafka transaction: a produce that fails half-way is aborted, so no consumer (kafkajs reads
-// committed records only) ever sees the views or audit records of a publish that is then
-// re-made, and the audit chain cannot fork.
+// audit.disclosures. Disclosures of one batch are appended in order. Everything one publish
+// writes is one Kafka transaction: a produce that fails half-way is aborted, so no consumer
+// (kafkajs reads committed records only) ever sees the views or audit records of a publish
+// that is then re-made.
+// The audit chain cannot fork: its head is what Kafka committed (audit-head.ts), read at start
+// and again after ANY failed publish (a commit that succeeded but answered an error included),
+// never a copy kept elsewhere. A disclosure's time is the update's publishedAt, not the clock,
+// so a publish made again from the same updates writes the same bytes.
+// A failed transaction may leave kafkajs' transactional producer unusable: after any failure
+// the producer is disconnected and a new one (same transactional id: the broker fences and
+// aborts what the old one left open) is made for the next publish.
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Admin, Producer } from 'kafkajs';
-import type { Redis } from 'ioredis';
 import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
 import { ensureTopics, sendChunked } from '../common/kafka.ts';
@@ -18,32 +23,34 @@ import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
 import { createAuditChain } from './domain/audit-chain.ts';
 import { viewsFor } from './domain/disclosure.ts';
 import { sign } from './domain/signing.ts';
+import type { AuditHead } from './audit-head.ts';
 import type { TracerMetrics } from './metrics.ts';
 
 export interface PublisherDeps {
-  /** Transactional (createTransactionalProducer): each publish is one transaction. */
-  producer: Producer;
+  /** Makes a transactional producer (createTransactionalProducer): each publish is one
+   *  transaction; called at start and after a failed publish. */
+  newProducer(): Promise<Producer>;
+  /** The committed audit head (audit-head.ts readAuditHead). */
+  readHead(): Promise<AuditHead | undefined>;
   admin: Admin;
-  redis: Redis;
   registry: RegistryClient;
   directory: ProviderDirectory;
   key: { privateKey: KeyObject; keyId: string };
   metrics: TracerMetrics;
 }
 
-const HEAD = 'ct:audit:head';
+/** A producer failing this long (no publish succeeded since) makes the tracer unhealthy, ms. */
+const UNHEALTHY_AFTER_MS = 15_000;
 
 export async function createPublisher(d: PublisherDeps) {
   const known = new Set<string>();
   const updateType = d.registry.typeOf('TraceUpdate');
   const disclosureType = d.registry.typeOf('Disclosure');
-  const head = await d.redis.hgetall(HEAD);
-  // the persisted head; after a failed produce the chain restarts from it, so the records
-  // that never reached Kafka are re-made with the same seq and prevHash (no gap, no fork)
-  let persisted: { seq: number; hash: Buffer } | undefined = head.seq ? { seq: Number(head.seq), hash: Buffer.from(head.hash ?? '', 'hex') } : undefined;
-  let chain = createAuditChain(persisted);
-  let lastSeq = 0;
-  let lastHash: Buffer = Buffer.alloc(0);
+  let chain = createAuditChain(await d.readHead());
+  let producer: Producer | undefined = await d.newProducer();
+  /** Set by a failed publish: the head must be re-read and the producer made again. */
+  let failedSince: number | undefined;
+  let lastError: string | undefined;
 
   async function ensureJurisdictionTopics(ccs: string[]): Promise<void> {
     const missing = ccs.filter((cc) => !known.has(cc));
@@ -63,16 +70,42 @@ export async function createPublisher(d: PublisherDeps) {
     return next;
   };
 
+  /** After a failure: a new producer, and the head Kafka committed (the failed publish may
+   *  have committed after all, or not at all; only Kafka knows). */
+  async function recover(): Promise<void> {
+    const old = producer;
+    producer = undefined;
+    if (old) await old.disconnect().catch(() => undefined);
+    producer = await d.newProducer();
+    chain = createAuditChain(await d.readHead());
+  }
+
   return {
-    publish: (updates: TraceUpdate[], now: number): Promise<void> => serial(() => publishNow(updates, now)),
+    publish: (updates: TraceUpdate[]): Promise<void> => serial(async () => {
+      try { await publishNow(updates); } catch (e) {
+        failedSince ??= Date.now(); // the chain was appended in memory: re-read before the next
+        lastError = (e as Error).message;
+        throw e;
+      }
+    }),
+    /** /healthz details: not ok while publishes have failed for UNHEALTHY_AFTER_MS. */
+    health: (now = Date.now()) => ({
+      ok: failedSince === undefined || now - failedSince < UNHEALTHY_AFTER_MS,
+      publisher: failedSince === undefined ? 'ok' : `failing since ${new Date(failedSince).toISOString()}: ${lastError}`,
+    }),
+    /** Disconnects the producer (after drain). */
+    close: async (): Promise<void> => { const p = producer; producer = undefined; await p?.disconnect(); },
     /** Resolves once every publish already asked for has committed or aborted: stop calls it
      *  before disconnecting the producer, so no transaction is left open (an open transaction
      *  holds back every read_committed reader of its partitions until it times out). */
     drain: (): Promise<void> => serial(async () => undefined),
   };
 
-  async function publishNow(updates: TraceUpdate[], now: number): Promise<void> {
+  async function publishNow(updates: TraceUpdate[]): Promise<void> {
       if (updates.length === 0) return;
+      if (failedSince !== undefined || !producer) {
+        try { await recover(); } catch (e) { throw dependencyDown('recovering the publisher (new producer, audit head from Kafka) failed', e); }
+      }
       const full = updates.map((u) => ({ key: u.traceId, value: d.registry.encode(TOPICS.traceUpdates, u), headers: { 'ct-decisive-ts': String(u.decisiveAt) } }));
       const perCc = new Map<string, { key: string; value: Buffer }[]>();
       const audit: { key: string; value: Buffer }[] = [];
@@ -85,20 +118,18 @@ export async function createPublisher(d: PublisherDeps) {
           const rec: Disclosure = chain.append({
             traceId: u.traceId, updateSeq: u.seq, audience: cc, legalBasis: u.legalBasis, caseReference: u.caseReference,
             hopIds: view.hops.map((h) => h.hopId), subscriberHandles: view.hops.filter((h) => h.subscriberHandle !== null).length,
-            updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: now, signerKeyId: d.key.keyId,
+            updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: u.publishedAt, signerKeyId: d.key.keyId,
           }, (x) => disclosureType.toBuffer(x));
           const signed: SignedTraceUpdate = { update: view, signerKeyId: d.key.keyId, signature: Buffer.from(sign(bytes, d.key.privateKey)), auditHash: rec.hash };
           const list = perCc.get(cc) ?? [];
           list.push({ key: u.traceId, value: d.registry.encode(jurisdictionTopic(cc), signed) });
           perCc.set(cc, list);
           audit.push({ key: u.traceId, value: d.registry.encode(TOPICS.audit, rec) });
-          lastSeq = rec.auditSeq;
-          lastHash = rec.hash;
           d.metrics.disclosures.inc({ audience: cc });
         }
       }
       try {
-        const tx = await d.producer.transaction();
+        const tx = await producer!.transaction();
         try {
           await sendChunked(tx, [
             { topic: TOPICS.traceUpdates, messages: full },
@@ -111,14 +142,11 @@ export async function createPublisher(d: PublisherDeps) {
           await tx.abort().catch(() => undefined); // the broker aborts it on timeout otherwise
           throw e;
         }
-        if (audit.length) {
-          await d.redis.hset(HEAD, 'seq', String(lastSeq), 'hash', lastHash.toString('hex'));
-          persisted = { seq: lastSeq, hash: lastHash };
-        }
       } catch (e) {
-        chain = createAuditChain(persisted);
         throw dependencyDown('publishing trace updates failed', e);
       }
+      failedSince = undefined;
+      lastError = undefined;
       for (const u of updates) {
         d.metrics.updates.inc({ status: u.status });
         d.metrics.endToEnd.observe(Math.max(0, u.publishedAt - u.decisiveAt) / 1000);

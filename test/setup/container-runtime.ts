@@ -12,9 +12,8 @@ export interface ContainerRuntime {
 /** Where a socket is looked for, in order, after DOCKER_HOST. */
 const WELL_KNOWN = ['unix:///var/run/docker.sock', 'unix:///run/podman/podman.sock'];
 
-/** The first candidate whose /version answers within `timeoutMs`, or undefined. Podman 4.3 takes
- *  seconds to answer /version on a loaded machine (3 s seen on 2 busy cores): 10 s by default. */
-export async function findContainerRuntime(env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<ContainerRuntime | undefined> {
+/** The first candidate whose /version answers within `timeoutMs` (CROSSTRACE_RUNTIME_PROBE_MS, default 15 s: a busy Podman on a loaded 2-core machine takes seconds), or undefined. */
+export async function findContainerRuntime(env: NodeJS.ProcessEnv, timeoutMs = Number(env.CROSSTRACE_RUNTIME_PROBE_MS) || 15_000): Promise<ContainerRuntime | undefined> {
   const candidates = env.DOCKER_HOST ? [env.DOCKER_HOST, ...WELL_KNOWN] : WELL_KNOWN;
   for (const dockerHost of candidates) {
     if (dockerHost.startsWith('tcp://') && env.DOCKER_TLS_VERIFY) {

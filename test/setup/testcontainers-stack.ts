@@ -113,6 +113,10 @@ async function startKafka(image: string, host: string): Promise<StartedKafka> {
   });
 }
 
+/** A registry container of its own (empty), for a test that needs a registry nobody used yet;
+ *  stop it at the end. */
+export const startRegistryContainer = (image: string): Promise<StartedTestContainer> => startRegistry(image);
+
 function startRegistry(image: string): Promise<StartedTestContainer> {
   return labelled(new GenericContainer(image))
     .withExposedPorts(8080)

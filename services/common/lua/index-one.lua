@@ -48,5 +48,12 @@ local function index_one(evKey, etKey, wKey, wtKey, pinKey, uid, t, payload, ret
   if #dead > 0 then redis.call('HDEL', wKey, unpack(dead)); redis.call('ZREM', wtKey, unpack(dead)) end
   local ids = redis.call('ZRANGEBYSCORE', wtKey, now, '+inf')
   if #ids == 0 then return { isNew, {} } end
-  return { isNew, redis.call('HMGET', wKey, unpack(ids)) }
+  -- HMGET in slices: unpack() of a list longer than ~8k overflows Lua's C stack, and one hot
+  -- address must not fail (and so block) its partition
+  local out = {}
+  for i = 1, #ids, 1000 do
+    local part = redis.call('HMGET', wKey, unpack(ids, i, math.min(i + 999, #ids)))
+    for j = 1, #part do out[#out + 1] = part[j] end
+  end
+  return { isNew, out }
 end

@@ -7,11 +7,18 @@
 -- ARGV[1] lookupId  ARGV[2] lookup JSON  ARGV[3] expiresAt (UTC ms)
 -- ARGV[4] from  ARGV[5] coreFrom  ARGV[6] coreTo  ARGV[7] to (UTC ms)  ARGV[8] limit:
 -- the event-time range to read, nearest the lookup window first (see read-nearest)
--- ARGV[9] now (UTC ms)
--- Returns { truncated (0/1), {payload...} }.
+-- ARGV[9] now (UTC ms)  ARGV[10] most live waiters on one address (0 = no cap)
+-- Returns { truncated (0/1), {payload...} }, or { -1, {} } when the address already has
+-- ARGV[10] live waiters and this lookup is not one of them (refused: nothing written).
 -- Invariant: the waiter is written BEFORE the events are read (see index-and-probe).
 -- Idempotent: re-registering the same lookupId overwrites it with the same content.
 --@include read-nearest
+local cap = tonumber(ARGV[10])
+if cap > 0 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 0 and redis.call('ZCARD', KEYS[4]) >= cap then
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[9], 'LIMIT', 0, 1000)
+  if #dead > 0 then redis.call('HDEL', KEYS[3], unpack(dead)); redis.call('ZREM', KEYS[4], unpack(dead)) end
+  if redis.call('ZCARD', KEYS[4]) >= cap then return { -1, {} } end
+end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[1])
 local ttl = tonumber(ARGV[3]) - tonumber(ARGV[9]) + 60000
