@@ -277,7 +277,7 @@ up() {
   # Topics, principals, passwords and ACLs as deploy/security/acls.json declares them
   # (idempotent); each principal's client properties land in .stack/security/clients/.
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
-    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --credentials-dir "$SEC/clients" >&2 ||
+    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
     die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
   say "stack up in $(secs $(($(now_ms) - t0))) (logs in ${LOGS#"$ROOT"/}/; eval \"\$(make -s stack-env)\" for the addresses)"
 }

@@ -55,7 +55,7 @@ function caLocationOf(k: CliKafka): string {
 
 async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
   const file = loadAclFile(a.file!);
-  const providers = loadProvidersFile(file.exporters.fromProvidersFile);
+  const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
   const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters));
   const partitions = Number(a.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive whole number');
