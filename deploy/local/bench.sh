@@ -22,6 +22,7 @@ fi
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
 
 steps=(
+  "kafkajs over SASL_SSL: connect, produce, consume (BENCH_PLAINTEXT_BROKERS adds a PLAINTEXT broker to compare)|node bench/kafka-security.bench.ts $(n 100000 20000) 500"
   "ingest decode+validate, 1 core|node bench/ingest-decode.bench.ts $(n 300000 50000)"
   "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
