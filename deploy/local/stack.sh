@@ -13,6 +13,7 @@
 # deploy/security/dev-pki.sh) with ACLs; .stack/security/ holds the CA, the broker key, the
 # passwords and one client properties file per principal (clients/<name>.properties). After
 # Kafka answers, `up` applies deploy/security/acls.json (bin/crosstrace admin acl apply).
+# Redis requires the password in .stack/security/redis.password (REDIS_URL carries it).
 #
 # Settings (environment):
 #   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_MTLS_PORT=19094 REGISTRY_PORT=18081 REDIS_PORT=16379
@@ -73,6 +74,7 @@ lock() {
   flock -w 120 9 || die "waited 2 minutes for ${RUN#"$ROOT"/}/.lock; another stack.sh up/down is running (see: fuser -v ${RUN#"$ROOT"/}/.lock)"
 }
 log_of() { echo "$LOGS/$1.log"; }
+redis_password() { cat "$SEC/redis.password" 2>/dev/null || true; }
 pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
 ours() { pid_is "$2" "$DATA/$1" "$(pattern_of "$1")"; } # ours NAME PID
 
@@ -80,7 +82,7 @@ answers() { # answers NAME: one bounded readiness probe
   case "$1" in
     kafka) "$NODE" "$LOCAL_DIR/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 3000 "$ADMIN_PROPERTIES" >/dev/null 2>&1 ;;
     registry) curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
-    redis) [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
+    redis) [ "$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
   esac
 }
 
@@ -90,7 +92,7 @@ version_of() { # version_of NAME PID: what the running process reports
     kafka) [[ "$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" =~ /kafka-([^/]+)/libs/ ]] && v="${BASH_REMATCH[1]}" ;;
     registry) v="$(curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2/system/info" 2>/dev/null |
                  sed -n 's/.*"version":"\([^"]*\)".*/\1/p')" ;;
-    redis) v="$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
+    redis) v="$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
   esac
   echo "${v:-?}"
 }
@@ -144,6 +146,8 @@ kafka_security() {
   chmod 700 "$SEC" "$SEC/clients"
   "$ROOT/deploy/security/dev-pki.sh" "$SEC"
   secret broker >/dev/null
+  # Redis requires a password (kept off the command line: a config file only we can read)
+  (umask 077; printf 'requirepass %s\n' "$(secret redis)" >"$SEC/redis-auth.conf")
   (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
     "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
     sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")
@@ -202,7 +206,8 @@ start_registry() {
 
 start_redis() {
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
-    --save '' --appendonly no --daemonize no --logfile ''
+    --save '' --appendonly no --daemonize no --logfile '' \
+    --include "$SEC/redis-auth.conf"
 }
 
 up() {
@@ -351,7 +356,8 @@ env_lines() {
   printf 'export KAFKA_CLIENT_PROPERTIES=%s\n' "$ADMIN_PROPERTIES"
   printf 'export KAFKA_MTLS_BROKERS=127.0.0.1:%s\n' "$KAFKA_MTLS_PORT"
   printf 'export SCHEMA_REGISTRY_URL=http://127.0.0.1:%s/apis/ccompat/v7\n' "$REGISTRY_PORT"
-  printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
+  if [ -s "$SEC/redis.password" ]; then printf 'export REDIS_URL=redis://:%s@127.0.0.1:%s\n' "$(redis_password)" "$REDIS_PORT"
+  else printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"; fi
 }
 
 case "${1:-}" in

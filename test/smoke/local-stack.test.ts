@@ -41,7 +41,7 @@ describe('local-process stack', () => {
       const endpoints = parseStackEnv(await stackSh('env', env));
       expect(endpoints.kafkaBrokers).toEqual([`127.0.0.1:${kafkaPort}`]);
       expect(endpoints.schemaRegistryUrl).toContain(`:${registryPort}/`);
-      expect(endpoints.redisUrl).toBe(`redis://127.0.0.1:${redisPort}`);
+      expect(endpoints.redisUrl).toMatch(new RegExp(`^redis://:[^@]+@127\\.0\\.0\\.1:${redisPort}$`));
 
       const kafka = testKafka('smoke-local-stack', endpoints.kafkaBrokers, endpoints.kafkaClientProperties);
       const admin = kafka.admin();
@@ -61,6 +61,8 @@ describe('local-process stack', () => {
       const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1 });
       expect(await redis.ping()).toBe('PONG');
       await redis.quit();
+      // without the password: refused
+      expect(await rawRedisReply(redisPort, 'PING\r\n')).toMatch(/^-NOAUTH/);
     } finally {
       await stackSh('down', env);
       if (env.STACK_DIR) await rm(env.STACK_DIR, { recursive: true, force: true });
@@ -83,6 +85,16 @@ async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
   return ports;
+}
+
+/** The first reply line of a Redis server to `command`, sent on a bare socket (no client library, no AUTH). */
+function rawRedisReply(port: number, command: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(command));
+    socket.setTimeout(5000, () => socket.destroy(new Error('no reply from redis in 5 s')));
+    socket.once('data', (d) => { socket.destroy(); ok(d.toString('utf8').split('\r\n')[0] ?? ''); });
+    socket.on('error', fail);
+  });
 }
 
 function accepts(port: number): Promise<boolean> {
