@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['services/**/*.test.ts', 'schemas/**/*.test.ts', 'deploy/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests generate a whole scenario's events (seconds of CPU); vitest's 5 s
+          // default failed them on a loaded 2-core machine. Tests never assert speed.
+          testTimeout: 30_000,
         },
       },
       {

@@ -9,19 +9,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import type { Hop, TraceUpdate } from '../schemas/types.gen.ts';
+import type { Hop } from '../schemas/types.gen.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
-import { TOPICS } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
 import { startSimulator } from '../services/simulator/main.ts';
 import type { TruthHop } from '../services/simulator/ground-truth.ts';
-import { startTracer } from '../services/tracer/main.ts';
 import { result } from './lib.ts';
+import { startPipeline } from './pipeline.ts';
 
 const loads = (process.argv[2] ?? '300,3000').split(',').map(Number);
 const scenarios = (process.argv[3] ?? 'default,jp-detnat,late-evidence').split(',');
@@ -43,25 +39,8 @@ let runIndex = 0;
 for (const scenario of scenarios) for (const rate of loads) {
   const run = `acc-${scenario}-${rate}-${Date.now().toString(36)}`;
   const redisUrl = `${redisBase}/${1 + (runIndex++ % 15)}`;
-  const flush = new Redis(redisUrl);
-  await flush.flushdb();
-  flush.disconnect();
-  const common = { ...process.env, LOG_LEVEL: 'error', REDIS_URL: redisUrl };
-  const svc = [
-    await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_TRANSACTIONAL_ID: `${run}-tx`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
-    await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: `${run}-c`, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
-    await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `${run}-i`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
-  ];
-  for (const s of svc) for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${s.port()}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
-  const latest = new Map<string, TraceUpdate>();
-  const consumer = kafka.consumer({ groupId: `${run}-reader`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: TOPICS.traceUpdates, fromBeginning: false });
-  await consumer.run({ eachMessage: async ({ message }) => {
-    const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
-    if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
-  } });
-  await new Promise((r) => setTimeout(r, 2000));
+  const pipeline = await startPipeline({ kafka, registry, run, redisUrl });
+  const { latest, env: common } = pipeline;
   const sim = await startSimulator({ ...common, CROSSTRACE_SIMULATOR_HTTP_PORT: '0', CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_RATE: String(rate), CROSSTRACE_SIMULATOR_SCENARIO_FILE: `deploy/scenarios/${scenario}.json`,
     CROSSTRACE_SIMULATOR_DURATION_MS: '150000', CROSSTRACE_SIMULATOR_PROGRESS: 'off', CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE: 'false',
     CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE: join(mkdtempSync(join(tmpdir(), 'ct-gt-')), 'truth.json') });
@@ -80,8 +59,7 @@ for (const scenario of scenarios) for (const rate of loads) {
     console.log(`${scenario}, load ${rate} events/s: trace ${tr.traceId} ended ${latest.get(tr.traceId)?.status ?? 'never opened'} with ${hops.length} hops (${tr.hops.length} true)`);
   }
   await sim.stop();
-  await consumer.disconnect();
-  for (const s of svc) await s.stop();
+  await pipeline.stop();
   for (const [method, x] of tally) {
     const precision = x.reported ? x.correct / x.reported : NaN;
     const recall = x.truth ? x.found / x.truth : NaN;

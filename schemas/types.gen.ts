@@ -184,6 +184,8 @@ export interface Provider {
   exporters: Array<string>;
   /** RFC 7422 deterministic NAT rules the provider publishes instead of logs. */
   deterministicNat: Array<DeterministicNatRule>;
+  /** Longest a session of each kind (NAT_SESSION, PORT_BLOCK, ACCESS_SESSION, VPN_SESSION) lives at this provider without a STOP, ms; a kind not listed takes the default of its hop method (14 days for access sessions and port blocks, 7 days for VPN sessions, 6 hours for NAT sessions). Records older than this are refused at ingest. */
+  maxSessionAgeMs: Record<string, number>;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;
@@ -292,7 +294,7 @@ export interface TraceRequest {
   expiresAt: number;
 }
 
-export const TraceStatusSymbols = ["OPEN","EXTENDED","STALLED","TERMINATED_AT_SUBSCRIBER","ENDED","EXPIRED","CLOSED"] as const;
+export const TraceStatusSymbols = ["OPEN","EXTENDED","STALLED","TERMINATED_AT_SUBSCRIBER","ENDED","EXPIRED","CLOSED","AMBIGUOUS"] as const;
 export type TraceStatus = typeof TraceStatusSymbols[number];
 
 /** An open end of the chain waiting for data. */
@@ -321,7 +323,7 @@ export interface TraceUpdate {
   traceId: string;
   /** Monotonic version of the chain, 1-based; a consumer drops anything not newer than what it has. */
   seq: number;
-  /** Chain status after this update. */
+  /** Chain status after this update. AMBIGUOUS: a hop on the best path is not decided by the evidence (its best candidate has confidence below the decisive level, or competing candidates remain); the ranked candidates are in hops and the chain is not terminated. */
   status: TraceStatus;
   /** Null for the full view; the ISO 3166-1 alpha-2 the view was minimised for otherwise. */
   audience: null | string;

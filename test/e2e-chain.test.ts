@@ -20,7 +20,7 @@ import { verify } from '../services/tracer/domain/signing.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
 const CCS = ['GB', 'FR', 'DE', 'US'];
@@ -51,12 +51,7 @@ describe('four-jurisdiction live trace on the real stack', () => {
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)]);
     const kafka = testKafka('e2e');
-    const admin = kafka.admin();
-    await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = CCS.map(jurisdictionTopic).filter((t) => !existing.has(t));
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
-    await admin.disconnect();
+    await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
     consumer = kafka.consumer({ groupId: uniqueGroup('e2e-reader'), maxWaitTimeInMs: 50 });
@@ -110,10 +105,14 @@ describe('four-jurisdiction live trace on the real stack', () => {
     await wait('TERMINATED_AT_SUBSCRIBER', () => updates.at(-1)?.status === 'TERMINATED_AT_SUBSCRIBER');
     const last = updates.at(-1)!;
     const path = bestPath(last.hops);
-    expect(path.map((h) => `${h.method}:${h.jurisdiction}`)).toEqual(['PORT_BLOCK:FR', 'ACCESS_SESSION:FR', 'RELAY_TIMING:FR', 'VPN_SESSION:DE', 'ACCESS_SESSION:US']);
+    // the FR host is asked both questions: its owner (ACCESS_SESSION) is a hop beside the path,
+    // the relay it made continues the chain
+    expect(path.map((h) => `${h.method}:${h.jurisdiction}`)).toEqual(['PORT_BLOCK:FR', 'RELAY_TIMING:FR', 'VPN_SESSION:DE', 'ACCESS_SESSION:US']);
+    const owner = last.hops.find((h) => h.method === 'ACCESS_SESSION' && h.jurisdiction === 'FR')!;
+    expect([owner.parentHopId, owner.observedAddr]).toEqual([path[0]!.hopId, INSIDE]);
     expect(path[1]!.observedAddr).toBe(INSIDE);
-    expect([path[2]!.leadsToAddr, path[2]!.leadsToPort]).toEqual([DE_EXIT, sc.truth.exitPort]);
-    expect([path[3]!.leadsToAddr, path[3]!.leadsToPort]).toEqual([usClient, usClientPort]);
+    expect([path[1]!.leadsToAddr, path[1]!.leadsToPort]).toEqual([DE_EXIT, sc.truth.exitPort]);
+    expect([path[2]!.leadsToAddr, path[2]!.leadsToPort]).toEqual([usClient, usClientPort]);
     const seqs = updates.map((u) => u.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -138,7 +137,7 @@ describe('four-jurisdiction live trace on the real stack', () => {
       }
     }
     const final = (cc: string) => signed.get(cc)!.filter((s) => s.msg.update.seq === lastSeq)[0]!.msg.update;
-    expect(final('GB').hops.map((h) => h.method)).toEqual(['PORT_BLOCK', 'ACCESS_SESSION', 'RELAY_TIMING', 'VPN_SESSION', 'ACCESS_SESSION']);
+    expect(final('GB').hops.map((h) => `${h.depth} ${h.method}`).sort()).toEqual(['1 PORT_BLOCK', '2 ACCESS_SESSION', '2 RELAY_TIMING', '3 VPN_SESSION', '4 ACCESS_SESSION']);
     expect(final('GB').hops.every((h) => h.subscriberHandle === null)).toBe(true);
     expect(JSON.stringify(final('DE'))).not.toContain(INSIDE);
     expect(final('DE').hops.map((h) => h.method)).toEqual(['VPN_SESSION']);

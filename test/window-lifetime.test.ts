@@ -1,6 +1,8 @@
 // How long a window lives on the real Redis: its keys are refreshed to 1.5 x retention once
 // less than retention is left; events older than retention are trimmed as new ones arrive;
-// a pinned window (preservation order) has no TTL and is never trimmed.
+// a pinned window (preservation order) has no TTL and is never trimmed. Session records live
+// in their own part of the window for the session retention (the longest session age), so a
+// START stays for its session's lifetime however many flows pass through the address.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWindowStore, encodeStored } from '../services/common/window-store.ts';
@@ -13,7 +15,7 @@ describe('window lifetime', () => {
   beforeAll(() => { redis = new Redis(stackEndpoints().redisUrl); });
   afterAll(() => redis.disconnect());
 
-  const req = (key: string, uid: string, time: number) => ({ key, uid, time, payload: encodeStored({ kind: 'session', producedAt: time, value: Buffer.from(uid) }) });
+  const req = (key: string, uid: string, time: number, kind: 'session' | 'flow-in' = 'flow-in') => ({ key, uid, time, payload: encodeStored({ kind, producedAt: time, value: Buffer.from(uid) }) });
 
   it.each([false, true])('keeps a window between retention and 1.5 x retention, and trims what fell out (perEventScripts %s)', async (perEventScripts) => {
     const now = Date.now();
@@ -31,6 +33,22 @@ describe('window lifetime', () => {
     expect(left).toEqual([]); // every expired event trimmed
     expect(await redis.zcard(`ct:et:{${key}}`)).toBe(401);
     expect(await redis.hlen(`ct:ev:{${key}}`)).toBe(401);
+  });
+
+  it.each([false, true])('keeps session records for the session retention while flows of the same age are trimmed (perEventScripts %s)', async (perEventScripts) => {
+    const now = Date.now();
+    const key = `sess-${now.toString(36)}-${perEventScripts}|198.51.100.3`;
+    const store = createWindowStore(redis, { retentionMs: RETENTION, sessionRetentionMs: 20 * RETENTION, perEventScripts });
+    // a block allocated 5 x the flow retention ago, still live; flows of the same age; then traffic
+    await store.indexMany([req(key, 'block-start', now - 5 * RETENTION, 'session'), ...Array.from({ length: 20 }, (_, i) => req(key, `old-flow-${i}`, now - 5 * RETENTION - i))], now);
+    for (let b = 0; b < 8; b++) await store.indexMany(Array.from({ length: 50 }, (_, i) => req(key, `flow-${b}-${i}`, now - i)), now);
+    expect(await redis.zrangebyscore(`ct:et:{${key}}`, '-inf', String(now - RETENTION))).toEqual([]);
+    expect(await redis.zrange(`ct:set:{${key}}`, '0', '-1')).toEqual(['block-start']);
+    expect(await redis.pttl(`ct:set:{${key}}`)).toBeGreaterThan(19 * RETENTION);
+    const session = await store.range(key, { from: now - 10 * RETENTION, coreFrom: now - 1000, coreTo: now, to: now, limit: 100 }, 'session');
+    expect(session.events.map((e) => e.value.toString('utf8'))).toEqual(['block-start']);
+    const flows = await store.range(key, { from: now - 10 * RETENTION, coreFrom: now - 1000, coreTo: now, to: now, limit: 1000 }, 'relay');
+    expect(flows.events.every((e) => e.kind === 'flow-in')).toBe(true);
   });
 
   it('a pinned window has no TTL and is not trimmed; unpinned it lives on', async () => {

@@ -46,7 +46,7 @@ describe('window read, nearest the lookup window first', () => {
     ];
     await fill(key, store, [...older, ...near, ...newer].sort(() => Math.random() - 0.5), now);
 
-    const read = await store.range(key, range);
+    const read = await store.range(key, range, 'session');
     const got = uidsOf(read.events);
     expect(read.truncated).toBe(true);
     for (const n of near) expect(got.has(n.uid), n.uid).toBe(true);
@@ -72,7 +72,7 @@ describe('window read, nearest the lookup window first', () => {
     const range = lookupRange(lookup, DEFAULT_JOIN_SETTINGS);
     const events = Array.from({ length: 3500 }, (_, i) => ({ uid: `e-${i}`, time: range.coreFrom - 3 * 3_600_000 + i * 5_000 }));
     await fill(key, store, events, now);
-    const read = await store.range(key, range);
+    const read = await store.range(key, range, 'session');
     expect(read.truncated).toBe(false);
     expect(uidsOf(read.events)).toEqual(new Set(events.map((e) => e.uid)));
   });

@@ -27,12 +27,15 @@ steps=(
   "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
+  "collector decode IPFIX / NetFlow v9 / RADIUS, 1 core|node bench/collector-decode.bench.ts $(n 1000000 100000)"
+  "collector through the service to Kafka, next to a bare-kafkajs ceiling|node bench/collector-pipeline.bench.ts $(n 300000 60000) 30000"
   "start the services|deploy/local/services.sh up"
   "end-to-end latency, 2k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 2000 $(n 40 10)"
   "end-to-end latency, 10k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 10000 $(n 40 10)"
   "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
   "stop the services|deploy/local/services.sh down"
   "hop precision/recall against the simulator's ground truth|node bench/accuracy.bench.ts $(n 300,3000 300) $(n default,jp-detnat,late-evidence default)"
+  "accuracy per failure class, record scenarios (deploy/scenarios/records)|node bench/record-accuracy.bench.ts"
 )
 : >"$out/results.jsonl"
 i=0

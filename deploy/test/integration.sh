@@ -9,8 +9,9 @@
 #     when that fails, the local-process stack (deploy/local/stack.sh), said in one line.
 # CROSSTRACE_STACK=external|testcontainers|local skips the choice. Arguments go to vitest.
 # Redis and redis-cli are installed when missing (root + apt): the local stack and its smoke
-# test run in every mode but external; so are openssl (the development CA and certificates)
-# and kcat (test/security.test.ts checks the ACLs with Debian's librdkafka client too).
+# test run in every mode but external; so are softflowd and radclient (freeradius-utils), the
+# real exporters the collector is tested against, openssl (the development CA and
+# certificates) and kcat (test/security.test.ts checks the ACLs with Debian's librdkafka too).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -33,6 +34,9 @@ ensure_local_stack_packages() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # real exporters the collector's tests run against
+  command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || missing+=(softflowd)
+  command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v kcat >/dev/null 2>&1 || missing+=(kcat)
   [ "${#missing[@]}" -gt 0 ] || return 0

@@ -9,8 +9,8 @@ const DAY = 86_400_000;
 /** Config fields of the join under a service's prefix (e.g. CROSSTRACE_TRACER_). */
 export function joinSpec<P extends string>(p: P): Record<JoinKey<P>, FieldSpec<number>> {
   return {
-    [`${p}RETENTION_MS`]: int('How long indexed events stay in a window unless pinned (correlator and tracer must agree), ms.', DAY, 60_000, 30 * DAY),
-    [`${p}MAX_SESSION_AGE_MS`]: int('An open session with a lost stop counts as open at most this long, ms.', DAY, 60_000, 30 * DAY),
+    [`${p}RETENTION_MS`]: int('How long indexed flow records stay in a window unless pinned (correlator and tracer must agree); session records stay for MAX_SESSION_AGE_MS, ms.', DAY, 60_000, 30 * DAY),
+    [`${p}MAX_SESSION_AGE_MS`]: int('Ceiling of the per-provider maximum session ages (deploy/providers.json maxSessionAgeMs; method defaults 14 d access/port block, 7 d VPN, 6 h NAT): how long a session with a lost stop counts as open at most, how far back a session lookup reads, and how long windows keep session records, ms.', 14 * DAY, 60_000, 30 * DAY),
     [`${p}MAX_FLOW_AGE_MS`]: int('Longest flow relay timing looks back over, ms.', 21_600_000, 60_000, 7 * DAY),
     [`${p}CLOCK_TOLERANCE_MS`]: int('Residual exporter clock error allowed in matches, ms.', 2_000, 0, 600_000),
     [`${p}WINDOW_READ_LIMIT`]: int('Most events a window read takes from the lookup window itself, and again from each side of it (nearest first).', 4_000, 100, 100_000),

@@ -55,13 +55,15 @@ export type HopCandidate = Hop;
 
 /** Tunables of the matchers; all times in ms. */
 export interface JoinOptions {
-  /** A START with no STOP is taken as open for at most this long (lost stop). Default 24 h. */
+  /** Ceiling of the per-provider maximum session ages: a START with no STOP is taken as open
+   *  for at most its provider's age for its kind (join/methods/session-ages.ts), never longer
+   *  than this (lost stop). Default 14 days. */
   maxSessionAgeMs: number;
   /** Extra event-time slack for exporter clock error on top of the lookup window. Default 2000. */
   clockToleranceMs: number;
 }
 
 export const DEFAULT_JOIN_OPTIONS: Readonly<JoinOptions> = Object.freeze({
-  maxSessionAgeMs: 24 * 3600_000,
+  maxSessionAgeMs: 14 * 24 * 3600_000,
   clockToleranceMs: 2_000,
 });

@@ -7,6 +7,7 @@ import type { ProviderDirectory } from './provider-directory.ts';
 import { matchSessions } from '../correlator/domain/session-match.ts';
 import { resolveDeterministicNat } from '../correlator/domain/deterministic-nat.ts';
 import { scoreRelay, DEFAULT_RELAY_OPTIONS } from '../correlator/domain/relay-timing.ts';
+import { BY_KIND, METHODS } from '../join/methods/index.ts';
 
 export interface JoinSettings extends JoinOptions {
   /** Longest flow looked back over for relay timing, ms. Default 6 h. */
@@ -16,7 +17,7 @@ export interface JoinSettings extends JoinOptions {
 }
 
 export const DEFAULT_JOIN_SETTINGS: Readonly<JoinSettings> = Object.freeze({
-  maxSessionAgeMs: 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
+  maxSessionAgeMs: 14 * 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
 });
 
 /**
@@ -52,14 +53,11 @@ export function lookupRange(l: Lookup, s: JoinSettings): ReadRange {
  * mapping of another port neither covers the port nor ends a session on it). Port blocks and
  * access sessions always wake: an overlapping block or another session on the address can end
  * the one that holds the target. Busy windows (a VPN exit, a CGN address) meet a waiter with
- * every event; most are other ports' mappings and flows.
+ * every event; most are other ports' mappings and flows. Each method's rule is declared with
+ * it (join/methods/).
  */
 export function wakes(l: Lookup, e: IndexedEvent): boolean {
-  if (e.kind === 'flow') return l.mode === 'relay';
-  if (l.mode === 'relay') return false;
-  const ev = e.ev;
-  if ((ev.kind === 'NAT_SESSION' || ev.kind === 'VPN_SESSION') && l.port !== null && ev.outsidePort !== null) return ev.outsidePort === l.port;
-  return true;
+  return (e.kind === 'flow' ? METHODS.RELAY_TIMING : BY_KIND[e.ev.kind]).wakes(l, e);
 }
 
 /** Hops a lookup yields from the events of its window (deterministic NAT needs no events). */

@@ -8,7 +8,7 @@ import { createProviderDirectory, loadProvidersFile, natRuleGeometry } from './p
 const FILE = new URL('../../deploy/providers.json', import.meta.url).pathname;
 const seed = () => createProviderDirectory(loadProvidersFile(FILE));
 const prov = (o: Partial<Provider>): Provider => ({
-  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], ...o,
+  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], maxSessionAgeMs: {}, ...o,
 });
 const rule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: 1000, validTo: 5000 };
 
@@ -23,13 +23,13 @@ describe('provider directory (demo registry)', () => {
     expect(at('2001:db8:10::5')).toEqual(['gb-victimhost', '2001:db8:10::/48']);
     expect(at('2001:db8:2f:ffff::1')).toEqual(['fr-telecom', '2001:db8:20::/44']);
     expect(at('2001:db8:1ff::1')).toEqual(['us-access', '2001:db8:100::/40']);
-    expect(dir.byAddress('2001:db8:50::1')).toBeUndefined();
+    expect(dir.byAddress('2001:db8:60::1')).toBeUndefined();
     expect(dir.byAddress('8.8.8.8')).toBeUndefined();
     expect(dir.byAddress('not an address')).toBeUndefined();
     expect(dir.byExporter('fr-cgn-1')?.jurisdiction).toBe('FR');
     expect(dir.byExporter('jp-cgn-1')?.providerId).toBe('jp-mobile');
     expect(dir.byExporter('nope')).toBeUndefined();
-    expect(dir.list().map((p) => p.providerId).sort()).toEqual(['de-vpn', 'fr-telecom', 'gb-victimhost', 'jp-mobile', 'us-access']);
+    expect(dir.list().map((p) => p.providerId).sort()).toEqual(['de-vpn', 'fr-telecom', 'gb-victimhost', 'jp-mobile', 'nl-hosting', 'us-access']);
   });
   it('has an exporter for every demo device the simulator uses', () => {
     for (const e of ['fr-cgn-1', 'fr-bng-1', 'fr-flow-1', 'de-vpn-gw-1', 'de-flow-1', 'us-bng-1', 'us-flow-1', 'gb-flow-1', 'jp-cgn-1']) {
@@ -80,7 +80,7 @@ describe('provider directory updates and validation', () => {
     expect(() => dir.upsert(prov({ providerId: 'zz', jurisdiction: 'France' }))).toThrow(/ISO 3166-1/);
     expect(() => dir.upsert(prov({ providerId: 'a|b' }))).toThrow(/providerId/);
     expect(dir.byId('thief')).toBeUndefined();
-    expect(dir.list()).toHaveLength(5);
+    expect(dir.list()).toHaveLength(6);
     // the same inside space at two providers is fine: it is scoped
     dir.upsert(prov({ providerId: 'other-cgn', prefixes: ['100.64.0.0/10'] }));
     expect(dir.byAddress('100.64.3.4', 'other-cgn')?.provider.providerId).toBe('other-cgn');

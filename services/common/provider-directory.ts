@@ -12,6 +12,7 @@ import {
   type AddressBits, type Prefix,
 } from './address.ts';
 import { CrosstraceError } from './errors.ts';
+import { sessionAgeProblems } from '../join/methods/session-ages.ts';
 
 export interface ProviderMatch {
   provider: Provider;
@@ -120,6 +121,9 @@ function build(providers: Iterable<Provider>): Tables {
   return t;
 }
 
+/** maxSessionAgeMs is optional in hand-written records (tests, older seed files). */
+const withDefaults = (p: Provider): Provider => (p && p.maxSessionAgeMs === undefined ? { ...p, maxSessionAgeMs: {} } : p);
+
 function checkShape(p: Provider): void {
   const id = p?.providerId;
   if (typeof id !== 'string' || id === '' || id.includes('|')) throw configError(`provider ${JSON.stringify(id)}: providerId must be a non-empty string without "|"`);
@@ -129,11 +133,16 @@ function checkShape(p: Provider): void {
   for (const f of ['prefixes', 'exporters', 'deterministicNat'] as const) {
     if (!Array.isArray(p[f])) throw configError(`provider ${id}: ${f} must be an array`);
   }
+  if (p.maxSessionAgeMs === null || typeof p.maxSessionAgeMs !== 'object' || Array.isArray(p.maxSessionAgeMs)) {
+    throw configError(`provider ${id}: maxSessionAgeMs must be an object of session kind -> ms`);
+  }
+  const ages = sessionAgeProblems(p);
+  if (ages.length > 0) throw configError(ages.join('; '));
 }
 
 export function createProviderDirectory(initial: Provider[] = []): ProviderDirectory {
   const providers = new Map<string, Provider>();
-  for (const p of initial) { checkShape(p); providers.set(p.providerId, p); }
+  for (const p of initial) { const q = withDefaults(p); checkShape(q); providers.set(q.providerId, q); }
   let t = build(providers.values());
 
   function byAddress(addr: string, scopeProviderId: string | null = null): ProviderMatch | undefined {
@@ -158,7 +167,8 @@ export function createProviderDirectory(initial: Provider[] = []): ProviderDirec
     byAddress,
     byExporter: (id) => t.exporters.get(id),
     byId: (id) => providers.get(id),
-    upsert(p) {
+    upsert(raw) {
+      const p = withDefaults(raw);
       checkShape(p);
       const next = new Map(providers).set(p.providerId, p);
       t = build(next.values()); // throws before anything changes
@@ -180,8 +190,8 @@ export function createProviderDirectory(initial: Provider[] = []): ProviderDirec
   };
 }
 
-/** Reads a JSON array of Provider records (schemas/provider.avsc); deterministicNat and
- *  validTo default as in the schema. Throws CT_CONFIG naming the file and entry. */
+/** Reads a JSON array of Provider records (schemas/provider.avsc); deterministicNat, validTo
+ *  and maxSessionAgeMs default as in the schema. Throws CT_CONFIG naming the file and entry. */
 export function loadProvidersFile(path: string): Provider[] {
   let data: unknown;
   try { data = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
@@ -190,7 +200,9 @@ export function loadProvidersFile(path: string): Provider[] {
   if (!Array.isArray(data)) throw configError(`provider registry file ${path} must hold a JSON array of providers`);
   return data.map((raw: Provider, i) => {
     if (raw === null || typeof raw !== 'object') throw configError(`provider registry file ${path}: entry ${i} is not an object`);
-    const p: Provider = { ...raw, deterministicNat: (raw.deterministicNat ?? []).map((r) => ({ ...r, validTo: r.validTo ?? null })) };
+    const p: Provider = {
+      ...raw, deterministicNat: (raw.deterministicNat ?? []).map((r) => ({ ...r, validTo: r.validTo ?? null })), maxSessionAgeMs: raw.maxSessionAgeMs ?? {},
+    };
     checkShape(p);
     return p;
   });

@@ -17,7 +17,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   });
   const { logger, life, directory, registry, redis, producer } = kit;
   const pipeline = createCorrelatorPipeline({
-    store: createWindowStore(redis, { retentionMs: join.retentionMs }),
+    store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs }),
     registry, producer, directory, metrics, logger,
     settings: join.settings,
   });

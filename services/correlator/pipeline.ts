@@ -83,7 +83,7 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
           seen.add(w.lookupId);
           d.metrics.wakeups.inc();
           let read;
-          try { read = await d.store.range(q.key, lookupRange(w, d.settings)); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+          try { read = await d.store.range(q.key, lookupRange(w, d.settings), w.mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
           if (read.truncated) {
             d.metrics.truncatedReads.inc();
             d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key: q.key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');

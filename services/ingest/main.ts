@@ -20,7 +20,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   const pipeline = createIngestPipeline({
     registry, redis, producer, metrics, logger,
     ctx: { byExporter: directory.byExporter, byAddress: directory.byAddress, skew, opts: {
-      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxAcctDelaySeconds: 3600,
+      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 3600,
     } },
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,

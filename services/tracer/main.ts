@@ -34,7 +34,8 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
   const engine = createTracerEngine({
-    chains: createChainStore(redis), store: createWindowStore(redis, { retentionMs: join.retentionMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
+    chains: createChainStore(redis),
+    store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings,
   });

@@ -58,3 +58,16 @@ export async function createTopics(admin: Admin, names: string[], partitions = 3
     topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
   });
 }
+
+/** Creates the per-jurisdiction view topics that do not exist yet (one partition each). */
+export async function ensureJurisdictionTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -15,6 +15,12 @@ export interface ScenarioOptions {
   /** Outbound exporter clock error vs the inbound exporter, ms; set = two exporters.
    *  Default random: one exporter half the time, else two with skew in [-2000, 2000]. */
   skewMs?: number;
+  /** Flow records per connection, set through the exporters' active timeout: 1 = a 30 min
+   *  active timeout (NetFlow's default: a finished short flow is one record), 2 = an active
+   *  timeout of about half the traced connection (two records for it), 'many' = at most a
+   *  sixth of it (>= 5 records). 1 and 2 describe finished connections (a live one has no
+   *  record yet under a long timeout). Default: random 1-5 s timeouts, 30% live. */
+  recordsPerFlow?: 1 | 2 | 'many';
 }
 
 export interface Scenario {
@@ -41,7 +47,13 @@ export function relayScenario(o: ScenarioOptions): Scenario {
     : exIn;
   const oS = T0 + r.int(0, 60_000);
   const oE = oS + Math.min(900_000, Math.max(30_000, r.lognormal(120_000, 0.7)));
-  const live = r.chance(0.3);
+  const perFlow = o.recordsPerFlow;
+  if (perFlow !== undefined) {
+    const timeout = perFlow === 1 ? 1_800_000 : perFlow === 2 ? Math.ceil((oE - oS) / 2) + 1_000 : Math.max(1_000, Math.floor((oE - oS) / 6));
+    exIn.activeTimeoutMs = timeout;
+    exOut.activeTimeoutMs = timeout;
+  }
+  const live = perFlow === 1 || perFlow === 2 ? false : r.chance(0.3);
   const ctx: ExportContext = { r, now: live ? oS + r.uniform(0.5, 0.95) * (oE - oS) : oE + 60_000, seq: 0 };
   const used = new Set<string>([RELAY_ADDR, PEER_ADDR]);
   const addr = (): string => {

@@ -3,7 +3,7 @@ import type { HopCandidate, IndexedEvent } from '../../common/join-types.ts';
 import { DEFAULT_JOIN_OPTIONS } from '../../common/join-types.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario, type Scenario } from './relay-fixtures.ts';
 import { seededRng } from './relay-traffic.ts';
-import { DEFAULT_RELAY_OPTIONS, relayOptions, scoreRelay } from './relay-timing.ts';
+import { DEFAULT_RELAY_OPTIONS, relayOptions, scoreRelay, UNDECIDED_CONFIDENCE } from './relay-timing.ts';
 
 const opts = { ...DEFAULT_RELAY_OPTIONS, ...DEFAULT_JOIN_OPTIONS };
 const leadsTo = (h: HopCandidate): string => `${h.leadsToAddr}:${h.leadsToPort}`;
@@ -86,11 +86,21 @@ describe('scoreRelay', () => {
     expect(detected).toBeGreaterThanOrEqual(10);
   });
 
-  it('reports nothing when R originates the outbound connection itself', () => {
-    // Per lookup, a false report has probability ~ candidates x FPR (~0.4% here).
-    const quiet = seeds(1, 20).filter((seed) => run(relayScenario({ seed, kind: 'none', concurrent: 100 })).length === 0);
-    expect(quiet.length).toBeGreaterThanOrEqual(19);
-    expect(run(relayScenario({ seed: 1, kind: 'none', concurrent: 150 }))).toEqual([]);
+  it('decides nothing when R originates the outbound connection itself', () => {
+    // Per lookup, a false decisive report has probability ~ candidates x FPR (~0.4% here);
+    // sub-threshold candidates may be shown, capped at UNDECIDED_CONFIDENCE.
+    const results = seeds(1, 20).map((seed) => run(relayScenario({ seed, kind: 'none', concurrent: 100 })));
+    expect(results.filter((hops) => hops.every((h) => h.confidence <= UNDECIDED_CONFIDENCE)).length).toBeGreaterThanOrEqual(19);
+    expect(run(relayScenario({ seed: 1, kind: 'none', concurrent: 150 })).every((h) => h.confidence <= UNDECIDED_CONFIDENCE)).toBe(true);
+  });
+
+  it('one record per flow among 100 inbound: the true inbound is among the candidates shown (top-3), never silently dropped', () => {
+    let top3 = 0;
+    for (const seed of seeds(300, 20)) {
+      const sc = relayScenario({ seed, concurrent: 100, recordsPerFlow: 1 });
+      if (run(sc).slice(0, 3).some((h) => sc.truth.includes(`${h.leadsToAddr}:${h.leadsToPort}`))) top3++;
+    }
+    expect(top3).toBeGreaterThanOrEqual(17);
   });
 
   it('gives the same answer for shuffled and duplicated events', () => {

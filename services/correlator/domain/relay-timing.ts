@@ -26,6 +26,13 @@ export interface RelayOptions {
   threshold: number;
   /** Most hops returned per lookup, count. Default 5. */
   maxCandidates: number;
+  /** When no candidate reaches `threshold`, the best `ambiguousCandidates` whose calibrated
+   *  confidence is at least `candidateFloor` are still reported (the chain shows them and is
+   *  AMBIGUOUS, not "no relay found"): one- and two-record flows (30 min NetFlow / 60 s IPFIX
+   *  active timeouts) among hundreds of inbound connections often score below the threshold
+   *  although the true inbound ranks first or near it. Defaults 3 and 0.1. */
+  ambiguousCandidates: number;
+  candidateFloor: number;
   /** Longest pause within one connection: records of a 5-tuple resuming within this after an
    *  exporter-side end (idle timeout) continue the flow; END_OF_FLOW always ends it, ms. Default 120000. */
   flowGapMs: number;
@@ -37,6 +44,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   maxStartLeadMs: 1_000,
   threshold: 8,
   maxCandidates: 5,
+  ambiguousCandidates: 3,
+  candidateFloor: 0.1,
   flowGapMs: 120_000,
 });
 
@@ -55,6 +64,8 @@ export function relayOptions(overrides: Partial<RelayOptions> = {}): Readonly<Re
   }
   if (!Number.isFinite(o.threshold)) throw bad('threshold', `must be a finite number of nats, got ${o.threshold}`);
   if (!Number.isInteger(o.maxCandidates) || o.maxCandidates < 1) throw bad('maxCandidates', `must be an integer >= 1, got ${o.maxCandidates}`);
+  if (!Number.isInteger(o.ambiguousCandidates) || o.ambiguousCandidates < 0) throw bad('ambiguousCandidates', `must be an integer >= 0, got ${o.ambiguousCandidates}`);
+  if (!(o.candidateFloor > 0 && o.candidateFloor <= 1)) throw bad('candidateFloor', `must be a confidence in (0, 1], got ${o.candidateFloor}`);
   return Object.freeze(o);
 }
 
@@ -62,6 +73,8 @@ export function relayOptions(overrides: Partial<RelayOptions> = {}): Readonly<Re
  *  vs packets, start vs end). Fitted on simulated traffic, where logit(P(true | score, N
  *  candidates)) = score - ln(N - 1) - 2.3 matches the observed fraction of true candidates. */
 const OVERLAP_NATS = 2.3;
+/** Most confidence a candidate below the threshold gets: shown, never decisive. */
+export const UNDECIDED_CONFIDENCE = 0.5;
 /** A timing match is statistical: its confidence stays below 1. */
 const MAX_CONFIDENCE = 0.999;
 
@@ -74,8 +87,11 @@ interface Scored {
 
 /**
  * Ranks the inbound flows of relay `lookup.addr` that may feed its outbound flow toward
- * `lookup.peerAddr[:peerPort]` in the lookup window. Returns only candidates scoring at least
- * `opts.threshold`, best first, at most `opts.maxCandidates`; empty when nothing qualifies.
+ * `lookup.peerAddr[:peerPort]` in the lookup window. Returns the candidates scoring at least
+ * `opts.threshold`, best first, at most `opts.maxCandidates`; when none does, the best
+ * `opts.ambiguousCandidates` with confidence >= `opts.candidateFloor` (undecided: each
+ * confidence is below the decisive level); empty when nothing qualifies. Pure and
+ * source-agnostic: flow records in (from windows or a history store), ranked hops out.
  * The result depends only on the set of distinct events, not on their order or duplicates.
  */
 export function scoreRelay(lookup: Lookup, events: IndexedEvent[], opts: RelayOptions & JoinOptions): HopCandidate[] {
@@ -107,11 +123,13 @@ export function scoreRelay(lookup: Lookup, events: IndexedEvent[], opts: RelayOp
     const seen = best.get(s.cand.tupleKey);
     if (seen === undefined || better(s, seen)) best.set(s.cand.tupleKey, s);
   }
-  const ranked = [...best.values()]
-    .filter((s) => s.pair.score >= opts.threshold)
-    .sort((a, b) => b.pair.score - a.pair.score || (a.cand.key < b.cand.key ? -1 : 1))
-    .slice(0, opts.maxCandidates);
-  return ranked.map((s, i) => toHop(lookup, s, i + 1));
+  const all = [...best.values()].sort((a, b) => b.pair.score - a.pair.score || (a.cand.key < b.cand.key ? -1 : 1));
+  const decisive = all.filter((s) => s.pair.score >= opts.threshold).slice(0, opts.maxCandidates);
+  if (decisive.length > 0) return decisive.map((s, i) => toHop(lookup, s, i + 1));
+  // Below the threshold the posterior's premise (one of the candidates IS the source) is not
+  // established: R may have originated the connection. Such candidates are shown, never decided.
+  return all.filter((s) => s.confidence >= opts.candidateFloor).slice(0, opts.ambiguousCandidates)
+    .map((s, i) => toHop(lookup, { ...s, confidence: Math.min(s.confidence, UNDECIDED_CONFIDENCE) }, i + 1));
 }
 
 function scoreOutbound(out: FlowSeries, ins: FlowSeries[], opts: RelayOptions & JoinOptions): Scored[] {

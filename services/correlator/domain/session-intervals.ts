@@ -5,8 +5,11 @@
 // - records are deduplicated by exporterId/eventId; records of one session (same `sessionKey`) pair up in time order, so a STOP that arrived
 //   before its START, or a late delete, still closes the right interval;
 // - within one timestamp: STOPs of open sessions, then STARTs, then INTERIMs, then the other
-//   STOPs (a START and STOP at the same ms make a zero-length session);
-// - a session with no STOP lives at most maxAgeMs past its last evidence (START or INTERIM):
+//   STOPs (a START and STOP at the same ms make a zero-length session); records at time t
+//   end only sessions that began BEFORE t: two conflicting STARTs on the same millisecond
+//   both stay open (the evidence does not say which came first; the matcher reports both),
+//   so no outcome depends on eventId order;
+// - a session with no STOP lives at most maxAge(its first record) past its last evidence (START or INTERIM):
 //   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
 //   START or INTERIM of the same session after that bound begins a new one;
 // - a session that holds an exclusive resource (`conflicts`) ends when another session shows
@@ -65,8 +68,13 @@ function preferred(a: SessionRecord, b: SessionRecord): boolean {
   return JSON.stringify(a.ev) < JSON.stringify(b.ev);
 }
 
+/** Longest a session may live without a STOP, ms: one figure, or per record (per provider and
+ *  kind, deploy/providers.json maxSessionAgeMs). */
+export type MaxAge = number | ((ev: SessionEvent) => number);
+
 /** Intervals of every session in `records` (deduplicated by the caller or not). */
-export function buildIntervals(records: readonly SessionRecord[], rules: IntervalRules, maxAgeMs: number): SessionInterval[] {
+export function buildIntervals(records: readonly SessionRecord[], rules: IntervalRules, maxAge: MaxAge): SessionInterval[] {
+  const maxAgeOf = typeof maxAge === 'number' ? () => maxAge : maxAge;
   const buckets = new Map<string, SessionRecord[]>();
   for (const r of dedupeRecords(records)) {
     const b = rules.bucket(r.ev);
@@ -74,18 +82,20 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
     if (list) list.push(r); else buckets.set(b, [r]);
   }
   const out: SessionInterval[] = [];
-  for (const b of [...buckets.keys()].sort()) out.push(...walk(buckets.get(b)!, rules, maxAgeMs));
+  for (const b of [...buckets.keys()].sort()) out.push(...walk(buckets.get(b)!, rules, maxAgeOf));
   return out;
 }
 
-interface Open extends SessionInterval { rep: SessionEvent }
+/** rep: the record that began the session; begunAt: its event time (the start itself is
+ *  inferred earlier for a session first seen by an INTERIM or STOP). */
+interface Open extends SessionInterval { rep: SessionEvent; maxAgeMs: number; begunAt: number }
 
-function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number): SessionInterval[] {
+function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: SessionEvent) => number): SessionInterval[] {
   records.sort((a, b) => a.ev.eventTime - b.ev.eventTime
     || ACTION_ORDER[a.ev.action] - ACTION_ORDER[b.ev.action] || (recordUid(a.ev) < recordUid(b.ev) ? -1 : 1));
   const open = new Map<string, Open>();
   const done: Open[] = [];
-  const bound = (s: Open) => s.lastEvidence + maxAgeMs;
+  const bound = (s: Open) => s.lastEvidence + s.maxAgeMs;
   const close = (s: Open, end: number, reason: IntervalEnd) => {
     open.delete(s.key);
     s.end = end;
@@ -98,14 +108,15 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number):
     if (s && t > bound(s)) { close(s, bound(s), 'expired'); return undefined; }
     return s;
   };
+  /** Evidence of another session at t ends the conflicting sessions that began before t. */
   const supersede = (ev: SessionEvent, key: string, t: number) => {
     for (const s of [...open.values()]) {
-      if (s.key === key || !rules.conflicts(s.rep, ev)) continue;
+      if (s.key === key || s.begunAt >= t || !rules.conflicts(s.rep, ev)) continue;
       if (t > bound(s)) close(s, bound(s), 'expired'); else close(s, t, 'superseded');
     }
   };
   const inferredStart = (ev: SessionEvent, key: string, t: number) => {
-    let from = t - maxAgeMs;
+    let from = t - maxAgeOf(ev);
     for (const s of done) {
       if (s.key !== key && !rules.conflicts(s.rep, ev)) continue;
       const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
@@ -114,7 +125,7 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number):
     return from;
   };
   const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {
-    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev };
+    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev, maxAgeMs: maxAgeOf(r.ev), begunAt: r.ev.eventTime };
     open.set(key, s);
     return s;
   };
@@ -151,5 +162,5 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeMs: number):
     }
   }
   for (const s of [...open.values()]) close(s, bound(s), 'open');
-  return done.map(({ rep: _rep, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return done.map(({ rep: _rep, maxAgeMs: _age, begunAt: _at, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

@@ -154,9 +154,9 @@ describe('session join: redelivery and order', () => {
     ];
     const want = matchSessions(lookup({ port: null }), evs, dir, opts);
     expect(want.map((h) => [h.method, h.leadsToAddr, h.leadsToPort, h.rank, h.confidence])).toEqual([
-      ['NAT_LOG', '100.64.0.4', 5555, 1, 0.333333], // covers the window; freshest START
-      ['NAT_LOG', '100.64.0.2', null, 2, 0.333333], // two mappings (ports 5555, 7777) of one host: one candidate
-      ['PORT_BLOCK', '100.64.1.1', null, 3, 0.333333], // released mid-window: covers half of it
+      ['NAT_LOG', '100.64.0.4', 5555, 1, 0.4], // covers the window; freshest START
+      ['NAT_LOG', '100.64.0.2', null, 2, 0.4], // two mappings (ports 5555, 7777) of one host: one candidate
+      ['PORT_BLOCK', '100.64.1.1', null, 3, 0.2], // released mid-window: covers half of it, so half the weight
     ]);
     for (let i = 0; i < 25; i++) {
       const input = shuffle([...evs, ...evs.filter(() => rnd(2) === 0)]);
@@ -278,7 +278,8 @@ describe('session join: access, blocks, VPN', () => {
     expect(hops.map((h) => [h.method, h.leadsToAddr, h.leadsToPort, h.subscriberHandle, h.confidence])).toEqual([
       ['VPN_SESSION', '198.18.4.5', 61000, 'de-a', 1]]);
     const both = matchSessions(lookup({ addr: '203.0.113.7', windowFrom: T + 2000, windowTo: T + 3000 }), evs, dir, opts);
-    expect(both.map((h) => [h.subscriberHandle, h.confidence])).toEqual([['de-a', 0.5], ['de-b', 0.5]]); // de-a covers all of the widened window
+    // de-a covers all of the widened window [T, T+5000], de-b (T+1000..T+5000) four fifths of it
+    expect(both.map((h) => [h.subscriberHandle, h.confidence])).toEqual([['de-a', 0.555556], ['de-b', 0.444444]]);
   });
   it('caps a port-less lookup on a busy CGN address at 64 hops, confidence saying how many there were', () => {
     const evs = Array.from({ length: 100 }, (_, i) => rec({ outsidePort: 20000 + i, insideAddr: `100.64.2.${i}`, eventTime: T + i }));

@@ -9,6 +9,7 @@ import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
+import { maxSessionAgeMs } from '../../join/methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 
@@ -26,6 +27,8 @@ interface Candidate {
   providerId: string;
   intervals: SessionInterval[];
   quality: number;
+  /** Best window coverage of its intervals (coverage()); the basis of its confidence. */
+  weight: number;
   /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
   latest: number;
 }
@@ -34,8 +37,11 @@ interface Candidate {
  * Hops for a 'session' lookup from the session records of its window key (records for other
  * addresses or ports under the same key are filtered out). One hop per method, provider and
  * destination (a subscriber's reconnect, or one inside host's many mappings when the port is
- * unknown, is one candidate). Ranked best first by quality(), then fresher evidence;
- * confidence 1 / (number of distinct destinations); at most MAX_SESSION_CANDIDATES.
+ * unknown, is one candidate). Ranked best first by quality(), then fresher evidence (never by
+ * id alone but as the last resort between equals, whose confidences are then equal);
+ * confidence = the destination's share of window coverage (1/k when equal); at most
+ * MAX_SESSION_CANDIDATES. A lost-stop session lives for its provider's maximum session age
+ * of its kind (join/methods/session-ages.ts); longest prefix wins among access sessions.
  * firstSeen/lastSeen are the earliest/latest own evidence times (a lost stop does not
  * stretch them). `active` = no STOP, not superseded, and still within max age of the newest
  * event time in `events` (event time, not the wall clock), so the result stays pure.
@@ -70,10 +76,16 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     const keys = new Set(recs.filter((r) => relevant(r.ev)).map((r) => spec.rules.sessionKey(r.ev)));
     const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)));
     const strengthOf = (iv: SessionInterval) => Math.max(...iv.records.map((r) => spec.strength(r.ev, target)));
-    let live = buildIntervals(mine, spec.rules, opts.maxSessionAgeMs)
+    const ageOf = (ev: SessionEvent) => {
+      const id = providerOf(ev);
+      return maxSessionAgeMs(id === null ? undefined : dir.byId(id), kind, opts.maxSessionAgeMs);
+    };
+    let live = buildIntervals(mine, spec.rules, ageOf)
       .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
-    const longest = Math.max(-1, ...live.map(strengthOf));
-    live = live.filter((iv) => strengthOf(iv) === longest); // longest prefix wins (access sessions)
+    // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
+    // the window no longer prefix's session covers, and drops out when nothing is left.
+    const own = new Map(live.map((iv) => [iv, ownSpan(iv, live.filter((o) => strengthOf(o) > strengthOf(iv)), from, to)]));
+    live = live.filter((iv) => own.get(iv)! > 0 || live.every((o) => strengthOf(o) <= strengthOf(iv)));
     for (const iv of live) {
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
@@ -86,30 +98,54 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.port ?? '*'}`;
       const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
       const identity = `${spec.method}|${providerId}|${destination}${portPart}${handlePart}`;
-      const q = quality(iv, from, to);
+      const span = own.get(iv)!;
+      const q = quality(iv, span, from, to);
+      const w = Math.max(0.05, span / Math.max(1, to - from));
       const g = groups.get(identity);
       if (g) {
         g.intervals.push(iv);
         g.quality = Math.max(g.quality, q);
+        g.weight = Math.max(g.weight, w);
         g.latest = Math.max(g.latest, iv.lastEvidence);
       } else {
-        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, latest: iv.lastEvidence });
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, weight: w, latest: iv.lastEvidence });
       }
     }
   }
 
   const ranked = [...groups.values()]
     .sort((a, b) => b.quality - a.quality || b.latest - a.latest || (a.identity < b.identity ? -1 : 1));
-  const k = new Set(ranked.map((c) => c.destination)).size;
-  const confidence = k === 0 ? 0 : Math.round(1e6 / k) / 1e6;
-  return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confidence, newest, dir));
+  // Confidence: each distinct destination's share of the window coverage (candidates agreeing
+  // on the destination are one answer). Equal coverage gives 1/k; a session that only reaches
+  // into the tolerance edge counts for less than one covering the observation.
+  const byDest = new Map<string, number>();
+  for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
+  const total = [...byDest.values()].reduce((a, b) => a + b, 0);
+  const confOf = (c: Candidate) => (total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6);
+  return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
 }
 
-/** Share of the (widened) window the interval covers, plus 0.1 each for a seen START, a seen
- *  STOP and own evidence inside the window. */
-function quality(iv: SessionInterval, from: number, to: number): number {
-  const overlap = Math.max(0, Math.min(iv.end, to) - Math.max(iv.start, from));
-  let q = overlap / Math.max(1, to - from);
+/** Length of [from, to] ∩ iv that none of `longer` covers, ms (the part where iv's prefix is the longest). */
+function ownSpan(iv: SessionInterval, longer: readonly SessionInterval[], from: number, to: number): number {
+  const lo = Math.max(iv.start, from);
+  const hi = Math.min(iv.end, to);
+  if (hi < lo) return 0;
+  const cuts = longer.map((o) => [Math.max(o.start, lo), Math.min(o.end, hi)] as const).filter(([a, b]) => b > a).sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let reach = lo;
+  for (const [a, b] of cuts) {
+    if (b <= reach) continue;
+    covered += b - Math.max(a, reach);
+    reach = b;
+  }
+  // a zero-length interval inside the window still counts as (barely) possible
+  return Math.max(hi - lo - covered, cuts.length === 0 ? Math.max(hi - lo, 1e-9) : 0);
+}
+
+/** Share of the (widened) window the interval covers where it holds the longest prefix
+ *  (`span`, ms), plus 0.1 each for a seen START, a seen STOP and own evidence inside the window. */
+function quality(iv: SessionInterval, span: number, from: number, to: number): number {
+  let q = span / Math.max(1, to - from);
   if (iv.startSeen) q += 0.1;
   if (iv.endReason === 'stop') q += 0.1;
   if (iv.records.some((r) => r.ev.eventTime >= from && r.ev.eventTime <= to)) q += 0.1;

@@ -51,6 +51,21 @@ describe('normalise flows', () => {
   });
 });
 
+describe('session records live for their provider\'s maximum session age, not the flow retention', () => {
+  const D = 86_400_000;
+  it('keeps a port block allocated 25 h ago and a lost-stop RADIUS session 13 days old; refuses one older than 14 days', () => {
+    expect(code(() => normaliseSession(sess({ eventTime: NOW - 25 * 3_600_000, exportTime: NOW }), NOW, ctx()))).toBe('ok');
+    expect(code(() => normaliseSession(sess({ eventTime: NOW - 13 * D, exportTime: NOW }), NOW, ctx()))).toBe('ok');
+    expect(code(() => normaliseSession(sess({ eventTime: NOW - 15 * D, exportTime: NOW }), NOW, ctx()))).toBe('CT_TOO_OLD');
+  });
+  it('a NAT record (provider age 2 h) is kept for the flow retention, refused past it; a flow record is bound by the retention', () => {
+    const nat = (ago: number) => sess({ kind: 'NAT_SESSION', natEvent: 1, outsidePort: 40000, portRangeStart: null, portRangeEnd: null, insidePort: 5000, eventTime: NOW - ago, exportTime: NOW });
+    expect(code(() => normaliseSession(nat(3 * 3_600_000), NOW, ctx()))).toBe('ok');
+    expect(code(() => normaliseSession(nat(25 * 3_600_000), NOW, ctx()))).toBe('CT_TOO_OLD');
+    expect(code(() => normaliseFlow(flow({ startTime: NOW - 25 * 3_600_000 }), NOW, ctx()))).toBe('CT_TOO_OLD');
+  });
+});
+
 describe('normalise sessions', () => {
   it('keys a port block by its public address and checks lo <= hi', () => {
     expect(normaliseSession(sess(), NOW, ctx()).keys).toEqual([{ key: '198.51.100.7', dir: null }]);

@@ -13,18 +13,24 @@ import type { FlowEvent, Provider, SessionEvent } from '../../../schemas/types.g
 import { canonicalAddress, isScopedAddress, windowKey, windowKeysForPrefix } from '../../common/address.ts';
 import { CrosstraceError, permanent, type ErrorCode } from '../../common/errors.ts';
 import type { ClockSkewEstimator } from './clock-skew.ts';
+import { DEFAULT_SESSION_AGE_CEILING_MS, maxSessionAgeMs } from '../../join/methods/session-ages.ts';
 
 export interface NormaliseOptions {
   /** How far past the receive time an event may claim to be, ms. Default 5 min. */
   futureToleranceMs: number;
-  /** Events older than this (vs. receive time) are rejected: their window is gone, ms. Default 24 h. */
+  /** Flow records older than this (vs. receive time) are rejected: their window is gone, ms. Default 24 h. */
   retentionMs: number;
+  /** Ceiling of the per-provider maximum session age (join/methods/session-ages.ts): a session
+   *  record is rejected when older than the larger of its provider's age for its kind and the
+   *  flow retention (a port block allocated days ago still names its holder; a NAT delete from
+   *  this morning is still evidence), ms. Default 14 days. */
+  maxSessionAgeMs: number;
   /** Largest RADIUS Acct-Delay-Time accepted, s. Default 3600. */
   maxAcctDelaySeconds: number;
 }
 
 export const DEFAULT_NORMALISE: Readonly<NormaliseOptions> = Object.freeze({
-  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxAcctDelaySeconds: 3600,
+  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxSessionAgeMs: DEFAULT_SESSION_AGE_CEILING_MS, maxAcctDelaySeconds: 3600,
 });
 
 export interface IndexKey { key: string; dir: 'in' | 'out' | null }
@@ -61,10 +67,12 @@ function need<T>(v: T | null, field: string, kind: string): T {
   return v;
 }
 
-function time(v: number, field: string, receivedAt: number, o: NormaliseOptions): number {
+/** Checks an event time; `maxAgeMs`: how old it may be vs. receipt (flow retention, or the
+ *  provider's maximum session age for a session record). */
+function time(v: number, field: string, receivedAt: number, o: NormaliseOptions, maxAgeMs = o.retentionMs): number {
   if (!Number.isFinite(v) || v < 0) fail('CT_IMPOSSIBLE_TIME', `${field} ${v} is not a valid UTC ms time`, field);
   if (v > receivedAt + o.futureToleranceMs) fail('CT_IMPOSSIBLE_TIME', `${field} ${new Date(v).toISOString()} is ${v - receivedAt} ms after receipt (tolerance ${o.futureToleranceMs} ms)`, field);
-  if (v < receivedAt - o.retentionMs) fail('CT_TOO_OLD', `${field} ${new Date(v).toISOString()} is older than the ${o.retentionMs} ms retention`, field);
+  if (v < receivedAt - maxAgeMs) fail('CT_TOO_OLD', `${field} ${new Date(v).toISOString()} is older than ${maxAgeMs} ms (${maxAgeMs === o.retentionMs ? 'the flow retention' : 'the provider\'s maximum session age'})`, field);
   return v;
 }
 
@@ -130,7 +138,7 @@ export function normaliseSession(raw: SessionEvent, receivedAt: number, ctx: Nor
   }
   const event: SessionEvent = {
     ...raw,
-    eventTime: time(raw.eventTime - off - delayMs, 'eventTime', receivedAt, ctx.opts),
+    eventTime: time(raw.eventTime - off - delayMs, 'eventTime', receivedAt, ctx.opts, Math.max(ctx.opts.retentionMs, maxSessionAgeMs(p, raw.kind, ctx.opts.maxSessionAgeMs))),
     exportTime: raw.exportTime - off,
     outsideAddr: optAddr(raw.outsideAddr, 'outsideAddr'), outsidePort: port(raw.outsidePort, 'outsidePort'),
     insideAddr: optAddr(raw.insideAddr, 'insideAddr'), insidePort: port(raw.insidePort, 'insidePort'),

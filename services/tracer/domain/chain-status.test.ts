@@ -24,8 +24,9 @@ describe('STALLED', () => {
     const b = hop('h-b', null, 1, { leadsToAddr: '100.64.9.2', rank: 2, confidence: 0.5 });
     const o = { ...DEFAULT_CHAIN_OPTIONS, relayGraceMs: 0 };
     const { state } = runHops([a, b], T + 2000, o);
-    expect(state.status).toBe('TERMINATED_AT_SUBSCRIBER');
-    expect(deriveStatus(state, T + 10 * stallAfterMs, o)).toBe('TERMINATED_AT_SUBSCRIBER');
+    // two holders at 0.5: undecided, so AMBIGUOUS (never terminated on a guess), and not stalled
+    expect(state.status).toBe('AMBIGUOUS');
+    expect(deriveStatus(state, T + 10 * stallAfterMs, o)).toBe('AMBIGUOUS');
     expect(stallCheck(state, T + 10 * stallAfterMs, dir, o).update).toBeNull();
   });
 
@@ -39,7 +40,8 @@ describe('TERMINATED_AT_SUBSCRIBER', () => {
   it('waits relayGraceMs for the subscriber host to show up as a relay, its relay lookup awaited meanwhile', () => {
     const { state, updates } = runHops([H.pb, H.fr]);
     expect(state.status).toBe('EXTENDED');
-    expect(updates.at(-1)!.awaiting).toEqual([expect.objectContaining({ addr: ADDR.inside, jurisdiction: 'FR', providerId: 'fr-telecom', parentHopId: 'h-fr-sub' })]);
+    // the relay lookup on the subscriber's host is a sibling of its owner's session lookup
+    expect(updates.at(-1)!.awaiting).toEqual([expect.objectContaining({ addr: ADDR.inside, jurisdiction: 'FR', providerId: 'fr-telecom', parentHopId: 'h-fr-pb' })]);
     expect(stallCheck(state, T + 2000 + relayGraceMs - 1, dir).update).toBeNull();
     const t = stallCheck(state, T + 2000 + relayGraceMs, dir);
     expect(t.update).toMatchObject({ status: 'TERMINATED_AT_SUBSCRIBER', awaiting: [], change: 'terminated at the subscriber: no relay found from its host' });
@@ -69,11 +71,22 @@ describe('TERMINATED_AT_SUBSCRIBER', () => {
 describe('ENDED and the best path', () => {
   it('ENDED when every hop on the best path is inactive, EXTENDED while one is active', () => {
     const o = { ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: 600_000 };
-    const { state } = runHops([{ ...H.pb, active: false }, H.fr, { ...H.relay, active: false }], T + 2000, o);
-    expect(state.status).toBe('EXTENDED'); // the subscriber's access session goes on
-    const ended = applyHops(state, [{ ...H.fr, active: false, lastSeen: T + 20_000, evidenceEventIds: ['ev-h-fr-sub', 'ev-stop'] }], T + 21_000, dir, o);
+    const { state } = runHops([{ ...H.pb, active: false }, H.fr, { ...H.relay, active: false }, H.vpn], T + 2000, o);
+    expect(state.status).toBe('EXTENDED'); // the VPN session goes on
+    const ended = applyHops(state, [{ ...H.vpn, active: false, lastSeen: T + 20_000, evidenceEventIds: ['ev-h-de-vpn', 'ev-stop'] }], T + 21_000, dir, o);
     expect(ended.update).toMatchObject({ status: 'ENDED' });
-    expect(ended.update!.awaiting.map((a) => a.addr)).toEqual([ADDR.deExit]); // may still resolve from logs
+    expect(ended.update!.awaiting.map((a) => a.addr)).toEqual([ADDR.usClient]); // may still resolve from logs
+  });
+
+  it('prefers a rank-1 sibling that leads on (a relay beside the host\'s owner)', () => {
+    expect(bestPath([H.pb, H.fr, H.relay]).map((h) => h.hopId)).toEqual(['h-fr-pb', 'h-fr-relay']);
+    expect(bestPath([H.pb, H.fr]).map((h) => h.hopId)).toEqual(['h-fr-pb', 'h-fr-sub']);
+  });
+
+  it('AMBIGUOUS while a hop on the best path is below decisiveConfidence, whatever follows', () => {
+    const { state } = runHops([H.pb, H.fr, { ...H.relay, confidence: 0.4 }, H.vpn, H.us]);
+    expect(state.status).toBe('AMBIGUOUS');
+    expect(runHops([H.pb, H.fr, H.relay, H.vpn, H.us]).state.status).toBe('TERMINATED_AT_SUBSCRIBER');
   });
 
   it('follows rank 1 (the most confident of several), never loops', () => {

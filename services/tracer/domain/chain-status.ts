@@ -2,13 +2,24 @@
 // apart from them, so they cannot disagree). The best path follows rank-1 hops from the
 // requester's observation; ambiguity stays visible in the ranked siblings.
 //
+// Every endpoint the chain reaches is asked two questions in parallel (next-lookups.ts): who
+// held it (session lookup) and, on a host whose flows are exported, whom it relayed for (relay
+// lookup). Their answers are sibling hops of one parent. Among rank-1 siblings the best path
+// prefers one that leads on (a relay found on a server continues the chain; the server's
+// owner stays visible as a hop beside it), then the more confident.
+//
 // Status, first rule that holds:
 //   CLOSED, EXPIRED            sticky: nothing changes the chain afterwards
-//   STALLED                    a session lookup on the best path (its parent on the path, or
-//                              the first lookup) has waited >= stallAfterMs with no hop from it
+//   STALLED                    a session lookup at the frontier (from the last hop of the best
+//                              path, or the first lookup while the path is empty) has waited
+//                              >= stallAfterMs with no hop from it
 //   OPEN                       no hop on the best path yet
+//   AMBIGUOUS                  a hop on the best path is undecided: its confidence is below
+//                              decisiveConfidence (two holders of one address, a relay below the
+//                              timing threshold); the ranked candidates are the hops, and the
+//                              chain is never terminated on such a guess
 //   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
-//                              nowhere further, and no relay lookup from it is still in grace
+//                              nowhere further, and no relay lookup on the same endpoint is still in grace
 //   ENDED                      every hop on the best path is inactive (the communication's
 //                              flows/sessions ended); open ends may still resolve from logs
 //   EXTENDED                   otherwise: hops found, the path goes on
@@ -26,24 +37,29 @@ export interface ChainOptions {
   relayGraceMs: number;
   /** Ambiguous candidates up to this rank get their own next lookups. Default 3. */
   followRanks: number;
+  /** Least confidence of a hop for the path through it to count as decided; a best path with
+   *  a hop below it is AMBIGUOUS, never terminated. Default 0.9. */
+  decisiveConfidence: number;
   /** A live hop's "still active, last seen" is published at most this often, ms (an end or a
    *  re-ranking at once; hop-versions.ts). Default 15 000. */
   liveRefreshMs: number;
 }
 
-export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3, liveRefreshMs: 15_000 });
+export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3, liveRefreshMs: 15_000, decisiveConfidence: 0.9 });
 
 export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
 
-/** Rank-1 hops followed from the root; among several rank-1 siblings the most confident (then lowest hopId). */
+/** Rank-1 hops followed from the root; among several rank-1 siblings one that leads on (a
+ *  relay beside the server's owner), then the most confident, then the lowest hopId. */
 export function bestPath(hops: readonly Hop[]): Hop[] {
   const path: Hop[] = [];
   const seen = new Set<string>();
   let parent: string | null = null;
+  const leadsOn = (h: Hop) => (h.leadsToAddr === null ? 0 : 1);
   for (;;) {
     const next = hops
       .filter((h) => h.parentHopId === parent && h.rank === 1)
-      .sort((a, b) => b.confidence - a.confidence || (a.hopId < b.hopId ? -1 : 1))[0];
+      .sort((a, b) => leadsOn(b) - leadsOn(a) || b.confidence - a.confidence || (a.hopId < b.hopId ? -1 : 1))[0];
     if (!next || seen.has(next.hopId)) return path;
     path.push(next);
     seen.add(next.hopId);
@@ -78,15 +94,23 @@ export function contestedLookups(s: ChainState): Lookup[] {
  */
 export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPathOnly = false): Lookup[] {
   if (isFinal(s.status)) return [];
-  const path = new Set(bestPath(s.hops).map((h) => h.hopId));
-  return s.lookups.filter((l) => (!onBestPathOnly || l.parentHopId === null || path.has(l.parentHopId))
+  const path = bestPath(s.hops);
+  // the frontier: lookups from the path's last hop, and those on the endpoint the last hop was
+  // found at (its relay sibling); the first lookups while the path is empty
+  const last = path.at(-1);
+  const frontier = (l: Lookup) => (last === undefined ? l.parentHopId === null
+    : l.parentHopId === last.hopId || (l.parentHopId === last.parentHopId && l.addr === last.observedAddr));
+  return s.lookups.filter((l) => (!onBestPathOnly || frontier(l))
     && !resolvedBy(l, s.hops)
     && (l.mode === 'session' || now - l.since < o.relayGraceMs));
 }
 
 /** The session lookups on the best path waiting >= stallAfterMs. */
 export function stalledEnds(s: ChainState, now: number, o: ChainOptions): Lookup[] {
-  return openEnds(s, now, o, true).filter((l) => l.mode === 'session' && now - l.since >= o.stallAfterMs);
+  // only lookups that would extend the path: from its last hop (an unanswered owner lookup
+  // beside a relay hop the path went through does not stall the chain)
+  const from = bestPath(s.hops).at(-1)?.hopId ?? null;
+  return openEnds(s, now, o, true).filter((l) => l.mode === 'session' && l.parentHopId === from && now - l.since >= o.stallAfterMs);
 }
 
 export function deriveStatus(s: ChainState, now: number, o: ChainOptions): TraceStatus {
@@ -95,7 +119,8 @@ export function deriveStatus(s: ChainState, now: number, o: ChainOptions): Trace
   const path = bestPath(s.hops);
   const last = path.at(-1);
   if (!last) return 'OPEN';
-  const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay' && l.parentHopId === last.hopId);
+  if (path.some((h) => h.confidence < o.decisiveConfidence)) return 'AMBIGUOUS';
+  const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay');
   if (last.subscriberHandle !== null && last.leadsToAddr === null && !relayPending) return 'TERMINATED_AT_SUBSCRIBER';
   if (path.every((h) => !h.active)) return 'ENDED';
   return 'EXTENDED';

@@ -8,7 +8,11 @@ import type { Lookup } from '../../common/join-types.ts';
 import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
 import { hopChange, noMoreEvidence } from './hop-versions.ts';
-import { firstLookup, wantedLookups } from './next-lookups.ts';
+import { firstLookup, wantedLookups, type RelayHostRule } from './next-lookups.ts';
+import { isRelayHost } from '../../join/methods/relay-hosts.ts';
+
+/** Where relay lookups open (join/methods/relay-hosts.ts), from the provider directory. */
+const relayRule = (dir: DirectoryLike): RelayHostRule => (addr, scope) => isRelayHost(addr, scope, dir);
 
 export type { DirectoryLike } from './chain-update.ts';
 
@@ -58,9 +62,10 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
   if (req.action === 'OPEN') {
     if (s) return unchanged(s);
     const first = firstLookup(req, now);
-    const state: ChainState = { request: req, seq: 0, status: 'OPEN', hops: [], lookups: [first], lastChangeAt: now };
+    const lookups = wantedLookups(req, [], o.followRanks, now, relayRule(dir));
+    const state: ChainState = { request: req, seq: 0, status: 'OPEN', hops: [], lookups, lastChangeAt: now };
     const what = `${first.addr}${req.srcPort === null ? '' : `:${req.srcPort}`} -> ${req.dstAddr}${req.dstPort === null ? '' : `:${req.dstPort}`}`;
-    return bump(state, `trace opened by ${req.requestingJurisdiction}: ${what} at ${iso(req.observedTime)}`, now, req.requestedAt, [first], dir, o);
+    return bump(state, `trace opened by ${req.requestingJurisdiction}: ${what} at ${iso(req.observedTime)}`, now, req.requestedAt, lookups, dir, o);
   }
   if (!s) return null;
   if (isFinal(s.status) || s.request.requestingJurisdiction !== req.requestingJurisdiction) return unchanged(s);
@@ -125,7 +130,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   const kept = s.lookups.filter((l) => !dropped.includes(l));
   const known = new Set(kept.map((l) => l.lookupId));
   const nextHops = [...byId.values()];
-  const register = wantedLookups(s.request, nextHops, o.followRanks, now).filter((l) => !known.has(l.lookupId));
+  const register = wantedLookups(s.request, nextHops, o.followRanks, now, relayRule(dir)).filter((l) => !known.has(l.lookupId));
   const { retired: _before, ...rest } = s;
   const next: ChainState = { ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) };
   const status = deriveStatus(next, now, o);

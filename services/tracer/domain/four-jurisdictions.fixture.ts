@@ -8,7 +8,7 @@ import type { ChainOptions } from './chain-status.ts';
 import { DEFAULT_CHAIN_OPTIONS } from './chain-status.ts';
 
 const provider = (providerId: string, jurisdiction: string, kind: Provider['kind'], prefixes: string[]): Provider => ({
-  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [],
+  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [], maxSessionAgeMs: {},
 });
 
 export const dir = createProviderDirectory([
@@ -37,14 +37,16 @@ export const hop = (hopId: string, parentHopId: string | null, depth: number, o:
 export const H = {
   pb: hop('h-fr-pb', null, 1, { leadsToAddr: ADDR.inside }),
   fr: hop('h-fr-sub', 'h-fr-pb', 2, { method: 'ACCESS_SESSION', observedAddr: ADDR.inside, observedPort: null, subscriberHandle: 'fr-sub-7' }),
-  relay: hop('h-fr-relay', 'h-fr-sub', 3, {
+  // the FR subscriber's host is asked both questions: its owner (h-fr-sub) and whom it relayed
+  // for (h-fr-relay): sibling hops of the port block that led to it
+  relay: hop('h-fr-relay', 'h-fr-pb', 2, {
     method: 'RELAY_TIMING', observedAddr: ADDR.inside, observedPort: 51000, leadsToAddr: ADDR.deExit, leadsToPort: 40100, confidence: 0.97,
   }),
-  vpn: hop('h-de-vpn', 'h-fr-relay', 4, {
+  vpn: hop('h-de-vpn', 'h-fr-relay', 3, {
     method: 'VPN_SESSION', jurisdiction: 'DE', providerId: 'de-vpn', observedAddr: ADDR.deExit, observedPort: 40100,
     leadsToAddr: ADDR.usClient, leadsToPort: 61000, subscriberHandle: 'de-acct-9',
   }),
-  us: hop('h-us-sub', 'h-de-vpn', 5, {
+  us: hop('h-us-sub', 'h-de-vpn', 4, {
     method: 'ACCESS_SESSION', jurisdiction: 'US', providerId: 'us-access', observedAddr: ADDR.usClient, observedPort: 61000,
     subscriberHandle: 'us-sub-1', decisiveAt: T + 1900,
   }),

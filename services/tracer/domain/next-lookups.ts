@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Hop, TraceRequest } from '../../../schemas/types.gen.ts';
 import { isScopedAddress } from '../../common/address.ts';
 import type { Lookup, LookupMode } from '../../common/join-types.ts';
+import { METHODS } from '../../join/methods/index.ts';
 
 /** sha256 over JSON [traceId, parentHopId, mode, addr, port], first 24 hex chars (96 bits). */
 export function lookupIdOf(traceId: string, parentHopId: string | null, mode: LookupMode, addr: string, port: number | null): string {
@@ -71,9 +72,10 @@ export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<stri
 }
 
 /** Peer seen where hop `h` leads: unchanged through address translation (NAT log, port block,
- *  RFC 7422, the subscriber's own host), unknown after a VPN or a relay, which open a new connection. */
+ *  RFC 7422), unknown after a VPN or a relay, which open a new connection (each method's
+ *  `onward`, join/methods/). */
 function peerBeyond(h: Hop, peerAt: Peer): Peer {
-  return h.method === 'VPN_SESSION' || h.method === 'RELAY_TIMING' ? NO_PEER : peerAt;
+  return METHODS[h.method].onward === 'new-connection' ? NO_PEER : peerAt;
 }
 
 /** Scope of an address found at `providerId`: that provider for non-unique space, else none; undefined when invalid. */
@@ -81,29 +83,34 @@ function scopeOf(addr: string, providerId: string): string | null | undefined {
   try { return isScopedAddress(addr) ? providerId : null; } catch { return undefined; }
 }
 
+/** Decides whether a relay lookup opens at an endpoint (join/methods/relay-hosts.ts). */
+export type RelayHostRule = (addr: string, scopeProviderId: string | null) => boolean;
+
 /**
- * Lookups the chain wants, for each connected hop of rank <= followRanks:
- * - 'session' on leadsTo (when the hop leads on), depth + 1, peer per peerBeyond;
- * - 'relay' on the observed endpoint of an ACCESS_SESSION hop (the subscriber's host may be a
- *   stepping stone), with the peer seen there; only when that peer is known, since relay timing
- *   pairs the host's outbound flow toward the peer with its inbound flows and cannot work without it.
+ * Lookups the chain wants. Every endpoint the trace reaches — the requester's observed source,
+ * and the leadsTo of each connected hop of rank <= followRanks — gets, in parallel:
+ * - a 'session' lookup (who held the endpoint: NAT log, port block, access session, VPN), at
+ *   depth + 1, peer per peerBeyond;
+ * - a 'relay' lookup when `relayHost` says the endpoint is a host whose flows its provider
+ *   exports and the peer seen there is known (relay timing pairs the host's outbound flow
+ *   toward the peer with its inbound flows and cannot work without it). A server can have an
+ *   owner AND be a relay: both answers come back as sibling hops of the same parent.
  * Addresses that do not parse open nothing. Sorted by lookupId.
  */
-export function wantedLookups(req: TraceRequest, hops: readonly Hop[], followRanks: number, now: number): Lookup[] {
-  const wanted = new Map<string, Lookup>([[lookupIdOf(req.traceId, null, 'session', req.srcAddr, req.srcPort), firstLookup(req, now)]]);
+export function wantedLookups(req: TraceRequest, hops: readonly Hop[], followRanks: number, now: number, relayHost: RelayHostRule = () => false): Lookup[] {
+  const wanted = new Map<string, Lookup>();
+  const add = (l: Lookup) => wanted.set(l.lookupId, l);
+  const endpoint = (base: { parentHopId: string | null; depth: number }, addr: string, port: number | null, scope: string | null, peer: Peer) => {
+    add(makeLookup(req, { ...base, mode: 'session', addr, port, scopeProviderId: scope, ...peer }, now));
+    if (peer.peerAddr !== null && relayHost(addr, scope)) add(makeLookup(req, { ...base, mode: 'relay', addr, port, scopeProviderId: scope, ...peer }, now));
+  };
+  add(firstLookup(req, now));
+  endpoint({ parentHopId: null, depth: 1 }, req.srcAddr, req.srcPort, null, { peerAddr: req.dstAddr, peerPort: req.dstPort });
   for (const { hop: h, peer } of connectedHops(req, hops).values()) {
-    if (h.rank > followRanks) continue;
-    const base = { parentHopId: h.hopId, depth: h.depth + 1 };
-    const onward = h.leadsToAddr === null ? undefined : scopeOf(h.leadsToAddr, h.providerId);
-    if (h.leadsToAddr !== null && onward !== undefined) {
-      const l = makeLookup(req, { ...base, mode: 'session', addr: h.leadsToAddr, port: h.leadsToPort, scopeProviderId: onward, ...peerBeyond(h, peer) }, now);
-      wanted.set(l.lookupId, l);
-    }
-    const here = scopeOf(h.observedAddr, h.providerId);
-    if (h.method === 'ACCESS_SESSION' && peer.peerAddr !== null && here !== undefined) {
-      const l = makeLookup(req, { ...base, mode: 'relay', addr: h.observedAddr, port: h.observedPort, scopeProviderId: here, ...peer }, now);
-      wanted.set(l.lookupId, l);
-    }
+    if (h.rank > followRanks || h.leadsToAddr === null) continue;
+    const onward = scopeOf(h.leadsToAddr, h.providerId);
+    if (onward === undefined) continue;
+    endpoint({ parentHopId: h.hopId, depth: h.depth + 1 }, h.leadsToAddr, h.leadsToPort, onward, peerBeyond(h, peer));
   }
   return [...wanted.values()].sort((a, b) => (a.lookupId < b.lookupId ? -1 : a.lookupId > b.lookupId ? 1 : 0));
 }

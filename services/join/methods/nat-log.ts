@@ -1,0 +1,26 @@
+// Hop method 1, NAT session log (RFC 8158 natEvent 1 create / 2 delete): public ip:port at t
+// -> inside ip:port at the same provider.
+import type { HopMethodDescriptor } from './descriptor.ts';
+import { prov, protoOk, opt, portWake } from './shared.ts';
+
+export const NAT_LOG: HopMethodDescriptor = {
+  method: 'NAT_LOG',
+  reads: 'NAT_SESSION',
+  defaultMaxSessionAgeMs: 6 * 3_600_000, // RFC 5382: established TCP idle timeout >= 2 h 4 min
+  indexedUnder: 'outsideAddr (required with outsidePort, insideAddr)',
+  session: {
+    kind: 'NAT_SESSION',
+    method: 'NAT_LOG',
+    strength: (ev, t) => ev.outsideAddr === t.addr && ev.outsidePort !== null && ev.insideAddr !== null
+      && (t.port === null || ev.outsidePort === t.port) && protoOk(ev.protocol, t.protocol) ? 0 : -1,
+    rules: {
+      sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+      bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
+      // the same outside port (and protocol) is one claim
+      conflicts: (a, b) => a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+    },
+    leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
+  },
+  wakes: portWake,
+  onward: 'same-connection',
+};

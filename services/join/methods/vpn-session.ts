@@ -1,0 +1,26 @@
+// VPN session log: exit ip[:port] at t -> the client's own public address[:port] (and account).
+import type { HopMethodDescriptor } from './descriptor.ts';
+import { opt, portWake, prov, protoOk } from './shared.ts';
+
+export const VPN_SESSION: HopMethodDescriptor = {
+  method: 'VPN_SESSION',
+  reads: 'VPN_SESSION',
+  defaultMaxSessionAgeMs: 7 * 86_400_000, // tunnels last hours to days
+  indexedUnder: 'outsideAddr (required with insideAddr)',
+  session: {
+    kind: 'VPN_SESSION',
+    method: 'VPN_SESSION',
+    strength: (ev, t) => ev.outsideAddr === t.addr && ev.insideAddr !== null
+      && (t.port === null || ev.outsidePort === null || ev.outsidePort === t.port) && protoOk(ev.protocol, t.protocol) ? 0 : -1,
+    rules: {
+      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `sid:${ev.acctSessionId}`
+        : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
+      bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
+      // a shared exit address (no port logged) is used by many clients at once
+      conflicts: (a, b) => a.outsidePort !== null && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+    },
+    leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
+  },
+  wakes: portWake,
+  onward: 'new-connection',
+};

@@ -1,0 +1,48 @@
+// Judges a trace's final hops against a record scenario's ground truth (record-scenario.ts),
+// the same way for the in-memory replay, the integration tests and bench/accuracy. The oracle
+// is the scenario file (written from how providers log), not the matchers. Pure.
+import type { Hop, TraceStatus } from '../../schemas/types.gen.ts';
+import type { RecordScenario, TruthStep } from './record-scenario.ts';
+
+export interface Verdict {
+  /** Truth steps (path and beside) found at rank 1. */
+  found: number;
+  truth: number;
+  /** Rank-1 hops reported, and how many of them are true. */
+  reported: number;
+  correct: number;
+  ambiguous: boolean;
+  /** The worst failure: a rank-1 hop naming a subscriber the truth does not name, at confidence >= 0.9. */
+  wrongDecidedSubscriber: string | null;
+  /** For AMBIGUOUS truths: every expected candidate is shown. */
+  candidatesShown: boolean;
+  statusOk: boolean;
+  problems: string[];
+}
+
+export const DECIDED = 0.9;
+
+const sameStep = (h: Hop, t: TruthStep) => h.method === t.method && h.observedAddr === t.observed
+  && (t.leadsTo === null ? h.leadsToAddr === null : h.leadsToAddr === t.leadsTo)
+  && (t.subscriber === undefined || t.subscriber === null || h.subscriberHandle === null || h.subscriberHandle === t.subscriber);
+
+/** `hops`: the full view's hops (subscriber handles present); `status`: the chain status. */
+export function judge(s: RecordScenario, hops: readonly Hop[], status: TraceStatus): Verdict {
+  const steps = [...s.truth.path, ...(s.truth.beside ?? [])];
+  const rank1 = hops.filter((h) => h.rank === 1);
+  const found = steps.filter((t) => rank1.some((h) => sameStep(h, t))).length;
+  const correct = rank1.filter((h) => steps.some((t) => sameStep(h, t))).length;
+  const trueHandles = new Set(steps.flatMap((t) => (t.subscriber ? [t.subscriber] : [])).concat(s.truth.candidates ?? []));
+  const wrong = rank1.find((h) => h.subscriberHandle !== null && h.leadsToAddr === null && h.confidence >= DECIDED && !trueHandles.has(h.subscriberHandle));
+  const shown = new Set(hops.map((h) => h.subscriberHandle));
+  const candidatesShown = (s.truth.candidates ?? []).every((c) => shown.has(c));
+  const problems: string[] = [];
+  if (status !== s.truth.status) problems.push(`status ${status}, expected ${s.truth.status}`);
+  for (const t of steps) if (!rank1.some((h) => sameStep(h, t))) problems.push(`missing ${t.method} ${t.observed} -> ${t.leadsTo ?? t.subscriber ?? '(end)'}`);
+  if (wrong) problems.push(`WRONG SUBSCRIBER ${wrong.subscriberHandle} at confidence ${wrong.confidence}`);
+  if (!candidatesShown) problems.push(`candidates ${s.truth.candidates!.join(', ')} not all shown`);
+  return {
+    found, truth: steps.length, reported: rank1.length, correct, ambiguous: status === 'AMBIGUOUS',
+    wrongDecidedSubscriber: wrong?.subscriberHandle ?? null, candidatesShown, statusOk: status === s.truth.status, problems,
+  };
+}

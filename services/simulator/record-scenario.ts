@@ -1,0 +1,119 @@
+// Record scenarios (deploy/scenarios/records/*.json): the provider records of one traced
+// connection written out as providers log them — RADIUS accounting (RFC 2866: Framed-IP-
+// Address, Framed-IPv6-Prefix, Delegated-IPv6-Prefix, Acct-Delay-Time, Interim-Update, lost
+// Stops), CGN port-block allocate/release and NAT create/delete (RFC 8158 natEvent), IPFIX /
+// NetFlow flow records with real active timeouts — with the ground truth an investigator would
+// expect. Unlike the simulator's generated world they can say anything a provider logs,
+// including what the code does not handle yet. Pure: times are relative to the observation;
+// `materialise` turns a file into raw records for one run.
+import type { FlowEndReason, FlowEvent, HopMethod, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
+import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../correlator/domain/relay-fixtures.ts';
+
+export interface RecordScenario {
+  name: string;
+  /** The failure class it stands for (bench/accuracy reports per class). */
+  class: string;
+  description: string;
+  /** The observation lies this long before the run starts, ms (flows must be exported by then). */
+  observedAgoMs: number;
+  request: { jurisdiction: string; src: string; srcPort: number | null; dst: string; dstPort: number | null; protocol: number; toleranceMs: number };
+  /** Session records; `at` = event time relative to the observation, ms (negative: before). */
+  sessions: (Partial<SessionEvent> & { at: number; exporter: string })[];
+  /** Flow records; start/end relative to the observation, ms. */
+  flows: { exporter: string; src: string; srcPort: number | null; dst: string; dstPort: number | null; protocol?: number; start: number; end: number; octets: number; packets: number; endReason?: FlowEndReason }[];
+  /** Busy relay traffic from the seeded relay model (relay-fixtures.ts), remapped onto real
+   *  providers: the traced outbound relay -> peer, the true inbound from `source`, `concurrent`
+   *  unrelated inbound connections from addresses in 7.0.0.0/8. The request's srcPort is the
+   *  outbound connection's port. */
+  relayTraffic?: { seed: number; concurrent: number; recordsPerFlow: 1 | 2 | 'many'; exporter: string; relay: string; peer: string; peerPort: number; source: string };
+  /** Order the records are produced in: as listed (sessions, then flows) or reversed (late
+   *  and out of order: STOPs before STARTs, the last record first). Default as-listed. */
+  produceOrder?: 'as-listed' | 'reversed';
+  truth: {
+    /** The best path the chain should follow, in order. */
+    path: TruthStep[];
+    /** Hops that should be there beside the path (a relay server's owner). */
+    beside?: TruthStep[];
+    /** Status the chain should settle in. */
+    status: TraceStatus;
+    /** For AMBIGUOUS: the subscriber handles that must all be shown as candidates. */
+    candidates?: string[];
+  };
+}
+
+export interface TruthStep { method: HopMethod; observed: string; leadsTo: string | null; subscriber?: string | null }
+
+export interface Materialised {
+  observedTime: number;
+  srcPort: number | null;
+  sessions: SessionEvent[];
+  flows: FlowEvent[];
+  /** Produce order: the records interleaved as the scenario says. */
+  ordered: ({ kind: 'session'; ev: SessionEvent } | { kind: 'flow'; ev: FlowEvent })[];
+}
+
+const SESSION_DEFAULTS: Omit<SessionEvent, 'eventId' | 'exporterId' | 'exportTime' | 'kind' | 'action' | 'eventTime'> = {
+  natEvent: null, protocol: null, outsideAddr: null, outsidePort: null, portRangeStart: null, portRangeEnd: null, insideAddr: null,
+  insidePort: null, framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null, acctDelayTime: null,
+  subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0,
+};
+
+/** Raw records of a scenario for one run: `now` = produce time (UTC ms), `run` makes ids unique. */
+export function materialise(s: RecordScenario, now: number, run: string): Materialised {
+  const obs = now - s.observedAgoMs;
+  let n = 0;
+  const sessions: SessionEvent[] = s.sessions.map(({ at, exporter, ...rest }) => ({
+    ...SESSION_DEFAULTS, kind: 'ACCESS_SESSION', action: 'START', ...rest,
+    eventId: `${run}-s${n++}`, exporterId: exporter, exportTime: now, eventTime: obs + at,
+    acctSessionId: rest.acctSessionId === undefined || rest.acctSessionId === null ? null : `${run}-${rest.acctSessionId}`,
+  }));
+  const flows: FlowEvent[] = s.flows.map((f) => flowOf(`${run}-f${n++}`, f.exporter, now, {
+    srcAddr: f.src, srcPort: f.srcPort, dstAddr: f.dst, dstPort: f.dstPort, protocol: f.protocol ?? 6,
+    startTime: obs + f.start, endTime: obs + f.end, octets: f.octets, packets: f.packets, endReason: f.endReason ?? 'END_OF_FLOW',
+  }));
+  let srcPort = s.request.srcPort;
+  if (s.relayTraffic) {
+    const r = relayFlows(s.relayTraffic, obs, now, run);
+    flows.push(...r.flows);
+    srcPort = r.outPort;
+  }
+  const ordered = [...sessions.map((ev) => ({ kind: 'session' as const, ev })), ...flows.map((ev) => ({ kind: 'flow' as const, ev }))];
+  if (s.produceOrder === 'reversed') ordered.reverse();
+  return { observedTime: obs, srcPort, sessions, flows, ordered };
+}
+
+function flowOf(eventId: string, exporterId: string, now: number, f: Pick<FlowEvent, 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'protocol' | 'startTime' | 'endTime' | 'octets' | 'packets' | 'endReason'>): FlowEvent {
+  return { eventId, exporterId, exportTime: now, ...f, postNatSrcAddr: null, postNatSrcPort: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
+}
+
+/** The relay model's flows moved onto the scenario's addresses and its observation time. */
+function relayFlows(t: NonNullable<RecordScenario['relayTraffic']>, obs: number, now: number, run: string) {
+  const sc = relayScenario({ seed: t.seed, concurrent: t.concurrent, recordsPerFlow: t.recordsPerFlow, skewMs: 0 });
+  const shift = obs - (sc.lookup.windowFrom + sc.lookup.windowTo) / 2;
+  const [trueAddr] = sc.truth[0]!.split(/:(?=\d+$)/);
+  const mapped = new Map<string, string>([[RELAY_ADDR, t.relay], [PEER_ADDR, t.peer], [trueAddr!, t.source]]);
+  const addr = (a: string) => {
+    let m = mapped.get(a);
+    if (m === undefined) { const k = mapped.size; m = `7.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`; mapped.set(a, m); }
+    return m;
+  };
+  let outPort: number | null = null;
+  let i = 0;
+  const flows = sc.events.flatMap((e) => {
+    if (e.kind !== 'flow') return [];
+    const f = e.ev;
+    if (f.srcAddr === RELAY_ADDR && f.dstAddr === PEER_ADDR) outPort = f.srcPort;
+    const port = (a: string, p: number | null) => (a === PEER_ADDR ? t.peerPort : p);
+    return [flowOf(`${run}-r${i++}`, t.exporter, now, {
+      srcAddr: addr(f.srcAddr), srcPort: port(f.srcAddr, f.srcPort), dstAddr: addr(f.dstAddr), dstPort: port(f.dstAddr, f.dstPort), protocol: f.protocol,
+      startTime: Math.round(f.startTime + shift), endTime: Math.round(f.endTime + shift), octets: f.octets, packets: f.packets, endReason: f.endReason,
+    })];
+  });
+  return { flows, outPort };
+}
+
+/** The true inbound source port of the relay model (the relay hop's leadsTo port). */
+export function relaySourcePort(t: NonNullable<RecordScenario['relayTraffic']>): number {
+  const sc = relayScenario({ seed: t.seed, concurrent: t.concurrent, recordsPerFlow: t.recordsPerFlow, skewMs: 0 });
+  return Number(sc.truth[0]!.split(/:(?=\d+$)/)[1]);
+}

@@ -1,0 +1,109 @@
+// Done-when of issue 15, on the real stack: a connection exported by softflowd (IPFIX) and the
+// subscriber's RADIUS Start sent by radclient go through collector -> ingest -> correlator ->
+// tracer; a trace of that connection opened through the gateway by GB ends at the US
+// provider's subscriber (an ACCESS_SESSION hop whose evidence is the radclient record), and the
+// softflowd flow of the same connection is on flows.norm, indexed under the traced address.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowEvent } from '../schemas/types.gen.ts';
+import { createRegistryClient } from '../services/common/registry.ts';
+import { TOPICS } from '../services/common/topics.ts';
+import { startCorrelator } from '../services/correlator/main.ts';
+import { startGateway } from '../services/gateway/main.ts';
+import { startIngest } from '../services/ingest/main.ts';
+import { startTracer } from '../services/tracer/main.ts';
+import { conversationPackets, pcapFile } from './support/pcap-writer.ts';
+import { NAS_SECRET, runSoftflowd, startCollectorHarness } from './support/collector-harness.ts';
+import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { stackEndpoints, testKafka } from './support/stack.ts';
+
+type Harness = Awaited<ReturnType<typeof startCollectorHarness>>;
+const oct = () => 1 + Math.floor(Math.random() * 250);
+const CLIENT = `198.18.${oct()}.${oct()}`; // us-access space
+const CLIENT_PORT = 30000 + Math.floor(Math.random() * 20000);
+const TOKEN = `gb-${Date.now()}-e2e-0123456789`;
+
+// deploy/providers.json lists the loopback sender (softflowd, radclient here) as a us-access device
+const providers = JSON.parse(readFileSync(new URL('../deploy/providers.json', import.meta.url), 'utf8')) as { providerId: string; exporters: string[] }[];
+if (!providers.find((p) => p.providerId === 'us-access')?.exporters.includes('127.0.0.1')) throw new Error('deploy/providers.json: us-access must list exporter 127.0.0.1');
+
+describe('softflowd flow + radclient session -> a hop in a trace opened through the gateway', () => {
+  let h: Harness;
+  const stops: (() => Promise<void>)[] = [];
+  let base = '';
+  const norm: { key: string; flow: FlowEvent }[] = [];
+
+  beforeAll(async () => {
+    h = await startCollectorHarness(providers);
+    const stack = stackEndpoints();
+    const pf = join(h.dir, 'providers.json');
+    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, {
+      [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`wire-e2e-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: pf, ...extra,
+    });
+    const keyFile = join(h.dir, 'node.pem');
+    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('wire-e2e-tx') }));
+    stops.push(tracer.stop);
+    const correlator = await startCorrelator(env('CORRELATOR'));
+    stops.push(correlator.stop);
+    const ingest = await startIngest(env('INGEST'));
+    stops.push(ingest.stop);
+    for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
+    writeFileSync(join(h.dir, 'trusted.pub'), readFileSync(`${keyFile}.pub`));
+    const gateway = await startGateway(serviceEnv(stack, {
+      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: `GB:${TOKEN}`,
+      CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: join(h.dir, 'trusted.pub'), CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
+    }));
+    stops.push(gateway.stop);
+    base = `http://127.0.0.1:${gateway.port()}`;
+    const until = Date.now() + 120_000;
+    while (!gateway.caughtUp() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
+    await registry.ensureSubjects([TOPICS.flowsNorm]);
+    const c = testKafka('wire-e2e').consumer({ groupId: uniqueGroup('wire-e2e-norm'), maxWaitTimeInMs: 100 });
+    await c.connect();
+    await c.subscribe({ topics: [TOPICS.flowsNorm], fromBeginning: false });
+    await c.run({ eachMessage: async ({ message }) => { norm.push({ key: message.key?.toString() ?? '', flow: await registry.decode<FlowEvent>(TOPICS.flowsNorm, message.value) }); } });
+    stops.push(() => c.disconnect());
+    await new Promise((r) => setTimeout(r, 2500));
+  }, 300_000);
+  afterAll(async () => { for (const s of stops.reverse()) await s(); await h?.stop(); });
+
+  it('the trace of the softflowd-exported connection terminates at the radclient subscriber', async () => {
+    // the subscriber's access session starts (radclient), then the connection happens (softflowd)
+    const acct = await new Promise<{ code: number; out: string }>((resolve) => {
+      const p = execFile('radclient', ['-x', '-r', '1', '-t', '3', `127.0.0.1:${h.ports['radius-udp']}`, 'acct', NAS_SECRET], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr }));
+      p.stdin!.end(`Acct-Status-Type = Start\nAcct-Session-Id = "e2e-${CLIENT}"\nUser-Name = "bob@us.example"\nFramed-IP-Address = ${CLIENT}\nAcct-Delay-Time = 2\n`);
+    });
+    expect(acct.code, acct.out).toBe(0);
+    const start = Date.now() + 1000;
+    const pcap = join(h.dir, 'e2e.pcap');
+    writeFileSync(pcap, pcapFile(conversationPackets({ src: CLIENT, dst: '192.0.2.10', sport: CLIENT_PORT, dport: 443, proto: 6, start, forward: [0, 300, 0], backward: [0, 1200, 0] })));
+    await runSoftflowd(pcap, h.ports['ipfix-udp']!, ['-v', '10'], h.dir);
+    const flow = await h.waitFor('the softflowd flow on flows.norm', () => norm.find((n) => n.flow.srcAddr === CLIENT && n.flow.srcPort === CLIENT_PORT));
+    expect(flow).toMatchObject({ key: CLIENT, flow: { providerId: 'us-access', jurisdiction: 'US', dstAddr: '192.0.2.10', dstPort: 443, packets: 3 } });
+
+    const res = await fetch(`${base}/v1/traces`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-wire-${Date.now().toString(36)}`, srcAddr: CLIENT, srcPort: CLIENT_PORT, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: new Date(flow.flow.startTime + 5).toISOString(), toleranceMs: 2000 }),
+    });
+    expect(res.status).toBe(202);
+    const { traceId } = (await res.json()) as { traceId: string };
+    type View = { update: { status: string; hops: { method: string; providerId: string; jurisdiction: string; observedAddr: string; evidenceEventIds: string[] }[] }; verified: boolean };
+    let last: View | undefined;
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const r = await fetch(`${base}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (r.ok) last = (await r.json()) as View;
+      if (last?.update.status === 'TERMINATED_AT_SUBSCRIBER' || Date.now() > until) break;
+      await new Promise((r2) => setTimeout(r2, 200));
+    }
+    expect(last?.verified).toBe(true);
+    expect(last?.update.status).toBe('TERMINATED_AT_SUBSCRIBER');
+    const hop = last!.update.hops.find((x) => x.method === 'ACCESS_SESSION')!;
+    expect(hop).toMatchObject({ providerId: 'us-access', jurisdiction: 'US', observedAddr: CLIENT });
+    const rad = h.seen.find((s) => s.session?.acctSessionId === `e2e-${CLIENT}`)!;
+    expect(hop.evidenceEventIds.join(' ')).toContain(rad.session!.eventId);
+  });
+});
