@@ -15,6 +15,9 @@ export interface StackEndpoints {
   schemaRegistryUrl: string;
   /** redis://host:port */
   redisUrl: string;
+  /** postgres://user:password@host:port/db of the history store; '' when the external stack
+   *  gave no DATABASE_URL (tests that need it say so). */
+  databaseUrl: string;
   /** The admin principal's librdkafka-style client properties (SASL_SSL); absent = PLAINTEXT. */
   kafkaClientProperties?: string;
   /** host:port of the broker's mutual-TLS listener, where there is one. */
