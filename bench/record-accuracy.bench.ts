@@ -8,6 +8,7 @@
 //   node bench/record-accuracy.bench.ts [passes=as-listed,reversed]
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TraceRequest } from '../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -23,7 +24,7 @@ const dirUrl = new URL('../deploy/scenarios/records/', import.meta.url);
 const scenarios = readdirSync(dirUrl).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, dirUrl), 'utf8')) as RecordScenario);
 const logger = createLogger('bench', 'error');
-const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-record-accuracy', logger });
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-record-accuracy', logger, security: resolveKafkaSecurity(process.env) });
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 const redisBase = (process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').replace(/\/\d+$/, '');
 const byClass = new Map<string, { runs: number; found: number; truth: number; reported: number; correct: number; ambiguous: number; ambiguousExpected: number; wrong: number; statusOk: number }>();

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { commonSpec, defineConfig } from '../common/config.ts';
+import { kafkaSecuritySpec } from '../common/kafka-security.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { STATE_MARKER, rebuildWindows, type RebuildProgress } from '../common/state-rebuild.ts';
 import { createWindowStore } from '../common/window-store.ts';
@@ -19,6 +20,7 @@ export const REBUILD_USAGE = `crosstrace rebuild [--retention-ms MS] [--session-
 
 const rebuildConfig = defineConfig('CROSSTRACE_REBUILD_', {
   KAFKA_BROKERS: commonSpec.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: commonSpec.SCHEMA_REGISTRY_URL, REDIS_URL: commonSpec.REDIS_URL,
+  ...kafkaSecuritySpec,
 });
 
 const line = (p: RebuildProgress): string =>
@@ -32,7 +34,7 @@ export async function rebuildCommand(args: string[], env: Record<string, string 
     return v;
   }) as [number, number];
   const cfg = rebuildConfig.parse(env);
-  const kafka = cliKafka(cfg.KAFKA_BROKERS, 'crosstrace-rebuild');
+  const { kafka } = cliKafka(cfg, env, 'crosstrace-rebuild');
   const admin = kafka.admin();
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
   try {

@@ -4,6 +4,7 @@
 // is registered with the lifecycle, so stop() closes it in reverse order. serveStage() then
 // runs the service's consumer stage with its /metrics and /healthz.
 import { Redis } from 'ioredis';
+import { resolveKafkaSecurity, type KafkaSecuritySettings } from './kafka-security.ts';
 import { createConsumerLoop, createKafka, createProducer, ensureTopics, type ConsumerLoopOptions } from './kafka.ts';
 import { startOpsServer } from './http-server.ts';
 import type { StageMetrics } from './metrics.ts';
@@ -17,7 +18,7 @@ import { deadLetterMessage } from './dead-letter.ts';
 
 export interface ServiceKitOptions {
   service: string;
-  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string }>;
+  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string } & Partial<KafkaSecuritySettings>>;
   providersFile: string;
   /** Partitions of the pipeline topics created when missing. */
   partitions: number;
@@ -32,7 +33,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   const logger = createLogger(o.service, o.cfg.LOG_LEVEL);
   const life = createLifecycle(logger);
   const directory = createProviderDirectory(loadProvidersFile(o.providersFile));
-  const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger });
+  const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger, security: resolveKafkaSecurity(o.cfg) });
   const registry = createRegistryClient({ url: o.cfg.SCHEMA_REGISTRY_URL });
   const usesRedis = o.usesRedis ?? true;
   const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: !usesRedis });

@@ -4,6 +4,7 @@
 // follower and the router, handles SIGTERM.
 import { randomUUID } from 'node:crypto';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
 import { createLifecycle } from '../common/lifecycle.ts';
 import { createLogger } from '../common/logger.ts';
@@ -37,7 +38,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const trust = createReloadingTrust(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
   if (trust.problem()) logger.warn({ problem: trust.problem() }, 'no trusted node key yet; updates stay unserved until the key file appears');
 
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-gateway', logger });
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-gateway', logger, security: resolveKafkaSecurity(cfg) });
   const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   const admin = kafka.admin();
   await admin.connect();
