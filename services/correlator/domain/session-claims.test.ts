@@ -124,7 +124,9 @@ describe('any order of the same records gives the same answer (property)', () =>
       const l = lookup('2001:db8:100:ab12::99', T + rnd(3) * 1_800_000);
       const want = matchSessions(l, evs, dir, opts);
       const conf = want.map((h) => h.confidence);
-      if (want.length > 0) expect(conf.reduce((x, y) => x + y, 0)).toBeGreaterThan(0.99);
+      // shares of the window's mass: never more than 1 in all (the uncovered part is an unknown holder's)
+      if (want.length > 0) expect(conf.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(1 + 1e-5);
+      for (const c of conf) expect(c).toBeGreaterThan(0);
       for (let k = 0; k < 6; k++) {
         const ids = rnd(2) === 0 ? evs : evs.map((e) => (e.kind === 'session' ? { ...e, ev: { ...e.ev, eventId: `r${rnd(1e6)}-${e.ev.eventId}` } } : e));
         const got = matchSessions(l, shuffle([...ids]), dir, opts);
