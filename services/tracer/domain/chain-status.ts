@@ -89,6 +89,26 @@ export function decided(h: Hop, hops: readonly Hop[], decisive: number): boolean
   return h.confidence >= decisive && rivals(h, hops).every((o) => o.confidence <= 1 - decisive);
 }
 
+/** The hops from the root to `h` (h last); cut at a loop or a missing parent. */
+export function ancestry(h: Hop, hops: readonly Hop[]): Hop[] {
+  const byId = new Map(hops.map((x) => [x.hopId, x]));
+  const out: Hop[] = [h];
+  const seen = new Set([h.hopId]);
+  for (let p = h.parentHopId; p !== null;) {
+    const up = byId.get(p);
+    if (!up || seen.has(up.hopId)) break;
+    out.unshift(up);
+    seen.add(up.hopId);
+    p = up.parentHopId;
+  }
+  return out;
+}
+
+/** How sure the chain is of reaching `h`: the product of the confidences from the root to it. */
+export function pathConfidence(h: Hop, hops: readonly Hop[]): number {
+  return Math.round(ancestry(h, hops).reduce((p, x) => p * x.confidence, 1) * 1e6) / 1e6;
+}
+
 /** A lookup is resolved once a hop came from it. */
 export function resolvedBy(l: Lookup, hops: readonly Hop[]): boolean {
   return hops.some((h) => cameFrom(l, h));
