@@ -9,7 +9,7 @@ import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { maxSessionAgeMs } from '../../join/methods/session-ages.ts';
+import { interimIntervalMs, maxSessionAgeMs, STALE_AFTER_INTERIMS } from '../../join/methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 import { unionMass, windowCdf } from './time-kernel.ts';
@@ -37,7 +37,14 @@ interface Candidate {
   weight: number;
   /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
   latest: number;
+  /** Every interval is stale: no STOP, interims seen, then no own record for more than
+   *  STALE_AFTER_INTERIMS of its provider's interim intervals before the window (its STOP may
+   *  be lost). */
+  stale: boolean;
 }
+
+/** Most confidence of a stale candidate: shown, never decided. */
+export const STALE_CONFIDENCE = 0.5;
 
 /**
  * Hops for a 'session' lookup from the session records of its window key (records for other
@@ -91,9 +98,20 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     let live = buildIntervals(mine, spec.rules, ageOf)
       .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
     // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
-    // the window no longer prefix's session covers, and drops out when nothing is left.
-    const own = new Map(live.map((iv) => [iv, ownSegments(iv, live.filter((o) => strengthOf(o) > strengthOf(iv)), from, to)]));
-    live = live.filter((iv) => own.get(iv)!.length > 0 || live.every((o) => strengthOf(o) <= strengthOf(iv)));
+    // the window no longer prefix's session covers, and drops out when nothing is left — but
+    // only a longer prefix with own evidence since the shorter claim began (a delegated /56
+    // whose STOP was lost ten days ago does not silence a /48 started yesterday: both stay).
+    const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start);
+    const own = new Map(live.map((iv) => [iv, ownSegments(iv, longerOf(iv), from, to)]));
+    live = live.filter((iv) => own.get(iv)!.length > 0 || longerOf(iv).length === 0);
+    const staleOf = (iv: SessionInterval) => {
+      const id = providerOf(iv.records[0]!.ev);
+      const every = interimIntervalMs(id === null ? undefined : dir.byId(id), kind);
+      // silence counts only from a session whose interims did reach us (a NAS whose interims
+      // are not collected is silent for every session)
+      return every !== null && iv.endReason !== 'stop' && iv.records.some((r) => r.ev.action === 'INTERIM')
+        && iv.lastEvidence < lookup.windowFrom - STALE_AFTER_INTERIMS * every;
+    };
     for (const iv of live) {
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
@@ -115,8 +133,9 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
         g.segments.push(...segs);
         g.weight = Math.max(0.05, unionMass(g.segments, cdf));
         g.latest = Math.max(g.latest, iv.lastEvidence);
+        g.stale &&= staleOf(iv);
       } else {
-        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence });
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence, stale: staleOf(iv) });
       }
     }
   }
@@ -131,7 +150,10 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   const byDest = new Map<string, number>();
   for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
   const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0));
-  const confOf = (c: Candidate) => (total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6);
+  const confOf = (c: Candidate) => {
+    const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
+    return c.stale ? Math.min(share, STALE_CONFIDENCE) : share;
+  };
   return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
 }
 
