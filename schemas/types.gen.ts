@@ -103,6 +103,9 @@ export interface FlowEvent {
 export const HopMethodSymbols = ["NAT_LOG","PORT_BLOCK","ACCESS_SESSION","RELAY_TIMING","DETERMINISTIC_NAT","VPN_SESSION"] as const;
 export type HopMethod = typeof HopMethodSymbols[number];
 
+export const HopSourceSymbols = ["LIVE","ARCHIVE"] as const;
+export type HopSource = typeof HopSourceSymbols[number];
+
 /** One resolved (or candidate) step of a trace chain: the endpoint observed at a provider and the endpoint or subscriber it leads to. Keyed by traceId on trace.hops. */
 export interface Hop {
   /** Trace this hop belongs to. */
@@ -147,6 +150,8 @@ export interface Hop {
   windowTo: number;
   /** Produce time of the event (or request) that completed the match, UTC ms; the start of end-to-end latency. */
   decisiveAt: number;
+  /** Which records decided the hop: LIVE = the live windows (Redis) alone; ARCHIVE = records only the history store (PostgreSQL) still holds. Added after release 1; readers of older records see LIVE. */
+  source: HopSource;
 }
 
 export const ProviderKindSymbols = ["ACCESS","CGN","VPN","HOSTING","TRANSIT"] as const;

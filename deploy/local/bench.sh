@@ -31,6 +31,7 @@ steps=(
   "start the services|deploy/local/services.sh up"
   "end-to-end latency, 2k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 2000 $(n 40 10)"
   "end-to-end latency, 10k events/s background|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 10000 $(n 40 10)"
+  "history store (PostgreSQL) load and lookups|node bench/archive.bench.ts $(n 2000000 100000) $(n 500000 20000) $(n 2000 200)"
   "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
   "stop the services|deploy/local/services.sh down"
   "hop precision/recall against the simulator's ground truth|node bench/accuracy.bench.ts $(n 300,3000 300) $(n default,jp-detnat,late-evidence default)"

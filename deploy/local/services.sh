@@ -11,7 +11,7 @@ mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
 # name:port of each service that exists
-SERVICES=(ingest:9101 correlator:9102 tracer:9103 gateway:9104)
+SERVICES=(ingest:9101 correlator:9102 tracer:9103 gateway:9104 archive:9106)
 
 stack_env() {
   if [ -z "${KAFKA_BROKERS:-}" ]; then set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a; fi

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # The local-process stack: Kafka (KRaft, one combined node), Apicurio Registry (in-memory,
-# Confluent-compatible API) and a private redis-server, all on 127.0.0.1.
+# Confluent-compatible API), a private redis-server and a private PostgreSQL 15 (the history
+# store), all on 127.0.0.1.
 #
 #   stack.sh up       start what is not running, wait until each answers (idempotent)
 #   stack.sh down     stop exactly what `up` started (PID files), TERM then KILL
 #   stack.sh status   one line per component: state, pid, port, version
-#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL (stdout only)
+#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL (stdout only)
 #
 # Settings (environment):
 #   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REGISTRY_PORT=18081 REDIS_PORT=16379
+#   POSTGRES_PORT=15432
 #     a port set here wins; otherwise the port a running component was started on; otherwise
 #     the default. Changing the port of a running component needs `down` first.
 #   STACK_TIMEOUT=90        seconds `up` waits for all components to answer
@@ -29,7 +31,7 @@ STACK_TIMEOUT="${STACK_TIMEOUT:-90}"
 STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xms256m -Xmx512m}"
 REGISTRY_JAVA_OPTS="${REGISTRY_JAVA_OPTS:--Xmx512m}"
-COMPONENTS=(kafka registry redis)
+COMPONENTS=(kafka registry redis postgres)
 
 # resolve_port VAR DEFAULT: environment, else the port recorded at start, else DEFAULT.
 resolve_port() {
@@ -45,17 +47,19 @@ resolve_port KAFKA_PORT 19092
 resolve_port KAFKA_CONTROLLER_PORT 19093
 resolve_port REGISTRY_PORT 18081
 resolve_port REDIS_PORT 16379
+resolve_port POSTGRES_PORT 15432
 [[ "$STACK_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_TIMEOUT=$STACK_TIMEOUT must be whole seconds, e.g. STACK_TIMEOUT=180"
 [[ "$STACK_STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_STOP_TIMEOUT=$STACK_STOP_TIMEOUT must be whole seconds"
 
-port_vars() { case "$1" in kafka) echo KAFKA_PORT KAFKA_CONTROLLER_PORT ;; registry) echo REGISTRY_PORT ;; redis) echo REDIS_PORT ;; esac; }
-port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY_PORT" ;; redis) echo "$REDIS_PORT" ;; esac; }
-pattern_of() { case "$1" in kafka) echo kafka.Kafka ;; registry) echo apicurio-registry-app ;; redis) echo redis-server ;; esac; }
+port_vars() { case "$1" in kafka) echo KAFKA_PORT KAFKA_CONTROLLER_PORT ;; registry) echo REGISTRY_PORT ;; redis) echo REDIS_PORT ;; postgres) echo POSTGRES_PORT ;; esac; }
+port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY_PORT" ;; redis) echo "$REDIS_PORT" ;; postgres) echo "$POSTGRES_PORT" ;; esac; }
+pattern_of() { case "$1" in kafka) echo kafka.Kafka ;; registry) echo apicurio-registry-app ;; redis) echo redis-server ;; postgres) echo bin/postgres ;; esac; }
 awaited() { # what `up` waits for, in words
   case "$1" in
     kafka) echo "a kafkajs admin call (describeCluster, listTopics) on 127.0.0.1:$KAFKA_PORT" ;;
     registry) echo "GET http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
     redis) echo "PING on 127.0.0.1:$REDIS_PORT" ;;
+    postgres) echo "pg_isready on 127.0.0.1:$POSTGRES_PORT" ;;
   esac
 }
 # lock: one up/down at a time per checkout; a second one waits up to 2 minutes.
@@ -72,6 +76,7 @@ answers() { # answers NAME: one bounded readiness probe
     kafka) "$NODE" "$LOCAL_DIR/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 3000 >/dev/null 2>&1 ;;
     registry) curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
     redis) [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
+    postgres) timeout 3 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -d "$PG_DB" -t 2 ;;
   esac
 }
 
@@ -82,6 +87,7 @@ version_of() { # version_of NAME PID: what the running process reports
     registry) v="$(curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2/system/info" 2>/dev/null |
                  sed -n 's/.*"version":"\([^"]*\)".*/\1/p')" ;;
     redis) v="$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
+    postgres) v="$("$PG_BIN/postgres" --version 2>/dev/null | sed -n 's/.* \([0-9][0-9.]*\).*/\1/p')" ;;
   esac
   echo "${v:-?}"
 }
@@ -97,6 +103,7 @@ prerequisites() {
   need redis-cli "install redis-tools (apt-get install -y redis-tools)"
   need curl "install curl (apt-get install -y curl); it probes the registry"
   need setsid "install util-linux"
+  ensure_postgres
   NODE="$("$ROOT/deploy/tools/ensure-node.sh")/node"
   [ -f "$ROOT/node_modules/kafkajs/package.json" ] || die "kafkajs is not installed, and the Kafka readiness probe uses it; run make deps"
   if [ ! -f "$KAFKA_MARKER" ] || [ ! -f "$APICURIO_JAR" ]; then "$LOCAL_DIR/fetch-jars.sh"; fi
@@ -152,6 +159,9 @@ start_registry() {
   launch registry "$JAVA" $REGISTRY_JAVA_OPTS -Djava.io.tmpdir="$STACK_DIR/tmp" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$APICURIO_JAR"
 }
+
+# shellcheck source=postgres.sh
+. "$LOCAL_DIR/postgres.sh"
 
 start_redis() {
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
@@ -239,7 +249,7 @@ stop() {
     if [ -z "$pid" ]; then
       say "$(printf '%-9s not running' "$name")"
     elif ours "$name" "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
+      kill -"$(stop_signal_of "$name")" "$pid" 2>/dev/null || true
       pids[$name]="$pid"; alive+=("$name")
     else
       say "$(printf '%-9s not running (stale PID file for pid %s removed, that process left alone)' "$name" "$pid")"
@@ -297,6 +307,7 @@ env_lines() {
   printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
   printf 'export SCHEMA_REGISTRY_URL=http://127.0.0.1:%s/apis/ccompat/v7\n' "$REGISTRY_PORT"
   printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
+  postgres_env_line
 }
 
 case "${1:-}" in

@@ -6,6 +6,7 @@
 #   localhost/crosstrace/kafka:<kafka.version>     Maven Central jars, official-image env contract
 #   localhost/crosstrace/apicurio-registry:<ver>   in-memory registry on 8080
 #   localhost/crosstrace/redis:7                   Debian redis-server on 6379
+#   localhost/crosstrace/postgres:15               Debian postgresql-15 on 5432 (official-image env contract)
 # An image is rebuilt only when its inputs change: the sha256 of its recipe, build context and
 # parent image id is stored as the label org.crosstrace.inputs and compared before building.
 # Progress goes to stderr; stdout gets the CROSSTRACE_*_IMAGE=... lines the tests read.
@@ -28,6 +29,7 @@ JRE_IMAGE=localhost/crosstrace/jre:17
 KAFKA_IMAGE=localhost/crosstrace/kafka:$KAFKA_VERSION
 REGISTRY_IMAGE=localhost/crosstrace/apicurio-registry:$APICURIO_VERSION
 REDIS_IMAGE=localhost/crosstrace/redis:7
+POSTGRES_IMAGE=localhost/crosstrace/postgres:15
 
 die() { echo "build-images: $*" >&2; exit 1; }
 say() { echo "build-images: $*" >&2; }
@@ -155,6 +157,7 @@ timed "$KAFKA_IMAGE" build kafka "$KAFKA_IMAGE" "$JRE_IMAGE" "$(stage kafka "$KA
 timed "$REGISTRY_IMAGE" build apicurio-registry "$REGISTRY_IMAGE" "$JRE_IMAGE" \
   "$(stage apicurio-registry "$APICURIO_DIR/apicurio-registry-app-$APICURIO_VERSION-runner.jar" app/apicurio-registry-app-runner.jar "$APICURIO_DIR/lib" app/lib)"
 timed "$REDIS_IMAGE" build redis "$REDIS_IMAGE" "$BASE_IMAGE" "$(stage redis)"
+timed "$POSTGRES_IMAGE" build postgres "$POSTGRES_IMAGE" "$BASE_IMAGE" "$(stage postgres)"
 # Superseded builds of these images are left untagged; drop them (ours carry the label).
 podman image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
 say "all images: $(took "$t_all")"
@@ -162,3 +165,4 @@ say "all images: $(took "$t_all")"
 echo "CROSSTRACE_KAFKA_IMAGE=$KAFKA_IMAGE"
 echo "CROSSTRACE_REGISTRY_IMAGE=$REGISTRY_IMAGE"
 echo "CROSSTRACE_REDIS_IMAGE=$REDIS_IMAGE"
+echo "CROSSTRACE_POSTGRES_IMAGE=$POSTGRES_IMAGE"

@@ -70,9 +70,9 @@ else
     export DOCKER_HOST="${podman_out##*DOCKER_HOST=}"
     if images="$(as_root "$ROOT/deploy/podman/build-images.sh")"; then
       while IFS='=' read -r k v; do
-        case "$k" in CROSSTRACE_KAFKA_IMAGE | CROSSTRACE_REGISTRY_IMAGE | CROSSTRACE_REDIS_IMAGE) export "$k=${!k:-$v}" ;; esac
+        case "$k" in CROSSTRACE_KAFKA_IMAGE | CROSSTRACE_REGISTRY_IMAGE | CROSSTRACE_REDIS_IMAGE | CROSSTRACE_POSTGRES_IMAGE) export "$k=${!k:-$v}" ;; esac
       done <<<"$images"
-      say "Podman at $DOCKER_HOST with $CROSSTRACE_KAFKA_IMAGE, $CROSSTRACE_REGISTRY_IMAGE, $CROSSTRACE_REDIS_IMAGE"
+      say "Podman at $DOCKER_HOST with $CROSSTRACE_KAFKA_IMAGE, $CROSSTRACE_REGISTRY_IMAGE, $CROSSTRACE_REDIS_IMAGE, ${CROSSTRACE_POSTGRES_IMAGE:-postgres:15}"
     else
       say "building the local images failed (see above): falling back to the local-process stack"
       unset DOCKER_HOST

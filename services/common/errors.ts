@@ -21,6 +21,7 @@ export const ERROR_CODES = Object.freeze({
   CT_UNKNOWN_EXPORTER: 'The exporter id is not in the provider registry.',
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
+  CT_ARCHIVE_REJECTED: 'The history store (PostgreSQL) refused the record as data (SQLSTATE class 22 or 23): dead-lettered, never retried.',
   CT_MALFORMED_PACKET: 'An IPFIX / NetFlow v9 / RADIUS packet is truncated, has lengths that lie, an unknown version or a template that cannot be.',
   CT_NO_TEMPLATE: 'IPFIX / NetFlow v9 data records whose template did not arrive within the pending timeout, or did not fit the pending buffer.',
   CT_BAD_AUTHENTICATOR: 'A RADIUS Accounting-Request whose Request Authenticator does not verify with the NAS shared secret: dropped, never trusted.',

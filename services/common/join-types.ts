@@ -50,8 +50,9 @@ export interface Lookup {
   since: number;
 }
 
-/** A hop as the join emits it on trace.hops. */
-export type HopCandidate = Hop;
+/** A hop as a matcher yields it; which store's records decided it (`source`) is the caller's
+ *  to say (resolveLookup: the records it was given; the tracer's archive read: ARCHIVE). */
+export type HopCandidate = Omit<Hop, 'source'>;
 
 /** Tunables of the matchers; all times in ms. */
 export interface JoinOptions {

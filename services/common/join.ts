@@ -2,7 +2,8 @@
 // met events): which event-time range of a window a lookup needs, and which hops a lookup
 // yields from the events found there. Pure: storage and decoding are the callers'.
 import { windowKey } from './address.ts';
-import type { IndexedEvent, JoinOptions, Lookup, HopCandidate } from './join-types.ts';
+import type { Hop } from '../../schemas/types.gen.ts';
+import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
 import type { ProviderDirectory } from './provider-directory.ts';
 import { matchSessions } from '../correlator/domain/session-match.ts';
 import { resolveDeterministicNat } from '../correlator/domain/deterministic-nat.ts';
@@ -60,9 +61,10 @@ export function wakes(l: Lookup, e: IndexedEvent): boolean {
   return (e.kind === 'flow' ? METHODS.RELAY_TIMING : BY_KIND[e.ev.kind]).wakes(l, e);
 }
 
-/** Hops a lookup yields from the events of its window (deterministic NAT needs no events). */
-export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): HopCandidate[] {
-  if (l.mode === 'relay') return scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s });
-  const hops = matchSessions(l, events, dir, s);
-  return hops.length > 0 ? hops : resolveDeterministicNat(l, dir);
+/** Hops a lookup yields from the events of its window (deterministic NAT needs no events),
+ *  credited to the live windows (source LIVE); the tracer re-credits archive-only ones. */
+export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): Hop[] {
+  const found = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s }) : matchSessions(l, events, dir, s);
+  const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir);
+  return hops.map((h) => ({ ...h, source: 'LIVE' as const }));
 }

@@ -23,6 +23,9 @@ export interface ServiceKitOptions {
   partitions: number;
   /** Topics whose value subjects this service encodes or decodes. */
   subjects: string[];
+  /** False for a service that keeps nothing in Redis (the archive): the client is created
+   *  lazily and never connects, and /healthz does not ask for it. Default true. */
+  usesRedis?: boolean;
 }
 
 export async function startServiceKit(o: ServiceKitOptions) {
@@ -31,7 +34,8 @@ export async function startServiceKit(o: ServiceKitOptions) {
   const directory = createProviderDirectory(loadProvidersFile(o.providersFile));
   const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger });
   const registry = createRegistryClient({ url: o.cfg.SCHEMA_REGISTRY_URL });
-  const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const usesRedis = o.usesRedis ?? true;
+  const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: !usesRedis });
   life.onStop('redis', () => { redis.disconnect(); });
   const admin = kafka.admin();
   await admin.connect();
@@ -42,7 +46,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   life.onStop('producer', () => producer.disconnect());
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
-  return { service: o.service, logger, life, directory, kafka, registry, redis, admin, producer };
+  return { service: o.service, logger, life, directory, kafka, registry, redis, usesRedis, admin, producer };
 }
 
 export interface StageOptions {
@@ -58,6 +62,8 @@ export interface StageOptions {
   health?: () => Record<string, unknown> & { ok?: boolean };
   /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
   stallAfterMs?: number;
+  /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
+  maxBytesPerPartition?: number;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -66,10 +72,10 @@ export interface StageOptions {
  *  while the consumer is in its group, Redis is ready, no partition is stalled (lag and no
  *  progress for stallAfterMs) and the stage's own health has no `ok: false`. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
-  const { kafka, logger, redis, life, producer, service } = kit;
+  const { kafka, logger, redis, usesRedis, life, producer, service } = kit;
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
-    stallAfterMs: o.stallAfterMs,
+    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition,
     deadLetter: async (m, err) => {
       await producer.send({ topic: dlqTopic(service), messages: [deadLetterMessage(service, err, m, Date.now())] });
       o.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
@@ -81,8 +87,8 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && redis.status === 'ready' && stalled.length === 0 && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: redis.status, stalled };
+      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());

@@ -5,6 +5,8 @@ import { joinSpec } from '../common/join-config.ts';
 export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   ...commonSpec,
   ...joinSpec('CROSSTRACE_TRACER_'),
+  DATABASE_URL: str('PostgreSQL URL of the history store (the archive service fills it): lookups older than the live windows, or not found in them, are answered from it too; empty = live windows only.', ''),
+  CROSSTRACE_TRACER_ARCHIVE_RECHECK_MS: int('An open end older than the live windows (their RETENTION_MS) is re-read from the archive this often, ms: late records of old communications reach it only that way.', 5_000, 500, 3_600_000),
   CROSSTRACE_TRACER_HTTP_PORT: int('Port of /metrics and /healthz.', 9103, 0, 65535),
   CROSSTRACE_TRACER_GROUP_ID: str('Kafka consumer group.', 'crosstrace-tracer'),
   CROSSTRACE_TRACER_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),

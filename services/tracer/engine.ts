@@ -18,6 +18,7 @@ import { contestedLookups, DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.t
 import type { ChainStore } from './chain-store.ts';
 import type { TracerMetrics } from './metrics.ts';
 import type { Publisher } from './publisher.ts';
+import { archiveRecheck, readArchive, type ArchiveLookups } from './history-read.ts';
 
 export type TraceInput = { kind: 'request'; req: TraceRequest } | { kind: 'hops'; hops: Hop[] };
 
@@ -34,6 +35,8 @@ export interface EngineDeps {
   metrics: TracerMetrics;
   logger: Logger;
   now?: () => number;
+  /** The archive as a second source of records (history-read.ts); none = live windows only. */
+  archive?: ArchiveLookups;
 }
 
 const CLOSED = new Set(['CLOSED', 'EXPIRED']);
@@ -73,7 +76,11 @@ export function createTracerEngine(d: EngineDeps) {
       d.metrics.truncatedReads.inc();
       d.logger.warn({ traceId: l.traceId, lookupId: l.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
     }
-    return { hops: resolveLookup(l, await toIndexed(read.events, d.registry), d.directory, d.settings), complete: !read.truncated };
+    const events = await toIndexed(read.events, d.registry);
+    const hops = resolveLookup(l, events, d.directory, d.settings);
+    if (!d.archive) return { hops, complete: !read.truncated };
+    // same matchers, live records plus archived ones (history-read.ts decides when to ask)
+    return readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger });
   }
 
   /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
@@ -139,7 +146,10 @@ export function createTracerEngine(d: EngineDeps) {
         const ups = await locked(id, () => run(id, (s) => {
           if (!s) return null;
           const e = expire(s, now(), d.directory, chainOpts);
-          return e.update ? e : stallCheck(s, now(), d.directory, chainOpts);
+          if (e.update) return e;
+          const st = stallCheck(s, now(), d.directory, chainOpts);
+          // open ends older than the live windows: late records reach them only via the archive
+          return d.archive ? { ...st, register: [...st.register, ...archiveRecheck(d.archive, st.state.lookups, now())] } : st;
         }));
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;

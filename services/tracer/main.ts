@@ -13,6 +13,8 @@ import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
 import { readAuditHead } from './audit-head.ts';
 import { createTracerPipeline } from './pipeline.ts';
+import { openHistoryDb } from '../history/history-db.ts';
+import { createHistorySource } from './history-lookup.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
   const cfg = tracerConfig.parse(env);
@@ -33,11 +35,22 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // closed after the consumer and the ticker (closers run last-registered first): no new
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
+  // the archive, when configured: migrations applied here too (idempotent), so either service may start first
+  let archive;
+  if (cfg.DATABASE_URL) {
+    const { pool } = await openHistoryDb({ url: cfg.DATABASE_URL, max: 4, applicationName: 'crosstrace-tracer', migrate: true })
+      .catch(async (e: unknown) => { await life.stop(); throw e; });
+    life.onStop('postgres', () => pool.end());
+    archive = {
+      source: createHistorySource(pool), liveRetentionMs: join.retentionMs, recheckEveryMs: cfg.CROSSTRACE_TRACER_ARCHIVE_RECHECK_MS, rechecked: new Map<string, number>(),
+      reads: metrics.archiveReads, readSeconds: metrics.archiveReadSeconds, hops: metrics.archiveHops,
+    };
+  }
   const engine = createTracerEngine({
     chains: createChainStore(redis),
     store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
-    settings: join.settings,
+    settings: join.settings, archive,
   });
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
   let ticking = false;

@@ -14,6 +14,9 @@ export function createTracerMetrics() {
     truncatedReads: new Counter({ name: 'crosstrace_tracer_window_reads_truncated_total', help: 'Window reads that reached their limit (CROSSTRACE_TRACER_WINDOW_READ_LIMIT): the events farthest from the lookup window were left out.', registers: r }),
     openTraces: new Gauge({ name: 'crosstrace_tracer_open_traces', help: 'Traces neither closed nor expired.', registers: r }),
     stalledTraces: new Gauge({ name: 'crosstrace_tracer_stalled_traces', help: 'Open traces currently stalled awaiting data.', registers: r }),
+    archiveReads: new Counter({ name: 'crosstrace_tracer_archive_reads_total', help: 'Lookups also read from the archive (PostgreSQL), by result (complete, truncated, error).', labelNames: ['result'], registers: r }),
+    archiveReadSeconds: new Histogram({ name: 'crosstrace_tracer_archive_read_seconds', help: 'One archive read of a lookup, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
+    archiveHops: new Counter({ name: 'crosstrace_tracer_archive_hops_total', help: 'Hop candidates only the archive\'s records yielded, by method.', labelNames: ['method'], registers: r }),
     endToEnd: new Histogram({ name: 'crosstrace_tracer_end_to_end_seconds', help: 'Decisive event produce time -> update published, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
   };
 }

@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!brokers || !registry || !redis) {
       throw new Error('CROSSTRACE_STACK=external needs KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL all set');
     }
-    endpoints = { mode, kafkaBrokers: brokers.split(','), schemaRegistryUrl: registry, redisUrl: redis };
+    endpoints = { mode, kafkaBrokers: brokers.split(','), schemaRegistryUrl: registry, redisUrl: redis, databaseUrl: env.DATABASE_URL ?? '' };
     detail = 'from KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL';
   } else if (mode === 'testcontainers') {
     if (!runtime) {
@@ -51,7 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const stack = await startContainerStack(images);
     endpoints = { mode, ...stack.endpoints };
     teardown = stack.stop;
-    detail = `${runtime.engine} at ${runtime.dockerHost}; ${images.kafka}, ${images.registry}, ${images.redis}`;
+    detail = `${runtime.engine} at ${runtime.dockerHost}; ${images.kafka}, ${images.registry}, ${images.redis}, ${images.postgres}`;
   } else {
     const stack = await startLocalStack();
     endpoints = { mode, ...stack.endpoints };
@@ -61,7 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   console.log(
     `crosstrace stack: ${mode} (${detail}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
-      `kafka ${endpoints.kafkaBrokers.join(',')} registry ${endpoints.schemaRegistryUrl} redis ${endpoints.redisUrl}`,
+      `kafka ${endpoints.kafkaBrokers.join(',')} registry ${endpoints.schemaRegistryUrl} redis ${endpoints.redisUrl} postgres ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@') || '(no DATABASE_URL)'}`,
   );
   project.provide('crosstraceStack', endpoints);
   return teardown;

@@ -43,6 +43,7 @@ export function parseStackEnv(text: string): Omit<StackEndpoints, 'mode'> {
     kafkaBrokers: need('KAFKA_BROKERS').split(','),
     schemaRegistryUrl: need('SCHEMA_REGISTRY_URL'),
     redisUrl: need('REDIS_URL'),
+    databaseUrl: need('DATABASE_URL'),
   };
 }
 

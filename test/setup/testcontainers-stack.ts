@@ -11,14 +11,16 @@ export interface StackImages {
   kafka: string;
   registry: string;
   redis: string;
+  postgres: string;
 }
 
-/** Official images; CROSSTRACE_KAFKA_IMAGE / _REGISTRY_IMAGE / _REDIS_IMAGE override each. */
+/** Official images; CROSSTRACE_KAFKA_IMAGE / _REGISTRY_IMAGE / _REDIS_IMAGE / _POSTGRES_IMAGE override each. */
 export function stackImages(env: NodeJS.ProcessEnv): StackImages {
   return {
     kafka: env.CROSSTRACE_KAFKA_IMAGE || 'apache/kafka:4.4.0',
     registry: env.CROSSTRACE_REGISTRY_IMAGE || 'apicurio/apicurio-registry-mem:2.6.13.Final',
     redis: env.CROSSTRACE_REDIS_IMAGE || 'redis:7',
+    postgres: env.CROSSTRACE_POSTGRES_IMAGE || 'postgres:15',
   };
 }
 
@@ -44,7 +46,7 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   // which Podman's port forwarding does not serve.
   const host = client.info.containerRuntime.host === 'localhost' ? '127.0.0.1' : client.info.containerRuntime.host;
 
-  const started = await Promise.allSettled([startKafka(images.kafka, host), startRegistry(images.registry), startRedis(images.redis)]);
+  const started = await Promise.allSettled([startKafka(images.kafka, host), startRegistry(images.registry), startRedis(images.redis), startPostgres(images.postgres)]);
   const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.allSettled(ok.map((c) => c.stop()));
@@ -54,18 +56,19 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   if (failures.length > 0) {
     await stop();
     throw new Error(
-      `could not start the stack containers (${images.kafka}, ${images.registry}, ${images.redis}): ` +
+      `could not start the stack containers (${images.kafka}, ${images.registry}, ${images.redis}, ${images.postgres}): ` +
         failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ') +
         ' — where no image registry is reachable, build local images with `make images` and run `make test-integration`',
       { cause: failures[0] },
     );
   }
-  const [kafka, registry, redis] = ok as [StartedKafka, StartedTestContainer, StartedTestContainer];
+  const [kafka, registry, redis, postgres] = ok as [StartedKafka, StartedTestContainer, StartedTestContainer, StartedTestContainer];
   return {
     endpoints: {
       kafkaBrokers: [`${host}:${kafka.port}`],
       schemaRegistryUrl: `http://${host}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
       redisUrl: `redis://${host}:${redis.getMappedPort(6379)}`,
+      databaseUrl: `postgres://${PG.user}:${PG.password}@${host}:${postgres.getMappedPort(5432)}/${PG.db}`,
     },
     stop,
   };
@@ -132,6 +135,21 @@ function startRedis(image: string): Promise<StartedTestContainer> {
   return labelled(new GenericContainer(image))
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+    .withStartupTimeout(STARTUP_TIMEOUT_MS)
+    .start();
+}
+
+/** Credentials of the throwaway test database (the container lives as long as the run). */
+const PG = { user: 'crosstrace', password: 'crosstrace-test', db: 'crosstrace' } as const;
+
+/** The official postgres image's contract (POSTGRES_* env, port 5432), which
+ *  localhost/crosstrace/postgres:15 honours too. Ready when pg_isready answers on TCP: both
+ *  images run their initialisation server on the Unix socket only. */
+function startPostgres(image: string): Promise<StartedTestContainer> {
+  return labelled(new GenericContainer(image))
+    .withEnvironment({ POSTGRES_USER: PG.user, POSTGRES_PASSWORD: PG.password, POSTGRES_DB: PG.db })
+    .withExposedPorts(5432)
+    .withWaitStrategy(Wait.forSuccessfulCommand(`pg_isready -h 127.0.0.1 -p 5432 -U ${PG.user} -d ${PG.db}`))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
     .start();
 }

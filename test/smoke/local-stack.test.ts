@@ -1,13 +1,14 @@
 // The local-process stack (deploy/local/stack.sh) on non-default ports: `up` brings Kafka,
-// the registry and Redis to life, a message goes through Kafka, and `down` closes every port.
+// the registry, Redis and PostgreSQL to life, a message goes through Kafka, and `down` closes every port.
 // Runs in every mode but external (where the environment gives the stack and may lack Java).
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Partitioners } from 'kafkajs';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parseStackEnv, stackSh } from '../setup/local-stack.ts';
 import { consumeMessages } from '../support/consume.ts';
@@ -18,12 +19,13 @@ const LIB_SH = resolve(import.meta.dirname, '../../deploy/local/lib.sh');
 describe('local-process stack', () => {
   it('comes up on non-default ports, carries a message and closes its ports on down', { timeout: 300_000 }, async (ctx) => {
     if (stackEndpoints().mode === 'external') ctx.skip('external stack: the local-process stack is not under test');
-    const [kafkaPort, controllerPort, registryPort, redisPort] = (await freePorts(4)) as [number, number, number, number];
+    const [kafkaPort, controllerPort, registryPort, redisPort, postgresPort] = (await freePorts(5)) as [number, number, number, number, number];
     const env: NodeJS.ProcessEnv = {
       KAFKA_PORT: String(kafkaPort),
       KAFKA_CONTROLLER_PORT: String(controllerPort),
       REGISTRY_PORT: String(registryPort),
       REDIS_PORT: String(redisPort),
+      POSTGRES_PORT: String(postgresPort),
       STACK_TIMEOUT: '180',
     };
     // With STACK_DIR support the run is isolated in a scratch folder; without it, it shares
@@ -31,6 +33,7 @@ describe('local-process stack', () => {
     const ownDir = /STACK_DIR="\$\{STACK_DIR:-/.test(readFileSync(LIB_SH, 'utf8'));
     if (ownDir) {
       env.STACK_DIR = await mkdtemp(join(tmpdir(), 'crosstrace-stack-'));
+      await chmod(env.STACK_DIR, 0o755); // as root, PostgreSQL runs as the postgres user and must reach its data dir
     } else if (/\b(running|not answering)\b/.test(await stackSh('status').catch(() => ''))) {
       ctx.skip('a local stack already runs in .stack/ and stack.sh has no STACK_DIR to run a second one apart');
     }
@@ -60,12 +63,21 @@ describe('local-process stack', () => {
       const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1 });
       expect(await redis.ping()).toBe('PONG');
       await redis.quit();
+      expect(endpoints.databaseUrl).toContain(`@127.0.0.1:${postgresPort}/`);
+      const db = new pg.Client({ connectionString: endpoints.databaseUrl });
+      db.on('error', () => undefined); // `down` below ends the session if an assertion left it open
+      await db.connect();
+      try {
+        expect((await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v).toMatch(/^15\./);
+      } finally {
+        await db.end();
+      }
     } finally {
       await stackSh('down', env);
       if (env.STACK_DIR) await rm(env.STACK_DIR, { recursive: true, force: true });
     }
 
-    for (const port of [kafkaPort, controllerPort, registryPort, redisPort]) {
+    for (const port of [kafkaPort, controllerPort, registryPort, redisPort, postgresPort]) {
       expect(await accepts(port), `port ${port} closed after down`).toBe(false);
     }
   });

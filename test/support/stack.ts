@@ -14,6 +14,9 @@ export interface StackEndpoints {
   schemaRegistryUrl: string;
   /** redis://host:port */
   redisUrl: string;
+  /** postgres://user:password@host:port/db of the history store; '' when the external stack
+   *  gave no DATABASE_URL (tests that need it say so). */
+  databaseUrl: string;
 }
 
 declare module 'vitest' {

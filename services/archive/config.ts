@@ -1,0 +1,16 @@
+// Archive settings. Own keys: CROSSTRACE_ARCHIVE_*; DATABASE_URL is shared with the tracer.
+import { bool, commonSpec, defineConfig, int, str, url } from '../common/config.ts';
+
+export const archiveConfig = defineConfig('CROSSTRACE_ARCHIVE_', {
+  ...commonSpec,
+  DATABASE_URL: url('PostgreSQL URL of the history store (postgres://user:password@host:port/db).', ['postgres:', 'postgresql:'], 'postgres://crosstrace@127.0.0.1:15432/crosstrace'),
+  CROSSTRACE_ARCHIVE_HTTP_PORT: int('Port of /metrics and /healthz.', 9106, 0, 65535),
+  CROSSTRACE_ARCHIVE_GROUP_ID: str('Kafka consumer group.', 'crosstrace-archive'),
+  CROSSTRACE_ARCHIVE_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
+  CROSSTRACE_ARCHIVE_PARTITIONS: int('Partitions of topics created when missing.', 6, 1, 1024),
+  CROSSTRACE_ARCHIVE_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset (the archive wants everything still in Kafka).', true),
+  CROSSTRACE_ARCHIVE_POOL_SIZE: int('Most PostgreSQL connections (one per batch being written).', 4, 1, 64),
+  CROSSTRACE_ARCHIVE_FETCH_BYTES: int('Most bytes fetched per partition and batch (one batch = one COPY transaction), bytes.', 4_194_304, 65_536, 67_108_864),
+});
+
+export type ArchiveConfig = ReturnType<typeof archiveConfig.parse>;

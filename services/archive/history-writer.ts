@@ -1,0 +1,114 @@
+// Writes one consumed batch into the history store as ONE transaction: rows are streamed with
+// COPY into per-connection staging tables (ON COMMIT DELETE ROWS), then moved with
+// INSERT ... ON CONFLICT DO NOTHING (records, idempotent on uid) and an upsert of the session
+// intervals (LEAST/GREATEST merges: applying the same records again changes nothing). The
+// caller commits Kafka offsets only after write() resolved, i.e. after the database commit.
+// Flow day partitions are created before the COPY, outside the batch transaction.
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyLine, tsText, type CopyValue } from './domain/copy-text.ts';
+import { dayOf, type FlowRow, type SessionIntervalRow, type SessionRecordRow } from './domain/archive-rows.ts';
+
+export interface HistoryBatch {
+  sessions: SessionRecordRow[];
+  intervals: SessionIntervalRow[];
+  flows: FlowRow[];
+}
+
+export interface WriteResult { sessionsNew: number; flowsNew: number; intervals: number }
+
+const STAGING = `
+CREATE TEMP TABLE IF NOT EXISTS stage_session_records (LIKE session_records) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_sessions (session_key text, scope text, addr cidr, ports int4range, kind text,
+  provider_id text, leads_to text, start_at timestamptz, evidence_at timestamptz, stop_at timestamptz) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_flow_records (LIKE flow_records) ON COMMIT DELETE ROWS;`;
+
+const MOVE_SESSIONS = `INSERT INTO session_records SELECT * FROM stage_session_records ON CONFLICT DO NOTHING`;
+const MOVE_FLOWS = `INSERT INTO flow_records SELECT * FROM stage_flow_records ON CONFLICT DO NOTHING`;
+const UPSERT_INTERVALS = `
+INSERT INTO sessions (session_key, scope, addr, ports, kind, provider_id, leads_to, start_at, evidence_at, stop_at)
+SELECT session_key, scope, addr, ports, min(kind), min(provider_id), min(leads_to), min(start_at), max(evidence_at), max(stop_at)
+  FROM stage_sessions GROUP BY session_key, scope, addr, ports
+ON CONFLICT (session_key, scope, addr, ports) DO UPDATE SET
+  start_at = LEAST(sessions.start_at, EXCLUDED.start_at),
+  evidence_at = GREATEST(sessions.evidence_at, EXCLUDED.evidence_at),
+  stop_at = GREATEST(sessions.stop_at, EXCLUDED.stop_at)`;
+
+const sessionLine = (r: SessionRecordRow): string =>
+  copyLine([r.windowKey, r.uid, tsText(r.at), tsText(r.producedAt), r.sessionKey, r.value]);
+const intervalLine = (r: SessionIntervalRow): string =>
+  copyLine([r.sessionKey, r.scope, r.addr, `[${r.portLo},${r.portHi}]`, r.kind, r.providerId, r.leadsTo, tsText(r.startAt), tsText(r.evidenceAt), tsText(r.stopAt)]);
+const flowLine = (r: FlowRow): string =>
+  copyLine([r.windowKey, r.uid, r.dir === 'in' ? 'i' : 'o', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value] as CopyValue[]);
+
+async function copyInto(client: PoolClient, table: string, lines: Iterable<string>): Promise<void> {
+  const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN`));
+  async function* chunks() {
+    let buf = '';
+    for (const l of lines) {
+      buf += l;
+      if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+    }
+    if (buf) yield buf;
+  }
+  await pipeline(chunks(), sink);
+}
+
+export function createHistoryWriter(pool: Pool) {
+  const partitions = new Set<string>();
+
+  /** Creates the day partitions of flow_records the batch needs (idempotent, race-safe). */
+  async function ensurePartitions(flows: FlowRow[]): Promise<void> {
+    const days = new Set(flows.map((f) => dayOf(f.at)));
+    for (const day of days) {
+      if (partitions.has(day)) continue;
+      const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const name = `flow_records_${day.replaceAll('-', '')}`;
+      try {
+        await pool.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF flow_records FOR VALUES FROM ('${day}T00:00:00Z') TO ('${next}T00:00:00Z')`);
+      } catch (e) {
+        // another writer created it between our check and our CREATE
+        if (!/already exists/.test((e as Error).message)) throw e;
+      }
+      partitions.add(day);
+    }
+  }
+
+  return {
+    async write(b: HistoryBatch): Promise<WriteResult> {
+      await ensurePartitions(b.flows);
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        await client.query(STAGING);
+        let sessionsNew = 0, flowsNew = 0;
+        if (b.sessions.length > 0) {
+          await copyInto(client, 'stage_session_records', b.sessions.map(sessionLine));
+          sessionsNew = (await client.query(MOVE_SESSIONS)).rowCount ?? 0;
+        }
+        if (b.intervals.length > 0) {
+          await copyInto(client, 'stage_sessions', b.intervals.map(intervalLine));
+          await client.query(UPSERT_INTERVALS);
+        }
+        if (b.flows.length > 0) {
+          await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
+          flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+        }
+        await client.query('COMMIT');
+        return { sessionsNew, flowsNew, intervals: b.intervals.length };
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => { broken = true; });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    },
+    /** Forgets the partitions known to exist (after a retention run dropped some). */
+    forgetPartitions(): void { partitions.clear(); },
+  };
+}
+
+export type HistoryWriter = ReturnType<typeof createHistoryWriter>;

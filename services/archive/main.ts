@@ -1,0 +1,47 @@
+// archive: sessions.norm / flows.norm -> PostgreSQL history (COPY in batches, offsets committed
+// after the database commit, idempotent on the record uid).
+import { serveStage, startServiceKit } from '../common/service-kit.ts';
+import { TOPICS } from '../common/topics.ts';
+import { archiveConfig } from './config.ts';
+import { openHistoryDb } from '../history/history-db.ts';
+import { createHistoryWriter } from './history-writer.ts';
+import { createArchiveMetrics } from './metrics.ts';
+import { createArchivePipeline } from './pipeline.ts';
+
+export async function startArchive(env: Record<string, string | undefined> = process.env) {
+  const cfg = archiveConfig.parse(env);
+  const metrics = createArchiveMetrics();
+  const kit = await startServiceKit({
+    service: 'archive', cfg, providersFile: cfg.CROSSTRACE_ARCHIVE_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_ARCHIVE_PARTITIONS,
+    subjects: [TOPICS.flowsNorm, TOPICS.sessionsNorm], usesRedis: false,
+  });
+  const { logger, life, registry, producer } = kit;
+  const { pool, applied } = await openHistoryDb({ url: cfg.DATABASE_URL, max: cfg.CROSSTRACE_ARCHIVE_POOL_SIZE, applicationName: 'crosstrace-archive', migrate: true })
+    .catch(async (e: unknown) => { await life.stop(); throw e; });
+  life.onStop('postgres', () => pool.end());
+  if (applied.length > 0) logger.info({ applied }, 'history store migrations applied');
+  // /healthz is truthful about the database: a ping every 5 s, and every batch write, set it
+  let dbOk = true;
+  const ping = setInterval(() => {
+    pool.query('SELECT 1').then(() => { dbOk = true; metrics.databaseUp.set(1); }, () => { dbOk = false; metrics.databaseUp.set(0); });
+  }, 5_000);
+  ping.unref();
+  life.onStop('database-ping', () => clearInterval(ping));
+  metrics.databaseUp.set(1);
+  const pipeline = createArchivePipeline({ writer: createHistoryWriter(pool), registry, producer, metrics, logger });
+  const { port } = await serveStage(kit, {
+    groupId: cfg.CROSSTRACE_ARCHIVE_GROUP_ID, topics: [TOPICS.sessionsNorm, TOPICS.flowsNorm], fromBeginning: cfg.CROSSTRACE_ARCHIVE_FROM_BEGINNING,
+    handle: pipeline.handle, metrics: metrics.stage, stage: 'archive', port: cfg.CROSSTRACE_ARCHIVE_HTTP_PORT,
+    maxBytesPerPartition: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES,
+    health: () => ({ database: dbOk ? 'ready' : 'unreachable', ...(dbOk ? {} : { ok: false }) }),
+  });
+  logger.info({ port: port() }, 'archive started');
+  return { stop: life.stop, port, lifecycle: life, pool };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startArchive().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+    console.error(`archive failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}
