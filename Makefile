@@ -8,7 +8,7 @@ export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: setup deps jars stack-up stack-down stack-status stack-env up down status \
-        demo test test-unit test-integration typecheck lint bench podman-setup images clean
+        demo test test-unit test-integration typecheck lint bench bench-profile podman-setup images clean
 
 ## setup: Node, npm packages and the Maven-fetched jars
 setup: deps jars
@@ -65,6 +65,10 @@ images: jars podman-setup
 
 bench: setup
 	deploy/local/bench.sh
+
+## bench-profile: ingest under --cpu-prof next to its ceilings; .cpuprofile files in bench/results/
+bench-profile: setup stack-up
+	set -a; eval "$$(deploy/local/stack.sh env)"; set +a; node bench/profile.ts $(or $(EVENTS),200000)
 
 clean:
 	rm -rf node_modules .stack

@@ -4,7 +4,7 @@
 // `node --expose-gc bench/relay-timing.bench.ts [trials]` (works without --expose-gc, less exact heap)
 import { DEFAULT_JOIN_OPTIONS } from '../services/common/join-types.ts';
 import { buildFlowSeries } from '../services/correlator/domain/flow-series.ts';
-import { relayScenario, type Scenario, type ScenarioOptions } from '../services/correlator/domain/relay-fixtures.ts';
+import { relayScenario, type Scenario, type ScenarioOptions } from '../services/simulator/relay-fixtures.ts';
 import { DEFAULT_RELAY_OPTIONS, scoreRelay } from '../services/correlator/domain/relay-timing.ts';
 import { fmt, summarise } from './lib.ts';
 

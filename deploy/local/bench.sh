@@ -24,6 +24,7 @@ fi
 steps=(
   "ingest decode+validate, 1 core|node bench/ingest-decode.bench.ts $(n 300000 50000)"
   "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
+  "ingest profiled next to its ceilings (bare kafkajs passthrough, bare Redis), same backlog|node bench/profile.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
   "collector decode IPFIX / NetFlow v9 / RADIUS, 1 core|node bench/collector-decode.bench.ts $(n 1000000 100000)"

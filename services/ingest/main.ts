@@ -24,6 +24,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
     } },
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,
+    dedupePerKey: cfg.CROSSTRACE_INGEST_DEDUPE_PER_KEY,
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,

@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { classify, dependencyDown, permanent } from '../common/errors.ts';
+import { createDedupe } from './dedupe.ts';
 import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
 import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
@@ -23,6 +24,8 @@ export interface IngestPipelineDeps {
   logger: Logger;
   maxMessageBytes: number;
   dedupeWindowMs: number;
+  /** One pipelined SET per event instead of one script per chunk (Redis Cluster). Default false. */
+  dedupePerKey?: boolean;
   now?: () => number;
 }
 
@@ -46,18 +49,15 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     return { src: m, eventId: `${raw.exporterId}/${raw.eventId}`, norm: normaliseSession(raw, m.timestamp, d.ctx) };
   }
 
-  /** SET NX GET: new, our own redelivery (same coordinates) or a true duplicate. */
+  const memory = createDedupe(d.redis, { windowMs: d.dedupeWindowMs, perKey: d.dedupePerKey });
+
+  /** New, our own redelivery (same coordinates) or a true duplicate (dropped, counted). */
   async function dedupe(ok: Ok[]): Promise<Ok[]> {
     if (ok.length === 0) return ok;
-    const pipe = d.redis.pipeline();
-    for (const o of ok) pipe.set(`ct:dd:${o.eventId}`, `${o.src.topic}/${o.src.partition}/${o.src.offset}`, 'PX', d.dedupeWindowMs, 'NX', 'GET');
-    let res: [Error | null, unknown][] | null;
-    try { res = await pipe.exec(); } catch (e) { throw dependencyDown('redis unavailable for dedupe', e); }
-    if (!res) throw dependencyDown('redis pipeline for dedupe returned nothing', null);
+    const coordinates = ok.map((o) => `${o.src.topic}/${o.src.partition}/${o.src.offset}`);
+    const prev = await memory.remember(ok.map((o, i) => ({ eventId: o.eventId, coordinates: coordinates[i]! })));
     return ok.filter((o, i) => {
-      const [err, prev] = res[i]!;
-      if (err) throw dependencyDown('redis dedupe command failed', err);
-      if (prev === null || prev === `${o.src.topic}/${o.src.partition}/${o.src.offset}`) return true;
+      if (prev[i] === null || prev[i] === coordinates[i]) return true;
       d.metrics.duplicates.inc({ topic: o.src.topic });
       return false;
     });

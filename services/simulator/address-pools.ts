@@ -2,7 +2,7 @@
 // (but bijective) order, sub-prefixes of an IPv6 pool, random addresses of the rest of the
 // internet. Pure; canonical text throughout.
 import { canonicalAddress, intToIpv4, ipv4ToInt, ipv6ToHex, parsePrefix, type Prefix } from '../common/address.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 
 export const hostCount = (p: Prefix): number => 2 ** ((p.family === 4 ? 32 : 128) - p.length);
 

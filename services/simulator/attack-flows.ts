@@ -3,8 +3,8 @@
 // with tunnel overhead and re-segmentation; the inbound starts 20-200 ms earlier), the
 // victim's replies, unrelated inbound flows to the relay host and its other outbound flows;
 // the victim's own view of the connection; the VPN tunnel at the origin and at the VPN.
-// Burst model from correlator/domain/relay-traffic.ts (the one relay timing is calibrated on).
-import { trafficBursts, type Burst, type Rng, type TrafficKind } from '../correlator/domain/relay-traffic.ts';
+// Burst model from simulator/relay-traffic.ts (the one relay timing is calibrated on).
+import { trafficBursts, type Burst, type Rng, type TrafficKind } from './relay-traffic.ts';
 import { elsewhereAddr, ephemeralPort } from './address-pools.ts';
 import { exportBursts } from './flow-export.ts';
 import type { Endpoint } from './ground-truth.ts';

@@ -3,7 +3,7 @@
 // source from the subscriber's own block or RFC 7422 range), the internet to subscribers,
 // VPN exits to the internet, and clients of every kind to the hosting servers (the victim's
 // exporter sees many CGN addresses, other ports of the same CGN address, VPN exits). Pure.
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import { elsewhereAddr, ephemeralPort, v6HostIn } from './address-pools.ts';
 import type { ExporterModel, FlowEnds } from './raw-events.ts';
 import type { AccessWorld, HostingWorld, Subscriber, VpnWorld, World } from './world.ts';

@@ -3,8 +3,8 @@
 // new session later, often with another framed address or other blocks: address and port
 // reuse across subscribers), VPN exit mappings. Missing records, lost and late stops as the
 // scenario says. Pinned subscribers (the attacks') are left to the attack chain. Pure.
-import { deterministicNatForward } from '../correlator/domain/deterministic-nat.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import { natTarget } from './rfc7422.ts';
+import type { Rng } from './relay-traffic.ts';
 import { elsewhereAddr, ephemeralPort, v6HostIn } from './address-pools.ts';
 import { flowOut, type RawOut } from './raw-events.ts';
 import type { TimingWheel } from './scheduling.ts';
@@ -57,7 +57,7 @@ export function createSessionProcesses(w: World, r: Rng, wheel: TimingWheel, emi
       a.framedPool.release(sub.framed);
       sub.framed = a.framedPool.take(0.5);
       if (a.rule) {
-        const d = deterministicNatForward(a.rule, sub.framed);
+        const d = natTarget(a.rule, sub.framed);
         sub.det = { outsideAddr: d.outsideAddr, portLo: d.portLo, portHi: d.portHi };
       }
     }

@@ -3,7 +3,7 @@
 // up longFlowShare of the rate), and short flows filling the rest of each 100 ms slot's
 // budget. Generated in event time by advance(); memory stays bounded by the pool. Pure.
 import type { ErrorCode } from '../common/errors.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import { flowSources, weightedPicker, type FlowSpec } from './background-endpoints.ts';
 import { createSessionProcesses } from './background-sessions.ts';
 import { flowOut, type RawOut } from './raw-events.ts';

@@ -3,7 +3,7 @@
 // subscribers share one public address with different blocks, and a released block is soon
 // handed to someone else (port reuse over time). Pure.
 import { parsePrefix } from '../common/address.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import { firstHost, hostCount, v4At } from './address-pools.ts';
 import type { PortBlockNat } from './scenario.ts';
 import { blocksPerAddress, defaultOutsideAddresses } from './scenario-validate.ts';

@@ -2,7 +2,7 @@
 // the join must rule out by time (port reuse, an older allocation whose release was lost,
 // the previous holder of an address, of a VPN exit port, other clients on the same exit).
 // Pure; every decoy is described in the ground truth with its event ids.
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import type { Block } from './block-pool.ts';
 import type { Decoy } from './ground-truth.ts';
 import type { RawOut } from './raw-events.ts';

@@ -4,7 +4,7 @@
 // last packet), and a new flow after a gap longer than the idle timeout. Used for the traced
 // connections, whose bursts are known in advance. Pure.
 import type { FlowEndReason } from '../../schemas/types.gen.ts';
-import { binSegment, idleSegments, type Burst, type Rng } from '../correlator/domain/relay-traffic.ts';
+import { binSegment, idleSegments, type Burst, type Rng } from './relay-traffic.ts';
 import { flowOut, type ExporterModel, type FlowEnds, type IdSource, type RawOut } from './raw-events.ts';
 
 export interface ExportedFlow {

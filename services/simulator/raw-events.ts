@@ -4,7 +4,7 @@
 // wall time it is due to be produced (emitAt). Pure.
 import type { FlowEndReason, FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import type { ErrorCode } from '../common/errors.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import type { ExporterSettings } from './scenario.ts';
 
 export interface ExporterModel extends ExporterSettings {

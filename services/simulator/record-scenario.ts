@@ -7,7 +7,7 @@
 // including what the code does not handle yet. Pure: times are relative to the observation;
 // `materialise` turns a file into raw records for one run.
 import type { FlowEndReason, FlowEvent, HopMethod, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
-import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../correlator/domain/relay-fixtures.ts';
+import { PEER_ADDR, RELAY_ADDR, relayScenario } from './relay-fixtures.ts';
 
 export interface RecordScenario {
   name: string;

@@ -1,4 +1,5 @@
-// Loads and validates a scenario against the provider registry: every provider and exporter
+// Loads a scenario (shape and defaults: scenario-schema.ts) and validates it against the
+// provider registry: every provider and exporter
 // reference exists and belongs where it is used, every pool lies in its provider's prefixes
 // and is large enough, attack timings are consistent. All problems are reported at once, by
 // JSON path, in one CT_CONFIG error; the result is frozen.
@@ -7,8 +8,7 @@ import type { Provider } from '../../schemas/types.gen.ts';
 import { isScopedAddress, parsePrefix, prefixContains, type Prefix } from '../common/address.ts';
 import { CrosstraceError } from '../common/errors.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
-import { createJsonReader, type JsonReader } from './json-reader.ts';
-import { parseScenario } from './scenario-parse.ts';
+import { parseScenario } from './scenario-schema.ts';
 import type { AccessRole, ProviderRole, Scenario } from './scenario.ts';
 
 /** Ports in one port block pool address: blocks of `size` from `first` up to 65535. */
@@ -18,9 +18,13 @@ export const blocksPerAddress = (first: number, size: number): number => Math.fl
 export const defaultOutsideAddresses = (subscribers: number, first: number, size: number): number =>
   Math.ceil((subscribers * 1.5) / Math.max(1, blocksPerAddress(first, size))) + 1;
 
+/** Problems found so far, each `key.path: message`. */
+interface Problems { readonly problems: string[]; problem(path: string, message: string): void }
+const collect = (first: string[]): Problems => ({ problems: first, problem(path, message) { this.problems.push(`${path}: ${message}`); } });
+
 const sizeOf = (p: Prefix): number => 2 ** ((p.family === 4 ? 32 : 128) - p.length);
 
-function prefixIn(r: JsonReader, path: string, cidr: string, provider: Provider | undefined, family: 4 | 6): Prefix | null {
+function prefixIn(r: Problems, path: string, cidr: string, provider: Provider | undefined, family: 4 | 6): Prefix | null {
   let p: Prefix;
   try { p = parsePrefix(cidr); } catch (e) { r.problem(path, `${JSON.stringify(cidr)} is not CIDR: ${(e as Error).message}`); return null; }
   if (p.family !== family) { r.problem(path, `${cidr} must be an IPv${family} prefix`); return null; }
@@ -30,14 +34,14 @@ function prefixIn(r: JsonReader, path: string, cidr: string, provider: Provider 
   return p;
 }
 
-function exporterOf(r: JsonReader, path: string, id: string | null, provider: Provider | undefined, dir: ProviderDirectory): void {
+function exporterOf(r: Problems, path: string, id: string | null, provider: Provider | undefined, dir: ProviderDirectory): void {
   if (id === null || !provider) return;
   const owner = dir.byExporter(id);
   if (!owner) r.problem(path, `exporter ${JSON.stringify(id)} is not in the provider registry`);
   else if (owner.providerId !== provider.providerId) r.problem(path, `exporter ${id} belongs to ${owner.providerId}, not ${provider.providerId}`);
 }
 
-function checkRole(r: JsonReader, s: Scenario, id: string, role: ProviderRole, dir: ProviderDirectory): void {
+function checkRole(r: Problems, s: Scenario, id: string, role: ProviderRole, dir: ProviderDirectory): void {
   const path = `providers.${id}`;
   const p = dir.byId(id);
   if (!p) { r.problem(path, `provider ${JSON.stringify(id)} is not in the provider registry (known: ${dir.list().map((x) => x.providerId).join(', ')})`); return; }
@@ -84,7 +88,7 @@ function checkRole(r: JsonReader, s: Scenario, id: string, role: ProviderRole, d
   }
 }
 
-function checkAttacks(r: JsonReader, s: Scenario): void {
+function checkAttacks(r: Problems, s: Scenario): void {
   const names = new Set<string>();
   const pinned = new Map<string, number>();
   for (const [i, a] of s.attacks.entries()) {
@@ -120,7 +124,7 @@ function checkAttacks(r: JsonReader, s: Scenario): void {
   }
 }
 
-function checkBackground(r: JsonReader, s: Scenario, dir: ProviderDirectory): void {
+function checkBackground(r: Problems, s: Scenario, dir: ProviderDirectory): void {
   for (const [i, cidr] of s.background.elsewhere.entries()) {
     let p: Prefix;
     try { p = parsePrefix(cidr); } catch (e) { r.problem(`background.elsewhere[${i}]`, `${JSON.stringify(cidr)} is not CIDR: ${(e as Error).message}`); continue; }
@@ -147,14 +151,15 @@ function deepFreeze<T>(o: T): T {
 
 /** Validated, defaulted, frozen scenario; throws CT_CONFIG listing every problem by path. */
 export function validateScenario(raw: unknown, dir: ProviderDirectory, source = 'scenario'): Scenario {
-  const r = createJsonReader();
-  const s = parseScenario(r, raw);
-  if (r.problems.length === 0) {
+  const parsed = parseScenario(raw);
+  const r = collect(parsed.problems);
+  const s = parsed.scenario;
+  if (s) {
     for (const [id, role] of Object.entries(s.providers)) checkRole(r, s, id, role, dir);
     checkAttacks(r, s);
     checkBackground(r, s, dir);
   }
-  if (r.problems.length > 0) throw new CrosstraceError('CT_CONFIG', `${source} is invalid:\n  - ${r.problems.join('\n  - ')}`);
+  if (!s || r.problems.length > 0) throw new CrosstraceError('CT_CONFIG', `${source} is invalid:\n  - ${r.problems.join('\n  - ')}`);
   return deepFreeze(s);
 }
 

@@ -63,3 +63,19 @@ describe('scenario validation reports every problem by path', () => {
     expect(problems({ seed: undefined })).toContain('seed: is required');
   });
 });
+
+describe('scenario shape errors name the key path', () => {
+  it('says which key, what it must be and what it got, for every problem at once', () => {
+    const msg = problems({
+      'attacks.0.relay.concurrentInbound': 'many',
+      'providers.us-access.nat': { mode: 'port-block', blockSize: 4 },
+      'providers.fr-telecom.role': 'transit',
+      'attacks.0.trace.legalBasis': 'BECAUSE',
+    });
+    expect(msg).toContain('attacks[0].relay.concurrentInbound: must be a whole number, got "many"');
+    expect(msg).toContain('providers.us-access.nat.exporter: is required');
+    expect(msg).toContain('providers.us-access.nat.blockSize: must be between 8 and 32768, got 4');
+    expect(msg).toContain('providers.fr-telecom.role: must be one of access, vpn, hosting, got "transit"');
+    expect(msg).toMatch(/attacks\[0\]\.trace\.legalBasis: must be one of ART29_PRESERVATION, .*, got "BECAUSE"/);
+  });
+});

@@ -1,7 +1,7 @@
 // The scenario file (deploy/scenarios/*.json): which providers of deploy/providers.json take
 // part and in which role, how their exporters behave, the background load, and the traced
 // attacks. Providers, exporters and jurisdictions are referenced by the ids of the provider
-// registry; scenario-validate.ts checks every reference and reports problems by JSON path.
+// registry; scenario-schema.ts checks the shape, scenario-validate.ts every reference and reports problems by JSON path.
 // Every omitted field takes the default documented here. Units: ms unless said otherwise.
 import type { LegalBasis } from '../../schemas/types.gen.ts';
 

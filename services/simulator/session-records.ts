@@ -2,7 +2,7 @@
 // Stop with Framed-IP-Address, Framed-IPv6-Prefix, Delegated-IPv6-Prefix, Acct-Delay-Time),
 // CGN port-block allocate / release (natEvent 14 / 15) and VPN exit mappings. Pure.
 import type { SessionAction } from '../../schemas/types.gen.ts';
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import type { Block } from './block-pool.ts';
 import { sessionOut, type ExporterModel, type RawOut, type SessionTiming } from './raw-events.ts';
 import type { AccessWorld, VpnWorld } from './world.ts';

@@ -2,7 +2,7 @@
 // front, a few thousand records), the backfill of running sessions, and the background
 // generated in event time as the run advances. due(now) returns what is due by `now`;
 // shutdown(now) is what the devices flush when the run ends. Pure.
-import type { Rng } from '../correlator/domain/relay-traffic.ts';
+import type { Rng } from './relay-traffic.ts';
 import { attackChain, type ChainResult } from './attack-chain.ts';
 import { createBackground, type Background } from './background.ts';
 import { flowOut, type RawOut } from './raw-events.ts';

@@ -6,8 +6,8 @@
 import type { DeterministicNatRule, Provider } from '../../schemas/types.gen.ts';
 import { parsePrefix, type Prefix } from '../common/address.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
-import { deterministicNatForward } from '../correlator/domain/deterministic-nat.ts';
-import { seededRng, type Rng } from '../correlator/domain/relay-traffic.ts';
+import { natTarget } from './rfc7422.ts';
+import { seededRng, type Rng } from './relay-traffic.ts';
 import { createV4Pool, firstHost, hostCount, v4At, v6Sub, type V4Pool } from './address-pools.ts';
 import { createBlockPool, type Block, type BlockPool } from './block-pool.ts';
 import { createIdSource, type ExporterModel, type IdSource } from './raw-events.ts';
@@ -145,7 +145,7 @@ export function newSubscriber(a: AccessWorld, r: Rng, w: Pick<World, 'runId' | '
     blocks.push(a.blocks.take(null));
     if (a.role.nat?.mode === 'port-block' && r.chance(a.role.nat.extraBlockProbability)) blocks.push(a.blocks.take(blocks[0]!.outsideAddr));
   }
-  const d = a.rule ? deterministicNatForward(a.rule, framed) : null;
+  const d = a.rule ? natTarget(a.rule, framed) : null;
   return {
     providerId: a.provider.providerId, handle: newHandle(r, 'sub', handles), framed, v6, blocks,
     det: d && { outsideAddr: d.outsideAddr, portLo: d.portLo, portHi: d.portHi },

@@ -6,7 +6,7 @@
 // to wall-clock time.
 import { createHash } from 'node:crypto';
 import type { FlowEvent, SessionEvent, TraceRequest } from '../../schemas/types.gen.ts';
-import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../../services/correlator/domain/relay-fixtures.ts';
+import { PEER_ADDR, RELAY_ADDR, relayScenario } from '../../services/simulator/relay-fixtures.ts';
 
 export const VICTIM = '192.0.2.10';
 

@@ -21,7 +21,7 @@ export interface RelayOptions {
   /** Longest usual lead of the inbound start over the outbound start (relay set-up), ms. Default 1000. */
   maxStartLeadMs: number;
   /** Least pair score (natural-log likelihood ratio, nats) to report a candidate. Default 8:
-   *  on simulated traffic (relay-fixtures.ts, 3000 trials, 333k unrelated flows) unrelated
+   *  on simulated traffic (simulator/relay-fixtures.ts, 3000 trials, 333k unrelated flows) unrelated
    *  flows reach it at a rate of ~3e-5, far under the 1e-3 budget; ~98% of true relays do. */
   threshold: number;
   /** Most hops returned per lookup, count. Default 5. */

@@ -28,7 +28,7 @@
 // until the trace closes) extends the chain again.
 import type { Hop, TraceStatus } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
-import type { ChainState } from './chain.ts';
+import type { ChainState } from './chain-state.ts';
 
 export interface ChainOptions {
   /** A session lookup on the best path waiting longer than this marks the chain STALLED, ms. Default 10 000. */

@@ -4,7 +4,7 @@
 import type { AwaitedLookup, Hop, TraceUpdate } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
-import type { ChainState } from './chain.ts';
+import type { ChainState } from './chain-state.ts';
 import { openEnds, type ChainOptions } from './chain-status.ts';
 
 /** What the chain needs of the provider directory. */

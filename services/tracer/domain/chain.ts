@@ -3,36 +3,20 @@
 // redelivered request or hop, or an older version of a known hop, changes nothing and yields
 // no update. The lookups to register follow from the hops (next-lookups.ts), so the same hops
 // in any order and with duplicates end in the same hops, lookups and status.
-import type { Hop, TraceRequest, TraceStatus, TraceUpdate } from '../../../schemas/types.gen.ts';
+import type { Hop, TraceRequest, TraceUpdate } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../common/join-types.ts';
 import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
 import { hopChange, noMoreEvidence } from './hop-versions.ts';
 import { firstLookup, wantedLookups, type RelayHostRule } from './next-lookups.ts';
 import { isRelayHost } from '../../join/methods/relay-hosts.ts';
+import type { ChainState } from './chain-state.ts';
 
 /** Where relay lookups open (join/methods/relay-hosts.ts), from the provider directory. */
 const relayRule = (dir: DirectoryLike): RelayHostRule => (addr, scope) => isRelayHost(addr, scope, dir);
 
 export type { DirectoryLike } from './chain-update.ts';
-
-/** Plain data (JSON round-trips), stored per trace. */
-export interface ChainState {
-  /** The OPEN request; EXTEND moves only its expiresAt. */
-  request: TraceRequest;
-  /** seq of the last update published, 1-based. */
-  seq: number;
-  status: TraceStatus;
-  /** Unique by hopId, the newest version of each; hops whose parent is not known yet included. */
-  hops: Hop[];
-  /** Every lookup registered for this trace, unique by lookupId (their waiters hold the windows). */
-  lookups: Lookup[];
-  /** UTC ms of the last change. */
-  lastChangeAt: number;
-  /** Hops a later resolution of their lookup no longer found (superseded), as they were last
-   *  seen: a redelivered or replayed version with no more evidence stays out. */
-  retired?: Hop[];
-}
+export type { ChainState } from './chain-state.ts';
 
 export interface Outcome {
   state: ChainState;

@@ -5,8 +5,8 @@
 // ACTIVE_TIMEOUT record per active-timeout interval that carries traffic (octet/packet deltas
 // for [startTime, endTime] of the interval), a final END_OF_FLOW / IDLE_TIMEOUT record, and a
 // new flow after an idle gap longer than the idle timeout.
-import type { FlowEndReason } from '../../../schemas/types.gen.ts';
-import type { IndexedEvent } from '../../common/join-types.ts';
+import type { FlowEndReason } from '../../schemas/types.gen.ts';
+import type { IndexedEvent } from '../common/join-types.ts';
 
 export interface Rng {
   next(): number;

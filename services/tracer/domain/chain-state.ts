@@ -1,0 +1,23 @@
+// The chain state of one trace: plain data, stored per trace (tracer/chain-store.ts). Its own
+// file so chain.ts (the transitions), chain-status.ts and chain-update.ts (read-only views of
+// it) all depend on it and not on each other in a circle.
+import type { Hop, TraceRequest, TraceStatus } from '../../../schemas/types.gen.ts';
+import type { Lookup } from '../../common/join-types.ts';
+
+/** Plain data (JSON round-trips), stored per trace. */
+export interface ChainState {
+  /** The OPEN request; EXTEND moves only its expiresAt. */
+  request: TraceRequest;
+  /** seq of the last update published, 1-based. */
+  seq: number;
+  status: TraceStatus;
+  /** Unique by hopId, the newest version of each; hops whose parent is not known yet included. */
+  hops: Hop[];
+  /** Every lookup registered for this trace, unique by lookupId (their waiters hold the windows). */
+  lookups: Lookup[];
+  /** UTC ms of the last change. */
+  lastChangeAt: number;
+  /** Hops a later resolution of their lookup no longer found (superseded), as they were last
+   *  seen: a redelivered or replayed version with no more evidence stays out. */
+  retired?: Hop[];
+}
