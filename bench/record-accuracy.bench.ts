@@ -3,8 +3,10 @@
 // to sessions.raw / flows.raw, its trace opened on trace.requests, and the settled full view
 // judged (services/simulator/record-judge.ts). Two passes, each on an empty Redis database:
 // records in the file's order, then reversed. Per class: precision (rank-1 hops that are true),
-// recall (true hops found at rank 1), AMBIGUOUS count, and wrong subscribers decided (rank 1,
-// confidence >= 0.9) — which must be 0. Needs the stack env.
+// recall (true hops found at rank 1), AMBIGUOUS count, and wrong subscribers decided (every hop
+// from the root decided, path confidence >= 0.9, any branch; under an AMBIGUOUS truth any decided
+// subscriber) — which must be 0. Classes come from the files (partial-window, contradicting-
+// records, relay-tie and stale-sessions since the review). Needs the stack env.
 //   node bench/record-accuracy.bench.ts [passes=as-listed,reversed]
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TraceRequest } from '../schemas/types.gen.ts';
