@@ -13,6 +13,10 @@ COPY schemas ./schemas
 COPY services ./services
 COPY deploy/providers.json deploy/providers.json
 COPY deploy/scenarios deploy/scenarios
+COPY deploy/security/acls.json deploy/security/acls.json
+# where acl-init writes each service's Kafka client properties (a named volume takes this
+# folder's owner, so the services, running as node, read them)
+RUN mkdir -p /kafka-clients && chown node:node /kafka-clients
 USER node
 ENV SERVICE=ingest
 CMD ["sh", "-c", "exec node services/${SERVICE}/main.ts"]

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent } from '../schemas/types.gen.ts';
 import { dataSet, ipfixMessage, ipfixTemplateSet, record, type WriterTemplate } from '../services/collector/domain/export-writer.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, createProducer, sendChunked } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -99,7 +100,7 @@ if (process.argv[2] === 'sender') {
 
   // ceiling: the same records, Avro-encoded, produced by bare kafkajs in the same batches
   const logger = createLogger('bench', 'error');
-  const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-ceiling', logger });
+  const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-ceiling', logger, security: resolveKafkaSecurity(process.env) });
   const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
   await registry.ensureSubjects([TOPICS.flowsRaw]);
   const producer = await createProducer(kafka);

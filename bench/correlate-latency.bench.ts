@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent, SessionEvent, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, createProducer } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -47,7 +48,7 @@ if (external) {
   }
 }
 const logger = createLogger('bench', 'error');
-const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench', logger });
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench', logger, security: resolveKafkaSecurity(process.env) });
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, jurisdictionTopic('FR')]);
 const producer = await createProducer(kafka);

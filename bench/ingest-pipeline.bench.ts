@@ -4,6 +4,7 @@
 // and times until the group's committed offsets reach the end. Needs the stack env
 // (eval "$(make -s stack-env)").   node bench/ingest-pipeline.bench.ts [events=200000]
 import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, createProducer } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -14,7 +15,7 @@ import { fmt, mem, result } from './lib.ts';
 const N = Number(process.argv[2] ?? 200_000);
 const env = { ...process.env, LOG_LEVEL: 'error', CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${Date.now()}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' };
 const logger = createLogger('bench', 'error');
-const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench', logger });
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench', logger, security: resolveKafkaSecurity(process.env) });
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 const svc = await startIngest(env);
 await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw]);

@@ -4,13 +4,14 @@
 // (createProducer + sendChunked), copying every value to bench.passthrough.<topic>. No decode,
 // no Redis. Runs until SIGTERM. Env: KAFKA_BROKERS, PASS_GROUP_ID, PASS_TOPICS (comma list);
 // PASS_MAX_BYTES / PASS_MAX_BYTES_PER_PARTITION (fetch sizes under trial; kafkajs defaults otherwise).
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics, sendChunked } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 
 const topics = (process.env.PASS_TOPICS ?? 'flows.raw,sessions.raw').split(',');
 const out = (t: string) => `bench.passthrough.${t}`;
 const logger = createLogger('bench-passthrough', 'error');
-const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-passthrough', logger });
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-passthrough', logger, security: resolveKafkaSecurity(process.env) });
 const admin = kafka.admin();
 await admin.connect();
 await ensureTopics(admin, topics.map((t) => ({ topic: out(t), numPartitions: Number(process.env.PASS_PARTITIONS ?? 6), retentionMs: 3_600_000 })));

@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -28,7 +29,7 @@ const dir = `${root}bench/results/profile-${stamp}`;
 mkdirSync(dir, { recursive: true });
 const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'error', NODE_NO_WARNINGS: '1' };
 const logger = createLogger('bench', 'error');
-const kafka = createKafka({ brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-profile', logger });
+const kafka = createKafka({ brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-profile', logger, security: resolveKafkaSecurity(env) });
 const registry = createRegistryClient({ url: env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:16379');
 const admin = kafka.admin();

@@ -3,11 +3,14 @@
 // to sessions.raw / flows.raw, its trace opened on trace.requests, and the settled full view
 // judged (services/simulator/record-judge.ts). Two passes, each on an empty Redis database:
 // records in the file's order, then reversed. Per class: precision (rank-1 hops that are true),
-// recall (true hops found at rank 1), AMBIGUOUS count, and wrong subscribers decided (rank 1,
-// confidence >= 0.9) — which must be 0. Needs the stack env.
+// recall (true hops found at rank 1), AMBIGUOUS count, and wrong subscribers decided (every hop
+// from the root decided, path confidence >= 0.9, any branch; under an AMBIGUOUS truth any decided
+// subscriber) — which must be 0. Classes come from the files (partial-window, contradicting-
+// records, relay-tie and stale-sessions since the review). Needs the stack env.
 //   node bench/record-accuracy.bench.ts [passes=as-listed,reversed]
 import { readdirSync, readFileSync } from 'node:fs';
 import type { TraceRequest } from '../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
@@ -23,7 +26,7 @@ const dirUrl = new URL('../deploy/scenarios/records/', import.meta.url);
 const scenarios = readdirSync(dirUrl).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, dirUrl), 'utf8')) as RecordScenario);
 const logger = createLogger('bench', 'error');
-const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-record-accuracy', logger });
+const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-record-accuracy', logger, security: resolveKafkaSecurity(process.env) });
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 const redisBase = (process.env.REDIS_URL ?? 'redis://127.0.0.1:16379').replace(/\/\d+$/, '');
 const byClass = new Map<string, { runs: number; found: number; truth: number; reported: number; correct: number; ambiguous: number; ambiguousExpected: number; wrong: number; statusOk: number }>();

@@ -20,6 +20,14 @@ async function definitionOf(name: string): Promise<ConfigDefinition<Record<strin
 }
 
 describe('docker-compose.yml', () => {
+  it('keeps state across restarts: Redis with AOF on a volume, the registry on SQL storage', () => {
+    const all = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { image?: string; command?: string[]; volumes?: string[] }> };
+    const redis = all.services.redis!;
+    expect(redis.command?.join(' ')).toMatch(/--appendonly yes --appendfsync everysec/);
+    expect(redis.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+    expect(all.services.registry!.image).toMatch(/apicurio-registry-sql/);
+  });
+
   it('has every service that has a config schema', () => {
     expect(serviceDirs.length).toBeGreaterThanOrEqual(3);
     for (const s of serviceDirs) expect(Object.keys(compose.services), `service ${s} missing from docker-compose.yml`).toContain(s);

@@ -191,6 +191,8 @@ export interface Provider {
   deterministicNat: Array<DeterministicNatRule>;
   /** Longest a session of each kind (NAT_SESSION, PORT_BLOCK, ACCESS_SESSION, VPN_SESSION) lives at this provider without a STOP, ms; a kind not listed takes the default of its hop method (14 days for access sessions and port blocks, 7 days for VPN sessions, 6 hours for NAT sessions). Records older than this are refused at ingest. */
   maxSessionAgeMs: Record<string, number>;
+  /** How often this provider's sessions of each kind send an interim record while alive (RADIUS Acct-Interim-Interval, RFC 2869 5.16), ms; a kind not listed sends none that can be relied on. A session with no STOP and no own record for more than 3 intervals before a lookup window is shown, never decided (its STOP may be lost). */
+  interimIntervalMs: Record<string, number>;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;

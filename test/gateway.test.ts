@@ -94,7 +94,7 @@ describe('gateway and partner CLI on the real stack', () => {
     stops.push(gateway.stop);
     base = `http://127.0.0.1:${gateway.port()}`;
     await waitFor('the gateway to read the topics', () => gateway.caughtUp(), 120_000);
-    cliEnv = { PATH: process.env.PATH ?? '', KAFKA_BROKERS: stack.kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1', CI: 'true' };
+    cliEnv = { PATH: process.env.PATH ?? '', KAFKA_BROKERS: stack.kafkaBrokers.join(','), KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '', SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1', CI: 'true' };
     gb = openStream(base, TOK.GB);
     fr = openStream(base, TOK.FR);
     streams.push(gb, fr);

@@ -7,6 +7,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Disclosure, TraceUpdate } from '../schemas/types.gen.ts';
 import { createKafka, createTransactionalProducer, ensureTopics } from '../services/common/kafka.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
@@ -40,7 +41,8 @@ describe('publishing trace updates as Kafka transactions', () => {
   let admin: Admin;
   beforeAll(async () => {
     const stack = stackEndpoints();
-    kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'tx-test', logger: createLogger('test', 'silent') });
+    kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'tx-test', logger: createLogger('test', 'silent'),
+      security: resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '' }) });
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     admin = kafka.admin();
     await admin.connect();

@@ -22,11 +22,13 @@ fi
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
 
 steps=(
+  "kafkajs over SASL_SSL: connect, produce, consume (BENCH_PLAINTEXT_BROKERS adds a PLAINTEXT broker to compare)|node bench/kafka-security.bench.ts $(n 100000 20000) 500"
   "ingest decode+validate, 1 core|node bench/ingest-decode.bench.ts $(n 300000 50000)"
   "ingest through the running service|node bench/ingest-pipeline.bench.ts $(n 200000 30000)"
   "ingest profiled next to its ceilings (bare kafkajs passthrough, bare Redis), same backlog|node bench/profile.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
+  "window rebuild from Kafka (Redis lost)|node bench/rebuild.bench.ts $(n 300000 50000) 5000"
   "collector decode IPFIX / NetFlow v9 / RADIUS, 1 core|node bench/collector-decode.bench.ts $(n 1000000 100000)"
   "collector through the service to Kafka, next to a bare-kafkajs ceiling|node bench/collector-pipeline.bench.ts $(n 300000 60000) 30000"
   "start the services|deploy/local/services.sh up"
@@ -53,7 +55,10 @@ done
 i=$((i + 1))
 echo "bench: [$i/$i] raw Kafka consume rate (Java ConsumerPerformance from the same Kafka jars) ..."
 libs="$(ls -d "$root"/.cache/kafka-*/libs | head -1)"
-perf="$(java -Xmx512m -cp "$libs/*" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$KAFKA_BROKERS" \
+# the same credentials as the rest of the bench (SASL_SSL as the admin), in Java's own terms
+java_conf="$out/java-client.properties"
+if [ -n "${KAFKA_CLIENT_PROPERTIES:-}" ]; then (umask 077; "$root/deploy/security/java-client-properties.sh" "$KAFKA_CLIENT_PROPERTIES" >"$java_conf"); else : >"$java_conf"; fi
+perf="$(java -Xmx512m -cp "$libs/*" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$KAFKA_BROKERS" --command-config "$java_conf" \
   --topic flows.raw --num-records "$(n 500000 100000)" --group "bench-perf-$RANDOM" --timeout 30000 2>/dev/null | tail -n 1)"
 echo "    $perf"
 echo "$perf" | awk -F', ' '{ printf "{\"name\":\"kafka-java-consume\",\"messages\":%d,\"messagesPerSec\":%d,\"MBPerSec\":%.1f}\n", $5, $6, $4 }' >>"$out/results.jsonl"

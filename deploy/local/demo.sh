@@ -30,6 +30,13 @@ trap 'exit 130' INT TERM
 echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
+# Each partner gets its own credentials, fresh for this run (remove revokes the earlier ones):
+# SCRAM user partner-<CC> reading trace.updates.<CC> only, and a gateway token.
+partners=(GB FR DE US JP)
+bin/crosstrace admin partner remove "${partners[@]}" --out .stack/partners 2>/dev/null || true
+bin/crosstrace admin partner add "${partners[@]}" --out .stack/partners 2>"$logs/partners.log" ||
+  { echo "demo: onboarding the partners failed:" >&2; cat "$logs/partners.log" >&2; exit 1; }
+echo "demo: partners ${partners[*]} onboarded: .stack/partners/<CC>.properties (SASL_SSL, SCRAM-SHA-512, its own topic only) and <CC>.gateway-token"
 
 echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
@@ -46,31 +53,31 @@ truth="$root/.stack/ground-truth/default.json"
 rm -f "$truth"
 CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=9105 \
   CROSSTRACE_SIMULATOR_DURATION_MS="$(( (timeout_s + 60) * 1000 ))" \
-  nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
+  KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 60); do [ -s "$truth" ] && break; kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.5; done
 [ -s "$truth" ] || { echo "demo: the simulator wrote no ground truth; last lines of its log:" >&2; tail -n 20 "$logs/simulator.log" >&2; exit 1; }
 trace_id="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].traceId)' "$truth")"
 echo "demo: the attack's trace will be $trace_id; the true chain is in .stack/ground-truth/default.json"
 
-echo "demo: [4/4] GB's view (the requesting jurisdiction), verified: signatures and audit chain"
+echo "demo: [4/4] GB's view (the requesting jurisdiction) with GB's own credentials, verified: signatures and audit chain"
 if [ -n "$interactive" ]; then
   echo "demo: Ctrl-C stops everything"
   sleep 1
-  bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id"
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id"
 else
   set +e
-  bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout "$timeout_s" --plain
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout "$timeout_s" --plain
   rc=$?
   set -e
   if [ "$rc" -eq 0 ]; then
     for cc in FR DE US; do
       echo "demo: what $cc sees of the same trace (only its own part):"
-      bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
+      KAFKA_CLIENT_PROPERTIES=".stack/partners/$cc.properties" bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
     done
     echo "demo: the chain terminated at the subscriber while the communication was still going on"
     echo "demo: GB places a preservation order on the trace's records (Budapest Art. 16/29, 90 days) and exports the signed evidence"
-    gb_token="$(sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
+    gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""
     for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
       order="$(bin/crosstrace preserve open "$trace_id" --gateway http://127.0.0.1:9104 --token "$gb_token")" || { rc=1; break; }

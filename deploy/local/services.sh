@@ -3,6 +3,9 @@
 #   services.sh up|down|status
 # Each service: PID in .stack/run/svc-<name>.pid, log in .stack/logs/svc-<name>.log,
 # ready when its /healthz answers 200 (timeout SERVICES_WAIT_SECONDS, default 60).
+# Each runs as its own Kafka principal: KAFKA_CLIENT_PROPERTIES=.stack/security/clients/<name>.properties
+# (made by `stack.sh up` from deploy/security/acls.json), unless SERVICES_KAFKA_PROPERTIES names
+# one file for all.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -26,7 +29,9 @@ up() {
     local name="${entry%%:*}"
     [ -f "services/$name/main.ts" ] || continue
     if alive "$name"; then echo "services: $name already running (pid $(cat "$run/svc-$name.pid"))"; continue; fi
-    nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
+    local props="${SERVICES_KAFKA_PROPERTIES:-$root/.stack/security/clients/$name.properties}"
+    [ -f "$props" ] || props="${KAFKA_CLIENT_PROPERTIES:-}"
+    KAFKA_CLIENT_PROPERTIES="$props" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
     echo $! >"$run/svc-$name.pid"
   done
   for entry in "${SERVICES[@]}"; do

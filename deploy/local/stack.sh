@@ -7,10 +7,17 @@
 #   stack.sh up       start what is not running, wait until each answers (idempotent)
 #   stack.sh down     stop exactly what `up` started (PID files), TERM then KILL
 #   stack.sh status   one line per component: state, pid, port, version
-#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL (stdout only)
+#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL and
+#                     KAFKA_CLIENT_PROPERTIES (the admin's client properties) (stdout only)
+#
+# Kafka speaks SASL_SSL only (SCRAM-SHA-512, TLS with the development CA of
+# deploy/security/dev-pki.sh) with ACLs; .stack/security/ holds the CA, the broker key, the
+# passwords and one client properties file per principal (clients/<name>.properties). After
+# Kafka answers, `up` applies deploy/security/acls.json (bin/crosstrace admin acl apply).
+# Redis requires the password in .stack/security/redis.password (REDIS_URL carries it).
 #
 # Settings (environment):
-#   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REGISTRY_PORT=18081 REDIS_PORT=16379
+#   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_MTLS_PORT=19094 REGISTRY_PORT=18081 REDIS_PORT=16379
 #   POSTGRES_PORT=15432
 #     a port set here wins; otherwise the port a running component was started on; otherwise
 #     the default. Changing the port of a running component needs `down` first.
@@ -27,6 +34,8 @@ TAG=stack
 . "$(dirname "$0")/lib.sh"
 
 RUN="$STACK_DIR/run" LOGS="$STACK_DIR/logs" DATA="$STACK_DIR/data"
+SEC="$STACK_DIR/security"
+ADMIN_PROPERTIES="$SEC/clients/admin.properties"
 STACK_TIMEOUT="${STACK_TIMEOUT:-90}"
 STACK_STOP_TIMEOUT="${STACK_STOP_TIMEOUT:-30}"
 KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xms256m -Xmx512m}"
@@ -45,18 +54,19 @@ resolve_port() {
 }
 resolve_port KAFKA_PORT 19092
 resolve_port KAFKA_CONTROLLER_PORT 19093
+resolve_port KAFKA_MTLS_PORT 19094
 resolve_port REGISTRY_PORT 18081
 resolve_port REDIS_PORT 16379
 resolve_port POSTGRES_PORT 15432
 [[ "$STACK_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_TIMEOUT=$STACK_TIMEOUT must be whole seconds, e.g. STACK_TIMEOUT=180"
 [[ "$STACK_STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "STACK_STOP_TIMEOUT=$STACK_STOP_TIMEOUT must be whole seconds"
 
-port_vars() { case "$1" in kafka) echo KAFKA_PORT KAFKA_CONTROLLER_PORT ;; registry) echo REGISTRY_PORT ;; redis) echo REDIS_PORT ;; postgres) echo POSTGRES_PORT ;; esac; }
+port_vars() { case "$1" in kafka) echo KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_MTLS_PORT ;; registry) echo REGISTRY_PORT ;; redis) echo REDIS_PORT ;; postgres) echo POSTGRES_PORT ;; esac; }
 port_of() { case "$1" in kafka) echo "$KAFKA_PORT" ;; registry) echo "$REGISTRY_PORT" ;; redis) echo "$REDIS_PORT" ;; postgres) echo "$POSTGRES_PORT" ;; esac; }
 pattern_of() { case "$1" in kafka) echo kafka.Kafka ;; registry) echo apicurio-registry-app ;; redis) echo redis-server ;; postgres) echo bin/postgres ;; esac; }
 awaited() { # what `up` waits for, in words
   case "$1" in
-    kafka) echo "a kafkajs admin call (describeCluster, listTopics) on 127.0.0.1:$KAFKA_PORT" ;;
+    kafka) echo "a kafkajs admin call (describeCluster, listTopics) as admin over SASL_SSL on 127.0.0.1:$KAFKA_PORT" ;;
     registry) echo "GET http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
     redis) echo "PING on 127.0.0.1:$REDIS_PORT" ;;
     postgres) echo "pg_isready on 127.0.0.1:$POSTGRES_PORT" ;;
@@ -68,14 +78,15 @@ lock() {
   flock -w 120 9 || die "waited 2 minutes for ${RUN#"$ROOT"/}/.lock; another stack.sh up/down is running (see: fuser -v ${RUN#"$ROOT"/}/.lock)"
 }
 log_of() { echo "$LOGS/$1.log"; }
+redis_password() { cat "$SEC/redis.password" 2>/dev/null || true; }
 pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
 ours() { pid_is "$2" "$DATA/$1" "$(pattern_of "$1")"; } # ours NAME PID
 
 answers() { # answers NAME: one bounded readiness probe
   case "$1" in
-    kafka) "$NODE" "$LOCAL_DIR/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 3000 >/dev/null 2>&1 ;;
+    kafka) "$NODE" "$LOCAL_DIR/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 3000 "$ADMIN_PROPERTIES" >/dev/null 2>&1 ;;
     registry) curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" ;;
-    redis) [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
+    redis) [ "$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] ;;
     postgres) timeout 3 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" -d "$PG_DB" -t 2 ;;
   esac
 }
@@ -86,7 +97,7 @@ version_of() { # version_of NAME PID: what the running process reports
     kafka) [[ "$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" =~ /kafka-([^/]+)/libs/ ]] && v="${BASH_REMATCH[1]}" ;;
     registry) v="$(curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/apis/registry/v2/system/info" 2>/dev/null |
                  sed -n 's/.*"version":"\([^"]*\)".*/\1/p')" ;;
-    redis) v="$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
+    redis) v="$(REDISCLI_AUTH="$(redis_password)" timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p')" ;;
     postgres) v="$("$PG_BIN/postgres" --version 2>/dev/null | sed -n 's/.* \([0-9][0-9.]*\).*/\1/p')" ;;
   esac
   echo "${v:-?}"
@@ -103,6 +114,7 @@ prerequisites() {
   need redis-cli "install redis-tools (apt-get install -y redis-tools)"
   need curl "install curl (apt-get install -y curl); it probes the registry"
   need setsid "install util-linux"
+  need openssl "install openssl (apt-get install -y openssl); it makes the development CA and broker certificate"
   ensure_postgres
   NODE="$("$ROOT/deploy/tools/ensure-node.sh")/node"
   [ -f "$ROOT/node_modules/kafkajs/package.json" ] || die "kafkajs is not installed, and the Kafka readiness probe uses it; run make deps"
@@ -126,11 +138,44 @@ launch() {
   for v in $(port_vars "$name"); do echo "${!v}" >"$RUN/$v"; done
 }
 
+# secret NAME: a password kept in .stack/security/NAME.password, made on first use (URL-safe
+# base64 of 24 random bytes: nothing a properties file or a JAAS string would need to escape).
+secret() {
+  local f="$SEC/$1.password"
+  if [ ! -s "$f" ]; then (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$f"); fi
+  cat "$f"
+}
+
+# kafka_security: the development CA and broker certificate, the broker's and the admin's
+# passwords, and the admin's client properties (rewritten each time: the port may change).
+kafka_security() {
+  mkdir -p "$SEC/clients"
+  chmod 700 "$SEC" "$SEC/clients"
+  "$ROOT/deploy/security/dev-pki.sh" "$SEC"
+  secret broker >/dev/null
+  # Redis requires a password (kept off the command line: a config file only we can read)
+  (umask 077; printf 'requirepass %s\n' "$(secret redis)" >"$SEC/redis-auth.conf")
+  (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
+    "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
+    sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")
+}
+
 start_kafka() {
   local dir="$DATA/kafka" cluster_id=-
   mkdir -p "$dir/logdir" "$STACK_DIR/tmp"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-      -e "s|@KAFKA_DATA@|$dir/logdir|g" "$LOCAL_DIR/kafka/server.properties.tmpl" >"$dir/server.properties"
+  (umask 077; sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+      -e "s|@KAFKA_MTLS_PORT@|$KAFKA_MTLS_PORT|g" -e "s|@KAFKA_DATA@|$dir/logdir|g" -e "s|@SECURITY_DIR@|$SEC|g" -e "s|@BROKER_PASSWORD@|$(secret broker)|g" \
+      "$LOCAL_DIR/kafka/server.properties.tmpl" >"$dir/server.properties")
+  chmod 600 "$dir/server.properties"
+  # SCRAM users are written into the metadata log when the storage is formatted; a log
+  # formatted before (PLAINTEXT days, or another .stack/security) has no usable admin.
+  if [ -f "$dir/logdir/meta.properties" ] && ! cmp -s "$SEC/admin.password" "$dir/admin.password.formatted"; then
+    local aside
+    aside="$dir/logdir.before-security.$(date +%Y%m%dT%H%M%S)"
+    mv "$dir/logdir" "$aside"
+    mkdir -p "$dir/logdir"
+    say "kafka: the storage was formatted without this stack's SCRAM users; moved it to ${aside#"$ROOT"/} and formatting a new one"
+  fi
   if [ ! -f "$dir/logdir/meta.properties" ]; then
     # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding, not starting with '-'.
     while [[ "$cluster_id" == -* ]]; do
@@ -138,13 +183,19 @@ start_kafka() {
     done
     say "kafka: first start, formatting KRaft storage in ${dir#"$ROOT"/}/logdir (cluster $cluster_id)"
   fi
-  # The launched process formats the storage on first start (one more JVM, ~2 s), then
-  # becomes the broker; the other components start meanwhile. $1 = the properties file,
-  # $2 = cluster id, "-" when already formatted; the rest is the java command line.
+  # The launched process formats the storage on first start (one more JVM, ~2 s), with the
+  # broker's and the admin's SCRAM credentials, then becomes the broker; the other components
+  # start meanwhile. $1 = the properties file, $2 = cluster id, "-" when already formatted,
+  # $3 = the SCRAM file (read and removed by the inner bash); the rest is the java command line.
+  local scram="$STACK_DIR/tmp/scram.$$"
+  (umask 077; printf 'SCRAM-SHA-512=[name=broker,password=%s]\nSCRAM-SHA-512=[name=admin,password=%s]\n' \
+    "$(secret broker)" "$(secret admin)" >"$scram")
+  cp "$SEC/admin.password" "$dir/admin.password.formatted"
   # shellcheck disable=SC2016,SC2086 # the script is for the inner bash; KAFKA_JAVA_OPTS is a list of flags
-  launch kafka bash -c 'conf="$1" id="$2"; shift 2
-    if [ "$id" != - ]; then "$@" kafka.tools.StorageTool format -t "$id" -c "$conf" || exit 1; fi
-    exec "$@" kafka.Kafka "$conf"' kafka-start "$dir/server.properties" "$cluster_id" \
+  launch kafka bash -c 'conf="$1" id="$2" scram="$3"; shift 3
+    mapfile -t users <"$scram"; rm -f "$scram"
+    if [ "$id" != - ]; then "$@" kafka.tools.StorageTool format -t "$id" -c "$conf" "${users[@]/#/--add-scram=}" || exit 1; fi
+    exec "$@" kafka.Kafka "$conf"' kafka-start "$dir/server.properties" "$cluster_id" "$scram" \
     "$JAVA" $KAFKA_JAVA_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Djava.io.tmpdir="$STACK_DIR/tmp" -Dlog4j2.configurationFile="$LOCAL_DIR/log4j2.properties" \
     -Dkafka.logs.dir="$LOGS" -cp "$KAFKA_LIBS/*"
@@ -165,7 +216,8 @@ start_registry() {
 
 start_redis() {
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
-    --save '' --appendonly no --daemonize no --logfile ''
+    --save '' --appendonly yes --appendfsync everysec --daemonize no --logfile '' \
+    --include "$SEC/redis-auth.conf"
 }
 
 up() {
@@ -174,6 +226,7 @@ up() {
   prerequisites
   mkdir -p "$RUN" "$LOGS" "$DATA"
   lock
+  kafka_security
   declare -A since=()
   for name in "${COMPONENTS[@]}"; do
     pid="$(pid_of "$name")"
@@ -236,6 +289,11 @@ up() {
     done
     exit 1
   fi
+  # Topics, principals, passwords and ACLs as deploy/security/acls.json declares them
+  # (idempotent); each principal's client properties land in .stack/security/clients/.
+  KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
+    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
+    die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
   say "stack up in $(secs $(($(now_ms) - t0))) (logs in ${LOGS#"$ROOT"/}/; eval \"\$(make -s stack-env)\" for the addresses)"
 }
 
@@ -305,8 +363,11 @@ status() {
 
 env_lines() {
   printf 'export KAFKA_BROKERS=127.0.0.1:%s\n' "$KAFKA_PORT"
+  printf 'export KAFKA_CLIENT_PROPERTIES=%s\n' "$ADMIN_PROPERTIES"
+  printf 'export KAFKA_MTLS_BROKERS=127.0.0.1:%s\n' "$KAFKA_MTLS_PORT"
   printf 'export SCHEMA_REGISTRY_URL=http://127.0.0.1:%s/apis/ccompat/v7\n' "$REGISTRY_PORT"
-  printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
+  if [ -s "$SEC/redis.password" ]; then printf 'export REDIS_URL=redis://:%s@127.0.0.1:%s\n' "$(redis_password)" "$REDIS_PORT"
+  else printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"; fi
   postgres_env_line
 }
 

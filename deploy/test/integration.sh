@@ -10,7 +10,8 @@
 # CROSSTRACE_STACK=external|testcontainers|local skips the choice. Arguments go to vitest.
 # Redis and redis-cli are installed when missing (root + apt): the local stack and its smoke
 # test run in every mode but external; so are softflowd and radclient (freeradius-utils), the
-# real exporters the collector is tested against.
+# real exporters the collector is tested against, openssl (the development CA and
+# certificates) and kcat (test/security.test.ts checks the ACLs with Debian's librdkafka too).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -36,9 +37,11 @@ ensure_local_stack_packages() {
   # real exporters the collector's tests run against
   command -v softflowd >/dev/null 2>&1 || [ -x /usr/sbin/softflowd ] || missing+=(softflowd)
   command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v kcat >/dev/null 2>&1 || missing+=(kcat)
   [ "${#missing[@]}" -gt 0 ] || return 0
   if command -v apt-get >/dev/null 2>&1 && as_root true; then
-    say "installing ${missing[*]} (the local-process stack needs them)"
+    say "installing ${missing[*]} (the local-process stack and the security test need them)"
     as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 && return 0
   fi

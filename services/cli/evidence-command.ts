@@ -45,7 +45,7 @@ async function exportEvidence(traceId: string, out: string, keyFile: string, tim
     await pool.end();
   }
   const cfg = cliConfig.parse(env);
-  const kafka = cliKafka(cfg.KAFKA_BROKERS, 'crosstrace-evidence');
+  const { kafka } = cliKafka(cfg, env, 'crosstrace-evidence');
   const admin = kafka.admin();
   await admin.connect();
   const topics = (await admin.listTopics().finally(() => admin.disconnect())).filter((t) => /^trace\.updates\.[A-Z]{2}$/.test(t)).sort();

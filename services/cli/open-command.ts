@@ -66,7 +66,7 @@ export async function openCommand(argv: string[], env: Record<string, string | u
   const req = openRequest(v.value, a['trace-id'] ?? randomUUID(), a.jurisdiction!, Date.now());
   const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   await registry.ensureSubjects([TOPICS.traceRequests]);
-  const producer = cliKafka(cfg.KAFKA_BROKERS, 'crosstrace-cli').producer({ allowAutoTopicCreation: false });
+  const producer = cliKafka(cfg, env, 'crosstrace-cli').kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
     await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });

@@ -9,6 +9,7 @@ import type { Disclosure, SignedTraceUpdate } from '../../schemas/types.gen.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
 import { CLEAR_HOME } from './domain/render.ts';
+import { escapeControls, escapeLines } from './domain/safe-text.ts';
 import { createWatchSession } from './domain/watch-session.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
 import { followTopics } from './topic-follower.ts';
@@ -57,15 +58,16 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
   const out = (lines: string[]): void => {
     if (lines.length === 0) return;
     dirty = true;
-    if (screen) { for (const l of lines) if (l.startsWith('note:')) process.stderr.write(`${l}\n`); } else process.stdout.write(`${lines.join('\n')}\n`);
+    if (screen) { for (const l of lines) if (l.startsWith('note:')) process.stderr.write(`${escapeControls(l)}\n`); } else process.stdout.write(`${escapeLines(lines)}\n`);
   };
 
   let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
   const f = await followTopics({
-    kafka: cliKafka(cfg.KAFKA_BROKERS, `crosstrace-watch-${cc}`), groupId: `crosstrace-watch-${cc}-${process.pid}-${Date.now().toString(36)}`,
+    // a partner's consumer groups are its own: partner-<CC>-* (deploy/security/acls.json)
+    kafka: cliKafka(cfg, env, `crosstrace-watch-${cc}`).kafka, groupId: `partner-${cc}-watch-${process.pid}-${Date.now().toString(36)}`,
     topics: [TOPICS.audit, topic], waitForTopicsMs: Math.min(deadline - Date.now(), 3_600_000),
     onWaiting: (t) => process.stderr.write(`waiting for topic ${t} to exist…\n`),
-    onSkip: (m, err) => process.stderr.write(`skipped ${m.topic}@${m.offset}: ${(err as Error).message}\n`),
+    onSkip: (m, err) => process.stderr.write(`skipped ${m.topic}@${m.offset}: ${escapeControls((err as Error).message)}\n`),
     onRetry: (err, ms) => process.stderr.write(`retrying in ${ms} ms: ${(err as Error).message}\n`),
     handle: async (m) => {
       if (m.value === null) return;
@@ -83,14 +85,14 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
       if (finished) return;
       finished = true;
       clearInterval(timer);
-      if (screen) process.stdout.write(CLEAR_HOME + session.screen(Date.now()));
+      if (screen) process.stdout.write(CLEAR_HOME + escapeLines(session.screen(Date.now()).split('\n')));
       process.stderr.write(`${message} (${session.summary()})\n`);
       void f.stop().finally(() => resolve(code));
     };
     const tick = (): void => {
       const now = Date.now();
       out(session.tick(now, { updates: f.caughtUp(topic), audit: f.caughtUp(TOPICS.audit) }));
-      if (screen && (dirty || now - lastDraw >= 1000)) { process.stdout.write(CLEAR_HOME + session.screen(now)); dirty = false; lastDraw = now; }
+      if (screen && (dirty || now - lastDraw >= 1000)) { process.stdout.write(CLEAR_HOME + escapeLines(session.screen(now).split('\n'))); dirty = false; lastDraw = now; }
       if (a['until-terminal'] && session.done()) finish(0, 'every watched trace is terminal');
       else if (now >= deadline) {
         const open = session.notTerminal();

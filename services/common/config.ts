@@ -3,14 +3,10 @@
 // share the prefix CROSSTRACE_<SERVICE>_ and an unknown key with that prefix is rejected
 // (a typo must not fall back to a default).
 import { CrosstraceError } from './errors.ts';
+import { kafkaSecuritySpec } from './kafka-security.ts';
 
-export interface FieldSpec<T> {
-  /** What it is, with unit and default, shown by `describeConfig` and in the README table. */
-  doc: string;
-  /** Used when the variable is unset or empty; omit to make the key required. */
-  default?: T;
-  parse(raw: string): T;
-}
+import type { FieldSpec } from './field-spec.ts';
+export type { FieldSpec } from './field-spec.ts';
 
 type Spec = Record<string, FieldSpec<unknown>>;
 export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never };
@@ -122,4 +118,5 @@ export const commonSpec = {
   SCHEMA_REGISTRY_URL: url('Confluent-compatible schema registry base URL (Apicurio: .../apis/ccompat/v7).', ['http:', 'https:'], 'http://127.0.0.1:18081/apis/ccompat/v7'),
   REDIS_URL: url('Redis URL for windows, dedupe and chain state.', ['redis:', 'rediss:'], 'redis://127.0.0.1:16379'),
   LOG_LEVEL: oneOf('pino log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+  ...kafkaSecuritySpec,
 } satisfies Spec;

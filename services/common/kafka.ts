@@ -7,6 +7,7 @@ import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
 import { runBatch } from './batch-runner.ts';
 import type { CrosstraceError } from './errors.ts';
+import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics } from './metrics.ts';
@@ -22,11 +23,13 @@ export interface ConsumedMessage {
   timestamp: number;
 }
 
-export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+/** `security`: TLS and SASL settings (kafka-security.ts); omitted = PLAINTEXT. */
+export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; security?: KafkaClientSecurity }): Kafka {
   const log = opts.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...kafkajsSecurity(opts.security),
     connectionTimeout: 5_000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: logLevel.WARN,
@@ -44,6 +47,19 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return;
+  try {
+    await createMissing(admin, missing);
+  } catch (e) {
+    // Under ACLs topics are the admin's to create (bin/crosstrace admin acl apply), and a
+    // principal neither sees nor may create topics it does not use: such refusals are not an
+    // error here. A topic this client uses and nobody created fails at subscribe/send, by name.
+    const errors = (e as { errors?: { type?: string }[] }).errors;
+    if (errors?.length && errors.every((x) => x.type === 'TOPIC_AUTHORIZATION_FAILED' || x.type === 'TOPIC_ALREADY_EXISTS')) return;
+    throw e;
+  }
+}
+
+async function createMissing(admin: Admin, missing: TopicSpec[]): Promise<void> {
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((s) => ({

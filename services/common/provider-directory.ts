@@ -121,8 +121,9 @@ function build(providers: Iterable<Provider>): Tables {
   return t;
 }
 
-/** maxSessionAgeMs is optional in hand-written records (tests, older seed files). */
-const withDefaults = (p: Provider): Provider => (p && p.maxSessionAgeMs === undefined ? { ...p, maxSessionAgeMs: {} } : p);
+/** maxSessionAgeMs and interimIntervalMs are optional in hand-written records (tests, older seed files). */
+const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined)
+  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {} } : p);
 
 function checkShape(p: Provider): void {
   const id = p?.providerId;

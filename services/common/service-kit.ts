@@ -4,6 +4,7 @@
 // is registered with the lifecycle, so stop() closes it in reverse order. serveStage() then
 // runs the service's consumer stage with its /metrics and /healthz.
 import { Redis } from 'ioredis';
+import { resolveKafkaSecurity, type KafkaSecuritySettings } from './kafka-security.ts';
 import { createConsumerLoop, createKafka, createProducer, ensureTopics, type ConsumerLoopOptions } from './kafka.ts';
 import { startOpsServer } from './http-server.ts';
 import type { StageMetrics } from './metrics.ts';
@@ -17,7 +18,7 @@ import { deadLetterMessage } from './dead-letter.ts';
 
 export interface ServiceKitOptions {
   service: string;
-  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string }>;
+  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string } & Partial<KafkaSecuritySettings>>;
   providersFile: string;
   /** Partitions of the pipeline topics created when missing. */
   partitions: number;
@@ -32,7 +33,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   const logger = createLogger(o.service, o.cfg.LOG_LEVEL);
   const life = createLifecycle(logger);
   const directory = createProviderDirectory(loadProvidersFile(o.providersFile));
-  const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger });
+  const kafka = createKafka({ brokers: o.cfg.KAFKA_BROKERS, clientId: `crosstrace-${o.service}`, logger, security: resolveKafkaSecurity(o.cfg) });
   const registry = createRegistryClient({ url: o.cfg.SCHEMA_REGISTRY_URL });
   const usesRedis = o.usesRedis ?? true;
   const redis = new Redis(o.cfg.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: !usesRedis });
@@ -62,6 +63,10 @@ export interface StageOptions {
   health?: () => Record<string, unknown> & { ok?: boolean };
   /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
   stallAfterMs?: number;
+  /** State this stage keeps in Redis, built from Kafka (windows, chains): checked at start and
+   *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
+   *  are idempotent) and /healthz is 503 until it is done. */
+  stateGuard?: { what: string; lost(): Promise<boolean>; recover(): Promise<void> };
   /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
   maxBytesPerPartition?: number;
 }
@@ -82,13 +87,38 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
       logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
     },
   });
+  let stateLost: string | undefined;
+  const guard = o.stateGuard;
+  if (guard) {
+    let busy = false;
+    const check = async (): Promise<void> => {
+      if (busy || life.stopping) return;
+      busy = true;
+      try {
+        if (!(await guard.lost())) return;
+        stateLost = 'lost: rebuilding from Kafka';
+        logger.error(`Redis lost the ${guard.what}: rebuilding from Kafka`);
+        const t0 = Date.now();
+        await guard.recover();
+        logger.warn({ ms: Date.now() - t0 }, `${guard.what} rebuilt from Kafka`);
+        stateLost = undefined;
+      } catch (e) {
+        stateLost = `rebuild failed, retried in 5 s: ${(e as Error).message}`;
+        logger.error({ err: e }, `rebuilding the ${guard.what} failed; retrying`);
+      } finally { busy = false; }
+    };
+    void check();
+    const timer = setInterval(() => { void check(); }, 5_000);
+    timer.unref();
+    life.onStop('redis-state-check', () => clearInterval(timer));
+  }
   const ops = await startOpsServer({
     port: o.port, registry: o.metrics.registry,
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', stalled };
+      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && stateLost === undefined && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...(stateLost ? { [guard!.what]: stateLost } : {}), stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());

@@ -3,6 +3,7 @@ import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../common/window-store.ts';
 import { joinSettingsOf } from '../common/join-config.ts';
+import { markStateBuilt, rebuildWindows, redisStateLost } from '../common/state-rebuild.ts';
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
@@ -15,15 +16,22 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     service: 'correlator', cfg, providersFile: cfg.CROSSTRACE_CORRELATOR_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_CORRELATOR_PARTITIONS,
     subjects: [TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceHops],
   });
-  const { logger, life, directory, registry, redis, producer } = kit;
+  const { logger, life, directory, registry, redis, producer, kafka, admin } = kit;
+  const store = createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs });
+  // a Redis that lost its windows (FLUSHALL, no AOF, a new instance) gets them back from Kafka
+  const rebuild = cfg.CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS
+    ? async () => { await rebuildWindows({ kafka, admin, redis, store, retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, onProgress: (p) => logger.info(p, 'rebuilding windows') }); }
+    : async () => { await markStateBuilt(redis); };
+  if (!(await redisStateLost(redis, admin))) await markStateBuilt(redis);
   const pipeline = createCorrelatorPipeline({
-    store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs }),
+    store,
     registry, producer, directory, metrics, logger,
     settings: join.settings,
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'correlate', port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT,
+    stateGuard: { what: 'windows', lost: () => redisStateLost(redis, admin), recover: rebuild },
   });
   const sample = setInterval(() => {
     void Promise.all([redis.info('memory'), redis.dbsize()]).then(([info, keys]) => {

@@ -4,16 +4,17 @@
 import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
-import { classify, dependencyDown, permanent } from '../common/errors.ts';
+import { classify, dependencyDown } from '../common/errors.ts';
 import { toIndexed } from '../common/indexed-events.ts';
 import type { IndexedEvent } from '../common/join-types.ts';
 import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../common/join.ts';
-import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
+import { indexRequestOf } from '../common/index-request.ts';
+import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, dlqTopic } from '../common/topics.ts';
-import { decodeStored, encodeStored, type IndexRequest, type StoredKind, type WindowStore } from '../common/window-store.ts';
+import { decodeStored, type IndexRequest, type WindowStore } from '../common/window-store.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
 
 export interface CorrelatorDeps {
@@ -27,22 +28,7 @@ export interface CorrelatorDeps {
   now?: () => number;
 }
 
-/** Reads the routing headers ingest sets; a message without them is dead-lettered. */
-export function indexRequestOf(m: ConsumedMessage): IndexRequest {
-  const uid = headerString(m.headers, 'ct-uid');
-  const time = Number(headerString(m.headers, 'ct-time'));
-  const origin = Number(headerString(m.headers, 'ct-origin-ts')) || m.timestamp;
-  if (!m.key || m.key.length === 0) throw permanent('CT_MISSING_FIELD', 'normalised event has no key (window key)');
-  if (!m.value || m.value.length === 0) throw permanent('CT_EMPTY_VALUE', 'normalised event has no value');
-  if (!uid || !Number.isFinite(time)) throw permanent('CT_MISSING_FIELD', 'normalised event lacks the ct-uid / ct-time headers ingest sets');
-  let kind: StoredKind = 'session';
-  if (m.topic === TOPICS.flowsNorm) {
-    const dir = headerString(m.headers, 'ct-dir');
-    if (dir !== 'in' && dir !== 'out') throw permanent('CT_MISSING_FIELD', `flow lacks a valid ct-dir header (got ${JSON.stringify(dir)})`);
-    kind = dir === 'in' ? 'flow-in' : 'flow-out';
-  }
-  return { key: m.key.toString('utf8'), uid: kind === 'session' ? uid : `${uid}:${kind}`, time, payload: encodeStored({ kind, producedAt: origin, value: m.value }) };
-}
+export { indexRequestOf } from '../common/index-request.ts';
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const now = d.now ?? Date.now;

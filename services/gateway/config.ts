@@ -24,6 +24,8 @@ export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   CROSSTRACE_GATEWAY_DEFAULT_TTL_MS: int('Lifetime of a trace (and of an extension) when the request gives no ttlMs, ms.', 3_600_000, 10_000, 30 * 86_400_000),
   CROSSTRACE_GATEWAY_MAX_TTL_MS: int('Largest ttlMs accepted, ms.', 7 * 86_400_000, 10_000, 30 * 86_400_000),
   DATABASE_URL: str('PostgreSQL URL of the history store: preservation orders (/v1/traces/{id}/preservation) need it; empty = those routes answer 503.', ''),
+  CROSSTRACE_GATEWAY_OPENS_PER_MINUTE: int('Trace opens each jurisdiction may make per minute (sustained); beyond it POST /v1/traces answers 429 with Retry-After.', 60, 1, 1_000_000),
+  CROSSTRACE_GATEWAY_OPEN_BURST: int('Trace opens a jurisdiction may make at once before CROSSTRACE_GATEWAY_OPENS_PER_MINUTE applies.', 20, 1, 1_000_000),
   CROSSTRACE_GATEWAY_PARTITIONS: int('Partitions of the pipeline topics the gateway creates when missing.', 6, 1, 1024),
 }, (c) => (c.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS > c.CROSSTRACE_GATEWAY_MAX_TTL_MS
   ? ['CROSSTRACE_GATEWAY_DEFAULT_TTL_MS must not exceed CROSSTRACE_GATEWAY_MAX_TTL_MS'] : []));

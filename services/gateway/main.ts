@@ -4,6 +4,7 @@
 // follower and the router, handles SIGTERM.
 import { randomUUID } from 'node:crypto';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
+import { resolveKafkaSecurity } from '../common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
 import { createLifecycle } from '../common/lifecycle.ts';
 import { createLogger } from '../common/logger.ts';
@@ -12,6 +13,7 @@ import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic, pipelineTopics } from '../common/topics.ts';
 import { createReloadingTrust } from '../cli/trust-file.ts';
 import { gatewayConfig } from './config.ts';
+import { createOpenQuota } from './open-quota.ts';
 import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
@@ -37,7 +39,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const trust = createReloadingTrust(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
   if (trust.problem()) logger.warn({ problem: trust.problem() }, 'no trusted node key yet; updates stay unserved until the key file appears');
 
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-gateway', logger });
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-gateway', logger, security: resolveKafkaSecurity(cfg) });
   const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   const admin = kafka.admin();
   await admin.connect();
@@ -67,7 +69,8 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   };
   const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
   const route = createRouter({
-    tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID, maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID,
+    openQuota: createOpenQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
     onStream: (cc, delta) => metrics.streams.inc({ jurisdiction: cc }, delta),

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import { fullUpdate, hop, makeNode } from '../cli/domain/test-fixtures.ts';
+import { createOpenQuota, type OpenQuota } from './open-quota.ts';
 import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
 import { createRouter } from './router.ts';
 import { createTokenTable } from './tokens.ts';
@@ -19,15 +20,19 @@ let base: string;
 let book: TraceBook;
 let submitted: TraceRequest[];
 let kafkaDown: boolean;
+let clock: number;
+let quota: OpenQuota;
 const streams: Record<string, number> = {};
 
 beforeEach(async () => {
   book = createTraceBook();
   submitted = [];
   kafkaDown = false;
+  clock = 0;
+  quota = createOpenQuota({ perMinute: 6000, burst: 1000, now: () => NOW + clock });
   let n = 0;
   const route = createRouter({
-    tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
+    tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW + clock, openQuota: { take: (cc) => quota.take(cc) }, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
     submit: async (r) => { if (kafkaDown) throw new Error('broker down'); submitted.push(r); },
     onStream: (cc, d) => { streams[cc] = (streams[cc] ?? 0) + d; },
   });
@@ -171,6 +176,21 @@ function sseEvents(text: string): SseEvent[] {
 }
 /** Every string value anywhere in a parsed JSON value. */
 const stringsIn = (v: unknown): string[] => typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(stringsIn) : [];
+
+describe('quota on trace opens', () => {
+  it('answers 429 with Retry-After once a jurisdiction used its burst; others are not affected; it refills', async () => {
+    quota = createOpenQuota({ perMinute: 6, burst: 3, now: () => NOW + clock });
+    for (let i = 0; i < 3; i++) await open(TOK.GB);
+    const res = await call('/v1/traces', { token: TOK.GB, json: body });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('10'); // 6 per minute: one every 10 s
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
+    expect(submitted).toHaveLength(3);
+    await open(TOK.FR);
+    clock += 10_000;
+    await open(TOK.GB);
+  });
+});
 
 describe('GET /v1/stream', () => {
   it('streams the caller\'s jurisdiction\'s views only: state first, then live; never another jurisdiction\'s', async () => {

@@ -4,6 +4,7 @@
 // real time, prints a progress line every second, stops after the run or on SIGTERM.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { resolveKafkaSecurity } from '../common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
 import { createLifecycle } from '../common/lifecycle.ts';
 import { createLogger } from '../common/logger.ts';
@@ -39,7 +40,7 @@ export async function startSimulator(env: Record<string, string | undefined> = p
     eventsPerSecond: cfg.CROSSTRACE_SIMULATOR_RATE >= 0 ? cfg.CROSSTRACE_SIMULATOR_RATE : undefined,
   });
   const truthPath = cfg.CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE || `.stack/ground-truth/${loaded.name}.json`;
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-simulator', logger });
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'crosstrace-simulator', logger, security: resolveKafkaSecurity(cfg) });
   const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   const admin = kafka.admin();
   await admin.connect();

@@ -2,6 +2,7 @@
 // the same way for the in-memory replay, the integration tests and bench/accuracy. The oracle
 // is the scenario file (written from how providers log), not the matchers. Pure.
 import type { Hop, TraceStatus } from '../../schemas/types.gen.ts';
+import { ancestry, bestPath, decided, pathConfidence, rivals } from '../tracer/domain/chain-status.ts';
 import type { RecordScenario, TruthStep } from './record-scenario.ts';
 
 export interface Verdict {
@@ -12,7 +13,10 @@ export interface Verdict {
   reported: number;
   correct: number;
   ambiguous: boolean;
-  /** The worst failure: a rank-1 hop naming a subscriber the truth does not name, at confidence >= 0.9. */
+  /** The worst failure: a subscriber hop decided (every hop from the root to it decided, path
+   *  confidence >= 0.9) that the truth does not name — for an AMBIGUOUS truth, any decided
+   *  subscriber the truth's path does not name (the truth says none can be). Any branch counts:
+   *  a partner sees its own branch, not the best path. */
   wrongDecidedSubscriber: string | null;
   /** For AMBIGUOUS truths: every expected candidate is shown. */
   candidatesShown: boolean;
@@ -32,14 +36,20 @@ export function judge(s: RecordScenario, hops: readonly Hop[], status: TraceStat
   const rank1 = hops.filter((h) => h.rank === 1);
   const found = steps.filter((t) => rank1.some((h) => sameStep(h, t))).length;
   const correct = rank1.filter((h) => steps.some((t) => sameStep(h, t))).length;
-  const trueHandles = new Set(steps.flatMap((t) => (t.subscriber ? [t.subscriber] : [])).concat(s.truth.candidates ?? []));
-  const wrong = rank1.find((h) => h.subscriberHandle !== null && h.leadsToAddr === null && h.confidence >= DECIDED && !trueHandles.has(h.subscriberHandle));
+  const named = steps.flatMap((t) => (t.subscriber ? [t.subscriber] : []));
+  const trueHandles = new Set(s.truth.status === 'AMBIGUOUS' ? named : named.concat(s.truth.candidates ?? []));
+  const isDecided = (h: Hop) => ancestry(h, hops).every((x) => decided(x, hops, DECIDED)) && pathConfidence(h, hops) >= DECIDED;
+  const wrong = hops.find((h) => h.subscriberHandle !== null && h.leadsToAddr === null && isDecided(h) && !trueHandles.has(h.subscriberHandle));
   const shown = new Set(hops.map((h) => h.subscriberHandle));
   const candidatesShown = (s.truth.candidates ?? []).every((c) => shown.has(c));
   const problems: string[] = [];
   if (status !== s.truth.status) problems.push(`status ${status}, expected ${s.truth.status}`);
   for (const t of steps) if (!rank1.some((h) => sameStep(h, t))) problems.push(`missing ${t.method} ${t.observed} -> ${t.leadsTo ?? t.subscriber ?? '(end)'}`);
   if (wrong) problems.push(`WRONG SUBSCRIBER ${wrong.subscriberHandle} at confidence ${wrong.confidence}`);
+  for (const h of bestPath(hops)) {
+    const tie = rivals(h, hops).find((o) => o.confidence >= h.confidence && h.confidence >= DECIDED);
+    if (tie) problems.push(`best-path ${h.method} ${h.observedAddr} -> ${h.leadsToAddr ?? h.subscriberHandle} at ${h.confidence} has an equally confident rival -> ${tie.leadsToAddr ?? tie.subscriberHandle}`);
+  }
   if (!candidatesShown) problems.push(`candidates ${s.truth.candidates!.join(', ')} not all shown`);
   return {
     found, truth: steps.length, reported: rank1.length, correct, ambiguous: status === 'AMBIGUOUS',

@@ -25,7 +25,12 @@ export interface RecordScenario {
    *  providers: the traced outbound relay -> peer, the true inbound from `source`, `concurrent`
    *  unrelated inbound connections from addresses in 7.0.0.0/8. The request's srcPort is the
    *  outbound connection's port. */
-  relayTraffic?: { seed: number; concurrent: number; recordsPerFlow: 1 | 2 | 'many'; exporter: string; relay: string; peer: string; peerPort: number; source: string };
+  relayTraffic?: {
+    seed: number; concurrent: number; recordsPerFlow: 1 | 2 | 'many'; exporter: string; relay: string; peer: string; peerPort: number; source: string;
+    /** A second inbound connection whose records copy the true inbound's (from `decoy.source`,
+     *  source port + 1, times shifted by `shiftMs`): timing alone cannot tell them apart. */
+    decoy?: { source: string; shiftMs: number };
+  };
   /** Order the records are produced in: as listed (sessions, then flows) or reversed (late
    *  and out of order: STOPs before STARTs, the last record first). Default as-listed. */
   produceOrder?: 'as-listed' | 'reversed';
@@ -109,6 +114,13 @@ function relayFlows(t: NonNullable<RecordScenario['relayTraffic']>, obs: number,
       startTime: Math.round(f.startTime + shift), endTime: Math.round(f.endTime + shift), octets: f.octets, packets: f.packets, endReason: f.endReason,
     })];
   });
+  if (t.decoy) {
+    const d = t.decoy;
+    flows.push(...flows.filter((f) => f.srcAddr === t.source && f.dstAddr === t.relay).map((f) => ({
+      ...f, eventId: `${f.eventId}-decoy`, srcAddr: d.source, srcPort: f.srcPort === null ? null : f.srcPort + 1,
+      startTime: f.startTime + d.shiftMs, endTime: f.endTime + d.shiftMs,
+    })));
+  }
   return { flows, outPort };
 }
 

@@ -138,6 +138,12 @@ export function createTracerEngine(d: EngineDeps) {
       }
       return out;
     },
+    /** Registers every lookup of a stored chain again and probes its window (one locked
+     *  pass): after a chain was rebuilt into an empty Redis, its waiters are back and what
+     *  arrived meanwhile is found. */
+    async reprobe(traceId: string): Promise<TraceUpdate[]> {
+      return locked(traceId, () => run(traceId, (s) => (s ? { state: s, update: null, register: [...s.lookups] } : null)));
+    },
     /** Checks every open trace for expiry and stall. */
     async tick(): Promise<void> {
       const ids = await d.chains.openTraces();

@@ -12,6 +12,7 @@ import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
 import { readAuditHead } from './audit-head.ts';
+import { chainStateLost, markChainsBuiltUnlessLost, recoverChains } from './chain-rebuild.ts';
 import { createTracerPipeline } from './pipeline.ts';
 import { openHistoryDb } from '../history/history-db.ts';
 import { createHistorySource } from './history-lookup.ts';
@@ -35,6 +36,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // closed after the consumer and the ticker (closers run last-registered first): no new
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
+  const chains = createChainStore(redis);
   // the archive, when configured: migrations applied here too (idempotent), so either service may start first
   let archive;
   if (cfg.DATABASE_URL) {
@@ -47,11 +49,12 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     };
   }
   const engine = createTracerEngine({
-    chains: createChainStore(redis),
+    chains,
     store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
     settings: join.settings, archive,
   });
+  await markChainsBuiltUnlessLost(redis, admin);
   const pipeline = createTracerPipeline({ engine, registry, producer, metrics, logger });
   let ticking = false;
   const ticker = setInterval(() => {
@@ -64,6 +67,10 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
     health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+    stateGuard: {
+      what: 'chains', lost: () => chainStateLost(redis, admin),
+      recover: () => recoverChains({ kafka, admin, redis, registry, chains, engine, logger, stopping: () => life.stopping }),
+    },
   });
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };

@@ -34,7 +34,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!brokers || !registry || !redis) {
       throw new Error('CROSSTRACE_STACK=external needs KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL all set');
     }
-    endpoints = { mode, kafkaBrokers: brokers.split(','), schemaRegistryUrl: registry, redisUrl: redis, databaseUrl: env.DATABASE_URL ?? '' };
+    endpoints = {
+      mode, kafkaBrokers: brokers.split(','), schemaRegistryUrl: registry, redisUrl: redis, databaseUrl: env.DATABASE_URL ?? '',
+      kafkaClientProperties: env.KAFKA_CLIENT_PROPERTIES || undefined, kafkaMtlsBrokers: env.KAFKA_MTLS_BROKERS?.split(','),
+    };
     detail = 'from KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL';
   } else if (mode === 'testcontainers') {
     if (!runtime) {

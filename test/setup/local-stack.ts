@@ -44,6 +44,9 @@ export function parseStackEnv(text: string): Omit<StackEndpoints, 'mode'> {
     schemaRegistryUrl: need('SCHEMA_REGISTRY_URL'),
     redisUrl: need('REDIS_URL'),
     databaseUrl: need('DATABASE_URL'),
+    kafkaClientProperties: vars.get('KAFKA_CLIENT_PROPERTIES'),
+    kafkaMtlsBrokers: vars.get('KAFKA_MTLS_BROKERS')?.split(','),
+    kafkaSecurityDir: vars.has('KAFKA_CLIENT_PROPERTIES') ? resolve(vars.get('KAFKA_CLIENT_PROPERTIES')!, '../..') : undefined,
   };
 }
 

@@ -2,10 +2,12 @@
 // Image names are configuration; the container settings follow the official images' contracts
 // (apache/kafka env variables, apicurio-registry-mem on 8080, redis on 6379), which the locally
 // built localhost/crosstrace/* images honour too.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import type { StackEndpoints } from '../support/stack.ts';
+import { CONTAINER_DIR, makeKafkaSecurityFiles } from './kafka-security-files.ts';
 
 export interface StackImages {
   kafka: string;
@@ -51,6 +53,7 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   const stop = async (): Promise<void> => {
     await Promise.allSettled(ok.map((c) => c.stop()));
     await removeContainers((labels) => labels[OWNER_LABEL] === OWNER);
+    for (const c of ok) if ('securityDir' in c) rmSync((c as StartedKafka).securityRoot, { recursive: true, force: true });
   };
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
@@ -66,6 +69,9 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   return {
     endpoints: {
       kafkaBrokers: [`${host}:${kafka.port}`],
+      kafkaClientProperties: kafka.adminProperties,
+      kafkaMtlsBrokers: [`${host}:${kafka.mtlsPort}`],
+      kafkaSecurityDir: kafka.securityDir,
       schemaRegistryUrl: `http://${host}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
       redisUrl: `redis://${host}:${redis.getMappedPort(6379)}`,
       databaseUrl: `postgres://${PG.user}:${PG.password}@${host}:${postgres.getMappedPort(5432)}/${PG.db}`,
@@ -74,41 +80,32 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   };
 }
 
-type StartedKafka = StartedTestContainer & { port: number };
+type StartedKafka = StartedTestContainer & { port: number; mtlsPort: number; adminProperties: string; securityDir: string; securityRoot: string };
 
 /**
- * Kafka tells clients the address to reconnect to, so the host port must be known before the
- * broker starts: a free host port P is mapped to the container's 9092 and advertised as host:P.
- * The broker reaches itself (transaction markers, ...) on a second, internal listener. If P is
- * taken between the probe and the start, another port is tried.
+ * Kafka tells clients the address to reconnect to, so the host ports must be known before the
+ * broker starts: free host ports P and M are mapped to the container's SASL_SSL 9092 and
+ * mutual-TLS 9095 listeners and advertised as host:P, host:M. The broker reaches itself
+ * (transaction markers, ...) on a third, internal SASL_SSL listener; the controller listens on
+ * the container's loopback only. Configuration, certificates and SCRAM users are made on the
+ * host (kafka-security-files.ts) and copied in; the start script formats with the users. If a
+ * port is taken between the probe and the start, others are tried.
  */
 async function startKafka(image: string, host: string): Promise<StartedKafka> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    const mtlsPort = await freePort();
+    const files = makeKafkaSecurityFiles(host, port, mtlsPort);
     try {
       const container = await labelled(new GenericContainer(image))
-        .withExposedPorts({ container: 9092, host: port })
-        .withEnvironment({
-          KAFKA_NODE_ID: '1',
-          KAFKA_PROCESS_ROLES: 'broker,controller',
-          KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:9094,CONTROLLER://0.0.0.0:9093',
-          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${port},BROKER://localhost:9094`,
-          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT',
-          KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-          KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
-          KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-          KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
-          KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
-          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-        })
+        .withExposedPorts({ container: 9092, host: port }, { container: 9095, host: mtlsPort })
+        .withCopyContentToContainer(files.containerFiles)
+        .withEntrypoint(['bash', `${CONTAINER_DIR}/start.sh`])
         .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
         .withStartupTimeout(STARTUP_TIMEOUT_MS)
         .start();
-      return Object.assign(container, { port });
+      return Object.assign(container, { port, mtlsPort, adminProperties: files.adminProperties, securityDir: files.dir, securityRoot: files.root });
     } catch (err) {
       lastError = err;
       if (!/address already in use|port is already allocated/i.test(String(err))) break;

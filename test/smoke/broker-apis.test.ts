@@ -1,6 +1,8 @@
 // The broker is a real Kafka 4 KRaft node: it answers ApiVersions v3 on the wire with the APIs
 // and features a real broker has, and the admin API sees one cluster with a controller.
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { resolveKafkaSecurity } from '../../services/common/kafka-security.ts';
 import { describe, expect, it } from 'vitest';
 import { decodeApiVersionsResponse, encodeApiVersionsRequest, type ApiVersionsResponse } from '../support/api-versions.ts';
 import { stackEndpoints, testKafka } from '../support/stack.ts';
@@ -10,7 +12,9 @@ const API = { Produce: 0, Fetch: 1, Metadata: 3, ApiVersions: 18, CreateTopics: 
 describe('broker', () => {
   it('answers ApiVersions v3 with the APIs and KRaft features of a Kafka 4 broker', async () => {
     const [broker = ''] = stackEndpoints().kafkaBrokers;
-    const res = await requestApiVersions(broker);
+    // ApiVersions is answered before authentication, but on a SASL_SSL listener only over TLS
+    const { caPem } = resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: stackEndpoints().kafkaClientProperties ?? '' });
+    const res = await requestApiVersions(broker, caPem);
     expect(res.errorCode).toBe(0);
     const keys = new Map(res.apis.map((a) => [a.apiKey, a]));
     for (const [name, key] of Object.entries(API)) {
@@ -41,14 +45,15 @@ describe('broker', () => {
   });
 });
 
-function requestApiVersions(address: string, timeoutMs = 10_000): Promise<ApiVersionsResponse> {
+function requestApiVersions(address: string, caPem: string | undefined, timeoutMs = 10_000): Promise<ApiVersionsResponse> {
   const i = address.lastIndexOf(':');
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) });
+    const target = { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
+    const socket = caPem ? tlsConnect({ ...target, ca: [caPem] }) : connect(target);
     let buffered = Buffer.alloc(0);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no ApiVersions answer from ${address} in ${timeoutMs} ms`)));
     socket.on('error', reject);
-    socket.on('connect', () => socket.write(encodeApiVersionsRequest(7, 'crosstrace-smoke')));
+    socket.on(caPem ? 'secureConnect' : 'connect', () => socket.write(encodeApiVersionsRequest(7, 'crosstrace-smoke')));
     socket.on('data', (chunk) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (buffered.length < 4 || buffered.length < 4 + buffered.readInt32BE(0)) return;

@@ -19,10 +19,11 @@ const LIB_SH = resolve(import.meta.dirname, '../../deploy/local/lib.sh');
 describe('local-process stack', () => {
   it('comes up on non-default ports, carries a message and closes its ports on down', { timeout: 300_000 }, async (ctx) => {
     if (stackEndpoints().mode === 'external') ctx.skip('external stack: the local-process stack is not under test');
-    const [kafkaPort, controllerPort, registryPort, redisPort, postgresPort] = (await freePorts(5)) as [number, number, number, number, number];
+    const [kafkaPort, controllerPort, registryPort, redisPort, postgresPort, mtlsPort] = (await freePorts(6)) as [number, number, number, number, number, number];
     const env: NodeJS.ProcessEnv = {
       KAFKA_PORT: String(kafkaPort),
       KAFKA_CONTROLLER_PORT: String(controllerPort),
+      KAFKA_MTLS_PORT: String(mtlsPort),
       REGISTRY_PORT: String(registryPort),
       REDIS_PORT: String(redisPort),
       POSTGRES_PORT: String(postgresPort),
@@ -43,9 +44,9 @@ describe('local-process stack', () => {
       const endpoints = parseStackEnv(await stackSh('env', env));
       expect(endpoints.kafkaBrokers).toEqual([`127.0.0.1:${kafkaPort}`]);
       expect(endpoints.schemaRegistryUrl).toContain(`:${registryPort}/`);
-      expect(endpoints.redisUrl).toBe(`redis://127.0.0.1:${redisPort}`);
+      expect(endpoints.redisUrl).toMatch(new RegExp(`^redis://:[^@]+@127\\.0\\.0\\.1:${redisPort}$`));
 
-      const kafka = testKafka('smoke-local-stack', endpoints.kafkaBrokers);
+      const kafka = testKafka('smoke-local-stack', endpoints.kafkaBrokers, endpoints.kafkaClientProperties);
       const admin = kafka.admin();
       await admin.connect();
       const topic = uniqueTopic('smoke.local');
@@ -63,6 +64,8 @@ describe('local-process stack', () => {
       const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1 });
       expect(await redis.ping()).toBe('PONG');
       await redis.quit();
+      // without the password: refused
+      expect(await rawRedisReply(redisPort, 'PING\r\n')).toMatch(/^-NOAUTH/);
       expect(endpoints.databaseUrl).toContain(`@127.0.0.1:${postgresPort}/`);
       const db = new pg.Client({ connectionString: endpoints.databaseUrl });
       db.on('error', () => undefined); // `down` below ends the session if an assertion left it open
@@ -77,7 +80,7 @@ describe('local-process stack', () => {
       if (env.STACK_DIR) await rm(env.STACK_DIR, { recursive: true, force: true });
     }
 
-    for (const port of [kafkaPort, controllerPort, registryPort, redisPort, postgresPort]) {
+    for (const port of [kafkaPort, controllerPort, mtlsPort, registryPort, redisPort, postgresPort]) {
       expect(await accepts(port), `port ${port} closed after down`).toBe(false);
     }
   });
@@ -94,6 +97,16 @@ async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
   return ports;
+}
+
+/** The first reply line of a Redis server to `command`, sent on a bare socket (no client library, no AUTH). */
+function rawRedisReply(port: number, command: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(command));
+    socket.setTimeout(5000, () => socket.destroy(new Error('no reply from redis in 5 s')));
+    socket.once('data', (d) => { socket.destroy(); ok(d.toString('utf8').split('\r\n')[0] ?? ''); });
+    socket.on('error', fail);
+  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -7,6 +7,7 @@ export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> 
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
     REDIS_URL: stack.redisUrl,
+    KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '',
     LOG_LEVEL: process.env.CROSSTRACE_TEST_LOG_LEVEL ?? 'warn',
     ...extra,
   };

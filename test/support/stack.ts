@@ -2,6 +2,7 @@
 // plus the small Kafka helpers every such test repeats.
 import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { kafkajsSecurity, resolveKafkaSecurity } from '../../services/common/kafka-security.ts';
 
 /** How the stack was obtained: given by the environment, containers, or local processes. */
 export type StackMode = 'external' | 'testcontainers' | 'local';
@@ -17,6 +18,12 @@ export interface StackEndpoints {
   /** postgres://user:password@host:port/db of the history store; '' when the external stack
    *  gave no DATABASE_URL (tests that need it say so). */
   databaseUrl: string;
+  /** The admin principal's librdkafka-style client properties (SASL_SSL); absent = PLAINTEXT. */
+  kafkaClientProperties?: string;
+  /** host:port of the broker's mutual-TLS listener, where there is one. */
+  kafkaMtlsBrokers?: string[];
+  /** Folder holding the stack's ca.pem and ca.key (to issue test client certificates). */
+  kafkaSecurityDir?: string;
 }
 
 declare module 'vitest' {
@@ -33,9 +40,9 @@ export function stackEndpoints(): StackEndpoints {
   return endpoints;
 }
 
-/** A kafkajs client for the stack, quiet unless a test asks otherwise. */
-export function testKafka(clientId: string, brokers = stackEndpoints().kafkaBrokers): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING });
+/** A kafkajs client for the stack as its admin (or as the principal of `properties`), quiet. */
+export function testKafka(clientId: string, brokers = stackEndpoints().kafkaBrokers, properties = stackEndpoints().kafkaClientProperties): Kafka {
+  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, ...kafkajsSecurity(resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: properties ?? '' })) });
 }
 
 /** A topic name no other test or earlier run has used: `<prefix>.<time36>-<random>`. */

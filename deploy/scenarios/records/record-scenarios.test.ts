@@ -18,6 +18,7 @@ describe('record scenarios (deploy/scenarios/records), replayed in memory', () =
   it('covers every failure class of issue 10', () => {
     expect(new Set(files.map((f) => load(f).class))).toEqual(new Set([
       'overlapping-prefixes', 'hosting-relay', 'hosting-relay-owner', 'single-record-flows', 'long-sessions', 'lost-stops', 'same-ms-starts', 'out-of-order',
+      'partial-window', 'contradicting-records', 'relay-tie', 'stale-sessions',
     ]));
   });
   it.each(files)('%s settles as its ground truth says', (f) => {

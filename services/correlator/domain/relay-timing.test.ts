@@ -72,7 +72,7 @@ describe('scoreRelay', () => {
     expect(r.fpr).toBeLessThanOrEqual(1e-3);
   }, 60_000); // 200 trials x 100 flows: ~3 s alone, far longer on 2 busy cores
 
-  it('reports two near-identical inbound flows both, with close confidences', () => {
+  it('reports two near-identical inbound flows both, sharing the posterior: neither decided', () => {
     let detected = 0;
     for (const seed of seeds(1, 12)) {
       const sc = relayScenario({ seed, kind: 'twin' });
@@ -80,7 +80,10 @@ describe('scoreRelay', () => {
       if (hops.length === 0) continue;
       detected++;
       expect(hops.slice(0, 2).map(leadsTo).sort()).toEqual([...sc.truth].sort());
-      expect(Math.abs(hops[0]!.confidence - hops[1]!.confidence)).toBeLessThan(0.05);
+      // each alone would score ~1; one posterior over both (and "R originated it") splits it
+      expect(hops[0]!.confidence).toBeLessThan(0.9);
+      expect(hops[0]!.confidence + hops[1]!.confidence).toBeGreaterThan(0.9);
+      expect(Math.abs(hops[0]!.confidence - hops[1]!.confidence)).toBeLessThan(0.3);
       expect(hops[0]!.hopId).not.toBe(hops[1]!.hopId);
     }
     expect(detected).toBeGreaterThanOrEqual(10);

@@ -151,11 +151,17 @@ function scoreOutbound(out: FlowSeries, ins: FlowSeries[], opts: RelayOptions & 
     const seen = byTuple.get(cand.tupleKey);
     if (seen === undefined || pair.score > seen.pair.score) byTuple.set(cand.tupleKey, { cand, pair });
   }
-  // Each candidate on its own (two may both carry the traffic, and near-equal ones must look
-  // alike): posterior with a prior of one source among the candidates.
+  // One posterior over the hypotheses "candidate i fed the outbound flow" and "none did (R
+  // originated it)": P(i) = e^a_i / (1 + Σ_j e^a_j), a_i = score_i + ln prior odds (one source
+  // among the candidates). A lone strong candidate gets what it got alone; two near-identical
+  // ones share it (~0.5 each, equal scores equal confidences): never decided by which address
+  // sorts first.
   const lnPriorOdds = -Math.log(Math.max(1, byTuple.size - 1)) - OVERLAP_NATS;
-  return [...byTuple.values()].map(({ cand, pair }) => {
-    const p = 1 / (1 + Math.exp(-(pair.score + lnPriorOdds)));
+  const all = [...byTuple.values()];
+  const top = Math.max(0, ...all.map(({ pair }) => pair.score + lnPriorOdds));
+  const norm = Math.exp(-top) + all.reduce((sum, { pair }) => sum + Math.exp(pair.score + lnPriorOdds - top), 0);
+  return all.map(({ cand, pair }) => {
+    const p = Math.exp(pair.score + lnPriorOdds - top) / norm;
     return { out, cand, pair, confidence: Math.round(Math.min(MAX_CONFIDENCE, p) * 1e6) / 1e6 };
   });
 }

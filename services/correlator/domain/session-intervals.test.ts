@@ -35,6 +35,25 @@ describe('buildIntervals', () => {
     expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'STOP', 600, 'B')]))
       .toEqual([['A', 100, 400, 'superseded', true, 'a'], ['B', 400, 600, 'stop', true, 'b,c']]);
   });
+  it('a late INTERIM or STOP of a superseded session contradicts the supersession: both stay concurrent', () => {
+    // A superseded by B at 400; A's Interim at 600 says A still held it: A resumes, B is not ended
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'INTERIM', 600, 'A')]))
+      .toEqual([['A', 100, 1600, 'open', true, 'a,c'], ['B', 400, 1400, 'open', true, 'b']]);
+    // a late STOP of A ends A there; B held on
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'STOP', 600, 'A')]))
+      .toEqual([['A', 100, 600, 'stop', true, 'a,c'], ['B', 400, 1400, 'open', true, 'b']]);
+    // a third START still supersedes both
+    expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'INTERIM', 600, 'A'), rec('d', 'START', 800, 'C')]))
+      .toEqual([['A', 100, 800, 'superseded', true, 'a,c'], ['B', 400, 800, 'superseded', true, 'b'], ['C', 800, 1800, 'open', true, 'd']]);
+  });
+  it('judges conflicts on every record of a session, not only its first', () => {
+    // the resource ('r') first appears in A's Interim (a Delegated-IPv6-Prefix sent late)
+    const byRes: IntervalRules = { sessionKey: (ev) => ev.insideAddr!, bucket: () => 'b', conflicts: (x, y) => x.outsideAddr === 'r' && y.outsideAddr === 'r' };
+    const with_ = (r: SessionRecord, res: string | null) => ({ ...r, ev: { ...r.ev, outsideAddr: res } });
+    const got = buildIntervals([with_(rec('a', 'START', 100, 'A'), null), with_(rec('b', 'INTERIM', 200, 'A'), 'r'), with_(rec('c', 'START', 400, 'B'), 'r')], byRes, AGE)
+      .map((i) => [i.key, i.end, i.endReason]);
+    expect(got).toEqual([['A', 400, 'superseded'], ['B', 1400, 'open']]);
+  });
   it('a STOP without START starts after the previous holder, or max age before', () => {
     expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'STOP', 300, 'A'), rec('c', 'STOP', 700, 'B')]))
       .toEqual([['A', 100, 300, 'stop', true, 'a,b'], ['B', 300, 700, 'stop', false, 'c']]);

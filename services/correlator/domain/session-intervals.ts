@@ -13,7 +13,11 @@
 //   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
 //   START or INTERIM of the same session after that bound begins a new one;
 // - a session that holds an exclusive resource (`conflicts`) ends when another session shows
-//   evidence on it ('superseded');
+//   evidence on it ('superseded'); conflicts are judged on every record of a session (a
+//   Delegated-IPv6-Prefix first sent in an Interim counts);
+// - an INTERIM or STOP of a superseded session after its supersession contradicts it (a late
+//   Interim-Update of the old holder: the two sessions did both claim the resource): the old
+//   session is resumed, the newer one is not ended, and both stay concurrent candidates;
 // - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
 //   earlier conflicting or same session): the start is inferred ('startSeen' false).
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
@@ -109,16 +113,27 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     return s;
   };
   /** Evidence of another session at t ends the conflicting sessions that began before t. */
+  const claims = (s: SessionInterval, ev: SessionEvent) => s.records.some((r) => rules.conflicts(r.ev, ev));
   const supersede = (ev: SessionEvent, key: string, t: number) => {
     for (const s of [...open.values()]) {
-      if (s.key === key || s.begunAt >= t || !rules.conflicts(s.rep, ev)) continue;
+      if (s.key === key || s.begunAt >= t || !claims(s, ev)) continue;
       if (t > bound(s)) close(s, bound(s), 'expired'); else close(s, t, 'superseded');
     }
+  };
+  /** The session of `key` superseded at or before t and still within its bound: resumed. */
+  const resume = (key: string, t: number): Open | undefined => {
+    const i = done.findLastIndex((s) => s.key === key);
+    const s = i < 0 ? undefined : done[i]!;
+    if (!s || s.endReason !== 'superseded' || s.end > t || t > bound(s)) return undefined;
+    done.splice(i, 1);
+    s.endReason = 'open';
+    open.set(key, s);
+    return s;
   };
   const inferredStart = (ev: SessionEvent, key: string, t: number) => {
     let from = t - maxAgeOf(ev);
     for (const s of done) {
-      if (s.key !== key && !rules.conflicts(s.rep, ev)) continue;
+      if (s.key !== key && !claims(s, ev)) continue;
       const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
       if (last <= t && last > from) from = last;
     }
@@ -151,12 +166,11 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
     for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
       const key = rules.sessionKey(r.ev);
-      let s = current(key, t);
-      if (!s) {
+      let s = current(key, t) ?? resume(key, t);
+      if (s) touch(s, r);
+      else {
         supersede(r.ev, key, t);
         s = begin(r, key, inferredStart(r.ev, key, t), false);
-      } else {
-        touch(s, r);
       }
       if (r.ev.action === 'STOP') close(s, t, 'stop');
     }

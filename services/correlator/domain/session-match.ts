@@ -9,13 +9,16 @@ import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { maxSessionAgeMs } from '../../join/methods/session-ages.ts';
+import { interimIntervalMs, maxSessionAgeMs, STALE_AFTER_INTERIMS } from '../../join/methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
+import { unionMass, windowCdf } from './time-kernel.ts';
 
 /** Most hops returned for one lookup (a CGN address without a port can have thousands of
  *  mappings). Confidence still says how many candidates there were (1/k). */
 export const MAX_SESSION_CANDIDATES = 64;
+
+type Segment = readonly [number, number];
 
 interface Candidate {
   spec: KindSpec;
@@ -27,11 +30,21 @@ interface Candidate {
   providerId: string;
   intervals: SessionInterval[];
   quality: number;
-  /** Best window coverage of its intervals (coverage()); the basis of its confidence. */
+  /** Own parts of the widened window its intervals hold (where theirs is the longest prefix). */
+  segments: Segment[];
+  /** Probability that the true instant lies in `segments` (time-kernel.ts), at least 0.05;
+   *  the basis of its confidence. */
   weight: number;
   /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
   latest: number;
+  /** Every interval is stale: no STOP, interims seen, then no own record for more than
+   *  STALE_AFTER_INTERIMS of its provider's interim intervals before the window (its STOP may
+   *  be lost). */
+  stale: boolean;
 }
+
+/** Most confidence of a stale candidate: shown, never decided. */
+export const STALE_CONFIDENCE = 0.5;
 
 /**
  * Hops for a 'session' lookup from the session records of its window key (records for other
@@ -39,7 +52,8 @@ interface Candidate {
  * destination (a subscriber's reconnect, or one inside host's many mappings when the port is
  * unknown, is one candidate). Ranked best first by quality(), then fresher evidence (never by
  * id alone but as the last resort between equals, whose confidences are then equal);
- * confidence = the destination's share of window coverage (1/k when equal); at most
+ * confidence = the destination's share of the window's probability mass, the uncovered part
+ * counting as an unknown holder's (1/k when equal); at most
  * MAX_SESSION_CANDIDATES. A lost-stop session lives for its provider's maximum session age
  * of its kind (join/methods/session-ages.ts); longest prefix wins among access sessions.
  * firstSeen/lastSeen are the earliest/latest own evidence times (a lost stop does not
@@ -53,6 +67,7 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   const target: Target = { addr, port: lookup.port, protocol: lookup.protocol, hex: familyOf(addr) === 6 ? ipv6ToHex(addr) : null };
   const from = lookup.windowFrom - opts.clockToleranceMs;
   const to = lookup.windowTo + opts.clockToleranceMs;
+  const cdf = windowCdf(lookup.windowFrom, lookup.windowTo, opts.clockToleranceMs);
   const providerOf = (ev: SessionEvent) => ev.providerId ?? dir.byExporter(ev.exporterId)?.providerId ?? null;
 
   let newest = -Infinity;
@@ -83,9 +98,20 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     let live = buildIntervals(mine, spec.rules, ageOf)
       .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
     // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
-    // the window no longer prefix's session covers, and drops out when nothing is left.
-    const own = new Map(live.map((iv) => [iv, ownSpan(iv, live.filter((o) => strengthOf(o) > strengthOf(iv)), from, to)]));
-    live = live.filter((iv) => own.get(iv)! > 0 || live.every((o) => strengthOf(o) <= strengthOf(iv)));
+    // the window no longer prefix's session covers, and drops out when nothing is left — but
+    // only a longer prefix with own evidence since the shorter claim began (a delegated /56
+    // whose STOP was lost ten days ago does not silence a /48 started yesterday: both stay).
+    const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start);
+    const own = new Map(live.map((iv) => [iv, ownSegments(iv, longerOf(iv), from, to)]));
+    live = live.filter((iv) => own.get(iv)!.length > 0 || longerOf(iv).length === 0);
+    const staleOf = (iv: SessionInterval) => {
+      const id = providerOf(iv.records[0]!.ev);
+      const every = interimIntervalMs(id === null ? undefined : dir.byId(id), kind);
+      // silence counts only from a session whose interims did reach us (a NAS whose interims
+      // are not collected is silent for every session)
+      return every !== null && iv.endReason !== 'stop' && iv.records.some((r) => r.ev.action === 'INTERIM')
+        && iv.lastEvidence < lookup.windowFrom - STALE_AFTER_INTERIMS * every;
+    };
     for (const iv of live) {
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
@@ -98,54 +124,63 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.port ?? '*'}`;
       const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
       const identity = `${spec.method}|${providerId}|${destination}${portPart}${handlePart}`;
-      const span = own.get(iv)!;
-      const q = quality(iv, span, from, to);
-      const w = Math.max(0.05, span / Math.max(1, to - from));
+      const segs = own.get(iv)!;
+      const q = quality(iv, unionMass(segs, cdf), from, to);
       const g = groups.get(identity);
       if (g) {
         g.intervals.push(iv);
         g.quality = Math.max(g.quality, q);
-        g.weight = Math.max(g.weight, w);
+        g.segments.push(...segs);
+        g.weight = Math.max(0.05, unionMass(g.segments, cdf));
         g.latest = Math.max(g.latest, iv.lastEvidence);
+        g.stale &&= staleOf(iv);
       } else {
-        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, weight: w, latest: iv.lastEvidence });
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence, stale: staleOf(iv) });
       }
     }
   }
 
   const ranked = [...groups.values()]
     .sort((a, b) => b.quality - a.quality || b.latest - a.latest || (a.identity < b.identity ? -1 : 1));
-  // Confidence: each distinct destination's share of the window coverage (candidates agreeing
-  // on the destination are one answer). Equal coverage gives 1/k; a session that only reaches
-  // into the tolerance edge counts for less than one covering the observation.
+  // Confidence: each distinct destination's share of the window's probability mass (candidates
+  // agreeing on the destination are one answer). The part of the window no session covers is
+  // an unknown holder's (a lost or late record: traffic was seen, so someone held the address
+  // then): total = max(1, Σ) — a lone session covering half the mass gets 0.5, not 1. Equal
+  // coverage gives 1/k; a session that only reaches into the tolerance edge counts for little.
   const byDest = new Map<string, number>();
   for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
-  const total = [...byDest.values()].reduce((a, b) => a + b, 0);
-  const confOf = (c: Candidate) => (total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6);
+  const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0));
+  const confOf = (c: Candidate) => {
+    const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
+    return c.stale ? Math.min(share, STALE_CONFIDENCE) : share;
+  };
   return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
 }
 
-/** Length of [from, to] ∩ iv that none of `longer` covers, ms (the part where iv's prefix is the longest). */
-function ownSpan(iv: SessionInterval, longer: readonly SessionInterval[], from: number, to: number): number {
+/** The parts of [from, to] ∩ iv that none of `longer` covers (where iv's prefix is the
+ *  longest); empty when none. A zero-length interval inside the window that no longer prefix
+ *  covers is one zero-length segment: still (barely) possible. */
+function ownSegments(iv: SessionInterval, longer: readonly SessionInterval[], from: number, to: number): Segment[] {
   const lo = Math.max(iv.start, from);
   const hi = Math.min(iv.end, to);
-  if (hi < lo) return 0;
+  if (hi < lo) return [];
   const cuts = longer.map((o) => [Math.max(o.start, lo), Math.min(o.end, hi)] as const).filter(([a, b]) => b > a).sort((a, b) => a[0] - b[0]);
-  let covered = 0;
+  if (cuts.length === 0) return [[lo, hi]];
+  const out: Segment[] = [];
   let reach = lo;
   for (const [a, b] of cuts) {
-    if (b <= reach) continue;
-    covered += b - Math.max(a, reach);
-    reach = b;
+    if (a > reach) out.push([reach, a]);
+    reach = Math.max(reach, b);
   }
-  // a zero-length interval inside the window still counts as (barely) possible
-  return Math.max(hi - lo - covered, cuts.length === 0 ? Math.max(hi - lo, 1e-9) : 0);
+  if (hi > reach) out.push([reach, hi]);
+  return out;
 }
 
-/** Share of the (widened) window the interval covers where it holds the longest prefix
- *  (`span`, ms), plus 0.1 each for a seen START, a seen STOP and own evidence inside the window. */
-function quality(iv: SessionInterval, span: number, from: number, to: number): number {
-  let q = span / Math.max(1, to - from);
+/** Probability mass of the window the interval holds where its prefix is the longest
+ *  (`mass`, time-kernel.ts), plus 0.1 each for a seen START, a seen STOP and own evidence
+ *  inside the window. */
+function quality(iv: SessionInterval, mass: number, from: number, to: number): number {
+  let q = mass;
   if (iv.startSeen) q += 0.1;
   if (iv.endReason === 'stop') q += 0.1;
   if (iv.records.some((r) => r.ev.eventTime >= from && r.ev.eventTime <= to)) q += 0.1;

@@ -2,6 +2,7 @@
 // the bearer token), path parameters, and the gateway's dependencies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
+import type { OpenQuota } from '../open-quota.ts';
 import type { OpenLimits } from '../open-request.ts';
 import type { TraceBook } from '../trace-book.ts';
 import type { PreservationStore } from '../preservation-port.ts';
@@ -13,6 +14,8 @@ export interface GatewayDeps {
   now(): number;
   newTraceId(): string;
   limits: OpenLimits;
+  /** Quota on trace opens per caller jurisdiction; none = unlimited. */
+  openQuota?: OpenQuota;
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
   /** Interval of SSE keep-alive comments, ms. */

@@ -34,7 +34,7 @@ export function openApiDocument(limits: OpenLimits = DEFAULT_OPEN_LIMITS): JsonS
           responses: {
             202: { description: 'Queued; views follow on your stream.', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('TraceAccepted')) },
             400: error('A field is missing or invalid; `fields` names each one.'), 401: COMMON_ERRORS[401],
-            413: error('Body too large.'), 415: error('Body is not JSON.'), 503: error('Kafka unavailable; retry.'),
+            413: error('Body too large.'), 415: error('Body is not JSON.'), 429: error('Quota of trace opens used; retry after the Retry-After header\'s seconds.'), 503: error('Kafka unavailable; retry.'),
           },
         },
       },
@@ -107,7 +107,7 @@ export function openApiDocument(limits: OpenLimits = DEFAULT_OPEN_LIMITS): JsonS
         Error: {
           type: 'object', required: ['error'],
           properties: { error: { type: 'object', required: ['code', 'message'], properties: {
-            code: { type: 'string', enum: ['unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'unsupported_media_type', 'payload_too_large', 'invalid_json', 'invalid_request', 'conflict', 'unavailable', 'internal'] },
+            code: { type: 'string', enum: ['unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'unsupported_media_type', 'payload_too_large', 'invalid_json', 'invalid_request', 'conflict', 'too_many_requests', 'unavailable', 'internal'] },
             message: { type: 'string' },
             fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
           } } },

@@ -17,6 +17,10 @@ async function submitOrUnavailable(ctx: RouteContext, req: Parameters<RouteConte
 }
 
 export async function openTrace(ctx: RouteContext): Promise<void> {
+  const q = ctx.deps.openQuota?.take(ctx.cc);
+  if (q && !q.ok) {
+    throw new ApiError(429, 'too_many_requests', `${ctx.cc} has used its quota of trace opens; retry in ${q.retryAfterS} s`, { headers: { 'retry-after': String(q.retryAfterS) } });
+  }
   const body = await readJson(ctx.req, ctx.deps.maxBodyBytes);
   const now = ctx.deps.now();
   const v = validateOpenTrace(body ?? {}, now, ctx.deps.limits);

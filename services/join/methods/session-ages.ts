@@ -30,9 +30,25 @@ export function maxSessionAgeMs(provider: Pick<Provider, 'maxSessionAgeMs'> | un
   return Math.min(age, ceilingMs);
 }
 
+/** A session with no STOP and no own record for more than this many interim intervals before
+ *  a lookup window may have ended with its STOP lost: shown, never decided (one or two lost
+ *  Interim-Updates are common; three in a row rarely are). */
+export const STALE_AFTER_INTERIMS = 3;
+
+/** How often a `kind` session at `provider` sends interim records (deploy/providers.json
+ *  interimIntervalMs, RADIUS Acct-Interim-Interval), ms; null: none to rely on. */
+export function interimIntervalMs(provider: Pick<Provider, 'interimIntervalMs'> | undefined, kind: SessionKind): number | null {
+  const own = provider?.interimIntervalMs?.[kind];
+  return typeof own === 'number' && own > 0 ? own : null;
+}
+
 /** Checks a provider's maxSessionAgeMs: known kinds, positive integers. Returns problems. */
-export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs'>): string[] {
+export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs' | 'interimIntervalMs'>): string[] {
   const out: string[] = [];
+  for (const [kind, ms] of Object.entries(p.interimIntervalMs ?? {})) {
+    if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: interimIntervalMs key ${JSON.stringify(kind)} is not a session kind`);
+    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: interimIntervalMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+  }
   for (const [kind, ms] of Object.entries(p.maxSessionAgeMs ?? {})) {
     if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: maxSessionAgeMs key ${JSON.stringify(kind)} is not a session kind (${Object.keys(DEFAULT_MAX_SESSION_AGE_MS).join(', ')})`);
     else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: maxSessionAgeMs.${kind} must be an integer >= 60000 ms, got ${ms}`);

@@ -89,6 +89,13 @@ describe('ENDED and the best path', () => {
     expect(runHops([H.pb, H.fr, H.relay, H.vpn, H.us]).state.status).toBe('TERMINATED_AT_SUBSCRIBER');
   });
 
+  it('AMBIGUOUS when a rival answer of a best-path hop\'s lookup is as confident (two relay inbounds at 0.999)', () => {
+    const twin = { ...H.relay, hopId: 'h-fr-relay-twin', rank: 2, leadsToAddr: '203.0.113.8' };
+    expect(runHops([H.pb, H.fr, H.relay, twin, H.vpn, H.us]).state.status).toBe('AMBIGUOUS');
+    // a weak rival (<= 1 - decisive) leaves the decision standing; the owner beside it is no rival
+    expect(runHops([H.pb, H.fr, H.relay, { ...twin, confidence: 0.05 }, H.vpn, H.us]).state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+  });
+
   it('follows rank 1 (the most confident of several), never loops', () => {
     const r1 = hop('r1', null, 1, { confidence: 0.6 });
     const r1b = hop('r1b', null, 1, { confidence: 0.7 });

@@ -16,8 +16,9 @@
 //   OPEN                       no hop on the best path yet
 //   AMBIGUOUS                  a hop on the best path is undecided: its confidence is below
 //                              decisiveConfidence (two holders of one address, a relay below the
-//                              timing threshold); the ranked candidates are the hops, and the
-//                              chain is never terminated on such a guess
+//                              timing threshold), or a rival from the same lookup holds more
+//                              than 1 - decisiveConfidence; the ranked candidates are the
+//                              hops, and the chain is never terminated on such a guess
 //   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
 //                              nowhere further, and no relay lookup on the same endpoint is still in grace
 //   ENDED                      every hop on the best path is inactive (the communication's
@@ -75,6 +76,39 @@ export function cameFrom(l: Lookup, h: Hop): boolean {
     && (l.mode === 'relay' || h.observedPort === l.port);
 }
 
+/** Other answers of the lookup hop `h` came from: same parent, address, kind of lookup
+ *  (relay or session) and, for a session lookup, port. */
+export function rivals(h: Hop, hops: readonly Hop[]): Hop[] {
+  const relay = h.method === 'RELAY_TIMING';
+  return hops.filter((o) => o.hopId !== h.hopId && o.parentHopId === h.parentHopId && o.observedAddr === h.observedAddr
+    && (o.method === 'RELAY_TIMING') === relay && (relay || o.observedPort === h.observedPort));
+}
+
+/** Whether `h` is decided: confident enough, and no rival of its lookup holds more than the rest. */
+export function decided(h: Hop, hops: readonly Hop[], decisive: number): boolean {
+  return h.confidence >= decisive && rivals(h, hops).every((o) => o.confidence <= 1 - decisive);
+}
+
+/** The hops from the root to `h` (h last); cut at a loop or a missing parent. */
+export function ancestry(h: Hop, hops: readonly Hop[]): Hop[] {
+  const byId = new Map(hops.map((x) => [x.hopId, x]));
+  const out: Hop[] = [h];
+  const seen = new Set([h.hopId]);
+  for (let p = h.parentHopId; p !== null;) {
+    const up = byId.get(p);
+    if (!up || seen.has(up.hopId)) break;
+    out.unshift(up);
+    seen.add(up.hopId);
+    p = up.parentHopId;
+  }
+  return out;
+}
+
+/** How sure the chain is of reaching `h`: the product of the confidences from the root to it. */
+export function pathConfidence(h: Hop, hops: readonly Hop[]): number {
+  return Math.round(ancestry(h, hops).reduce((p, x) => p * x.confidence, 1) * 1e6) / 1e6;
+}
+
 /** A lookup is resolved once a hop came from it. */
 export function resolvedBy(l: Lookup, hops: readonly Hop[]): boolean {
   return hops.some((h) => cameFrom(l, h));
@@ -119,7 +153,7 @@ export function deriveStatus(s: ChainState, now: number, o: ChainOptions): Trace
   const path = bestPath(s.hops);
   const last = path.at(-1);
   if (!last) return 'OPEN';
-  if (path.some((h) => h.confidence < o.decisiveConfidence)) return 'AMBIGUOUS';
+  if (!path.every((h) => decided(h, s.hops, o.decisiveConfidence))) return 'AMBIGUOUS';
   const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay');
   if (last.subscriberHandle !== null && last.leadsToAddr === null && !relayPending) return 'TERMINATED_AT_SUBSCRIBER';
   if (path.every((h) => !h.active)) return 'ENDED';

@@ -1,0 +1,2 @@
+-- The schema registry's own database (Apicurio SQL storage), beside the history store's.
+CREATE DATABASE registry;

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal } from './acl-file.ts';
+
+const repoFile = parseAclFile(JSON.parse(readFileSync('deploy/security/acls.json', 'utf8')));
+
+describe('ACL file', () => {
+  it('gives a partner Read on its own topic and group prefix only', () => {
+    const b = bindingsOf(partnerPrincipal('FR'), repoFile.roles.partner, 'FR');
+    const topics = b.filter((x) => x.resource === 'topic');
+    expect(topics.every((x) => x.operation === 'Read' && x.pattern === 'literal')).toBe(true);
+    expect(topics.map((x) => x.name)).toContain('trace.updates.FR');
+    expect(topics.map((x) => x.name).filter((n) => n.startsWith('trace.updates'))).toEqual(['trace.updates.FR']);
+    expect(b.filter((x) => x.resource === 'group')).toMatchObject([{ name: 'partner-FR-', pattern: 'prefixed', operation: 'Read' }]);
+  });
+
+  it('lets exporters write the raw topics and nothing else', () => {
+    const all = managedPrincipals(repoFile, ['fr-cgn-1']).get('exporter-fr-cgn-1') ?? [];
+    expect(all.map((x) => `${x.operation} ${x.name}`).sort()).toEqual(['Write flows.raw', 'Write sessions.raw']);
+  });
+
+  it('gives no service Read on another jurisdiction feed except the gateway, and nobody registry.providers writes', () => {
+    const principals = managedPrincipals(repoFile, []);
+    for (const [name, bindings] of principals) {
+      expect(bindings.some((x) => x.name === 'registry.providers' && x.operation !== 'Read'), name).toBe(false);
+      if (name !== 'gateway') expect(bindings.some((x) => x.name.startsWith('trace.updates.') && x.operation === 'Read'), name).toBe(false);
+    }
+  });
+
+  it('refuses unknown keys, operations and {CC} outside the partner role, naming where', () => {
+    const bad = { services: { ingest: [{ resource: 'topic', names: ['trace.updates.{CC}'], ops: ['Reed'], extra: 1 }] }, exporters: { rules: [], fromProvidersFile: 'x' }, roles: { partner: [] } };
+    expect(() => parseAclFile(bad, 'f.json')).toThrow(/f\.json\.services\.ingest\[0\]\.extra: unknown key[\s\S]*Reed is not one of[\s\S]*\{CC\} may appear in roles\.partner only/);
+    expect(() => parseAclFile({ ...bad, services: { admin: [] } }, 'f.json')).toThrow(/services\.admin: a service principal/);
+  });
+
+  it('diffs by key: creates what is missing, deletes what is extra', () => {
+    const wanted = bindingsOf('x', [{ resource: 'topic', names: ['a', 'b'], pattern: 'literal', ops: ['Read'] }]);
+    const current = bindingsOf('x', [{ resource: 'topic', names: ['b', 'c'], pattern: 'literal', ops: ['Read'] }]);
+    const d = aclDiff(wanted, current);
+    expect(d.create.map((b) => b.name)).toEqual(['a']);
+    expect(d.remove.map((b) => b.name)).toEqual(['c']);
+  });
+});

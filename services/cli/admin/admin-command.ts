@@ -1,0 +1,158 @@
+// crosstrace admin acl apply | partner add CC --out DIR | partner remove CC
+// Run as the admin principal (KAFKA_CLIENT_PROPERTIES = the admin's client properties).
+// `acl apply` makes the broker match deploy/security/acls.json: topics exist (audit topics
+// keep records forever), each service and exporter principal has exactly its bindings and,
+// with --credentials-dir, a SCRAM password and a client properties file there.
+// `partner add` onboards one jurisdiction (SCRAM user, ACLs, gateway token, DIR/CC.properties
+// in librdkafka form); `partner remove` revokes all of it. Each step is idempotent.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Admin } from 'kafkajs';
+import { ensureTopics } from '../../common/kafka.ts';
+import { clientPropertiesText, parseClientProperties } from '../../common/kafka-security.ts';
+import { loadProvidersFile } from '../../common/provider-directory.ts';
+import { TOPICS, jurisdictionTopic, pipelineTopics } from '../../common/topics.ts';
+import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
+import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
+import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
+import { alterScramCredentials } from './scram-credentials.ts';
+import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
+
+export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6]
+crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens]
+                             [--mtls-bootstrap HOST:PORT (default KAFKA_MTLS_BROKERS)]
+  writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
+  mutual-TLS listener and the CA key is beside ssl.ca.location, DIR/CC-tls.properties + DIR/CC.crt.pem + DIR/CC.key.pem
+  (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses)
+crosstrace admin partner remove CC... [--out DIR] [--tokens-file .stack/keys/gateway-tokens]
+  as the admin principal: KAFKA_CLIENT_PROPERTIES names its client properties (make -s stack-env prints it)`;
+
+const say = (s: string): void => { process.stderr.write(`admin: ${s}\n`); };
+const newPassword = (): string => randomBytes(24).toString('base64url');
+const CLIENT_CERT_SH = resolve(import.meta.dirname, '../../../deploy/security/client-cert.sh');
+const loadAclFile = (path: string): AclFile => parseAclFile(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
+
+/** Brings one principal's bindings to `wanted`; returns [created, deleted]. */
+async function syncBindings(admin: Admin, principal: string, wanted: Binding[]): Promise<[number, number]> {
+  const { create, remove } = aclDiff(wanted, await brokerBindings(admin, principal));
+  await deleteBindings(admin, remove);
+  await createBindings(admin, create);
+  return [create.length, remove.length];
+}
+
+function writePrivate(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function caLocationOf(k: CliKafka): string {
+  if (!k.security.caLocation) throw new UsageError('the admin client has no ssl.ca.location; partners and services need the CA file to check the broker');
+  return resolve(k.security.caLocation);
+}
+
+async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
+  const file = loadAclFile(a.file!);
+  const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
+  const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters));
+  const partitions = Number(a.partitions);
+  if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive whole number');
+  const ccs = [...new Set(providers.map((p) => p.jurisdiction))].sort();
+  await ensureTopics(admin, pipelineTopics(partitions, ccs));
+  // audit records are kept forever (retention by time and by size off)
+  await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: TOPICS.audit, configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] }] });
+  let created = 0;
+  let deleted = 0;
+  for (const [principal, wanted] of principals) {
+    const [c, d] = await syncBindings(admin, principal, wanted);
+    created += c;
+    deleted += d;
+  }
+  let credentials = 0;
+  if (a['credentials-dir']) {
+    const dir = resolve(a['credentials-dir']);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = caLocationOf(k);
+    const upsert = [...principals.keys()].map((name) => {
+      const path = join(dir, `${name}.properties`);
+      const old = existsSync(path) ? parseClientProperties(readFileSync(path, 'utf8')).get('sasl.password') : undefined;
+      const password = old || newPassword();
+      writePrivate(path, clientPropertiesText({ bootstrap: k.brokers, username: name, password, caLocation: ca, comment: `principal ${name}; made by bin/crosstrace admin acl apply from deploy/security/acls.json` }));
+      return { name, password };
+    });
+    await alterScramCredentials(k.kafka, { upsert });
+    credentials = upsert.length;
+  }
+  say(`acl apply: ${principals.size} principals (${[...principals.keys()].join(', ')}), ${created} bindings created, ${deleted} deleted` +
+    `${credentials ? `, ${credentials} SCRAM credentials set (client properties in ${a['credentials-dir']})` : ''}; topics ensured, ${TOPICS.audit} kept forever`);
+}
+
+async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin, env: Record<string, string | undefined>): Promise<void> {
+  if (!a.out) throw new UsageError('partner add needs --out DIR (where CC.properties, ca.pem and CC.gateway-token are written)');
+  const file = loadAclFile(a.file!);
+  const principal = partnerPrincipal(cc);
+  const out = resolve(a.out);
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  const ca = join(out, 'ca.pem');
+  copyFileSync(caLocationOf(k), ca);
+  const password = newPassword();
+  await alterScramCredentials(k.kafka, { upsert: [{ name: principal, password }] });
+  await ensureTopics(admin, [{ topic: jurisdictionTopic(cc), numPartitions: 1 }]);
+  const [created, deleted] = await syncBindings(admin, principal, bindingsOf(principal, file.roles.partner, cc));
+  writePrivate(join(out, `${cc}.properties`), clientPropertiesText({
+    bootstrap: k.brokers, username: principal, password, caLocation: ca,
+    comment: `partner ${cc}: reads ${jurisdictionTopic(cc)} only (kcat -F ${cc}.properties, or KAFKA_CLIENT_PROPERTIES for bin/crosstrace)`,
+  }));
+  const mtls = a['mtls-bootstrap'] || env.KAFKA_MTLS_BROKERS;
+  const caDir = dirname(caLocationOf(k));
+  let tls = '';
+  if (mtls && existsSync(join(caDir, 'ca.key'))) {
+    execFileSync(CLIENT_CERT_SH, [caDir, principal, join(out, cc)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    writePrivate(join(out, `${cc}-tls.properties`), clientPropertiesText({
+      bootstrap: mtls.split(','), certificateLocation: join(out, `${cc}.crt.pem`), keyLocation: join(out, `${cc}.key.pem`), caLocation: ca,
+      comment: `partner ${cc} by TLS client certificate (CN=${principal}), for librdkafka older than 2.6.1; same ACLs as ${cc}.properties`,
+    }));
+    tls = `, ${join(a.out, `${cc}-tls.properties`)}`;
+  }
+  const token = addPartnerToken(a['tokens-file']!, cc);
+  writePrivate(join(out, `${cc}.gateway-token`), `${token}\n`);
+  say(`partner ${cc}: SCRAM user ${principal} (new password), ${created} bindings created, ${deleted} deleted; ` +
+    `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; restart the gateway to load it)`);
+}
+
+async function partnerRemove(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
+  const principal = partnerPrincipal(cc);
+  const [, deleted] = await syncBindings(admin, principal, []);
+  await alterScramCredentials(k.kafka, { delete: [principal] });
+  const tokens = removePartnerTokens(a['tokens-file']!, cc);
+  if (a.out) for (const f of [`${cc}.properties`, `${cc}-tls.properties`, `${cc}.crt.pem`, `${cc}.key.pem`, `${cc}.gateway-token`]) rmSync(join(a.out, f), { force: true });
+  say(`partner ${cc}: ${deleted} bindings deleted, SCRAM user ${principal} deleted, ${tokens} gateway token(s) removed from ${a['tokens-file']} (restart the gateway)`);
+}
+
+export async function adminCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values: a, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals: true,
+    options: {
+      file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' },
+      out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
+    },
+  });
+  const [group, action, ...ccs] = positionals;
+  const what = `${group ?? ''} ${action ?? ''}`;
+  if (!['acl apply', 'partner add', 'partner remove'].includes(what)) throw new UsageError(`unknown admin command: ${positionals.join(' ')}`);
+  if (group === 'partner' && (ccs.length === 0 || !ccs.every((cc) => /^[A-Z]{2}$/.test(cc)))) throw new UsageError('partner add/remove needs ISO 3166-1 alpha-2 codes, e.g. FR');
+  if (group === 'acl' && ccs.length > 0) throw new UsageError(`acl apply takes no argument (got ${ccs.join(' ')})`);
+  const k = cliKafka(cliConfig.parse(env), env, 'crosstrace-admin');
+  const admin = k.kafka.admin();
+  await admin.connect();
+  try {
+    if (what === 'acl apply') await aclApply(a, k, admin);
+    else if (what === 'partner add') for (const cc of ccs) await partnerAdd(cc, a, k, admin, env);
+    else for (const cc of ccs) await partnerRemove(cc, a, k, admin);
+  } finally {
+    await admin.disconnect();
+  }
+  return 0;
+}

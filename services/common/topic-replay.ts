@@ -1,0 +1,63 @@
+// Reads topics from given offsets up to the end offsets they had when the replay started,
+// with a throwaway consumer group (nothing committed, the group deleted after): what a
+// rebuild of Redis from Kafka reads. Topics written in transactions are read committed.
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+
+export interface ReplayOptions {
+  kafka: Kafka;
+  admin: Admin;
+  topics: string[];
+  /** First offset per partition; default the earliest. Return undefined to start at the earliest. */
+  startOffset?(topic: string, partition: number): Promise<string | undefined>;
+  /** One partition's batch of records, in offset order. */
+  onBatch(topic: string, partition: number, messages: KafkaMessage[]): Promise<void>;
+  /** Gives up when no record arrives for this long while some are still expected, ms (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+export async function replayTopics(o: ReplayOptions): Promise<void> {
+  const target = new Map<string, number>();
+  const from = new Map<string, string>();
+  for (const topic of o.topics) {
+    for (const p of await o.admin.fetchTopicOffsets(topic)) {
+      const start = (await o.startOffset?.(topic, p.partition)) ?? p.low;
+      const begin = Math.max(Number(start) < 0 ? Number(p.high) : Number(start), Number(p.low));
+      if (begin < Number(p.high)) { target.set(`${topic}/${p.partition}`, Number(p.high)); from.set(`${topic}/${p.partition}`, String(begin)); }
+    }
+  }
+  if (target.size === 0) return;
+  const groupId = `crosstrace-replay-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const consumer = o.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  let last = Date.now();
+  let failed: unknown;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: o.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false, partitionsConsumedConcurrently: 4, eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const tp = `${batch.topic}/${batch.partition}`;
+        const end = target.get(tp);
+        if (end === undefined) return;
+        last = Date.now();
+        const msgs = batch.messages.filter((m) => Number(m.offset) < end);
+        try { await o.onBatch(batch.topic, batch.partition, msgs); } catch (e) { failed = e; }
+        await heartbeat();
+        // transaction markers have offsets too: the batch may end before the end offset
+        if (Number(batch.lastOffset()) >= end - 1 || Number(batch.highWatermark) <= Number(batch.lastOffset()) + 1) target.delete(tp);
+      },
+    });
+    for (const [tp, off] of from) {
+      const i = tp.lastIndexOf('/');
+      consumer.seek({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset: off });
+    }
+    while (target.size > 0 && failed === undefined) {
+      if (Date.now() - last > (o.idleTimeoutMs ?? 30_000)) throw new Error(`replay of ${o.topics.join(', ')} stopped: nothing read for ${o.idleTimeoutMs ?? 30_000} ms, ${target.size} partitions unfinished`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (failed !== undefined) throw failed;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await o.admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+}

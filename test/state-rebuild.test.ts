@@ -1,0 +1,63 @@
+// Redis lost its state: the windows come back from flows.norm / sessions.norm. Events are
+// produced the way ingest produces them (key = window key, routing headers), the window keys
+// are deleted as a FLUSHALL would, and the rebuild puts every event within the retention back
+// (and none older); the marker tells a lost Redis from a fresh one.
+import { Redis } from 'ioredis';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, ensureTopics } from '../services/common/kafka.ts';
+import { createLogger } from '../services/common/logger.ts';
+import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/common/state-rebuild.ts';
+import { TOPICS } from '../services/common/topics.ts';
+import { createWindowStore } from '../services/common/window-store.ts';
+import { stackEndpoints } from './support/stack.ts';
+
+describe('rebuilding windows from Kafka', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let redis: Redis;
+  beforeAll(async () => {
+    const stack = stackEndpoints();
+    kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'rebuild-test', logger: createLogger('test', 'silent') });
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: TOPICS.flowsNorm, numPartitions: 6 }, { topic: TOPICS.sessionsNorm, numPartitions: 6 }]);
+    redis = new Redis(stack.redisUrl);
+  });
+  afterAll(async () => { redis.disconnect(); await admin.disconnect(); });
+
+  it('puts every event within the retention back into its window and sets the marker', async () => {
+    const now = Date.now();
+    const run = now.toString(36);
+    const retentionMs = 3_600_000;
+    const keys = Array.from({ length: 20 }, (_, i) => `rb-${run}|198.51.100.${i}`);
+    const producer = kafka.producer();
+    await producer.connect();
+    const msgs = Array.from({ length: 2000 }, (_, i) => ({
+      key: keys[i % keys.length]!, value: Buffer.from([0, 0, 0, 0, 1, i % 256]),
+      headers: { 'ct-uid': `rb-${run}/${i}`, 'ct-time': String(i < 1900 ? now - 60_000 + i : now - 2 * retentionMs), 'ct-origin-ts': String(now) },
+    }));
+    await producer.send({ topic: TOPICS.sessionsNorm, messages: msgs });
+    await producer.disconnect();
+
+    // the state is gone: windows of this run and the marker
+    await redis.del(STATE_MARKER, ...keys.flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:sev:{${k}}`, `ct:set:{${k}}`]));
+    expect(await redisStateLost(redis, admin)).toBe(true);
+
+    const seen: RebuildProgress[] = [];
+    const store = createWindowStore(redis, { retentionMs });
+    const done = await rebuildWindows({ kafka, admin, redis, store, retentionMs, onProgress: (p) => seen.push(p) });
+    expect(done.done).toBe(true);
+    expect(done.events).toBeGreaterThanOrEqual(1900);
+    expect(seen.at(-1)).toEqual(done);
+    expect(await redisStateLost(redis, admin)).toBe(false);
+
+    let back = 0;
+    for (const k of keys) {
+      const read = await store.range(k, { from: now - 2 * retentionMs - 1, coreFrom: now - 120_000, coreTo: now, to: now + 1, limit: 10_000 }, 'session');
+      for (const e of read.events) expect(e.kind).toBe('session');
+      back += read.events.length;
+    }
+    expect(back).toBe(1900); // the 100 events older than the retention stay out
+  }, 120_000);
+});
