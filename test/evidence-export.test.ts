@@ -38,7 +38,10 @@ const quiet = async (argv: string[], env: Record<string, string | undefined>): P
 
 describe.skipIf(!stackEndpoints().databaseUrl)('evidence export and verification (needs DATABASE_URL)', () => {
   let pool: pg.Pool;
-  const env = () => ({ DATABASE_URL: stackEndpoints().databaseUrl, KAFKA_BROKERS: stackEndpoints().kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: stackEndpoints().schemaRegistryUrl });
+  const env = () => ({
+    DATABASE_URL: stackEndpoints().databaseUrl, KAFKA_BROKERS: stackEndpoints().kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: stackEndpoints().schemaRegistryUrl,
+    KAFKA_CLIENT_PROPERTIES: stackEndpoints().kafkaClientProperties ?? '',
+  });
 
   beforeAll(async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
