@@ -26,11 +26,13 @@ const NOW = Date.now();
 const sc = chainScenario(run, NOW - 10 * DAY);
 // handed over now (exportTime = now); the access sessions started three weeks ago
 const handedOver = <T extends { exportTime: number }>(r: T): T => ({ ...r, exportTime: NOW });
-// ... and, as RADIUS does, sent interim updates (one an hour before the observation), so they
-// are still open at the observation under the providers' maximum session ages (14 d and less)
+// ... and, as RADIUS does, sent interim updates (the last 10 min before the observation, within
+// the providers' interim intervals: us-access logs one every 15 min, and a session silent for
+// more than 3 intervals is no longer decisive), so they are still open at the observation under
+// the providers' maximum session ages (14 d and less)
 const tObs = sc.request.observedTime;
 const sessions = [...sc.sessions.early, ...sc.sessions.late].flatMap((s): SessionEvent[] => (s.kind === 'ACCESS_SESSION'
-  ? [{ ...s, eventTime: NOW - 21 * DAY }, { ...s, eventId: `${s.eventId}-interim`, action: 'INTERIM', eventTime: tObs - 3_600_000 }]
+  ? [{ ...s, eventTime: NOW - 21 * DAY }, { ...s, eventId: `${s.eventId}-interim`, action: 'INTERIM', eventTime: tObs - 600_000 }]
   : [s])).map(handedOver);
 const usRadius = sessions.filter((s) => s.exporterId === 'us-bng-1');
 const archivedSessions = sessions.filter((s) => !usRadius.includes(s));
@@ -118,14 +120,16 @@ describe.skipIf(!stackEndpoints().databaseUrl)('tracing afterwards from the arch
   });
 
   it('a trace opened now resolves the chain from the archive', { timeout: 180_000 }, async () => {
-    // neither service ever sees the handed-over records live: they start after them, from the latest offsets
+    // neither service ever sees the handed-over records live: they start after them, from the latest
+    // offsets, and the correlator does not rebuild its (empty) windows from the topics as it would after
+    // a Redis loss — these records stand for a communication older than any live window
     const key = join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem');
     const tracer = await startTracer(env('TRACER', {
       DATABASE_URL: stack.databaseUrl, CROSSTRACE_TRACER_SIGNING_KEY_FILE: key, CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200',
       CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS, CROSSTRACE_TRACER_ARCHIVE_RECHECK_MS: '1000', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('hist-tracer-tx'),
     }));
     stops.push(tracer.stop);
-    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS }));
+    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS, CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' }));
     stops.push(correlator.stop);
     for (const p of [tracer.port(), correlator.port()]) await waitHealthy(p);
     consumer = testKafka('hist-reader').consumer({ groupId: uniqueGroup('hist-reader'), maxWaitTimeInMs: 50 });

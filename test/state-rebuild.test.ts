@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
+import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/common/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
@@ -18,13 +19,14 @@ describe('rebuilding windows from Kafka', () => {
   let redis: Redis;
   beforeAll(async () => {
     const stack = stackEndpoints();
-    kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'rebuild-test', logger: createLogger('test', 'silent') });
+    kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'rebuild-test', logger: createLogger('test', 'silent'),
+      security: resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '' }) });
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [{ topic: TOPICS.flowsNorm, numPartitions: 6 }, { topic: TOPICS.sessionsNorm, numPartitions: 6 }]);
     redis = new Redis(stack.redisUrl);
   });
-  afterAll(async () => { redis.disconnect(); await admin.disconnect(); });
+  afterAll(async () => { redis?.disconnect(); await admin?.disconnect(); });
 
   it('puts every event within the retention back into its window and sets the marker', async () => {
     const now = Date.now();

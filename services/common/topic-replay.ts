@@ -40,16 +40,26 @@ export async function replayTopics(o: ReplayOptions): Promise<void> {
         const end = target.get(tp);
         if (end === undefined) return;
         last = Date.now();
-        const msgs = batch.messages.filter((m) => Number(m.offset) < end);
+        // the seek below is an optimisation: a consumer that restarted after a crash (a fresh
+        // broker answers the first group join with NOT_COORDINATOR) reads from the beginning
+        const start = Number(from.get(tp) ?? 0);
+        const msgs = batch.messages.filter((m) => Number(m.offset) < end && Number(m.offset) >= start);
         try { await o.onBatch(batch.topic, batch.partition, msgs); } catch (e) { failed = e; }
         await heartbeat();
         // transaction markers have offsets too: the batch may end before the end offset
         if (Number(batch.lastOffset()) >= end - 1 || Number(batch.highWatermark) <= Number(batch.lastOffset()) + 1) target.delete(tp);
       },
     });
+    // run() can return before the group exists (kafkajs: "Consumer group was not initialized"
+    // while it restarts a first join); seeking waits for it, 30 s at most
     for (const [tp, off] of from) {
       const i = tp.lastIndexOf('/');
-      consumer.seek({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset: off });
+      for (let waited = 0; ; waited += 100) {
+        try { consumer.seek({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset: off }); break; } catch (e) {
+          if (waited >= 30_000 || !/not initialized/i.test((e as Error).message)) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     }
     while (target.size > 0 && failed === undefined) {
       if (Date.now() - last > (o.idleTimeoutMs ?? 30_000)) throw new Error(`replay of ${o.topics.join(', ')} stopped: nothing read for ${o.idleTimeoutMs ?? 30_000} ms, ${target.size} partitions unfinished`);
