@@ -6,6 +6,7 @@ import type { Producer } from 'kafkajs';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
 import { dependencyDown, isPermanent, permanent, type CrosstraceError } from '../common/errors.ts';
+import { routedRecordOf } from '../common/index-request.ts';
 import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -23,15 +24,12 @@ export interface ArchiveDeps {
   now?: () => number;
 }
 
-/** The routing headers ingest sets; a message without them cannot be placed in the history. */
+/** The routing headers ingest sets (index-request.ts); a message without them, or with a
+ *  negative event time, cannot be placed in the history. */
 export function recordMetaOf(m: ConsumedMessage): RecordMeta {
-  const uid = headerString(m.headers, 'ct-uid');
-  const at = Number(headerString(m.headers, 'ct-time'));
-  const producedAt = Number(headerString(m.headers, 'ct-origin-ts')) || m.timestamp;
-  if (!m.key || m.key.length === 0) throw permanent('CT_MISSING_FIELD', 'normalised record has no key (window key)');
-  if (!m.value || m.value.length === 0) throw permanent('CT_EMPTY_VALUE', 'normalised record has no value');
-  if (!uid || !Number.isFinite(at) || at < 0) throw permanent('CT_MISSING_FIELD', 'normalised record lacks the ct-uid / ct-time headers ingest sets');
-  return { windowKey: m.key.toString('utf8'), uid, at, producedAt, value: m.value };
+  const { windowKey, uid, time: at, producedAt, value } = routedRecordOf(m);
+  if (at < 0) throw permanent('CT_MISSING_FIELD', `normalised record has a negative ct-time (${at})`);
+  return { windowKey, uid, at, producedAt, value };
 }
 
 export function createArchivePipeline(d: ArchiveDeps) {
