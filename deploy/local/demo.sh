@@ -51,7 +51,7 @@ done
 echo "demo: [3/4] simulator: deploy/scenarios/default.json; it opens the trace as GB would (log: .stack/logs/simulator.log)"
 truth="$root/.stack/ground-truth/default.json"
 rm -f "$truth"
-CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=9105 \
+CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=$((${SERVICES_PORT_BASE:-9100} + 5)) \
   CROSSTRACE_SIMULATOR_DURATION_MS="$(( (timeout_s + 60) * 1000 ))" \
   KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
 sim_pid=$!
@@ -80,7 +80,7 @@ else
     gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""
     for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
-      order="$(bin/crosstrace preserve open "$trace_id" --gateway http://127.0.0.1:9104 --token "$gb_token")" || { rc=1; break; }
+      order="$(bin/crosstrace preserve open "$trace_id" --gateway "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" --token "$gb_token")" || { rc=1; break; }
       pinned="$(node -e 'const o = JSON.parse(process.argv[1]); if (o.preserved.flows > 0 && o.preserved.sessions > 0) console.log(`${o.preserved.sessions} session and ${o.preserved.flows} flow records, until ${new Date(o.expiresAt).toISOString()}`)' "$order")"
       [ -n "$pinned" ] && break
       sleep 1

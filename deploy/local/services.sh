@@ -13,8 +13,10 @@ run="$root/.stack/run"; logs="$root/.stack/logs"
 mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# name:port of each service that exists
-SERVICES=(ingest:9101 correlator:9102 tracer:9103 gateway:9104 archive:9106)
+# name:port of each service that exists; SERVICES_PORT_BASE (default 9100) moves every HTTP port
+# (/healthz, /metrics, the gateway's API) so that two stacks can run side by side
+base="${SERVICES_PORT_BASE:-9100}"
+SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gateway:$((base + 4)) archive:$((base + 6)))
 
 stack_env() {
   if [ -z "${KAFKA_BROKERS:-}" ]; then set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a; fi
@@ -31,7 +33,8 @@ up() {
     if alive "$name"; then echo "services: $name already running (pid $(cat "$run/svc-$name.pid"))"; continue; fi
     local props="${SERVICES_KAFKA_PROPERTIES:-$root/.stack/security/clients/$name.properties}"
     [ -f "$props" ] || props="${KAFKA_CLIENT_PROPERTIES:-}"
-    KAFKA_CLIENT_PROPERTIES="$props" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
+    local port_var; port_var="CROSSTRACE_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')_HTTP_PORT"
+    env "$port_var=${entry##*:}" KAFKA_CLIENT_PROPERTIES="$props" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
     echo $! >"$run/svc-$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
