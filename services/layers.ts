@@ -31,8 +31,6 @@ export const IO_MODULES: readonly string[] = [
  * list only shrinks.
  */
 export const KNOWN_EXCEPTIONS: readonly string[] = [
-  // the provider directory (kit) checks providers' session ages against the hop methods' kinds
-  'services/common/provider-directory.ts -> services/join/methods/session-ages.ts',
   // the gateway renders and verifies with the cli's partner code
   'services/gateway/follower.ts -> services/cli/domain/audit-ledger.ts',
   'services/gateway/follower.ts -> services/cli/domain/update-verifier.ts',
