@@ -9,11 +9,11 @@ import type { Disclosure, SignedTraceUpdate } from '../../schemas/types.gen.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
 import { CLEAR_HOME } from './domain/render.ts';
-import { escapeControls, escapeLines } from './domain/safe-text.ts';
+import { escapeControls, escapeLines } from '../partner/domain/safe-text.ts';
 import { createWatchSession } from './domain/watch-session.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
-import { followTopics } from './topic-follower.ts';
-import { readTrustFiles } from './trust-file.ts';
+import { followTopics } from '../partner/topic-follower.ts';
+import { readTrustFiles } from '../partner/trust-file.ts';
 
 export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]... [--from-beginning] [--until-terminal] [--timeout SECONDS]
                  [--trace ID]... [--plain] [--audit-grace-ms MS]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createWatchSession, type WatchSessionOptions } from './watch-session.ts';
-import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from './test-fixtures.ts';
+import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
 
 const T = 1_700_000_000_000;
 const caught = { updates: true, audit: true };

@@ -3,11 +3,11 @@
 // views to publish. Avro types come from the schema catalog, no registry needed.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import avro from 'avsc';
-import { loadSchemas } from '../../../schemas/catalog.ts';
-import type { Disclosure, Hop, SignedTraceUpdate, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { createAuditChain } from '../../tracer/domain/audit-chain.ts';
-import { keyIdOf, sign } from '../../tracer/domain/signing.ts';
-import { viewFor } from '../../tracer/domain/disclosure.ts';
+import { loadSchemas } from '../../schemas/catalog.ts';
+import type { Disclosure, Hop, SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
+import { createAuditChain } from './domain/audit-chain.ts';
+import { keyIdOf, sign } from './domain/signing.ts';
+import { viewFor } from '../tracer/domain/disclosure.ts';
 
 const schemas = loadSchemas();
 export const updateType = avro.Type.forSchema(schemas.get('TraceUpdate') as avro.Schema);
