@@ -193,6 +193,8 @@ export interface Provider {
   maxSessionAgeMs: Record<string, number>;
   /** How often this provider's sessions of each kind send an interim record while alive (RADIUS Acct-Interim-Interval, RFC 2869 5.16), ms; a kind not listed sends none that can be relied on. A session with no STOP and no own record for more than 3 intervals before a lookup window is shown, never decided (its STOP may be lost). */
   interimIntervalMs: Record<string, number>;
+  /** What each exporter of `exporters` logs: flow (IPFIX/NetFlow flow records of hosts the provider serves), nat (CGN NAT session / port-block logs), radius (access-session accounting) or vpn (VPN session logs). Only flow exporters are evidence that relay timing can be asked at the provider's hosts. An exporter not listed counts as flow only when the provider lists no kinds at all (records written before this field). */
+  exporterKinds: Record<string, string>;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;

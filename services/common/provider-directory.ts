@@ -13,6 +13,7 @@ import {
 } from './address.ts';
 import { CrosstraceError } from './errors.ts';
 import { sessionAgeProblems } from '../join/methods/session-ages.ts';
+import { exporterKindProblems } from '../join/methods/relay-hosts.ts';
 
 export interface ProviderMatch {
   provider: Provider;
@@ -121,9 +122,9 @@ function build(providers: Iterable<Provider>): Tables {
   return t;
 }
 
-/** maxSessionAgeMs and interimIntervalMs are optional in hand-written records (tests, older seed files). */
-const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined)
-  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {} } : p);
+/** maxSessionAgeMs, interimIntervalMs and exporterKinds are optional in hand-written records (tests, older seed files). */
+const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined || p.exporterKinds === undefined)
+  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {}, exporterKinds: p.exporterKinds ?? {} } : p);
 
 function checkShape(p: Provider): void {
   const id = p?.providerId;
@@ -137,7 +138,7 @@ function checkShape(p: Provider): void {
   if (p.maxSessionAgeMs === null || typeof p.maxSessionAgeMs !== 'object' || Array.isArray(p.maxSessionAgeMs)) {
     throw configError(`provider ${id}: maxSessionAgeMs must be an object of session kind -> ms`);
   }
-  const ages = sessionAgeProblems(p);
+  const ages = [...sessionAgeProblems(p), ...exporterKindProblems(p)];
   if (ages.length > 0) throw configError(ages.join('; '));
 }
 
