@@ -6,7 +6,7 @@ import type { Producer } from 'kafkajs';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
 import { dependencyDown, isPermanent, permanent, type CrosstraceError } from '../common/errors.ts';
-import { routedRecordOf } from '../common/index-request.ts';
+import { routedRecordOf } from '../join/index-request.ts';
 import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';

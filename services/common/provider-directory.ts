@@ -6,14 +6,12 @@
 // probe per distinct length. Prefixes in scoped space (RFC 1918, RFC 6598, ULA, ...) repeat
 // across providers: they are kept per provider and only found with that provider as scope.
 import { readFileSync } from 'node:fs';
-import type { DeterministicNatRule, Provider } from '../../schemas/types.gen.ts';
+import { SessionKindSymbols, type DeterministicNatRule, type Provider } from '../../schemas/types.gen.ts';
 import {
   addressBits, hexPrefix, isValidAddress, ipv4ToInt, ipv6ToHex, isScopedAddress, parsePrefix, prefixContains, prefixText,
   type AddressBits, type Prefix,
 } from './address.ts';
 import { CrosstraceError } from './errors.ts';
-import { sessionAgeProblems } from '../join/methods/session-ages.ts';
-import { exporterKindProblems } from '../join/methods/relay-hosts.ts';
 
 export interface ProviderMatch {
   provider: Provider;
@@ -125,6 +123,36 @@ function build(providers: Iterable<Provider>): Tables {
 /** maxSessionAgeMs, interimIntervalMs and exporterKinds are optional in hand-written records (tests, older seed files). */
 const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined || p.exporterKinds === undefined)
   ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {}, exporterKinds: p.exporterKinds ?? {} } : p);
+
+/** Checks a provider's maxSessionAgeMs and interimIntervalMs: session kinds as keys, integers of
+ *  at least a minute as values. Returns problems. (What each kind's default age is, is the hop
+ *  methods' business: join/methods/session-ages.ts.) */
+export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs' | 'interimIntervalMs'>): string[] {
+  const out: string[] = [];
+  const isKind = (k: string): boolean => (SessionKindSymbols as readonly string[]).includes(k);
+  for (const [kind, ms] of Object.entries(p.interimIntervalMs ?? {})) {
+    if (!isKind(kind)) out.push(`provider ${p.providerId}: interimIntervalMs key ${JSON.stringify(kind)} is not a session kind`);
+    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: interimIntervalMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+  }
+  for (const [kind, ms] of Object.entries(p.maxSessionAgeMs ?? {})) {
+    if (!isKind(kind)) out.push(`provider ${p.providerId}: maxSessionAgeMs key ${JSON.stringify(kind)} is not a session kind (${SessionKindSymbols.join(', ')})`);
+    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: maxSessionAgeMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+  }
+  return out;
+}
+
+/** What an exporter logs (Provider.exporterKinds): flow records, NAT events, RADIUS accounting, VPN sessions. */
+export const EXPORTER_KINDS = ['flow', 'nat', 'radius', 'vpn'] as const;
+
+/** Checks a provider's exporterKinds: every value a known kind (a key naming no exporter of the
+ *  provider is ignored: an upsert may replace the exporters and keep old kinds). */
+export function exporterKindProblems(p: Pick<Provider, 'providerId' | 'exporterKinds'>): string[] {
+  const out: string[] = [];
+  for (const [e, k] of Object.entries(p.exporterKinds ?? {})) {
+    if (!(EXPORTER_KINDS as readonly string[]).includes(k)) out.push(`provider ${p.providerId}: exporterKinds.${e} must be one of ${EXPORTER_KINDS.join(', ')}, got ${JSON.stringify(k)}`);
+  }
+  return out;
+}
 
 function checkShape(p: Provider): void {
   const id = p?.providerId;

@@ -1,12 +1,12 @@
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { permanent } from '../common/errors.ts';
-import type { JoinSettings } from '../common/join.ts';
+import type { JoinSettings } from '../join/join.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { createLogger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { decodeStored, type IndexRequest, type WindowStore } from '../common/window-store.ts';
+import { decodeStored, type IndexRequest, type WindowStore } from '../join/window-store.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline, indexRequestOf } from './pipeline.ts';
 

@@ -5,16 +5,16 @@ import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
 import { classify, dependencyDown } from '../common/errors.ts';
-import { toIndexed } from '../common/indexed-events.ts';
-import type { IndexedEvent } from '../common/join-types.ts';
-import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../common/join.ts';
-import { indexRequestOf } from '../common/index-request.ts';
+import { toIndexed } from '../join/indexed-events.ts';
+import type { IndexedEvent } from '../join/join-types.ts';
+import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../join/join.ts';
+import { indexRequestOf } from '../join/index-request.ts';
 import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, dlqTopic } from '../common/topics.ts';
-import { decodeStored, type IndexRequest, type WindowStore } from '../common/window-store.ts';
+import { decodeStored, type IndexRequest, type WindowStore } from '../join/window-store.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
 
 export interface CorrelatorDeps {
@@ -28,7 +28,7 @@ export interface CorrelatorDeps {
   now?: () => number;
 }
 
-export { indexRequestOf } from '../common/index-request.ts';
+export { indexRequestOf } from '../join/index-request.ts';
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const now = d.now ?? Date.now;

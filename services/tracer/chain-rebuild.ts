@@ -10,7 +10,7 @@ import type { TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { replayTopics } from '../common/topic-replay.ts';
-import { STATE_MARKER } from '../common/state-rebuild.ts';
+import { STATE_MARKER } from '../join/state-rebuild.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { ChainStore } from './chain-store.ts';
 import { DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';

@@ -6,13 +6,13 @@
 // loses an update. One in-process lock per trace serialises the consumer and the ticker.
 import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import { CrosstraceError, dependencyDown } from '../common/errors.ts';
-import { toIndexed } from '../common/indexed-events.ts';
-import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
-import type { Lookup } from '../common/join-types.ts';
+import { toIndexed } from '../join/indexed-events.ts';
+import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../join/join.ts';
+import type { Lookup } from '../join/join-types.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import type { WindowStore } from '../common/window-store.ts';
+import type { WindowStore } from '../join/window-store.ts';
 import { applyHops, applyRequest, applyResolution, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
 import { contestedLookups, DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
 import type { ChainStore } from './chain-store.ts';

@@ -26,23 +26,10 @@ export function isRelayHost(addr: string, scopeProviderId: string | null, dir: R
   return (p.kind === 'CGN' || p.kind === 'VPN') && scoped;
 }
 
-/** What an exporter logs (Provider.exporterKinds). */
-export const EXPORTER_KINDS = ['flow', 'nat', 'radius', 'vpn'] as const;
-
 /** Whether `p` has a flow exporter: one of kind flow, or, when the provider lists no kinds at
  *  all (records written before exporterKinds), any exporter. */
 export function exportsFlows(p: Pick<Provider, 'exporters' | 'exporterKinds'>): boolean {
   const kinds = p.exporterKinds ?? {};
   if (Object.keys(kinds).length === 0) return p.exporters.length > 0;
   return p.exporters.some((e) => kinds[e] === 'flow');
-}
-
-/** Checks a provider's exporterKinds: every value a known kind (a key naming no exporter of the
- *  provider is ignored: an upsert may replace the exporters and keep old kinds). */
-export function exporterKindProblems(p: Pick<Provider, 'providerId' | 'exporterKinds'>): string[] {
-  const out: string[] = [];
-  for (const [e, k] of Object.entries(p.exporterKinds ?? {})) {
-    if (!(EXPORTER_KINDS as readonly string[]).includes(k)) out.push(`provider ${p.providerId}: exporterKinds.${e} must be one of ${EXPORTER_KINDS.join(', ')}, got ${JSON.stringify(k)}`);
-  }
-  return out;
 }

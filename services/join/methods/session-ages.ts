@@ -41,17 +41,3 @@ export function interimIntervalMs(provider: Pick<Provider, 'interimIntervalMs'> 
   const own = provider?.interimIntervalMs?.[kind];
   return typeof own === 'number' && own > 0 ? own : null;
 }
-
-/** Checks a provider's maxSessionAgeMs: known kinds, positive integers. Returns problems. */
-export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs' | 'interimIntervalMs'>): string[] {
-  const out: string[] = [];
-  for (const [kind, ms] of Object.entries(p.interimIntervalMs ?? {})) {
-    if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: interimIntervalMs key ${JSON.stringify(kind)} is not a session kind`);
-    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: interimIntervalMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
-  }
-  for (const [kind, ms] of Object.entries(p.maxSessionAgeMs ?? {})) {
-    if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: maxSessionAgeMs key ${JSON.stringify(kind)} is not a session kind (${Object.keys(DEFAULT_MAX_SESSION_AGE_MS).join(', ')})`);
-    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: maxSessionAgeMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
-  }
-  return out;
-}

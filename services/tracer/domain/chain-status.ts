@@ -35,7 +35,7 @@
 // TERMINATED_AT_SUBSCRIBER is not final: a relay found later (its waiter stays registered
 // until the trace closes) extends the chain again.
 import type { Hop, TraceStatus } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import type { ChainState } from './chain-state.ts';
 
 export interface ChainOptions {

@@ -2,7 +2,7 @@
 // changed. Change sentences never carry a subscriber handle: the requester's view keeps the
 // sentence, and a handle must reach only its own jurisdiction (disclosure.ts).
 import type { AwaitedLookup, Hop, TraceUpdate } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import type { ChainState } from './chain-state.ts';
 import { bestPath, openEnds, type ChainOptions } from './chain-status.ts';

@@ -1,14 +1,14 @@
 // The join's decision, shared by both sides (correlator: event met waiters; tracer: waiter
 // met events): which event-time range of a window a lookup needs, and which hops a lookup
 // yields from the events found there. Pure: storage and decoding are the callers'.
-import { windowKey } from './address.ts';
+import { windowKey } from '../common/address.ts';
 import type { Hop } from '../../schemas/types.gen.ts';
 import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
-import type { ProviderDirectory } from './provider-directory.ts';
-import { matchSessions } from '../correlator/domain/session-match.ts';
-import { resolveDeterministicNat } from '../correlator/domain/deterministic-nat.ts';
-import { scoreRelay, DEFAULT_RELAY_OPTIONS } from '../correlator/domain/relay-timing.ts';
-import { BY_KIND, METHODS } from '../join/methods/index.ts';
+import type { ProviderDirectory } from '../common/provider-directory.ts';
+import { matchSessions } from './matchers/session-match.ts';
+import { resolveDeterministicNat } from './matchers/deterministic-nat.ts';
+import { scoreRelay, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
+import { BY_KIND, METHODS } from './methods/index.ts';
 
 export interface JoinSettings extends JoinOptions {
   /** Longest flow looked back over for relay timing, ms. Default 6 h. */

@@ -8,9 +8,9 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { indexRequestOf } from './index-request.ts';
-import type { ConsumedMessage } from './kafka.ts';
-import { replayTopics } from './topic-replay.ts';
-import { TOPICS } from './topics.ts';
+import type { ConsumedMessage } from '../common/kafka.ts';
+import { replayTopics } from '../common/topic-replay.ts';
+import { TOPICS } from '../common/topics.ts';
 import type { IndexRequest, WindowStore } from './window-store.ts';
 
 /** Present = this Redis holds state built from Kafka (value: when, ISO). */

@@ -4,9 +4,9 @@
 // of the same records gives the same answer (property test).
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
-import { DEFAULT_JOIN_OPTIONS, type IndexedEvent, type Lookup } from '../../common/join-types.ts';
+import { DEFAULT_JOIN_OPTIONS, type IndexedEvent, type Lookup } from '../join-types.ts';
 import { createProviderDirectory, loadProvidersFile } from '../../common/provider-directory.ts';
-import { DEFAULT_SESSION_AGE_CEILING_MS } from '../../join/methods/session-ages.ts';
+import { DEFAULT_SESSION_AGE_CEILING_MS } from '../methods/session-ages.ts';
 import { matchSessions } from './session-match.ts';
 
 const dir = createProviderDirectory(loadProvidersFile(new URL('../../../deploy/providers.json', import.meta.url).pathname));

@@ -6,10 +6,10 @@
 // lookup window widened by the clock tolerance: start <= windowTo + tol && end >= windowFrom - tol.
 import type { SessionEvent, SessionKind } from '../../../schemas/types.gen.ts';
 import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
-import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
+import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { interimIntervalMs, maxSessionAgeMs, STALE_AFTER_INTERIMS } from '../../join/methods/session-ages.ts';
+import { interimIntervalMs, maxSessionAgeMs, STALE_AFTER_INTERIMS } from '../methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 import { unionMass, windowCdf } from './time-kernel.ts';

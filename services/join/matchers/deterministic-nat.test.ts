@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeterministicNatRule, Provider } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../join-types.ts';
 import { createProviderDirectory } from '../../common/provider-directory.ts';
 import { deterministicNatForward, deterministicNatReverse, MAX_DETNAT_CANDIDATES, resolveDeterministicNat } from './deterministic-nat.ts';
 

@@ -5,7 +5,7 @@
 // dir 'out' = src R) covering the outbound flow's whole span, not only the lookup window:
 // the longer the shared history, the stronger the activity correlation.
 import { permanent, type CrosstraceError } from '../../common/errors.ts';
-import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../../common/join-types.ts';
+import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../join-types.ts';
 import { buildFlowSeries, type FlowSeries } from './flow-series.ts';
 import { crowding } from './relay-evidence.ts';
 import { outboundView, scorePair, type PairScore } from './relay-scoring.ts';

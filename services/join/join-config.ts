@@ -1,6 +1,6 @@
 // The join's settings, shared by the correlator (event side) and the tracer (lookup side):
 // both must agree on them, so they are declared once and given each service's key prefix.
-import { int, type FieldSpec } from './config.ts';
+import { int, type FieldSpec } from '../common/config.ts';
 import type { JoinSettings } from './join.ts';
 
 type JoinKey<P extends string> = `${P}RETENTION_MS` | `${P}MAX_SESSION_AGE_MS` | `${P}MAX_FLOW_AGE_MS` | `${P}CLOCK_TOLERANCE_MS` | `${P}WINDOW_READ_LIMIT`;

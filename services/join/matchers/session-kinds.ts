@@ -2,11 +2,11 @@
 // how START / INTERIM / STOP pair up, which sessions exclude each other, and where a session
 // leads — declared with each hop method in services/join/methods/. Used by session-match.ts.
 import type { SessionKind } from '../../../schemas/types.gen.ts';
-import type { KindSpec } from '../../join/methods/descriptor.ts';
-import { BY_KIND } from '../../join/methods/index.ts';
+import type { KindSpec } from '../methods/descriptor.ts';
+import { BY_KIND } from '../methods/index.ts';
 
-export type { KindSpec, Target } from '../../join/methods/descriptor.ts';
-export { accessClaims } from '../../join/methods/access-session.ts';
+export type { KindSpec, Target } from '../methods/descriptor.ts';
+export { accessClaims } from '../methods/access-session.ts';
 
 export const KIND_SPECS: Readonly<Record<SessionKind, KindSpec>> = Object.freeze({
   NAT_SESSION: BY_KIND.NAT_SESSION.session, PORT_BLOCK: BY_KIND.PORT_BLOCK.session,

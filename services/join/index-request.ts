@@ -1,8 +1,8 @@
 // The window write of one normalised event (flows.norm / sessions.norm), from the routing
 // headers ingest sets: what the correlator indexes, and what a window rebuild replays.
-import { permanent } from './errors.ts';
-import { headerString, type ConsumedMessage } from './kafka.ts';
-import { TOPICS } from './topics.ts';
+import { permanent } from '../common/errors.ts';
+import { headerString, type ConsumedMessage } from '../common/kafka.ts';
+import { TOPICS } from '../common/topics.ts';
 import { encodeStored, type IndexRequest, type StoredKind } from './window-store.ts';
 
 /** The routing headers ingest sets on a normalised record (window key, uid, event time, when

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 import { createProviderDirectory, loadProvidersFile } from '../../common/provider-directory.ts';
-import { DEFAULT_JOIN_OPTIONS, type IndexedEvent, type Lookup } from '../../common/join-types.ts';
+import { DEFAULT_JOIN_OPTIONS, type IndexedEvent, type Lookup } from '../join-types.ts';
 import { deterministicNatForward, deterministicNatReverse, resolveDeterministicNat } from './deterministic-nat.ts';
 import { matchSessions } from './session-match.ts';
-import { wakes } from '../../common/join.ts';
+import { wakes } from '../join.ts';
 
 const dir = createProviderDirectory(loadProvidersFile(new URL('../../../deploy/providers.json', import.meta.url).pathname));
 const T = 1_800_000_000_000;

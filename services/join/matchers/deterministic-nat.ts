@@ -5,7 +5,7 @@
 // The directory checks at upsert that S * P ports fit above firstPort (natRuleGeometry). Pure.
 import type { DeterministicNatRule } from '../../../schemas/types.gen.ts';
 import { canonicalAddress, familyOf, intToIpv4, ipv4ToInt } from '../../common/address.ts';
-import type { HopCandidate, Lookup } from '../../common/join-types.ts';
+import type { HopCandidate, Lookup } from '../join-types.ts';
 import { natRuleGeometry, type ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
 

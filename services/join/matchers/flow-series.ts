@@ -10,7 +10,7 @@
 // of a relay share); END_OF_FLOW (FIN/RST seen) or a longer gap starts a new flow. The result
 // never depends on the order of the input or on duplicated records (same eventId).
 import type { FlowEvent } from '../../../schemas/types.gen.ts';
-import type { IndexedEvent } from '../../common/join-types.ts';
+import type { IndexedEvent } from '../join-types.ts';
 
 /** One record's share of a flow: octets/packets spread uniformly over [start, end], UTC ms. */
 export interface FlowInterval {

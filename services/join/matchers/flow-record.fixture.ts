@@ -1,7 +1,7 @@
 // One inbound flow record (x1: 198.51.100.1:40000 -> 192.0.2.10:22) with times relative to
 // T0, for the flow-series and flow-windows tests. Event ids count up per test module.
 import type { FlowEndReason, FlowEvent } from '../../../schemas/types.gen.ts';
-import type { IndexedEvent } from '../../common/join-types.ts';
+import type { IndexedEvent } from '../join-types.ts';
 
 export const T0 = 1_760_000_000_000;
 let seq = 0;

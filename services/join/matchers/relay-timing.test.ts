@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HopCandidate, IndexedEvent } from '../../common/join-types.ts';
-import { DEFAULT_JOIN_OPTIONS } from '../../common/join-types.ts';
+import type { HopCandidate, IndexedEvent } from '../join-types.ts';
+import { DEFAULT_JOIN_OPTIONS } from '../join-types.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario, type Scenario } from '../../simulator/relay-fixtures.ts';
 import { seededRng } from '../../simulator/relay-traffic.ts';
 import { DEFAULT_RELAY_OPTIONS, relayOptions, scoreRelay, UNDECIDED_CONFIDENCE } from './relay-timing.ts';

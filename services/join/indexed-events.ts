@@ -1,8 +1,8 @@
 // Turns window payloads back into IndexedEvents (decoding the normalised Avro value).
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import type { IndexedEvent } from './join-types.ts';
-import type { RegistryClient } from './registry.ts';
-import { TOPICS } from './topics.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import { TOPICS } from '../common/topics.ts';
 import type { StoredEvent } from './window-store.ts';
 
 export async function toIndexed(stored: StoredEvent[], registry: RegistryClient): Promise<IndexedEvent[]> {

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
-import { permanent } from './errors.ts';
+import { permanent } from '../common/errors.ts';
 
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
