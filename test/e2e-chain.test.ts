@@ -14,9 +14,9 @@ import { createRegistryClient, type RegistryClient } from '../services/common/re
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
-import { verifyAuditChain } from '../services/tracer/domain/audit-chain.ts';
+import { verifyAuditChain } from '../services/partner/domain/audit-chain.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
-import { verify } from '../services/tracer/domain/signing.ts';
+import { verify } from '../services/partner/domain/signing.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';

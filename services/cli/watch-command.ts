@@ -9,18 +9,18 @@ import type { Disclosure, SignedTraceUpdate } from '../../schemas/types.gen.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
 import { CLEAR_HOME } from './domain/render.ts';
-import { escapeControls, escapeLines } from './domain/safe-text.ts';
+import { escapeControls, escapeLines } from '../partner/domain/safe-text.ts';
 import { createWatchSession } from './domain/watch-session.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
-import { followTopics } from './topic-follower.ts';
-import { readTrustFiles } from './trust-file.ts';
+import { followTopics } from '../partner/topic-follower.ts';
+import { readTrustFiles } from '../partner/trust-file.ts';
 
 export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]... [--from-beginning] [--until-terminal] [--timeout SECONDS]
                  [--trace ID]... [--plain] [--audit-grace-ms MS]
   --jurisdiction CC   your jurisdiction: reads trace.updates.CC only
   --trust FILE        raw Ed25519 public key(s) of the node, base64 per line (default .stack/keys/node-ed25519.pem.pub); repeatable
   --from-beginning    show and watch every trace on the topic (default: traces still going on, and new ones)
-  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED or CLOSED
+  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED, CLOSED or AMBIGUOUS
   --timeout SECONDS   stop after this long; with --until-terminal, exit 2
   --trace ID          watch only this trace (repeatable)
   --plain             one line per update even on a terminal (also when not a TTY or CI=true)

@@ -120,9 +120,9 @@ function build(providers: Iterable<Provider>): Tables {
   return t;
 }
 
-/** maxSessionAgeMs and interimIntervalMs are optional in hand-written records (tests, older seed files). */
-const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined)
-  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {} } : p);
+/** maxSessionAgeMs, interimIntervalMs and exporterKinds are optional in hand-written records (tests, older seed files). */
+const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined || p.exporterKinds === undefined)
+  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {}, exporterKinds: p.exporterKinds ?? {} } : p);
 
 /** Checks a provider's maxSessionAgeMs and interimIntervalMs: session kinds as keys, integers of
  *  at least a minute as values. Returns problems. (What each kind's default age is, is the hop
@@ -141,6 +141,19 @@ export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionA
   return out;
 }
 
+/** What an exporter logs (Provider.exporterKinds): flow records, NAT events, RADIUS accounting, VPN sessions. */
+export const EXPORTER_KINDS = ['flow', 'nat', 'radius', 'vpn'] as const;
+
+/** Checks a provider's exporterKinds: every value a known kind (a key naming no exporter of the
+ *  provider is ignored: an upsert may replace the exporters and keep old kinds). */
+export function exporterKindProblems(p: Pick<Provider, 'providerId' | 'exporterKinds'>): string[] {
+  const out: string[] = [];
+  for (const [e, k] of Object.entries(p.exporterKinds ?? {})) {
+    if (!(EXPORTER_KINDS as readonly string[]).includes(k)) out.push(`provider ${p.providerId}: exporterKinds.${e} must be one of ${EXPORTER_KINDS.join(', ')}, got ${JSON.stringify(k)}`);
+  }
+  return out;
+}
+
 function checkShape(p: Provider): void {
   const id = p?.providerId;
   if (typeof id !== 'string' || id === '' || id.includes('|')) throw configError(`provider ${JSON.stringify(id)}: providerId must be a non-empty string without "|"`);
@@ -153,7 +166,7 @@ function checkShape(p: Provider): void {
   if (p.maxSessionAgeMs === null || typeof p.maxSessionAgeMs !== 'object' || Array.isArray(p.maxSessionAgeMs)) {
     throw configError(`provider ${id}: maxSessionAgeMs must be an object of session kind -> ms`);
   }
-  const ages = sessionAgeProblems(p);
+  const ages = [...sessionAgeProblems(p), ...exporterKindProblems(p)];
   if (ages.length > 0) throw configError(ages.join('; '));
 }
 

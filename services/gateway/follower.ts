@@ -8,10 +8,10 @@ import type { Disclosure, SignedTraceUpdate, TraceRequest, TraceUpdate } from '.
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
-import { createAuditLedger } from '../cli/domain/audit-ledger.ts';
-import { createUpdateVerifier, type Verdict } from '../cli/domain/update-verifier.ts';
-import { followTopics, type TopicFollower } from '../cli/topic-follower.ts';
-import type { createReloadingTrust } from '../cli/trust-file.ts';
+import { createAuditLedger } from '../partner/domain/audit-ledger.ts';
+import { createUpdateVerifier, type Verdict } from '../partner/domain/update-verifier.ts';
+import { followTopics, type TopicFollower } from '../partner/topic-follower.ts';
+import type { createReloadingTrust } from '../partner/trust-file.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { TraceBook } from './trace-book.ts';
 

@@ -52,7 +52,7 @@ export interface Lookup {
 
 /** A hop as a matcher yields it; which store's records decided it (`source`) is the caller's
  *  to say (resolveLookup: the records it was given; the tracer's archive read: ARCHIVE). */
-export type HopCandidate = Omit<Hop, 'source'>;
+export type HopCandidate = Omit<Hop, 'source' | 'pathConfidence' | 'onBestPath'>;
 
 /** Tunables of the matchers; all times in ms. */
 export interface JoinOptions {

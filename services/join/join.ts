@@ -66,5 +66,5 @@ export function wakes(l: Lookup, e: IndexedEvent): boolean {
 export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): Hop[] {
   const found = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s }) : matchSessions(l, events, dir, s);
   const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir);
-  return hops.map((h) => ({ ...h, source: 'LIVE' as const }));
+  return hops.map((h) => ({ ...h, source: 'LIVE' as const, pathConfidence: null, onBestPath: null }));
 }

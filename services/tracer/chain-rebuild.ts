@@ -37,7 +37,7 @@ export async function markChainsBuiltUnlessLost(redis: Redis, admin: Admin): Pro
 /** The chain a trace had, from its last full update and its request (pure). */
 export function chainFromKafka(req: TraceRequest, u: TraceUpdate, now: number): ChainState {
   const request = { ...req, expiresAt: Math.max(req.expiresAt, u.expiresAt) };
-  return { request, seq: u.seq, status: u.status, hops: u.hops, lookups: wantedLookups(request, u.hops, DEFAULT_CHAIN_OPTIONS.followRanks, now), lastChangeAt: u.publishedAt };
+  return { request, seq: u.seq, status: u.status, hops: u.hops.map((h) => ({ ...h, pathConfidence: null, onBestPath: null })), lookups: wantedLookups(request, u.hops, DEFAULT_CHAIN_OPTIONS.followRanks, now), lastChangeAt: u.publishedAt };
 }
 
 export async function rebuildChains(d: {

@@ -56,7 +56,7 @@ export async function readArchive(a: ArchiveLookups, o: ArchiveReadInput): Promi
   a.reads.inc({ result: past.truncated ? 'truncated' : 'complete' });
   const events = [...o.live, ...await toIndexed(past.events, o.registry)];
   const liveIds = new Set(o.liveHops.map((h) => h.hopId));
-  const hops = resolveLookup(o.lookup, events, o.directory, o.settings).map((h) => ({ ...h, source: hopSource(h.hopId, liveIds) }));
+  const hops = resolveLookup(o.lookup, events, o.directory, o.settings).map((h) => ({ ...h, source: hopSource(h.hopId, liveIds), pathConfidence: null, onBestPath: null }));
   for (const h of hops) if (h.source === 'ARCHIVE') a.hops.inc({ method: h.method });
   if (hops.some((h) => h.source === 'ARCHIVE')) {
     o.logger.info({ traceId: o.lookup.traceId, lookupId: o.lookup.lookupId, key: o.key, archived: past.events.length, hops: hops.length }, 'lookup answered from the archive');

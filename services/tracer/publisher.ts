@@ -21,9 +21,9 @@ import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { createSerialQueue } from '../common/serial-queue.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
-import { createAuditChain } from './domain/audit-chain.ts';
+import { createAuditChain } from '../partner/domain/audit-chain.ts';
 import { viewsFor } from './domain/disclosure.ts';
-import { sign } from './domain/signing.ts';
+import { sign } from '../partner/domain/signing.ts';
 import type { AuditHead } from './audit-head.ts';
 import type { TracerMetrics } from './metrics.ts';
 

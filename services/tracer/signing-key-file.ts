@@ -2,7 +2,7 @@
 // `<path>.pub` holds the raw public key (base64), which is what partners are given.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadOrCreateSigningKey, type SigningKey } from './domain/signing.ts';
+import { loadOrCreateSigningKey, type SigningKey } from '../partner/domain/signing.ts';
 
 export function loadOrCreateSigningKeyFile(path: string): SigningKey {
   const key = loadOrCreateSigningKey(existsSync(path) ? readFileSync(path, 'utf8') : undefined);

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyIdOf, rawOfPublicKey } from '../../tracer/domain/signing.ts';
+import { keyIdOf, rawOfPublicKey } from '../../partner/domain/signing.ts';
 import { parseEndpointArg } from './endpoint-arg.ts';
-import { mergeTrustedKeys, parseTrustedKeys } from './trusted-keys.ts';
+import { mergeTrustedKeys, parseTrustedKeys } from '../../partner/domain/trusted-keys.ts';
 
 describe('endpoint arguments', () => {
   it('splits IPv4 and bracketed IPv6 with ports; a bare address has no port', () => {

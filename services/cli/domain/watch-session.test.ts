@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createWatchSession, type WatchSessionOptions } from './watch-session.ts';
-import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from './test-fixtures.ts';
+import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
 
 const T = 1_700_000_000_000;
 const caught = { updates: true, audit: true };
@@ -23,6 +23,21 @@ describe('watch session', () => {
     s.tick(T, caught);
     expect(s.done()).toBe(true);
     expect(s.screen(T)).toMatch(/trace t1 {2}TERMINATED_AT_SUBSCRIBER {2}seq 2/);
+  });
+
+  it('--until-terminal also stops at AMBIGUOUS (the evidence does not decide; a person must look)', () => {
+    const node = makeNode();
+    const s = session(node);
+    const p1 = node.publish(fullUpdate({ seq: 1, status: 'EXTENDED' }), 'FR');
+    s.audit(p1.record, T, false);
+    s.update(p1.signed, T, 'o1');
+    s.tick(T, caught);
+    expect(s.done()).toBe(false);
+    const p2 = node.publish(fullUpdate({ seq: 2, status: 'AMBIGUOUS' }), 'FR');
+    s.audit(p2.record, T, false);
+    s.update(p2.signed, T, 'o2');
+    s.tick(T, caught);
+    expect(s.done()).toBe(true);
   });
 
   it('shows a forged update as REJECTED and never as chain state', () => {

@@ -4,11 +4,11 @@
 // bootstrap ends with one line per watched trace's current state); in screen mode `screen()`
 // renders every watched chain. A rejected update is only ever reported as REJECTED.
 import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { createAuditLedger } from './audit-ledger.ts';
-import type { Encode } from '../../tracer/domain/audit-chain.ts';
+import { createAuditLedger } from '../../partner/domain/audit-ledger.ts';
+import type { Encode } from '../../partner/domain/audit-chain.ts';
 import { acceptedLine, rejectedLine, renderScreen } from './render.ts';
-import type { TrustedKeys } from './trusted-keys.ts';
-import { createUpdateVerifier, type Verdict } from './update-verifier.ts';
+import type { TrustedKeys } from '../../partner/domain/trusted-keys.ts';
+import { createUpdateVerifier, type Verdict } from '../../partner/domain/update-verifier.ts';
 import { createWatchState } from './watch-state.ts';
 
 export interface WatchSessionOptions {

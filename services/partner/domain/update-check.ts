@@ -11,7 +11,7 @@
 // read from another topic (`checkAuditLink` returns `pending` until it is there).
 import { createHash } from 'node:crypto';
 import type { SignedTraceUpdate, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { verify } from '../../tracer/domain/signing.ts';
+import { verify } from './signing.ts';
 import type { LedgerEntry } from './audit-ledger.ts';
 import type { TrustedKeys } from './trusted-keys.ts';
 

@@ -3,11 +3,11 @@
 // views to publish. Avro types come from the schema catalog, no registry needed.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import avro from 'avsc';
-import { loadSchemas } from '../../../schemas/catalog.ts';
-import type { Disclosure, Hop, SignedTraceUpdate, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { createAuditChain } from '../../tracer/domain/audit-chain.ts';
-import { keyIdOf, sign } from '../../tracer/domain/signing.ts';
-import { viewFor } from '../../tracer/domain/disclosure.ts';
+import { loadSchemas } from '../../schemas/catalog.ts';
+import type { Disclosure, Hop, SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
+import { createAuditChain } from './domain/audit-chain.ts';
+import { keyIdOf, sign } from './domain/signing.ts';
+import { viewFor } from '../tracer/domain/disclosure.ts';
 
 const schemas = loadSchemas();
 export const updateType = avro.Type.forSchema(schemas.get('TraceUpdate') as avro.Schema);
@@ -41,7 +41,7 @@ export function hop(over: Partial<Hop> = {}): Hop {
     traceId: 't1', hopId: 'h1', parentHopId: null, depth: 1, jurisdiction: 'FR', providerId: 'fr-cgn', method: 'PORT_BLOCK',
     observedAddr: '198.51.100.7', observedPort: 40001, leadsToAddr: '100.64.3.4', leadsToPort: null, subscriberHandle: null,
     evidenceEventIds: ['e1'], confidence: 1, rank: 1, firstSeen: 1_699_999_990_000, lastSeen: 1_699_999_998_000, active: true,
-    windowFrom: 1_699_999_980_000, windowTo: 1_700_000_000_000, decisiveAt: 1_699_999_999_000, source: 'LIVE', ...over,
+    windowFrom: 1_699_999_980_000, windowTo: 1_700_000_000_000, decisiveAt: 1_699_999_999_000, source: 'LIVE', pathConfidence: null, onBestPath: null, ...over,
   };
 }
 

@@ -12,7 +12,7 @@
 // records continuing the same predecessor (a fork: two tracer instances sharing one persisted
 // head, or a batch re-made after a partial produce failure) are both verified, with a note.
 import type { Disclosure } from '../../../schemas/types.gen.ts';
-import { verifyAuditChain, type Encode } from '../../tracer/domain/audit-chain.ts';
+import { verifyAuditChain, type Encode } from './audit-chain.ts';
 
 export type LedgerEntry =
   | { record: Disclosure; verified: true }

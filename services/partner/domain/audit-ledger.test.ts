@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createAuditChain } from '../../tracer/domain/audit-chain.ts';
+import { createAuditChain } from './audit-chain.ts';
 import { createAuditLedger } from './audit-ledger.ts';
-import { encodeDisclosure, fullUpdate, makeNode } from './test-fixtures.ts';
+import { encodeDisclosure, fullUpdate, makeNode } from '../test-fixtures.ts';
 
 const records = (n: number, node = makeNode()) => Array.from({ length: n }, (_, i) => node.publish(fullUpdate({ seq: i + 1 }), 'GB').record);
 const texts = (l: ReturnType<typeof createAuditLedger>) => l.status().notes.map((n) => n.text);

@@ -3,7 +3,7 @@
 // key is looked up by its id (first 16 hex chars of SHA-256 of the raw key), which is what a
 // SignedTraceUpdate names; the signature then decides.
 import type { KeyObject } from 'node:crypto';
-import { keyIdOf, publicKeyFromRaw } from '../../tracer/domain/signing.ts';
+import { keyIdOf, publicKeyFromRaw } from './signing.ts';
 
 export type TrustedKeys = ReadonlyMap<string, KeyObject>;
 

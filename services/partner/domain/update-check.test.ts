@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuditLedger } from './audit-ledger.ts';
 import { checkUpdate } from './update-check.ts';
 import { createUpdateVerifier } from './update-verifier.ts';
-import { encodeDisclosure, encodeUpdate, fullUpdate, hop, makeNode } from './test-fixtures.ts';
+import { encodeDisclosure, encodeUpdate, fullUpdate, hop, makeNode } from '../test-fixtures.ts';
 
 function setup() {
   const node = makeNode();
