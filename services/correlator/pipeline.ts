@@ -27,8 +27,6 @@ export interface CorrelatorDeps {
   now?: () => number;
 }
 
-export { indexRequestOf } from '../join/index-request.ts';
-
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const now = d.now ?? Date.now;
   const handle = wrapStage({ stage: 'correlator', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, batch) => {
