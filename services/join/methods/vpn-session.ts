@@ -17,7 +17,7 @@ export const VPN_SESSION: HopMethodDescriptor = {
         : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
       bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
       // a shared exit address (no port logged) is used by many clients at once
-      conflicts: (a, b) => a.outsidePort !== null && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+      conflicts: (a, b) => a.outsidePort !== null && a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
   },
