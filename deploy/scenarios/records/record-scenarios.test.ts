@@ -15,10 +15,12 @@ const load = (f: string) => JSON.parse(readFileSync(`${here}${f}`, 'utf8')) as R
 const NOW = Date.UTC(2026, 11, 1, 12);
 
 describe('record scenarios (deploy/scenarios/records), replayed in memory', () => {
-  it('covers every failure class of issue 10', () => {
+  it('covers every failure class of issue 10, and the provider practices written since', () => {
     expect(new Set(files.map((f) => load(f).class))).toEqual(new Set([
       'overlapping-prefixes', 'hosting-relay', 'hosting-relay-owner', 'single-record-flows', 'long-sessions', 'lost-stops', 'same-ms-starts', 'out-of-order',
       'partial-window', 'contradicting-records', 'relay-tie', 'stale-sessions',
+      // from RFC 2866 / 8158 / 6888 / 4787 / 5382 logging practice
+      'nas-reboot',
     ]));
   });
   it.each(files)('%s settles as its ground truth says', (f) => {
