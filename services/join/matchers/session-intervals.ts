@@ -19,7 +19,11 @@
 //   Interim-Update of the old holder: the two sessions did both claim the resource): the old
 //   session is resumed, the newer one is not ended, and both stay concurrent candidates;
 // - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
-//   earlier conflicting or same session): the start is inferred ('startSeen' false).
+//   earlier conflicting or same session): the start is inferred ('startSeen' false);
+// - a START or INTERIM of an open session's key that names another holder (`sameSession`
+//   false: a NAS that rebooted and counts its Acct-Session-Ids from the start again) begins a
+//   new session and ends the open one ('superseded': its STOP was lost in the reboot), instead
+//   of lending the old session's addresses to the new holder.
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 
 export interface SessionRecord {
@@ -49,6 +53,9 @@ export interface IntervalRules {
   bucket(ev: SessionEvent): string;
   /** True when two different sessions cannot hold the observed resource at once. */
   conflicts(a: SessionEvent, b: SessionEvent): boolean;
+  /** False when two records of one sessionKey cannot be one session: they name different
+   *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
+  sameSession?(a: SessionEvent, b: SessionEvent): boolean;
 }
 
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
@@ -145,6 +152,13 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     return s;
   };
   const touch = (s: Open, r: SessionRecord) => { s.records.push(r); s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime); };
+  /** The open session of `key` when `ev` can belong to it; one that names another holder is
+   *  ended at t (its STOP lost) and undefined returned. */
+  const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
+    if (s === undefined || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    close(s, t, 'superseded');
+    return undefined;
+  };
 
   for (let i = 0; i < records.length;) {
     const t = records[i]!.ev.eventTime;
@@ -159,14 +173,14 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
     for (const r of batch.filter((x) => x.ev.action === 'START')) {
       const key = rules.sessionKey(r.ev);
-      const s = current(key, t);
+      const s = continuing(current(key, t), r.ev, t);
       if (s) { touch(s, r); continue; } // repeated START of a live session
       supersede(r.ev, key, t);
       begin(r, key, t, true);
     }
     for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
       const key = rules.sessionKey(r.ev);
-      let s = current(key, t) ?? resume(key, t);
+      let s = continuing(current(key, t) ?? resume(key, t), r.ev, t);
       if (s) touch(s, r);
       else {
         supersede(r.ev, key, t);

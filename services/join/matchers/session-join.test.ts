@@ -94,7 +94,7 @@ describe('session join: addresses and scope', () => {
   });
   it('filters other addresses of the same /48 window and picks the longest prefix per address', () => {
     const evs = [
-      acct({ delegatedIpv6Prefix: '2001:db8:1a0:400::/56', acctSessionId: 'A', subscriberHandle: 'sub-A' }),
+      acct({ framedIpv6Prefix: '2001:db8:1a0:400::/54', acctSessionId: 'A', subscriberHandle: 'sub-A' }),
       acct({ framedIpv6Prefix: '2001:db8:1a0:4ff::/64', acctSessionId: 'B', subscriberHandle: 'sub-B', eventTime: T + 1000 }),
       acct({ framedIpv6Prefix: '2001:db8:1a0:9::/64', acctSessionId: 'C', subscriberHandle: 'sub-C' }),
     ];
