@@ -17,7 +17,7 @@ export const ERROR_CODES = Object.freeze({
   CT_INVALID_PORT: 'A port is outside 0-65535, or a port range has lo > hi.',
   CT_INVALID_PROTOCOL: 'The IANA protocol number is outside 0-255.',
   CT_IMPOSSIBLE_TIME: 'A time is inverted (start > end), beyond the future tolerance, or negative.',
-  CT_TOO_OLD: 'The event is older than the retention horizon; its window is already gone.',
+  CT_TOO_OLD: 'The event is older than the retention horizon (the history store\'s, or without one the live windows\'): nothing keeps it.',
   CT_UNKNOWN_EXPORTER: 'The exporter id is not in the provider registry.',
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',

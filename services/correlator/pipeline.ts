@@ -26,6 +26,11 @@ export interface CorrelatorDeps {
   metrics: CorrelatorMetrics;
   logger: Logger;
   now?: () => number;
+  /** How long the live windows hold flow and session records, ms: an older record (a provider's
+   *  handover of last month's logs) is not written into them, where it would only wait to be
+   *  trimmed and pass for live evidence; the archive keeps it and the tracer reads it there.
+   *  Unset = every record is indexed. */
+  liveRetention?: { flowMs: number; sessionMs: number };
 }
 
 export { indexRequestOf } from '../common/index-request.ts';
@@ -40,6 +45,11 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       for (const m of msgs) {
         try {
           const req = indexRequestOf(m);
+          const session = req.payload[0] === 0;
+          if (d.liveRetention && req.time < now() - (session ? d.liveRetention.sessionMs : d.liveRetention.flowMs)) {
+            d.metrics.archiveOnly.inc({ kind: session ? 'session' : 'flow' });
+            continue;
+          }
           // decoded here, before indexing: an event whose body does not decode is dead-lettered,
           // never indexed into a window where every later read would trip on it
           arrived.push((await toIndexed([decodeStored(req.payload)], d.registry))[0]!);
