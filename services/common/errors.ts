@@ -31,6 +31,7 @@ export const ERROR_CODES = Object.freeze({
   CT_PROCESSING_FAILED: 'Processing one record threw an unexpected error (a defect, not an outage): dead-lettered with the message.',
   CT_HOT_KEY: 'Too many open lookups wait on one address (CROSSTRACE_*_MAX_WAITERS_PER_KEY): the lookup is refused.',
   CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
+  CT_LEGAL_PERIOD: 'A preservation order or renewal asked for a period the law does not allow (Budapest Convention Art. 16(2): at most 90 days at a time; renew for longer).',
   CT_AUDIT_CHAIN_BROKEN: 'The audit hash chain does not link (altered, missing or reordered record).',
 } as const);
 
