@@ -28,3 +28,22 @@ describe('correlator stage with a record whose body does not decode', () => {
     expect(sent.map((t) => [t.topic, t.messages.map((m) => m.headers?.['ct-reasonCode'])])).toEqual([['dlq.correlator', ['CT_BAD_MAGIC']]]);
   });
 });
+
+describe('correlator stage with records older than the live windows', () => {
+  it('indexes only what the windows still cover (flows: the retention; sessions: the session retention) and counts the rest', async () => {
+    const indexed: string[] = [];
+    const store = { indexMany: async (reqs: IndexRequest[]) => { indexed.push(...reqs.map((r) => r.uid)); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
+    const registry = { decode: async () => ({}) } as unknown as RegistryClient;
+    const metrics = createCorrelatorMetrics();
+    const NOW = 1_700_000_000_000;
+    const DAY = 86_400_000;
+    const p = createCorrelatorPipeline({ store, registry, producer: {} as Producer, directory: {} as ProviderDirectory, settings: {} as JoinSettings, metrics,
+      logger: createLogger('test', 'silent'), now: () => NOW, liveRetention: { flowMs: DAY, sessionMs: 14 * DAY } });
+    const at = (uid: string, topic: string, ago: number) => msg({ topic, headers: { ...msg().headers, 'ct-uid': uid, 'ct-time': String(NOW - ago) } });
+    await p.handle([at('f-new', 'flows.norm', 3_600_000), at('f-old', 'flows.norm', 10 * DAY), at('s-10d', 'sessions.norm', 10 * DAY), at('s-21d', 'sessions.norm', 21 * DAY)]);
+    expect(indexed).toEqual(['f-new:flow-in', 's-10d']);
+    const text = await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_archive_only_events_total');
+    expect(text).toMatch(/kind="flow"[^}]*} 1/);
+    expect(text).toMatch(/kind="session"[^}]*} 1/);
+  });
+});

@@ -25,6 +25,11 @@ export interface CorrelatorDeps {
   metrics: CorrelatorMetrics;
   logger: Logger;
   now?: () => number;
+  /** How long the live windows hold flow and session records, ms: an older record (a provider's
+   *  handover of last month's logs) is not written into them, where it would only wait to be
+   *  trimmed and pass for live evidence; the archive keeps it and the tracer reads it there.
+   *  Unset = every record is indexed. */
+  liveRetention?: { flowMs: number; sessionMs: number };
 }
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
@@ -37,6 +42,11 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       // never indexed into a window where every later read would trip on it
       const read = await batch.read(m, async () => {
         const req = indexRequestOf(m);
+        const session = req.payload[0] === 0;
+        if (d.liveRetention && req.time < now() - (session ? d.liveRetention.sessionMs : d.liveRetention.flowMs)) {
+          d.metrics.archiveOnly.inc({ kind: session ? 'session' : 'flow' });
+          return null; // older than the live windows hold: the archive keeps it
+        }
         return { req, event: (await toIndexed([decodeStored(req.payload)], d.registry))[0]! };
       });
       if (read) { reqs.push(read.req); arrived.push(read.event); }
