@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createWatchSession, type WatchSessionOptions } from './watch-session.ts';
-import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
+import { encodeDisclosure, forged as forgedView, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
 
 const T = 1_700_000_000_000;
 const caught = { updates: true, audit: true };
 
 function session(node: ReturnType<typeof makeNode>, over: Partial<WatchSessionOptions> = {}) {
-  return createWatchSession({ audience: 'FR', topic: 'trace.updates.FR', keys: node.keys, encodeUpdate, encodeDisclosure, auditGraceMs: 1_000, fromBeginning: true, traceIds: [], ...over });
+  return createWatchSession({ audience: 'FR', topic: 'trace.updates.FR', keys: node.keys, encodeDisclosure, auditGraceMs: 1_000, fromBeginning: true, traceIds: [], ...over });
 }
 
 describe('watch session', () => {
@@ -18,7 +18,7 @@ describe('watch session', () => {
     s.audit(p1.record, T, false);
     s.audit(p2.record, T, false);
     expect(s.update(p2.signed, T, 'o2')).toEqual([expect.stringMatching(/VERIFIED trace=t1 seq=2 status=TERMINATED_AT_SUBSCRIBER/)]);
-    expect(s.update(p1.signed, T, 'o1')).toEqual([]); // older than what is held: dropped
+    expect(s.update(p1.signed, T, 'o1')).toEqual([expect.stringMatching(/FR REJECTED trace=t1 seq=1 code=replayed/)]); // older than what is held: a replay
     expect(s.done()).toBe(false); // bootstrap not over
     s.tick(T, caught);
     expect(s.done()).toBe(true);
@@ -33,7 +33,7 @@ describe('watch session', () => {
     s.update(good.signed, T, 'o1');
     const next = node.publish(fullUpdate({ seq: 2, status: 'TERMINATED_AT_SUBSCRIBER' }), 'FR');
     s.audit(next.record, T, true);
-    const forged = { ...next.signed, update: { ...next.signed.update, caseReference: 'FORGED-REF', hops: next.signed.update.hops.map((h) => ({ ...h, subscriberHandle: 'fr-sub-9999' })) } };
+    const forged = forgedView(next.signed, { caseReference: 'FORGED-REF', hops: next.signed.update.hops.map((h) => ({ ...h, subscriberHandle: 'fr-sub-9999' })) });
     expect(s.update(forged, T, 'o2')).toEqual([expect.stringMatching(/FR REJECTED trace=t1 seq=2 code=bad-signature/)]);
     s.tick(T, caught);
     const screen = s.screen(T);
