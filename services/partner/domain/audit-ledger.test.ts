@@ -60,8 +60,17 @@ describe('audit ledger', () => {
     const stranger = makeNode();
     const rehashed = continuing(stranger, null, rs[0]!); // a valid chain record, but signed by another key claiming the node's id
     expect(createAuditLedger(encodeDisclosure, node.keys).add({ ...rehashed, signerKeyId: node.keyId })).toMatchObject({ verified: false });
-    expect(createAuditLedger(encodeDisclosure, node.keys).add(continuing(stranger, null, { ...rs[0]!, signerKeyId: stranger.keyId })))
-      .toMatchObject({ verified: false, reason: expect.stringMatching(/unknown key/) });
+  });
+
+  it('links through records of a key it does not trust (another node\'s, or before a rotation) without vouching for them', () => {
+    const [node, other] = [makeNode(), makeNode()];
+    const l = createAuditLedger(encodeDisclosure, node.keys);
+    const theirs = records(2, other); // the chain was begun by a node key this partner was not given
+    const ours = continuing(node, theirs[1]!, { ...theirs[1]!, signerKeyId: node.keyId });
+    expect(l.add(theirs[0]!)).toMatchObject({ verified: false, foreign: true, reason: expect.stringMatching(/not trusted here/) });
+    l.add(theirs[1]!);
+    expect(l.add(ours).verified).toBe(true);
+    expect(l.status()).toMatchObject({ verified: 1, unverified: 2, lastProblem: null });
   });
 
   it('a record whose predecessor is missing never verifies; one published before its predecessor verifies when it arrives', () => {

@@ -7,6 +7,10 @@
 //   that audience read, or
 // - its prevHash is the hash of a verified record of the same audience whose auditSeq is one
 //   less, and no verified record continues that one already.
+// A record signed by a key this reader does not trust (another node, or this node's key before
+// a rotation the reader was not given) is "foreign": its links are followed (the chain goes on
+// through it) but it vouches for nothing. A record naming a trusted key whose signature does
+// not verify is a forgery: it and everything linked after it are unverified.
 // Everything else is flagged, never accepted silently: a SECOND genesis of an audience (the
 // chain restarted: whatever it records is unverified) and a FORK (a second record continuing
 // the same predecessor: the first one read stays, the second and all after it are
@@ -22,7 +26,7 @@ import type { TrustedKeys } from './trusted-keys.ts';
 
 export type LedgerEntry =
   | { record: Disclosure; verified: true }
-  | { record: Disclosure; verified: false; reason: string; /** the first problem this record depends on */ root: string };
+  | { record: Disclosure; verified: false; reason: string; /** the first problem this record depends on */ root: string; /** signed by an untrusted key: linked through, never vouching */ foreign?: true };
 export interface LedgerFlag { kind: 'fork' | 'new-genesis'; audience: string; auditSeq: number; signerKeyId: string; text: string }
 
 const hex = (b: Buffer): string => b.toString('hex');
@@ -46,28 +50,28 @@ export function createAuditLedger(encode: Encode, keys?: TrustedKeys) {
   function judge(r: Disclosure): LedgerEntry | 'wait' {
     const self = verifyAuditChain([r], encode, { seq: r.auditSeq - 1, hash: r.prevHash });
     if (!self.ok) return bad(r, `${r.audience} record seq ${r.auditSeq}: ${self.reason}`);
-    if (keys) {
-      const key = keys.get(r.signerKeyId);
-      if (!key) return bad(r, `${r.audience} record seq ${r.auditSeq} is signed by unknown key ${r.signerKeyId}`);
-      if (!verify(r.hash, r.signature, key.key)) return bad(r, `${r.audience} record seq ${r.auditSeq}: signature does not verify under key ${r.signerKeyId} (forged or altered)`);
-    }
+    const key = keys?.get(r.signerKeyId);
+    if (key && !verify(r.hash, r.signature, key.key)) return bad(r, `${r.audience} record seq ${r.auditSeq}: signature does not verify under key ${r.signerKeyId} (forged or altered)`);
+    const ok: LedgerEntry = keys && !key
+      ? { record: r, verified: false, foreign: true, reason: `${r.audience} record seq ${r.auditSeq} is signed by key ${r.signerKeyId}, which is not trusted here`, root: `key ${r.signerKeyId} not trusted` }
+      : { record: r, verified: true };
     if (isGenesis(r)) {
       const first = genesis.get(r.audience);
       if (first !== undefined && first !== hex(r.hash)) {
         return flag(r, 'new-genesis', `FLAGGED: a second audit chain for ${r.audience} starts at seq 1 (node ${r.signerKeyId}); the chain was restarted, its records are not verified`);
       }
       genesis.set(r.audience, hex(r.hash));
-      return { record: r, verified: true };
+      return ok;
     }
     const parent = byHash.get(hex(r.prevHash));
     if (!parent) return 'wait';
-    if (!parent.verified) return bad(r, `${r.audience} record seq ${r.auditSeq} follows unverified record seq ${parent.record.auditSeq}`, parent.root);
+    if (!parent.verified && !parent.foreign) return bad(r, `${r.audience} record seq ${r.auditSeq} follows unverified record seq ${parent.record.auditSeq}`, parent.root);
     if (parent.record.audience !== r.audience) return bad(r, `${r.audience} record seq ${r.auditSeq} continues ${parent.record.audience}'s chain`);
     if (parent.record.auditSeq !== r.auditSeq - 1) return bad(r, `${r.audience} record seq ${r.auditSeq} follows seq ${parent.record.auditSeq} (a gap)`);
     if (continued.has(`${r.audience}/${hex(r.prevHash)}`)) {
       return flag(r, 'fork', `FLAGGED: the audit chain of ${r.audience} forks after seq ${parent.record.auditSeq} (a second record continues it; node ${r.signerKeyId}); the second branch is not verified`);
     }
-    return { record: r, verified: true };
+    return ok;
   }
 
   function settle(first: Disclosure): LedgerEntry {
@@ -88,7 +92,8 @@ export function createAuditLedger(encode: Encode, keys?: TrustedKeys) {
       }
       byHash.set(key, j);
       result ??= j;
-      if (j.verified) { verified++; continued.add(`${r.audience}/${hex(r.prevHash)}`); } else lastProblem = j.reason;
+      if (j.verified || j.foreign) continued.add(`${r.audience}/${hex(r.prevHash)}`);
+      if (j.verified) verified++; else if (!j.foreign) lastProblem = j.reason;
       const children = waitingOn.get(key);
       if (children) { waitingOn.delete(key); todo.push(...children); }
     }
