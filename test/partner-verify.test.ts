@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SignedTraceUpdate, TraceRequest, TraceUpdate } from '../schemas/types.gen.ts';
 import { adminCommand } from '../services/cli/admin/admin-command.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
@@ -50,15 +50,9 @@ async function pythonPartner(): Promise<PyOut> {
   return JSON.parse(r.stdout) as PyOut;
 }
 
-const wait = async <T>(what: string, probe: () => T | undefined | false, ms = 60_000): Promise<T> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
+/** Resolves once `ok()` holds (vitest retries it every 200 ms), or fails naming `what`. */
+const wait = (what: string, ok: () => boolean, timeout: number): Promise<void> =>
+  vi.waitFor(() => { if (!ok()) throw new Error(`timed out waiting for ${what}`); }, { timeout, interval: 200 });
 
 describe.skipIf(!secured || !existsSync('/usr/bin/python3'))('a partner verifies its own feed (Python partner, CLI)', () => {
   const stops: (() => Promise<void>)[] = [];

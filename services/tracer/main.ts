@@ -21,7 +21,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const cfg = tracerConfig.parse(env);
   const join = joinSettingsOf(cfg, 'CROSSTRACE_TRACER_');
   const metrics = createTracerMetrics();
-  const key = loadSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE, { create: cfg.CROSSTRACE_DEMO });
+  const key = loadSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE, { create: cfg.CROSSTRACE_DEMO, trustFile: cfg.CROSSTRACE_TRACER_TRUST_FILE });
   const kit = await startServiceKit({
     service: 'tracer', cfg, providersFile: cfg.CROSSTRACE_TRACER_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_TRACER_PARTITIONS,
     subjects: [TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm],

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createAuditChain } from '../../partner/domain/audit-chain.ts';
+import { sign } from '../../partner/domain/signing.ts';
 import { createWatchSession, type WatchSessionOptions } from './watch-session.ts';
 import { encodeDisclosure, forged as forgedView, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
 
@@ -42,6 +44,21 @@ describe('watch session', () => {
     expect(screen).not.toContain('FORGED-REF');
     expect(screen).not.toContain('fr-sub-9999');
     expect(s.done()).toBe(false);
+  });
+
+  it('flags a fork of the audit feed, and rejects an update linked to the second branch', () => {
+    const node = makeNode();
+    const s = session(node);
+    const p1 = node.publish(fullUpdate({ seq: 1 }), 'FR');
+    const p2 = node.publish(fullUpdate({ seq: 2 }), 'FR');
+    // a second publisher continuing the same head with the node's key: a fork
+    const { auditSeq: _a, prevHash: _p, hash: _h, signature: _s, ...fields } = p2.record;
+    const fork = createAuditChain({ seq: 1, hash: p1.record.hash }).append({ ...fields, updateSeq: 3, disclosedAt: fields.disclosedAt + 1 }, encodeDisclosure, (h) => sign(h, node.privateKey));
+    s.audit(p1.record, T, true);
+    s.audit(p2.record, T, true);
+    expect(s.audit(fork, T, true)).toEqual([expect.stringMatching(/^audit FLAGGED: the audit chain of FR forks after seq 1/)]);
+    expect(s.update({ ...p2.signed, auditHash: fork.hash }, T, 'o')).toEqual([expect.stringMatching(/REJECTED trace=t1 seq=2 code=audit-(unverified|mismatch)/)]);
+    expect(s.screen(T)).toMatch(/audit FLAGGED/);
   });
 
   it('rejects an update whose audit record is missing once the audit topic is read and the grace passed', () => {

@@ -53,3 +53,14 @@ describe('audit hash chain', () => {
     expect(verifyAuditChain([r5], encode, { seq: 4, hash: recs[2]!.hash })).toMatchObject({ ok: false, atSeq: 5 });
   });
 });
+
+describe('audit chains of several audiences, interleaved', () => {
+  it('verify each audience from its first record read, and name the audience of a problem', async () => {
+    const { verifyAuditChains } = await import('./audit-chain.ts');
+    const [fr, de] = [createAuditChain({ seq: 6, hash: Buffer.alloc(32, 6) }), createAuditChain()];
+    const recs = [1, 2, 3].flatMap((i) => [fr.append(fields(i), encode), de.append({ ...fields(i), audience: 'DE' }, encode)]);
+    expect(verifyAuditChains(recs, encode)).toEqual({ ok: true, audiences: 2 });
+    const forked = createAuditChain({ seq: 1, hash: recs[1]!.hash }).append({ ...fields(9), audience: 'DE' }, encode);
+    expect(verifyAuditChains([...recs, forked], encode)).toMatchObject({ ok: false, reason: expect.stringMatching(/^DE: /) });
+  });
+});

@@ -58,3 +58,15 @@ export function verifyAuditChain(records: Disclosure[], encode: Encode, start?: 
   }
   return { ok: true };
 }
+
+/** Verifies the chains of every audience in `records` (as read from audit.disclosures, where
+ *  they interleave), each from its lowest auditSeq read; the first problem, naming its audience. */
+export function verifyAuditChains(records: Disclosure[], encode: Encode): AuditVerdict & { audiences: number } {
+  const audiences = [...new Set(records.map((r) => r.audience))];
+  for (const cc of audiences) {
+    const chain = records.filter((r) => r.audience === cc).sort((a, b) => a.auditSeq - b.auditSeq);
+    const v = verifyAuditChain(chain, encode, { seq: chain[0]!.auditSeq - 1, hash: chain[0]!.prevHash });
+    if (!v.ok) return { ...v, reason: `${cc}: ${v.reason}`, audiences: audiences.length };
+  }
+  return { ok: true, audiences: audiences.length };
+}
