@@ -17,6 +17,9 @@ export const TOPICS = Object.freeze({
 
 export const jurisdictionTopic = (cc: string): string => `trace.updates.${cc}`;
 export const dlqTopic = (stage: string): string => `dlq.${stage}`;
+/** The consumer stages that dead-letter what they cannot use, each to its dlq.<stage>: created
+ *  with the pipeline (the archive's principal may create its own, but a producer does not). */
+export const DEAD_LETTER_STAGES = ['ingest', 'correlator', 'tracer', 'archive'] as const;
 
 export function pipelineTopics(partitions: number, jurisdictions: string[]): TopicSpec[] {
   return [
@@ -25,7 +28,7 @@ export function pipelineTopics(partitions: number, jurisdictions: string[]): Top
     { topic: TOPICS.traceState, numPartitions: partitions, compacted: true },
     { topic: TOPICS.providers, numPartitions: 1, compacted: true },
     { topic: TOPICS.audit, numPartitions: 1 },
-    ...['ingest', 'correlator', 'tracer'].map((s) => ({ topic: dlqTopic(s), numPartitions: 1 })),
+    ...DEAD_LETTER_STAGES.map((s) => ({ topic: dlqTopic(s), numPartitions: 1 })),
     ...jurisdictions.map((cc) => ({ topic: jurisdictionTopic(cc), numPartitions: 1 })),
   ];
 }
