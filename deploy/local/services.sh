@@ -49,6 +49,9 @@ up() {
     [ -f "$props" ] || props="${KAFKA_CLIENT_PROPERTIES:-}"
     local port_var; port_var="CROSSTRACE_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')_HTTP_PORT"
     local extra=(); [ "$name" = collector ] && mapfile -t extra < <(collector_env)
+    # its own Redis ACL user where it has one (deploy/security/redis-users.json, made by stack.sh up)
+    local redis_pw="$root/.stack/security/redis-$name.password"
+    [ -s "$redis_pw" ] && extra+=("REDIS_URL=redis://$name:$(cat "$redis_pw")@${REDIS_URL##*@}")
     env "$port_var=${entry##*:}" KAFKA_CLIENT_PROPERTIES="$props" "${extra[@]}" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
     echo $! >"$run/svc-$name.pid"
   done
