@@ -142,7 +142,9 @@ function redisPasswords() {
 
 function startRedis(image: string, auth: ReturnType<typeof redisPasswords>): Promise<StartedTestContainer> {
   return labelled(new GenericContainer(image))
-    .withCommand(['redis-server', '--requirepass', auth.admin, ...Object.entries(auth.users).flatMap(([name, u]) => ['--user', ...aclUserArgs(name, u.spec, u.password)])])
+    // the images' own settings (AOF: a restarted Redis keeps its state), plus the logins
+    .withCommand(['redis-server', '--bind', '0.0.0.0', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--requirepass', auth.admin,
+      ...Object.entries(auth.users).flatMap(([name, u]) => ['--user', ...aclUserArgs(name, u.spec, u.password)])])
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)
