@@ -47,7 +47,7 @@ export const KNOWN_EXCEPTIONS: readonly string[] = [
   'services/gateway/follower.ts -> services/cli/topic-follower.ts',
   'services/gateway/follower.ts -> services/cli/trust-file.ts',
   'services/gateway/main.ts -> services/cli/trust-file.ts',
-  'services/gateway/router.test.ts -> services/cli/domain/test-fixtures.ts',
+  'services/gateway/api-server.test.ts -> services/cli/domain/test-fixtures.ts',
   'services/gateway/trace-book.test.ts -> services/cli/domain/test-fixtures.ts',
   // a test helper encodes Avro in a domain folder
   'services/cli/domain/test-fixtures.ts -> avsc',
