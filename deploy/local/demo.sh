@@ -11,6 +11,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# a demo: what a deployment must configure (tokens, keys) may be generated here
+export CROSSTRACE_DEMO=1
 logs="$root/.stack/logs"; mkdir -p "$logs"
 timeout_s="${DEMO_TIMEOUT:-240}"
 interactive=""; [ -t 1 ] && [ "${CI:-}" != "true" ] && interactive=1
@@ -80,7 +82,8 @@ else
     gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""
     for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
-      order="$(bin/crosstrace preserve open "$trace_id" --gateway "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" --token "$gb_token")" || { rc=1; break; }
+      # over HTTPS: the gateway's certificate is checked against the stack's CA
+      order="$(bin/crosstrace preserve open "$trace_id" --gateway "https://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 343))" --gateway-ca .stack/security/ca.pem --token "$gb_token")" || { rc=1; break; }
       pinned="$(node -e 'const o = JSON.parse(process.argv[1]); if (o.preserved.flows > 0 && o.preserved.sessions > 0) console.log(`${o.preserved.sessions} session and ${o.preserved.flows} flow records, until ${new Date(o.expiresAt).toISOString()}`)' "$order")"
       [ -n "$pinned" ] && break
       sleep 1
