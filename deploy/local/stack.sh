@@ -8,7 +8,7 @@
 #   stack.sh down     stop exactly what `up` started (PID files), TERM then KILL
 #   stack.sh status   one line per component: state, pid, port, version
 #   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL,
-#                     KAFKA_CLIENT_PROPERTIES (the admin's client properties) and CROSSTRACE_GATEWAY_CA
+#                     KAFKA_CLIENT_PROPERTIES (the admin's client properties) and CROSSTRACE_API_CA
 #                     (the CA that signs the gateway's API certificate) (stdout only)
 #
 # Kafka speaks SASL_SSL only (SCRAM-SHA-512, TLS with the development CA of
@@ -372,7 +372,7 @@ env_lines() {
   if [ -s "$SEC/redis.password" ]; then printf 'export REDIS_URL=redis://:%s@127.0.0.1:%s\n' "$(redis_password)" "$REDIS_PORT"
   else printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"; fi
   postgres_env_line
-  printf 'export CROSSTRACE_GATEWAY_CA=%s\n' "$SEC/ca.pem"
+  printf 'export CROSSTRACE_API_CA=%s\n' "$SEC/ca.pem"
 }
 
 case "${1:-}" in

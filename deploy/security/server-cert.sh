@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A TLS server certificate for the gateway's API, signed by the development CA in CA_DIR
 # (ca.pem + ca.key, as deploy/security/dev-pki.sh makes them), so a client that trusts the
-# CA (`crosstrace ... --gateway-ca CA_DIR/ca.pem`, CROSSTRACE_GATEWAY_CA) verifies it. Real
+# CA (`crosstrace ... --gateway-ca CA_DIR/ca.pem`, CROSSTRACE_API_CA) verifies it. Real
 # deployments bring their own certificate (CROSSTRACE_GATEWAY_TLS_CERT_FILE / _KEY_FILE).
 #
 #   server-cert.sh CA_DIR NAME [SAN...]   writes CA_DIR/NAME.pem (certificate + CA chain) and

@@ -1,8 +1,10 @@
 // The CLI's client of the gateway API (`trace open --gateway`, `preserve`): HTTPS, the server
-// certificate verified against the node's CA (--gateway-ca FILE or CROSSTRACE_GATEWAY_CA; the
+// certificate verified against the node's CA (--gateway-ca FILE or CROSSTRACE_API_CA; the
 // system's CAs when neither is given), the bearer token in a header. A plain http:// URL is
 // accepted for a loopback gateway only, so a token never crosses a network in clear. The
 // gateway's answer is returned parsed; what it says is printed with control characters escaped.
+// The environment names are CROSSTRACE_API_*, not CROSSTRACE_GATEWAY_*: the gateway's own config
+// rejects unknown keys of its prefix, and a shell that sets up a client may also start a gateway.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -14,20 +16,20 @@ export interface GatewayTarget { base: URL; token: string; ca?: Buffer }
 
 export const GATEWAY_FLAGS = { gateway: { type: 'string' }, token: { type: 'string' }, 'gateway-ca': { type: 'string' } } as const;
 export const GATEWAY_USAGE = `--gateway URL --token TOKEN [--gateway-ca FILE]
-  (or CROSSTRACE_GATEWAY_URL, CROSSTRACE_GATEWAY_TOKEN, CROSSTRACE_GATEWAY_CA: the CA that signed the gateway's
+  (or CROSSTRACE_API_URL, CROSSTRACE_API_TOKEN, CROSSTRACE_API_CA: the CA that signed the gateway's
   certificate, e.g. .stack/security/ca.pem; https:// required except to a loopback gateway)`;
 
 /** Where and as whom to call the gateway, from flags then environment; a UsageError says what is missing. */
 export function gatewayTarget(a: { gateway?: string; token?: string; 'gateway-ca'?: string }, env: Record<string, string | undefined>): GatewayTarget {
-  const url = a.gateway ?? env.CROSSTRACE_GATEWAY_URL;
-  const token = a.token ?? env.CROSSTRACE_GATEWAY_TOKEN;
-  if (!url || !token) throw new UsageError('the gateway needs --gateway URL and --token TOKEN (or CROSSTRACE_GATEWAY_URL / CROSSTRACE_GATEWAY_TOKEN)');
+  const url = a.gateway ?? env.CROSSTRACE_API_URL;
+  const token = a.token ?? env.CROSSTRACE_API_TOKEN;
+  if (!url || !token) throw new UsageError('the gateway needs --gateway URL and --token TOKEN (or CROSSTRACE_API_URL / CROSSTRACE_API_TOKEN)');
   let base: URL;
   try { base = new URL(url.replace(/\/*$/, '/')); } catch { throw new UsageError(`--gateway ${url} is not a URL (https://host:port)`); }
   const host = base.hostname.replace(/^\[|\]$/g, '');
   if (base.protocol === 'http:' && !isLoopback(host)) throw new UsageError(`--gateway ${url}: use https:// (plain http:// only to a gateway on this host: the token would cross the network in clear)`);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--gateway ${url}: use https://`);
-  const caFile = a['gateway-ca'] ?? env.CROSSTRACE_GATEWAY_CA;
+  const caFile = a['gateway-ca'] ?? env.CROSSTRACE_API_CA;
   let ca: Buffer | undefined;
   if (caFile && base.protocol === 'https:') {
     try { ca = readFileSync(caFile); } catch (e) { throw new UsageError(`--gateway-ca ${caFile}: ${(e as Error).message}`); }

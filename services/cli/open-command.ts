@@ -18,7 +18,7 @@ export const OPEN_USAGE = `crosstrace trace open --jurisdiction CC --src ADDR[:P
                       [--gateway URL --token TOKEN [--gateway-ca FILE]]
   without --gateway: produces to trace.requests directly (KAFKA_BROKERS, SCHEMA_REGISTRY_URL)
   with --gateway:    POST URL/v1/traces over HTTPS, the certificate checked against --gateway-ca
-                     (or CROSSTRACE_GATEWAY_CA); the token's jurisdiction is the requesting one`;
+                     (or CROSSTRACE_API_CA); the token's jurisdiction is the requesting one`;
 
 const FLAG_OF: Record<string, string> = {
   srcAddr: '--src', srcPort: '--src', dstAddr: '--dst', dstPort: '--dst', protocol: '--proto', observedTime: '--observed',
