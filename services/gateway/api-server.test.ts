@@ -281,6 +281,9 @@ describe('text from records is escaped on the wire', () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid_request', fields: [{ field: 'id' }] } });
     const q = await call('/v1/stream?trace=%0Aevil', { token: TOK.GB });
     expect([q.status, ((await q.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field]).toEqual([400, 'trace']);
+    const id = await open(TOK.GB);
+    const bare = await call(`/v1/traces/${id}/preservation`, { method: 'POST', token: TOK.GB }); // no body: days defaults
+    expect([bare.status, ((await bare.json()) as { error: { code: string } }).error.code]).toEqual([503, 'unavailable']); // past validation: no history store here
     const body = await call('/v1/traces/x/preservation', { token: TOK.GB, json: { days: 0, until: 3 } });
     expect(((await body.json()) as { error: { fields: { field: string }[] } }).error.fields.map((f) => f.field).sort()).toEqual(['days', 'until']);
   });

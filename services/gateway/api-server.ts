@@ -76,6 +76,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     }
     req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex') };
   });
+  // a POST without a body (close, preservation open/release) is validated as an empty object
+  app.addHook('preValidation', async (req) => { if (req.body === undefined || req.body === null) req.body = {}; });
   app.addHook('onResponse', async (req, reply) => { o.observe?.(req.routeOptions.url ?? 'unknown', reply.statusCode); });
   app.setErrorHandler((err, req, reply) => {
     const e = apiErrorOf(err);
