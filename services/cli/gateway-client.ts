@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isLoopback } from '../gateway/config.ts';
-import { escapeControls } from './domain/safe-text.ts';
+import { escapeControls } from '../partner/domain/safe-text.ts';
 import { UsageError } from './env.ts';
 
 export interface GatewayTarget { base: URL; token: string; ca?: Buffer }

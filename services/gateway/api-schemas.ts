@@ -4,12 +4,13 @@
 // what the API serves. Shared schemas are referenced as `<Name>#`.
 import { LegalBasisSymbols } from '../../schemas/types.gen.ts';
 import { loadSchemas } from '../../schemas/catalog.ts';
+import { PRESERVATION_MAX_DAYS } from '../history/domain/legal-clock.ts';
 import { API_ERROR_CODES } from './api-errors.ts';
 import { avroToJsonSchema, type JsonSchema } from './avro-json-schema.ts';
-import type { OpenLimits } from './open-request.ts';
+import type { OpenLimits } from '../partner/domain/open-request.ts';
 
-/** Art. 16(2): up to 90 days, renewable; one request may ask for at most a year. */
-export const MAX_PRESERVATION_DAYS = 365;
+/** Art. 16(2): up to 90 days at a time, renewable (services/history/domain/legal-clock.ts). */
+export const MAX_PRESERVATION_DAYS = PRESERVATION_MAX_DAYS;
 export const DEFAULT_PRESERVATION_DAYS = 90;
 /** What a trace id may hold (the tracer's and the CLI's rule). */
 export const TRACE_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';

@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
-import { fullUpdate, hop, makeNode } from '../cli/domain/test-fixtures.ts';
+import { fullUpdate, hop, makeNode } from '../partner/test-fixtures.ts';
 import { createOpenQuota, type OpenQuota } from './open-quota.ts';
-import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
+import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { buildApi } from './api-server.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook, type TraceBook } from './trace-book.ts';

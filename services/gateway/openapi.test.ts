@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api-server.ts';
-import { DEFAULT_OPEN_LIMITS } from './open-request.ts';
+import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
 

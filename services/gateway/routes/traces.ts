@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TraceRequest, TraceStatus } from '../../../schemas/types.gen.ts';
 import { ApiError, fieldErrorsOf, invalidRequest, type FieldError } from '../api-errors.ts';
 import { AUTH_ERRORS, error, ref, traceIdParams } from '../api-schemas.ts';
-import { followUpRequest, openRequest, validateOpenTrace, validateTtl } from '../open-request.ts';
+import { followUpRequest, openRequest, validateOpenTrace, validateTtl } from '../../partner/domain/open-request.ts';
 import { updateJson } from '../render-update.ts';
 import type { TraceFacts } from '../trace-book.ts';
 import type { GatewayDeps, RoutePlugin } from './context.ts';
