@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedTraceUpdate } from '../schemas/types.gen.ts';
-import { callGateway } from '../services/cli/gateway-client.ts';
+import { callGateway } from '../services/partner/gateway-client.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { jurisdictionTopic } from '../services/common/topics.ts';
 import { startGateway } from '../services/gateway/main.ts';

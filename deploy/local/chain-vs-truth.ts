@@ -9,7 +9,7 @@
 // (the gateway's certificate is checked against CROSSTRACE_API_CA, as the CLI does)
 import { readFileSync } from 'node:fs';
 import type { Hop } from '../../schemas/types.gen.ts';
-import { callGateway, gatewayTarget } from '../../services/cli/gateway-client.ts';
+import { callGateway, gatewayTarget } from '../../services/partner/gateway-client.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 
 const [truthPath, gateway, partners] = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { openRequest, validateOpenTrace, type FieldError } from '../partner/doma
 import { parseEndpointArg } from './domain/endpoint-arg.ts';
 import { escapeControls } from '../partner/domain/safe-text.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
-import { GATEWAY_FLAGS, callGateway, gatewayTarget, refusal } from './gateway-client.ts';
+import { GATEWAY_FLAGS, callGateway, gatewayTarget, refusal } from '../partner/gateway-client.ts';
 
 export const OPEN_USAGE = `crosstrace trace open --jurisdiction CC --src ADDR[:PORT] --dst ADDR[:PORT] --proto N --observed ISO|MS
                       --legal-basis BASIS --case REF [--tolerance-ms 2000] [--ttl-ms 3600000] [--trace-id ID]

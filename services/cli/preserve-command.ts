@@ -5,12 +5,12 @@
 // legal clock (time left, or expired / released) on stderr; exit 0 when the gateway accepted, 1
 // otherwise. One period is at most 90 days (Art. 16(2)); renew with extend.
 import { parseArgs } from 'node:util';
-import { safeJson } from '../gateway/safe-json.ts';
+import { safeJson } from '../partner/domain/safe-json.ts';
 import { PRESERVATION_MAX_DAYS } from '../history/domain/legal-clock.ts';
 import { escapeControls } from '../partner/domain/safe-text.ts';
 import { orderClockLine, type OrderJson } from './domain/preservation-clock.ts';
 import { UsageError } from './env.ts';
-import { GATEWAY_FLAGS, GATEWAY_USAGE, callGateway, gatewayTarget, refusal } from './gateway-client.ts';
+import { GATEWAY_FLAGS, GATEWAY_USAGE, callGateway, gatewayTarget, refusal } from '../partner/gateway-client.ts';
 
 export const PRESERVE_USAGE = `crosstrace preserve open|extend|release|show TRACE ${GATEWAY_USAGE.split('\n')[0]} [--days N]
   open:    pin every record the trace's chain relies on, and the records around each hop's

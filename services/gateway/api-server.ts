@@ -14,7 +14,7 @@ import type { GatewayDeps } from './routes/context.ts';
 import { preservationRoutes } from './routes/preservation.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { traceRoutes } from './routes/traces.ts';
-import { safeJson } from './safe-json.ts';
+import { safeJson } from '../partner/domain/safe-json.ts';
 import { bearerToken, type TokenTable } from './tokens.ts';
 
 export interface ApiOptions extends GatewayDeps {

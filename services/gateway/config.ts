@@ -1,5 +1,6 @@
 // Gateway settings. Own keys: CROSSTRACE_GATEWAY_*.
 import { bool, commonSpec, defineConfig, int, list, str, type FieldSpec } from '../common/config.ts';
+import { isLoopback } from '../partner/gateway-client.ts';
 import { parseTokens } from './tokens.ts';
 
 const tokens: FieldSpec<[string, string][] | null> = {
@@ -45,9 +46,5 @@ export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
     ? [`CROSSTRACE_GATEWAY_PLAIN_HTTP=true is allowed on a loopback CROSSTRACE_GATEWAY_HOST only (got ${c.CROSSTRACE_GATEWAY_HOST}): bearer tokens must not cross a network in clear`] : []),
 ]);
 
-/** 127.0.0.0/8, ::1 or localhost. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 export type GatewayConfig = ReturnType<typeof gatewayConfig.parse>;

@@ -2,7 +2,7 @@
 // signature (base64) and audit hash (hex) so a console can re-verify it against the node key.
 // Text from the record reaches the wire escaped (safe-json.ts), in the JSON and in the SSE id.
 import type { SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
-import { safeJson, safeLine } from './safe-json.ts';
+import { safeJson, safeLine } from '../partner/domain/safe-json.ts';
 
 export interface UpdateJson { traceId: string; seq: number; audience: string | null; verified: true; signerKeyId: string; signature: string; auditHash: string; update: TraceUpdate }
 

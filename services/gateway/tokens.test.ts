@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayConfig, isLoopback } from './config.ts';
+import { isLoopback } from '../partner/gateway-client.ts';
+import { gatewayConfig } from './config.ts';
 import { bearerToken, createTokenTable, generateTokens, parseTokens } from './tokens.ts';
 
 describe('tokens', () => {

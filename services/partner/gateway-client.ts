@@ -1,4 +1,5 @@
-// The CLI's client of the gateway API (`trace open --gateway`, `preserve`): HTTPS, the server
+// A partner's client of the gateway API (the CLI's `trace open --gateway` and `preserve`, the
+// demo's checks): HTTPS, the server
 // certificate verified against the node's CA (--gateway-ca FILE or CROSSTRACE_API_CA; the
 // system's CAs when neither is given), the bearer token in a header. A plain http:// URL is
 // accepted for a loopback gateway only, so a token never crosses a network in clear. The
@@ -8,9 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isLoopback } from '../gateway/config.ts';
-import { escapeControls } from '../partner/domain/safe-text.ts';
-import { UsageError } from './env.ts';
+import { escapeControls } from './domain/safe-text.ts';
+
+/** 127.0.0.0/8, ::1 or localhost: where a bearer token may travel without TLS (the gateway's
+ *  CROSSTRACE_GATEWAY_PLAIN_HTTP holds to the same rule). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A setting the caller gave that cannot work; the message says which and what to do. */
+export class GatewayTargetError extends Error {}
 
 export interface GatewayTarget { base: URL; token: string; ca?: Buffer }
 
@@ -19,20 +27,20 @@ export const GATEWAY_USAGE = `--gateway URL --token TOKEN [--gateway-ca FILE]
   (or CROSSTRACE_API_URL, CROSSTRACE_API_TOKEN, CROSSTRACE_API_CA: the CA that signed the gateway's
   certificate, e.g. .stack/security/ca.pem; https:// required except to a loopback gateway)`;
 
-/** Where and as whom to call the gateway, from flags then environment; a UsageError says what is missing. */
+/** Where and as whom to call the gateway, from flags then environment; a GatewayTargetError says what is missing. */
 export function gatewayTarget(a: { gateway?: string; token?: string; 'gateway-ca'?: string }, env: Record<string, string | undefined>): GatewayTarget {
   const url = a.gateway ?? env.CROSSTRACE_API_URL;
   const token = a.token ?? env.CROSSTRACE_API_TOKEN;
-  if (!url || !token) throw new UsageError('the gateway needs --gateway URL and --token TOKEN (or CROSSTRACE_API_URL / CROSSTRACE_API_TOKEN)');
+  if (!url || !token) throw new GatewayTargetError('the gateway needs --gateway URL and --token TOKEN (or CROSSTRACE_API_URL / CROSSTRACE_API_TOKEN)');
   let base: URL;
-  try { base = new URL(url.replace(/\/*$/, '/')); } catch { throw new UsageError(`--gateway ${url} is not a URL (https://host:port)`); }
+  try { base = new URL(url.replace(/\/*$/, '/')); } catch { throw new GatewayTargetError(`--gateway ${url} is not a URL (https://host:port)`); }
   const host = base.hostname.replace(/^\[|\]$/g, '');
-  if (base.protocol === 'http:' && !isLoopback(host)) throw new UsageError(`--gateway ${url}: use https:// (plain http:// only to a gateway on this host: the token would cross the network in clear)`);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--gateway ${url}: use https://`);
+  if (base.protocol === 'http:' && !isLoopback(host)) throw new GatewayTargetError(`--gateway ${url}: use https:// (plain http:// only to a gateway on this host: the token would cross the network in clear)`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new GatewayTargetError(`--gateway ${url}: use https://`);
   const caFile = a['gateway-ca'] ?? env.CROSSTRACE_API_CA;
   let ca: Buffer | undefined;
   if (caFile && base.protocol === 'https:') {
-    try { ca = readFileSync(caFile); } catch (e) { throw new UsageError(`--gateway-ca ${caFile}: ${(e as Error).message}`); }
+    try { ca = readFileSync(caFile); } catch (e) { throw new GatewayTargetError(`--gateway-ca ${caFile}: ${(e as Error).message}`); }
   }
   return { base, token, ...(ca ? { ca } : {}) };
 }
