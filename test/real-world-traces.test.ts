@@ -58,7 +58,7 @@ describe('real-world traces (issue 10) on the real stack', () => {
     stops.push(ingest.stop);
     for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
     const gateway = await startGateway(serviceEnv({ ...stack, redisUrl }, {
-      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: CCS.map((cc) => `${cc}:${TOK[cc]}`).join(','),
+      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_API_PORT: '0', CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: CCS.map((cc) => `${cc}:${TOK[cc]}`).join(','),
       CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: `${keyFile}.pub`, CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
     }));
     stops.push(gateway.stop);

@@ -13,10 +13,15 @@ run="$root/.stack/run"; logs="$root/.stack/logs"
 mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# name:port of each service that exists; SERVICES_PORT_BASE (default 9100) moves every HTTP port
-# (/healthz, /metrics, the gateway's API) so that two stacks can run side by side
+# name:port of each service that exists: its ops port (/healthz, /metrics); SERVICES_PORT_BASE
+# (default 9100) moves every port so that two stacks can run side by side. The gateway's API
+# (HTTPS, the certificate stack.sh made in .stack/security/) is on base + 343 (default 9443).
 base="${SERVICES_PORT_BASE:-9100}"
 SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gateway:$((base + 4)) archive:$((base + 6)) collector:$((base + 7)))
+
+export CROSSTRACE_GATEWAY_API_PORT="${CROSSTRACE_GATEWAY_API_PORT:-$((base + 343))}"
+export CROSSTRACE_GATEWAY_TLS_CERT_FILE="${CROSSTRACE_GATEWAY_TLS_CERT_FILE:-$root/.stack/security/gateway.pem}"
+export CROSSTRACE_GATEWAY_TLS_KEY_FILE="${CROSSTRACE_GATEWAY_TLS_KEY_FILE:-$root/.stack/security/gateway.key}"
 
 # --- collector (issue 15): its wire ports sit beside the HTTP ones (base + 147 IPFIX udp/tcp,
 # + 155 NetFlow v9, + 113 RADIUS: 4739, 2055, 1813 in spirit). Its RADIUS file is the devices
@@ -69,7 +74,7 @@ up() {
       fi
       sleep 1; waited=$((waited + 1))
     done
-    echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))"
+    echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))$([ "$name" = gateway ] && echo ", API https://127.0.0.1:$CROSSTRACE_GATEWAY_API_PORT")"
     [ "$name" = collector ] && echo "services: collector listens on 127.0.0.1: IPFIX udp+tcp :$COLLECTOR_IPFIX_PORT, NetFlow v9 :$COLLECTOR_NETFLOW9_PORT, RADIUS :$COLLECTOR_RADIUS_PORT"
   done
   echo "services: all up in $((SECONDS - t0))s"
