@@ -10,6 +10,7 @@ export const LAYERS: readonly { name: string; folders: readonly string[] }[] = [
   { name: 'schemas', folders: ['schemas'] },
   { name: 'kit', folders: ['services/common', 'services/history'] },
   { name: 'join', folders: ['services/join'] },
+  { name: 'partner', folders: ['services/partner'] },
   { name: 'stages', folders: ['services/collector', 'services/ingest', 'services/correlator', 'services/archive', 'services/tracer', 'services/gateway'] },
   { name: 'tools', folders: ['services/cli', 'services/simulator'] },
 ];
@@ -26,19 +27,11 @@ export const IO_MODULES: readonly string[] = [
 
 /**
  * Imports that break the rules above today, `from -> to` (repo-relative files, or a module
- * name). Issue 11: they go when partner verification becomes one module used by cli and
- * gateway (services/partner/). An exception that no longer occurs fails the check, so this
- * list only shrinks.
+ * name). Issue 11: the join lives in services/join and partner verification in services/partner;
+ * what is left here breaks the rules still. An exception that no longer occurs fails the check,
+ * so this list only shrinks.
  */
 export const KNOWN_EXCEPTIONS: readonly string[] = [
-  // the gateway renders and verifies with the cli's partner code
-  'services/gateway/follower.ts -> services/cli/domain/audit-ledger.ts',
-  'services/gateway/follower.ts -> services/cli/domain/update-verifier.ts',
-  'services/gateway/follower.ts -> services/cli/topic-follower.ts',
-  'services/gateway/follower.ts -> services/cli/trust-file.ts',
-  'services/gateway/main.ts -> services/cli/trust-file.ts',
-  'services/gateway/router.test.ts -> services/cli/domain/test-fixtures.ts',
-  'services/gateway/trace-book.test.ts -> services/cli/domain/test-fixtures.ts',
-  // a test helper encodes Avro in a domain folder
-  'services/cli/domain/test-fixtures.ts -> avsc',
+  // test fixtures of partner verification publish views minimised by the tracer's disclosure rules
+  'services/partner/test-fixtures.ts -> services/tracer/domain/disclosure.ts',
 ];

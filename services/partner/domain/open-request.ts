@@ -2,8 +2,8 @@
 // `crosstrace trace open`). Every problem is reported with the field it concerns; nothing is
 // silently corrected. The requesting jurisdiction is never taken from the body: it is the
 // jurisdiction of the caller's credentials.
-import { LegalBasisSymbols, type LegalBasis, type TraceRequest } from '../../schemas/types.gen.ts';
-import { canonicalAddress } from '../common/address.ts';
+import { LegalBasisSymbols, type LegalBasis, type TraceRequest } from '../../../schemas/types.gen.ts';
+import { canonicalAddress } from '../../common/address.ts';
 
 export interface FieldError { field: string; message: string }
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
