@@ -12,6 +12,10 @@
 // - a session with no STOP lives at most maxAge(its first record) past its last evidence (START or INTERIM):
 //   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
 //   START or INTERIM of the same session after that bound begins a new one;
+// - a START under the key of a live session that `continues` says is not that session's (other
+//   claims, another subscriber: a reused session id) ends the live one ('superseded', its STOP
+//   lost) and begins a new one; a START on the session's own first millisecond never does (no
+//   order between the two is known, and the key holds one session), it joins it;
 // - a session that holds an exclusive resource (`conflicts`) ends when another session shows
 //   evidence on it ('superseded'); conflicts are judged on every record of a session (a
 //   Delegated-IPv6-Prefix first sent in an Interim counts);
@@ -49,6 +53,11 @@ export interface IntervalRules {
   bucket(ev: SessionEvent): string;
   /** True when two different sessions cannot hold the observed resource at once. */
   conflicts(a: SessionEvent, b: SessionEvent): boolean;
+  /** Optional: false when a START under the key of a live session cannot belong to it (a session
+   *  id reused by another subscriber, RFC 2866 Acct-Session-Id being unique per NAS only and
+   *  restarting after a reboot): the live session ends there (its STOP lost) and a new one
+   *  begins. Absent: a repeated START always continues the live session. */
+  continues?(session: readonly SessionEvent[], start: SessionEvent): boolean;
 }
 
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
@@ -160,7 +169,8 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     for (const r of batch.filter((x) => x.ev.action === 'START')) {
       const key = rules.sessionKey(r.ev);
       const s = current(key, t);
-      if (s) { touch(s, r); continue; } // repeated START of a live session
+      if (s && (s.begunAt >= t || (rules.continues?.(s.records.map((x) => x.ev), r.ev) ?? true))) { touch(s, r); continue; } // repeated START of a live session
+      if (s) close(s, t, 'superseded'); // the key reused by another session: the live one's STOP is lost
       supersede(r.ev, key, t);
       begin(r, key, t, true);
     }

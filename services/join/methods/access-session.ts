@@ -33,6 +33,17 @@ export function accessClaims(ev: SessionEvent): string[] {
   return out;
 }
 
+/** A START continues a live session of its key only when it names no other subscriber and
+ *  claims nothing the session has not claimed (a retransmitted START, or one repeating part of
+ *  what Interim-Updates added). Anything else is the key reused by another session. */
+export function continuesAccess(session: readonly SessionEvent[], start: SessionEvent): boolean {
+  let handle: string | null = null;
+  for (const ev of session) if (ev.subscriberHandle !== null) handle = ev.subscriberHandle; // records in time order: the latest
+  if (start.subscriberHandle !== null && handle !== null && start.subscriberHandle !== handle) return false;
+  const claimed = new Set(session.flatMap(accessClaims));
+  return accessClaims(start).every((c) => claimed.has(c));
+}
+
 export const ACCESS_SESSION: HopMethodDescriptor = {
   method: 'ACCESS_SESSION',
   reads: 'ACCESS_SESSION',
@@ -47,12 +58,15 @@ export const ACCESS_SESSION: HopMethodDescriptor = {
       prefixStrength(ev.delegatedIpv6Prefix, t),
     ),
     rules: {
-      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId === null ? `event:${ev.eventId}` : `sid:${ev.acctSessionId}`}`,
+      // RFC 2866: Acct-Session-Id is unique per NAS only (and many NASes count it from 1 again
+      // after a reboot): the NAS (exporter) is part of the key.
+      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId === null ? `event:${ev.exporterId}/${ev.eventId}` : `nas:${ev.exporterId}|sid:${ev.acctSessionId}`}`,
       bucket: prov,
       // A session claims only what it names: one framed address and up to two prefixes. Another
       // session ends it only by claiming the SAME address or an IDENTICAL prefix; a /56 inside a
       // /48 is a different claim (both live, longest prefix wins at match time).
       conflicts: (a, b) => accessClaims(a).some((c) => accessClaims(b).includes(c)),
+      continues: continuesAccess,
     },
     leadsTo: () => ({ addr: null, port: null }),
   },
