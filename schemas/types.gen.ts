@@ -199,6 +199,10 @@ export interface Provider {
   interimIntervalMs: Record<string, number>;
   /** What each exporter of `exporters` logs: flow (IPFIX/NetFlow flow records of hosts the provider serves), nat (CGN NAT session / port-block logs), radius (access-session accounting) or vpn (VPN session logs). Only flow exporters are evidence that relay timing can be asked at the provider's hosts. An exporter not listed counts as flow only when the provider lists no kinds at all (records written before this field). */
   exporterKinds: Record<string, string>;
+  /** How long this provider's NAT keeps an idle mapping, by protocol (TCP = established, UDP, ICMP), ms; a protocol not listed takes the RFC minimum (RFC 5382 REQ-5: TCP established >= 2 h 4 min; RFC 4787 REQ-5: UDP >= 2 min; RFC 5508 REQ-2: ICMP query >= 60 s). A NAT session with no delete and no own record for longer than this before a lookup window may have timed out and its port been reused: shown, never decided. */
+  natMappingTimeoutMs: Record<string, number>;
+  /** Length of the IPv6 prefix this provider delegates to one subscriber (e.g. 56); null = 48. A prefix claim this long or longer belongs to one subscriber: another subscriber's address or prefix inside it does not win by longest match (two subscribers in one delegation: both shown, never decided). */
+  delegatedPrefixLength: null | number;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;

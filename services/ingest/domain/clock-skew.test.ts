@@ -6,12 +6,14 @@ const one = { ...DEFAULT_CLOCK_SKEW, minSamples: 1 };
 describe('clock skew estimator', () => {
   it('takes the max sample (min transit delay) as the offset', () => {
     const est = createClockSkewEstimator({ ...DEFAULT_CLOCK_SKEW, minSamples: 3 });
-    expect(est.observe('e1', 5_000 + 1500, 5_000).offsetMs).toBe(0); // too few samples yet
+    expect(est.observe('e1', 5_000 - 1500, 5_000).offsetMs).toBe(0); // slow or delayed? too few samples yet
+    // a sample ahead of its receipt proves the clock at least that fast: used at once
+    expect(est.observe('e1', 6_000 + 1500, 6_300).offsetMs).toBe(1200);
     // exporter 1500 ms fast; transit delays 80, 5, 300 ms
     est.observe('e1', 10_000 + 1500, 10_080);
     est.observe('e1', 20_000 + 1500, 20_005);
     const r = est.observe('e1', 30_000 + 1500, 30_300);
-    expect(r).toEqual({ offsetMs: 1500, flagged: false });
+    expect(r).toEqual({ offsetMs: 1495, flagged: false }); // the least delayed sample
   });
   it('handles slow clocks (negative offset) and keeps exporters apart', () => {
     const est = createClockSkewEstimator(one);

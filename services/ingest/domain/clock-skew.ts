@@ -18,6 +18,8 @@
 //   one-second resolution) was queued during the gap: it says nothing about the clock and is
 //   not used (its record is still corrected by the current estimate). A clock that did change
 //   during the gap is taken up once its samples are exported after the resumption;
+// - a positive max is a proven lower bound on the offset (delay only lowers a sample) and is
+//   used at once; a negative one needs minSamples distinct receive instants;
 // - with too few usable samples in the window, the last estimate stands (0 before the first).
 
 export interface ClockSkewOptions {
@@ -34,7 +36,8 @@ export interface ClockSkewOptions {
   flagAboveMs: number;
   /** |offset| below which no correction is applied (noise), ms. Default 50. */
   ignoreBelowMs: number;
-  /** Distinct receive instants needed before any estimate: one late export is delay, not a clock error. Default 4. */
+  /** Distinct receive instants needed before a negative estimate (clock slow): one late export
+   *  is delay, not a clock error. A positive one needs none. Default 4. */
   minSamples: number;
 }
 
@@ -80,7 +83,11 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
         else c.instants.push([receivedAt, sample]);
         const oldest = c.lastReceivedAt - opts.windowMs;
         while (c.instants.length > 0 && (c.instants[0]![0] < oldest || c.instants.length > opts.maxInstants)) c.instants.shift();
-        if (c.instants.length >= opts.minSamples) c.raw = Math.max(...c.instants.map(([, v]) => v));
+        const max = Math.max(...c.instants.map(([, v]) => v));
+        // max > 0 proves the clock at least that fast (delay only lowers a sample): correcting
+        // by it never overshoots, whatever the count. A negative max may be delay: it needs
+        // minSamples distinct receive instants.
+        if (max > 0 || c.instants.length >= opts.minSamples) c.raw = max;
       }
       return estimateOf(c.raw);
     },

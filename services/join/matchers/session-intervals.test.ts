@@ -31,6 +31,14 @@ describe('buildIntervals', () => {
     expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'INTERIM', 3000, 'A')]))
       .toEqual([['A', 100, 1100, 'expired', true, 'a'], ['A', 2000, 4000, 'open', false, 'b']]);
   });
+  it('a record of the same key that names another holder begins a new session (a session id reused after a NAS reboot)', () => {
+    const byId: IntervalRules = { ...rules, sessionKey: () => 'sid-1', sameSession: (a, b) => a.insideAddr === b.insideAddr };
+    const rs = [rec('a', 'START', 100, 'X'), rec('b', 'INTERIM', 300, 'X'), rec('c', 'START', 500, 'Y'), rec('d', 'INTERIM', 700, 'Y')];
+    expect(buildIntervals(rs, byId, AGE).map((i) => [i.start, i.end, i.endReason, i.records.map((r) => r.ev.insideAddr).join(',')]))
+      .toEqual([[100, 500, 'superseded', 'X,X'], [500, 1700, 'open', 'Y,Y']]);
+    // without the rule the new holder's records would extend the old holder's session
+    expect(buildIntervals(rs, { ...byId, sameSession: undefined }, AGE)).toHaveLength(1);
+  });
   it('ends an open session when another session claims the resource', () => {
     expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'STOP', 600, 'B')]))
       .toEqual([['A', 100, 400, 'superseded', true, 'a'], ['B', 400, 600, 'stop', true, 'b,c']]);

@@ -12,10 +12,6 @@
 // - a session with no STOP lives at most maxAge(its first record) past its last evidence (START or INTERIM):
 //   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
 //   START or INTERIM of the same session after that bound begins a new one;
-// - a START under the key of a live session that `continues` says is not that session's (other
-//   claims, another subscriber: a reused session id) ends the live one ('superseded', its STOP
-//   lost) and begins a new one; a START on the session's own first millisecond never does (no
-//   order between the two is known, and the key holds one session), it joins it;
 // - a session that holds an exclusive resource (`conflicts`) ends when another session shows
 //   evidence on it ('superseded'); conflicts are judged on every record of a session (a
 //   Delegated-IPv6-Prefix first sent in an Interim counts);
@@ -23,7 +19,13 @@
 //   Interim-Update of the old holder: the two sessions did both claim the resource): the old
 //   session is resumed, the newer one is not ended, and both stay concurrent candidates;
 // - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
-//   earlier conflicting or same session): the start is inferred ('startSeen' false).
+//   earlier conflicting or same session): the start is inferred ('startSeen' false);
+// - a START or INTERIM of an open session's key that names another holder (`sameSession`
+//   false: a NAS that rebooted and counts its Acct-Session-Ids from the start again) begins a
+//   new session and ends the open one ('superseded': its STOP was lost in the reboot), instead
+//   of lending the old session's addresses to the new holder — except on the open session's own
+//   first millisecond (no order between the two is known, and a key holds one session: the
+//   records join it, and the matcher shows both holders, session-match.ts sliceByState).
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 
 export interface SessionRecord {
@@ -53,11 +55,9 @@ export interface IntervalRules {
   bucket(ev: SessionEvent): string;
   /** True when two different sessions cannot hold the observed resource at once. */
   conflicts(a: SessionEvent, b: SessionEvent): boolean;
-  /** Optional: false when a START under the key of a live session cannot belong to it (a session
-   *  id reused by another subscriber, RFC 2866 Acct-Session-Id being unique per NAS only and
-   *  restarting after a reboot): the live session ends there (its STOP lost) and a new one
-   *  begins. Absent: a repeated START always continues the live session. */
-  continues?(session: readonly SessionEvent[], start: SessionEvent): boolean;
+  /** False when two records of one sessionKey cannot be one session: they name different
+   *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
+  sameSession?(a: SessionEvent, b: SessionEvent): boolean;
 }
 
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
@@ -154,6 +154,13 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     return s;
   };
   const touch = (s: Open, r: SessionRecord) => { s.records.push(r); s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime); };
+  /** The open session of `key` when `ev` can belong to it; one that names another holder is
+   *  ended at t (its STOP lost) and undefined returned. */
+  const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
+    if (s === undefined || s.begunAt >= t || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    close(s, t, 'superseded');
+    return undefined;
+  };
 
   for (let i = 0; i < records.length;) {
     const t = records[i]!.ev.eventTime;
@@ -168,15 +175,14 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
     for (const r of batch.filter((x) => x.ev.action === 'START')) {
       const key = rules.sessionKey(r.ev);
-      const s = current(key, t);
-      if (s && (s.begunAt >= t || (rules.continues?.(s.records.map((x) => x.ev), r.ev) ?? true))) { touch(s, r); continue; } // repeated START of a live session
-      if (s) close(s, t, 'superseded'); // the key reused by another session: the live one's STOP is lost
+      const s = continuing(current(key, t), r.ev, t);
+      if (s) { touch(s, r); continue; } // repeated START of a live session
       supersede(r.ev, key, t);
       begin(r, key, t, true);
     }
     for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
       const key = rules.sessionKey(r.ev);
-      let s = current(key, t) ?? resume(key, t);
+      let s = continuing(current(key, t) ?? resume(key, t), r.ev, t);
       if (s) touch(s, r);
       else {
         supersede(r.ev, key, t);

@@ -94,13 +94,16 @@ describe('access sessions (RADIUS)', () => {
     const [h] = matchSessions(lookup({ addr: '198.18.4.5', port: 51000 }), evs, dir, opts);
     expect(h).toMatchObject({ method: 'ACCESS_SESSION', subscriberHandle: 'us-sub-1', leadsToAddr: null, active: true, jurisdiction: 'US' });
   });
-  it('picks the longest IPv6 prefix: framed /64 beats another session\'s delegated /56 holding the address', () => {
+  it('picks the longest IPv6 prefix: framed /64 beats another session\'s /48 holding the address (wider than one delegation)', () => {
     const evs = [
       acct({ framedIpv6Prefix: '2001:db8:1a0:4::/64', acctSessionId: 'A', subscriberHandle: 'us-sub-A' }),
-      acct({ delegatedIpv6Prefix: '2001:db8:1a0::/56', acctSessionId: 'B', subscriberHandle: 'us-sub-B', eventTime: T - 1000 }),
+      acct({ framedIpv6Prefix: '2001:db8:1a0::/48', acctSessionId: 'B', subscriberHandle: 'us-sub-B', eventTime: T - 1000 }),
     ];
     const hops = matchSessions(lookup({ addr: '2001:db8:1a0:4::99', port: null }), evs, dir, opts);
     expect(hops.map((h) => h.subscriberHandle)).toEqual(['us-sub-A']);
+    // inside another subscriber's delegated /56 (us-access delegates /56s) it does not: both are shown
+    const inDelegation = [evs[0]!, acct({ delegatedIpv6Prefix: '2001:db8:1a0::/56', acctSessionId: 'B', subscriberHandle: 'us-sub-B', eventTime: T - 1000 })];
+    expect(matchSessions(lookup({ addr: '2001:db8:1a0:4::99', port: null }), inDelegation, dir, opts).map((h) => h.subscriberHandle).sort()).toEqual(['us-sub-A', 'us-sub-B']);
   });
   it('treats a /56 delegated and a /64 framed of one session as one candidate', () => {
     const evs = [acct({ framedIpv6Prefix: '2001:db8:1a0:4::/64', delegatedIpv6Prefix: '2001:db8:1a0:400::/56', acctSessionId: 'A', subscriberHandle: 'h' })];
@@ -227,7 +230,7 @@ describe('session join: addresses and scope', () => {
   });
   it('filters other addresses of the same /48 window and picks the longest prefix per address', () => {
     const evs = [
-      acct({ delegatedIpv6Prefix: '2001:db8:1a0:400::/56', acctSessionId: 'A', subscriberHandle: 'sub-A' }),
+      acct({ framedIpv6Prefix: '2001:db8:1a0:400::/54', acctSessionId: 'A', subscriberHandle: 'sub-A' }),
       acct({ framedIpv6Prefix: '2001:db8:1a0:4ff::/64', acctSessionId: 'B', subscriberHandle: 'sub-B', eventTime: T + 1000 }),
       acct({ framedIpv6Prefix: '2001:db8:1a0:9::/64', acctSessionId: 'C', subscriberHandle: 'sub-C' }),
     ];

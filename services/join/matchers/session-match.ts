@@ -9,7 +9,7 @@ import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { interimIntervalMs, maxSessionAgeMs, STALE_AFTER_INTERIMS } from '../methods/session-ages.ts';
+import { maxSessionAgeMs, vouchedForMs } from '../methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 import { unionMass, windowCdf } from './time-kernel.ts';
@@ -37,11 +37,15 @@ interface Candidate {
   weight: number;
   /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
   latest: number;
-  /** Every interval is stale: no STOP, interims seen, then no own record for more than
-   *  STALE_AFTER_INTERIMS of its provider's interim intervals before the window (its STOP may
-   *  be lost). */
+  /** Every interval is stale: no STOP, and no own record within what vouches for it before the
+   *  window (a NAT mapping's idle timeout, STALE_AFTER_INTERIMS interim intervals; or, ended by
+   *  a later claim with nothing to vouch for it, none after its last record): its STOP may be lost. */
   stale: boolean;
 }
+
+/** The IPv6 prefix length one subscriber gets when its provider does not say (RFC 6177 leaves
+ *  /48../64 to the provider; /48 is the widest a single site gets). */
+export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
 
 /** Most confidence of a stale candidate: shown, never decided. */
 export const STALE_CONFIDENCE = 0.5;
@@ -104,16 +108,30 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // the window no longer prefix's session covers, and drops out when nothing is left — but
     // only a longer prefix with own evidence since the shorter claim began (a delegated /56
     // whose STOP was lost ten days ago does not silence a /48 started yesterday: both stay).
-    const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start);
+    //
+    // Except inside one delegation: an IPv6 prefix claim at least as long as its provider's
+    // delegated prefix (deploy/providers.json delegatedPrefixLength, default /48) belongs to one
+    // subscriber, so another subscriber's address or prefix inside it is a contradiction (one
+    // of the two records is stale), not a more specific route: both keep the window, neither
+    // is decided. A shorter claim (a /48 routed to a business line with /56s of others inside)
+    // still yields to the longer one.
+    const providerOfIv = (iv: SessionInterval) => { const id = providerOf(iv.records[0]!.ev); return id === null ? undefined : dir.byId(id); };
+    const holder = (iv: SessionInterval) => latestHandle(iv.records) ?? iv.key;
+    const oneDelegation = (iv: SessionInterval, o: SessionInterval) => target.hex !== null
+      && strengthOf(iv) >= (providerOfIv(iv)?.delegatedPrefixLength ?? DEFAULT_DELEGATED_PREFIX_LENGTH) && holder(iv) !== holder(o);
+    const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start && !oneDelegation(iv, o));
     const own = new Map(live.map((iv) => [iv, ownSegments(iv, longerOf(iv), from, to)]));
     live = live.filter((iv) => own.get(iv)!.length > 0 || longerOf(iv).length === 0);
+    // A session with no STOP is vouched for only so long after its last own record (a NAT
+    // mapping's idle timeout, or 3 interim intervals; session-ages.ts vouchedForMs); past that
+    // before the window it is stale. A session another claim ended (its STOP lost) with nothing
+    // to vouch for it is stale anywhere after its last record: the lost STOP may lie anywhere
+    // before the later START. Stale: shown, never decided.
     const staleOf = (iv: SessionInterval) => {
-      const id = providerOf(iv.records[0]!.ev);
-      const every = interimIntervalMs(id === null ? undefined : dir.byId(id), kind);
-      // silence counts only from a session whose interims did reach us (a NAS whose interims
-      // are not collected is silent for every session)
-      return every !== null && iv.endReason !== 'stop' && iv.records.some((r) => r.ev.action === 'INTERIM')
-        && iv.lastEvidence < lookup.windowFrom - STALE_AFTER_INTERIMS * every;
+      if (iv.endReason === 'stop') return false;
+      const vouched = vouchedForMs(providerOfIv(iv), kind, firstOf(iv.records, (ev) => ev.protocol));
+      if (vouched === null) return iv.endReason === 'superseded' && iv.lastEvidence < lookup.windowFrom;
+      return iv.lastEvidence + vouched < lookup.windowFrom;
     };
     for (const iv of live) {
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId

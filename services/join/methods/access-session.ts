@@ -23,6 +23,9 @@ function canonicalPrefix(cidr: string | null): string | null {
   try { return prefixText(parsePrefix(cidr)); } catch { return null; }
 }
 
+/** Two records agree on a prefix attribute unless both name one and they differ. */
+const samePrefix = (a: string | null, b: string | null): boolean => a === null || b === null || canonicalPrefix(a) === canonicalPrefix(b);
+
 /** What an access record claims: its framed address (as a host prefix) and its prefixes. */
 export function accessClaims(ev: SessionEvent): string[] {
   const out: string[] = [];
@@ -31,17 +34,6 @@ export function accessClaims(ev: SessionEvent): string[] {
   }
   for (const p of [canonicalPrefix(ev.framedIpv6Prefix), canonicalPrefix(ev.delegatedIpv6Prefix)]) if (p !== null) out.push(p);
   return out;
-}
-
-/** A START continues a live session of its key only when it names no other subscriber and
- *  claims nothing the session has not claimed (a retransmitted START, or one repeating part of
- *  what Interim-Updates added). Anything else is the key reused by another session. */
-export function continuesAccess(session: readonly SessionEvent[], start: SessionEvent): boolean {
-  let handle: string | null = null;
-  for (const ev of session) if (ev.subscriberHandle !== null) handle = ev.subscriberHandle; // records in time order: the latest
-  if (start.subscriberHandle !== null && handle !== null && start.subscriberHandle !== handle) return false;
-  const claimed = new Set(session.flatMap(accessClaims));
-  return accessClaims(start).every((c) => claimed.has(c));
 }
 
 export const ACCESS_SESSION: HopMethodDescriptor = {
@@ -66,7 +58,11 @@ export const ACCESS_SESSION: HopMethodDescriptor = {
       // session ends it only by claiming the SAME address or an IDENTICAL prefix; a /56 inside a
       // /48 is a different claim (both live, longest prefix wins at match time).
       conflicts: (a, b) => accessClaims(a).some((c) => accessClaims(b).includes(c)),
-      continues: continuesAccess,
+      // Acct-Session-Id is unique per NAS boot only (RFC 2866 5.5): a record of the same id that
+      // names another subscriber, another Framed-IP-Address or another prefix is another session
+      sameSession: (a, b) => (a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle)
+        && (a.framedIpAddress === null || b.framedIpAddress === null || a.framedIpAddress === b.framedIpAddress)
+        && samePrefix(a.framedIpv6Prefix, b.framedIpv6Prefix) && samePrefix(a.delegatedIpv6Prefix, b.delegatedIpv6Prefix),
     },
     leadsTo: () => ({ addr: null, port: null }),
   },
