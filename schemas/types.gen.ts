@@ -26,9 +26,9 @@ export interface DeadLetter {
   originalBytes: null | number;
 }
 
-/** One disclosure of a trace update to a jurisdiction; append-only and hash-chained on audit.disclosures. */
+/** One disclosure of a trace update to a jurisdiction; append-only, hash-chained per audience (one chain per jurisdiction, on audit.disclosures.<CC> and, every audience's together, on audit.disclosures) and signed by the node. */
 export interface Disclosure {
-  /** Position in the publishing node's audit chain, 1-based, gap-free. */
+  /** Position in the publishing node's audit chain of this audience, 1-based, gap-free. */
   auditSeq: number;
   /** Trace id. */
   traceId: string;
@@ -44,16 +44,18 @@ export interface Disclosure {
   hopIds: Array<string>;
   /** How many subscriber handles the view disclosed (only ever to the provider's own jurisdiction). */
   subscriberHandles: number;
-  /** SHA-256 of the Avro binary encoding of the disclosed (minimised) update. */
+  /** SHA-256 of the disclosed update's signedBytes (the minimised view as signed). */
   updateDigest: Buffer;
   /** When it was disclosed, UTC ms. */
   disclosedAt: number;
   /** Key id of the publishing node. */
   signerKeyId: string;
-  /** hash of the previous record in this chain; 32 zero bytes for the first. */
+  /** hash of the previous record in this audience's chain; 32 zero bytes for the first (genesis). */
   prevHash: Buffer;
-  /** SHA-256 over prevHash and the Avro encoding of this record with hash set to empty bytes. */
+  /** SHA-256 over prevHash and the Avro encoding of this record with hash and signature set to empty bytes. */
   hash: Buffer;
+  /** Ed25519 signature of the node (key signerKeyId) over hash; empty never verifies. */
+  signature: Buffer;
 }
 
 /** IPFIX flowEndReason 1-5. ACTIVE_TIMEOUT means the flow is still going on (interim record). */
@@ -263,14 +265,16 @@ export interface SessionEvent {
 
 /** A jurisdiction's minimised view of a trace update, signed by the publishing node. Value of trace.updates.<CC>. */
 export interface SignedTraceUpdate {
-  /** The minimised view (update.audience = the topic's jurisdiction). */
+  /** The minimised view (update.audience = the topic's jurisdiction), decoded for readers that do not verify. A verifier ignores it and decodes signedBytes instead. */
   update: TraceUpdate;
   /** Id of the publishing node's Ed25519 key (hex SHA-256 of the raw public key, first 16 chars). */
   signerKeyId: string;
-  /** Ed25519 signature over the Avro binary encoding of `update` under this schema. */
+  /** Ed25519 signature over signedBytes, exactly as carried (a verifier never re-encodes). */
   signature: Buffer;
-  /** Hash of the audit.disclosures record for this disclosure (SHA-256), linking the update to the audit chain. */
+  /** Hash of the audit.disclosures record for this disclosure (SHA-256), linking the update to the audit chain of audit.disclosures.<CC>. */
   auditHash: Buffer;
+  /** The view as signed: Confluent wire format (magic byte 0, 4-byte big-endian schema id of a TraceUpdate schema in the registry, Avro binary). Verify the signature over these bytes, then decode them with the writer schema the id names; empty (a node older than signedBytes) never verifies. */
+  signedBytes: Buffer;
 }
 
 export const TraceActionSymbols = ["OPEN","EXTEND","CLOSE"] as const;

@@ -86,7 +86,7 @@ function verifyEvidence(dir: string, trustFiles: string[]): number {
   const sig = all.get(SIGNATURE);
   if (!manifest || !sig) { process.stderr.write(`${dir}: no ${MANIFEST} / ${SIGNATURE}\n`); return 1; }
   all.delete(MANIFEST); all.delete(SIGNATURE);
-  const problems = verifyManifest({ manifest, signature: Buffer.from(sig.toString('utf8').trim(), 'base64'), files: all, trusted: readTrustFiles(trustFiles) });
+  const problems = verifyManifest({ manifest, signature: Buffer.from(sig.toString('utf8').trim(), 'base64'), files: all, trusted: new Map([...readTrustFiles(trustFiles)].map(([id, k]) => [id, k.key])) });
   if (problems.length) { process.stderr.write(`${problems.map((p) => `evidence: ${p}`).join('\n')}\n`); return 1; }
   process.stdout.write(`evidence ${dir}: ${all.size} files verify against the signed manifest\n`);
   return 0;

@@ -27,6 +27,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     store,
     registry, producer, directory, metrics, logger,
     settings: join.settings,
+    liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,

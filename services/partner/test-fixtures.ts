@@ -1,39 +1,61 @@
 // Test fixtures: a publishing node made like services/tracer/publisher.ts (Ed25519 over the
-// Avro bytes of each jurisdiction's view, one hash-chained audit record per disclosure), and
-// views to publish. Avro types come from the schema catalog, no registry needed.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+// signed bytes of each jurisdiction's view, Confluent-framed; one hash-chained, signed audit
+// record per disclosure in its audience's chain), and views to publish. Avro types come from
+// the schema catalog, no registry needed (schema id FIXTURE_SCHEMA_ID).
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import avro from 'avsc';
 import { loadSchemas } from '../../schemas/catalog.ts';
 import type { Disclosure, Hop, SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
+import { frame } from '../common/wire-format.ts';
 import { createAuditChain } from './domain/audit-chain.ts';
 import { keyIdOf, sign } from './domain/signing.ts';
+import type { TrustedKey } from './domain/trusted-keys.ts';
 import { viewFor } from '../tracer/domain/disclosure.ts';
 
 const schemas = loadSchemas();
+export const FIXTURE_SCHEMA_ID = 7;
 export const updateType = avro.Type.forSchema(schemas.get('TraceUpdate') as avro.Schema);
 export const disclosureType = avro.Type.forSchema(schemas.get('Disclosure') as avro.Schema);
 export const encodeUpdate = (u: TraceUpdate): Buffer => updateType.toBuffer(u);
 export const encodeDisclosure = (d: Disclosure): Buffer => disclosureType.toBuffer(d);
+/** TraceUpdate as a later schema version with `fields` added (schema evolution). */
+export const updateTypeWith = (fields: Record<string, unknown>[]): avro.Type => {
+  const base = schemas.get('TraceUpdate') as { fields: unknown[] };
+  return avro.Type.forSchema({ ...base, fields: [...base.fields, ...fields] } as avro.Schema);
+};
+/** The signed bytes of a view: Confluent-framed Avro, as the tracer makes them. */
+export const framedUpdate = (u: TraceUpdate): Buffer => frame(FIXTURE_SCHEMA_ID, encodeUpdate(u));
+
+export const trustedKey = (publicKey: KeyObject, validFrom: number | null = null, validUntil: number | null = null): TrustedKey =>
+  ({ key: publicKey, keyId: keyIdOf(publicKey), validFrom, validUntil });
 
 export function makeNode(now = 1_700_000_000_000) {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const keyId = keyIdOf(publicKey);
-  const chain = createAuditChain();
+  const chains = new Map<string, ReturnType<typeof createAuditChain>>();
+  const chainOf = (cc: string) => { let c = chains.get(cc); if (!c) { c = createAuditChain(); chains.set(cc, c); } return c; };
   return {
     keyId,
-    keys: new Map([[keyId, publicKey]]),
+    privateKey,
+    keys: new Map([[keyId, trustedKey(publicKey)]]),
     /** The signed view of `full` for `audience` and its audit record. */
     publish(full: TraceUpdate, audience: string): { signed: SignedTraceUpdate; record: Disclosure } {
       const view = viewFor(full, audience);
-      const bytes = encodeUpdate(view);
-      const record = chain.append({
+      const bytes = framedUpdate(view);
+      const record = chainOf(audience).append({
         traceId: full.traceId, updateSeq: full.seq, audience, legalBasis: full.legalBasis, caseReference: full.caseReference,
         hopIds: view.hops.map((h) => h.hopId), subscriberHandles: view.hops.filter((h) => h.subscriberHandle !== null).length,
         updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: now, signerKeyId: keyId,
-      }, encodeDisclosure);
-      return { signed: { update: view, signerKeyId: keyId, signature: sign(bytes, privateKey), auditHash: record.hash }, record };
+      }, encodeDisclosure, (h) => sign(h, privateKey));
+      return { signed: { update: view, signerKeyId: keyId, signature: sign(bytes, privateKey), auditHash: record.hash, signedBytes: bytes }, record };
     },
   };
+}
+
+/** `s` with its view changed and signedBytes re-encoded, the signature left as it was (a forgery). */
+export function forged(s: SignedTraceUpdate, change: Partial<TraceUpdate>): SignedTraceUpdate {
+  const update = { ...s.update, ...change };
+  return { ...s, update, signedBytes: framedUpdate(update) };
 }
 
 export function hop(over: Partial<Hop> = {}): Hop {

@@ -11,6 +11,7 @@
 -- waiter BEFORE reading events. Redis runs each script atomically, so for every
 -- (event, waiter) pair at least one of the two scripts sees the other: no match is lost.
 -- Writes are idempotent (HSETNX by event uid), so a redelivered event changes nothing.
+--@include hmget-slices
 local function index_one(evKey, etKey, wKey, wtKey, pinKey, uid, t, payload, retention, now)
   local isNew = redis.call('HSETNX', evKey, uid, payload)
   if isNew == 1 then
@@ -48,12 +49,5 @@ local function index_one(evKey, etKey, wKey, wtKey, pinKey, uid, t, payload, ret
   if #dead > 0 then redis.call('HDEL', wKey, unpack(dead)); redis.call('ZREM', wtKey, unpack(dead)) end
   local ids = redis.call('ZRANGEBYSCORE', wtKey, now, '+inf')
   if #ids == 0 then return { isNew, {} } end
-  -- HMGET in slices: unpack() of a list longer than ~8k overflows Lua's C stack, and one hot
-  -- address must not fail (and so block) its partition
-  local out = {}
-  for i = 1, #ids, 1000 do
-    local part = redis.call('HMGET', wKey, unpack(ids, i, math.min(i + 999, #ids)))
-    for j = 1, #part do out[#out + 1] = part[j] end
-  end
-  return { isNew, out }
+  return { isNew, hmget_slices(wKey, ids) }
 end

@@ -2,6 +2,7 @@
 -- Shared by register-and-probe and range-events (inlined where a script says --@include).
 -- Reads the core of a window whole, then outward: the newest events before it and the
 -- oldest after it, so a cut drops the records farthest from the lookup window.
+--@include hmget-slices
 local function read_nearest(evKey, etKey, from, coreFrom, coreTo, to, limit)
   local core = redis.call('ZRANGEBYSCORE', etKey, coreFrom, coreTo, 'LIMIT', 0, limit)
   local before = redis.call('ZREVRANGEBYSCORE', etKey, '(' .. coreFrom, from, 'LIMIT', 0, limit)
@@ -11,11 +12,5 @@ local function read_nearest(evKey, etKey, from, coreFrom, coreTo, to, limit)
   for i = 1, #before do ids[#ids + 1] = before[i] end
   for i = 1, #after do ids[#ids + 1] = after[i] end
   if #ids == 0 then return { truncated, {} } end
-  -- HMGET in slices: unpack() of a very long list overflows Lua's C stack
-  local out = {}
-  for i = 1, #ids, 1000 do
-    local part = redis.call('HMGET', evKey, unpack(ids, i, math.min(i + 999, #ids)))
-    for j = 1, #part do out[#out + 1] = part[j] end
-  end
-  return { truncated, out }
+  return { truncated, hmget_slices(evKey, ids) }
 end

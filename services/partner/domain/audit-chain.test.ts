@@ -25,7 +25,7 @@ describe('audit hash chain', () => {
   it('hash = sha256(prevHash || encode(record with empty hash))', async () => {
     const { createHash } = await import('node:crypto');
     const r = recs[1]!;
-    expect(r.hash.equals(createHash('sha256').update(r.prevHash).update(encode({ ...r, hash: Buffer.alloc(0) })).digest())).toBe(true);
+    expect(r.hash.equals(createHash('sha256').update(r.prevHash).update(encode({ ...r, hash: Buffer.alloc(0), signature: Buffer.alloc(0) })).digest())).toBe(true);
   });
 
   it('detects an altered record', () => {
@@ -51,5 +51,16 @@ describe('audit hash chain', () => {
     expect(verifyAuditChain([r5], encode, { seq: 4, hash: recs[3]!.hash })).toEqual({ ok: true });
     expect(verifyAuditChain([...recs, r5], encode)).toEqual({ ok: true });
     expect(verifyAuditChain([r5], encode, { seq: 4, hash: recs[2]!.hash })).toMatchObject({ ok: false, atSeq: 5 });
+  });
+});
+
+describe('audit chains of several audiences, interleaved', () => {
+  it('verify each audience from its first record read, and name the audience of a problem', async () => {
+    const { verifyAuditChains } = await import('./audit-chain.ts');
+    const [fr, de] = [createAuditChain({ seq: 6, hash: Buffer.alloc(32, 6) }), createAuditChain()];
+    const recs = [1, 2, 3].flatMap((i) => [fr.append(fields(i), encode), de.append({ ...fields(i), audience: 'DE' }, encode)]);
+    expect(verifyAuditChains(recs, encode)).toEqual({ ok: true, audiences: 2 });
+    const forked = createAuditChain({ seq: 1, hash: recs[1]!.hash }).append({ ...fields(9), audience: 'DE' }, encode);
+    expect(verifyAuditChains([...recs, forked], encode)).toMatchObject({ ok: false, reason: expect.stringMatching(/^DE: /) });
   });
 });

@@ -1,7 +1,7 @@
-// Ed25519 signatures over the Avro bytes of a jurisdiction's view (node:crypto). Private keys
-// travel as PEM (PKCS#8); partners exchange raw 32-byte public keys as base64; the key id is
-// the first 16 hex chars of SHA-256 of the raw public key. No file I/O here
-// (signing-key-file.ts keeps the key on disk).
+// Ed25519 signatures (node:crypto). Private keys travel as PEM (PKCS#8); public keys as PEM
+// (SubjectPublicKeyInfo, RFC 8410: what OpenSSL, Python's `cryptography`, Java and Go load as
+// is); the key id is the first 16 hex chars of SHA-256 of the raw 32-byte public key. No file
+// I/O here (node-key-file.ts keeps the key on disk, trusted-keys.ts reads trust files).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 
 /** DER SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410); the raw 32-byte key follows it. */
@@ -10,7 +10,7 @@ const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 export interface SigningKey {
   privateKey: KeyObject;
   publicKey: KeyObject;
-  /** Raw 32-byte public key: what partners hold (base64). */
+  /** Raw 32-byte public key. */
   publicKeyRaw: Buffer;
   keyId: string;
   /** The private key as PKCS#8 PEM, to store. */
@@ -32,11 +32,23 @@ export function loadOrCreateSigningKey(pem?: string): SigningKey {
   };
 }
 
-/** A partner's public key from its raw 32 bytes (Buffer or base64 text). */
+/** A public key from its raw 32 bytes (Buffer or base64 text: the trust files of earlier versions). */
 export function publicKeyFromRaw(raw: Buffer | string): KeyObject {
   const bytes = typeof raw === 'string' ? Buffer.from(raw.trim(), 'base64') : raw;
   if (bytes.length !== 32) throw new Error(`an Ed25519 public key is 32 bytes, got ${bytes.length}`);
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, bytes]), format: 'der', type: 'spki' });
+}
+
+/** A public key from a PEM "PUBLIC KEY" (SPKI) block; throws unless it is Ed25519. */
+export function publicKeyFromPem(pem: string): KeyObject {
+  const key = createPublicKey({ key: pem, format: 'pem' });
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`not an Ed25519 key: ${key.asymmetricKeyType ?? 'symmetric'}`);
+  return key;
+}
+
+/** The SPKI PEM of a public key ("-----BEGIN PUBLIC KEY-----" ...), ending in a newline. */
+export function pemOfPublicKey(key: KeyObject): string {
+  return key.export({ format: 'pem', type: 'spki' }).toString();
 }
 
 export function rawOfPublicKey(key: KeyObject): Buffer {
