@@ -76,7 +76,8 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
       c.lastReceivedAt = Math.max(c.lastReceivedAt, receivedAt);
       const current = estimateOf(c.raw).offsetMs;
       const backlog = c.resumedAt !== null && exportTime - current < c.resumedAt - opts.backlogSlackMs;
-      if (!backlog) {
+      const stale = receivedAt < c.lastReceivedAt - opts.windowMs; // received out of order, before the window
+      if (!backlog && !stale) {
         const sample = exportTime - receivedAt;
         const last = c.instants.at(-1);
         if (last && last[0] === receivedAt) last[1] = Math.max(last[1], sample);
