@@ -20,7 +20,7 @@ const R = Date.UTC(2026, 11, 1, 12); // the export session comes back; everythin
 const S = 1000;
 let n = 0;
 const pb = (o: Partial<SessionEvent>): SessionEvent => ({
-  eventId: `p${n++}`, exporterId: 'fr-cgn-1', exportTime: o.eventTime!, kind: 'PORT_BLOCK', action: 'START', natEvent: 14, eventTime: 0, protocol: null,
+  eventId: `p${n++}`, exporterId: 'fr-cgn-1', exportTime: o.eventTime!, kind: 'PORT_BLOCK', action: 'START', natEvent: 16, eventTime: 0, protocol: null,
   outsideAddr: '198.19.201.1', outsidePort: null, portRangeStart: 1024, portRangeEnd: 1535, insideAddr: '100.64.201.5', insidePort: null,
   framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null, acctDelayTime: null, subscriberHandle: null,
   jurisdiction: null, providerId: null, clockOffsetMs: 0, ...o,
