@@ -41,7 +41,7 @@ describe('IPFIX records buffered during an export outage', () => {
     for (let t = 600; t > 0; t--) {
       const at = R - t * S;
       if (t === 300) {
-        ingest(pb({ eventTime: at, action: 'STOP', natEvent: 15, insideAddr: '100.64.201.5' }), R); // X released
+        ingest(pb({ eventTime: at, action: 'STOP', natEvent: 17, insideAddr: '100.64.201.5' }), R); // X released
       } else if (t === 299) {
         ingest(pb({ eventTime: at, insideAddr: '100.64.201.6' }), R); // Y allocated the same block
       } else {
