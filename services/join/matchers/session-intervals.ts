@@ -23,7 +23,9 @@
 // - a START, INTERIM or STOP of an open session's key that names another holder (`sameSession`
 //   false: a NAS that rebooted and counts its Acct-Session-Ids from the start again) begins a
 //   new session and ends the open one ('superseded': its STOP was lost in the reboot), instead
-//   of lending the old session's addresses to the new holder.
+//   of lending the old session's addresses to the new holder — except on the open session's own
+//   first millisecond (no order between the two is known, and a key holds one session: the
+//   records join it, and the matcher shows both holders, session-match.ts sliceByState).
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 
 export interface SessionRecord {
@@ -155,7 +157,7 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
   /** The open session of `key` when `ev` can belong to it; one that names another holder is
    *  ended at t (its STOP lost) and undefined returned. */
   const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
-    if (s === undefined || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    if (s === undefined || s.begunAt >= t || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
     close(s, t, 'superseded');
     return undefined;
   };
