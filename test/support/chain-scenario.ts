@@ -52,8 +52,7 @@ export function chainScenario(run: string, now: number): ChainScenario {
   const usRadius: SessionEvent = { ...base, eventId: `${run}-us-acct`, exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', action: 'START',
     eventTime: tObs - 1_200_000, framedIpAddress: US_CLIENT.addr,
     acctSessionId: `${run}-us-A`, subscriberHandle: 'us-sub-0001' };
-  // us-access declares Interim-Updates every 15 min (deploy/providers.json): a START-only session
-  // an hour old would be stale there (its NAS may have rebooted), so the live session reports in
+  // and one Interim-Update since, as the live session's NAS sends them
   const usInterim: SessionEvent = { ...usRadius, eventId: `${run}-us-acct-i`, action: 'INTERIM', eventTime: tObs - 600_000 };
   const request: TraceRequest = {
     traceId: `trace-${run}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-${run}`,
