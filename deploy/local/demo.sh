@@ -27,6 +27,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---- tracing afterwards (issue 13) --------------------------------------------------------------
+# One historical trace after the live one: the providers hand over their retained logs of a
+# communication 10 days ago (the access sessions behind it started three weeks ago) through the
+# normal pipeline (raw topics -> ingest -> archive; the correlator keeps them out of the live
+# windows, which do not reach that far back), GB opens a trace for that time through the gateway
+# as a jurisdiction would, and the chain resolves from the archive: each hop says from=archive.
+historical_trace() {
+  local truth_h="$root/.stack/ground-truth/historical.json" gateway="http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" token req htrace out
+  echo "demo: [history] the providers hand over their logs of a communication 10 days ago (sessions from 3 weeks ago): deploy/scenarios/historical.json, CROSSTRACE_SIMULATOR_PAST_MS"
+  rm -f "$truth_h"
+  CROSSTRACE_SIMULATOR_SCENARIO_FILE=deploy/scenarios/historical.json CROSSTRACE_SIMULATOR_PAST_MS=$((10 * 86400000)) CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth_h" \
+    CROSSTRACE_SIMULATOR_PROGRESS=off CROSSTRACE_SIMULATOR_HTTP_PORT=0 KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" \
+    node services/simulator/main.ts >"$logs/simulator-historical.log" 2>&1 || { echo "demo: the handover failed; see $logs/simulator-historical.log" >&2; return 1; }
+  node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const n = Object.values(t.run.produced).reduce((a, b) => a + b, 0); console.log(`demo: [history] ${n} records handed over (${Object.entries(t.run.produced).map(([k, v]) => `${k} ${v}`).join(", ")}); the communication: ${new Date(t.traces[0].request.observedTime).toISOString()}`)' "$truth_h"
+  token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
+  # the victim's report, as GB's 24/7 point of contact files it: what it saw, and when
+  req="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].request; console.log([`--src=${r.srcAddr}:${r.srcPort}`, `--dst=${r.dstAddr}:${r.dstPort}`, `--proto=${r.protocol}`, `--observed=${new Date(r.observedTime).toISOString()}`, `--tolerance-ms=${r.toleranceMs}`, `--legal-basis=${r.legalBasis}`, `--case=${r.caseReference}`].join(" "))' "$truth_h")"
+  # shellcheck disable=SC2086 # $req is a list of --flag=value words without spaces
+  htrace="$(bin/crosstrace trace open --gateway "$gateway" --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
+  echo "demo: [history] GB opened trace $htrace for that time: crosstrace trace open $req"
+  out="$logs/watch-historical.log"
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --until-terminal --timeout 180 --plain | tee "$out" ||
+    { echo "demo: the historical chain did not terminate; see .stack/logs/" >&2; return 1; }
+  grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
+  echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
+}
+# ---- end of tracing afterwards -------------------------------------------------------------------
+
 echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
@@ -106,6 +134,7 @@ else
       echo "demo: preserved $pinned"
       evidence="$root/.stack/evidence/$trace_id"; rm -rf "$evidence"
       bin/crosstrace evidence export "$trace_id" --out "$evidence" && bin/crosstrace evidence verify "$evidence" || rc=1
+      [ "$rc" -eq 0 ] && { historical_trace || rc=1; } # tracing afterwards (issue 13)
     else
       echo "demo: the preservation order pinned no records"; rc=1
     fi

@@ -297,6 +297,13 @@ up() {
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
     "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
     die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
+  # The node's signing key, made here like the rest of this development stack's secrets (the
+  # tracer never makes one by itself outside CROSSTRACE_DEMO); its public keys, in PEM, are in
+  # .stack/keys/node-ed25519.pem.pub, the trust file partners get. Rotate: bin/crosstrace admin key rotate.
+  if [ ! -f "$ROOT/.stack/keys/node-ed25519.pem" ]; then
+    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin key create --key-file "$ROOT/.stack/keys/node-ed25519.pem" >&2 ||
+      die "making the node signing key failed (message above)"
+  fi
   say "stack up in $(secs $(($(now_ms) - t0))) (logs in ${LOGS#"$ROOT"/}/; eval \"\$(make -s stack-env)\" for the addresses)"
 }
 

@@ -18,6 +18,7 @@ import { createSimulatorMetrics } from './metrics.ts';
 import { createProduceLoop } from './produce-loop.ts';
 import { createProgressWriter, formatProgress } from './progress.ts';
 import { loadScenarioFile } from './scenario-validate.ts';
+import { handedOver } from './handover.ts';
 import { createTimeline } from './timeline.ts';
 import { buildWorld, runSeed } from './world.ts';
 import { loadWireDevices } from './wire-devices.ts';
@@ -53,12 +54,13 @@ export async function startSimulator(env: Record<string, string | undefined> = p
   const producer = await createProducer(kafka);
   life.onStop('producer', () => producer.disconnect());
 
-  // Event time starts now: the world is built for this instant.
-  const t0 = Date.now();
+  // Event time starts now (or PAST_MS ago: a handover of past records): the world is built for this instant.
+  const past = cfg.CROSSTRACE_SIMULATOR_PAST_MS;
+  const t0 = Date.now() - past;
   const runId = t0.toString(36);
   const scenario = seedChoice === 'run' ? { ...loaded, seed: runSeed(loaded.seed, runId) } : loaded;
   const world = buildWorld(scenario, directory, t0, runId);
-  const timeline = createTimeline(world);
+  const timeline = past > 0 ? handedOver(createTimeline(world), world) : createTimeline(world);
   const rate = timeline.background.rate;
   const wiring = cfg.CROSSTRACE_SIMULATOR_OUTPUT === 'wire' ? loadWireDevices(cfg.CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE) : null;
   const avroTruth: GroundTruth = groundTruthOf({ scenario, runId, t0, rate, traces: timeline.chains.map((c) => c.truth) });
@@ -79,8 +81,9 @@ export async function startSimulator(env: Record<string, string | undefined> = p
 
   const until = t0 + scenario.durationMs;
   const loop = createProduceLoop({
-    producer, registry, timeline, requests: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE ? truth.traces.map((t) => t.request) : [], until,
+    producer, registry, timeline, requests: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE && past === 0 ? truth.traces.map((t) => t.request) : [], until,
     tickMs: cfg.CROSSTRACE_SIMULATOR_TICK_MS, maxBatch: cfg.CROSSTRACE_SIMULATOR_MAX_BATCH, maxInFlight: cfg.CROSSTRACE_SIMULATOR_MAX_IN_FLIGHT, metrics, logger,
+    ...(past > 0 ? { clock: () => until, drainMs: 120_000 } : {}), // a handover: the whole run at once, all of it delivered
     ...(wire ? { wire } : {}),
   });
   const ops = await startOpsServer({
@@ -90,15 +93,16 @@ export async function startSimulator(env: Record<string, string | undefined> = p
   life.onStop('ops-server', () => ops.close());
 
   const progress = createProgressWriter(cfg.CROSSTRACE_SIMULATOR_PROGRESS);
-  let last = { at: t0, total: 0 };
+  const startedAt = Date.now();
+  let last = { at: startedAt, total: 0 };
   /** One progress line: the rate over the last second, or over the whole run for the final line. */
   const report = (final = false): void => {
     const s = loop.stats();
     const total = Object.values(s.produced).reduce((a, b) => a + b, 0);
     const now = Date.now();
-    const from = final ? { at: t0, total: 0 } : last;
+    const from = final ? { at: startedAt, total: 0 } : last;
     progress.write(formatProgress({
-      scenario: scenario.name, elapsedMs: now - t0, durationMs: scenario.durationMs, rate: ((total - from.total) * 1000) / Math.max(1, now - from.at),
+      scenario: scenario.name, elapsedMs: now - startedAt, durationMs: scenario.durationMs, rate: ((total - from.total) * 1000) / Math.max(1, now - from.at),
       targetRate: rate, total, byTopic: s.produced, lagMs: s.lagMs, backlog: s.backlog, tracesOpened: s.tracesOpened,
     }));
     last = { at: now, total };

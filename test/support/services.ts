@@ -9,6 +9,8 @@ export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> 
     REDIS_URL: serviceRedisUrl(stack, extra),
     KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '',
     LOG_LEVEL: process.env.CROSSTRACE_TEST_LOG_LEVEL ?? 'warn',
+    // tests give the tracer a key file in a temporary folder: made there, as in the demo
+    CROSSTRACE_DEMO: '1',
     ...extra,
   };
 }
