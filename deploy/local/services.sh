@@ -31,7 +31,7 @@ export CROSSTRACE_GATEWAY_TLS_KEY_FILE="${CROSSTRACE_GATEWAY_TLS_KEY_FILE:-$root
 WIRE_DIR="$root/.stack/wire"
 export COLLECTOR_IPFIX_PORT=$((base + 147)) COLLECTOR_NETFLOW9_PORT=$((base + 155)) COLLECTOR_RADIUS_PORT=$((base + 113))
 collector_env() {
-  node services/simulator/wire-devices.ts "${CROSSTRACE_WIRE_PROVIDERS_SOURCE:-deploy/providers.json}" "$WIRE_DIR" >/dev/null
+  node services/simulator/wire-devices.ts deploy/providers.json "$WIRE_DIR" >/dev/null
   printf '%s\n' "CROSSTRACE_COLLECTOR_RADIUS_FILE=$WIRE_DIR/devices.json" "CROSSTRACE_COLLECTOR_PROVIDERS_FILE=$WIRE_DIR/providers.json" \
     "CROSSTRACE_COLLECTOR_IPFIX_PORT=$COLLECTOR_IPFIX_PORT" "CROSSTRACE_COLLECTOR_NETFLOW9_PORT=$COLLECTOR_NETFLOW9_PORT" "CROSSTRACE_COLLECTOR_RADIUS_PORT=$COLLECTOR_RADIUS_PORT"
 }
