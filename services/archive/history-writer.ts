@@ -1,5 +1,6 @@
 // Writes one consumed batch into the history store as ONE transaction: rows are streamed with
-// COPY into per-connection staging tables (ON COMMIT DELETE ROWS), then moved with
+// COPY into per-connection staging tables (ON COMMIT DELETE ROWS; flows in COPY's binary form,
+// sessions in its text form), then moved with
 // INSERT ... ON CONFLICT DO NOTHING (records, idempotent on uid) and an upsert of the session
 // intervals (LEAST/GREATEST merges: applying the same records again changes nothing). The
 // caller commits Kafka offsets only after write() resolved, i.e. after the database commit.
@@ -8,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createBinaryCopy } from './domain/copy-binary.ts';
 import { copyLine, tsText, type CopyValue } from './domain/copy-text.ts';
 import { dayOf, type FlowRow, type SessionIntervalRow, type SessionRecordRow } from './domain/archive-rows.ts';
 
@@ -43,6 +45,21 @@ const intervalLine = (r: SessionIntervalRow): string =>
 const flowLine = (r: FlowRow): string =>
   copyLine([r.windowKey, r.uid, r.dir === 'in' ? 'i' : 'o', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value] as CopyValue[]);
 
+/** The flow rows as one binary COPY stream (stage_flow_records' column order). */
+export function flowsBinary(flows: readonly FlowRow[]): Buffer {
+  const c = createBinaryCopy(flows.length * 320);
+  for (const r of flows) {
+    c.row(10).text(r.windowKey).text(r.uid).char(r.dir === 'in' ? 'i' : 'o').timestamptz(r.at).timestamptz(r.producedAt)
+      .inet(r.src).int4(r.srcPort).inet(r.dst).int4(r.dstPort).bytea(r.value);
+  }
+  return c.end();
+}
+
+async function copyBinaryInto(client: PoolClient, table: string, data: Buffer): Promise<void> {
+  const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`));
+  await pipeline(function* () { for (let i = 0; i < data.length; i += 1 << 16) yield data.subarray(i, i + (1 << 16)); }, sink);
+}
+
 async function copyInto(client: PoolClient, table: string, lines: Iterable<string>): Promise<void> {
   const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN`));
   async function* chunks() {
@@ -56,7 +73,13 @@ async function copyInto(client: PoolClient, table: string, lines: Iterable<strin
   await pipeline(chunks(), sink);
 }
 
-export function createHistoryWriter(pool: Pool) {
+export interface HistoryWriterOptions {
+  /** COPY form of the flow rows: binary (default) or text (what bench/archive.bench.ts compares it with). */
+  flowCopy?: 'binary' | 'text';
+}
+
+export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {}) {
+  const binaryFlows = (opts.flowCopy ?? 'binary') === 'binary';
   const partitions = new Set<string>();
 
   /** Creates the day partitions of flow_records the batch needs (idempotent, race-safe). */
@@ -94,7 +117,8 @@ export function createHistoryWriter(pool: Pool) {
           await client.query(UPSERT_INTERVALS);
         }
         if (b.flows.length > 0) {
-          await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
+          if (binaryFlows) await copyBinaryInto(client, 'stage_flow_records', flowsBinary(b.flows));
+          else await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
           flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
         }
         await client.query('COMMIT');
