@@ -3,8 +3,8 @@
 //   node bench/archive.bench.ts [flows=2000000] [allocations=500000] [lookups=2000]
 // flows=0 allocations=0: lookups only, on the crosstrace_bench database an earlier run left.
 // 1. load: the archive's write path (history-writer.ts: COPY into staging, INSERT ON CONFLICT,
-//    interval upsert, one transaction per 5000-row batch; flows in COPY's binary form, and for
-//    comparison in the same run in its text form) vs. raw COPY of the same rows straight into
+//    interval upsert, one transaction per 5000-row batch; flows now with one binary COPY into
+//    flow_records, and batch by batch in turn the path before) vs. raw COPY of the same rows straight into
 //    the table, text and binary (the ceiling on this machine and schema), and the row encoding
 //    alone (no database); rows/s and bytes per row on disk;
 // 2. lookups at that size, through the tracer's archive reader (history-lookup.ts): a session
@@ -94,11 +94,27 @@ const allocBatch = (from: number, n: number) => {
   const parts = Array.from({ length: n }, (_, k) => allocation(from + k));
   return { sessions: parts.flatMap((p) => p.records), intervals: parts.flatMap((p) => p.intervals), flows: [] };
 };
-const flowRate = LOAD ? await load('archive write path, flows (binary COPY)', FLOWS, flowBatch, 1) : NaN;
-// the same path with the flows in COPY's text form (the form before), other rows of the same mix
-const TEXT = LOAD ? Math.min(FLOWS, 300_000) : 0;
-const textBatch = (from: number, n: number) => flowBatch(20_000_000_000 + from, n);
-const flowTextRate = TEXT ? await load('archive write path, flows (text COPY, for comparison)', TEXT, textBatch, 1, textWriter) : NaN;
+// flows: the write path now (binary COPY straight into flow_records) and before (text COPY into
+// staging, then INSERT ... ON CONFLICT), batch by batch in turn on rows of the same mix, so both
+// meet the same machine load and table size
+async function loadFlows(total: number): Promise<{ now: number; before: number }> {
+  const ms = { now: 0, before: 0 };
+  const rows = { now: 0, before: 0 };
+  for (let i = 0, k = 0; i < total; i += BATCH, k++) {
+    const which = k % 2 === 0 ? 'now' : 'before';
+    const n = Math.min(BATCH, total - i);
+    const batch = flowBatch(i, n);
+    const t = performance.now();
+    await (which === 'now' ? writer : textWriter).write(batch);
+    ms[which] += performance.now() - t;
+    rows[which] += n;
+  }
+  const rate = (w: 'now' | 'before') => rows[w] / (ms[w] / 1000);
+  console.log(`archive write path, flows, in turn: now (binary COPY into flow_records, merge only on a replay) ${fmt(rate('now'))} rows/s, before (text COPY to staging + INSERT ON CONFLICT) ${fmt(rate('before'))} rows/s; ${fmt(total)} rows`);
+  return { now: rate('now'), before: rate('before') };
+}
+const flowRates = LOAD ? await loadFlows(FLOWS) : { now: NaN, before: NaN };
+const [flowRate, flowTextRate] = [flowRates.now, flowRates.before];
 const sessionRate = LOAD ? await load('archive write path, sessions (START+STOP, interval upsert)', ALLOCS, allocBatch, 2) : NaN;
 
 // raw COPY ceilings: the same kind of flow rows COPY'd straight into the partitioned table

@@ -1,6 +1,9 @@
-// Writes one consumed batch into the history store as ONE transaction: rows are streamed with
-// COPY into per-connection staging tables (ON COMMIT DELETE ROWS; flows in COPY's binary form,
-// sessions in its text form), then moved with
+// Writes one consumed batch into the history store as ONE transaction. Flows (the bulk) go with
+// COPY in its binary form straight into flow_records; when a row is already there (a redelivery,
+// a replay: unique violation) that COPY is rolled back to a savepoint and the rows take the
+// merge path below instead, so the common case costs one COPY and a replay changes nothing.
+// Sessions, and flows on the merge path, are streamed with
+// COPY into per-connection staging tables (ON COMMIT DELETE ROWS), then moved with
 // INSERT ... ON CONFLICT DO NOTHING (records, idempotent on uid) and an upsert of the session
 // intervals (LEAST/GREATEST merges: applying the same records again changes nothing). The
 // caller commits Kafka offsets only after write() resolved, i.e. after the database commit.
@@ -60,6 +63,25 @@ async function copyBinaryInto(client: PoolClient, table: string, data: Buffer): 
   await pipeline(function* () { for (let i = 0; i < data.length; i += 1 << 16) yield data.subarray(i, i + (1 << 16)); }, sink);
 }
 
+/** SQLSTATE unique_violation: a flow row the store already holds. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Flows straight into flow_records, or (some already there) through staging and ON CONFLICT DO
+ *  NOTHING; returns how many rows are new to the store. */
+async function writeFlows(client: PoolClient, data: Buffer, rows: number): Promise<number> {
+  await client.query('SAVEPOINT flows_direct');
+  try {
+    await copyBinaryInto(client, 'flow_records', data);
+    await client.query('RELEASE SAVEPOINT flows_direct');
+    return rows;
+  } catch (e) {
+    if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+    await client.query('ROLLBACK TO SAVEPOINT flows_direct');
+  }
+  await copyBinaryInto(client, 'stage_flow_records', data);
+  return (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+}
+
 async function copyInto(client: PoolClient, table: string, lines: Iterable<string>): Promise<void> {
   const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN`));
   async function* chunks() {
@@ -74,7 +96,9 @@ async function copyInto(client: PoolClient, table: string, lines: Iterable<strin
 }
 
 export interface HistoryWriterOptions {
-  /** COPY form of the flow rows: binary (default) or text (what bench/archive.bench.ts compares it with). */
+  /** How flow rows are written: binary = COPY straight into flow_records, merging only on a
+   *  replay (default); text = COPY's text form into staging, then INSERT ... ON CONFLICT, every
+   *  batch (the path before; bench/archive.bench.ts compares the two in one run). */
   flowCopy?: 'binary' | 'text';
 }
 
@@ -117,9 +141,11 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
           await client.query(UPSERT_INTERVALS);
         }
         if (b.flows.length > 0) {
-          if (binaryFlows) await copyBinaryInto(client, 'stage_flow_records', flowsBinary(b.flows));
-          else await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
-          flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+          if (binaryFlows) flowsNew = await writeFlows(client, flowsBinary(b.flows), b.flows.length);
+          else {
+            await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
+            flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+          }
         }
         await client.query('COMMIT');
         return { sessionsNew, flowsNew, intervals: b.intervals.length };
