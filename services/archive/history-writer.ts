@@ -68,7 +68,7 @@ const UNIQUE_VIOLATION = '23505';
 
 /** Flows straight into flow_records, or (some already there) through staging and ON CONFLICT DO
  *  NOTHING; returns how many rows are new to the store. */
-async function writeFlows(client: PoolClient, data: Buffer, rows: number): Promise<number> {
+async function writeFlows(client: PoolClient, data: Buffer, rows: number, stage: () => Promise<void>): Promise<number> {
   await client.query('SAVEPOINT flows_direct');
   try {
     await copyBinaryInto(client, 'flow_records', data);
@@ -78,6 +78,7 @@ async function writeFlows(client: PoolClient, data: Buffer, rows: number): Promi
     if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
     await client.query('ROLLBACK TO SAVEPOINT flows_direct');
   }
+  await stage();
   await copyBinaryInto(client, 'stage_flow_records', data);
   return (await client.query(MOVE_FLOWS)).rowCount ?? 0;
 }
@@ -130,8 +131,11 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
       let broken = false;
       try {
         await client.query('BEGIN');
-        await client.query(STAGING);
+        // the staging tables, once per connection and batch, only when a path needs them
+        let staged = false;
+        const stage = async (): Promise<void> => { if (!staged) { await client.query(STAGING); staged = true; } };
         let sessionsNew = 0, flowsNew = 0;
+        if (b.sessions.length > 0 || b.intervals.length > 0 || (b.flows.length > 0 && !binaryFlows)) await stage();
         if (b.sessions.length > 0) {
           await copyInto(client, 'stage_session_records', b.sessions.map(sessionLine));
           sessionsNew = (await client.query(MOVE_SESSIONS)).rowCount ?? 0;
@@ -141,7 +145,7 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
           await client.query(UPSERT_INTERVALS);
         }
         if (b.flows.length > 0) {
-          if (binaryFlows) flowsNew = await writeFlows(client, flowsBinary(b.flows), b.flows.length);
+          if (binaryFlows) flowsNew = await writeFlows(client, flowsBinary(b.flows), b.flows.length, stage);
           else {
             await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
             flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
