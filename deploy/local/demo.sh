@@ -58,7 +58,7 @@ historical_trace() {
   # every hop of a communication 10 days ago has ended, so the chain is ENDED (which --until-terminal
   # counts as terminal) while it still grows: watch until it reaches the subscriber instead
   out="$logs/watch-historical.log"; : >"$out"
-  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --timeout 180 --plain >"$out" 2>&1 &
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --timeout 180 --plain >"$out" 2>"$logs/watch-historical.err" &
   local watch_pid=$! shown=0 total
   while :; do
     total="$(wc -l <"$out")"
