@@ -13,8 +13,8 @@ import type { FlowEvent, Hop, SignedTraceUpdate, TraceRequest } from '../schemas
 import { flowRow, type SessionIntervalRow, type SessionRecordRow } from '../services/archive/domain/archive-rows.ts';
 import { createHistoryWriter } from '../services/archive/history-writer.ts';
 import { main as cli } from '../services/cli/main.ts';
-import type { Lookup } from '../services/common/join-types.ts';
-import { DEFAULT_OPEN_LIMITS } from '../services/gateway/open-request.ts';
+import type { Lookup } from '../services/join/join-types.ts';
+import { DEFAULT_OPEN_LIMITS } from '../services/partner/domain/open-request.ts';
 import { createPreservationStore } from '../services/gateway/preservation-store.ts';
 import { createRouter } from '../services/gateway/router.ts';
 import { createTokenTable } from '../services/gateway/tokens.ts';

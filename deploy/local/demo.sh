@@ -84,6 +84,21 @@ bin/crosstrace admin partner add "${partners[@]}" --out .stack/partners 2>"$logs
   { echo "demo: onboarding the partners failed:" >&2; cat "$logs/partners.log" >&2; exit 1; }
 echo "demo: partners ${partners[*]} onboarded: .stack/partners/<CC>.properties (SASL_SSL, SCRAM-SHA-512, its own topic only) and <CC>.gateway-token"
 
+# --- DEMO_WIRE=1 (issue 15): the simulator's devices send IPFIX (flows, port blocks) and RADIUS
+# accounting (access sessions) over UDP to the collector instead of producing Avro; VPN
+# sessions have no wire form in the collector and stay on Avro. Each device sends from its own
+# loopback address, which the registry the services run with lists (.stack/wire/providers.json).
+sim_wire=()
+if [ "${DEMO_WIRE:-}" = 1 ]; then
+  node services/simulator/wire-devices.ts deploy/providers.json "$root/.stack/wire" >/dev/null
+  for svc in INGEST CORRELATOR TRACER ARCHIVE; do export "CROSSTRACE_${svc}_PROVIDERS_FILE=$root/.stack/wire/providers.json"; done
+  # the collector's ports as services.sh sets them
+  sim_wire=(CROSSTRACE_SIMULATOR_OUTPUT=wire "CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE=$root/.stack/wire/devices.json"
+    "CROSSTRACE_SIMULATOR_IPFIX_PORT=$((${SERVICES_PORT_BASE:-9100} + 147))" "CROSSTRACE_SIMULATOR_RADIUS_PORT=$((${SERVICES_PORT_BASE:-9100} + 113))")
+  echo "demo: DEMO_WIRE=1: flows and port blocks as IPFIX, access sessions as RADIUS accounting, to the collector (VPN sessions stay Avro)"
+fi
+# --- end DEMO_WIRE
+
 echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
 # replayed; services.sh waits until each has joined, so nothing the simulator sends is missed
@@ -99,7 +114,7 @@ truth="$root/.stack/ground-truth/default.json"
 rm -f "$truth"
 CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=$((${SERVICES_PORT_BASE:-9100} + 5)) \
   CROSSTRACE_SIMULATOR_DURATION_MS="$(( (timeout_s + 60) * 1000 ))" \
-  KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
+  KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" env "${sim_wire[@]}" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 60); do [ -s "$truth" ] && break; kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.5; done
 [ -s "$truth" ] || { echo "demo: the simulator wrote no ground truth; last lines of its log:" >&2; tail -n 20 "$logs/simulator.log" >&2; exit 1; }
@@ -122,6 +137,8 @@ else
       KAFKA_CLIENT_PROPERTIES=".stack/partners/$cc.properties" bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
     done
     echo "demo: the chain terminated at the subscriber while the communication was still going on"
+    # the chain against the simulator's ground truth, hop by hop (the same check with and without DEMO_WIRE)
+    node deploy/local/chain-vs-truth.ts "$truth" "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" .stack/partners | sed 's/^chain-vs-truth/demo/' || rc=1
     echo "demo: GB places a preservation order on the trace's records (Budapest Art. 16/29, 90 days) and exports the signed evidence"
     gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""

@@ -1,9 +1,9 @@
 // correlator: flows.norm / sessions.norm -> Redis windows (index + probe waiters) -> trace.hops.
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
-import { createWindowStore } from '../common/window-store.ts';
-import { joinSettingsOf } from '../common/join-config.ts';
-import { markStateBuilt, rebuildWindows, redisStateLost } from '../common/state-rebuild.ts';
+import { createWindowStore } from '../join/window-store.ts';
+import { joinSettingsOf } from '../join/join-config.ts';
+import { markStateBuilt, rebuildWindows, redisStateLost } from '../join/state-rebuild.ts';
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';

@@ -31,6 +31,9 @@ export interface ProduceLoopOptions {
   clock?: () => number;
   /** Longest wait for what is in flight at the end, ms. Default 10 000. */
   drainMs?: number;
+  /** Wire mode: takes the records it can send as IPFIX / RADIUS (counted as wire:<topic>);
+   *  the rest, and TraceRequests, are produced to Kafka. */
+  wire?: { take(x: RawOut): boolean; flush(): void };
 }
 
 export interface ProduceStats { produced: Record<string, number>; lagMs: number; backlog: number; tracesOpened: number; failing: boolean }
@@ -55,7 +58,22 @@ export function createProduceLoop(o: ProduceLoopOptions) {
 
   const sourceOf = (x: Item): string => (x.topic === TOPICS.traceRequests ? 'request' : x.expectBad ? 'bad' : chainIds.has(x.value.eventId) ? 'chain' : 'background');
 
-  function send(batch: Item[]): void {
+  function count(x: Item, topic: string): void {
+    produced[topic] = (produced[topic] ?? 0) + 1;
+    o.metrics.produced.inc({ topic, source: sourceOf(x) });
+    if (x.topic === TOPICS.traceRequests) tracesOpened++;
+  }
+
+  function send(all: Item[]): void {
+    const wire = o.wire;
+    // deliberately bad records stay Avro: what makes them bad may have no wire form
+    const onWire = wire ? new Set(all.filter((x): x is RawOut => x.topic !== TOPICS.traceRequests && !x.expectBad && wire.take(x))) : null;
+    if (onWire?.size) {
+      wire!.flush();
+      for (const x of onWire) count(x, `wire:${x.topic}`);
+    }
+    const batch = onWire?.size ? all.filter((x) => !onWire.has(x as RawOut)) : all;
+    if (batch.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const x of batch) {
       const list = byTopic.get(x.topic) ?? [];
@@ -66,11 +84,7 @@ export function createProduceLoop(o: ProduceLoopOptions) {
     const p = o.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }).then(() => {
       end();
       failing = false;
-      for (const x of batch) {
-        produced[x.topic] = (produced[x.topic] ?? 0) + 1;
-        o.metrics.produced.inc({ topic: x.topic, source: sourceOf(x) });
-        if (x.topic === TOPICS.traceRequests) tracesOpened++;
-      }
+      for (const x of batch) count(x, x.topic);
       for (const [topic, messages] of byTopic) o.metrics.stage.messagesOut.inc({ topic }, messages.length);
     }, (e: unknown) => {
       end();

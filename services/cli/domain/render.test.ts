@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { viewFor } from '../../tracer/domain/disclosure.ts';
 import { acceptedLine, duration, endpoint, hopLine, renderChain, rejectedLine } from './render.ts';
-import { fullUpdate, hop } from './test-fixtures.ts';
+import { fullUpdate, hop } from '../../partner/test-fixtures.ts';
 
 const NOW = 1_700_000_000_000;
 

@@ -74,7 +74,7 @@ export function renderScreen(info: ScreenInfo, traces: TraceEntry[], rejections:
     `crosstrace watch ${info.audience}  ${info.topic}  ${traces.length} trace(s)  ${info.accepted} verified  ${rejectedTotal} REJECTED  ${info.bootstrapped ? 'live' : 'reading history…'}`,
     `trusted node keys ${info.keyIds.join(', ')}  audit records ${info.audit.verified} verified, ${info.audit.unverified} not${info.audit.lastProblem ? ` (last: ${info.audit.lastProblem})` : ''}`,
     ...(info.waitingForAudit ? [`${info.waitingForAudit} update(s) waiting for their audit record`] : []),
-    ...info.notes.map((n) => `note: ${n}`),
+    ...info.notes.map((n) => `audit ${n}`),
     '',
   ];
   if (traces.length === 0) lines.push('no traces to show yet');
