@@ -8,7 +8,7 @@ export PATH := $(NODE_BIN):$(ROOT)/node_modules/.bin:$(PATH)
 export KAFKAJS_NO_PARTITIONER_WARNING := 1
 
 .PHONY: setup deps jars stack-up stack-down stack-status stack-env up down status \
-        demo test test-unit test-integration typecheck lint bench bench-profile podman-setup images clean
+        demo chaos test test-unit test-integration typecheck lint bench bench-profile podman-setup images clean
 
 ## setup: Node, npm packages and the Maven-fetched jars
 setup: deps jars
@@ -44,6 +44,11 @@ status: stack-status
 ## the live demo
 demo: setup
 	deploy/local/demo.sh
+
+## chaos: faults injected one at a time into the local stack under simulated load, checked
+## against the simulator's ground truth (deploy/chaos/main.ts: CHAOS_RATE, CHAOS_CHAINS, ...)
+chaos: setup jars
+	deploy/chaos/chaos.sh
 
 ## tests: typecheck, lint, unit, integration (testcontainers where a container runtime answers)
 test: setup typecheck lint test-unit test-integration

@@ -154,6 +154,10 @@ export interface Hop {
   decisiveAt: number;
   /** Which records decided the hop: LIVE = the live windows (Redis) alone; ARCHIVE = records only the history store (PostgreSQL) still holds. Added after release 1; readers of older records see LIVE. */
   source: HopSource;
+  /** In a trace update: how sure the chain is of reaching this hop, the product of the confidences from the requester's observation to it (computed on the whole chain, also in a minimised view). Null on trace.hops and in records written before it. */
+  pathConfidence: null | number;
+  /** In a trace update: whether the hop is on the chain's best path (rank-1 hops followed from the observation, a decided relay before its host's owner); false for a candidate beside it. Null on trace.hops and in records written before it. */
+  onBestPath: null | boolean;
 }
 
 export const ProviderKindSymbols = ["ACCESS","CGN","VPN","HOSTING","TRANSIT"] as const;
@@ -195,6 +199,12 @@ export interface Provider {
   maxSessionAgeMs: Record<string, number>;
   /** How often this provider's sessions of each kind send an interim record while alive (RADIUS Acct-Interim-Interval, RFC 2869 5.16), ms; a kind not listed sends none that can be relied on. A session with no STOP and no own record for more than 3 intervals before a lookup window is shown, never decided (its STOP may be lost). */
   interimIntervalMs: Record<string, number>;
+  /** What each exporter of `exporters` logs: flow (IPFIX/NetFlow flow records of hosts the provider serves), nat (CGN NAT session / port-block logs), radius (access-session accounting) or vpn (VPN session logs). Only flow exporters are evidence that relay timing can be asked at the provider's hosts. An exporter not listed counts as flow only when the provider lists no kinds at all (records written before this field). */
+  exporterKinds: Record<string, string>;
+  /** How long this provider's NAT keeps an idle mapping, by protocol (TCP = established, UDP, ICMP), ms; a protocol not listed takes the RFC minimum (RFC 5382 REQ-5: TCP established >= 2 h 4 min; RFC 4787 REQ-5: UDP >= 2 min; RFC 5508 REQ-2: ICMP query >= 60 s). A NAT session with no delete and no own record for longer than this before a lookup window may have timed out and its port been reused: shown, never decided. */
+  natMappingTimeoutMs: Record<string, number>;
+  /** Length of the IPv6 prefix this provider delegates to one subscriber (e.g. 56); null = 48. A prefix claim this long or longer belongs to one subscriber: another subscriber's address or prefix inside it does not win by longest match (two subscribers in one delegation: both shown, never decided). */
+  delegatedPrefixLength: null | number;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;
@@ -334,7 +344,7 @@ export interface TraceUpdate {
   traceId: string;
   /** Monotonic version of the chain, 1-based; a consumer drops anything not newer than what it has. */
   seq: number;
-  /** Chain status after this update. AMBIGUOUS: a hop on the best path is not decided by the evidence (its best candidate has confidence below the decisive level, or competing candidates remain); the ranked candidates are in hops and the chain is not terminated. */
+  /** Chain status after this update. AMBIGUOUS: a hop on the best path is not decided by the evidence (its best candidate has confidence below the decisive level, or competing candidates remain); the ranked candidates are in hops and the chain is not terminated. A reader whose schema lacks a status written here reads the enum default OPEN (not terminal, nothing decided): readers of release 1, which has no default, must upgrade to read AMBIGUOUS. */
   status: TraceStatus;
   /** Null for the full view; the ISO 3166-1 alpha-2 the view was minimised for otherwise. */
   audience: null | string;

@@ -153,8 +153,11 @@ kafka_security() {
   chmod 700 "$SEC" "$SEC/clients"
   "$ROOT/deploy/security/dev-pki.sh" "$SEC"
   secret broker >/dev/null
-  # Redis requires a password (kept off the command line: a config file only we can read)
-  (umask 077; printf 'requirepass %s\n' "$(secret redis)" >"$SEC/redis-auth.conf")
+  # Redis requires a password (kept off the command line: a config file only we can read); the
+  # default user is the admin; each service has its own ACL user (deploy/security/redis-users.json,
+  # passwords in .stack/security/redis-<service>.password, services.sh builds their REDIS_URL)
+  (umask 077; { printf 'requirepass %s\n' "$(secret redis)"
+    "$NODE" "$ROOT/services/common/redis-acl.ts" "$ROOT/deploy/security/redis-users.json" "$SEC"; } >"$SEC/redis-auth.conf")
   (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
     "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
     sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")

@@ -23,7 +23,7 @@ export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]...
   --jurisdiction CC   your jurisdiction: reads trace.updates.CC and its audit feed audit.disclosures.CC only
   --trust FILE        the node's public keys (PEM, with validity periods; default .stack/keys/node-ed25519.pem.pub); repeatable
   --from-beginning    show and watch every trace on the topic (default: traces still going on, and new ones)
-  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED or CLOSED
+  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED, CLOSED or AMBIGUOUS
   --timeout SECONDS   stop after this long; with --until-terminal, exit 2
   --trace ID          watch only this trace (repeatable)
   --plain             one line per update even on a terminal (also when not a TTY or CI=true)

@@ -21,6 +21,9 @@ export const auditTopic = (cc: string): string => `audit.disclosures.${cc}`;
 /** Audit topics keep their records forever (retention by time off). */
 export const AUDIT_RETENTION_MS = -1;
 export const dlqTopic = (stage: string): string => `dlq.${stage}`;
+/** The consumer stages that dead-letter what they cannot use, each to its dlq.<stage>: created
+ *  with the pipeline (the archive's principal may create its own, but a producer does not). */
+export const DEAD_LETTER_STAGES = ['ingest', 'correlator', 'tracer', 'archive'] as const;
 
 export function pipelineTopics(partitions: number, jurisdictions: string[]): TopicSpec[] {
   return [
@@ -29,7 +32,7 @@ export function pipelineTopics(partitions: number, jurisdictions: string[]): Top
     { topic: TOPICS.traceState, numPartitions: partitions, compacted: true },
     { topic: TOPICS.providers, numPartitions: 1, compacted: true },
     { topic: TOPICS.audit, numPartitions: 1, retentionMs: AUDIT_RETENTION_MS },
-    ...['ingest', 'correlator', 'tracer'].map((s) => ({ topic: dlqTopic(s), numPartitions: 1 })),
+    ...DEAD_LETTER_STAGES.map((s) => ({ topic: dlqTopic(s), numPartitions: 1 })),
     ...jurisdictions.flatMap((cc) => jurisdictionTopics(cc)),
   ];
 }

@@ -63,7 +63,7 @@ export function hop(over: Partial<Hop> = {}): Hop {
     traceId: 't1', hopId: 'h1', parentHopId: null, depth: 1, jurisdiction: 'FR', providerId: 'fr-cgn', method: 'PORT_BLOCK',
     observedAddr: '198.51.100.7', observedPort: 40001, leadsToAddr: '100.64.3.4', leadsToPort: null, subscriberHandle: null,
     evidenceEventIds: ['e1'], confidence: 1, rank: 1, firstSeen: 1_699_999_990_000, lastSeen: 1_699_999_998_000, active: true,
-    windowFrom: 1_699_999_980_000, windowTo: 1_700_000_000_000, decisiveAt: 1_699_999_999_000, source: 'LIVE', ...over,
+    windowFrom: 1_699_999_980_000, windowTo: 1_700_000_000_000, decisiveAt: 1_699_999_999_000, source: 'LIVE', pathConfidence: null, onBestPath: null, ...over,
   };
 }
 

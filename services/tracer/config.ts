@@ -1,6 +1,6 @@
 // Tracer settings. Own keys: CROSSTRACE_TRACER_*.
 import { bool, commonSpec, defineConfig, int, str } from '../common/config.ts';
-import { joinSpec } from '../common/join-config.ts';
+import { joinSpec } from '../join/join-config.ts';
 
 export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   ...commonSpec,

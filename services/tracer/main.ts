@@ -3,8 +3,8 @@
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { createTransactionalProducer } from '../common/kafka.ts';
 import { TOPICS } from '../common/topics.ts';
-import { createWindowStore } from '../common/window-store.ts';
-import { joinSettingsOf } from '../common/join-config.ts';
+import { createWindowStore } from '../join/window-store.ts';
+import { joinSettingsOf } from '../join/join-config.ts';
 import { createChainStore } from './chain-store.ts';
 import { tracerConfig } from './config.ts';
 import { loadSigningKeyFile } from './signing-key-file.ts';

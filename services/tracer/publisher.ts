@@ -22,6 +22,7 @@ import { dependencyDown } from '../common/errors.ts';
 import { ensureTopics, sendChunked } from '../common/kafka.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
+import { createSerialQueue } from '../common/serial-queue.ts';
 import { TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics } from '../common/topics.ts';
 import { createAuditChain } from '../partner/domain/audit-chain.ts';
 import { viewsFor } from './domain/disclosure.ts';
@@ -73,12 +74,8 @@ export async function createPublisher(d: PublisherDeps) {
   // One publish at a time: the audit chain is appended and produced in one order, so the
   // records land on audit.disclosures in seq order even when partitions are processed
   // concurrently. (One tracer instance per node writes the chain; see README.)
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = createSerialQueue();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => queue('publish', fn);
 
   /** After a failure: a new producer, and the head Kafka committed (the failed publish may
    *  have committed after all, or not at all; only Kafka knows). */

@@ -40,6 +40,7 @@ export function hopLine(h: Hop, now: number): string {
     depth.padEnd(5), h.method.padEnd(17), `${h.jurisdiction}/${h.providerId}`.padEnd(20),
     `${endpoint(h.observedAddr, h.observedPort)} -> ${leadsTo(h)}`.padEnd(52),
     h.confidence.toFixed(2).padEnd(5), (h.active ? 'ACTIVE' : 'ended').padEnd(7), `seen ${duration(now - h.lastSeen)} ago`,
+    ...(h.source === 'ARCHIVE' ? ['(from the archive)'] : []),
   ].join(' ');
 }
 
@@ -86,7 +87,7 @@ export function renderScreen(info: ScreenInfo, traces: TraceEntry[], rejections:
 }
 
 const compactHop = (h: Hop, now: number): string =>
-  `${h.depth}${h.rank === 1 ? '' : `#${h.rank}`} ${h.method} ${h.jurisdiction}/${h.providerId} ${endpoint(h.observedAddr, h.observedPort)}->${leadsTo(h).replace(/ {2}/g, ' ')} conf=${h.confidence.toFixed(2)} ${h.active ? 'ACTIVE' : 'ended'} seen=${duration(now - h.lastSeen)}`;
+  `${h.depth}${h.rank === 1 ? '' : `#${h.rank}`} ${h.method} ${h.jurisdiction}/${h.providerId} ${endpoint(h.observedAddr, h.observedPort)}->${leadsTo(h).replace(/ {2}/g, ' ')} conf=${h.confidence.toFixed(2)} ${h.active ? 'ACTIVE' : 'ended'} seen=${duration(now - h.lastSeen)}${h.source === 'ARCHIVE' ? ' from=archive' : ''}`;
 
 /** One line for an accepted update (plain output). */
 export function acceptedLine(audience: string, u: TraceUpdate, now: number): string {

@@ -27,6 +27,21 @@ describe('watch session', () => {
     expect(s.screen(T)).toMatch(/trace t1 {2}TERMINATED_AT_SUBSCRIBER {2}seq 2/);
   });
 
+  it('--until-terminal also stops at AMBIGUOUS (the evidence does not decide; a person must look)', () => {
+    const node = makeNode();
+    const s = session(node);
+    const p1 = node.publish(fullUpdate({ seq: 1, status: 'EXTENDED' }), 'FR');
+    s.audit(p1.record, T, false);
+    s.update(p1.signed, T, 'o1');
+    s.tick(T, caught);
+    expect(s.done()).toBe(false);
+    const p2 = node.publish(fullUpdate({ seq: 2, status: 'AMBIGUOUS' }), 'FR');
+    s.audit(p2.record, T, false);
+    s.update(p2.signed, T, 'o2');
+    s.tick(T, caught);
+    expect(s.done()).toBe(true);
+  });
+
   it('shows a forged update as REJECTED and never as chain state', () => {
     const node = makeNode();
     const s = session(node);

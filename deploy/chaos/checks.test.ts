@@ -1,0 +1,72 @@
+// The chaos checks can fail: each defect they look for, planted in an otherwise clean run.
+import { describe, expect, it } from 'vitest';
+import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
+import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
+import { judge, type Observed } from './checks.ts';
+
+const hop = (id: string, parent: string | null, method: Hop['method'], cc: string, leadsTo: string | null, handle: string | null = null, rank = 1): Hop => ({
+  hopId: id, parentHopId: parent, method, jurisdiction: cc, leadsToAddr: leadsTo, subscriberHandle: handle, rank, confidence: 0.95,
+  observedAddr: `obs-${id}`, observedPort: null, leadsToPort: null, active: true,
+} as unknown as Hop);
+const truthHop = (depth: number, method: TruthHop['method'], cc: string, leadsTo: string | null, handle: string | null = null): TruthHop =>
+  ({ depth, method, jurisdiction: cc, leadsTo: leadsTo === null ? null : { addr: leadsTo, port: null }, subscriberHandle: handle } as TruthHop);
+
+const truth = {
+  traces: [{
+    traceId: 't1',
+    hops: [truthHop(1, 'PORT_BLOCK', 'FR', '10.0.0.1'), truthHop(2, 'ACCESS_SESSION', 'FR', null, 'sub-fr'), truthHop(3, 'RELAY_TIMING', 'FR', '203.0.113.1'),
+      truthHop(4, 'VPN_SESSION', 'DE', '198.18.0.1'), truthHop(5, 'ACCESS_SESSION', 'US', null, 'sub-us')],
+  }],
+} as unknown as GroundTruth;
+const hops = [hop('a', null, 'PORT_BLOCK', 'FR', '10.0.0.1'), hop('b', 'a', 'ACCESS_SESSION', 'FR', null, 'sub-fr'), hop('c', 'a', 'RELAY_TIMING', 'FR', '203.0.113.1'),
+  hop('d', 'c', 'VPN_SESSION', 'DE', '198.18.0.1'), hop('e', 'd', 'ACCESS_SESSION', 'US', null, 'sub-us')];
+const update = (seq: number, status: TraceUpdate['status'], hs: Hop[]): TraceUpdate => ({ traceId: 't1', seq, status, hops: hs } as unknown as TraceUpdate);
+const disclosure = (auditSeq: number, updateSeq: number, prev: number, hash = auditSeq): Disclosure =>
+  ({ auditSeq, traceId: 't1', updateSeq, audience: 'FR', prevHash: Buffer.from([prev]), hash: Buffer.from([hash]) } as unknown as Disclosure);
+
+function clean(): Observed {
+  const updates = [update(1, 'OPEN', []), update(2, 'EXTENDED', hops.slice(0, 3)), update(3, 'TERMINATED_AT_SUBSCRIBER', hops)];
+  return { updates, views: new Map([['FR', [...updates]]]), audit: [disclosure(1, 1, 0), disclosure(2, 2, 1), disclosure(3, 3, 2)] };
+}
+
+describe('chaos checks', () => {
+  it('a clean run passes: the owner hop beside the relay is a sibling, not a step of the path', () => {
+    const v = judge(truth, clean());
+    expect(v).toMatchObject({ opened: 1, correct: 1, lost: 0, duplicate: 0, forks: 0 });
+  });
+  it('a seq published again with the same content is a replay, not a duplicate', () => {
+    const o = clean();
+    o.updates.push(o.updates[2]!);
+    expect(judge(truth, o)).toMatchObject({ duplicate: 0, replayed: 1 });
+  });
+  it('a wrong or unfinished chain is not correct', () => {
+    const o = clean();
+    o.updates[2] = update(3, 'TERMINATED_AT_SUBSCRIBER', [...hops.slice(0, 4), hop('e', 'd', 'ACCESS_SESSION', 'US', null, 'sub-other')]);
+    expect(judge(truth, o).correct).toBe(0);
+    expect(judge(truth, { ...clean(), updates: clean().updates.slice(0, 2) }).wrong.get('t1')).toMatch(/status EXTENDED/);
+  });
+  it('a gap in the seqs, and a disclosure missing from its audience topic, are lost updates', () => {
+    const o = clean();
+    o.updates.splice(1, 1);
+    expect(judge(truth, o).lost).toBe(1);
+    const p = clean();
+    p.views.get('FR')!.splice(1, 1);
+    expect(judge(truth, p).lost).toBe(1);
+  });
+  it('one seq with two contents, and one hop twice, are duplicates', () => {
+    const o = clean();
+    o.updates.push(update(3, 'TERMINATED_AT_SUBSCRIBER', hops.slice(0, 4)));
+    expect(judge(truth, o).duplicate).toBeGreaterThanOrEqual(1);
+    const p = clean();
+    p.updates[2] = update(3, 'TERMINATED_AT_SUBSCRIBER', [...hops, { ...hops[4]!, hopId: 'e2' }]);
+    expect(judge(truth, p).duplicate).toBe(1);
+  });
+  it('an audit seq with two hashes, or a broken link, is a fork', () => {
+    const o = clean();
+    o.audit.push(disclosure(3, 3, 2, 99));
+    expect(judge(truth, o).forks).toBe(1);
+    const p = clean();
+    p.audit[2] = disclosure(3, 3, 7);
+    expect(judge(truth, p).forks).toBe(1);
+  });
+});

@@ -1,0 +1,147 @@
+// What a chaos run checks, computed from what the topics hold (read committed) and the
+// simulator's ground truth; pure, and its own oracle (no tracer code): a best path is walked
+// here, the audit chain's links are compared here.
+//   chains correct   the trace's latest update is TERMINATED_AT_SUBSCRIBER and its best path
+//                    (rank-1 hops from the root, leading-on first) is the true chain hop by hop
+//                    (method, jurisdiction, where it leads, the subscriber at the end)
+//   lost             per trace, the full view's seqs 1..max with a gap; per audience, a
+//                    disclosure the audit chain records whose signed view is not on
+//                    trace.updates.<CC>
+//   duplicate        one (trace, seq) published with two different contents, on any audience;
+//                    two hops of one update with the same id or the same step (parent, method,
+//                    observed and leads-to endpoints) under two ids
+//   forks            two audit records with one auditSeq and different hashes, or a record whose
+//                    prevHash is not the hash of the record before it
+// A seq published again with the same content (a tracer killed between its commit and its state
+// save republishes it; partners drop seq <= seen) is counted as `replayed`, not as a duplicate.
+import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
+import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
+
+export interface Observed {
+  /** trace.updates in offset order (per trace: partition order). */
+  updates: TraceUpdate[];
+  /** trace.updates.<CC>: the signed views' updates, by audience. */
+  views: Map<string, TraceUpdate[]>;
+  /** audit.disclosures in offset order. */
+  audit: Disclosure[];
+}
+
+export interface Verdict {
+  /** Traces of the ground truth whose request the tracer has seen (seq 1 published). */
+  opened: number;
+  correct: number;
+  /** Why each incorrect opened trace is not correct, by trace id. */
+  wrong: Map<string, string>;
+  lost: number;
+  duplicate: number;
+  replayed: number;
+  forks: number;
+  /** First few problems, for the report. */
+  problems: string[];
+}
+
+/** Content of an update that must not differ between two publishes of one seq. */
+const contentOf = (u: TraceUpdate): string => JSON.stringify([u.status, u.hops.map((h) => [h.hopId, h.rank, h.leadsToAddr, h.leadsToPort, h.subscriberHandle, h.active])]);
+
+export function bestPathOf(hops: readonly Hop[]): Hop[] {
+  const path: Hop[] = [];
+  let parent: string | null = null;
+  for (let depth = 0; depth < 64; depth++) {
+    const children = hops.filter((h) => h.parentHopId === parent && h.rank === 1);
+    if (children.length === 0) break;
+    const leading = children.filter((h) => h.leadsToAddr !== null);
+    const pick = (leading.length ? leading : children).reduce((a, b) => (b.confidence > a.confidence || (b.confidence === a.confidence && b.hopId < a.hopId) ? b : a));
+    path.push(pick);
+    parent = pick.hopId;
+  }
+  return path;
+}
+
+const stepOf = (method: string, jurisdiction: string, leadsTo: string | null, handle: string | null): string => `${method}:${jurisdiction}->${leadsTo ?? handle ?? '?'}`;
+
+/**
+ * Why `last` is not the true chain, or undefined when it is. The truth lists every hop by depth;
+ * a hop that ends at a subscriber before the last depth (the relay host's owner) is a sibling of
+ * the hop that leads on: the best path is the truth's hops that lead on plus its last, and
+ * every true hop must be a rank-1 hop of the chain.
+ */
+export function chainMismatch(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number]): string | undefined {
+  if (!last) return 'no update';
+  if (last.status !== 'TERMINATED_AT_SUBSCRIBER') return `status ${last.status} at seq ${last.seq}`;
+  const got = bestPathOf(last.hops).map((h) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle));
+  const want = truth.hops.filter((h, i) => h.leadsTo !== null || i === truth.hops.length - 1)
+    .map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle));
+  if (got.join(' ') !== want.join(' ')) return `path ${got.join(' ')} != truth ${want.join(' ')}`;
+  const rank1 = new Set(last.hops.filter((h) => h.rank === 1).map((h) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle)));
+  const absent = truth.hops.map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)).filter((s) => !rank1.has(s));
+  if (absent.length) return `true hop(s) ${absent.join(' ')} not rank 1 in the chain`;
+  return undefined;
+}
+
+export function judge(truth: GroundTruth, o: Observed): Verdict {
+  const v: Verdict = { opened: 0, correct: 0, wrong: new Map(), lost: 0, duplicate: 0, replayed: 0, forks: 0, problems: [] };
+  const problem = (s: string): void => { if (v.problems.length < 20) v.problems.push(s); };
+  const byTrace = new Map<string, TraceUpdate[]>();
+  for (const u of o.updates) {
+    const l = byTrace.get(u.traceId) ?? [];
+    l.push(u);
+    byTrace.set(u.traceId, l);
+  }
+  // duplicates and replays on every audience; gaps on the full view
+  const audiences: [string, TraceUpdate[]][] = [['full', o.updates], ...o.views];
+  for (const [aud, list] of audiences) {
+    const seen = new Map<string, string>();
+    for (const u of list) {
+      const k = `${u.traceId}#${u.seq}`;
+      const c = contentOf(u);
+      const before = seen.get(k);
+      if (before === undefined) seen.set(k, c);
+      else if (before === c) v.replayed++;
+      else { v.duplicate++; problem(`${aud}: ${k} published twice with different contents`); }
+    }
+  }
+  for (const [traceId, list] of byTrace) {
+    const seqs = new Set(list.map((u) => u.seq));
+    const max = Math.max(...seqs);
+    const missing = [...Array(max).keys()].map((i) => i + 1).filter((s) => !seqs.has(s));
+    // a run reads from where the topics ended at its start: an older trace's first seqs are before it
+    if (missing.length && seqs.has(1)) { v.lost += missing.length; problem(`full: ${traceId} seq ${missing.join(',')} missing`); }
+    for (const u of list) {
+      const ids = new Set<string>();
+      const steps = new Set<string>();
+      for (const h of u.hops) {
+        const step = JSON.stringify([h.parentHopId, h.method, h.observedAddr, h.observedPort, h.leadsToAddr, h.leadsToPort, h.subscriberHandle]);
+        if (ids.has(h.hopId) || steps.has(step)) { v.duplicate++; problem(`${traceId} seq ${u.seq}: hop ${h.hopId} twice`); }
+        ids.add(h.hopId);
+        steps.add(step);
+      }
+    }
+  }
+  // every disclosure the audit chain records reached its audience's topic
+  const viewKeys = new Map([...o.views].map(([cc, l]) => [cc, new Set(l.map((u) => `${u.traceId}#${u.seq}`))]));
+  for (const d of o.audit) {
+    if (!viewKeys.get(d.audience)?.has(`${d.traceId}#${d.updateSeq}`)) { v.lost++; problem(`${d.audience}: ${d.traceId} seq ${d.updateSeq} audited, not on trace.updates.${d.audience}`); }
+  }
+  // one audit chain
+  const bySeq = new Map<number, Disclosure>();
+  for (const d of o.audit) {
+    const before = bySeq.get(d.auditSeq);
+    if (before && !before.hash.equals(d.hash)) { v.forks++; problem(`audit seq ${d.auditSeq} twice with different hashes`); }
+    bySeq.set(d.auditSeq, before ?? d);
+  }
+  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < seqs.length; i++) {
+    const prev = bySeq.get(seqs[i - 1]!)!;
+    const cur = bySeq.get(seqs[i]!)!;
+    if (cur.auditSeq !== prev.auditSeq + 1) { v.forks++; problem(`audit seq ${prev.auditSeq + 1}..${cur.auditSeq - 1} missing`); } else if (!cur.prevHash.equals(prev.hash)) { v.forks++; problem(`audit seq ${cur.auditSeq} does not link to ${prev.auditSeq}`); }
+  }
+  for (const t of truth.traces) {
+    const list = byTrace.get(t.traceId);
+    if (!list?.some((u) => u.seq === 1)) continue;
+    v.opened++;
+    const last = list.reduce((a, b) => (b.seq >= a.seq ? b : a));
+    const why = chainMismatch(last, t);
+    if (why === undefined) v.correct++; else v.wrong.set(t.traceId, why);
+  }
+  return v;
+}

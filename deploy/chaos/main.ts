@@ -1,0 +1,264 @@
+// make chaos: a fault-injection run on the local-process stack. The services run with their
+// own consumer groups; the simulator produces CHAOS_RATE background events/s with CHAOS_CHAINS
+// traced attack chains (ground truth in .stack/chaos/ground-truth.json); meanwhile, one at a
+// time, each fault of FAULTS hits the stack and the run waits until it recovered (every
+// /healthz 200 and the groups' lag back near where it was). After each fault it reads
+// trace.updates, trace.updates.<CC> and audit.disclosures (read committed, since the run began)
+// and judges them against the ground truth (checks.ts); at the end every chain must be the
+// true one, and nothing lost, duplicated, forked or stalled. Prints one row per fault and
+//   chaos: F faults, lost 0, duplicate 0, forks 0, stalled 0
+// exit 0 when all hold, 1 otherwise.
+// Settings (environment): CHAOS_RATE (5000), CHAOS_CHAINS (24), CHAOS_SPACING_MS (10000),
+// CHAOS_FAULTS (all, comma-separated names), CHAOS_SETTLE_MS (30000: traffic between faults,
+// also the window a partition must progress in), CHAOS_RECOVERY_TIMEOUT_MS (180000),
+// CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsSecurity, resolveKafkaSecurity } from '../../services/common/kafka-security.ts';
+import { readDeadLetter } from '../../services/common/dead-letter.ts';
+import { createRegistryClient } from '../../services/common/registry.ts';
+import { replayTopics } from '../../services/common/topic-replay.ts';
+import { dlqTopic, TOPICS } from '../../services/common/topics.ts';
+import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
+import { judge, type Verdict } from './checks.ts';
+import { INPUT_TOPICS, flushRedis, killService, restartComponent, sendPoison, servicesDown, servicesUp, type StackHandles } from './faults.ts';
+import { commitAtEnd, endOffsets, groupProgress, observedTopics, readObserved, stalledBetween, totalLag, type GroupProgress } from './observe.ts';
+import { chaosScenario } from './scenario.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const num = (k: string, d: number): number => {
+  const v = process.env[k];
+  if (v === undefined || v === '') return d;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${k}=${v} must be a non-negative number`);
+  return n;
+};
+const RATE = num('CHAOS_RATE', 5000);
+const CHAINS = num('CHAOS_CHAINS', 24);
+const DURATION = num('CHAOS_DURATION_MS', 540_000);
+const SETTLE = num('CHAOS_SETTLE_MS', 30_000);
+const RECOVERY_TIMEOUT = num('CHAOS_RECOVERY_TIMEOUT_MS', 180_000);
+const FINAL_TIMEOUT = num('CHAOS_FINAL_TIMEOUT_MS', 240_000);
+const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive'] as const;
+const GROUP_TOPICS: Record<string, string[]> = {
+  ingest: [TOPICS.flowsRaw, TOPICS.sessionsRaw], correlator: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  tracer: [TOPICS.traceRequests, TOPICS.traceHops], archive: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+};
+const GROUP_SERVICES = Object.keys(GROUP_TOPICS);
+const base = Number(process.env.SERVICES_PORT_BASE || 9100);
+const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`chaos: ${s}\n`);
+
+function stackEnv(): Record<string, string> {
+  const text = readFileSync(join(root, '.stack/chaos/stack.env'), 'utf8');
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^['"]|['"]$/g, '');
+  }
+  return out;
+}
+
+async function healthy(name: string): Promise<boolean> {
+  try { return (await fetch(`http://127.0.0.1:${PORTS[name]}/healthz`, { signal: AbortSignal.timeout(2000) })).ok; } catch { return false; }
+}
+
+interface Row { fault: string; recoveryMs: number | null; v: Verdict; lost: number; duplicate: number; forks: number; stalled: number; note: string }
+
+async function main(): Promise<number> {
+  const senv = stackEnv();
+  const groupOf = (s: string) => `crosstrace-${s}-chaos`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, ...senv, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SERVICES_WAIT_SECONDS: process.env.SERVICES_WAIT_SECONDS ?? '240',
+    // the join's horizons shortened for the run (correlator and tracer agree): a rebuild after
+    // a FLUSHALL replays 30 min of flows and 4 h of sessions, not a day and two weeks of them
+    CROSSTRACE_CORRELATOR_RETENTION_MS: '1800000', CROSSTRACE_TRACER_RETENTION_MS: '1800000',
+    CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '14400000', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '14400000',
+  };
+  for (const s of GROUP_SERVICES) env[`CROSSTRACE_${s.toUpperCase()}_GROUP_ID`] = groupOf(s);
+  const h: StackHandles = { root, env, redisUrl: senv.REDIS_URL!, log };
+  const kafka = new Kafka({ clientId: 'crosstrace-chaos', brokers: senv.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING, ...kafkajsSecurity(resolveKafkaSecurity({ KAFKA_CLIENT_PROPERTIES: senv.KAFKA_CLIENT_PROPERTIES ?? '' })) });
+  const registry = createRegistryClient({ url: senv.SCHEMA_REGISTRY_URL! });
+  const admin = kafka.admin();
+  await admin.connect();
+  const dir = join(root, '.stack/chaos');
+  mkdirSync(dir, { recursive: true });
+
+  log('services (their own groups, crosstrace-<service>-chaos; what the groups have not read yet is read first)');
+  await servicesDown(h);
+  // the run starts on caught-up groups: what earlier runs left unread is skipped, not replayed
+  for (const [svc, topics] of Object.entries(GROUP_TOPICS)) await commitAtEnd(admin, groupOf(svc), topics);
+  await servicesUp(h);
+  await registry.ensureSubjects([TOPICS.traceUpdates, TOPICS.audit, ...INPUT_TOPICS]);
+  const from = await endOffsets(admin, await observedTopics(admin));
+  const existing = new Set(await admin.listTopics());
+  const dlqTopics = ['ingest', 'correlator', 'tracer', 'archive'].map(dlqTopic).filter((t) => existing.has(t));
+
+  // the attacks spread over the run, the last one traced 60 s before it ends
+  const durationMs = DURATION;
+  const SPACING = Math.max(1_000, Math.floor((durationMs - 15_000 - 20_000 - 60_000) / CHAINS));
+  const scenarioFile = join(dir, 'scenario.json');
+  writeFileSync(scenarioFile, `${JSON.stringify(chaosScenario({ chains: CHAINS, rate: RATE, firstAttackMs: 15_000, spacingMs: SPACING, durationMs, baseFile: join(root, 'deploy/scenarios/default.json') }), null, 2)}\n`);
+  const truthFile = join(dir, 'ground-truth.json');
+  writeFileSync(truthFile, '');
+  const simLog = join(root, '.stack/logs/chaos-simulator.log');
+  const simPort = base + 5;
+  let sim: ChildProcess | undefined = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'services/simulator/main.ts'], {
+    cwd: root, stdio: ['ignore', openSync(simLog, 'a'), openSync(simLog, 'a')],
+    env: {
+      ...env, KAFKA_CLIENT_PROPERTIES: join(root, '.stack/security/clients/simulator.properties'), CROSSTRACE_SIMULATOR_SCENARIO_FILE: scenarioFile,
+      CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE: truthFile, CROSSTRACE_SIMULATOR_OPEN_TRACE: 'true', CROSSTRACE_SIMULATOR_PROGRESS: 'plain',
+      CROSSTRACE_SIMULATOR_HTTP_PORT: String(simPort), CROSSTRACE_SIMULATOR_RATE: String(RATE),
+    },
+  });
+  let simExit: number | null = null;
+  const stopSim = () => { sim?.kill('SIGTERM'); };
+  process.once('exit', stopSim);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { stopSim(); process.exit(130); });
+  sim.once('exit', (code) => { simExit = code ?? -1; sim = undefined; });
+  const simStarted = Date.now();
+  let truth: GroundTruth | undefined;
+  for (let i = 0; i < 600 && !truth; i++) {
+    await sleep(200);
+    try { truth = JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth; } catch { /* not yet */ }
+    if (simExit !== null) throw new Error(`the simulator exited (${simExit}) before writing its ground truth; see ${simLog}`);
+  }
+  if (!truth) throw new Error(`no ground truth from the simulator in 120 s; see ${simLog}`);
+  log(`simulator: ${truth.traces.length} traced chains, ${RATE} background events/s for ${durationMs / 1000} s (log ${simLog})`);
+  const simProduced = async (): Promise<number> => {
+    try {
+      const j = await (await fetch(`http://127.0.0.1:${simPort}/healthz`, { signal: AbortSignal.timeout(2000) })).json() as { produced?: Record<string, number> };
+      return Object.values(j.produced ?? {}).reduce((a, b) => a + b, 0);
+    } catch { return -1; }
+  };
+
+  const groups = GROUP_SERVICES.map(groupOf);
+  const progress = () => groupProgress(admin, groups).catch(() => [] as GroupProgress[]);
+  const allHealthy = async () => (await Promise.all(SERVICES.map(healthy))).every(Boolean);
+  let last: Verdict | undefined;
+  const rows: Row[] = [];
+  const judgeNow = async () => judge(truth!, await readObserved({ kafka, admin, registry, from }));
+  const record = async (fault: string, recoveryMs: number | null, stalled: GroupProgress[], note: string) => {
+    const v = await judgeNow();
+    const p = last ?? { lost: 0, duplicate: 0, forks: 0 };
+    rows.push({ fault, recoveryMs, v, lost: v.lost - p.lost, duplicate: v.duplicate - p.duplicate, forks: v.forks - p.forks, stalled: stalled.length, note });
+    for (const s of stalled) log(`  stalled: ${s.group} ${s.topic}/${s.partition} committed ${s.committed} end ${s.end}`);
+    for (const s of v.problems.slice(last?.problems.length ?? 0)) log(`  ${s}`);
+    last = v;
+    log(`${fault}: recovered in ${recoveryMs === null ? 'NOT RECOVERED' : `${(recoveryMs / 1000).toFixed(1)} s`}; chains ${v.correct}/${v.opened} opened correct; lost ${v.lost}, duplicate ${v.duplicate}, forks ${v.forks}, stalled ${stalled.length}${note ? `; ${note}` : ''}`);
+  };
+  /** Waits until every service answers /healthz 200 and then every partition that has records
+   *  waiting moves on (commits): the pipeline flows again. */
+  const recovery = async (t0: number): Promise<number | null> => {
+    let base: Map<string, GroupProgress> | undefined;
+    while (Date.now() - t0 < RECOVERY_TIMEOUT) {
+      if (!(await allHealthy())) { base = undefined; await sleep(500); continue; }
+      const now = await progress();
+      if (!base) { base = new Map(now.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p])); continue; }
+      const waiting = [...base.values()].filter((p) => p.end > p.committed);
+      const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && q.committed > p.committed);
+      if (waiting.every(moved)) return Date.now() - t0;
+      await sleep(500);
+    }
+    return null;
+  };
+  /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
+  const settle = async (): Promise<GroupProgress[]> => { const a = await progress(); await sleep(SETTLE); return stalledBetween(a, await progress()); };
+
+  let poisonMissing = 0;
+  type Fault = { name: string; run(): Promise<string> };
+  const faults: Fault[] = [
+    ...SERVICES.map((s) => ({ name: `kill -9 ${s}`, run: async () => { await killService(h, s); return ''; } })),
+    { name: 'redis restart', run: async () => { await restartComponent(h, 'redis'); return ''; } },
+    { name: 'redis FLUSHALL', run: async () => { await flushRedis(h); await sleep(6_000); return 'windows rebuilt by the correlator, chains by the tracer'; } },
+    { name: 'broker restart', run: async () => { await restartComponent(h, 'kafka'); return ''; } },
+    { name: 'registry restart', run: async () => { await restartComponent(h, 'registry'); return ''; } },
+    {
+      name: 'poison burst', run: async () => {
+        const prefix = `chaos-poison-${Date.now().toString(36)}`;
+        const before = await endOffsets(admin, dlqTopics);
+        const sent = await sendPoison(kafka, registry, prefix, async (t) => (await admin.fetchTopicOffsets(t)).length);
+        const total = [...sent.values()].reduce((a, b) => a + b, 0);
+        // every poison record must come out as a dead letter (the stages that read the topic)
+        const deadline = Date.now() + RECOVERY_TIMEOUT;
+        let found = new Set<string>();
+        while (Date.now() < deadline) {
+          found = new Set<string>();
+          await replayTopics({
+            kafka, admin, topics: dlqTopics, startOffset: async (t, p) => before.get(`${t}/${p}`),
+            onBatch: async (_t, _p, ms) => { for (const m of ms) { const k = m.key?.toString() ?? ''; if (k.startsWith(prefix)) found.add(`${readDeadLetter({ key: m.key, value: m.value, headers: m.headers }).sourceTopic}|${k}`); } },
+          });
+          if (found.size >= total) break;
+          await sleep(2_000);
+        }
+        const missing = total - found.size;
+        if (missing > 0) poisonMissing += missing;
+        return `${total} poison records on ${sent.size} topics, ${found.size} dead-lettered`;
+      },
+    },
+  ];
+  const only = process.env.CHAOS_FAULTS ? new Set(process.env.CHAOS_FAULTS.split(',').map((s) => s.trim())) : undefined;
+  const chosen = faults.filter((f) => !only || only.has(f.name));
+
+  await sleep(SETTLE);
+  await record('(none: warm-up)', 0, await settle(), '');
+  for (const f of chosen) {
+    const lagBefore = totalLag(await progress());
+    const t0 = Date.now();
+    log(`${f.name}: injecting (lag before ${lagBefore})`);
+    let note: string;
+    try { note = await f.run(); } catch (e) { note = `FAULT FAILED: ${(e as Error).message.split('\n')[0]}`; log(`${f.name} failed: ${(e as Error).message}`); }
+    const rec = await recovery(t0);
+    const lagAfter = totalLag(await progress());
+    await record(f.name, rec, await settle(), [note, `lag ${lagBefore} -> ${lagAfter}`].filter(Boolean).join('; '));
+  }
+
+  // the run ends: the simulator finishes, the last chains terminate, the groups catch up
+  log('faults done: waiting for the simulator to finish and every chain to terminate');
+  const finalUntil = Math.max(Date.now(), simStarted + durationMs) + FINAL_TIMEOUT;
+  let producedAtEnd = await simProduced();
+  while (Date.now() < finalUntil) {
+    if (sim) { const p = await simProduced(); if (p >= 0) producedAtEnd = p; }
+    const v = await judgeNow();
+    if (!sim && v.opened === truth.traces.length && v.correct === v.opened && totalLag(await progress()) === 0) break;
+    await sleep(5_000);
+  }
+  let simSeconds = Math.max(1, ((sim ? Date.now() : Math.min(Date.now(), simStarted + durationMs)) - simStarted) / 1000);
+  try {
+    const end = (JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth).run;
+    if (end) { producedAtEnd = Object.values(end.produced).reduce((a, b) => a + b, 0); simSeconds = Math.max(1, (end.stoppedAt - truth.startedAt) / 1000); }
+  } catch { /* the simulator did not finish: the last figure read from its /healthz */ }
+  await record('(end of run)', null, await settle(), '');
+  const final = last!;
+  const lost = final.lost + poisonMissing;
+  const stalled = rows.reduce((a, r) => a + r.stalled, 0);
+  const notRecovered = rows.filter((r) => r.recoveryMs === null && r.fault !== '(end of run)').length;
+
+  // the table
+  const head = ['fault', 'recovery', 'chains correct', 'lost', 'duplicate', 'forks', 'stalled', 'note'];
+  const cells = rows.map((r) => [r.fault, r.recoveryMs === null ? (r.fault === '(end of run)' ? '-' : 'NOT RECOVERED') : `${(r.recoveryMs / 1000).toFixed(1)} s`,
+    `${r.v.correct}/${r.v.opened} of ${truth.traces.length}`, String(r.lost), String(r.duplicate), String(r.forks), String(r.stalled), r.note]);
+  const widths = head.map((x, i) => Math.max(x.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)];
+  for (const [id, why] of final.wrong) out.push(`wrong chain: ${id}: ${why}`);
+  if (poisonMissing) out.push(`poison: ${poisonMissing} record(s) neither processed nor dead-lettered`);
+  if (notRecovered) out.push(`${notRecovered} fault(s) not recovered within ${RECOVERY_TIMEOUT / 1000} s`);
+  out.push(`rate: ${producedAtEnd >= 0 ? Math.round(producedAtEnd / simSeconds) : '?'} raw events/s produced over ${simSeconds.toFixed(0)} s (asked ${RATE}/s); ${truth.traces.length} chains; simulator ${simExit === null ? 'still running' : `exited ${simExit}`}`);
+  const ok = final.correct === truth.traces.length && lost === 0 && final.duplicate === 0 && final.forks === 0 && stalled === 0 && notRecovered === 0;
+  out.push(`chaos: ${chosen.length} faults, lost ${lost}, duplicate ${final.duplicate}, forks ${final.forks}, stalled ${stalled}${ok ? '' : ` — FAILED (chains correct ${final.correct}/${truth.traces.length})`}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  writeFileSync(join(dir, 'last-run.txt'), `${out.join('\n')}\n`);
+  if (sim) (sim as ChildProcess).kill('SIGTERM');
+  await admin.disconnect();
+  return ok ? 0 : 1;
+}
+
+main().then((rc) => process.exit(rc), (e: unknown) => {
+  process.stderr.write(`chaos: failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(2);
+});
