@@ -31,7 +31,7 @@ const handedOver = <T extends { exportTime: number }>(r: T): T => ({ ...r, expor
 // more than 3 intervals is no longer decisive), so they are still open at the observation under
 // the providers' maximum session ages (14 d and less)
 const tObs = sc.request.observedTime;
-const sessions = [...sc.sessions.early, ...sc.sessions.late].flatMap((s): SessionEvent[] => (s.kind === 'ACCESS_SESSION'
+const sessions = [...sc.sessions.early, ...sc.sessions.late].filter((s) => s.action !== 'INTERIM').flatMap((s): SessionEvent[] => (s.kind === 'ACCESS_SESSION'
   ? [{ ...s, eventTime: NOW - 21 * DAY }, { ...s, eventId: `${s.eventId}-interim`, action: 'INTERIM', eventTime: tObs - 600_000 }]
   : [s])).map(handedOver);
 const usRadius = sessions.filter((s) => s.exporterId === 'us-bng-1');

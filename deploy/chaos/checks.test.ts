@@ -69,4 +69,12 @@ describe('chaos checks', () => {
     p.audit[2] = disclosure(3, 3, 7);
     expect(judge(truth, p).forks).toBe(1);
   });
+  it('each audience has its own chain: DE\'s seq 1..3 beside FR\'s is no fork', () => {
+    const o = clean();
+    o.views.set('DE', [...o.updates]);
+    o.audit.push(...[disclosure(1, 1, 0, 41), disclosure(2, 2, 41, 42), disclosure(3, 3, 42, 43)].map((d) => ({ ...d, audience: 'DE' })));
+    expect(judge(truth, o).forks).toBe(0);
+    o.audit.push({ ...disclosure(2, 2, 41, 77), audience: 'DE' });
+    expect(judge(truth, o).forks).toBe(1);
+  });
 });

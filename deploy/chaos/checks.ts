@@ -122,18 +122,22 @@ export function judge(truth: GroundTruth, o: Observed): Verdict {
   for (const d of o.audit) {
     if (!viewKeys.get(d.audience)?.has(`${d.traceId}#${d.updateSeq}`)) { v.lost++; problem(`${d.audience}: ${d.traceId} seq ${d.updateSeq} audited, not on trace.updates.${d.audience}`); }
   }
-  // one audit chain
-  const bySeq = new Map<number, Disclosure>();
+  // one audit chain per audience (audit.disclosures carries every audience's chain, each 1-based)
+  const chains = new Map<string, Map<number, Disclosure>>();
   for (const d of o.audit) {
+    const bySeq = chains.get(d.audience) ?? new Map<number, Disclosure>();
+    chains.set(d.audience, bySeq);
     const before = bySeq.get(d.auditSeq);
-    if (before && !before.hash.equals(d.hash)) { v.forks++; problem(`audit seq ${d.auditSeq} twice with different hashes`); }
+    if (before && !before.hash.equals(d.hash)) { v.forks++; problem(`${d.audience}: audit seq ${d.auditSeq} twice with different hashes`); }
     bySeq.set(d.auditSeq, before ?? d);
   }
-  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
-  for (let i = 1; i < seqs.length; i++) {
-    const prev = bySeq.get(seqs[i - 1]!)!;
-    const cur = bySeq.get(seqs[i]!)!;
-    if (cur.auditSeq !== prev.auditSeq + 1) { v.forks++; problem(`audit seq ${prev.auditSeq + 1}..${cur.auditSeq - 1} missing`); } else if (!cur.prevHash.equals(prev.hash)) { v.forks++; problem(`audit seq ${cur.auditSeq} does not link to ${prev.auditSeq}`); }
+  for (const [aud, bySeq] of chains) {
+    const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < seqs.length; i++) {
+      const prev = bySeq.get(seqs[i - 1]!)!;
+      const cur = bySeq.get(seqs[i]!)!;
+      if (cur.auditSeq !== prev.auditSeq + 1) { v.forks++; problem(`${aud}: audit seq ${prev.auditSeq + 1}..${cur.auditSeq - 1} missing`); } else if (!cur.prevHash.equals(prev.hash)) { v.forks++; problem(`${aud}: audit seq ${cur.auditSeq} does not link to ${prev.auditSeq}`); }
+    }
   }
   for (const t of truth.traces) {
     const list = byTrace.get(t.traceId);

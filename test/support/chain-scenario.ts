@@ -50,11 +50,14 @@ export function chainScenario(run: string, now: number): ChainScenario {
   const usRadius: SessionEvent = { ...base, eventId: `${run}-us-acct`, exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', action: 'START',
     eventTime: tObs - 3_600_000, framedIpAddress: US_CLIENT.addr,
     acctSessionId: `${run}-us-A`, subscriberHandle: 'us-sub-0001' };
+  // us-access declares Interim-Updates every 15 min (deploy/providers.json): a START-only session
+  // an hour old would be stale there (its NAS may have rebooted), so the live session reports in
+  const usInterim: SessionEvent = { ...usRadius, eventId: `${run}-us-acct-i`, action: 'INTERIM', eventTime: tObs - 600_000 };
   const request: TraceRequest = {
     traceId: `trace-${run}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-${run}`,
     srcAddr: CGN.addr, srcPort: CGN.port, dstAddr: VICTIM, dstPort: 443, protocol: 6, observedTime: tObs, toleranceMs: 5000,
     requestedAt: now, expiresAt: now + 3_600_000,
   };
   void outbound;
-  return { request, flows, sessions: { early: [usRadius, vpn], late: [frRadius, portBlock] }, truth: { exitPort: truthPort }, addrs: A };
+  return { request, flows, sessions: { early: [usRadius, usInterim, vpn], late: [frRadius, portBlock] }, truth: { exitPort: truthPort }, addrs: A };
 }
