@@ -160,14 +160,27 @@ async function main(): Promise<number> {
       const now = await progress();
       if (!base) { base = new Map(now.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p])); continue; }
       const waiting = [...base.values()].filter((p) => p.end > p.committed);
-      const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && q.committed > p.committed);
+      // moved on, or got nothing new (its lag may be its transactions' control records)
+      const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && (q.committed > p.committed || q.end === p.end));
       if (waiting.every(moved)) return Date.now() - t0;
       await sleep(500);
     }
     return null;
   };
   /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
-  const settle = async (): Promise<GroupProgress[]> => { const a = await progress(); await sleep(SETTLE); return stalledBetween(a, await progress()); };
+  const settle = async (): Promise<GroupProgress[]> => {
+    const a = await progress();
+    await sleep(SETTLE);
+    const stuck = stalledBetween(a, await progress());
+    // and what the stages themselves call stalled (lag and no progress for 30 s)
+    for (const svc of GROUP_SERVICES) {
+      const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ stalled?: { topic: string; partition: number; lag: number }[] }>, () => ({ stalled: [] }));
+      for (const s of body.stalled ?? []) {
+        if (!stuck.some((x) => x.group === groupOf(svc) && x.topic === s.topic && x.partition === s.partition)) stuck.push({ group: groupOf(svc), topic: s.topic, partition: s.partition, committed: -1, end: s.lag });
+      }
+    }
+    return stuck;
+  };
 
   let poisonMissing = 0;
   type Fault = { name: string; run(): Promise<string> };

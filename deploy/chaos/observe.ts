@@ -75,11 +75,16 @@ export async function groupProgress(admin: Admin, groups: string[]): Promise<Gro
 const lagOf = (p: GroupProgress): number => (p.committed < 0 ? p.end : Math.max(0, p.end - p.committed));
 export const totalLag = (ps: GroupProgress[]): number => ps.reduce((a, p) => a + lagOf(p), 0);
 
-/** Partitions with records waiting at both samples and no commit between them. */
+/**
+ * Partitions that got new records between the samples, have records waiting at both and
+ * committed nothing between them. (A partition that got nothing new may show a lag of its
+ * transactions' control records, which no consumer commits past: the stage's own /healthz
+ * tells whether records wait there.)
+ */
 export function stalledBetween(a: GroupProgress[], b: GroupProgress[]): GroupProgress[] {
   const before = new Map(a.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p]));
   return b.filter((p) => {
     const q = before.get(`${p.group}|${p.topic}/${p.partition}`);
-    return q !== undefined && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
+    return q !== undefined && p.end > q.end && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
   });
 }
