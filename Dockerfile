@@ -16,7 +16,7 @@ COPY deploy/scenarios deploy/scenarios
 COPY deploy/security/acls.json deploy/security/acls.json
 # where acl-init writes each service's Kafka client properties (a named volume takes this
 # folder's owner, so the services, running as node, read them)
-RUN mkdir -p /kafka-clients && chown node:node /kafka-clients
+RUN mkdir -p /kafka-clients /keys /trust && chown node:node /kafka-clients /keys /trust
 USER node
 ENV SERVICE=ingest
 CMD ["sh", "-c", "exec node services/${SERVICE}/main.ts"]

@@ -12,8 +12,8 @@
 //    within ±5 s" query; p50/p99 over random targets. Database time only (no Avro decode).
 import pg from 'pg';
 import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
-import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/common/join.ts';
-import type { Lookup } from '../services/common/join-types.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
+import type { Lookup } from '../services/join/join-types.ts';
 import { flowRow, sessionRows, type FlowRow, type SessionIntervalRow, type SessionRecordRow } from '../services/archive/domain/archive-rows.ts';
 import { copyLine, tsText } from '../services/archive/domain/copy-text.ts';
 import { createHistoryWriter } from '../services/archive/history-writer.ts';

@@ -6,8 +6,8 @@
 // perEventScripts=1 sends one index-and-probe call per event (as on Redis Cluster) instead of
 // index-many over up to 128 events per call.
 import { Redis } from 'ioredis';
-import type { Lookup } from '../services/common/join-types.ts';
-import { createWindowStore, encodeStored } from '../services/common/window-store.ts';
+import type { Lookup } from '../services/join/join-types.ts';
+import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0] = process.argv.slice(2).map(Number);

@@ -27,7 +27,7 @@ const g = (s: string) => `bench-${s}-${run}`;
 // processes) instead of starting them in this process.
 const external = process.env.CROSSTRACE_BENCH_SERVICES === 'running';
 const services = external ? [] : [
-  await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: g('tracer'), CROSSTRACE_TRACER_TRANSACTIONAL_ID: g('tracer-tx'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
+  await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: g('tracer'), CROSSTRACE_TRACER_TRANSACTIONAL_ID: g('tracer-tx'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_DEMO: '1', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
   await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: g('correlator'), CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false' }),
   await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: g('ingest'), CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
 ];

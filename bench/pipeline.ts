@@ -20,7 +20,7 @@ export async function startPipeline(o: { kafka: Kafka; registry: RegistryClient;
   const common = { ...process.env, LOG_LEVEL: 'error', REDIS_URL: o.redisUrl };
   const run = o.run;
   const svc = [
-    await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_TRANSACTIONAL_ID: `${run}-tx`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
+    await startTracer({ ...common, CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: `${run}-t`, CROSSTRACE_TRACER_TRANSACTIONAL_ID: `${run}-tx`, CROSSTRACE_TRACER_FROM_BEGINNING: 'false', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_DEMO: '1', CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-')), 'k.pem') }),
     await startCorrelator({ ...common, CROSSTRACE_CORRELATOR_HTTP_PORT: '0', CROSSTRACE_CORRELATOR_GROUP_ID: `${run}-c`, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false', CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' }),
     await startIngest({ ...common, CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: `${run}-i`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }),
   ];

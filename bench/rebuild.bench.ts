@@ -5,9 +5,9 @@
 import { Redis } from 'ioredis';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { STATE_MARKER, rebuildWindows } from '../services/common/state-rebuild.ts';
+import { STATE_MARKER, rebuildWindows } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
-import { createWindowStore } from '../services/common/window-store.ts';
+import { createWindowStore } from '../services/join/window-store.ts';
 import { fmt, mem, result } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 300_000);

@@ -2,10 +2,10 @@
 // throughput at 100 and 500 concurrent inbound flows through the relay, heap, and accuracy
 // (top-1, false-positive rate per unrelated flow) over seeded simulated trials.
 // `node --expose-gc bench/relay-timing.bench.ts [trials]` (works without --expose-gc, less exact heap)
-import { DEFAULT_JOIN_OPTIONS } from '../services/common/join-types.ts';
-import { buildFlowSeries } from '../services/correlator/domain/flow-series.ts';
+import { DEFAULT_JOIN_OPTIONS } from '../services/join/join-types.ts';
+import { buildFlowSeries } from '../services/join/matchers/flow-series.ts';
 import { relayScenario, type Scenario, type ScenarioOptions } from '../services/simulator/relay-fixtures.ts';
-import { DEFAULT_RELAY_OPTIONS, scoreRelay } from '../services/correlator/domain/relay-timing.ts';
+import { DEFAULT_RELAY_OPTIONS, scoreRelay } from '../services/join/matchers/relay-timing.ts';
 import { fmt, summarise } from './lib.ts';
 
 const TRIALS = Number(process.argv[2] ?? 1_000);

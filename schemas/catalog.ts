@@ -86,8 +86,9 @@ export const TOPIC_RECORDS = Object.freeze({
   'registry.providers': 'Provider',
 } as const);
 
-/** Record carried by a topic, including the per-jurisdiction trace.updates.<CC> topics. */
+/** Record carried by a topic, including the per-jurisdiction trace.updates.<CC> and audit.disclosures.<CC> topics. */
 export function recordForTopic(topic: string): string | undefined {
   if (/^trace\.updates\.[A-Z]{2}$/.test(topic)) return 'SignedTraceUpdate';
+  if (/^audit\.disclosures\.[A-Z]{2}$/.test(topic)) return 'Disclosure';
   return (TOPIC_RECORDS as Record<string, string>)[topic];
 }

@@ -26,9 +26,9 @@ export interface DeadLetter {
   originalBytes: null | number;
 }
 
-/** One disclosure of a trace update to a jurisdiction; append-only and hash-chained on audit.disclosures. */
+/** One disclosure of a trace update to a jurisdiction; append-only, hash-chained per audience (one chain per jurisdiction, on audit.disclosures.<CC> and, every audience's together, on audit.disclosures) and signed by the node. */
 export interface Disclosure {
-  /** Position in the publishing node's audit chain, 1-based, gap-free. */
+  /** Position in the publishing node's audit chain of this audience, 1-based, gap-free. */
   auditSeq: number;
   /** Trace id. */
   traceId: string;
@@ -44,16 +44,18 @@ export interface Disclosure {
   hopIds: Array<string>;
   /** How many subscriber handles the view disclosed (only ever to the provider's own jurisdiction). */
   subscriberHandles: number;
-  /** SHA-256 of the Avro binary encoding of the disclosed (minimised) update. */
+  /** SHA-256 of the disclosed update's signedBytes (the minimised view as signed). */
   updateDigest: Buffer;
   /** When it was disclosed, UTC ms. */
   disclosedAt: number;
   /** Key id of the publishing node. */
   signerKeyId: string;
-  /** hash of the previous record in this chain; 32 zero bytes for the first. */
+  /** hash of the previous record in this audience's chain; 32 zero bytes for the first (genesis). */
   prevHash: Buffer;
-  /** SHA-256 over prevHash and the Avro encoding of this record with hash set to empty bytes. */
+  /** SHA-256 over prevHash and the Avro encoding of this record with hash and signature set to empty bytes. */
   hash: Buffer;
+  /** Ed25519 signature of the node (key signerKeyId) over hash; empty never verifies. */
+  signature: Buffer;
 }
 
 /** IPFIX flowEndReason 1-5. ACTIVE_TIMEOUT means the flow is still going on (interim record). */
@@ -152,6 +154,10 @@ export interface Hop {
   decisiveAt: number;
   /** Which records decided the hop: LIVE = the live windows (Redis) alone; ARCHIVE = records only the history store (PostgreSQL) still holds. Added after release 1; readers of older records see LIVE. */
   source: HopSource;
+  /** In a trace update: how sure the chain is of reaching this hop, the product of the confidences from the requester's observation to it (computed on the whole chain, also in a minimised view). Null on trace.hops and in records written before it. */
+  pathConfidence: null | number;
+  /** In a trace update: whether the hop is on the chain's best path (rank-1 hops followed from the observation, a decided relay before its host's owner); false for a candidate beside it. Null on trace.hops and in records written before it. */
+  onBestPath: null | boolean;
 }
 
 export const ProviderKindSymbols = ["ACCESS","CGN","VPN","HOSTING","TRANSIT"] as const;
@@ -193,6 +199,12 @@ export interface Provider {
   maxSessionAgeMs: Record<string, number>;
   /** How often this provider's sessions of each kind send an interim record while alive (RADIUS Acct-Interim-Interval, RFC 2869 5.16), ms; a kind not listed sends none that can be relied on. A session with no STOP and no own record for more than 3 intervals before a lookup window is shown, never decided (its STOP may be lost). */
   interimIntervalMs: Record<string, number>;
+  /** What each exporter of `exporters` logs: flow (IPFIX/NetFlow flow records of hosts the provider serves), nat (CGN NAT session / port-block logs), radius (access-session accounting) or vpn (VPN session logs). Only flow exporters are evidence that relay timing can be asked at the provider's hosts. An exporter not listed counts as flow only when the provider lists no kinds at all (records written before this field). */
+  exporterKinds: Record<string, string>;
+  /** How long this provider's NAT keeps an idle mapping, by protocol (TCP = established, UDP, ICMP), ms; a protocol not listed takes the RFC minimum (RFC 5382 REQ-5: TCP established >= 2 h 4 min; RFC 4787 REQ-5: UDP >= 2 min; RFC 5508 REQ-2: ICMP query >= 60 s). A NAT session with no delete and no own record for longer than this before a lookup window may have timed out and its port been reused: shown, never decided. */
+  natMappingTimeoutMs: Record<string, number>;
+  /** Length of the IPv6 prefix this provider delegates to one subscriber (e.g. 56); null = 48. A prefix claim this long or longer belongs to one subscriber: another subscriber's address or prefix inside it does not win by longest match (two subscribers in one delegation: both shown, never decided). */
+  delegatedPrefixLength: null | number;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;
@@ -253,14 +265,16 @@ export interface SessionEvent {
 
 /** A jurisdiction's minimised view of a trace update, signed by the publishing node. Value of trace.updates.<CC>. */
 export interface SignedTraceUpdate {
-  /** The minimised view (update.audience = the topic's jurisdiction). */
+  /** The minimised view (update.audience = the topic's jurisdiction), decoded for readers that do not verify. A verifier ignores it and decodes signedBytes instead. */
   update: TraceUpdate;
   /** Id of the publishing node's Ed25519 key (hex SHA-256 of the raw public key, first 16 chars). */
   signerKeyId: string;
-  /** Ed25519 signature over the Avro binary encoding of `update` under this schema. */
+  /** Ed25519 signature over signedBytes, exactly as carried (a verifier never re-encodes). */
   signature: Buffer;
-  /** Hash of the audit.disclosures record for this disclosure (SHA-256), linking the update to the audit chain. */
+  /** Hash of the audit.disclosures record for this disclosure (SHA-256), linking the update to the audit chain of audit.disclosures.<CC>. */
   auditHash: Buffer;
+  /** The view as signed: Confluent wire format (magic byte 0, 4-byte big-endian schema id of a TraceUpdate schema in the registry, Avro binary). Verify the signature over these bytes, then decode them with the writer schema the id names; empty (a node older than signedBytes) never verifies. */
+  signedBytes: Buffer;
 }
 
 export const TraceActionSymbols = ["OPEN","EXTEND","CLOSE"] as const;
@@ -330,7 +344,7 @@ export interface TraceUpdate {
   traceId: string;
   /** Monotonic version of the chain, 1-based; a consumer drops anything not newer than what it has. */
   seq: number;
-  /** Chain status after this update. AMBIGUOUS: a hop on the best path is not decided by the evidence (its best candidate has confidence below the decisive level, or competing candidates remain); the ranked candidates are in hops and the chain is not terminated. */
+  /** Chain status after this update. AMBIGUOUS: a hop on the best path is not decided by the evidence (its best candidate has confidence below the decisive level, or competing candidates remain); the ranked candidates are in hops and the chain is not terminated. A reader whose schema lacks a status written here reads the enum default OPEN (not terminal, nothing decided): readers of release 1, which has no default, must upgrade to read AMBIGUOUS. */
   status: TraceStatus;
   /** Null for the full view; the ISO 3166-1 alpha-2 the view was minimised for otherwise. */
   audience: null | string;

@@ -17,7 +17,7 @@ import { commitAtEnd, endOffsets, observedTopics, readObserved } from '../deploy
 import { chaosScenario } from '../deploy/chaos/scenario.ts';
 import { ensureTopics } from '../services/common/kafka.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
-import { STATE_MARKER } from '../services/common/state-rebuild.ts';
+import { STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';

@@ -17,7 +17,7 @@ import { jurisdictionTopic } from '../services/common/topics.ts';
 import { keyTarget } from '../services/history/domain/preserved-window.ts';
 import { migrate } from '../services/history/migrate.ts';
 import { preserve } from '../services/history/preservation.ts';
-import { rawOfPublicKey } from '../services/tracer/domain/signing.ts';
+import { rawOfPublicKey } from '../services/partner/domain/signing.ts';
 import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const DAY = 86_400_000;

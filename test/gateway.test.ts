@@ -141,11 +141,12 @@ describe('gateway and partner CLI on the real stack', () => {
     const stack = stackEndpoints();
     const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     const topic = jurisdictionTopic('GB');
-    await registry.ensureSubjects([topic]);
+    await registry.ensureSubjects([topic, 'trace.updates']);
     const latest = (await (await call(`/v1/traces/${traceId}`, TOK.GB)).json()) as { seq: number; signerKeyId: string; signature: string; auditHash: string; update: SignedTraceUpdate['update'] };
     expect(latest.update.status).toBe('CLOSED');
+    const update = { ...latest.update, seq: latest.seq + 50, status: 'EXTENDED' as const, caseReference: 'FORGED' };
     const forged: SignedTraceUpdate = {
-      update: { ...latest.update, seq: latest.seq + 50, status: 'EXTENDED', caseReference: 'FORGED' }, signerKeyId: latest.signerKeyId,
+      update, signerKeyId: latest.signerKeyId, signedBytes: registry.encode('trace.updates', update),
       signature: Buffer.from(latest.signature, 'base64'), auditHash: Buffer.from(latest.auditHash, 'hex'),
     };
     const producer = testKafka('gw-forger').producer();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../schemas/types.gen.ts';
 import { flowRow } from '../services/archive/domain/archive-rows.ts';
 import { createHistoryWriter } from '../services/archive/history-writer.ts';
-import type { Lookup } from '../services/common/join-types.ts';
+import type { Lookup } from '../services/join/join-types.ts';
 import { migrate } from '../services/history/migrate.ts';
 import { openPreservation, releasePreservation } from '../services/history/preservation.ts';
 import { runRetention } from '../services/history/retention.ts';

@@ -4,9 +4,9 @@
 // lookup beyond the per-address cap is refused with CT_HOT_KEY, never half-registered.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/common/join.ts';
-import type { Lookup } from '../services/common/join-types.ts';
-import { createWindowStore, encodeStored } from '../services/common/window-store.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
+import type { Lookup } from '../services/join/join-types.ts';
+import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 describe('hot keys', () => {

@@ -4,8 +4,8 @@
 // match is found exactly once.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lookup } from '../services/common/join-types.ts';
-import { createWindowStore, decodeStored, encodeStored } from '../services/common/window-store.ts';
+import type { Lookup } from '../services/join/join-types.ts';
+import { createWindowStore, decodeStored, encodeStored } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 const CLIENTS = 6;

@@ -19,6 +19,19 @@ import { stackEndpoints } from './support/stack.ts';
 import { uniqueGroup } from './support/services.ts';
 
 /** Every record of `topic` keyed `key`, read committed, until the topic is idle for 3 s. */
+/** Each audience's records (one chain per audience) in order: no seq twice (a fork), no gap, each linked to the one before. */
+function expectUnforkedChains(audit: Disclosure[]): void {
+  for (const cc of new Set(audit.map((d) => d.audience))) {
+    const chain = audit.filter((d) => d.audience === cc);
+    const seqs = chain.map((d) => d.auditSeq);
+    expect(new Set(seqs).size, `${cc} audit seqs ${seqs.join(',')}: a seq twice is a fork`).toBe(seqs.length);
+    for (let i = 1; i < chain.length; i++) {
+      expect(chain[i]!.auditSeq).toBe(chain[i - 1]!.auditSeq + 1);
+      expect(chain[i]!.prevHash.equals(chain[i - 1]!.hash)).toBe(true);
+    }
+  }
+}
+
 async function recordsFor(kafka: Kafka, registry: RegistryClient, topic: string, key: string): Promise<unknown[]> {
   const out: unknown[] = [];
   const c = kafka.consumer({ groupId: uniqueGroup('tx-reader') });
@@ -54,7 +67,7 @@ describe('publishing trace updates as Kafka transactions', () => {
   });
   const { privateKey } = generateKeyPairSync('ed25519');
   const publisherWith = (newProducer: () => Promise<Producer>) => createPublisher({
-    newProducer, readHead: () => readAuditHead({ kafka, admin, registry }), admin, registry, directory: dir,
+    newProducer, readHead: (topic) => readAuditHead({ kafka, admin, registry, topic }), admin, registry, directory: dir,
     key: { privateKey, keyId: 'tx-test-key' }, metrics: createTracerMetrics(),
   });
   type Tx = Awaited<ReturnType<Producer['transaction']>>;
@@ -93,12 +106,7 @@ describe('publishing trace updates as Kafka transactions', () => {
     const views = await recordsFor(kafka, registry, jurisdictionTopic('GB'), traceId);
     expect(views).toHaveLength(2);
     expect(audit.length).toBeGreaterThanOrEqual(2);
-    const seqs = audit.map((d) => d.auditSeq);
-    expect(new Set(seqs).size).toBe(seqs.length); // no audit seq twice: no fork
-    for (let i = 1; i < audit.length; i++) {
-      expect(audit[i]!.auditSeq).toBe(audit[i - 1]!.auditSeq + 1);
-      expect(audit[i]!.prevHash.equals(audit[i - 1]!.hash)).toBe(true);
-    }
+    expectUnforkedChains(audit);
   });
   it('a commit that succeeded but answered an error does not fork the chain: the head comes back from Kafka', async () => {
     await registry.ensureSubjects([TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit]);
@@ -111,12 +119,7 @@ describe('publishing trace updates as Kafka transactions', () => {
     expect(factory.made()).toBe(2);
     const audit = [...await recordsFor(kafka, registry, TOPICS.audit, a), ...await recordsFor(kafka, registry, TOPICS.audit, b)] as Disclosure[];
     expect(audit.length).toBeGreaterThanOrEqual(4);
-    const seqs = audit.map((d) => d.auditSeq);
-    expect(new Set(seqs).size, `audit seqs ${seqs.join(',')}: a seq twice is a fork`).toBe(seqs.length);
-    for (let i = 1; i < audit.length; i++) {
-      expect(audit[i]!.auditSeq).toBe(audit[i - 1]!.auditSeq + 1);
-      expect(audit[i]!.prevHash.equals(audit[i - 1]!.hash)).toBe(true);
-    }
+    expectUnforkedChains(audit);
     expect(publisher.health().ok).toBe(true);
   });
 

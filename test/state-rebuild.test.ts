@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/common/state-rebuild.ts';
+import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
-import { createWindowStore } from '../services/common/window-store.ts';
+import { createWindowStore } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 describe('rebuilding windows from Kafka', () => {

@@ -5,7 +5,7 @@
 // START stays for its session's lifetime however many flows pass through the address.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWindowStore, encodeStored } from '../services/common/window-store.ts';
+import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 const RETENTION = 600_001; // odd: 1.5 x retention is not an integer (PEXPIRE takes one)

@@ -5,9 +5,9 @@
 // events of the whole range and cut the START of the live session.)
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/common/join.ts';
-import type { Lookup } from '../services/common/join-types.ts';
-import { createWindowStore, encodeStored, type StoredEvent } from '../services/common/window-store.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
+import type { Lookup } from '../services/join/join-types.ts';
+import { createWindowStore, encodeStored, type StoredEvent } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 const MIN = 60_000;

@@ -27,6 +27,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# ---- tracing afterwards (issue 13) --------------------------------------------------------------
+# One historical trace after the live one: the providers hand over their retained logs of a
+# communication 10 days ago (the access sessions behind it started three weeks ago) through the
+# normal pipeline (raw topics -> ingest -> archive; the correlator keeps them out of the live
+# windows, which do not reach that far back), GB opens a trace for that time through the gateway
+# as a jurisdiction would, and the chain resolves from the archive: each hop says from=archive.
+historical_trace() {
+  local truth_h="$root/.stack/ground-truth/historical.json" gateway="http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" token req htrace out
+  echo "demo: [history] the providers hand over their logs of a communication 10 days ago (sessions from 3 weeks ago): deploy/scenarios/historical.json, CROSSTRACE_SIMULATOR_PAST_MS"
+  rm -f "$truth_h"
+  CROSSTRACE_SIMULATOR_SCENARIO_FILE=deploy/scenarios/historical.json CROSSTRACE_SIMULATOR_PAST_MS=$((10 * 86400000)) CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth_h" \
+    CROSSTRACE_SIMULATOR_PROGRESS=off CROSSTRACE_SIMULATOR_HTTP_PORT=0 KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" \
+    node services/simulator/main.ts >"$logs/simulator-historical.log" 2>&1 || { echo "demo: the handover failed; see $logs/simulator-historical.log" >&2; return 1; }
+  node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const n = Object.values(t.run.produced).reduce((a, b) => a + b, 0); console.log(`demo: [history] ${n} records handed over (${Object.entries(t.run.produced).map(([k, v]) => `${k} ${v}`).join(", ")}); the communication: ${new Date(t.traces[0].request.observedTime).toISOString()}`)' "$truth_h"
+  token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
+  # the victim's report, as GB's 24/7 point of contact files it: what it saw, and when
+  req="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].request; console.log([`--src=${r.srcAddr}:${r.srcPort}`, `--dst=${r.dstAddr}:${r.dstPort}`, `--proto=${r.protocol}`, `--observed=${new Date(r.observedTime).toISOString()}`, `--tolerance-ms=${r.toleranceMs}`, `--legal-basis=${r.legalBasis}`, `--case=${r.caseReference}`].join(" "))' "$truth_h")"
+  # shellcheck disable=SC2086 # $req is a list of --flag=value words without spaces
+  htrace="$(bin/crosstrace trace open --gateway "$gateway" --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
+  echo "demo: [history] GB opened trace $htrace for that time: crosstrace trace open $req"
+  out="$logs/watch-historical.log"
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --until-terminal --timeout 180 --plain | tee "$out" ||
+    { echo "demo: the historical chain did not terminate; see .stack/logs/" >&2; return 1; }
+  grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
+  echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
+}
+# ---- end of tracing afterwards -------------------------------------------------------------------
+
 echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
@@ -37,6 +65,21 @@ bin/crosstrace admin partner remove "${partners[@]}" --out .stack/partners 2>/de
 bin/crosstrace admin partner add "${partners[@]}" --out .stack/partners 2>"$logs/partners.log" ||
   { echo "demo: onboarding the partners failed:" >&2; cat "$logs/partners.log" >&2; exit 1; }
 echo "demo: partners ${partners[*]} onboarded: .stack/partners/<CC>.properties (SASL_SSL, SCRAM-SHA-512, its own topic only) and <CC>.gateway-token"
+
+# --- DEMO_WIRE=1 (issue 15): the simulator's devices send IPFIX (flows, port blocks) and RADIUS
+# accounting (access sessions) over UDP to the collector instead of producing Avro; VPN
+# sessions have no wire form in the collector and stay on Avro. Each device sends from its own
+# loopback address, which the registry the services run with lists (.stack/wire/providers.json).
+sim_wire=()
+if [ "${DEMO_WIRE:-}" = 1 ]; then
+  node services/simulator/wire-devices.ts deploy/providers.json "$root/.stack/wire" >/dev/null
+  for svc in INGEST CORRELATOR TRACER ARCHIVE; do export "CROSSTRACE_${svc}_PROVIDERS_FILE=$root/.stack/wire/providers.json"; done
+  # the collector's ports as services.sh sets them
+  sim_wire=(CROSSTRACE_SIMULATOR_OUTPUT=wire "CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE=$root/.stack/wire/devices.json"
+    "CROSSTRACE_SIMULATOR_IPFIX_PORT=$((${SERVICES_PORT_BASE:-9100} + 147))" "CROSSTRACE_SIMULATOR_RADIUS_PORT=$((${SERVICES_PORT_BASE:-9100} + 113))")
+  echo "demo: DEMO_WIRE=1: flows and port blocks as IPFIX, access sessions as RADIUS accounting, to the collector (VPN sessions stay Avro)"
+fi
+# --- end DEMO_WIRE
 
 echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
@@ -53,7 +96,7 @@ truth="$root/.stack/ground-truth/default.json"
 rm -f "$truth"
 CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth" CROSSTRACE_SIMULATOR_OPEN_TRACE=true CROSSTRACE_SIMULATOR_PROGRESS=plain CROSSTRACE_SIMULATOR_HTTP_PORT=$((${SERVICES_PORT_BASE:-9100} + 5)) \
   CROSSTRACE_SIMULATOR_DURATION_MS="$(( (timeout_s + 60) * 1000 ))" \
-  KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
+  KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" env "${sim_wire[@]}" nohup node services/simulator/main.ts >"$logs/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 60); do [ -s "$truth" ] && break; kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.5; done
 [ -s "$truth" ] || { echo "demo: the simulator wrote no ground truth; last lines of its log:" >&2; tail -n 20 "$logs/simulator.log" >&2; exit 1; }
@@ -76,6 +119,8 @@ else
       KAFKA_CLIENT_PROPERTIES=".stack/partners/$cc.properties" bin/crosstrace watch --jurisdiction "$cc" --trust .stack/keys/node-ed25519.pem.pub --trace "$trace_id" --until-terminal --timeout 20 --plain | tail -n 2 || true
     done
     echo "demo: the chain terminated at the subscriber while the communication was still going on"
+    # the chain against the simulator's ground truth, hop by hop (the same check with and without DEMO_WIRE)
+    node deploy/local/chain-vs-truth.ts "$truth" "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" .stack/partners | sed 's/^chain-vs-truth/demo/' || rc=1
     echo "demo: GB places a preservation order on the trace's records (Budapest Art. 16/29, 90 days) and exports the signed evidence"
     gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""
@@ -89,6 +134,7 @@ else
       echo "demo: preserved $pinned"
       evidence="$root/.stack/evidence/$trace_id"; rm -rf "$evidence"
       bin/crosstrace evidence export "$trace_id" --out "$evidence" && bin/crosstrace evidence verify "$evidence" || rc=1
+      [ "$rc" -eq 0 ] && { historical_trace || rc=1; } # tracing afterwards (issue 13)
     else
       echo "demo: the preservation order pinned no records"; rc=1
     fi

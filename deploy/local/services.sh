@@ -16,7 +16,21 @@ export KAFKAJS_NO_PARTITIONER_WARNING=1
 # name:port of each service that exists; SERVICES_PORT_BASE (default 9100) moves every HTTP port
 # (/healthz, /metrics, the gateway's API) so that two stacks can run side by side
 base="${SERVICES_PORT_BASE:-9100}"
-SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gateway:$((base + 4)) archive:$((base + 6)))
+SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gateway:$((base + 4)) archive:$((base + 6)) collector:$((base + 7)))
+
+# --- collector (issue 15): its wire ports sit beside the HTTP ones (base + 147 IPFIX udp/tcp,
+# + 155 NetFlow v9, + 113 RADIUS: 4739, 2055, 1813 in spirit). Its RADIUS file is the devices
+# file services/simulator/wire-devices.ts writes under .stack/wire/ (a loopback address and a
+# secret per device of the registry); it resolves devices through .stack/wire/providers.json
+# (the registry plus those addresses), which DEMO_WIRE=1 gives every service.
+WIRE_DIR="$root/.stack/wire"
+export COLLECTOR_IPFIX_PORT=$((base + 147)) COLLECTOR_NETFLOW9_PORT=$((base + 155)) COLLECTOR_RADIUS_PORT=$((base + 113))
+collector_env() {
+  node services/simulator/wire-devices.ts "${CROSSTRACE_WIRE_PROVIDERS_SOURCE:-deploy/providers.json}" "$WIRE_DIR" >/dev/null
+  printf '%s\n' "CROSSTRACE_COLLECTOR_RADIUS_FILE=$WIRE_DIR/devices.json" "CROSSTRACE_COLLECTOR_PROVIDERS_FILE=$WIRE_DIR/providers.json" \
+    "CROSSTRACE_COLLECTOR_IPFIX_PORT=$COLLECTOR_IPFIX_PORT" "CROSSTRACE_COLLECTOR_NETFLOW9_PORT=$COLLECTOR_NETFLOW9_PORT" "CROSSTRACE_COLLECTOR_RADIUS_PORT=$COLLECTOR_RADIUS_PORT"
+}
+# --- end collector
 
 stack_env() {
   if [ -z "${KAFKA_BROKERS:-}" ]; then set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a; fi
@@ -34,7 +48,11 @@ up() {
     local props="${SERVICES_KAFKA_PROPERTIES:-$root/.stack/security/clients/$name.properties}"
     [ -f "$props" ] || props="${KAFKA_CLIENT_PROPERTIES:-}"
     local port_var; port_var="CROSSTRACE_$(printf '%s' "$name" | tr '[:lower:]' '[:upper:]')_HTTP_PORT"
-    env "$port_var=${entry##*:}" KAFKA_CLIENT_PROPERTIES="$props" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
+    local extra=(); [ "$name" = collector ] && mapfile -t extra < <(collector_env)
+    # its own Redis ACL user where it has one (deploy/security/redis-users.json, made by stack.sh up)
+    local redis_pw="$root/.stack/security/redis-$name.password"
+    [ -s "$redis_pw" ] && extra+=("REDIS_URL=redis://$name:$(cat "$redis_pw")@${REDIS_URL##*@}")
+    env "$port_var=${entry##*:}" KAFKA_CLIENT_PROPERTIES="$props" "${extra[@]}" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
     echo $! >"$run/svc-$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
@@ -52,6 +70,7 @@ up() {
       sleep 1; waited=$((waited + 1))
     done
     echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))"
+    [ "$name" = collector ] && echo "services: collector listens on 127.0.0.1: IPFIX udp+tcp :$COLLECTOR_IPFIX_PORT, NetFlow v9 :$COLLECTOR_NETFLOW9_PORT, RADIUS :$COLLECTOR_RADIUS_PORT"
   done
   echo "services: all up in $((SECONDS - t0))s"
 }

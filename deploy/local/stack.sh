@@ -153,8 +153,11 @@ kafka_security() {
   chmod 700 "$SEC" "$SEC/clients"
   "$ROOT/deploy/security/dev-pki.sh" "$SEC"
   secret broker >/dev/null
-  # Redis requires a password (kept off the command line: a config file only we can read)
-  (umask 077; printf 'requirepass %s\n' "$(secret redis)" >"$SEC/redis-auth.conf")
+  # Redis requires a password (kept off the command line: a config file only we can read); the
+  # default user is the admin; each service has its own ACL user (deploy/security/redis-users.json,
+  # passwords in .stack/security/redis-<service>.password, services.sh builds their REDIS_URL)
+  (umask 077; { printf 'requirepass %s\n' "$(secret redis)"
+    "$NODE" "$ROOT/services/common/redis-acl.ts" "$ROOT/deploy/security/redis-users.json" "$SEC"; } >"$SEC/redis-auth.conf")
   (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
     "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
     sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")
@@ -294,6 +297,13 @@ up() {
   KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
     "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
     die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
+  # The node's signing key, made here like the rest of this development stack's secrets (the
+  # tracer never makes one by itself outside CROSSTRACE_DEMO); its public keys, in PEM, are in
+  # .stack/keys/node-ed25519.pem.pub, the trust file partners get. Rotate: bin/crosstrace admin key rotate.
+  if [ ! -f "$ROOT/.stack/keys/node-ed25519.pem" ]; then
+    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin key create --key-file "$ROOT/.stack/keys/node-ed25519.pem" >&2 ||
+      die "making the node signing key failed (message above)"
+  fi
   say "stack up in $(secs $(($(now_ms) - t0))) (logs in ${LOGS#"$ROOT"/}/; eval \"\$(make -s stack-env)\" for the addresses)"
 }
 

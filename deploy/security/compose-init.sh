@@ -3,7 +3,8 @@
 # the secured broker configuration in .stack/compose/ (ignored by git), which docker-compose.yml
 # mounts: kafka/ into the broker at /etc/crosstrace, and kafka/ + admin.properties into the
 # one-shot `acl-init` service that applies deploy/security/acls.json and writes each service's
-# client properties into the `kafka-clients` volume. Real deployments bring their own CA.
+# client properties into the `kafka-clients` volume; and Redis's ACL users (redis/). Real
+# deployments bring their own CA.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$root/.stack/compose}"
@@ -12,4 +13,15 @@ out="${1:-$root/.stack/compose}"
   sasl.username=admin "sasl.password=$(cat "$out/admin.password")" ssl.ca.location=/etc/crosstrace/ca.pem >"$out/admin.properties")
 # the acl-init container runs as the image's user `node` (uid 1000)
 chmod 644 "$out/admin.properties"
+# Redis: the admin (default user) and each service's ACL user from deploy/security/redis-users.json,
+# by password hash in redis/users.conf (mounted into Redis), each service's REDIS_URL in
+# redis/<service>.env (its env_file)
+mkdir -p "$out/redis"
+[ -s "$out/redis/admin.password" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$out/redis/admin.password")
+"$("$root/deploy/tools/ensure-node.sh")/node" "$root/services/common/redis-acl.ts" "$root/deploy/security/redis-users.json" "$out/redis" "$out/redis/admin.password" >"$out/redis/users.conf"
+chmod 644 "$out/redis/users.conf"
+for f in "$out"/redis/redis-*.password; do
+  name="$(basename "$f" .password)"; name="${name#redis-}"
+  (umask 077; printf 'REDIS_URL=redis://%s:%s@redis:6379\n' "$name" "$(cat "$f")" >"$out/redis/$name.env")
+done
 echo "compose-init: broker configuration in ${out#"$root"/}/kafka, admin client properties in ${out#"$root"/}/admin.properties; now: docker compose up -d" >&2

@@ -11,7 +11,9 @@
 # Redis and redis-cli are installed when missing (root + apt): the local stack and its smoke
 # test run in every mode but external; so are softflowd and radclient (freeradius-utils), the
 # real exporters the collector is tested against, openssl (the development CA and
-# certificates) and kcat (test/security.test.ts checks the ACLs with Debian's librdkafka too).
+# certificates), kcat (test/security.test.ts checks the ACLs with Debian's librdkafka too) and
+# python3-confluent-kafka + python3-avro + python3-cryptography (test/python-partner.test.ts: a
+# partner in Python, no project code, verifies what we publish).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -39,6 +41,11 @@ ensure_local_stack_packages() {
   command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+  # Debian's Python packages, for Debian's python3 (not whatever python3 is first on PATH)
+  local pkg
+  for pkg in confluent_kafka:python3-confluent-kafka avro:python3-avro cryptography:python3-cryptography; do
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ${pkg%%:*}" 2>/dev/null || missing+=("${pkg#*:}")
+  done
   [ "${#missing[@]}" -gt 0 ] || return 0
   if command -v apt-get >/dev/null 2>&1 && as_root true; then
     say "installing ${missing[*]} (the local-process stack and the security test need them)"

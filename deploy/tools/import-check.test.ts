@@ -13,14 +13,14 @@ describe('the import boundaries of services/ (services/layers.ts)', () => {
   it('fail on a deliberate violation of each kind', () => {
     const bad = new Map(tree);
     bad.set('services/common/uses-tracer.ts', "import { applyHops } from '../tracer/domain/chain.ts';\n");
-    bad.set('services/ingest/uses-correlator.ts', "export { hopId } from '../correlator/domain/hop-id.ts';\n");
+    bad.set('services/ingest/uses-correlator.ts', "export { indexRequestOf } from '../correlator/pipeline.ts';\n");
     bad.set('services/tracer/domain/talks.ts', "import { Kafka } from 'kafkajs';\nimport net from 'node:net';\n");
     bad.set('services/tracer/domain/a.ts', "import type { B } from './b.ts';\n");
     bad.set('services/tracer/domain/b.ts', "import type { A } from './a.ts';\n");
     const r = checkImports(bad);
     expect(r.violations).toEqual([
       'services/common/uses-tracer.ts -> services/tracer/domain/chain.ts: kit (services/common) imports the higher layer stages (services/tracer)',
-      'services/ingest/uses-correlator.ts -> services/correlator/domain/hop-id.ts: services/ingest and services/correlator are both stages: neither imports the other',
+      'services/ingest/uses-correlator.ts -> services/correlator/pipeline.ts: services/ingest and services/correlator are both stages: neither imports the other',
       'services/tracer/domain/talks.ts -> kafkajs: a domain folder imports an I/O module',
       'services/tracer/domain/talks.ts -> node:net: a domain folder imports an I/O module',
     ]);

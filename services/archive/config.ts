@@ -6,13 +6,13 @@ export const archiveConfig = defineConfig('CROSSTRACE_ARCHIVE_', {
   DATABASE_URL: url('PostgreSQL URL of the history store (postgres://user:password@host:port/db).', ['postgres:', 'postgresql:'], 'postgres://crosstrace@127.0.0.1:15432/crosstrace'),
   CROSSTRACE_ARCHIVE_HTTP_PORT: int('Port of /metrics and /healthz.', 9106, 0, 65535),
   CROSSTRACE_ARCHIVE_GROUP_ID: str('Kafka consumer group.', 'crosstrace-archive'),
-  CROSSTRACE_ARCHIVE_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
+  CROSSTRACE_ARCHIVE_PROVIDERS_FILE: str('Provider registry seed file; each provider\'s retentionDays is how long the history store keeps its records (absent = CROSSTRACE_ARCHIVE_RETENTION_DAYS).', 'deploy/providers.json'),
   CROSSTRACE_ARCHIVE_PARTITIONS: int('Partitions of topics created when missing.', 6, 1, 1024),
   CROSSTRACE_ARCHIVE_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset (the archive wants everything still in Kafka).', true),
   CROSSTRACE_ARCHIVE_POOL_SIZE: int('Most PostgreSQL connections (one per batch being written).', 4, 1, 64),
   CROSSTRACE_ARCHIVE_FETCH_BYTES: int('Most bytes fetched per partition and batch (one batch = one COPY transaction), bytes.', 4_194_304, 65_536, 67_108_864),
-  CROSSTRACE_ARCHIVE_RETENTION_DAYS: int('Default retention of the history store, days (providers not named in CROSSTRACE_ARCHIVE_PROVIDER_RETENTION).', 180, 1, 36_500),
-  CROSSTRACE_ARCHIVE_PROVIDER_RETENTION: str('Retention per provider, `providerId:days,...` (e.g. `fr-telecom:365`): sessions are swept per provider; flow day partitions go after the longest retention.', ''),
+  CROSSTRACE_ARCHIVE_RETENTION_DAYS: int('Default retention of the history store, days (providers with no retentionDays in the registry file and not named in CROSSTRACE_ARCHIVE_PROVIDER_RETENTION).', 180, 1, 36_500),
+  CROSSTRACE_ARCHIVE_PROVIDER_RETENTION: str('Retention per provider overriding the registry file\'s retentionDays, `providerId:days,...` (e.g. `fr-telecom:365`): sessions are swept per provider; flow day partitions go after the longest retention.', ''),
   CROSSTRACE_ARCHIVE_RETENTION_EVERY_MS: int('Interval of the scheduled retention run, ms (the first run is one minute after start).', 3_600_000, 10_000, 7 * 86_400_000),
 });
 

@@ -7,12 +7,14 @@ import { openHistoryDb } from '../history/history-db.ts';
 import { createHistoryWriter } from './history-writer.ts';
 import { createArchiveMetrics } from './metrics.ts';
 import { createArchivePipeline } from './pipeline.ts';
-import { parseRetention } from '../history/domain/retention-plan.ts';
+import { loadProvidersFile } from '../common/provider-directory.ts';
+import { retentionPlanOf } from '../history/domain/retention-plan.ts';
 import { scheduleRetention } from './retention-schedule.ts';
 
 export async function startArchive(env: Record<string, string | undefined> = process.env) {
   const cfg = archiveConfig.parse(env);
-  const plan = parseRetention(cfg.CROSSTRACE_ARCHIVE_PROVIDER_RETENTION, cfg.CROSSTRACE_ARCHIVE_RETENTION_DAYS); // bad config fails before anything starts
+  // retention per provider: the registry file's retentionDays, the setting's overrides on top; bad config fails before anything starts
+  const plan = retentionPlanOf(loadProvidersFile(cfg.CROSSTRACE_ARCHIVE_PROVIDERS_FILE), cfg.CROSSTRACE_ARCHIVE_PROVIDER_RETENTION, cfg.CROSSTRACE_ARCHIVE_RETENTION_DAYS);
   const metrics = createArchiveMetrics();
   const kit = await startServiceKit({
     service: 'archive', cfg, providersFile: cfg.CROSSTRACE_ARCHIVE_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_ARCHIVE_PARTITIONS,

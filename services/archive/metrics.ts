@@ -14,6 +14,7 @@ export function createArchiveMetrics() {
     retentionRuns: new Counter({ name: 'crosstrace_archive_retention_runs_total', help: 'Scheduled retention runs, by result (ok, failed, skipped = another instance held the lock).', labelNames: ['result'], registers: r }),
     retentionPartitions: new Counter({ name: 'crosstrace_archive_retention_partitions_dropped_total', help: 'Flow day partitions dropped by retention.', registers: r }),
     retentionSessions: new Counter({ name: 'crosstrace_archive_retention_session_rows_deleted_total', help: 'Session rows swept by retention, by table (sessions, session_records).', labelNames: ['table'], registers: r }),
+    preservationPinsReleased: new Counter({ name: 'crosstrace_archive_preservation_pins_released_total', help: 'Pinned record copies let go by retention because their preservation order expired or was released, by table (flows, sessions).', labelNames: ['table'], registers: r }),
     retentionSeconds: new Histogram({ name: 'crosstrace_archive_retention_run_seconds', help: 'One retention run, seconds.', registers: r, buckets: [0.01, 0.1, 0.5, 1, 5, 30, 120, 600] }),
     retentionLastSuccess: new Gauge({ name: 'crosstrace_archive_retention_last_success_seconds', help: 'Unix time of the last successful retention run; alert when it lags the schedule.', registers: r }),
     databaseUp: new Gauge({ name: 'crosstrace_archive_database_up', help: '1 when the last database round trip succeeded.', registers: r }),

@@ -1,16 +1,17 @@
 // The archive stage: a consumed batch of sessions.norm or flows.norm becomes one history-store
 // transaction. Records that cannot be read (no routing headers, undecodable Avro) go to
-// dlq.archive with the reason, counted; a database or registry outage fails the batch, which
-// the consumer loop retries without committing offsets (nothing lost, nothing dead-lettered).
+// dlq.archive with the reason (the stage wrapper, common/stage.ts); a database or registry
+// outage fails the batch, which the consumer loop retries without committing offsets (nothing
+// lost, nothing dead-lettered).
 import type { Producer } from 'kafkajs';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
-import { deadLetterMessage, type OutMessage } from '../common/dead-letter.ts';
-import { dependencyDown, isPermanent, permanent, type CrosstraceError } from '../common/errors.ts';
-import { routedRecordOf } from '../common/index-request.ts';
-import { headerString, sendChunked, type ConsumedMessage } from '../common/kafka.ts';
+import { dependencyDown, permanent } from '../common/errors.ts';
+import { routedRecordOf } from '../join/index-request.ts';
+import { headerString, type ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { TOPICS, dlqTopic } from '../common/topics.ts';
+import { wrapStage } from '../common/stage.ts';
+import { TOPICS } from '../common/topics.ts';
 import { flowRow, sessionRows, type RecordMeta } from './domain/archive-rows.ts';
 import type { HistoryBatch, HistoryWriter } from './history-writer.ts';
 import type { ArchiveMetrics } from './metrics.ts';
@@ -48,43 +49,28 @@ export function createArchivePipeline(d: ArchiveDeps) {
     }
   }
 
-  return {
-    async handle(msgs: ConsumedMessage[]): Promise<void> {
-      const batch: HistoryBatch = { sessions: [], intervals: [], flows: [] };
-      const dead: OutMessage[] = [];
-      for (const m of msgs) {
-        try { await rowsOf(m, batch); } catch (e) {
-          if (!isPermanent(e)) throw e; // registry down: retry the batch
-          const err = e as CrosstraceError;
-          d.metrics.stage.deadLetters.inc({ topic: m.topic, reason: err.code });
-          d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-          dead.push(deadLetterMessage('archive', err, m, now()));
-        }
-      }
-      // dead letters first: if producing them fails the batch is retried before anything is committed
-      if (dead.length > 0) {
-        try { await sendChunked(d.producer, [{ topic: dlqTopic('archive'), messages: dead }]); } catch (e) { throw dependencyDown('producing dead letters to Kafka failed', e); }
-        d.metrics.stage.messagesOut.inc({ topic: dlqTopic('archive') }, dead.length);
-      }
-      const rows = batch.sessions.length + batch.flows.length;
-      if (rows === 0) return;
-      const end = d.metrics.batchSeconds.startTimer();
-      let r;
-      try { r = await d.writer.write(batch); } catch (e) {
-        // the database refused the data itself: not retried; the consumer loop reruns the batch
-        // one record at a time and dead-letters the record(s) refused
-        const state = String((e as { code?: unknown }).code ?? '');
-        if (/^2[23]/.test(state)) throw permanent('CT_ARCHIVE_REJECTED', `the history store refused the batch (SQLSTATE ${state}): ${(e as Error).message}`, { cause: e });
-        d.metrics.databaseUp.set(0);
-        throw dependencyDown(`writing ${rows} rows to the history store failed: ${(e as Error).message}`, e);
-      }
-      end();
-      d.metrics.databaseUp.set(1);
-      d.metrics.batchRows.observe(rows);
-      d.metrics.rows.inc({ table: 'session_records' }, r.sessionsNew);
-      d.metrics.rows.inc({ table: 'flow_records' }, r.flowsNew);
-      d.metrics.replayed.inc({ table: 'session_records' }, batch.sessions.length - r.sessionsNew);
-      d.metrics.replayed.inc({ table: 'flow_records' }, batch.flows.length - r.flowsNew);
-    },
-  };
+  const handle = wrapStage({ stage: 'archive', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, records) => {
+    const batch: HistoryBatch = { sessions: [], intervals: [], flows: [] };
+    for (const m of msgs) await records.read(m, () => rowsOf(m, batch));
+    const rows = batch.sessions.length + batch.flows.length;
+    if (rows === 0) return;
+    const end = d.metrics.batchSeconds.startTimer();
+    let r;
+    try { r = await d.writer.write(batch); } catch (e) {
+      // the database refused the data itself: not retried; the consumer loop reruns the batch
+      // one record at a time and dead-letters the record(s) refused
+      const state = String((e as { code?: unknown }).code ?? '');
+      if (/^2[23]/.test(state)) throw permanent('CT_ARCHIVE_REJECTED', `the history store refused the batch (SQLSTATE ${state}): ${(e as Error).message}`, { cause: e });
+      d.metrics.databaseUp.set(0);
+      throw dependencyDown(`writing ${rows} rows to the history store failed: ${(e as Error).message}`, e);
+    }
+    end();
+    d.metrics.databaseUp.set(1);
+    d.metrics.batchRows.observe(rows);
+    d.metrics.rows.inc({ table: 'session_records' }, r.sessionsNew);
+    d.metrics.rows.inc({ table: 'flow_records' }, r.flowsNew);
+    d.metrics.replayed.inc({ table: 'session_records' }, batch.sessions.length - r.sessionsNew);
+    d.metrics.replayed.inc({ table: 'flow_records' }, batch.flows.length - r.flowsNew);
+  });
+  return { handle };
 }

@@ -1,10 +1,12 @@
-// The archive's scheduled retention run: every `everyMs` (and once soon after start) drop the
-// flow day partitions past the longest retention and sweep sessions per provider (history/
-// retention.ts). A transaction-free advisory lock makes one archive instance run it at a time;
+// The archive's scheduled retention run: every `everyMs` (and once soon after start) let go of the
+// pinned copies of preservation orders that expired or were released (their legal period is
+// over), drop the flow day partitions past the longest retention and sweep sessions per provider
+// (history/retention.ts). A transaction-free advisory lock makes one archive instance run it at a time;
 // a failed run is logged and counted and retried at the next tick, never stops the service.
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { RetentionPlan } from '../history/domain/retention-plan.ts';
+import { releaseEndedPins } from '../history/preservation.ts';
 import { runRetention, sweepSessions } from '../history/retention.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 
@@ -20,6 +22,10 @@ export function scheduleRetention(o: { pool: Pool; plan: RetentionPlan; everyMs:
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCK_KEY]);
       if (!rows[0]?.ok) { o.metrics.retentionRuns.inc({ result: 'skipped' }); return; }
       try {
+        const ended = await releaseEndedPins(o.pool);
+        o.metrics.preservationPinsReleased.inc({ table: 'flows' }, ended.flows);
+        o.metrics.preservationPinsReleased.inc({ table: 'sessions' }, ended.sessions);
+        if (ended.orders.length) o.logger.info({ orders: ended.orders, flows: ended.flows, sessions: ended.sessions }, 'preservation orders over: their pinned records released');
         const dropped = await runRetention(o.pool, { retainDays: o.plan.flowDays });
         const swept = await sweepSessions(o.pool, { plan: o.plan });
         o.metrics.retentionPartitions.inc(dropped.length);

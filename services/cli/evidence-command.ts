@@ -9,11 +9,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadOrCreateSigningKey } from '../tracer/domain/signing.ts';
+import { loadOrCreateSigningKey } from '../partner/domain/signing.ts';
 import { MANIFEST, SIGNATURE, signManifest, verifyManifest } from './domain/evidence-manifest.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
-import { followTopics } from './topic-follower.ts';
-import { readTrustFiles } from './trust-file.ts';
+import { followTopics } from '../partner/topic-follower.ts';
+import { readTrustFiles } from '../partner/trust-file.ts';
 
 export const EVIDENCE_USAGE = `crosstrace evidence export TRACE --out DIR [--key FILE] [--timeout SECONDS]
   the records a preservation order on TRACE holds and the trace's signed updates, with a manifest
@@ -86,7 +86,7 @@ function verifyEvidence(dir: string, trustFiles: string[]): number {
   const sig = all.get(SIGNATURE);
   if (!manifest || !sig) { process.stderr.write(`${dir}: no ${MANIFEST} / ${SIGNATURE}\n`); return 1; }
   all.delete(MANIFEST); all.delete(SIGNATURE);
-  const problems = verifyManifest({ manifest, signature: Buffer.from(sig.toString('utf8').trim(), 'base64'), files: all, trusted: readTrustFiles(trustFiles) });
+  const problems = verifyManifest({ manifest, signature: Buffer.from(sig.toString('utf8').trim(), 'base64'), files: all, trusted: new Map([...readTrustFiles(trustFiles)].map(([id, k]) => [id, k.key])) });
   if (problems.length) { process.stderr.write(`${problems.map((p) => `evidence: ${p}`).join('\n')}\n`); return 1; }
   process.stdout.write(`evidence ${dir}: ${all.size} files verify against the signed manifest\n`);
   return 0;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS } from '../common/topics.ts';
-import { openRequest, validateOpenTrace, type FieldError } from '../gateway/open-request.ts';
+import { openRequest, validateOpenTrace, type FieldError } from '../partner/domain/open-request.ts';
 import { parseEndpointArg } from './domain/endpoint-arg.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
 

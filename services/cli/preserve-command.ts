@@ -1,15 +1,19 @@
 // crosstrace preserve open|extend|release|show TRACE --gateway URL --token TOKEN [--days N]
 // A preservation order (Budapest Convention Art. 16/29) on a trace's records, through the
 // gateway (POST / POST .../extend / DELETE / GET /v1/traces/{id}/preservation): the token's
-// jurisdiction must be the trace's requesting one. Prints the order as JSON; exit 0 when the
-// gateway accepted, 1 otherwise.
+// jurisdiction must be the trace's requesting one. Prints the order as JSON on stdout and its
+// legal clock (time left, or expired / released) on stderr; exit 0 when the gateway accepted, 1
+// otherwise. One period is at most 90 days (Art. 16(2)); renew with extend.
 import { parseArgs } from 'node:util';
+import { PRESERVATION_MAX_DAYS } from '../history/domain/legal-clock.ts';
+import { orderClockLine, type OrderJson } from './domain/preservation-clock.ts';
 import { UsageError } from './env.ts';
 
 export const PRESERVE_USAGE = `crosstrace preserve open|extend|release|show TRACE --gateway URL --token TOKEN [--days N]
   open:    pin every record the trace's chain relies on, and the records around each hop's
-           window, for --days (default 90, at most 365)
-  extend:  push the order's expiry to now + --days (required); never shortens it
+           window, for --days (default 90, at most 90: Budapest Convention Art. 16(2))
+  extend:  renew: push the order's expiry to now + --days (required, at most 90); never shortens it
+  show:    the order and its legal clock (time left)
   release: end the order; retention may then take the records`;
 
 const VERBS: Record<string, { method: string; suffix: string; days: 'optional' | 'required' | 'none' }> = {
@@ -34,7 +38,9 @@ export async function preserveCommand(argv: string[], env: Record<string, string
   if (!gateway || !token) throw new UsageError('preserve needs --gateway URL and --token TOKEN (or CROSSTRACE_GATEWAY_URL / CROSSTRACE_GATEWAY_TOKEN)');
   if (spec.days === 'required' && a.days === undefined) throw new UsageError(`preserve ${verb} needs --days N`);
   if (spec.days === 'none' && a.days !== undefined) throw new UsageError(`preserve ${verb} takes no --days`);
-  if (a.days !== undefined && !/^\d{1,3}$/.test(a.days)) throw new UsageError('--days must be a whole number of days (1..365)');
+  if (a.days !== undefined && (!/^\d{1,3}$/.test(a.days) || Number(a.days) < 1 || Number(a.days) > PRESERVATION_MAX_DAYS)) {
+    throw new UsageError(`--days must be a whole number of days 1..${PRESERVATION_MAX_DAYS} (Budapest Convention Art. 16(2); renew for longer)`);
+  }
   const body = a.days === undefined ? undefined : JSON.stringify({ days: Number(a.days) });
   const res = await fetch(`${gateway.replace(/\/+$/, '')}/v1/traces/${encodeURIComponent(traceId)}/preservation${spec.suffix}`, {
     method: spec.method,
@@ -47,5 +53,7 @@ export async function preserveCommand(argv: string[], env: Record<string, string
     return 1;
   }
   process.stdout.write(`${JSON.stringify(json)}\n`);
+  const order = json as Partial<OrderJson>;
+  if (typeof order.expiresAt === 'number' && typeof order.traceId === 'string') process.stderr.write(`${orderClockLine(order as OrderJson, Date.now())}\n`);
   return 0;
 }

@@ -7,8 +7,8 @@ import { Redis } from 'ioredis';
 import { commonSpec, defineConfig } from '../common/config.ts';
 import { kafkaSecuritySpec } from '../common/kafka-security.ts';
 import { createRegistryClient } from '../common/registry.ts';
-import { STATE_MARKER, rebuildWindows, type RebuildProgress } from '../common/state-rebuild.ts';
-import { createWindowStore } from '../common/window-store.ts';
+import { STATE_MARKER, rebuildWindows, type RebuildProgress } from '../join/state-rebuild.ts';
+import { createWindowStore } from '../join/window-store.ts';
 import { readAuditHead } from '../tracer/audit-head.ts';
 import { cliKafka } from './env.ts';
 

@@ -1,26 +1,29 @@
 // crosstrace watch --jurisdiction FR [--trust FILE]... [--from-beginning] [--until-terminal]
 //                  [--timeout S] [--trace ID]... [--plain] [--audit-grace-ms MS]
-// Reads trace.updates.<CC> (its own topic only) and audit.disclosures from the beginning,
-// verifies every update (domain/update-check.ts) and renders the chains. Exit codes: 0 done
+// Reads trace.updates.<CC> and audit.disclosures.<CC> (its own topics only, with the
+// partner's own credentials) from the beginning, verifies every update
+// (partner/domain/update-check.ts) and every audit record (partner/domain/audit-ledger.ts:
+// signed, hash-chained; a fork or a restarted chain is flagged) and renders the chains. Exit codes: 0 done
 // (or stopped), 1 usage / setup error, 2 --timeout reached before every watched trace was
 // terminal.
 import { parseArgs } from 'node:util';
-import type { Disclosure, SignedTraceUpdate } from '../../schemas/types.gen.ts';
+import type { Disclosure } from '../../schemas/types.gen.ts';
 import { createRegistryClient } from '../common/registry.ts';
-import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
+import { auditTopic, jurisdictionTopic } from '../common/topics.ts';
 import { CLEAR_HOME } from './domain/render.ts';
-import { escapeControls, escapeLines } from './domain/safe-text.ts';
+import { escapeControls, escapeLines } from '../partner/domain/safe-text.ts';
 import { createWatchSession } from './domain/watch-session.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
-import { followTopics } from './topic-follower.ts';
-import { readTrustFiles } from './trust-file.ts';
+import { followTopics } from '../partner/topic-follower.ts';
+import { readSignedUpdate } from '../partner/signed-update-reader.ts';
+import { readTrustFiles } from '../partner/trust-file.ts';
 
 export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]... [--from-beginning] [--until-terminal] [--timeout SECONDS]
                  [--trace ID]... [--plain] [--audit-grace-ms MS]
-  --jurisdiction CC   your jurisdiction: reads trace.updates.CC only
-  --trust FILE        raw Ed25519 public key(s) of the node, base64 per line (default .stack/keys/node-ed25519.pem.pub); repeatable
+  --jurisdiction CC   your jurisdiction: reads trace.updates.CC and its audit feed audit.disclosures.CC only
+  --trust FILE        the node's public keys (PEM, with validity periods; default .stack/keys/node-ed25519.pem.pub); repeatable
   --from-beginning    show and watch every trace on the topic (default: traces still going on, and new ones)
-  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED or CLOSED
+  --until-terminal    exit 0 once every watched trace is TERMINATED_AT_SUBSCRIBER, ENDED, CLOSED or AMBIGUOUS
   --timeout SECONDS   stop after this long; with --until-terminal, exit 2
   --trace ID          watch only this trace (repeatable)
   --plain             one line per update even on a terminal (also when not a TTY or CI=true)
@@ -44,12 +47,12 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
   const cfg = cliConfig.parse(env);
   const keys = readTrustFiles(a.trust?.length ? a.trust : ['.stack/keys/node-ed25519.pem.pub']);
   const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
-  const updateType = registry.typeOf('TraceUpdate');
   const disclosureType = registry.typeOf('Disclosure');
   const topic = jurisdictionTopic(cc);
+  const audit = auditTopic(cc);
   const screen = process.stdout.isTTY === true && env.CI !== 'true' && !a.plain;
   const session = createWatchSession({
-    audience: cc, topic, keys, encodeUpdate: (u) => updateType.toBuffer(u), encodeDisclosure: (d) => disclosureType.toBuffer(d),
+    audience: cc, topic, keys, encodeDisclosure: (d) => disclosureType.toBuffer(d),
     auditGraceMs: graceMs, fromBeginning: a['from-beginning'], traceIds: a.trace ?? [],
   });
   const started = Date.now();
@@ -58,26 +61,26 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
   const out = (lines: string[]): void => {
     if (lines.length === 0) return;
     dirty = true;
-    if (screen) { for (const l of lines) if (l.startsWith('note:')) process.stderr.write(`${escapeControls(l)}\n`); } else process.stdout.write(`${escapeLines(lines)}\n`);
+    if (screen) { for (const l of lines) if (l.startsWith('audit FLAGGED')) process.stderr.write(`${escapeControls(l)}\n`); } else process.stdout.write(`${escapeLines(lines)}\n`);
   };
 
   let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
   const f = await followTopics({
     // a partner's consumer groups are its own: partner-<CC>-* (deploy/security/acls.json)
     kafka: cliKafka(cfg, env, `crosstrace-watch-${cc}`).kafka, groupId: `partner-${cc}-watch-${process.pid}-${Date.now().toString(36)}`,
-    topics: [TOPICS.audit, topic], waitForTopicsMs: Math.min(deadline - Date.now(), 3_600_000),
+    topics: [audit, topic], waitForTopicsMs: Math.min(deadline - Date.now(), 3_600_000),
     onWaiting: (t) => process.stderr.write(`waiting for topic ${t} to exist…\n`),
     onSkip: (m, err) => process.stderr.write(`skipped ${m.topic}@${m.offset}: ${escapeControls((err as Error).message)}\n`),
     onRetry: (err, ms) => process.stderr.write(`retrying in ${ms} ms: ${(err as Error).message}\n`),
     handle: async (m) => {
       if (m.value === null) return;
       const now = Date.now();
-      if (m.topic === TOPICS.audit) out(session.audit(await registry.decode<Disclosure>(m.topic, m.value), now, auditCaughtUp()));
-      else out(session.update(await registry.decode<SignedTraceUpdate>(m.topic, m.value), now, `${m.topic}@${m.offset}`));
+      if (m.topic === audit) out(session.audit(await registry.decode<Disclosure>(m.topic, m.value), now, auditCaughtUp()));
+      else out(session.update(await readSignedUpdate(registry, m.topic, m.value), now, `${m.topic}@${m.offset}`));
     },
   });
 
-  auditCaughtUp = () => f.caughtUp(TOPICS.audit);
+  auditCaughtUp = () => f.caughtUp(audit);
   let lastDraw = 0;
   return await new Promise<number>((resolve) => {
     let finished = false;
@@ -91,7 +94,7 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
     };
     const tick = (): void => {
       const now = Date.now();
-      out(session.tick(now, { updates: f.caughtUp(topic), audit: f.caughtUp(TOPICS.audit) }));
+      out(session.tick(now, { updates: f.caughtUp(topic), audit: f.caughtUp(audit) }));
       if (screen && (dirty || now - lastDraw >= 1000)) { process.stdout.write(CLEAR_HOME + escapeLines(session.screen(now).split('\n'))); dirty = false; lastDraw = now; }
       if (a['until-terminal'] && session.done()) finish(0, 'every watched trace is terminal');
       else if (now >= deadline) {

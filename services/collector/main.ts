@@ -19,7 +19,7 @@ export async function startCollector(env: Record<string, string | undefined> = p
   const metrics = createCollectorMetrics();
   const kit = await startServiceKit({
     service: 'collector', cfg, providersFile: cfg.CROSSTRACE_COLLECTOR_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_COLLECTOR_PARTITIONS,
-    subjects: [TOPICS.flowsRaw, TOPICS.sessionsRaw],
+    subjects: [TOPICS.flowsRaw, TOPICS.sessionsRaw], usesRedis: false,
   });
   const { logger, life, directory, registry, producer, admin } = kit;
   await ensureTopics(admin, [{ topic: dlqTopic('collector'), numPartitions: 1 }]);

@@ -1,13 +1,13 @@
 // Wires the pure collectors to the sink and the metrics: what each listener's packet becomes
 // (events, dead letters, counts), and when a NAS gets its answer. No sockets here: listeners
 // hand packets in, `reply` sends RADIUS answers back.
-import { createHmac } from 'node:crypto';
 import { TOPICS, dlqTopic } from '../common/topics.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { resolveExporter, sourceAddress } from './domain/exporter-identity.ts';
 import { createFlowCollector, type DeadLetterOut, type FlowProtocol } from './domain/flow-collector.ts';
 import { createRadiusCollector } from './domain/radius-collector.ts';
+import { subscriberPseudonym } from './domain/subscriber-pseudonym.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import type { RecordSink, SinkRecord } from './record-sink.ts';
 
@@ -33,7 +33,7 @@ export function createCollectorPipeline(d: CollectorPipelineDeps) {
   const radius = d.radius && createRadiusCollector({
     secretFor: (a) => d.radius!.secrets.get(a),
     resolve: (a) => resolveExporter(d.directory.byExporter, a, null),
-    pseudonym: (providerId, account) => `sub-${createHmac('sha256', d.radius!.pseudonymKey).update(`${providerId}|${account}`).digest('hex').slice(0, 16)}`,
+    pseudonym: (providerId, account) => subscriberPseudonym(d.radius!.pseudonymKey, providerId, account),
   });
 
   const refusedLogged = new Map<string, number>();

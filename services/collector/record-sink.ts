@@ -5,6 +5,7 @@
 // outage loses nothing it holds). Each add() resolves once its record is
 // acknowledged by Kafka: RADIUS answers the NAS only then.
 import type { Producer } from 'kafkajs';
+import { createBackoff, sleep } from '../common/backoff.ts';
 import { sendChunked, type OutTopicMessages } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -32,7 +33,7 @@ export function createRecordSink(o: RecordSinkOptions) {
   const maxInFlight = o.maxInFlight ?? 4;
   let failing = false;
   let closed = false;
-  let backoff = 200;
+  const backoff = createBackoff();
 
   function schedule() {
     if (queue.length === 0 || inFlight.size >= maxInFlight) return;
@@ -54,7 +55,7 @@ export function createRecordSink(o: RecordSinkOptions) {
       try {
         await sendChunked(o.producer, [...byTopic.values()]);
         failing = false;
-        backoff = 200;
+        backoff.reset();
         for (const t of byTopic.values()) o.onProduced?.(t.topic, t.messages.length);
         for (const q of batch) {
           try { q.done(); } catch (e) { o.logger.warn({ err: e }, 'after-produce callback failed'); } // produced is produced: never re-sent for this
@@ -62,10 +63,10 @@ export function createRecordSink(o: RecordSinkOptions) {
       } catch (e) {
         failing = true;
         o.onRetry?.(e);
-        o.logger.warn({ err: e, records: batch.length, retryInMs: backoff }, 'producing to Kafka failed; the batch is kept and retried');
+        const delay = backoff.next();
+        o.logger.warn({ err: e, records: batch.length, retryInMs: delay }, 'producing to Kafka failed; the batch is kept and retried');
         queue.unshift(...batch);
-        await new Promise((res) => setTimeout(res, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+        await sleep(delay);
       }
     })();
     inFlight.add(done);

@@ -1,12 +1,15 @@
 // Addresses in canonical text, prefixes, scoped (non-unique) address space and the Redis
 // window key an address or prefix is indexed under. Pure and hot (ingest runs
-// canonicalAddress per event): IPv4 and IPv6 take hand-written parsers, checked against
-// ipaddr.js in address.test.ts.
+// canonicalAddress per event): IPv4 and IPv6 take hand-written parsers (ip-text.ts), checked
+// against ipaddr.js in address.test.ts.
 //
 // Canonical text: IPv4 dotted quad without leading zeros; IPv6 per RFC 5952 (lowercase,
 // longest zero run compressed); an IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes IPv4.
 // Zone ids (fe80::1%eth0) are rejected: they have no meaning outside the host that wrote them.
 import { CrosstraceError } from './errors.ts';
+import { formatV6, intToIpv4, ipv4ToInt, v6Parts } from './ip-text.ts';
+
+export { intToIpv4, ipv4ToInt } from './ip-text.ts';
 
 /** Bad address (CT_INVALID_ADDRESS) or prefix (CT_INVALID_PREFIX); permanent. */
 export class AddressError extends CrosstraceError {
@@ -20,98 +23,6 @@ const badAddress = (text: unknown, why: string): AddressError =>
   new AddressError('CT_INVALID_ADDRESS', `${JSON.stringify(text)} is not a valid IPv4/IPv6 address: ${why}`);
 const badPrefix = (text: unknown, why: string, cause?: unknown): AddressError =>
   new AddressError('CT_INVALID_PREFIX', `${JSON.stringify(text)} is not a valid prefix: ${why}`, cause);
-
-/** Dotted-quad IPv4 text -> uint32; -1 unless exactly four decimal octets 0-255 without leading zeros. */
-export function ipv4ToInt(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let acc = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      acc = acc * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1; // "01": octal-looking, ambiguous across parsers
-      part = part * 10 + (c - 48);
-      if (part > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? acc * 256 + part : -1;
-}
-
-export function intToIpv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-/** Hex groups of one colon-separated run ("" -> none); a dotted quad is allowed last when
- *  `v4Last`. Appends to `out`; false on any malformed group. */
-function pushGroups(run: string, v4Last: boolean, out: number[]): boolean {
-  if (run === '') return true;
-  const groups = run.split(':');
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i]!;
-    if (v4Last && i === groups.length - 1 && g.includes('.')) {
-      const v4 = ipv4ToInt(g);
-      if (v4 < 0) return false;
-      out.push(v4 >>> 16, v4 & 0xffff);
-      return true;
-    }
-    if (g.length === 0 || g.length > 4) return false;
-    let v = 0;
-    for (let j = 0; j < g.length; j++) {
-      const c = g.charCodeAt(j);
-      const lc = c | 0x20; // A-F -> a-f
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && lc >= 97 && lc <= 102 ? lc - 87 : -1;
-      if (d < 0) return false;
-      v = v * 16 + d;
-    }
-    out.push(v);
-  }
-  return true;
-}
-
-/** Eight 16-bit groups of IPv6 text (RFC 4291 forms: "::" once, dotted quad last), or null.
- *  Hand-written for the ingest hot path; address.test.ts checks it against ipaddr.js. */
-function v6Parts(text: string): number[] | null {
-  if (text.length < 2 || text.length > 45) return null;
-  const dbl = text.indexOf('::');
-  if (dbl < 0) {
-    const p: number[] = [];
-    return pushGroups(text, true, p) && p.length === 8 ? p : null;
-  }
-  if (text.indexOf('::', dbl + 1) >= 0) return null;
-  const head: number[] = [];
-  const tail: number[] = [];
-  if (!pushGroups(text.slice(0, dbl), false, head) || !pushGroups(text.slice(dbl + 2), true, tail)) return null;
-  const zeros = 8 - head.length - tail.length;
-  if (zeros < 1) return null;
-  return [...head, ...new Array<number>(zeros).fill(0), ...tail];
-}
-
-/** RFC 5952 text of eight groups: lowercase, no leading zeros, the longest (first on a tie)
- *  run of two or more zero groups as "::". */
-function formatV6(p: readonly number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (p[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && p[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number, b: number) => p.slice(a, b).map((g) => g.toString(16)).join(':');
-  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
-}
 
 function partsToText(p: number[]): string {
   return isMapped(p) ? intToIpv4(((p[6]! << 16) | p[7]!) >>> 0) : formatV6(p);

@@ -7,6 +7,7 @@
 //     that fails on its own (not retriably) is dead-lettered with its reason; the others are
 //     processed. The handler must be idempotent: records before the bad one run twice.
 // Pure plumbing: no Kafka client here, so it is unit-tested with plain functions.
+import { retrying } from './backoff.ts';
 import { classify, type CrosstraceError } from './errors.ts';
 
 export interface BatchRunOptions<M> {
@@ -28,27 +29,20 @@ export interface BatchRunOptions<M> {
 export interface BatchOutcome { deadLettered: number; isolated: boolean }
 
 export async function runBatch<M>(msgs: M[], o: BatchRunOptions<M>): Promise<BatchOutcome> {
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const first = o.initialBackoffMs ?? 200;
-  const max = o.maxBackoffMs ?? 5_000;
-
   /** Runs `fn` until it succeeds or fails not retriably (returned). */
   async function untilSettled(fn: () => Promise<void>): Promise<CrosstraceError | null> {
-    let delay = first;
-    for (;;) {
-      try {
-        await fn();
-        o.onProgress?.();
-        return null;
-      } catch (e) {
-        const err = classify(e);
-        if (!err.retriable) return err;
-        if (o.shouldStop()) throw err;
-        await o.onRetry(err, delay);
-        await sleep(delay);
-        delay = Math.min(delay * 2, max);
-      }
+    try {
+      await retrying(fn, {
+        classify, retriable: (err) => err.retriable, shouldStop: o.shouldStop, onRetry: o.onRetry,
+        initialMs: o.initialBackoffMs, maxMs: o.maxBackoffMs, sleep: o.sleep,
+      });
+    } catch (e) {
+      const err = e as CrosstraceError;
+      if (err.retriable) throw err;
+      return err;
     }
+    o.onProgress?.();
+    return null;
   }
 
   async function deadLetter(m: M, err: CrosstraceError): Promise<void> {

@@ -6,8 +6,6 @@
 import { createHash } from 'node:crypto';
 import type { DeadLetter } from '../../schemas/types.gen.ts';
 import type { CrosstraceError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import type { StageMetrics } from './metrics.ts';
 
 /** Largest original key + value carried in a dead letter, bytes (the broker's default
  *  message.max.bytes is 1 MiB; headers and batch overhead need the rest). */
@@ -39,13 +37,6 @@ export function deadLetterMessage(stage: string, err: CrosstraceError, src: Sour
   headers['ct-originalBytes'] = String(src.value?.length ?? 0);
   const key = src.key && src.key.length <= 1024 ? src.key : null;
   return { key, value: null, headers };
-}
-
-/** Counts, logs and builds one dead letter: what every stage does with a record it rejects. */
-export function rejectRecord(d: { stage: string; metrics: StageMetrics; logger: Logger; now: number }, err: CrosstraceError, m: SourceMessage): OutMessage {
-  d.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
-  d.logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-  return deadLetterMessage(d.stage, err, m, d.now);
 }
 
 /** Reads a dlq.<stage> message back into a DeadLetter record. */

@@ -17,7 +17,7 @@ export const ERROR_CODES = Object.freeze({
   CT_INVALID_PORT: 'A port is outside 0-65535, or a port range has lo > hi.',
   CT_INVALID_PROTOCOL: 'The IANA protocol number is outside 0-255.',
   CT_IMPOSSIBLE_TIME: 'A time is inverted (start > end), beyond the future tolerance, or negative.',
-  CT_TOO_OLD: 'The event is older than the retention horizon; its window is already gone.',
+  CT_TOO_OLD: 'The event is older than the retention horizon (the history store\'s, or without one the live windows\'): nothing keeps it.',
   CT_UNKNOWN_EXPORTER: 'The exporter id is not in the provider registry.',
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
@@ -31,6 +31,7 @@ export const ERROR_CODES = Object.freeze({
   CT_PROCESSING_FAILED: 'Processing one record threw an unexpected error (a defect, not an outage): dead-lettered with the message.',
   CT_HOT_KEY: 'Too many open lookups wait on one address (CROSSTRACE_*_MAX_WAITERS_PER_KEY): the lookup is refused.',
   CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
+  CT_LEGAL_PERIOD: 'A preservation order or renewal asked for a period the law does not allow (Budapest Convention Art. 16(2): at most 90 days at a time; renew for longer).',
   CT_AUDIT_CHAIN_BROKEN: 'The audit hash chain does not link (altered, missing or reordered record).',
 } as const);
 

@@ -8,7 +8,7 @@ import { createProviderDirectory, loadProvidersFile, natRuleGeometry } from './p
 const FILE = new URL('../../deploy/providers.json', import.meta.url).pathname;
 const seed = () => createProviderDirectory(loadProvidersFile(FILE));
 const prov = (o: Partial<Provider>): Provider => ({
-  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, ...o,
+  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, ...o,
 });
 const rule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: 1000, validTo: 5000 };
 
@@ -79,6 +79,10 @@ describe('provider directory updates and validation', () => {
     expect(() => dir.upsert(prov({ providerId: 'thief', exporters: ['fr-cgn-1'] }))).toThrow(/exporter "fr-cgn-1" already belongs to provider fr-telecom/);
     expect(() => dir.upsert(prov({ providerId: 'zz', jurisdiction: 'France' }))).toThrow(/ISO 3166-1/);
     expect(() => dir.upsert(prov({ providerId: 'a|b' }))).toThrow(/providerId/);
+    expect(() => dir.upsert(prov({ providerId: 'ages', maxSessionAgeMs: { DHCP_LEASE: 60_000 } as Provider['maxSessionAgeMs'] })))
+      .toThrow(/provider ages: maxSessionAgeMs key "DHCP_LEASE" is not a session kind \(NAT_SESSION, PORT_BLOCK, ACCESS_SESSION, VPN_SESSION\)/);
+    expect(() => dir.upsert(prov({ providerId: 'ages', maxSessionAgeMs: { NAT_SESSION: 59_999 }, interimIntervalMs: { ACCESS_SESSION: 1.5 } })))
+      .toThrow(/interimIntervalMs\.ACCESS_SESSION must be an integer >= 60000 ms, got 1\.5; provider ages: maxSessionAgeMs\.NAT_SESSION must be an integer >= 60000 ms, got 59999/);
     expect(dir.byId('thief')).toBeUndefined();
     expect(dir.list()).toHaveLength(6);
     // the same inside space at two providers is fine: it is scoped

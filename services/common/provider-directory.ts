@@ -6,13 +6,12 @@
 // probe per distinct length. Prefixes in scoped space (RFC 1918, RFC 6598, ULA, ...) repeat
 // across providers: they are kept per provider and only found with that provider as scope.
 import { readFileSync } from 'node:fs';
-import type { DeterministicNatRule, Provider } from '../../schemas/types.gen.ts';
+import { SessionKindSymbols, type DeterministicNatRule, type Provider } from '../../schemas/types.gen.ts';
 import {
   addressBits, hexPrefix, isValidAddress, ipv4ToInt, ipv6ToHex, isScopedAddress, parsePrefix, prefixContains, prefixText,
   type AddressBits, type Prefix,
 } from './address.ts';
 import { CrosstraceError } from './errors.ts';
-import { sessionAgeProblems } from '../join/methods/session-ages.ts';
 
 export interface ProviderMatch {
   provider: Provider;
@@ -121,9 +120,50 @@ function build(providers: Iterable<Provider>): Tables {
   return t;
 }
 
-/** maxSessionAgeMs and interimIntervalMs are optional in hand-written records (tests, older seed files). */
-const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined)
-  ? { ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {} } : p);
+/** The fields added after release 1 are optional in hand-written records (tests, older seed files). */
+const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined || p.exporterKinds === undefined
+  || p.natMappingTimeoutMs === undefined || p.delegatedPrefixLength === undefined)
+  ? {
+    ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {}, exporterKinds: p.exporterKinds ?? {},
+    natMappingTimeoutMs: p.natMappingTimeoutMs ?? {}, delegatedPrefixLength: p.delegatedPrefixLength ?? null,
+  } : p);
+
+/** Checks a provider's maxSessionAgeMs and interimIntervalMs: session kinds as keys, integers of
+ *  at least a minute as values. Returns problems. (What each kind's default age is, is the hop
+ *  methods' business: join/methods/session-ages.ts.) */
+export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs' | 'interimIntervalMs'>): string[] {
+  const out: string[] = [];
+  const isKind = (k: string): boolean => (SessionKindSymbols as readonly string[]).includes(k);
+  for (const [kind, ms] of Object.entries(p.interimIntervalMs ?? {})) {
+    if (!isKind(kind)) out.push(`provider ${p.providerId}: interimIntervalMs key ${JSON.stringify(kind)} is not a session kind`);
+    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: interimIntervalMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+  }
+  for (const [kind, ms] of Object.entries(p.maxSessionAgeMs ?? {})) {
+    if (!isKind(kind)) out.push(`provider ${p.providerId}: maxSessionAgeMs key ${JSON.stringify(kind)} is not a session kind (${SessionKindSymbols.join(', ')})`);
+    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: maxSessionAgeMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+  }
+  return out;
+}
+
+/** What an exporter logs (Provider.exporterKinds): flow records, NAT events, RADIUS accounting, VPN sessions. */
+export const EXPORTER_KINDS = ['flow', 'nat', 'radius', 'vpn'] as const;
+
+/** Checks a provider's exporterKinds (every value a known kind; a key naming no exporter of the
+ *  provider is ignored: an upsert may replace the exporters and keep old kinds),
+ *  natMappingTimeoutMs and delegatedPrefixLength. */
+export function providerFieldProblems(p: Pick<Provider, 'providerId' | 'exporterKinds' | 'natMappingTimeoutMs' | 'delegatedPrefixLength'>): string[] {
+  const out: string[] = [];
+  for (const [e, k] of Object.entries(p.exporterKinds ?? {})) {
+    if (!(EXPORTER_KINDS as readonly string[]).includes(k)) out.push(`provider ${p.providerId}: exporterKinds.${e} must be one of ${EXPORTER_KINDS.join(', ')}, got ${JSON.stringify(k)}`);
+  }
+  for (const [proto, ms] of Object.entries(p.natMappingTimeoutMs ?? {})) {
+    if (!['TCP', 'UDP', 'ICMP'].includes(proto)) out.push(`provider ${p.providerId}: natMappingTimeoutMs key ${JSON.stringify(proto)} is not TCP, UDP or ICMP`);
+    else if (!Number.isInteger(ms) || ms < 1000) out.push(`provider ${p.providerId}: natMappingTimeoutMs.${proto} must be an integer >= 1000 ms, got ${ms}`);
+  }
+  const len = p.delegatedPrefixLength;
+  if (len !== null && len !== undefined && !(Number.isInteger(len) && len >= 16 && len <= 128)) out.push(`provider ${p.providerId}: delegatedPrefixLength must be an integer 16..128, got ${len}`);
+  return out;
+}
 
 function checkShape(p: Provider): void {
   const id = p?.providerId;
@@ -137,7 +177,7 @@ function checkShape(p: Provider): void {
   if (p.maxSessionAgeMs === null || typeof p.maxSessionAgeMs !== 'object' || Array.isArray(p.maxSessionAgeMs)) {
     throw configError(`provider ${id}: maxSessionAgeMs must be an object of session kind -> ms`);
   }
-  const ages = sessionAgeProblems(p);
+  const ages = [...sessionAgeProblems(p), ...providerFieldProblems(p)];
   if (ages.length > 0) throw configError(ages.join('; '));
 }
 

@@ -13,8 +13,8 @@ import { createLogger } from './logger.ts';
 import { createProviderDirectory, loadProvidersFile } from './provider-directory.ts';
 import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
-import { TOPICS, dlqTopic, pipelineTopics } from './topics.ts';
-import { deadLetterMessage } from './dead-letter.ts';
+import { deadLetterOne } from './stage.ts';
+import { TOPICS, pipelineTopics } from './topics.ts';
 
 export interface ServiceKitOptions {
   service: string;
@@ -73,7 +73,7 @@ export interface StageOptions {
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
  *  stop, consumer first. Records the handler fails on (not retriably) are dead-lettered to
- *  dlq.<service> here, counted and logged, so a stage's handler only throws. /healthz is 200
+ *  dlq.<service>, counted and logged by the stage wrapper (stage.ts deadLetterOne). /healthz is 200
  *  while the consumer is in its group, Redis is ready, no partition is stalled (lag and no
  *  progress for stallAfterMs) and the stage's own health has no `ok: false`. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
@@ -81,11 +81,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
     stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition,
-    deadLetter: async (m, err) => {
-      await producer.send({ topic: dlqTopic(service), messages: [deadLetterMessage(service, err, m, Date.now())] });
-      o.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
-      logger.warn({ code: err.code, reason: err.message, topic: m.topic, partition: m.partition, offset: m.offset }, 'dead-lettered');
-    },
+    deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
   let stateLost: string | undefined;
   const guard = o.stateGuard;

@@ -1,6 +1,6 @@
 // Correlator settings. Own keys: CROSSTRACE_CORRELATOR_*.
 import { bool, commonSpec, defineConfig, int, str } from '../common/config.ts';
-import { joinSpec } from '../common/join-config.ts';
+import { joinSpec } from '../join/join-config.ts';
 
 export const correlatorConfig = defineConfig('CROSSTRACE_CORRELATOR_', {
   ...commonSpec,

@@ -1,9 +1,9 @@
 // correlator: flows.norm / sessions.norm -> Redis windows (index + probe waiters) -> trace.hops.
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
-import { createWindowStore } from '../common/window-store.ts';
-import { joinSettingsOf } from '../common/join-config.ts';
-import { markStateBuilt, rebuildWindows, redisStateLost } from '../common/state-rebuild.ts';
+import { createWindowStore } from '../join/window-store.ts';
+import { joinSettingsOf } from '../join/join-config.ts';
+import { markStateBuilt, rebuildWindows, redisStateLost } from '../join/state-rebuild.ts';
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
@@ -27,6 +27,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     store,
     registry, producer, directory, metrics, logger,
     settings: join.settings,
+    liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,

@@ -8,6 +8,7 @@ export function createCorrelatorMetrics() {
   return {
     stage,
     indexed: new Counter({ name: 'crosstrace_correlator_indexed_events_total', help: 'Events written into windows (new, not redelivered), by kind.', labelNames: ['kind'], registers: r }),
+    archiveOnly: new Counter({ name: 'crosstrace_correlator_archive_only_events_total', help: 'Events older than the live windows\' retention, not indexed (the archive keeps them), by kind.', labelNames: ['kind'], registers: r }),
     redelivered: new Counter({ name: 'crosstrace_correlator_redelivered_events_total', help: 'Events already present in their window (replay / redelivery).', registers: r }),
     wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
     wakeupsSkipped: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_skipped_total', help: 'Waiters met by an event that cannot change their resolution (a flow for a session lookup, another port\'s mapping): no window read.', registers: r }),

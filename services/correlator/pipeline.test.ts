@@ -1,40 +1,18 @@
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { permanent } from '../common/errors.ts';
-import type { JoinSettings } from '../common/join.ts';
+import type { JoinSettings } from '../join/join.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { createLogger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { decodeStored, type IndexRequest, type WindowStore } from '../common/window-store.ts';
+import type { IndexRequest, WindowStore } from '../join/window-store.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
-import { createCorrelatorPipeline, indexRequestOf } from './pipeline.ts';
+import { createCorrelatorPipeline } from './pipeline.ts';
 
 const msg = (over: Partial<ConsumedMessage> = {}): ConsumedMessage => ({
   topic: 'flows.norm', partition: 0, offset: '7', key: Buffer.from('fr-cgn|100.64.3.4'), value: Buffer.from([0, 0, 0, 0, 1, 2, 3]),
   headers: { 'ct-uid': 'fr-flow-1/e1', 'ct-time': '1700000000000', 'ct-origin-ts': '1700000000500', 'ct-dir': 'in' }, timestamp: 1700000001000, ...over,
-});
-
-describe('correlator index requests', () => {
-  it('builds the window write from the routing headers ingest sets', () => {
-    const r = indexRequestOf(msg());
-    expect(r.key).toBe('fr-cgn|100.64.3.4');
-    expect(r.uid).toBe('fr-flow-1/e1:flow-in');
-    expect(r.time).toBe(1700000000000);
-    const s = decodeStored(r.payload);
-    expect(s).toEqual({ kind: 'flow-in', producedAt: 1700000000500, value: Buffer.from([0, 0, 0, 0, 1, 2, 3]) });
-  });
-  it('keys sessions by uid alone and falls back to the message timestamp for the origin', () => {
-    const r = indexRequestOf(msg({ topic: 'sessions.norm', headers: { 'ct-uid': 'fr-cgn-1/s1', 'ct-time': '5' } }));
-    expect(r.uid).toBe('fr-cgn-1/s1');
-    expect(decodeStored(r.payload)).toMatchObject({ kind: 'session', producedAt: 1700000001000 });
-  });
-  it('rejects messages without key, value or routing headers with stable codes', () => {
-    expect(() => indexRequestOf(msg({ key: null }))).toThrow(expect.objectContaining({ code: 'CT_MISSING_FIELD' }));
-    expect(() => indexRequestOf(msg({ value: null }))).toThrow(expect.objectContaining({ code: 'CT_EMPTY_VALUE' }));
-    expect(() => indexRequestOf(msg({ headers: { 'ct-time': '1' } }))).toThrow(/ct-uid/);
-    expect(() => indexRequestOf(msg({ headers: { 'ct-uid': 'a', 'ct-time': '1', 'ct-dir': 'sideways' } }))).toThrow(/ct-dir/);
-  });
 });
 
 describe('correlator stage with a record whose body does not decode', () => {
@@ -48,5 +26,24 @@ describe('correlator stage with a record whose body does not decode', () => {
     await p.handle([msg(), msg({ offset: '8', value: Buffer.from('{"not":"avro"}'), headers: { ...msg().headers, 'ct-uid': 'bad/1' } })]);
     expect(indexed).toEqual(['fr-flow-1/e1:flow-in']);
     expect(sent.map((t) => [t.topic, t.messages.map((m) => m.headers?.['ct-reasonCode'])])).toEqual([['dlq.correlator', ['CT_BAD_MAGIC']]]);
+  });
+});
+
+describe('correlator stage with records older than the live windows', () => {
+  it('indexes only what the windows still cover (flows: the retention; sessions: the session retention) and counts the rest', async () => {
+    const indexed: string[] = [];
+    const store = { indexMany: async (reqs: IndexRequest[]) => { indexed.push(...reqs.map((r) => r.uid)); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
+    const registry = { decode: async () => ({}) } as unknown as RegistryClient;
+    const metrics = createCorrelatorMetrics();
+    const NOW = 1_700_000_000_000;
+    const DAY = 86_400_000;
+    const p = createCorrelatorPipeline({ store, registry, producer: {} as Producer, directory: {} as ProviderDirectory, settings: {} as JoinSettings, metrics,
+      logger: createLogger('test', 'silent'), now: () => NOW, liveRetention: { flowMs: DAY, sessionMs: 14 * DAY } });
+    const at = (uid: string, topic: string, ago: number) => msg({ topic, headers: { ...msg().headers, 'ct-uid': uid, 'ct-time': String(NOW - ago) } });
+    await p.handle([at('f-new', 'flows.norm', 3_600_000), at('f-old', 'flows.norm', 10 * DAY), at('s-10d', 'sessions.norm', 10 * DAY), at('s-21d', 'sessions.norm', 21 * DAY)]);
+    expect(indexed).toEqual(['f-new:flow-in', 's-10d']);
+    const text = await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_archive_only_events_total');
+    expect(text).toMatch(/kind="flow"[^}]*} 1/);
+    expect(text).toMatch(/kind="session"[^}]*} 1/);
   });
 });

@@ -15,7 +15,7 @@ export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   CROSSTRACE_GATEWAY_TOKENS: tokens,
   CROSSTRACE_GATEWAY_TOKENS_FILE: str('File holding the tokens in the CROSSTRACE_GATEWAY_TOKENS format, used when that is unset; created (0600) with a random token per CROSSTRACE_GATEWAY_JURISDICTIONS entry when missing.', '.stack/keys/gateway-tokens'),
   CROSSTRACE_GATEWAY_JURISDICTIONS: list('Jurisdictions that get a generated token when the tokens file is created, comma-separated.', ['GB', 'FR', 'DE', 'US', 'JP']),
-  CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: str('Raw Ed25519 public key(s) of the publishing node, base64, one per line (the tracer writes `<signing key file>.pub`); re-read when an update names an unknown key.', '.stack/keys/node-ed25519.pem.pub'),
+  CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: str('Trust file of the publishing node: its Ed25519 public keys, PEM, with validity periods (the tracer writes `<signing key file>.pub`; services/partner/domain/trusted-keys.ts); re-read when an update names an unknown key.', '.stack/keys/node-ed25519.pem.pub'),
   CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: int('How long an update may wait for its audit record, once audit.disclosures is caught up, before it is rejected, ms.', 10_000, 100, 600_000),
   CROSSTRACE_GATEWAY_MAX_BODY_BYTES: int('Largest request body accepted, bytes.', 65_536, 1_024, 10_485_760),
   CROSSTRACE_GATEWAY_KEEP_ENDED_MS: int('How long a trace stays served after it ended (closed, expired), ms; then its views are dropped from memory.', 86_400_000, 60_000, 30 * 86_400_000),

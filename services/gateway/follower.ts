@@ -4,14 +4,15 @@
 // GET and stream) only after the same verification a partner client does: trusted signature,
 // right audience, audit record present in a verified chain and recording exactly this view.
 import type { Kafka } from 'kafkajs';
-import type { Disclosure, SignedTraceUpdate, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
+import type { Disclosure, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
-import { createAuditLedger } from '../cli/domain/audit-ledger.ts';
-import { createUpdateVerifier, type Verdict } from '../cli/domain/update-verifier.ts';
-import { followTopics, type TopicFollower } from '../cli/topic-follower.ts';
-import type { createReloadingTrust } from '../cli/trust-file.ts';
+import { createAuditLedger } from '../partner/domain/audit-ledger.ts';
+import { createUpdateVerifier, type Verdict } from '../partner/domain/update-verifier.ts';
+import { readSignedUpdate } from '../partner/signed-update-reader.ts';
+import { followTopics, type TopicFollower } from '../partner/topic-follower.ts';
+import type { createReloadingTrust } from '../partner/trust-file.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { TraceBook } from './trace-book.ts';
 
@@ -28,10 +29,9 @@ export interface FollowerDeps {
 }
 
 export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
-  const updateType = d.registry.typeOf('TraceUpdate');
   const disclosureType = d.registry.typeOf('Disclosure');
-  const ledger = createAuditLedger((x) => disclosureType.toBuffer(x));
-  const verifier = createUpdateVerifier<string>({ keys: d.trust.keys, encodeUpdate: (u) => updateType.toBuffer(u), findAudit: ledger.find, auditGraceMs: d.auditGraceMs });
+  const ledger = createAuditLedger((x) => disclosureType.toBuffer(x), d.trust.keys);
+  const verifier = createUpdateVerifier<string>({ keys: d.trust.keys, findAudit: ledger.find, auditGraceMs: d.auditGraceMs });
   const ccOf = new Map(d.jurisdictions.map((cc) => [jurisdictionTopic(cc), cc]));
   let notesLogged = 0;
   let auditCaughtUp = (): boolean => false; // `handle` may run before followTopics returns
@@ -61,7 +61,9 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
     if (m.topic === TOPICS.traceRequests) { d.book.noteOpen(await d.registry.decode<TraceRequest>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.traceState) { d.book.noteState(await d.registry.decode<TraceUpdate>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.audit) {
-      ledger.add(await d.registry.decode<Disclosure>(m.topic, m.value));
+      const rec = await d.registry.decode<Disclosure>(m.topic, m.value);
+      d.trust.ensure(rec.signerKeyId);
+      ledger.add(rec);
       const notes = ledger.status().notes;
       for (; notesLogged < notes.length; notesLogged++) d.logger.info({ signerKeyId: notes[notesLogged]!.signerKeyId, note: notes[notesLogged]!.text }, 'audit chain');
       recheck();
@@ -69,7 +71,7 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
     }
     const cc = ccOf.get(m.topic);
     if (!cc) return;
-    const signed = await d.registry.decode<SignedTraceUpdate>(m.topic, m.value);
+    const signed = await readSignedUpdate(d.registry, m.topic, m.value);
     d.trust.ensure(signed.signerKeyId);
     const v = verifier.submit(cc, signed, Date.now(), `${m.topic}@${m.offset}`);
     if (v) apply(v);

@@ -3,7 +3,7 @@
 // codes: unauthorized, forbidden, not_found, method_not_allowed, unsupported_media_type,
 // payload_too_large, invalid_json, invalid_request, conflict, unavailable, internal.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FieldError } from './open-request.ts';
+import type { FieldError } from '../partner/domain/open-request.ts';
 
 export type ApiErrorCode = 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'unsupported_media_type'
   | 'payload_too_large' | 'invalid_json' | 'invalid_request' | 'conflict' | 'too_many_requests' | 'unavailable' | 'internal';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
-import { fullUpdate, makeNode } from '../cli/domain/test-fixtures.ts';
+import { fullUpdate, makeNode } from '../partner/test-fixtures.ts';
 import { createTraceBook } from './trace-book.ts';
 
 const open = (traceId: string, cc: string): TraceRequest => ({

@@ -10,6 +10,7 @@ export const ingestConfig = defineConfig('CROSSTRACE_INGEST_', {
   CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS: int('How far past receipt an event time may lie, ms.', 300_000, 0, 86_400_000),
   CROSSTRACE_INGEST_RETENTION_MS: int('Flow records older than this vs. receipt are rejected (window gone), ms.', 86_400_000, 60_000, 30 * 86_400_000),
   CROSSTRACE_INGEST_MAX_SESSION_AGE_MS: int('Ceiling of the per-provider maximum session age (deploy/providers.json maxSessionAgeMs): session records older than their provider\'s age are rejected, younger ones kept whatever the flow retention, ms.', 14 * 86_400_000, 60_000, 30 * 86_400_000),
+  CROSSTRACE_INGEST_HISTORY_DAYS: int('How far back the history store (archive) keeps records, days: records up to this old are accepted even past the live limits above (the correlator indexes only what its windows cover, the archive keeps them all); 0 = no history store, the live limits apply.', 180, 0, 36_500),
   CROSSTRACE_INGEST_DEDUPE_WINDOW_MS: int('How long an event id is remembered for dedupe, ms.', 600_000, 1_000, 86_400_000),
   CROSSTRACE_INGEST_DEDUPE_PER_KEY: bool('Dedupe with one pipelined SET per event instead of one script per chunk of events (needed on Redis Cluster).', false),
   CROSSTRACE_INGEST_CLOCK_FLAG_MS: int('Exporter clock offset above which its events are flagged and dead-lettered, ms.', 3_600_000, 1_000, 30 * 86_400_000),

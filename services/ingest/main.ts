@@ -21,6 +21,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
     registry, redis, producer, metrics, logger,
     ctx: { byExporter: directory.byExporter, byAddress: directory.byAddress, skew, opts: {
       futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 3600,
+      historyMs: cfg.CROSSTRACE_INGEST_HISTORY_DAYS * 86_400_000,
     } },
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,

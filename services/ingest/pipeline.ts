@@ -1,16 +1,18 @@
-// The ingest stage: raw batch -> decode -> validate/normalise -> dedupe -> produce norm
-// (+ dead letters), as one idempotent batch step. Redelivery of the same message is
-// recognised (the dedupe record holds the source coordinates), so a retried batch
-// re-produces instead of dropping; a true duplicate (same event id, other message) is dropped.
+// The ingest stage: raw batch -> decode -> validate/normalise -> dedupe -> norm records, as one
+// idempotent batch step (the stage wrapper, common/stage.ts, produces them and dead-letters what
+// did not read). Redelivery of the same message is recognised (the dedupe record holds the
+// source coordinates), so a retried batch re-produces instead of dropping; a true duplicate
+// (same event id, other message) is dropped.
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { classify, dependencyDown, permanent } from '../common/errors.ts';
+import { permanent } from '../common/errors.ts';
 import { createDedupe } from './dedupe.ts';
-import { rejectRecord, type OutMessage } from '../common/dead-letter.ts';
-import { sendChunked, type ConsumedMessage } from '../common/kafka.ts';
+import type { OutMessage } from '../common/dead-letter.ts';
+import type { ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { TOPICS, dlqTopic } from '../common/topics.ts';
+import { wrapStage } from '../common/stage.ts';
+import { TOPICS } from '../common/topics.ts';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { normaliseFlow, normaliseSession, type NormaliseContext, type Normalised } from './domain/normalise.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -63,45 +65,29 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     });
   }
 
-  return {
-    async handle(msgs: ConsumedMessage[]): Promise<void> {
-      const ok: Ok[] = [];
-      const dead: OutMessage[] = [];
-      for (const m of msgs) {
-        try {
-          ok.push(await prepare(m));
-        } catch (e) {
-          const err = classify(e);
-          if (err.retriable) throw err;
-          if (err.code === 'CT_CLOCK_FLAGGED') d.metrics.clockFlagged.inc({ exporter: String(err.message.split(' ')[1]) });
-          dead.push(rejectRecord({ stage: 'ingest', metrics: d.metrics.stage, logger: d.logger, now: now() }, err, m));
-        }
+  const handle = wrapStage({
+    stage: 'ingest', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now,
+    onDeadLetter: (err) => { if (err.code === 'CT_CLOCK_FLAGGED') d.metrics.clockFlagged.inc({ exporter: String(err.message.split(' ')[1]) }); },
+  }, async (msgs, batch) => {
+    const ok: Ok[] = [];
+    for (const m of msgs) {
+      const o = await batch.read(m, () => prepare(m));
+      if (o) ok.push(o);
+    }
+    const fresh = await dedupe(ok);
+    const flows: OutMessage[] = [];
+    const sessions: OutMessage[] = [];
+    for (const o of fresh) {
+      const isFlow = o.src.topic === TOPICS.flowsRaw;
+      const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
+      const value = d.registry.encode(topic, o.norm.event);
+      for (const k of o.norm.keys) {
+        const headers: Record<string, string> = { 'ct-origin-ts': String(o.src.timestamp), 'ct-uid': o.eventId, 'ct-time': String(timeOf(o.norm.event)) };
+        if (k.dir) headers['ct-dir'] = k.dir;
+        (isFlow ? flows : sessions).push({ key: k.key, value, headers });
       }
-      const fresh = await dedupe(ok);
-      const flows: OutMessage[] = [];
-      const sessions: OutMessage[] = [];
-      for (const o of fresh) {
-        const isFlow = o.src.topic === TOPICS.flowsRaw;
-        const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
-        const value = d.registry.encode(topic, o.norm.event);
-        for (const k of o.norm.keys) {
-          const headers: Record<string, string> = { 'ct-origin-ts': String(o.src.timestamp), 'ct-uid': o.eventId, 'ct-time': String(timeOf(o.norm.event)) };
-          if (k.dir) headers['ct-dir'] = k.dir;
-          (isFlow ? flows : sessions).push({ key: k.key, value, headers });
-        }
-      }
-      const topicMessages = [
-        { topic: TOPICS.flowsNorm, messages: flows },
-        { topic: TOPICS.sessionsNorm, messages: sessions },
-        { topic: dlqTopic('ingest'), messages: dead },
-      ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length === 0) return;
-      try {
-        await sendChunked(d.producer, topicMessages);
-      } catch (e) {
-        throw dependencyDown('producing to Kafka failed', e);
-      }
-      for (const t of topicMessages) d.metrics.stage.messagesOut.inc({ topic: t.topic }, t.messages.length);
-    },
-  };
+    }
+    return [{ topic: TOPICS.flowsNorm, messages: flows }, { topic: TOPICS.sessionsNorm, messages: sessions }];
+  });
+  return { handle };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { prefixContains } from '../common/address.ts';
-import { deterministicNatReverse } from '../correlator/domain/deterministic-nat.ts';
+import { deterministicNatReverse } from '../join/matchers/deterministic-nat.ts';
 import { attackChain } from './attack-chain.ts';
 import { buildWorld } from './world.ts';
 import { T0, directory, scenario, type Edits } from './test-fixtures.ts';

@@ -1,10 +1,10 @@
 // The generated chain is what the join can find: every true hop comes out rank 1 when the
-// join's own matchers (services/common/join.ts) resolve the tracer's lookup for it over the
+// join's own matchers (services/join/join.ts) resolve the tracer's lookup for it over the
 // normalised records of that window, decoys and background included.
 import { describe, expect, it } from 'vitest';
 import { isScopedAddress } from '../common/address.ts';
-import { DEFAULT_JOIN_SETTINGS, lookupKey, resolveLookup } from '../common/join.ts';
-import type { IndexedEvent, Lookup } from '../common/join-types.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupKey, resolveLookup } from '../join/join.ts';
+import type { IndexedEvent, Lookup } from '../join/join-types.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from '../ingest/domain/clock-skew.ts';
 import { DEFAULT_NORMALISE, normaliseFlow, normaliseSession, type NormaliseContext } from '../ingest/domain/normalise.ts';
 import { createTimeline } from './timeline.ts';

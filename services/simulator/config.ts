@@ -31,7 +31,14 @@ export const simulatorConfig = defineConfig('CROSSTRACE_SIMULATOR_', {
   CROSSTRACE_SIMULATOR_MAX_BATCH: int('Most records in one producer sendBatch.', 4_000, 1, 100_000),
   CROSSTRACE_SIMULATOR_MAX_IN_FLIGHT: int('Most sendBatch requests outstanding at once.', 4, 1, 64),
   CROSSTRACE_SIMULATOR_PROGRESS: oneOf('Progress line on stderr every second: auto (rewritten in place on a TTY unless CI=true, plain lines otherwise), plain, off.', ['auto', 'plain', 'off'] as const, 'auto'),
+  CROSSTRACE_SIMULATOR_PAST_MS: int('Replay a communication this long ago, ms: the world is built for now - PAST_MS and the whole run is produced at once, as a provider\'s handover of its retained logs (exportTime = the handover); no trace is opened (open it as a jurisdiction would: crosstrace trace open). 0 = live, in real time.', 0, 0, 400 * DAY),
   CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE: bool('Exit when the run is over (false: keep serving /metrics until SIGTERM).', true),
-});
+  CROSSTRACE_SIMULATOR_OUTPUT: oneOf('avro = every record produced to Kafka (Avro, as a provider-side producer would); wire = flow records and port blocks sent as IPFIX, access sessions as RADIUS accounting, over UDP to the collector, from each device\'s own loopback address (VPN sessions and deliberately bad records stay on Avro).', ['avro', 'wire'] as const, 'avro'),
+  CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE: str('Wire mode: the devices file (addresses, NAS secrets, pseudonym key) that node services/simulator/wire-devices.ts writes; the collector reads the same file as its RADIUS file.', ''),
+  CROSSTRACE_SIMULATOR_COLLECTOR_HOST: str('Wire mode: the collector\'s address.', '127.0.0.1'),
+  CROSSTRACE_SIMULATOR_IPFIX_PORT: int('Wire mode: the collector\'s IPFIX UDP port.', 4739, 1, 65535),
+  CROSSTRACE_SIMULATOR_RADIUS_PORT: int('Wire mode: the collector\'s RADIUS accounting UDP port.', 1813, 1, 65535),
+}, (c) => (c.CROSSTRACE_SIMULATOR_OUTPUT === 'wire' && !c.CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE
+  ? ['CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE is required when CROSSTRACE_SIMULATOR_OUTPUT=wire (node services/simulator/wire-devices.ts writes it)'] : []));
 
 export type SimulatorConfig = ReturnType<typeof simulatorConfig.parse>;

@@ -18,8 +18,12 @@ import { createSimulatorMetrics } from './metrics.ts';
 import { createProduceLoop } from './produce-loop.ts';
 import { createProgressWriter, formatProgress } from './progress.ts';
 import { loadScenarioFile } from './scenario-validate.ts';
+import { handedOver } from './handover.ts';
 import { createTimeline } from './timeline.ts';
 import { buildWorld, runSeed } from './world.ts';
+import { loadWireDevices } from './wire-devices.ts';
+import { createWireOutput } from './wire-output.ts';
+import { wireTruth } from './wire-truth.ts';
 
 function writeJson(path: string, data: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -50,38 +54,55 @@ export async function startSimulator(env: Record<string, string | undefined> = p
   const producer = await createProducer(kafka);
   life.onStop('producer', () => producer.disconnect());
 
-  // Event time starts now: the world is built for this instant.
-  const t0 = Date.now();
+  // Event time starts now (or PAST_MS ago: a handover of past records): the world is built for this instant.
+  const past = cfg.CROSSTRACE_SIMULATOR_PAST_MS;
+  const t0 = Date.now() - past;
   const runId = t0.toString(36);
   const scenario = seedChoice === 'run' ? { ...loaded, seed: runSeed(loaded.seed, runId) } : loaded;
   const world = buildWorld(scenario, directory, t0, runId);
-  const timeline = createTimeline(world);
+  const timeline = past > 0 ? handedOver(createTimeline(world), world) : createTimeline(world);
   const rate = timeline.background.rate;
-  const truth: GroundTruth = groundTruthOf({ scenario, runId, t0, rate, traces: timeline.chains.map((c) => c.truth) });
+  const wiring = cfg.CROSSTRACE_SIMULATOR_OUTPUT === 'wire' ? loadWireDevices(cfg.CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE) : null;
+  const avroTruth: GroundTruth = groundTruthOf({ scenario, runId, t0, rate, traces: timeline.chains.map((c) => c.truth) });
+  const truth = wiring ? wireTruth(avroTruth, wiring) : avroTruth;
   writeJson(truthPath, truth);
+  const wire = wiring && await createWireOutput({
+    ...wiring, collectorHost: cfg.CROSSTRACE_SIMULATOR_COLLECTOR_HOST, ipfixPort: cfg.CROSSTRACE_SIMULATOR_IPFIX_PORT, radiusPort: cfg.CROSSTRACE_SIMULATOR_RADIUS_PORT,
+    deviceClock: (id, ms) => ms + (world.exporters.get(id)?.clockSkewMs ?? 0), logger,
+  });
+  if (wire) {
+    life.onStop('wire', async () => { // RADIUS answers still due come in before the sockets close
+      for (let i = 0; i < 100 && wire.unanswered() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      logger.info({ wire: wire.stats(), unanswered: wire.unanswered() }, 'wire output closed');
+      await wire.close();
+    });
+  }
   metrics.targetRate.set(rate);
 
   const until = t0 + scenario.durationMs;
   const loop = createProduceLoop({
-    producer, registry, timeline, requests: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE ? truth.traces.map((t) => t.request) : [], until,
+    producer, registry, timeline, requests: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE && past === 0 ? truth.traces.map((t) => t.request) : [], until,
     tickMs: cfg.CROSSTRACE_SIMULATOR_TICK_MS, maxBatch: cfg.CROSSTRACE_SIMULATOR_MAX_BATCH, maxInFlight: cfg.CROSSTRACE_SIMULATOR_MAX_IN_FLIGHT, metrics, logger,
+    ...(past > 0 ? { clock: () => until, drainMs: 120_000 } : {}), // a handover: the whole run at once, all of it delivered
+    ...(wire ? { wire } : {}),
   });
   const ops = await startOpsServer({
     port: cfg.CROSSTRACE_SIMULATOR_HTTP_PORT, registry: metrics.stage.registry,
-    health: () => { const s = loop.stats(); return { ok: !s.failing, scenario: scenario.name, runId, lagMs: s.lagMs, produced: s.produced }; },
+    health: () => { const s = loop.stats(); return { ok: !s.failing, scenario: scenario.name, runId, lagMs: s.lagMs, produced: s.produced, ...(wire ? { wire: wire.stats() } : {}) }; },
   });
   life.onStop('ops-server', () => ops.close());
 
   const progress = createProgressWriter(cfg.CROSSTRACE_SIMULATOR_PROGRESS);
-  let last = { at: t0, total: 0 };
+  const startedAt = Date.now();
+  let last = { at: startedAt, total: 0 };
   /** One progress line: the rate over the last second, or over the whole run for the final line. */
   const report = (final = false): void => {
     const s = loop.stats();
     const total = Object.values(s.produced).reduce((a, b) => a + b, 0);
     const now = Date.now();
-    const from = final ? { at: t0, total: 0 } : last;
+    const from = final ? { at: startedAt, total: 0 } : last;
     progress.write(formatProgress({
-      scenario: scenario.name, elapsedMs: now - t0, durationMs: scenario.durationMs, rate: ((total - from.total) * 1000) / Math.max(1, now - from.at),
+      scenario: scenario.name, elapsedMs: now - startedAt, durationMs: scenario.durationMs, rate: ((total - from.total) * 1000) / Math.max(1, now - from.at),
       targetRate: rate, total, byTopic: s.produced, lagMs: s.lagMs, backlog: s.backlog, tracesOpened: s.tracesOpened,
     }));
     last = { at: now, total };
@@ -99,7 +120,8 @@ export async function startSimulator(env: Record<string, string | undefined> = p
   life.onStop('produce-loop', finish);
 
   logger.info({ scenario: scenario.name, runId, seed: scenario.seed, rate, durationMs: scenario.durationMs, groundTruth: truthPath, traces: truth.traces.map((t) => t.traceId),
-    openTrace: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE, port: ops.port(), brokers: cfg.KAFKA_BROKERS }, 'simulator started');
+    openTrace: cfg.CROSSTRACE_SIMULATOR_OPEN_TRACE, port: ops.port(), brokers: cfg.KAFKA_BROKERS,
+    output: wire ? `wire: IPFIX to ${cfg.CROSSTRACE_SIMULATOR_COLLECTOR_HOST}:${cfg.CROSSTRACE_SIMULATOR_IPFIX_PORT}, RADIUS to :${cfg.CROSSTRACE_SIMULATOR_RADIUS_PORT}` : 'avro' }, 'simulator started');
   const done = loop.run().then(async () => {
     logger.info({ produced: loop.stats().produced }, life.stopping ? 'run stopped before its end' : 'run complete');
     if (cfg.CROSSTRACE_SIMULATOR_EXIT_WHEN_DONE) await life.stop();

@@ -26,6 +26,14 @@ export interface ProduceLoopOptions {
   maxInFlight: number;
   metrics: SimulatorMetrics;
   logger: Logger;
+  /** The clock the timeline runs on, UTC ms; default Date.now. A handover of past records
+   *  (PAST_MS) runs on a clock standing at `until`: everything is due at once. */
+  clock?: () => number;
+  /** Longest wait for what is in flight at the end, ms. Default 10 000. */
+  drainMs?: number;
+  /** Wire mode: takes the records it can send as IPFIX / RADIUS (counted as wire:<topic>);
+   *  the rest, and TraceRequests, are produced to Kafka. */
+  wire?: { take(x: RawOut): boolean; flush(): void };
 }
 
 export interface ProduceStats { produced: Record<string, number>; lagMs: number; backlog: number; tracesOpened: number; failing: boolean }
@@ -33,6 +41,8 @@ export interface ProduceStats { produced: Record<string, number>; lagMs: number;
 type Item = RawOut | { topic: typeof TOPICS.traceRequests; key: string; value: TraceRequest; emitAt: number; expectBad?: undefined };
 
 export function createProduceLoop(o: ProduceLoopOptions) {
+  const clock = o.clock ?? Date.now;
+  const drainMs = o.drainMs ?? 10_000;
   const chainIds = new Set(o.timeline.chains.flatMap((c) => c.events.map((x) => x.value.eventId)));
   const requests = [...o.requests].sort((a, b) => a.requestedAt - b.requestedAt);
   let backlog: Item[] = [];
@@ -48,7 +58,22 @@ export function createProduceLoop(o: ProduceLoopOptions) {
 
   const sourceOf = (x: Item): string => (x.topic === TOPICS.traceRequests ? 'request' : x.expectBad ? 'bad' : chainIds.has(x.value.eventId) ? 'chain' : 'background');
 
-  function send(batch: Item[]): void {
+  function count(x: Item, topic: string): void {
+    produced[topic] = (produced[topic] ?? 0) + 1;
+    o.metrics.produced.inc({ topic, source: sourceOf(x) });
+    if (x.topic === TOPICS.traceRequests) tracesOpened++;
+  }
+
+  function send(all: Item[]): void {
+    const wire = o.wire;
+    // deliberately bad records stay Avro: what makes them bad may have no wire form
+    const onWire = wire ? new Set(all.filter((x): x is RawOut => x.topic !== TOPICS.traceRequests && !x.expectBad && wire.take(x))) : null;
+    if (onWire?.size) {
+      wire!.flush();
+      for (const x of onWire) count(x, `wire:${x.topic}`);
+    }
+    const batch = onWire?.size ? all.filter((x) => !onWire.has(x as RawOut)) : all;
+    if (batch.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const x of batch) {
       const list = byTopic.get(x.topic) ?? [];
@@ -59,11 +84,7 @@ export function createProduceLoop(o: ProduceLoopOptions) {
     const p = o.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }).then(() => {
       end();
       failing = false;
-      for (const x of batch) {
-        produced[x.topic] = (produced[x.topic] ?? 0) + 1;
-        o.metrics.produced.inc({ topic: x.topic, source: sourceOf(x) });
-        if (x.topic === TOPICS.traceRequests) tracesOpened++;
-      }
+      for (const x of batch) count(x, x.topic);
       for (const [topic, messages] of byTopic) o.metrics.stage.messagesOut.inc({ topic }, messages.length);
     }, (e: unknown) => {
       end();
@@ -116,19 +137,19 @@ export function createProduceLoop(o: ProduceLoopOptions) {
 
   async function flush(deadline: number): Promise<void> {
     while ((inFlight.size > 0 || head < backlog.length) && Date.now() < deadline) {
-      pump(Date.now(), false);
+      pump(clock(), false);
       if (inFlight.size > 0) await Promise.race(inFlight);
     }
   }
 
   function tick(): void {
-    const now = Date.now();
+    const now = clock();
     if (stopping) return;
     if (now >= o.until) {
       pump(o.until);
       shutdown(o.until);
       stopping = true;
-      void flush(Date.now() + 10_000).then(() => resolveDone());
+      void flush(Date.now() + drainMs).then(() => resolveDone());
       return;
     }
     pump(now);
@@ -146,16 +167,16 @@ export function createProduceLoop(o: ProduceLoopOptions) {
       if (!stopping) {
         stopping = true;
         clearTimeout(timer);
-        const now = Math.min(Date.now(), o.until);
+        const now = Math.min(clock(), o.until);
         pump(now);
         shutdown(now);
-        await flush(Date.now() + 10_000);
+        await flush(Date.now() + drainMs);
         resolveDone();
       }
       await finished;
     },
     stats(): ProduceStats {
-      const lagMs = collectedTo === -Infinity ? 0 : lagAt(Date.now());
+      const lagMs = collectedTo === -Infinity ? 0 : lagAt(clock());
       return { produced: { ...produced }, lagMs, backlog: backlog.length - head, tracesOpened, failing };
     },
   };

@@ -3,8 +3,8 @@
 // decisions the services take, for fast checks of every scenario and of record order. The
 // real stack runs the same files (test/real-world-traces.test.ts, bench/accuracy.bench.ts).
 import type { Hop, TraceRequest, TraceStatus } from '../../schemas/types.gen.ts';
-import type { IndexedEvent } from '../common/join-types.ts';
-import { DEFAULT_JOIN_SETTINGS, lookupKey, lookupRange, resolveLookup } from '../common/join.ts';
+import type { IndexedEvent } from '../join/join-types.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupKey, lookupRange, resolveLookup } from '../join/join.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from '../ingest/domain/clock-skew.ts';
 import { DEFAULT_NORMALISE, normaliseFlow, normaliseSession, type NormaliseContext } from '../ingest/domain/normalise.ts';

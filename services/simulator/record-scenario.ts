@@ -31,6 +31,9 @@ export interface RecordScenario {
      *  source port + 1, times shifted by `shiftMs`): timing alone cannot tell them apart. */
     decoy?: { source: string; shiftMs: number };
   };
+  /** Exporters whose clock is off (no NTP, or a syslog sender writing local time without a
+   *  zone), ms: their records carry event and export times this much later than the truth. */
+  exporterClockSkewMs?: Record<string, number>;
   /** Order the records are produced in: as listed (sessions, then flows) or reversed (late
    *  and out of order: STOPs before STARTs, the last record first). Default as-listed. */
   produceOrder?: 'as-listed' | 'reversed';
@@ -81,6 +84,10 @@ export function materialise(s: RecordScenario, now: number, run: string): Materi
     const r = relayFlows(s.relayTraffic, obs, now, run);
     flows.push(...r.flows);
     srcPort = r.outPort;
+  }
+  for (const [exporter, skew] of Object.entries(s.exporterClockSkewMs ?? {})) {
+    for (const ev of sessions) if (ev.exporterId === exporter) { ev.eventTime += skew; ev.exportTime += skew; }
+    for (const f of flows) if (f.exporterId === exporter) { f.startTime += skew; f.endTime += skew; f.exportTime += skew; }
   }
   const ordered = [...sessions.map((ev) => ({ kind: 'session' as const, ev })), ...flows.map((ev) => ({ kind: 'flow' as const, ev }))];
   if (s.produceOrder === 'reversed') ordered.reverse();

@@ -2,7 +2,7 @@
 // busy inbound traffic to R, and an outbound connection R -> peer that replays one inbound
 // connection's bursts after a relay delay, with tunnel overhead and re-segmentation (or
 // none: R originates it; or two near-identical inbound copies).
-import type { IndexedEvent, Lookup } from '../common/join-types.ts';
+import type { IndexedEvent, Lookup } from '../join/join-types.ts';
 import { exportFlow, seededRng, trafficBursts, type Burst, type Endpoints, type Exporter, type ExportContext, type TrafficKind } from './relay-traffic.ts';
 
 export interface ScenarioOptions {

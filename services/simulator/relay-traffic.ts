@@ -6,7 +6,7 @@
 // for [startTime, endTime] of the interval), a final END_OF_FLOW / IDLE_TIMEOUT record, and a
 // new flow after an idle gap longer than the idle timeout.
 import type { FlowEndReason } from '../../schemas/types.gen.ts';
-import type { IndexedEvent } from '../common/join-types.ts';
+import type { IndexedEvent } from '../join/join-types.ts';
 
 export interface Rng {
   next(): number;

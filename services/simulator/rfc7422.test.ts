@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeterministicNatRule } from '../../schemas/types.gen.ts';
-import { deterministicNatForward } from '../correlator/domain/deterministic-nat.ts';
+import { deterministicNatForward } from '../join/matchers/deterministic-nat.ts';
 import { seededRng } from './relay-traffic.ts';
 import { natTarget } from './rfc7422.ts';
 

@@ -97,6 +97,7 @@ const attack = obj({
   }).nullable().default(null),
   startOffsetMs: int(0, DAY).default(15_000), durationMs: int(10_000, DAY).default(180_000),
   observeAfterMs: int(0, DAY).default(10_000), sessionTailMs: int(0, DAY).default(60_000),
+  sessionsStartedBeforeMs: int(0, 30 * DAY).nullable().default(null),
   trace: obj({
     openAfterMs: int(0, DAY).default(25_000), toleranceMs: int(0, HOUR).default(5_000),
     legalBasis: oneOf(LegalBasisSymbols).default('ART33_REALTIME_TRAFFIC'), caseReference: optStr(), expiresAfterMs: int(60_000, 30 * DAY).default(HOUR),

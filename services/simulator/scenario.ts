@@ -149,6 +149,9 @@ export interface AttackSettings {
   observeAfterMs: number;
   /** The chain's sessions end this long after the attack, ms. Default 60000. */
   sessionTailMs: number;
+  /** The chain's access sessions (and port blocks) started this long before the attack, ms (a
+   *  historical trace: sessions weeks old); null = within background.historyMs. Default null. */
+  sessionsStartedBeforeMs: number | null;
   trace: {
     /** The trace request is opened this long after the attack starts, ms. Default 25000. */
     openAfterMs: number;

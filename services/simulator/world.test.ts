@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrefix, prefixContains } from '../common/address.ts';
-import { deterministicNatForward } from '../correlator/domain/deterministic-nat.ts';
+import { deterministicNatForward } from '../join/matchers/deterministic-nat.ts';
 import { buildWorld } from './world.ts';
 import { T0, directory, scenario } from './test-fixtures.ts';
 

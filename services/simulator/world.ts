@@ -161,7 +161,9 @@ function pinSubjects(w: World, at: Scenario['attacks'][number], r: Rng, handles:
     if (wantV6 && !sub.v6) sub.v6 = nextV6(a);
     sub.pinned = true;
     // The attack's sessions are established well before it and run through it.
-    sub.sessionStart = Math.round(aS - 120_000 - r.uniform(0, Math.max(600_000, w.scenario.background.historyMs)));
+    const spread = r.uniform(0, Math.max(600_000, w.scenario.background.historyMs)); // drawn either way: the same seed, the same world
+    const before = at.sessionsStartedBeforeMs;
+    sub.sessionStart = Math.round(aS - (before === null ? 120_000 + spread : before + spread / 10));
     sub.blocksStart = Math.round(sub.sessionStart + r.uniform(1_000, 60_000));
     return sub;
   };

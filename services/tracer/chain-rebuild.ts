@@ -10,7 +10,7 @@ import type { TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { replayTopics } from '../common/topic-replay.ts';
-import { STATE_MARKER } from '../common/state-rebuild.ts';
+import { STATE_MARKER } from '../join/state-rebuild.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { ChainStore } from './chain-store.ts';
 import { DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
@@ -37,7 +37,7 @@ export async function markChainsBuiltUnlessLost(redis: Redis, admin: Admin): Pro
 /** The chain a trace had, from its last full update and its request (pure). */
 export function chainFromKafka(req: TraceRequest, u: TraceUpdate, now: number): ChainState {
   const request = { ...req, expiresAt: Math.max(req.expiresAt, u.expiresAt) };
-  return { request, seq: u.seq, status: u.status, hops: u.hops, lookups: wantedLookups(request, u.hops, DEFAULT_CHAIN_OPTIONS.followRanks, now), lastChangeAt: u.publishedAt };
+  return { request, seq: u.seq, status: u.status, hops: u.hops.map((h) => ({ ...h, pathConfidence: null, onBestPath: null })), lookups: wantedLookups(request, u.hops, DEFAULT_CHAIN_OPTIONS.followRanks, now), lastChangeAt: u.publishedAt };
 }
 
 export async function rebuildChains(d: {

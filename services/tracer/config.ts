@@ -1,6 +1,6 @@
 // Tracer settings. Own keys: CROSSTRACE_TRACER_*.
 import { bool, commonSpec, defineConfig, int, str } from '../common/config.ts';
-import { joinSpec } from '../common/join-config.ts';
+import { joinSpec } from '../join/join-config.ts';
 
 export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   ...commonSpec,
@@ -13,7 +13,9 @@ export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   CROSSTRACE_TRACER_NODE_ID: str('This node\'s name in logs and /healthz.', 'crosstrace-node'),
   CROSSTRACE_TRACER_LIVE_REFRESH_MS: int('A live hop\'s "still active, last seen" is published at most this often (an end or a re-ranking at once), ms; 0 = every re-evaluation.', 15_000, 0, 3_600_000),
   CROSSTRACE_TRACER_TRANSACTIONAL_ID: str('Kafka transactional id of the publisher (each publish is one transaction); empty = crosstrace-tracer-<NODE_ID>.', ''),
-  CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key; created (0600) if missing.', '.stack/keys/node-ed25519.pem'),
+  CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key (0600; `bin/crosstrace admin key create` makes it); `<file>.pub` lists its public keys for partners. Missing: start fails, unless CROSSTRACE_DEMO.', '.stack/keys/node-ed25519.pem'),
+  CROSSTRACE_TRACER_TRUST_FILE: str('Trust file listing the node\'s public keys (PEM, with validity), what partners and the gateway are given; empty = `<signing key file>.pub`.', ''),
+  CROSSTRACE_DEMO: bool('Demo or test run: a missing signing key is made (and listed in `<key file>.pub`) instead of failing the start.', false),
   CROSSTRACE_TRACER_STALL_AFTER_MS: int('An open end waiting longer than this marks the chain stalled, ms.', 10_000, 100, 86_400_000),
   CROSSTRACE_TRACER_TICK_MS: int('How often open traces are checked for stall and expiry, ms.', 1_000, 50, 60_000),
   CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY: int('Most open lookups waiting on one address; one more is refused (CT_HOT_KEY, dead-lettered with that reason); 0 = no cap.', 5_000, 0, 1_000_000),

@@ -6,13 +6,14 @@
 // loses an update. One in-process lock per trace serialises the consumer and the ticker.
 import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import { CrosstraceError, dependencyDown } from '../common/errors.ts';
-import { toIndexed } from '../common/indexed-events.ts';
-import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../common/join.ts';
-import type { Lookup } from '../common/join-types.ts';
+import { createSerialQueue } from '../common/serial-queue.ts';
+import { toIndexed } from '../join/indexed-events.ts';
+import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../join/join.ts';
+import type { Lookup } from '../join/join-types.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import type { WindowStore } from '../common/window-store.ts';
+import type { WindowStore } from '../join/window-store.ts';
 import { applyHops, applyRequest, applyResolution, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
 import { contestedLookups, DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
 import type { ChainStore } from './chain-store.ts';
@@ -51,16 +52,8 @@ export function createTracerEngine(d: EngineDeps) {
     ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs),
     liveRefreshMs: d.liveRefreshMs ?? DEFAULT_CHAIN_OPTIONS.liveRefreshMs,
   };
-  const locks = new Map<string, Promise<unknown>>();
-
-  function locked<T>(traceId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = locks.get(traceId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    locks.set(traceId, tail);
-    void tail.then(() => { if (locks.get(traceId) === tail) locks.delete(traceId); });
-    return next;
-  }
+  /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
+  const locked = createSerialQueue();
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times

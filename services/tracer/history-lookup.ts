@@ -1,5 +1,5 @@
 // The archive as a second source of window records for the tracer: the same read contract as a
-// Redis window (services/common/join.ts ReadRange, nearest first, `truncated` when a part hit
+// Redis window (services/join/join.ts ReadRange, nearest first, `truncated` when a part hit
 // its limit), answered from PostgreSQL, so the join's matchers (resolveLookup) decide on
 // archived records with exactly the rules they apply live. One difference, on purpose: a
 // session lookup also gets every record of each session whose interval covers the lookup's
@@ -7,9 +7,9 @@
 // and however busy the window is, where a Redis read could have cut it. Records pinned by an
 // open preservation order are served too, after retention took the originals.
 import type { Pool } from 'pg';
-import type { Lookup } from '../common/join-types.ts';
-import type { ReadRange } from '../common/join.ts';
-import type { StoredEvent, StoredKind, WindowRead } from '../common/window-store.ts';
+import type { Lookup } from '../join/join-types.ts';
+import type { ReadRange } from '../join/join.ts';
+import type { StoredEvent, StoredKind, WindowRead } from '../join/window-store.ts';
 
 export interface HistorySource {
   read(key: string, l: Lookup, range: ReadRange): Promise<WindowRead>;

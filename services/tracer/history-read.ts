@@ -1,14 +1,14 @@
 // The tracer's hook into the archive: after a lookup's live window read, decide whether the
 // archive is asked too (domain/history-policy.ts), read it, and resolve the lookup once more on
-// the live records plus the archived ones with the SAME matchers (common/join.ts
+// the live records plus the archived ones with the SAME matchers (join/join.ts
 // resolveLookup). Hops the live records alone do not yield are credited to the archive.
 // An archive that cannot be read never fails the pass: the live answer stands, marked
 // incomplete, so nothing found earlier (perhaps from the archive) is superseded by it.
 import type { Counter, Histogram } from 'prom-client';
 import type { Hop } from '../../schemas/types.gen.ts';
-import { toIndexed } from '../common/indexed-events.ts';
-import { resolveLookup, type JoinSettings, type ReadRange } from '../common/join.ts';
-import type { IndexedEvent, Lookup } from '../common/join-types.ts';
+import { toIndexed } from '../join/indexed-events.ts';
+import { resolveLookup, type JoinSettings, type ReadRange } from '../join/join.ts';
+import type { IndexedEvent, Lookup } from '../join/join-types.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
@@ -56,7 +56,7 @@ export async function readArchive(a: ArchiveLookups, o: ArchiveReadInput): Promi
   a.reads.inc({ result: past.truncated ? 'truncated' : 'complete' });
   const events = [...o.live, ...await toIndexed(past.events, o.registry)];
   const liveIds = new Set(o.liveHops.map((h) => h.hopId));
-  const hops = resolveLookup(o.lookup, events, o.directory, o.settings).map((h) => ({ ...h, source: hopSource(h.hopId, liveIds) }));
+  const hops = resolveLookup(o.lookup, events, o.directory, o.settings).map((h) => ({ ...h, source: hopSource(h.hopId, liveIds), pathConfidence: null, onBestPath: null }));
   for (const h of hops) if (h.source === 'ARCHIVE') a.hops.inc({ method: h.method });
   if (hops.some((h) => h.source === 'ARCHIVE')) {
     o.logger.info({ traceId: o.lookup.traceId, lookupId: o.lookup.lookupId, key: o.key, archived: past.events.length, hops: hops.length }, 'lookup answered from the archive');

@@ -3,11 +3,11 @@
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { createTransactionalProducer } from '../common/kafka.ts';
 import { TOPICS } from '../common/topics.ts';
-import { createWindowStore } from '../common/window-store.ts';
-import { joinSettingsOf } from '../common/join-config.ts';
+import { createWindowStore } from '../join/window-store.ts';
+import { joinSettingsOf } from '../join/join-config.ts';
 import { createChainStore } from './chain-store.ts';
 import { tracerConfig } from './config.ts';
-import { loadOrCreateSigningKeyFile } from './signing-key-file.ts';
+import { loadSigningKeyFile } from './signing-key-file.ts';
 import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
@@ -21,7 +21,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const cfg = tracerConfig.parse(env);
   const join = joinSettingsOf(cfg, 'CROSSTRACE_TRACER_');
   const metrics = createTracerMetrics();
-  const key = loadOrCreateSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE);
+  const key = loadSigningKeyFile(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE, { create: cfg.CROSSTRACE_DEMO, trustFile: cfg.CROSSTRACE_TRACER_TRUST_FILE });
   const kit = await startServiceKit({
     service: 'tracer', cfg, providersFile: cfg.CROSSTRACE_TRACER_PROVIDERS_FILE, partitions: cfg.CROSSTRACE_TRACER_PARTITIONS,
     subjects: [TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates, TOPICS.traceState, TOPICS.audit, TOPICS.flowsNorm, TOPICS.sessionsNorm],
@@ -30,7 +30,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   // the publisher writes views and audit records in transactions, one writer per node
   const txId = cfg.CROSSTRACE_TRACER_TRANSACTIONAL_ID || `crosstrace-tracer-${cfg.CROSSTRACE_TRACER_NODE_ID}`;
   const publisher = await createPublisher({
-    newProducer: () => createTransactionalProducer(kafka, txId), readHead: () => readAuditHead({ kafka, admin, registry }),
+    newProducer: () => createTransactionalProducer(kafka, txId), readHead: (topic) => readAuditHead({ kafka, admin, registry, topic }),
     admin, registry, directory, key, metrics,
   });
   // closed after the consumer and the ticker (closers run last-registered first): no new

@@ -1,8 +1,10 @@
 // The local-process stack (deploy/local/stack.sh): started when no container runtime answers,
 // and stopped at the end only if this run started it.
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { loadRedisUsers, redisUserUrl } from '../../services/common/redis-acl.ts';
 import type { StackEndpoints } from '../support/stack.ts';
 
 const run = promisify(execFile);
@@ -50,11 +52,23 @@ export function parseStackEnv(text: string): Omit<StackEndpoints, 'mode'> {
   };
 }
 
+/** Each service's Redis ACL user, as stack.sh made it (.stack/security/redis-<user>.password). */
+function redisUserUrlsOf(e: Omit<StackEndpoints, 'mode'>): Record<string, string> | undefined {
+  const dir = e.kafkaSecurityDir;
+  if (!dir) return undefined;
+  const hostPort = e.redisUrl.replace(/^redis:\/\/(?:[^@]*@)?/, '');
+  const users = Object.keys(loadRedisUsers(resolve(import.meta.dirname, '../../deploy/security/redis-users.json')));
+  const files = users.map((u) => [u, join(dir, `redis-${u}.password`)] as const);
+  if (!files.every(([, f]) => existsSync(f))) return undefined;
+  return Object.fromEntries(files.map(([u, f]) => [u, redisUserUrl(u, readFileSync(f, 'utf8').trim(), hostPort)]));
+}
+
 export async function startLocalStack(env: NodeJS.ProcessEnv = {}): Promise<LocalStack> {
   const status = await stackSh('status', env).catch(() => '');
   const running = status.split('\n').filter((l) => /^\S+\s+running\b/.test(l)).length;
   await stackSh('up', env);
-  const endpoints = parseStackEnv(await stackSh('env', env));
+  const endpoints = { ...parseStackEnv(await stackSh('env', env)) };
+  endpoints.redisUserUrls = redisUserUrlsOf(endpoints);
   const reused = running > 0;
   return {
     endpoints,

@@ -2,10 +2,12 @@
 // Image names are configuration; the container settings follow the official images' contracts
 // (apache/kafka env variables, apicurio-registry-mem on 8080, redis on 6379), which the locally
 // built localhost/crosstrace/* images honour too.
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { aclUserArgs, loadRedisUsers, redisUserUrl } from '../../services/common/redis-acl.ts';
 import type { StackEndpoints } from '../support/stack.ts';
 import { CONTAINER_DIR, makeKafkaSecurityFiles } from './kafka-security-files.ts';
 
@@ -48,7 +50,8 @@ export async function startContainerStack(images: StackImages): Promise<Containe
   // which Podman's port forwarding does not serve.
   const host = client.info.containerRuntime.host === 'localhost' ? '127.0.0.1' : client.info.containerRuntime.host;
 
-  const started = await Promise.allSettled([startKafka(images.kafka, host), startRegistry(images.registry), startRedis(images.redis), startPostgres(images.postgres)]);
+  const redisAuth = redisPasswords();
+  const started = await Promise.allSettled([startKafka(images.kafka, host), startRegistry(images.registry), startRedis(images.redis, redisAuth), startPostgres(images.postgres)]);
   const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.allSettled(ok.map((c) => c.stop()));
@@ -73,7 +76,8 @@ export async function startContainerStack(images: StackImages): Promise<Containe
       kafkaMtlsBrokers: [`${host}:${kafka.mtlsPort}`],
       kafkaSecurityDir: kafka.securityDir,
       schemaRegistryUrl: `http://${host}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
-      redisUrl: `redis://${host}:${redis.getMappedPort(6379)}`,
+      redisUrl: redisUserUrl('default', redisAuth.admin, `${host}:${redis.getMappedPort(6379)}`),
+      redisUserUrls: Object.fromEntries(Object.keys(redisAuth.users).map((u) => [u, redisUserUrl(u, redisAuth.users[u]!.password, `${host}:${redis.getMappedPort(6379)}`)])),
       databaseUrl: `postgres://${PG.user}:${PG.password}@${host}:${postgres.getMappedPort(5432)}/${PG.db}`,
     },
     stop,
@@ -128,8 +132,19 @@ function startRegistry(image: string): Promise<StartedTestContainer> {
     .start();
 }
 
-function startRedis(image: string): Promise<StartedTestContainer> {
+/** Redis as the local stack runs it: the default user is the admin (a password for this run),
+ *  each service has its ACL user from deploy/security/redis-users.json. */
+function redisPasswords() {
+  const pw = () => randomBytes(18).toString('base64url');
+  const specs = loadRedisUsers(new URL('../../deploy/security/redis-users.json', import.meta.url).pathname);
+  return { admin: pw(), users: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { spec, password: pw() }])) };
+}
+
+function startRedis(image: string, auth: ReturnType<typeof redisPasswords>): Promise<StartedTestContainer> {
   return labelled(new GenericContainer(image))
+    // the images' own settings (AOF: a restarted Redis keeps its state), plus the logins
+    .withCommand(['redis-server', '--bind', '0.0.0.0', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--requirepass', auth.admin,
+      ...Object.entries(auth.users).flatMap(([name, u]) => ['--user', ...aclUserArgs(name, u.spec, u.password)])])
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
     .withStartupTimeout(STARTUP_TIMEOUT_MS)

@@ -6,11 +6,27 @@ export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> 
   return {
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
-    REDIS_URL: stack.redisUrl,
+    REDIS_URL: serviceRedisUrl(stack, extra),
     KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '',
     LOG_LEVEL: process.env.CROSSTRACE_TEST_LOG_LEVEL ?? 'warn',
+    // tests give the tracer a key file in a temporary folder: made there, as in the demo
+    CROSSTRACE_DEMO: '1',
     ...extra,
   };
+}
+
+/** The Redis URL of the service whose own keys (CROSSTRACE_<SERVICE>_*) `extra` sets: its ACL
+ *  user where the stack has one, so tests run each service with only its Redis rights; else
+ *  (and in a database other than 0, which the users may not SELECT) the admin. */
+export function serviceRedisUrl(stack: StackEndpoints, extra: Record<string, string>): string {
+  // a test that picked a database of its own (redis://.../11) keeps it, as the admin
+  if (/^rediss?:\/\/[^/]+\/[1-9]\d*$/.test(stack.redisUrl)) return stack.redisUrl;
+  for (const k of Object.keys(extra)) {
+    const svc = /^CROSSTRACE_([A-Z]+)_/.exec(k)?.[1]?.toLowerCase();
+    const url = svc && stack.redisUserUrls?.[svc];
+    if (url) return url;
+  }
+  return stack.redisUrl;
 }
 
 /** A consumer group id unique to this run. */

@@ -13,8 +13,10 @@ export interface StackEndpoints {
   kafkaBrokers: string[];
   /** Base URL of a Confluent-compatible registry API (Apicurio: ends in /apis/ccompat/v7). */
   schemaRegistryUrl: string;
-  /** redis://host:port */
+  /** redis://[user:password@]host:port, as the admin (Redis's default user) */
   redisUrl: string;
+  /** Each service's own Redis ACL user (deploy/security/redis-users.json), where the stack has them. */
+  redisUserUrls?: Record<string, string>;
   /** postgres://user:password@host:port/db of the history store; '' when the external stack
    *  gave no DATABASE_URL (tests that need it say so). */
   databaseUrl: string;

@@ -15,11 +15,29 @@ const load = (f: string) => JSON.parse(readFileSync(`${here}${f}`, 'utf8')) as R
 const NOW = Date.UTC(2026, 11, 1, 12);
 
 describe('record scenarios (deploy/scenarios/records), replayed in memory', () => {
-  it('covers every failure class of issue 10', () => {
+  it('covers every failure class of issue 10, and the provider practices written since', () => {
     expect(new Set(files.map((f) => load(f).class))).toEqual(new Set([
       'overlapping-prefixes', 'hosting-relay', 'hosting-relay-owner', 'single-record-flows', 'long-sessions', 'lost-stops', 'same-ms-starts', 'out-of-order',
       'partial-window', 'contradicting-records', 'relay-tie', 'stale-sessions',
+      // from RFC 2866 / 8158 / 6888 / 4787 / 5382 logging practice
+      'nas-reboot', 'radius-timing', 'create-only-logs', 'port-block-events', 'ipv6-delegation', 'retention-practice', 'syslog-and-ipfix', 'clock-skew',
     ]));
+  });
+  it('no two scenarios share an address (bench/record-accuracy runs them all on one window store: shared records would be evidence in both)', () => {
+    const owner = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const f of files) {
+      const s = load(f);
+      const addrs = new Set([s.request.src, ...s.sessions.flatMap((r) => [r.framedIpAddress, r.outsideAddr, r.insideAddr, r.framedIpv6Prefix, r.delegatedIpv6Prefix]),
+        ...s.flows.flatMap((x) => [x.src, x.dst]), s.relayTraffic?.relay, s.relayTraffic?.source, s.relayTraffic?.decoy?.source]);
+      for (const a of addrs) {
+        if (a === undefined || a === null || a === s.request.dst) continue;
+        const o = owner.get(a);
+        if (o !== undefined && o !== f) clashes.push(`${a}: ${o} and ${f}`);
+        owner.set(a, f);
+      }
+    }
+    expect(clashes).toEqual([]);
   });
   it.each(files)('%s settles as its ground truth says', (f) => {
     const s = load(f);

@@ -1,11 +1,11 @@
 // What one normalised record becomes in the history store: a record row (the evidence the
 // join's matchers read back) and, for sessions, the interval rows that index it by address,
 // port and validity. Pure: the caller decodes the Avro value and reads the Kafka headers.
-// Session keys come from the matchers' own kind specs (services/correlator/domain), so an
+// Session keys come from the matchers' own kind specs (services/join/matchers), so an
 // interval groups exactly the records the matchers pair into one session.
 import type { FlowEvent, SessionEvent } from '../../../schemas/types.gen.ts';
 import { isScopedAddress } from '../../common/address.ts';
-import { KIND_SPECS } from '../../correlator/domain/session-kinds.ts';
+import { KIND_SPECS } from '../../join/matchers/session-kinds.ts';
 
 /** The routing headers ingest sets on flows.norm / sessions.norm, already parsed. */
 export interface RecordMeta {

@@ -1,5 +1,6 @@
-// crosstrace admin acl apply | partner add CC --out DIR | partner remove CC
-// Run as the admin principal (KAFKA_CLIENT_PROPERTIES = the admin's client properties).
+// crosstrace admin acl apply | partner add CC --out DIR | partner remove CC | key create | key rotate
+// Run as the admin principal (KAFKA_CLIENT_PROPERTIES = the admin's client properties); the
+// key commands run on the node, beside the tracer's key file, and need no broker.
 // `acl apply` makes the broker match deploy/security/acls.json: topics exist (audit topics
 // keep records forever), each service and exporter principal has exactly its bindings and,
 // with --credentials-dir, a SCRAM password and a client properties file there.
@@ -14,12 +15,13 @@ import type { Admin } from 'kafkajs';
 import { ensureTopics } from '../../common/kafka.ts';
 import { clientPropertiesText, parseClientProperties } from '../../common/kafka-security.ts';
 import { loadProvidersFile } from '../../common/provider-directory.ts';
-import { TOPICS, jurisdictionTopic, pipelineTopics } from '../../common/topics.ts';
+import { AUDIT_RETENTION_MS, TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics, pipelineTopics } from '../../common/topics.ts';
 import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
 import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
 import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
 import { alterScramCredentials } from './scram-credentials.ts';
 import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
+import { createSigningKeyFile, rotateSigningKeyFile } from '../../tracer/signing-key-file.ts';
 
 export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6]
 crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens]
@@ -28,6 +30,10 @@ crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] 
   mutual-TLS listener and the CA key is beside ssl.ca.location, DIR/CC-tls.properties + DIR/CC.crt.pem + DIR/CC.key.pem
   (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses)
 crosstrace admin partner remove CC... [--out DIR] [--tokens-file .stack/keys/gateway-tokens]
+crosstrace admin key create|rotate [--key-file .stack/keys/node-ed25519.pem (default CROSSTRACE_TRACER_SIGNING_KEY_FILE)]
+  create makes the node's Ed25519 signing key (0600) and lists its public key (PEM) in KEYFILE.pub, the trust file
+  partners are given; rotate replaces the key and ends the old key's validity in KEYFILE.pub (kept: what it signed
+  still verifies). Restart the tracer to sign with the new key; hand partners the new KEYFILE.pub.
   as the admin principal: KAFKA_CLIENT_PROPERTIES names its client properties (make -s stack-env prints it)`;
 
 const say = (s: string): void => { process.stderr.write(`admin: ${s}\n`); };
@@ -41,6 +47,12 @@ async function syncBindings(admin: Admin, principal: string, wanted: Binding[]):
   await deleteBindings(admin, remove);
   await createBindings(admin, create);
   return [create.length, remove.length];
+}
+
+/** Audit records are kept forever: retention by time and by size off (also on topics made before). */
+async function keepForever(admin: Admin, topics: string[]): Promise<void> {
+  const configEntries = [{ name: 'retention.ms', value: String(AUDIT_RETENTION_MS) }, { name: 'retention.bytes', value: '-1' }];
+  await admin.alterConfigs({ validateOnly: false, resources: topics.map((name) => ({ type: 2, name, configEntries })) });
 }
 
 function writePrivate(path: string, text: string): void {
@@ -61,8 +73,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive whole number');
   const ccs = [...new Set(providers.map((p) => p.jurisdiction))].sort();
   await ensureTopics(admin, pipelineTopics(partitions, ccs));
-  // audit records are kept forever (retention by time and by size off)
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: TOPICS.audit, configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }] }] });
+  await keepForever(admin, [TOPICS.audit, ...ccs.map(auditTopic)]);
   let created = 0;
   let deleted = 0;
   for (const [principal, wanted] of principals) {
@@ -86,7 +97,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     credentials = upsert.length;
   }
   say(`acl apply: ${principals.size} principals (${[...principals.keys()].join(', ')}), ${created} bindings created, ${deleted} deleted` +
-    `${credentials ? `, ${credentials} SCRAM credentials set (client properties in ${a['credentials-dir']})` : ''}; topics ensured, ${TOPICS.audit} kept forever`);
+    `${credentials ? `, ${credentials} SCRAM credentials set (client properties in ${a['credentials-dir']})` : ''}; topics ensured, ${TOPICS.audit} and ${auditTopic('<CC>')} kept forever`);
 }
 
 async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin, env: Record<string, string | undefined>): Promise<void> {
@@ -99,11 +110,12 @@ async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: 
   copyFileSync(caLocationOf(k), ca);
   const password = newPassword();
   await alterScramCredentials(k.kafka, { upsert: [{ name: principal, password }] });
-  await ensureTopics(admin, [{ topic: jurisdictionTopic(cc), numPartitions: 1 }]);
+  await ensureTopics(admin, jurisdictionTopics(cc));
+  await keepForever(admin, [auditTopic(cc)]);
   const [created, deleted] = await syncBindings(admin, principal, bindingsOf(principal, file.roles.partner, cc));
   writePrivate(join(out, `${cc}.properties`), clientPropertiesText({
     bootstrap: k.brokers, username: principal, password, caLocation: ca,
-    comment: `partner ${cc}: reads ${jurisdictionTopic(cc)} only (kcat -F ${cc}.properties, or KAFKA_CLIENT_PROPERTIES for bin/crosstrace)`,
+    comment: `partner ${cc}: reads ${jurisdictionTopic(cc)} and ${auditTopic(cc)} only (kcat -F ${cc}.properties, or KAFKA_CLIENT_PROPERTIES for bin/crosstrace)`,
   }));
   const mtls = a['mtls-bootstrap'] || env.KAFKA_MTLS_BROKERS;
   const caDir = dirname(caLocationOf(k));
@@ -137,10 +149,12 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
     options: {
       file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' },
       out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
+      'key-file': { type: 'string' },
     },
   });
   const [group, action, ...ccs] = positionals;
   const what = `${group ?? ''} ${action ?? ''}`;
+  if (group === 'key') return keyCommand(action, ccs, a['key-file'] ?? env.CROSSTRACE_TRACER_SIGNING_KEY_FILE ?? '.stack/keys/node-ed25519.pem');
   if (!['acl apply', 'partner add', 'partner remove'].includes(what)) throw new UsageError(`unknown admin command: ${positionals.join(' ')}`);
   if (group === 'partner' && (ccs.length === 0 || !ccs.every((cc) => /^[A-Z]{2}$/.test(cc)))) throw new UsageError('partner add/remove needs ISO 3166-1 alpha-2 codes, e.g. FR');
   if (group === 'acl' && ccs.length > 0) throw new UsageError(`acl apply takes no argument (got ${ccs.join(' ')})`);
@@ -154,5 +168,17 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
   } finally {
     await admin.disconnect();
   }
+  return 0;
+}
+
+function keyCommand(action: string | undefined, extra: string[], path: string): number {
+  if (extra.length > 0) throw new UsageError(`admin key ${action ?? ''} takes no argument (got ${extra.join(' ')})`);
+  if (action === 'create') {
+    const key = createSigningKeyFile(path);
+    say(`key ${key.keyId} made in ${path}; its public key is in ${path}.pub (give that file to partners)`);
+  } else if (action === 'rotate') {
+    const { old, key } = rotateSigningKeyFile(path);
+    say(`key ${old.keyId} rotated out (valid until now, kept in ${path}.pub), key ${key.keyId} made in ${path}; restart the tracer, hand partners the new ${path}.pub`);
+  } else throw new UsageError(`unknown admin command: key ${action ?? ''} (create or rotate)`);
   return 0;
 }

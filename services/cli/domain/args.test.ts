@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyIdOf, rawOfPublicKey } from '../../tracer/domain/signing.ts';
+import { keyIdOf, rawOfPublicKey } from '../../partner/domain/signing.ts';
 import { parseEndpointArg } from './endpoint-arg.ts';
-import { mergeTrustedKeys, parseTrustedKeys } from './trusted-keys.ts';
+import { mergeTrustedKeys, parseTrustedKeys } from '../../partner/domain/trusted-keys.ts';
 
 describe('endpoint arguments', () => {
   it('splits IPv4 and bracketed IPv6 with ports; a bare address has no port', () => {
@@ -21,7 +21,7 @@ describe('trusted keys', () => {
     expect([...keys.keys()]).toEqual([keyIdOf(k)]);
   });
   it('names the file and line of a bad key, and refuses an empty trust set', () => {
-    expect(() => parseTrustedKeys('# x\nnot a key!\n', 'a.pub')).toThrow(/a\.pub:2: not base64/);
+    expect(() => parseTrustedKeys('# x\nnot a key!\n', 'a.pub')).toThrow(/a\.pub:2: expected a PEM PUBLIC KEY block/);
     expect(() => parseTrustedKeys('AAAA\n', 'a.pub')).toThrow(/a\.pub:1: an Ed25519 public key is 32 bytes, got 3/);
     expect(() => mergeTrustedKeys([{ source: 'a.pub', keys: new Map() }])).toThrow(/no trusted key in a\.pub/);
   });

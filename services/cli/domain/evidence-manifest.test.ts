@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyIdOf } from '../../tracer/domain/signing.ts';
+import { keyIdOf } from '../../partner/domain/signing.ts';
 import { signManifest, verifyManifest } from './evidence-manifest.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');

@@ -3,7 +3,7 @@
 // bytes of manifest.json (so no canonicalisation is needed to verify: hash the files, compare,
 // check the signature over the file as written). Pure.
 import { createHash, type KeyObject } from 'node:crypto';
-import { keyIdOf, sign, verify } from '../../tracer/domain/signing.ts';
+import { keyIdOf, sign, verify } from '../../partner/domain/signing.ts';
 
 export const MANIFEST = 'manifest.json';
 export const SIGNATURE = 'manifest.sig';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { viewFor } from '../../tracer/domain/disclosure.ts';
 import { acceptedLine, duration, endpoint, hopLine, renderChain, rejectedLine } from './render.ts';
-import { fullUpdate, hop } from './test-fixtures.ts';
+import { fullUpdate, hop } from '../../partner/test-fixtures.ts';
 
 const NOW = 1_700_000_000_000;
 
@@ -28,6 +28,8 @@ describe('render', () => {
     const line = hopLine(hop({ confidence: 0.8312, rank: 2, depth: 3 }), NOW);
     expect(line).toMatch(/^3#2\s+PORT_BLOCK\s+FR\/fr-cgn\s+198\.51\.100\.7:40001 -> 100\.64\.3\.4\s+0\.83\s+ACTIVE\s+seen 2s ago$/);
     expect(hopLine(hop({ active: false, leadsToAddr: null }), NOW)).toMatch(/-> \(end\)\s+1\.00\s+ended/);
+    expect(hopLine(hop({ source: 'ARCHIVE' }), NOW)).toMatch(/seen 2s ago \(from the archive\)$/);
+    expect(hopLine(hop(), NOW)).not.toContain('archive');
   });
 
   it('renders the chain header, hops in depth order and awaited lookups', () => {

@@ -40,6 +40,7 @@ export function hopLine(h: Hop, now: number): string {
     depth.padEnd(5), h.method.padEnd(17), `${h.jurisdiction}/${h.providerId}`.padEnd(20),
     `${endpoint(h.observedAddr, h.observedPort)} -> ${leadsTo(h)}`.padEnd(52),
     h.confidence.toFixed(2).padEnd(5), (h.active ? 'ACTIVE' : 'ended').padEnd(7), `seen ${duration(now - h.lastSeen)} ago`,
+    ...(h.source === 'ARCHIVE' ? ['(from the archive)'] : []),
   ].join(' ');
 }
 
@@ -73,7 +74,7 @@ export function renderScreen(info: ScreenInfo, traces: TraceEntry[], rejections:
     `crosstrace watch ${info.audience}  ${info.topic}  ${traces.length} trace(s)  ${info.accepted} verified  ${rejectedTotal} REJECTED  ${info.bootstrapped ? 'live' : 'reading history…'}`,
     `trusted node keys ${info.keyIds.join(', ')}  audit records ${info.audit.verified} verified, ${info.audit.unverified} not${info.audit.lastProblem ? ` (last: ${info.audit.lastProblem})` : ''}`,
     ...(info.waitingForAudit ? [`${info.waitingForAudit} update(s) waiting for their audit record`] : []),
-    ...info.notes.map((n) => `note: ${n}`),
+    ...info.notes.map((n) => `audit ${n}`),
     '',
   ];
   if (traces.length === 0) lines.push('no traces to show yet');
@@ -86,7 +87,7 @@ export function renderScreen(info: ScreenInfo, traces: TraceEntry[], rejections:
 }
 
 const compactHop = (h: Hop, now: number): string =>
-  `${h.depth}${h.rank === 1 ? '' : `#${h.rank}`} ${h.method} ${h.jurisdiction}/${h.providerId} ${endpoint(h.observedAddr, h.observedPort)}->${leadsTo(h).replace(/ {2}/g, ' ')} conf=${h.confidence.toFixed(2)} ${h.active ? 'ACTIVE' : 'ended'} seen=${duration(now - h.lastSeen)}`;
+  `${h.depth}${h.rank === 1 ? '' : `#${h.rank}`} ${h.method} ${h.jurisdiction}/${h.providerId} ${endpoint(h.observedAddr, h.observedPort)}->${leadsTo(h).replace(/ {2}/g, ' ')} conf=${h.confidence.toFixed(2)} ${h.active ? 'ACTIVE' : 'ended'} seen=${duration(now - h.lastSeen)}${h.source === 'ARCHIVE' ? ' from=archive' : ''}`;
 
 /** One line for an accepted update (plain output). */
 export function acceptedLine(audience: string, u: TraceUpdate, now: number): string {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { createAuditChain } from '../../partner/domain/audit-chain.ts';
+import { sign } from '../../partner/domain/signing.ts';
 import { createWatchSession, type WatchSessionOptions } from './watch-session.ts';
-import { encodeDisclosure, encodeUpdate, fullUpdate, makeNode } from './test-fixtures.ts';
+import { encodeDisclosure, forged as forgedView, fullUpdate, makeNode } from '../../partner/test-fixtures.ts';
 
 const T = 1_700_000_000_000;
 const caught = { updates: true, audit: true };
 
 function session(node: ReturnType<typeof makeNode>, over: Partial<WatchSessionOptions> = {}) {
-  return createWatchSession({ audience: 'FR', topic: 'trace.updates.FR', keys: node.keys, encodeUpdate, encodeDisclosure, auditGraceMs: 1_000, fromBeginning: true, traceIds: [], ...over });
+  return createWatchSession({ audience: 'FR', topic: 'trace.updates.FR', keys: node.keys, encodeDisclosure, auditGraceMs: 1_000, fromBeginning: true, traceIds: [], ...over });
 }
 
 describe('watch session', () => {
@@ -18,11 +20,26 @@ describe('watch session', () => {
     s.audit(p1.record, T, false);
     s.audit(p2.record, T, false);
     expect(s.update(p2.signed, T, 'o2')).toEqual([expect.stringMatching(/VERIFIED trace=t1 seq=2 status=TERMINATED_AT_SUBSCRIBER/)]);
-    expect(s.update(p1.signed, T, 'o1')).toEqual([]); // older than what is held: dropped
+    expect(s.update(p1.signed, T, 'o1')).toEqual([expect.stringMatching(/FR REJECTED trace=t1 seq=1 code=replayed/)]); // older than what is held: a replay
     expect(s.done()).toBe(false); // bootstrap not over
     s.tick(T, caught);
     expect(s.done()).toBe(true);
     expect(s.screen(T)).toMatch(/trace t1 {2}TERMINATED_AT_SUBSCRIBER {2}seq 2/);
+  });
+
+  it('--until-terminal also stops at AMBIGUOUS (the evidence does not decide; a person must look)', () => {
+    const node = makeNode();
+    const s = session(node);
+    const p1 = node.publish(fullUpdate({ seq: 1, status: 'EXTENDED' }), 'FR');
+    s.audit(p1.record, T, false);
+    s.update(p1.signed, T, 'o1');
+    s.tick(T, caught);
+    expect(s.done()).toBe(false);
+    const p2 = node.publish(fullUpdate({ seq: 2, status: 'AMBIGUOUS' }), 'FR');
+    s.audit(p2.record, T, false);
+    s.update(p2.signed, T, 'o2');
+    s.tick(T, caught);
+    expect(s.done()).toBe(true);
   });
 
   it('shows a forged update as REJECTED and never as chain state', () => {
@@ -33,7 +50,7 @@ describe('watch session', () => {
     s.update(good.signed, T, 'o1');
     const next = node.publish(fullUpdate({ seq: 2, status: 'TERMINATED_AT_SUBSCRIBER' }), 'FR');
     s.audit(next.record, T, true);
-    const forged = { ...next.signed, update: { ...next.signed.update, caseReference: 'FORGED-REF', hops: next.signed.update.hops.map((h) => ({ ...h, subscriberHandle: 'fr-sub-9999' })) } };
+    const forged = forgedView(next.signed, { caseReference: 'FORGED-REF', hops: next.signed.update.hops.map((h) => ({ ...h, subscriberHandle: 'fr-sub-9999' })) });
     expect(s.update(forged, T, 'o2')).toEqual([expect.stringMatching(/FR REJECTED trace=t1 seq=2 code=bad-signature/)]);
     s.tick(T, caught);
     const screen = s.screen(T);
@@ -42,6 +59,21 @@ describe('watch session', () => {
     expect(screen).not.toContain('FORGED-REF');
     expect(screen).not.toContain('fr-sub-9999');
     expect(s.done()).toBe(false);
+  });
+
+  it('flags a fork of the audit feed, and rejects an update linked to the second branch', () => {
+    const node = makeNode();
+    const s = session(node);
+    const p1 = node.publish(fullUpdate({ seq: 1 }), 'FR');
+    const p2 = node.publish(fullUpdate({ seq: 2 }), 'FR');
+    // a second publisher continuing the same head with the node's key: a fork
+    const { auditSeq: _a, prevHash: _p, hash: _h, signature: _s, ...fields } = p2.record;
+    const fork = createAuditChain({ seq: 1, hash: p1.record.hash }).append({ ...fields, updateSeq: 3, disclosedAt: fields.disclosedAt + 1 }, encodeDisclosure, (h) => sign(h, node.privateKey));
+    s.audit(p1.record, T, true);
+    s.audit(p2.record, T, true);
+    expect(s.audit(fork, T, true)).toEqual([expect.stringMatching(/^audit FLAGGED: the audit chain of FR forks after seq 1/)]);
+    expect(s.update({ ...p2.signed, auditHash: fork.hash }, T, 'o')).toEqual([expect.stringMatching(/REJECTED trace=t1 seq=2 code=audit-(unverified|mismatch)/)]);
+    expect(s.screen(T)).toMatch(/audit FLAGGED/);
   });
 
   it('rejects an update whose audit record is missing once the audit topic is read and the grace passed', () => {

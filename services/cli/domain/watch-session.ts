@@ -3,19 +3,18 @@
 // update gives one line (during the bootstrap read only with `fromBeginning`; otherwise the
 // bootstrap ends with one line per watched trace's current state); in screen mode `screen()`
 // renders every watched chain. A rejected update is only ever reported as REJECTED.
-import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../../../schemas/types.gen.ts';
-import { createAuditLedger } from './audit-ledger.ts';
-import type { Encode } from '../../tracer/domain/audit-chain.ts';
+import type { Disclosure, SignedTraceUpdate } from '../../../schemas/types.gen.ts';
+import { createAuditLedger } from '../../partner/domain/audit-ledger.ts';
+import type { Encode } from '../../partner/domain/audit-chain.ts';
 import { acceptedLine, rejectedLine, renderScreen } from './render.ts';
-import type { TrustedKeys } from './trusted-keys.ts';
-import { createUpdateVerifier, type Verdict } from './update-verifier.ts';
+import type { TrustedKeys } from '../../partner/domain/trusted-keys.ts';
+import { createUpdateVerifier, type Verdict } from '../../partner/domain/update-verifier.ts';
 import { createWatchState } from './watch-state.ts';
 
 export interface WatchSessionOptions {
   audience: string;
   topic: string;
   keys: TrustedKeys;
-  encodeUpdate(u: TraceUpdate): Buffer;
   encodeDisclosure: Encode;
   auditGraceMs: number;
   fromBeginning: boolean;
@@ -23,8 +22,8 @@ export interface WatchSessionOptions {
 }
 
 export function createWatchSession(o: WatchSessionOptions) {
-  const ledger = createAuditLedger(o.encodeDisclosure);
-  const verifier = createUpdateVerifier<string>({ keys: o.keys, encodeUpdate: o.encodeUpdate, findAudit: ledger.find, auditGraceMs: o.auditGraceMs });
+  const ledger = createAuditLedger(o.encodeDisclosure, o.keys);
+  const verifier = createUpdateVerifier<string>({ keys: o.keys, findAudit: ledger.find, auditGraceMs: o.auditGraceMs });
   const state = createWatchState({ traceIds: o.traceIds, fromBeginning: o.fromBeginning });
   let accepted = 0;
   let notesShown = 0;
@@ -42,16 +41,17 @@ export function createWatchSession(o: WatchSessionOptions) {
     if (!state.accept(u, now)) return [];
     return printNow(u.traceId) ? [acceptedLine(o.audience, u, now)] : [];
   }
-  const trustedNotes = (): string[] => ledger.status().notes.filter((n) => o.keys.has(n.signerKeyId)).map((n) => n.text); // other signers' chains are not ours to judge
+  // forks and restarted chains of the audit feed (only records signed by a trusted key can raise one)
+  const trustedNotes = (): string[] => ledger.status().flags.filter((n) => o.keys.has(n.signerKeyId)).map((n) => n.text);
   const notes = (): string[] => {
     const all = trustedNotes();
-    const fresh = all.slice(notesShown).map((n) => `note: ${n}`);
+    const fresh = all.slice(notesShown).map((n) => `audit ${n}`);
     notesShown = all.length;
     return fresh;
   };
 
   return {
-    /** A record read from audit.disclosures; returns lines for updates it decided. */
+    /** A record read from audit.disclosures.<audience>; returns flag lines and lines for updates it decided. */
     audit(rec: Disclosure, now: number, auditCaughtUp: boolean): string[] {
       ledger.add(rec);
       return [...notes(), ...verifier.recheck(now, auditCaughtUp).flatMap((v) => decide(v, now))];

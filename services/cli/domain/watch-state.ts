@@ -11,6 +11,9 @@ import type { TraceStatus, TraceUpdate } from '../../../schemas/types.gen.ts';
 
 export const TERMINAL: ReadonlySet<TraceStatus> = new Set<TraceStatus>(['TERMINATED_AT_SUBSCRIBER', 'ENDED', 'CLOSED']);
 const FINAL: ReadonlySet<TraceStatus> = new Set<TraceStatus>([...TERMINAL, 'EXPIRED']);
+/** Where --until-terminal stops: a terminal status, or AMBIGUOUS (the evidence does not decide;
+ *  a person has to look at the ranked candidates; the trace itself goes on and stays watched). */
+export const SETTLED: ReadonlySet<TraceStatus> = new Set<TraceStatus>([...TERMINAL, 'AMBIGUOUS']);
 
 export interface TraceEntry { view: TraceUpdate; receivedAt: number }
 export interface Rejection { traceId: string; seq: number; code: string; reason: string; at: number }
@@ -52,9 +55,9 @@ export function createWatchState(o: WatchOptions) {
     watchedTraces(): TraceEntry[] {
       return [...traces.values()].filter((e) => watched.has(e.view.traceId)).sort((a, b) => b.view.publishedAt - a.view.publishedAt || a.view.traceId.localeCompare(b.view.traceId));
     },
-    /** Watched trace ids with no terminal view yet. */
+    /** Watched trace ids with no terminal (or AMBIGUOUS) view yet. */
     notTerminal(): string[] {
-      return [...watched].filter((id) => { const e = traces.get(id); return !e || !TERMINAL.has(e.view.status); });
+      return [...watched].filter((id) => { const e = traces.get(id); return !e || !SETTLED.has(e.view.status); });
     },
     done(): boolean { return watched.size > 0 && this.notTerminal().length === 0; },
     rejections: (): readonly Rejection[] => rejections,

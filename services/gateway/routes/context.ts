@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
 import type { OpenQuota } from '../open-quota.ts';
-import type { OpenLimits } from '../open-request.ts';
+import type { OpenLimits } from '../../partner/domain/open-request.ts';
 import type { TraceBook } from '../trace-book.ts';
 import type { PreservationStore } from '../preservation-port.ts';
 

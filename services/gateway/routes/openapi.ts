@@ -3,7 +3,7 @@
 import { LegalBasisSymbols } from '../../../schemas/types.gen.ts';
 import { loadSchemas } from '../../../schemas/catalog.ts';
 import { avroToJsonSchema, type JsonSchema } from '../avro-json-schema.ts';
-import { DEFAULT_OPEN_LIMITS, type OpenLimits } from '../open-request.ts';
+import { DEFAULT_OPEN_LIMITS, type OpenLimits } from '../../partner/domain/open-request.ts';
 import { sendJson } from '../http-io.ts';
 import type { RouteContext } from './context.ts';
 

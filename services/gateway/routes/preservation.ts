@@ -6,13 +6,14 @@
 // Only the requesting jurisdiction may act, also on a closed trace (evidence outlives a trace).
 // The order pins every record the chain in the caller's newest view relies on and the records
 // around each hop's window (services/history). Without a history store the routes answer 503.
+import { PRESERVATION_MAX_DAYS } from '../../history/domain/legal-clock.ts';
 import type { OrderState } from '../../history/preservation.ts';
 import type { PreservationStore } from '../preservation-port.ts';
 import { ApiError, readJson, sendJson } from '../http-io.ts';
 import type { Handler, RouteContext } from './context.ts';
 
-/** Art. 16(2): up to 90 days, renewable; one request may ask for at most a year. */
-export const MAX_PRESERVATION_DAYS = 365;
+/** Art. 16(2): up to 90 days at a time, renewable (services/history/domain/legal-clock.ts). */
+export const MAX_PRESERVATION_DAYS = PRESERVATION_MAX_DAYS;
 const DEFAULT_DAYS = 90;
 
 function storeOf(ctx: RouteContext): PreservationStore {

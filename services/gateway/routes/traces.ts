@@ -3,7 +3,7 @@
 // (no view of it, not its owner) gets 404 rather than learning the trace exists.
 import type { TraceStatus } from '../../../schemas/types.gen.ts';
 import { ApiError, readJson, sendJson } from '../http-io.ts';
-import { followUpRequest, openRequest, validateOpenTrace, validateTtl } from '../open-request.ts';
+import { followUpRequest, openRequest, validateOpenTrace, validateTtl } from '../../partner/domain/open-request.ts';
 import { updateJson } from '../render-update.ts';
 import type { TraceFacts } from '../trace-book.ts';
 import type { RouteContext } from './context.ts';

@@ -1,5 +1,6 @@
 // How long the history store keeps records, per provider (data-retention law differs by
-// jurisdiction and contract). Flow day partitions hold every provider's flows, so a partition is
+// jurisdiction and contract): `retentionDays` of each provider in the registry
+// (deploy/providers.json), overridden per provider by a `providerId:days,...` setting. Flow day partitions hold every provider's flows, so a partition is
 // dropped only once the longest retention has passed; sessions carry their provider and are
 // swept each by its own. Pure.
 export const DEFAULT_RETENTION_DAYS = 180;
@@ -20,5 +21,25 @@ export function parseRetention(spec: string, defaultDays = DEFAULT_RETENTION_DAY
     if (!m || Number(m[2]) < 1) throw new Error(`retention entry "${part}" must be providerId:days (days >= 1)`);
     sessionDays.set(m[1]!, Number(m[2]));
   }
+  return { flowDays: Math.max(defaultDays, ...sessionDays.values()), sessionDays, defaultDays };
+}
+
+/** A provider registry entry as far as retention goes (retentionDays is optional there). */
+export interface RetentionEntry { providerId: string; retentionDays?: unknown }
+
+/** The plan from the provider registry: each provider's `retentionDays` (whole days >= 1;
+ *  absent = `defaultDays`), then the `providerId:days` overrides of `spec` on top. Throws
+ *  naming the provider when a registry value is not a whole number of days. */
+export function retentionPlanOf(providers: readonly RetentionEntry[], spec = '', defaultDays = DEFAULT_RETENTION_DAYS): RetentionPlan {
+  const sessionDays = new Map<string, number>();
+  for (const p of providers) {
+    if (p.retentionDays === undefined) continue;
+    const d = p.retentionDays;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 36_500) {
+      throw new Error(`provider ${p.providerId}: retentionDays must be a whole number of days 1..36500, got ${JSON.stringify(d)}`);
+    }
+    sessionDays.set(p.providerId, d);
+  }
+  for (const [id, d] of parseRetention(spec, defaultDays).sessionDays) sessionDays.set(id, d);
   return { flowDays: Math.max(defaultDays, ...sessionDays.values()), sessionDays, defaultDays };
 }

@@ -88,3 +88,15 @@ describe('normalise sessions', () => {
     expect(code(() => normaliseSession(sess({ kind: 'ACCESS_SESSION', acctSessionId: 'x', framedIpv6Prefix: '2001:db8::/20' }), NOW, ctx()))).toBe('CT_INVALID_PREFIX');
   });
 });
+
+describe('with a history store, records older than the live windows are accepted for the archive', () => {
+  const D = 86_400_000;
+  const withHistory = () => ({ ...ctx(), opts: { ...DEFAULT_NORMALISE, historyMs: 180 * D } });
+  it('keeps a flow of 10 days ago and a session START of 3 weeks ago; refuses what is older than the history retention', () => {
+    expect(code(() => normaliseFlow(flow({ startTime: NOW - 10 * D, endTime: NOW - 10 * D + 5000 }), NOW, ctx()))).toBe('CT_TOO_OLD');
+    expect(code(() => normaliseFlow(flow({ startTime: NOW - 10 * D, endTime: NOW - 10 * D + 5000 }), NOW, withHistory()))).toBe('ok');
+    expect(code(() => normaliseSession(sess({ eventTime: NOW - 21 * D, exportTime: NOW }), NOW, withHistory()))).toBe('ok');
+    expect(code(() => normaliseSession(sess({ eventTime: NOW - 181 * D, exportTime: NOW }), NOW, withHistory()))).toBe('CT_TOO_OLD');
+    expect(code(() => normaliseFlow(flow({ startTime: NOW - 181 * D, endTime: NOW - 181 * D + 5000 }), NOW, withHistory()))).toBe('CT_TOO_OLD');
+  });
+});

@@ -27,10 +27,15 @@ export interface NormaliseOptions {
   maxSessionAgeMs: number;
   /** Largest RADIUS Acct-Delay-Time accepted, s. Default 3600. */
   maxAcctDelaySeconds: number;
+  /** How far back the history store (services/archive) keeps records, ms: a record up to this
+   *  old is accepted whatever the limits above (they bound what the LIVE windows hold; the
+   *  correlator indexes only what they still cover, the archive keeps the rest: a provider's
+   *  handover of last month's logs). 0 = no history store. Default 0. */
+  historyMs: number;
 }
 
 export const DEFAULT_NORMALISE: Readonly<NormaliseOptions> = Object.freeze({
-  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxSessionAgeMs: DEFAULT_SESSION_AGE_CEILING_MS, maxAcctDelaySeconds: 3600,
+  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxSessionAgeMs: DEFAULT_SESSION_AGE_CEILING_MS, maxAcctDelaySeconds: 3600, historyMs: 0,
 });
 
 export interface IndexKey { key: string; dir: 'in' | 'out' | null }
@@ -67,12 +72,15 @@ function need<T>(v: T | null, field: string, kind: string): T {
   return v;
 }
 
-/** Checks an event time; `maxAgeMs`: how old it may be vs. receipt (flow retention, or the
- *  provider's maximum session age for a session record). */
-function time(v: number, field: string, receivedAt: number, o: NormaliseOptions, maxAgeMs = o.retentionMs): number {
+/** Checks an event time; `liveAgeMs`: how old it may be vs. receipt for the live windows (flow
+ *  retention, or the provider's maximum session age for a session record); the history store's
+ *  reach (historyMs), when longer, is the limit instead. */
+function time(v: number, field: string, receivedAt: number, o: NormaliseOptions, liveAgeMs = o.retentionMs): number {
   if (!Number.isFinite(v) || v < 0) fail('CT_IMPOSSIBLE_TIME', `${field} ${v} is not a valid UTC ms time`, field);
   if (v > receivedAt + o.futureToleranceMs) fail('CT_IMPOSSIBLE_TIME', `${field} ${new Date(v).toISOString()} is ${v - receivedAt} ms after receipt (tolerance ${o.futureToleranceMs} ms)`, field);
-  if (v < receivedAt - maxAgeMs) fail('CT_TOO_OLD', `${field} ${new Date(v).toISOString()} is older than ${maxAgeMs} ms (${maxAgeMs === o.retentionMs ? 'the flow retention' : 'the provider\'s maximum session age'})`, field);
+  const maxAgeMs = Math.max(liveAgeMs, o.historyMs);
+  const limit = maxAgeMs === o.historyMs ? 'the history store\'s retention' : maxAgeMs === o.retentionMs ? 'the flow retention' : 'the provider\'s maximum session age';
+  if (v < receivedAt - maxAgeMs) fail('CT_TOO_OLD', `${field} ${new Date(v).toISOString()} is older than ${maxAgeMs} ms (${limit})`, field);
   return v;
 }
 

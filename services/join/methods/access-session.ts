@@ -53,6 +53,10 @@ export const ACCESS_SESSION: HopMethodDescriptor = {
       // session ends it only by claiming the SAME address or an IDENTICAL prefix; a /56 inside a
       // /48 is a different claim (both live, longest prefix wins at match time).
       conflicts: (a, b) => accessClaims(a).some((c) => accessClaims(b).includes(c)),
+      // Acct-Session-Id is unique per NAS boot only (RFC 2866 5.5): a record of the same id that
+      // names another subscriber or another Framed-IP-Address is another session
+      sameSession: (a, b) => (a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle)
+        && (a.framedIpAddress === null || b.framedIpAddress === null || a.framedIpAddress === b.framedIpAddress),
     },
     leadsTo: () => ({ addr: null, port: null }),
   },

@@ -4,8 +4,8 @@
 // symbol; the matchers, the wake rule, the onward lookups and the session ages read it from here.
 // Pure: no I/O.
 import type { HopMethod, SessionEvent, SessionKind } from '../../../schemas/types.gen.ts';
-import type { IndexedEvent, Lookup } from '../../common/join-types.ts';
-import type { IntervalRules } from '../../correlator/domain/session-intervals.ts';
+import type { IndexedEvent, Lookup } from '../join-types.ts';
+import type { IntervalRules } from '../matchers/session-intervals.ts';
 
 /** The lookup side, canonicalised once. */
 export interface Target {

@@ -16,8 +16,9 @@ export const NAT_LOG: HopMethodDescriptor = {
     rules: {
       sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}`,
       bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
-      // the same outside port (and protocol) is one claim
-      conflicts: (a, b) => a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+      // the same outside address and port (and protocol) is one claim: another address, even in
+      // the same IPv6 /48 window, is another claim
+      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
   },

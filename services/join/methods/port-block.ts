@@ -17,8 +17,9 @@ export const PORT_BLOCK: HopMethodDescriptor = {
     rules: {
       sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.portRangeStart}-${ev.portRangeEnd}|${ev.insideAddr}`,
       bucket: prov,
-      // overlapping blocks cannot both be allocated: a later allocation ends an open older one
-      conflicts: (a, b) => a.portRangeStart! <= b.portRangeEnd! && b.portRangeStart! <= a.portRangeEnd!,
+      // overlapping blocks of one outside address cannot both be allocated: a later allocation
+      // ends an open older one
+      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.portRangeStart! <= b.portRangeEnd! && b.portRangeStart! <= a.portRangeEnd!,
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: null }),
   },

@@ -1,5 +1,5 @@
 // Hop method 4, relay timing (stepping stone): the relay's outbound flow toward the known peer
-// vs. its inbound flows overlapping in time (correlator/domain/relay-timing.ts scores them).
+// vs. its inbound flows overlapping in time (join/matchers/relay-timing.ts scores them).
 // Opens on hosts whose provider exports flows (relay-hosts.ts), beside the session lookup.
 import type { HopMethodDescriptor } from './descriptor.ts';
 

@@ -42,16 +42,32 @@ export function interimIntervalMs(provider: Pick<Provider, 'interimIntervalMs'> 
   return typeof own === 'number' && own > 0 ? own : null;
 }
 
-/** Checks a provider's maxSessionAgeMs: known kinds, positive integers. Returns problems. */
-export function sessionAgeProblems(p: Pick<Provider, 'providerId' | 'maxSessionAgeMs' | 'interimIntervalMs'>): string[] {
-  const out: string[] = [];
-  for (const [kind, ms] of Object.entries(p.interimIntervalMs ?? {})) {
-    if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: interimIntervalMs key ${JSON.stringify(kind)} is not a session kind`);
-    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: interimIntervalMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
+/** RFC minimum idle lifetimes of a NAT mapping, ms: RFC 5382 REQ-5 (TCP established: 2 h 4 min),
+ *  RFC 4787 REQ-5 (UDP: 2 min), RFC 5508 REQ-2 (ICMP query: 60 s). Vendors' defaults are often
+ *  longer (UDP 5 min is RECOMMENDED); deploy/providers.json natMappingTimeoutMs says a provider's. */
+export const DEFAULT_NAT_MAPPING_TIMEOUT_MS: Readonly<Record<'TCP' | 'UDP' | 'ICMP', number>> = Object.freeze({ TCP: 7_440_000, UDP: 120_000, ICMP: 60_000 });
+
+/** Idle lifetime of a NAT mapping of `protocol` (IANA number; null: any, the longest) at `provider`, ms. */
+export function natMappingTimeoutMs(provider: Pick<Provider, 'natMappingTimeoutMs'> | undefined, protocol: number | null): number {
+  const own = provider?.natMappingTimeoutMs ?? {};
+  const of = (p: 'TCP' | 'UDP' | 'ICMP') => { const v = own[p]; return typeof v === 'number' && v > 0 ? v : DEFAULT_NAT_MAPPING_TIMEOUT_MS[p]; };
+  switch (protocol) {
+    case 6: return of('TCP');
+    case 17: return of('UDP');
+    case 1: case 58: return of('ICMP');
+    default: return Math.max(of('TCP'), of('UDP'), of('ICMP'));
   }
-  for (const [kind, ms] of Object.entries(p.maxSessionAgeMs ?? {})) {
-    if (!(kind in DEFAULT_MAX_SESSION_AGE_MS)) out.push(`provider ${p.providerId}: maxSessionAgeMs key ${JSON.stringify(kind)} is not a session kind (${Object.keys(DEFAULT_MAX_SESSION_AGE_MS).join(', ')})`);
-    else if (!Number.isInteger(ms) || ms < 60_000) out.push(`provider ${p.providerId}: maxSessionAgeMs.${kind} must be an integer >= 60000 ms, got ${ms}`);
-  }
-  return out;
+}
+
+/**
+ * How long after its last own record a session with no STOP is still vouched for, ms; null:
+ * nothing but the maximum age bounds it. A NAT mapping: its protocol's idle timeout (past it
+ * the mapping may have expired and the port been handed to someone whose create is lost). A
+ * session whose provider sends interim records: STALE_AFTER_INTERIMS intervals (a START-only
+ * session counts too: a provider that declares interims sends them for every session).
+ */
+export function vouchedForMs(provider: Pick<Provider, 'interimIntervalMs' | 'natMappingTimeoutMs'> | undefined, kind: SessionKind, protocol: number | null): number | null {
+  if (kind === 'NAT_SESSION') return natMappingTimeoutMs(provider, protocol);
+  const every = interimIntervalMs(provider, kind);
+  return every === null ? null : STALE_AFTER_INTERIMS * every;
 }

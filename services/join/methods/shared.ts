@@ -1,6 +1,6 @@
 // Small rules the session descriptors share. Pure.
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
-import type { IndexedEvent, Lookup } from '../../common/join-types.ts';
+import type { IndexedEvent, Lookup } from '../join-types.ts';
 
 /** Provider part of a session key: sessions of two providers never pair or conflict. */
 export const prov = (ev: SessionEvent): string => ev.providerId ?? `exporter:${ev.exporterId}`;

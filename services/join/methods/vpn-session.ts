@@ -16,8 +16,10 @@ export const VPN_SESSION: HopMethodDescriptor = {
       sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `sid:${ev.acctSessionId}`
         : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
       bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
+      // a reused session id that names another account is another session
+      sameSession: (a, b) => a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle,
       // a shared exit address (no port logged) is used by many clients at once
-      conflicts: (a, b) => a.outsidePort !== null && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+      conflicts: (a, b) => a.outsidePort !== null && a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
   },

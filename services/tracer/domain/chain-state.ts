@@ -2,7 +2,7 @@
 // file so chain.ts (the transitions), chain-status.ts and chain-update.ts (read-only views of
 // it) all depend on it and not on each other in a circle.
 import type { Hop, TraceRequest, TraceStatus } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 
 /** Plain data (JSON round-trips), stored per trace. */
 export interface ChainState {

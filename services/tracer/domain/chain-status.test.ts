@@ -96,6 +96,23 @@ describe('ENDED and the best path', () => {
     expect(runHops([H.pb, H.fr, H.relay, { ...twin, confidence: 0.05 }, H.vpn, H.us]).state.status).toBe('TERMINATED_AT_SUBSCRIBER');
   });
 
+  it('an undecided relay does not outrank the owner, and the owner is not decided beside it', () => {
+    const weak = { ...H.relay, confidence: 0.6 };
+    expect(bestPath([H.pb, H.fr, weak]).map((h) => h.hopId)).toEqual(['h-fr-pb', 'h-fr-sub']);
+    // the owner at 1.0 with a relay answer at 0.6 on the same host: never terminated at the owner
+    const o = { ...DEFAULT_CHAIN_OPTIONS, relayGraceMs: 0 };
+    expect(runHops([H.pb, H.fr, weak], T + 2000, o).state.status).toBe('AMBIGUOUS');
+    // a decided relay still continues the chain past the owner
+    expect(bestPath([H.pb, H.fr, H.relay]).map((h) => h.hopId)).toEqual(['h-fr-pb', 'h-fr-relay']);
+  });
+
+  it('AMBIGUOUS when every hop is decided but the path as a whole is not (product below decisiveConfidence)', () => {
+    // relay 0.92 x VPN 1 x access 0.95 = 0.874: each hop >= 0.9, the subscriber is not
+    const { state } = runHops([H.pb, H.fr, { ...H.relay, confidence: 0.92 }, H.vpn, { ...H.us, confidence: 0.95 }]);
+    expect(state.status).toBe('AMBIGUOUS');
+    expect(runHops([H.pb, H.fr, { ...H.relay, confidence: 0.95 }, H.vpn, { ...H.us, confidence: 0.95 }]).state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+  });
+
   it('follows rank 1 (the most confident of several), never loops', () => {
     const r1 = hop('r1', null, 1, { confidence: 0.6 });
     const r1b = hop('r1b', null, 1, { confidence: 0.7 });

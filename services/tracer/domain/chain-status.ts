@@ -5,8 +5,12 @@
 // Every endpoint the chain reaches is asked two questions in parallel (next-lookups.ts): who
 // held it (session lookup) and, on a host whose flows are exported, whom it relayed for (relay
 // lookup). Their answers are sibling hops of one parent. Among rank-1 siblings the best path
-// prefers one that leads on (a relay found on a server continues the chain; the server's
-// owner stays visible as a hop beside it), then the more confident.
+// prefers a DECIDED one that leads on (a relay found on a server continues the chain; the
+// server's owner stays visible as a hop beside it), then the more confident: an undecided
+// relay never outranks the owner it would explain away. The two are rival explanations of
+// where the connection came from: the owner of a host is decided only when no relay answer on
+// the same host holds more than 1 - decisiveConfidence (the relay's own confidence already
+// counts "the host originated it" against it, relay-timing.ts).
 //
 // Status, first rule that holds:
 //   CLOSED, EXPIRED            sticky: nothing changes the chain afterwards
@@ -16,9 +20,13 @@
 //   OPEN                       no hop on the best path yet
 //   AMBIGUOUS                  a hop on the best path is undecided: its confidence is below
 //                              decisiveConfidence (two holders of one address, a relay below the
-//                              timing threshold), or a rival from the same lookup holds more
-//                              than 1 - decisiveConfidence; the ranked candidates are the
-//                              hops, and the chain is never terminated on such a guess
+//                              timing threshold), or a rival from the same lookup (or, for a
+//                              host's owner, a relay answer on that host) holds more than
+//                              1 - decisiveConfidence; or the path as a whole is not: the
+//                              product of its confidences (pathConfidence) is below
+//                              decisiveConfidence (three hops at 0.95 are 0.86 sure). The ranked
+//                              candidates are the hops, and the chain is never terminated on
+//                              such a guess
 //   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
 //                              nowhere further, and no relay lookup on the same endpoint is still in grace
 //   ENDED                      every hop on the best path is inactive (the communication's
@@ -27,7 +35,7 @@
 // TERMINATED_AT_SUBSCRIBER is not final: a relay found later (its waiter stays registered
 // until the trace closes) extends the chain again.
 import type { Hop, TraceStatus } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import type { ChainState } from './chain-state.ts';
 
 export interface ChainOptions {
@@ -50,13 +58,13 @@ export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ sta
 
 export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
 
-/** Rank-1 hops followed from the root; among several rank-1 siblings one that leads on (a
- *  relay beside the server's owner), then the most confident, then the lowest hopId. */
-export function bestPath(hops: readonly Hop[]): Hop[] {
+/** Rank-1 hops followed from the root; among several rank-1 siblings a decided one that leads
+ *  on (a relay beside the server's owner), then the most confident, then the lowest hopId. */
+export function bestPath(hops: readonly Hop[], decisive = DEFAULT_CHAIN_OPTIONS.decisiveConfidence): Hop[] {
   const path: Hop[] = [];
   const seen = new Set<string>();
   let parent: string | null = null;
-  const leadsOn = (h: Hop) => (h.leadsToAddr === null ? 0 : 1);
+  const leadsOn = (h: Hop) => (h.leadsToAddr !== null && decided(h, hops, decisive) ? 1 : 0);
   for (;;) {
     const next = hops
       .filter((h) => h.parentHopId === parent && h.rank === 1)
@@ -77,11 +85,13 @@ export function cameFrom(l: Lookup, h: Hop): boolean {
 }
 
 /** Other answers of the lookup hop `h` came from: same parent, address, kind of lookup
- *  (relay or session) and, for a session lookup, port. */
+ *  (relay or session) and, for a session lookup, port. For a host's owner (a terminal session
+ *  hop) also the relay answers on the same host: "it relayed for X" rivals "its owner did it". */
 export function rivals(h: Hop, hops: readonly Hop[]): Hop[] {
   const relay = h.method === 'RELAY_TIMING';
+  const owner = !relay && h.leadsToAddr === null;
   return hops.filter((o) => o.hopId !== h.hopId && o.parentHopId === h.parentHopId && o.observedAddr === h.observedAddr
-    && (o.method === 'RELAY_TIMING') === relay && (relay || o.observedPort === h.observedPort));
+    && ((o.method === 'RELAY_TIMING') === relay ? relay || o.observedPort === h.observedPort : owner && o.method === 'RELAY_TIMING'));
 }
 
 /** Whether `h` is decided: confident enough, and no rival of its lookup holds more than the rest. */
@@ -128,7 +138,7 @@ export function contestedLookups(s: ChainState): Lookup[] {
  */
 export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPathOnly = false): Lookup[] {
   if (isFinal(s.status)) return [];
-  const path = bestPath(s.hops);
+  const path = bestPath(s.hops, o.decisiveConfidence);
   // the frontier: lookups from the path's last hop, and those on the endpoint the last hop was
   // found at (its relay sibling); the first lookups while the path is empty
   const last = path.at(-1);
@@ -143,17 +153,18 @@ export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPath
 export function stalledEnds(s: ChainState, now: number, o: ChainOptions): Lookup[] {
   // only lookups that would extend the path: from its last hop (an unanswered owner lookup
   // beside a relay hop the path went through does not stall the chain)
-  const from = bestPath(s.hops).at(-1)?.hopId ?? null;
+  const from = bestPath(s.hops, o.decisiveConfidence).at(-1)?.hopId ?? null;
   return openEnds(s, now, o, true).filter((l) => l.mode === 'session' && l.parentHopId === from && now - l.since >= o.stallAfterMs);
 }
 
 export function deriveStatus(s: ChainState, now: number, o: ChainOptions): TraceStatus {
   if (isFinal(s.status)) return s.status;
   if (stalledEnds(s, now, o).length > 0) return 'STALLED';
-  const path = bestPath(s.hops);
+  const path = bestPath(s.hops, o.decisiveConfidence);
   const last = path.at(-1);
   if (!last) return 'OPEN';
   if (!path.every((h) => decided(h, s.hops, o.decisiveConfidence))) return 'AMBIGUOUS';
+  if (pathConfidence(last, s.hops) < o.decisiveConfidence) return 'AMBIGUOUS';
   const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay');
   if (last.subscriberHandle !== null && last.leadsToAddr === null && !relayPending) return 'TERMINATED_AT_SUBSCRIBER';
   if (path.every((h) => !h.active)) return 'ENDED';

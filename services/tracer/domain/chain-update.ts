@@ -2,10 +2,10 @@
 // changed. Change sentences never carry a subscriber handle: the requester's view keeps the
 // sentence, and a handle must reach only its own jurisdiction (disclosure.ts).
 import type { AwaitedLookup, Hop, TraceUpdate } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import type { ChainState } from './chain-state.ts';
-import { openEnds, type ChainOptions } from './chain-status.ts';
+import { bestPath, openEnds, type ChainOptions } from './chain-status.ts';
 
 /** What the chain needs of the provider directory. */
 export type DirectoryLike = Pick<ProviderDirectory, 'byAddress' | 'byId'>;
@@ -39,6 +39,25 @@ export function describeHopUpdate(h: Hop): string {
   return `${h.method} ${h.jurisdiction}/${h.providerId} ${endpoint(h.observedAddr, h.observedPort)} ${h.active ? 'still active' : 'ended'}, last seen ${iso(h.lastSeen)}`;
 }
 
+/** The hops with pathConfidence (the product of the confidences from the root: pathConfidence()
+ *  in chain-status.ts, here in one pass) and onBestPath set, so a minimised view, which keeps
+ *  only its own jurisdiction's hops, still says how sure the whole chain is of reaching them. */
+export function withPaths(hops: readonly Hop[], o: ChainOptions): Hop[] {
+  const byId = new Map(hops.map((h) => [h.hopId, h]));
+  const best = new Set(bestPath(hops, o.decisiveConfidence).map((h) => h.hopId));
+  const memo = new Map<string, number>();
+  const conf = (h: Hop, seen: Set<string>): number => {
+    const known = memo.get(h.hopId);
+    if (known !== undefined) return known;
+    seen.add(h.hopId);
+    const up = h.parentHopId === null ? undefined : byId.get(h.parentHopId);
+    const c = (up === undefined || seen.has(up.hopId) ? 1 : conf(up, seen)) * h.confidence;
+    memo.set(h.hopId, c);
+    return c;
+  };
+  return hops.map((h) => ({ ...h, pathConfidence: Math.round(conf(h, new Set()) * 1e6) / 1e6, onBestPath: best.has(h.hopId) }));
+}
+
 /** The full view (audience null) of state `s`; `awaiting` lists the open ends (chain-status.ts) sorted by depth, then lookupId. */
 export function toUpdate(s: ChainState, change: string, now: number, decisiveAt: number, dir: DirectoryLike, o: ChainOptions): TraceUpdate {
   const r = s.request;
@@ -47,7 +66,7 @@ export function toUpdate(s: ChainState, change: string, now: number, decisiveAt:
     traceId: r.traceId, seq: s.seq, status: s.status, audience: null,
     requestingJurisdiction: r.requestingJurisdiction, legalBasis: r.legalBasis, caseReference: r.caseReference,
     observedTime: r.observedTime, expiresAt: r.expiresAt,
-    hops: [...s.hops].sort(hopOrder),
+    hops: withPaths(s.hops, o).sort(hopOrder),
     awaiting: ends.map((l) => awaitedOf(l, dir)),
     change, publishedAt: now, decisiveAt,
   };

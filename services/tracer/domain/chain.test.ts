@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Hop } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import { applyHops, applyRequest, applyResolution, expire, stallCheck } from './chain.ts';
 import { DEFAULT_CHAIN_OPTIONS, bestPath, contestedLookups } from './chain-status.ts';
 import { ADDR, ALL, H, T, dir, hop, open, permutations, req, rng, runHops } from './four-jurisdictions.fixture.ts';

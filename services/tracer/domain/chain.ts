@@ -4,7 +4,7 @@
 // no update. The lookups to register follow from the hops (next-lookups.ts), so the same hops
 // in any order and with duplicates end in the same hops, lookups and status.
 import type { Hop, TraceRequest, TraceUpdate } from '../../../schemas/types.gen.ts';
-import type { Lookup } from '../../common/join-types.ts';
+import type { Lookup } from '../../join/join-types.ts';
 import { cameFrom, DEFAULT_CHAIN_OPTIONS, deriveStatus, isFinal, stalledEnds, type ChainOptions } from './chain-status.ts';
 import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdate, type DirectoryLike } from './chain-update.ts';
 import { hopChange, noMoreEvidence } from './hop-versions.ts';

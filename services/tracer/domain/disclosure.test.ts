@@ -96,3 +96,16 @@ describe('subscriber handles', () => {
 it('refuses to minimise a view again', () => {
   expect(() => viewFor(views.get('DE')!, 'GB')).toThrow(/full view/);
 });
+
+describe('path confidence in every view', () => {
+  it('a jurisdiction the chain enters sees how sure the whole chain is of reaching its hops, and which are on the best path', () => {
+    // relay at 0.95 on the path: the US subscriber's own hop is 1.0, the chain is 0.95 sure of it
+    const { updates } = runHops([H.pb, H.fr, { ...H.relay, confidence: 0.95 }, H.vpn, H.us]);
+    const us = viewFor(updates.at(-1)!, 'US');
+    expect(us.hops).toEqual([expect.objectContaining({ hopId: 'h-us-sub', confidence: 1, pathConfidence: 0.95, onBestPath: true })]);
+    const fr = viewFor(updates.at(-1)!, 'FR');
+    // the owner of the relaying host is beside the path, not on it
+    expect(Object.fromEntries(fr.hops.map((h) => [h.hopId, [h.pathConfidence, h.onBestPath]])))
+      .toEqual({ 'h-fr-pb': [1, true], 'h-fr-relay': [0.95, true], 'h-fr-sub': [1, false] });
+  });
+});

@@ -8,7 +8,7 @@ import type { ChainOptions } from './chain-status.ts';
 import { DEFAULT_CHAIN_OPTIONS } from './chain-status.ts';
 
 const provider = (providerId: string, jurisdiction: string, kind: Provider['kind'], prefixes: string[]): Provider => ({
-  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {},
+  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null,
 });
 
 export const dir = createProviderDirectory([
@@ -31,7 +31,7 @@ export const hop = (hopId: string, parentHopId: string | null, depth: number, o:
   traceId: 'tr-1', hopId, parentHopId, depth, jurisdiction: 'FR', providerId: 'fr-telecom', method: 'PORT_BLOCK',
   observedAddr: ADDR.cgn, observedPort: 40001, leadsToAddr: null, leadsToPort: null, subscriberHandle: null,
   evidenceEventIds: [`ev-${hopId}`], confidence: 1, rank: 1, firstSeen: T - 60_000, lastSeen: T + 10_000, active: true,
-  windowFrom: T - 2000, windowTo: T + 2000, decisiveAt: T + 1500, source: 'LIVE', ...o,
+  windowFrom: T - 2000, windowTo: T + 2000, decisiveAt: T + 1500, source: 'LIVE', pathConfidence: null, onBestPath: null, ...o,
 });
 
 export const H = {

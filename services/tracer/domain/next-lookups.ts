@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Hop, TraceRequest } from '../../../schemas/types.gen.ts';
 import { isScopedAddress } from '../../common/address.ts';
-import type { Lookup, LookupMode } from '../../common/join-types.ts';
+import type { Lookup, LookupMode } from '../../join/join-types.ts';
 import { METHODS } from '../../join/methods/index.ts';
 
 /** sha256 over JSON [traceId, parentHopId, mode, addr, port], first 24 hex chars (96 bits). */

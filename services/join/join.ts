@@ -1,0 +1,70 @@
+// The join's decision, shared by both sides (correlator: event met waiters; tracer: waiter
+// met events): which event-time range of a window a lookup needs, and which hops a lookup
+// yields from the events found there. Pure: storage and decoding are the callers'.
+import { windowKey } from '../common/address.ts';
+import type { Hop } from '../../schemas/types.gen.ts';
+import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
+import type { ProviderDirectory } from '../common/provider-directory.ts';
+import { matchSessions } from './matchers/session-match.ts';
+import { resolveDeterministicNat } from './matchers/deterministic-nat.ts';
+import { scoreRelay, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
+import { BY_KIND, METHODS } from './methods/index.ts';
+
+export interface JoinSettings extends JoinOptions {
+  /** Longest flow looked back over for relay timing, ms. Default 6 h. */
+  maxFlowAgeMs: number;
+  /** Most events one window read returns from each of its three parts (see ReadRange). */
+  windowReadLimit: number;
+}
+
+export const DEFAULT_JOIN_SETTINGS: Readonly<JoinSettings> = Object.freeze({
+  maxSessionAgeMs: 14 * 24 * 3_600_000, clockToleranceMs: 2_000, maxFlowAgeMs: 6 * 3_600_000, windowReadLimit: 4_000,
+});
+
+/**
+ * The event-time range of a window a lookup reads, nearest first: every event of the core
+ * [coreFrom, coreTo] (the lookup window widened by the clock tolerance), then the `limit`
+ * NEWEST events between `from` and the core and the `limit` OLDEST between the core and `to`.
+ * A busy window (a VPN exit, a CGN address) holds far more events over the look-back than
+ * one read can carry; what is cut is then the records farthest from the window, never the
+ * START a moment before it.
+ */
+export interface ReadRange { from: number; coreFrom: number; coreTo: number; to: number; limit: number }
+
+/** Window key (without braces) a lookup registers under. */
+export function lookupKey(l: Lookup): string {
+  return windowKey(l.addr, l.scopeProviderId);
+}
+
+/** The window read of a lookup: back to the oldest START that could still cover it, forward
+ *  to the latest STOP that could close it, nearest to the lookup window first. */
+export function lookupRange(l: Lookup, s: JoinSettings): ReadRange {
+  const back = l.mode === 'relay' ? s.maxFlowAgeMs : s.maxSessionAgeMs;
+  const coreFrom = l.windowFrom - s.clockToleranceMs;
+  const coreTo = l.windowTo + s.clockToleranceMs;
+  return { from: coreFrom - back, coreFrom, coreTo, to: coreTo + back, limit: s.windowReadLimit };
+}
+
+/**
+ * Whether an event arriving in a lookup's window can change what the lookup resolves to, so
+ * that the window is worth reading again. Flows only feed relay timing (for a session lookup a
+ * flow just moves the event-time clock that ages a lost-stop session out after the maximum
+ * session age; the next session record brings that up to date); a session record only
+ * a session lookup, and not when it names another port than the looked-up one (a NAT or VPN
+ * mapping of another port neither covers the port nor ends a session on it). Port blocks and
+ * access sessions always wake: an overlapping block or another session on the address can end
+ * the one that holds the target. Busy windows (a VPN exit, a CGN address) meet a waiter with
+ * every event; most are other ports' mappings and flows. Each method's rule is declared with
+ * it (join/methods/).
+ */
+export function wakes(l: Lookup, e: IndexedEvent): boolean {
+  return (e.kind === 'flow' ? METHODS.RELAY_TIMING : BY_KIND[e.ev.kind]).wakes(l, e);
+}
+
+/** Hops a lookup yields from the events of its window (deterministic NAT needs no events),
+ *  credited to the live windows (source LIVE); the tracer re-credits archive-only ones. */
+export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): Hop[] {
+  const found = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s }) : matchSessions(l, events, dir, s);
+  const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir);
+  return hops.map((h) => ({ ...h, source: 'LIVE' as const, pathConfidence: null, onBestPath: null }));
+}

@@ -1,0 +1,194 @@
+// Session intervals rebuilt from START / INTERIM / STOP records in event time. Pure; the
+// result depends only on the set of distinct records (by eventId), never on arrival order.
+//
+// Rules (all times are corrected event times, UTC ms):
+// - records are deduplicated by exporterId/eventId; records of one session (same `sessionKey`) pair up in time order, so a STOP that arrived
+//   before its START, or a late delete, still closes the right interval;
+// - within one timestamp: STOPs of open sessions, then STARTs, then INTERIMs, then the other
+//   STOPs (a START and STOP at the same ms make a zero-length session); records at time t
+//   end only sessions that began BEFORE t: two conflicting STARTs on the same millisecond
+//   both stay open (the evidence does not say which came first; the matcher reports both),
+//   so no outcome depends on eventId order;
+// - a session with no STOP lives at most maxAge(its first record) past its last evidence (START or INTERIM):
+//   it ends there ('open' at the end of the data, 'expired' when later records follow), and a
+//   START or INTERIM of the same session after that bound begins a new one;
+// - a session that holds an exclusive resource (`conflicts`) ends when another session shows
+//   evidence on it ('superseded'); conflicts are judged on every record of a session (a
+//   Delegated-IPv6-Prefix first sent in an Interim counts);
+// - an INTERIM or STOP of a superseded session after its supersession contradicts it (a late
+//   Interim-Update of the old holder: the two sessions did both claim the resource): the old
+//   session is resumed, the newer one is not ended, and both stay concurrent candidates;
+// - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
+//   earlier conflicting or same session): the start is inferred ('startSeen' false);
+// - a START or INTERIM of an open session's key that names another holder (`sameSession`
+//   false: a NAS that rebooted and counts its Acct-Session-Ids from the start again) begins a
+//   new session and ends the open one ('superseded': its STOP was lost in the reboot), instead
+//   of lending the old session's addresses to the new holder.
+import type { SessionEvent } from '../../../schemas/types.gen.ts';
+
+export interface SessionRecord {
+  ev: SessionEvent;
+  /** Kafka produce time, UTC ms. */
+  producedAt: number;
+}
+
+export type IntervalEnd = 'stop' | 'superseded' | 'expired' | 'open';
+
+export interface SessionInterval {
+  key: string;
+  start: number;
+  end: number;
+  startSeen: boolean;
+  endReason: IntervalEnd;
+  /** Own records, in processing order. */
+  records: SessionRecord[];
+  /** Latest own evidence time. */
+  lastEvidence: number;
+}
+
+export interface IntervalRules {
+  /** Pairs START / INTERIM / STOP of one session. */
+  sessionKey(ev: SessionEvent): string;
+  /** Records in different buckets never conflict (a cheap pre-partition). */
+  bucket(ev: SessionEvent): string;
+  /** True when two different sessions cannot hold the observed resource at once. */
+  conflicts(a: SessionEvent, b: SessionEvent): boolean;
+  /** False when two records of one sessionKey cannot be one session: they name different
+   *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
+  sameSession?(a: SessionEvent, b: SessionEvent): boolean;
+}
+
+const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
+
+/** Globally unique record id (event ids are only unique per exporter); ingest's dedupe key. */
+export const recordUid = (ev: SessionEvent): string => `${ev.exporterId}/${ev.eventId}`;
+
+/** One record per uid; a redelivery with other content keeps a deterministic choice. */
+export function dedupeRecords(records: readonly SessionRecord[]): SessionRecord[] {
+  const byId = new Map<string, SessionRecord>();
+  for (const r of records) {
+    const uid = recordUid(r.ev);
+    const seen = byId.get(uid);
+    if (seen === undefined || preferred(r, seen)) byId.set(uid, r);
+  }
+  return [...byId.values()];
+}
+
+function preferred(a: SessionRecord, b: SessionRecord): boolean {
+  if (a.producedAt !== b.producedAt) return a.producedAt < b.producedAt;
+  return JSON.stringify(a.ev) < JSON.stringify(b.ev);
+}
+
+/** Longest a session may live without a STOP, ms: one figure, or per record (per provider and
+ *  kind, deploy/providers.json maxSessionAgeMs). */
+export type MaxAge = number | ((ev: SessionEvent) => number);
+
+/** Intervals of every session in `records` (deduplicated by the caller or not). */
+export function buildIntervals(records: readonly SessionRecord[], rules: IntervalRules, maxAge: MaxAge): SessionInterval[] {
+  const maxAgeOf = typeof maxAge === 'number' ? () => maxAge : maxAge;
+  const buckets = new Map<string, SessionRecord[]>();
+  for (const r of dedupeRecords(records)) {
+    const b = rules.bucket(r.ev);
+    const list = buckets.get(b);
+    if (list) list.push(r); else buckets.set(b, [r]);
+  }
+  const out: SessionInterval[] = [];
+  for (const b of [...buckets.keys()].sort()) out.push(...walk(buckets.get(b)!, rules, maxAgeOf));
+  return out;
+}
+
+/** rep: the record that began the session; begunAt: its event time (the start itself is
+ *  inferred earlier for a session first seen by an INTERIM or STOP). */
+interface Open extends SessionInterval { rep: SessionEvent; maxAgeMs: number; begunAt: number }
+
+function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: SessionEvent) => number): SessionInterval[] {
+  records.sort((a, b) => a.ev.eventTime - b.ev.eventTime
+    || ACTION_ORDER[a.ev.action] - ACTION_ORDER[b.ev.action] || (recordUid(a.ev) < recordUid(b.ev) ? -1 : 1));
+  const open = new Map<string, Open>();
+  const done: Open[] = [];
+  const bound = (s: Open) => s.lastEvidence + s.maxAgeMs;
+  const close = (s: Open, end: number, reason: IntervalEnd) => {
+    open.delete(s.key);
+    s.end = end;
+    s.endReason = reason;
+    done.push(s);
+  };
+  /** Sessions past their bound at t are closed as expired; returns the open one for key, if any. */
+  const current = (key: string, t: number): Open | undefined => {
+    const s = open.get(key);
+    if (s && t > bound(s)) { close(s, bound(s), 'expired'); return undefined; }
+    return s;
+  };
+  /** Evidence of another session at t ends the conflicting sessions that began before t. */
+  const claims = (s: SessionInterval, ev: SessionEvent) => s.records.some((r) => rules.conflicts(r.ev, ev));
+  const supersede = (ev: SessionEvent, key: string, t: number) => {
+    for (const s of [...open.values()]) {
+      if (s.key === key || s.begunAt >= t || !claims(s, ev)) continue;
+      if (t > bound(s)) close(s, bound(s), 'expired'); else close(s, t, 'superseded');
+    }
+  };
+  /** The session of `key` superseded at or before t and still within its bound: resumed. */
+  const resume = (key: string, t: number): Open | undefined => {
+    const i = done.findLastIndex((s) => s.key === key);
+    const s = i < 0 ? undefined : done[i]!;
+    if (!s || s.endReason !== 'superseded' || s.end > t || t > bound(s)) return undefined;
+    done.splice(i, 1);
+    s.endReason = 'open';
+    open.set(key, s);
+    return s;
+  };
+  const inferredStart = (ev: SessionEvent, key: string, t: number) => {
+    let from = t - maxAgeOf(ev);
+    for (const s of done) {
+      if (s.key !== key && !claims(s, ev)) continue;
+      const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
+      if (last <= t && last > from) from = last;
+    }
+    return from;
+  };
+  const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {
+    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev, maxAgeMs: maxAgeOf(r.ev), begunAt: r.ev.eventTime };
+    open.set(key, s);
+    return s;
+  };
+  const touch = (s: Open, r: SessionRecord) => { s.records.push(r); s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime); };
+  /** The open session of `key` when `ev` can belong to it; one that names another holder is
+   *  ended at t (its STOP lost) and undefined returned. */
+  const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
+    if (s === undefined || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    close(s, t, 'superseded');
+    return undefined;
+  };
+
+  for (let i = 0; i < records.length;) {
+    const t = records[i]!.ev.eventTime;
+    let j = i;
+    while (j < records.length && records[j]!.ev.eventTime === t) j++;
+    const batch = records.slice(i, j);
+    i = j;
+    const pendingStops: SessionRecord[] = [];
+    for (const r of batch.filter((x) => x.ev.action === 'STOP')) {
+      const s = current(rules.sessionKey(r.ev), t);
+      if (s) { touch(s, r); close(s, t, 'stop'); } else pendingStops.push(r);
+    }
+    for (const r of batch.filter((x) => x.ev.action === 'START')) {
+      const key = rules.sessionKey(r.ev);
+      const s = continuing(current(key, t), r.ev, t);
+      if (s) { touch(s, r); continue; } // repeated START of a live session
+      supersede(r.ev, key, t);
+      begin(r, key, t, true);
+    }
+    for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
+      const key = rules.sessionKey(r.ev);
+      let s = continuing(current(key, t) ?? resume(key, t), r.ev, t);
+      if (s) touch(s, r);
+      else {
+        supersede(r.ev, key, t);
+        s = begin(r, key, inferredStart(r.ev, key, t), false);
+      }
+      if (r.ev.action === 'STOP') close(s, t, 'stop');
+    }
+  }
+  for (const s of [...open.values()]) close(s, bound(s), 'open');
+  return done.map(({ rep: _rep, maxAgeMs: _age, begunAt: _at, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

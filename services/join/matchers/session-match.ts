@@ -1,0 +1,249 @@
+// The join decision for session lookups (hop methods 1-3 and VPN): which sessions held the
+// looked-up endpoint during the lookup window, and where each leads. Pure: the caller reads
+// the window; the same set of events, in any order and with duplicates, gives the same hops.
+//
+// A session interval [start, end] (session-intervals.ts) is a candidate when it overlaps the
+// lookup window widened by the clock tolerance: start <= windowTo + tol && end >= windowFrom - tol.
+import type { SessionEvent, SessionKind } from '../../../schemas/types.gen.ts';
+import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
+import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../join-types.ts';
+import type { ProviderDirectory } from '../../common/provider-directory.ts';
+import { hopId } from './hop-id.ts';
+import { maxSessionAgeMs, vouchedForMs } from '../methods/session-ages.ts';
+import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
+import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
+import { unionMass, windowCdf } from './time-kernel.ts';
+
+/** Most hops returned for one lookup (a CGN address without a port can have thousands of
+ *  mappings). Confidence still says how many candidates there were (1/k). */
+export const MAX_SESSION_CANDIDATES = 64;
+
+type Segment = readonly [number, number];
+
+interface Candidate {
+  spec: KindSpec;
+  /** Hop identity: method, provider and destination; stable as more evidence arrives. */
+  identity: string;
+  /** What the trace would reach: the inside host, or the subscriber. Candidates agreeing on
+   *  it are not ambiguous with each other. */
+  destination: string;
+  providerId: string;
+  intervals: SessionInterval[];
+  quality: number;
+  /** Own parts of the widened window its intervals hold (where theirs is the longest prefix). */
+  segments: Segment[];
+  /** Probability that the true instant lies in `segments` (time-kernel.ts), at least 0.05;
+   *  the basis of its confidence. */
+  weight: number;
+  /** Latest own evidence time: among equal quality, fresher evidence ranks first. */
+  latest: number;
+  /** Every interval is stale: no STOP, and no own record within what vouches for it before the
+   *  window (a NAT mapping's idle timeout, STALE_AFTER_INTERIMS interim intervals; or, ended by
+   *  a later claim with nothing to vouch for it, none after its last record): its STOP may be lost. */
+  stale: boolean;
+}
+
+/** The IPv6 prefix length one subscriber gets when its provider does not say (RFC 6177 leaves
+ *  /48../64 to the provider; /48 is the widest a single site gets). */
+export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
+
+/** Most confidence of a stale candidate: shown, never decided. */
+export const STALE_CONFIDENCE = 0.5;
+
+/**
+ * Hops for a 'session' lookup from the session records of its window key (records for other
+ * addresses or ports under the same key are filtered out). One hop per method, provider and
+ * destination (a subscriber's reconnect, or one inside host's many mappings when the port is
+ * unknown, is one candidate). Ranked best first by quality(), then fresher evidence (never by
+ * id alone but as the last resort between equals, whose confidences are then equal);
+ * confidence = the destination's share of the window's probability mass, the uncovered part
+ * counting as an unknown holder's (1/k when equal); at most
+ * MAX_SESSION_CANDIDATES. A lost-stop session lives for its provider's maximum session age
+ * of its kind (join/methods/session-ages.ts); longest prefix wins among access sessions.
+ * firstSeen/lastSeen are the earliest/latest own evidence times (a lost stop does not
+ * stretch them). `active` = no STOP, not superseded, and still within max age of the newest
+ * event time in `events` (event time, not the wall clock), so the result stays pure.
+ */
+export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], dir: ProviderDirectory, opts: JoinOptions): HopCandidate[] {
+  if (lookup.mode !== 'session') return [];
+  let addr: string;
+  try { addr = canonicalAddress(lookup.addr); } catch { return []; }
+  const target: Target = { addr, port: lookup.port, protocol: lookup.protocol, hex: familyOf(addr) === 6 ? ipv6ToHex(addr) : null };
+  const from = lookup.windowFrom - opts.clockToleranceMs;
+  const to = lookup.windowTo + opts.clockToleranceMs;
+  const cdf = windowCdf(lookup.windowFrom, lookup.windowTo, opts.clockToleranceMs);
+  const providerOf = (ev: SessionEvent) => ev.providerId ?? dir.byExporter(ev.exporterId)?.providerId ?? null;
+
+  let newest = -Infinity;
+  const byKind = new Map<SessionKind, SessionRecord[]>();
+  for (const e of events) {
+    if (e.kind === 'flow') { newest = Math.max(newest, e.ev.endTime); continue; }
+    newest = Math.max(newest, e.ev.eventTime);
+    if (lookup.scopeProviderId !== null && providerOf(e.ev) !== lookup.scopeProviderId) continue;
+    const list = byKind.get(e.ev.kind) ?? [];
+    list.push({ ev: e.ev, producedAt: e.producedAt });
+    byKind.set(e.ev.kind, list);
+  }
+
+  const groups = new Map<string, Candidate>();
+  for (const kind of [...byKind.keys()].sort()) {
+    const spec = KIND_SPECS[kind];
+    const recs = byKind.get(kind)!;
+    // Sessions touching the target or competing for it, with all their records (an access
+    // STOP may lack the framed address); then only intervals covering the target and window.
+    const relevant = (ev: SessionEvent) => spec.strength(ev, target) >= 0 || (spec.context?.(ev, target) ?? false);
+    const keys = new Set(recs.filter((r) => relevant(r.ev)).map((r) => spec.rules.sessionKey(r.ev)));
+    const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)));
+    const strengthOf = (iv: SessionInterval) => Math.max(...iv.records.map((r) => spec.strength(r.ev, target)));
+    const ageOf = (ev: SessionEvent) => {
+      const id = providerOf(ev);
+      return maxSessionAgeMs(id === null ? undefined : dir.byId(id), kind, opts.maxSessionAgeMs);
+    };
+    let live = buildIntervals(mine, spec.rules, ageOf)
+      .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
+    // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
+    // the window no longer prefix's session covers, and drops out when nothing is left — but
+    // only a longer prefix with own evidence since the shorter claim began (a delegated /56
+    // whose STOP was lost ten days ago does not silence a /48 started yesterday: both stay).
+    //
+    // Except inside one delegation: an IPv6 prefix claim at least as long as its provider's
+    // delegated prefix (deploy/providers.json delegatedPrefixLength, default /48) belongs to one
+    // subscriber, so another subscriber's address or prefix inside it is a contradiction (one
+    // of the two records is stale), not a more specific route: both keep the window, neither
+    // is decided. A shorter claim (a /48 routed to a business line with /56s of others inside)
+    // still yields to the longer one.
+    const providerOfIv = (iv: SessionInterval) => { const id = providerOf(iv.records[0]!.ev); return id === null ? undefined : dir.byId(id); };
+    const holder = (iv: SessionInterval) => latestHandle(iv.records) ?? iv.key;
+    const oneDelegation = (iv: SessionInterval, o: SessionInterval) => target.hex !== null
+      && strengthOf(iv) >= (providerOfIv(iv)?.delegatedPrefixLength ?? DEFAULT_DELEGATED_PREFIX_LENGTH) && holder(iv) !== holder(o);
+    const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start && !oneDelegation(iv, o));
+    const own = new Map(live.map((iv) => [iv, ownSegments(iv, longerOf(iv), from, to)]));
+    live = live.filter((iv) => own.get(iv)!.length > 0 || longerOf(iv).length === 0);
+    // A session with no STOP is vouched for only so long after its last own record (a NAT
+    // mapping's idle timeout, or 3 interim intervals; session-ages.ts vouchedForMs); past that
+    // before the window it is stale. A session another claim ended (its STOP lost) with nothing
+    // to vouch for it is stale anywhere after its last record: the lost STOP may lie anywhere
+    // before the later START. Stale: shown, never decided.
+    const staleOf = (iv: SessionInterval) => {
+      if (iv.endReason === 'stop') return false;
+      const vouched = vouchedForMs(providerOfIv(iv), kind, firstOf(iv.records, (ev) => ev.protocol));
+      if (vouched === null) return iv.endReason === 'superseded' && iv.lastEvidence < lookup.windowFrom;
+      return iv.lastEvidence + vouched < lookup.windowFrom;
+    };
+    for (const iv of live) {
+      const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
+        ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
+      const lead = spec.leadsTo(iv.records[0]!.ev);
+      const handle = latestHandle(iv.records);
+      const destination = lead.addr === null
+        ? `subscriber:${providerId}|${handle ?? `session:${iv.key}`}`
+        : `address:${lead.addr}`;
+      // Without a lookup port, one inside host's many mappings are one candidate.
+      const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.port ?? '*'}`;
+      const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
+      const identity = `${spec.method}|${providerId}|${destination}${portPart}${handlePart}`;
+      const segs = own.get(iv)!;
+      const q = quality(iv, unionMass(segs, cdf), from, to);
+      const g = groups.get(identity);
+      if (g) {
+        g.intervals.push(iv);
+        g.quality = Math.max(g.quality, q);
+        g.segments.push(...segs);
+        g.weight = Math.max(0.05, unionMass(g.segments, cdf));
+        g.latest = Math.max(g.latest, iv.lastEvidence);
+        g.stale &&= staleOf(iv);
+      } else {
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence, stale: staleOf(iv) });
+      }
+    }
+  }
+
+  const ranked = [...groups.values()]
+    .sort((a, b) => b.quality - a.quality || b.latest - a.latest || (a.identity < b.identity ? -1 : 1));
+  // Confidence: each distinct destination's share of the window's probability mass (candidates
+  // agreeing on the destination are one answer). The part of the window no session covers is
+  // an unknown holder's (a lost or late record: traffic was seen, so someone held the address
+  // then): total = max(1, Σ) — a lone session covering half the mass gets 0.5, not 1. Equal
+  // coverage gives 1/k; a session that only reaches into the tolerance edge counts for little.
+  const byDest = new Map<string, number>();
+  for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
+  const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0));
+  const confOf = (c: Candidate) => {
+    const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
+    return c.stale ? Math.min(share, STALE_CONFIDENCE) : share;
+  };
+  return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
+}
+
+/** The parts of [from, to] ∩ iv that none of `longer` covers (where iv's prefix is the
+ *  longest); empty when none. A zero-length interval inside the window that no longer prefix
+ *  covers is one zero-length segment: still (barely) possible. */
+function ownSegments(iv: SessionInterval, longer: readonly SessionInterval[], from: number, to: number): Segment[] {
+  const lo = Math.max(iv.start, from);
+  const hi = Math.min(iv.end, to);
+  if (hi < lo) return [];
+  const cuts = longer.map((o) => [Math.max(o.start, lo), Math.min(o.end, hi)] as const).filter(([a, b]) => b > a).sort((a, b) => a[0] - b[0]);
+  if (cuts.length === 0) return [[lo, hi]];
+  const out: Segment[] = [];
+  let reach = lo;
+  for (const [a, b] of cuts) {
+    if (a > reach) out.push([reach, a]);
+    reach = Math.max(reach, b);
+  }
+  if (hi > reach) out.push([reach, hi]);
+  return out;
+}
+
+/** Probability mass of the window the interval holds where its prefix is the longest
+ *  (`mass`, time-kernel.ts), plus 0.1 each for a seen START, a seen STOP and own evidence
+ *  inside the window. */
+function quality(iv: SessionInterval, mass: number, from: number, to: number): number {
+  let q = mass;
+  if (iv.startSeen) q += 0.1;
+  if (iv.endReason === 'stop') q += 0.1;
+  if (iv.records.some((r) => r.ev.eventTime >= from && r.ev.eventTime <= to)) q += 0.1;
+  return q;
+}
+
+function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => T | null): T | null {
+  for (const r of records) { const v = f(r.ev); if (v !== null) return v; }
+  return null;
+}
+
+/** The subscriber handle of the latest record carrying one. */
+function latestHandle(records: readonly SessionRecord[]): string | null {
+  let best: SessionRecord | null = null;
+  for (const r of records) if (r.ev.subscriberHandle !== null && (best === null || r.ev.eventTime >= best.ev.eventTime)) best = r;
+  return best?.ev.subscriberHandle ?? null;
+}
+
+function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: number, newest: number, dir: ProviderDirectory): HopCandidate {
+  const records = c.intervals.flatMap((iv) => iv.records);
+  const leads = c.intervals.map((iv) => c.spec.leadsTo(iv.records[0]!.ev));
+  const ports = new Set(leads.map((x) => x.port));
+  const times = records.map((r) => r.ev.eventTime);
+  return {
+    traceId: l.traceId,
+    // Identity, not records: a late STOP or INTERIM updates the same hop instead of adding one.
+    hopId: hopId(l.traceId, l.parentHopId, c.spec.method, [l.lookupId, c.identity]),
+    parentHopId: l.parentHopId,
+    depth: l.depth,
+    jurisdiction: firstOf(records, (ev) => ev.jurisdiction) ?? dir.byId(c.providerId)?.jurisdiction ?? 'ZZ',
+    providerId: c.providerId,
+    method: c.spec.method,
+    observedAddr: addr,
+    observedPort: l.port,
+    leadsToAddr: leads[0]!.addr,
+    leadsToPort: ports.size === 1 ? leads[0]!.port : null,
+    subscriberHandle: latestHandle(records),
+    evidenceEventIds: [...new Set(records.map((r) => recordUid(r.ev)))].sort(),
+    confidence,
+    rank,
+    firstSeen: Math.min(...times),
+    lastSeen: Math.max(...times),
+    active: c.intervals.some((iv) => iv.endReason === 'open' && iv.end >= newest),
+    windowFrom: l.windowFrom,
+    windowTo: l.windowTo,
+    decisiveAt: Math.max(...records.map((r) => r.producedAt)),
+  };
+}

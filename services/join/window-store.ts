@@ -1,0 +1,171 @@
+// Redis adapter of the symmetric windowed join (scripts in ./lua, each naming its KEYS/ARGV
+// and invariant). All keys of one window share the hash tag {K}, K being the window key of
+// an address (address.ts windowKey), so every script touches one hash slot: the same code
+// runs on a single Redis and on Redis Cluster.
+//
+// Each window has two parts (WindowSide): session records, kept for the longest session age,
+// and flow records, kept for the flow retention; the waiters are shared.
+//
+// An event is stored as its normalised Kafka value (Confluent-framed Avro, not re-encoded)
+// behind a 9-byte prefix: kind/direction (1 byte) and the Kafka produce time of the
+// original raw event (float64 BE, UTC ms, the start of end-to-end latency).
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { ReadRange } from './join.ts';
+import type { Lookup, LookupMode } from './join-types.ts';
+import { permanent } from '../common/errors.ts';
+
+/** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
+const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+  .replace(/^--@include ([\w-]+)$/mg, (_, inc: string) => lua(inc));
+
+export type StoredKind = 'session' | 'flow-in' | 'flow-out';
+const KIND_BYTE: Record<StoredKind, number> = { session: 0, 'flow-in': 1, 'flow-out': 2 };
+const BYTE_KIND: StoredKind[] = ['session', 'flow-in', 'flow-out'];
+
+export interface StoredEvent { kind: StoredKind; producedAt: number; value: Buffer }
+
+export function encodeStored(e: StoredEvent): Buffer {
+  const b = Buffer.allocUnsafe(9 + e.value.length);
+  b[0] = KIND_BYTE[e.kind];
+  b.writeDoubleBE(e.producedAt, 1);
+  e.value.copy(b, 9);
+  return b;
+}
+
+export function decodeStored(b: Buffer): StoredEvent {
+  const kind = BYTE_KIND[b[0]!];
+  if (!kind || b.length < 9) throw new Error(`stored window payload is corrupt (first byte ${b[0]}, ${b.length} bytes)`);
+  return { kind, producedAt: b.readDoubleBE(1), value: b.subarray(9) };
+}
+
+/** Which records a window part holds. Session records live as long as a session may
+ *  (the maximum session age, days); flow records for the flow retention (hours to a day). Two
+ *  parts under one hash tag: a session lookup reads the session part only, a relay lookup the
+ *  flow part only, and a busy window's flows never trim away a session's START. */
+export type WindowSide = 'session' | 'flow';
+export const sideOf = (mode: LookupMode): WindowSide => (mode === 'relay' ? 'flow' : 'session');
+
+const keysOf = (k: string, side: WindowSide) => side === 'session'
+  ? [`ct:sev:{${k}}`, `ct:set:{${k}}`, `ct:w:{${k}}`, `ct:wt:{${k}}`, `ct:pin:{${k}}`]
+  : [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:w:{${k}}`, `ct:wt:{${k}}`, `ct:pin:{${k}}`];
+const sideOfPayload = (payload: Buffer): WindowSide => (payload[0] === KIND_BYTE.session ? 'session' : 'flow');
+
+type Cmds = {
+  ctIndexMany(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<(number | (Buffer | null)[])[]>;
+  ctIndex(k1: string, k2: string, k3: string, k4: string, k5: string, uid: string, t: number, payload: Buffer, retention: number, now: number): Promise<[number, (Buffer | null)[]]>;
+  ctRegister(k1: string, k2: string, k3: string, k4: string, id: string, json: string, exp: number,
+    from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number, cap: number): Promise<[number, (Buffer | null)[]]>;
+  ctUnregister(k1: string, k2: string, id: string): Promise<number>;
+  ctRange(k1: string, k2: string, from: number, coreFrom: number, coreTo: number, to: number, limit: number): Promise<[number, (Buffer | null)[]]>;
+};
+
+export interface IndexRequest { key: string; uid: string; time: number; payload: Buffer }
+export interface IndexResult { isNew: boolean; waiters: Lookup[] }
+/** A window read: the events found, and whether a part of the read reached its limit (the
+ *  events farthest from the lookup window were left out). */
+export interface WindowRead { events: StoredEvent[]; truncated: boolean }
+
+/** Events per index-many script call: bounds how long one call holds Redis (~1 ms). */
+const INDEX_CHUNK = 128;
+
+export interface WindowStoreOptions {
+  /** How long flow records stay in a window (unless pinned), ms. */
+  retentionMs: number;
+  /** How long session records stay, ms: the longest session age honoured (join settings
+   *  maxSessionAgeMs), so a START stays for its session's lifetime. Default retentionMs. */
+  sessionRetentionMs?: number;
+  /** One index-and-probe script per event (what Redis Cluster needs: a script's keys must
+   *  share a hash slot) instead of index-many over up to INDEX_CHUNK windows per call (a
+   *  single Redis; fewer script calls, the same writes). Default false. */
+  perEventScripts?: boolean;
+  /** Most live waiters on one window key; a lookup beyond it is refused with CT_HOT_KEY.
+   *  0 = no cap. Default 5000. */
+  maxWaitersPerKey?: number;
+}
+
+export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
+  const r = redis as Redis & { [K in keyof Cmds as `${K}Buffer`]: Cmds[K] } & Cmds;
+  if (!('ctIndexBuffer' in r)) {
+    redis.defineCommand('ctIndexMany', { lua: lua('index-many') });
+    redis.defineCommand('ctIndex', { numberOfKeys: 5, lua: lua('index-and-probe') });
+    redis.defineCommand('ctRegister', { numberOfKeys: 4, lua: lua('register-and-probe') });
+    redis.defineCommand('ctUnregister', { numberOfKeys: 2, lua: lua('unregister') });
+    redis.defineCommand('ctRange', { numberOfKeys: 2, lua: lua('range-events') });
+  }
+  const present = (xs: (Buffer | null)[]) => xs.filter((x): x is Buffer => x !== null);
+  const retentionOf = (side: WindowSide) => (side === 'session' ? Math.max(opts.retentionMs, opts.sessionRetentionMs ?? opts.retentionMs) : opts.retentionMs);
+
+  return {
+    /** Indexes many events (one pipeline round trip); returns, per event, the live waiters it met. */
+    async indexMany(reqs: IndexRequest[], now: number): Promise<IndexResult[]> {
+      if (reqs.length === 0) return [];
+      const pipe = redis.pipeline() as unknown as { [K in keyof Cmds as `${K}Buffer`]: (...a: Parameters<Cmds[K]>) => void } & { exec(): Promise<[Error | null, unknown][] | null> };
+      // sessions first, then flows (each side has its own retention); answers are put back in request order
+      const order = [...reqs.keys()].sort((i, j) => (sideOfPayload(reqs[i]!.payload) === sideOfPayload(reqs[j]!.payload) ? i - j
+        : sideOfPayload(reqs[i]!.payload) === 'session' ? -1 : 1));
+      const sorted = order.map((i) => reqs[i]!);
+      if (opts.perEventScripts) {
+        for (const q of sorted) {
+          const side = sideOfPayload(q.payload);
+          const [a, b, c, d, e] = keysOf(q.key, side) as [string, string, string, string, string];
+          pipe.ctIndexBuffer(a, b, c, d, e, q.uid, q.time, q.payload, retentionOf(side), now);
+        }
+      } else {
+        for (const side of ['session', 'flow'] as const) {
+          const mine = sorted.filter((q) => sideOfPayload(q.payload) === side);
+          for (let i = 0; i < mine.length; i += INDEX_CHUNK) {
+            const chunk = mine.slice(i, i + INDEX_CHUNK);
+            const args: (string | number | Buffer)[] = chunk.flatMap((q) => keysOf(q.key, side));
+            args.push(retentionOf(side), now);
+            for (const q of chunk) args.push(q.uid, q.time, q.payload);
+            pipe.ctIndexManyBuffer(chunk.length * 5, ...args);
+          }
+        }
+      }
+      const res = await pipe.exec();
+      if (!res) throw new Error('redis pipeline returned nothing');
+      // either script answers isNew, waiters per event: [isNew, ws] per call, or them all flat
+      const flat = res.flatMap(([err, v]) => { if (err) throw err; return v as unknown[]; });
+      const out: IndexResult[] = new Array(reqs.length);
+      for (let i = 0; i < flat.length; i += 2) {
+        out[order[i / 2]!] = { isNew: flat[i] === 1, waiters: present(flat[i + 1] as (Buffer | null)[]).map((w) => JSON.parse(w.toString('utf8')) as Lookup) };
+      }
+      return out;
+    },
+    /** Registers a waiter on its window key and reads the stored events of `range`, nearest
+     *  first; throws CT_HOT_KEY (permanent) when the key has maxWaitersPerKey live waiters. */
+    async registerAndProbe(key: string, lookup: Lookup, expiresAt: number, range: ReadRange, now: number): Promise<WindowRead> {
+      const [a, b, c, d] = keysOf(key, sideOf(lookup.mode)) as [string, string, string, string];
+      const cap = opts.maxWaitersPerKey ?? 5000;
+      const [cut, out] = await r.ctRegisterBuffer(a, b, c, d, lookup.lookupId, JSON.stringify(lookup), expiresAt,
+        range.from, range.coreFrom, range.coreTo, range.to, range.limit, now, cap);
+      if (cut === -1) throw permanent('CT_HOT_KEY', `${cap} lookups already wait on ${key}; lookup ${lookup.lookupId} of trace ${lookup.traceId} refused (raise the cap or close traces)`);
+      return { events: present(out).map(decodeStored), truncated: cut === 1 };
+    },
+    async unregister(key: string, lookupId: string): Promise<void> {
+      const [, , c, d] = keysOf(key, 'flow') as [string, string, string, string];
+      await r.ctUnregister(c, d, lookupId);
+    },
+    /** Reads the stored events of `range` a lookup of `mode` needs (session or flow records), nearest the lookup window first. */
+    async range(key: string, range: ReadRange, mode: LookupMode): Promise<WindowRead> {
+      const [a, b] = keysOf(key, sideOf(mode)) as [string, string];
+      const [cut, out] = await r.ctRangeBuffer(a, b, range.from, range.coreFrom, range.coreTo, range.to, range.limit);
+      return { events: present(out).map(decodeStored), truncated: cut === 1 };
+    },
+    /** Pins a window (preservation order): no trimming, no TTL, until unpinned (then it lives
+     *  1.5 x retention from now, like a refreshed window). */
+    async pin(key: string, on: boolean): Promise<void> {
+      const [ev, et, , , pinKey] = keysOf(key, 'flow') as [string, string, string, string, string];
+      const [sev, set] = keysOf(key, 'session') as [string, string];
+      if (on) await redis.multi().set(pinKey, '1').persist(ev).persist(et).persist(sev).persist(set).exec();
+      else {
+        const f = Math.floor(retentionOf('flow') * 1.5);
+        const s = Math.floor(retentionOf('session') * 1.5);
+        await redis.multi().del(pinKey).pexpire(ev, f).pexpire(et, f).pexpire(sev, s).pexpire(set, s).exec();
+      }
+    },
+  };
+}
+
+export type WindowStore = ReturnType<typeof createWindowStore>;

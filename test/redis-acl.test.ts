@@ -1,0 +1,95 @@
+// Issue 12 part 7 on the real Redis of the stack under test: each service's ACL user
+// (deploy/security/redis-users.json) does what its code does, and is refused (NOPERM) a key
+// of another service, a command it has no use for and a script that reaches outside its keys;
+// a wrong password and no password are refused. The services themselves run as these users in
+// every integration test that starts them (test/support/services.ts serviceEnv).
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackEndpoints } from './support/stack.ts';
+
+const stack = stackEndpoints();
+const urls = stack.redisUserUrls;
+const run = Date.now().toString(36);
+
+/** 'NOPERM' when Redis refused it for the user's ACL: a command's NOPERM reply, or the ERR a
+ *  script gets for a call or key its caller may not use; else the reply's first word. */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try { await p; return 'allowed'; } catch (e) {
+    const msg = (e as Error).message;
+    return /^NOPERM |user executing the script can't (run this command|access)/.test(msg) ? 'NOPERM' : msg;
+  }
+}
+
+describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
+  const clients: Record<string, Redis> = {};
+  beforeAll(async () => {
+    for (const [name, url] of Object.entries(urls!)) {
+      clients[name] = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true });
+      await clients[name].connect();
+    }
+  });
+  afterAll(async () => {
+    for (const c of Object.values(clients)) c.disconnect();
+    const admin = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
+    await admin.del(`ct:dd:${run}/e1`, `ct:ev:{${run}}`, `ct:et:{${run}}`, `ct:chain:{${run}}`);
+    admin.disconnect();
+  });
+
+  it('ingest: its dedupe keys only', async () => {
+    const r = clients.ingest!;
+    expect(await r.set(`ct:dd:${run}/e1`, 'flows.raw/0/1', 'PX', 60_000, 'NX', 'GET')).toBeNull();
+    expect(await r.eval("return redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000, 'NX', 'GET')", 1, `ct:dd:${run}/e1`, 'x')).toBe('flows.raw/0/1');
+    expect(await refusal(r.hget(`ct:chain:{${run}}`, 'state'))).toBe('NOPERM');
+    expect(await refusal(r.set(`ct:ev:{${run}}`, 'x'))).toBe('NOPERM');
+    expect(await refusal(r.get(`ct:dd:${run}/e1`))).toBe('NOPERM'); // a command it never runs
+    expect(await refusal(r.eval("return redis.call('HSET', KEYS[1], 'seq', 1)", 1, `ct:chain:{${run}}`))).toBe('NOPERM');
+    expect(await refusal(r.eval("return redis.call('SET', 'ct:chain:{x}', 1)", 0))).toBe('NOPERM'); // an undeclared key, checked at the call
+  });
+
+  it('correlator: the event side of the windows and the state marker, never chains or dedupe', async () => {
+    const r = clients.correlator!;
+    const ev = `ct:ev:{${run}}`;
+    expect(await r.eval("return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])", 1, ev, 'u1', 'payload')).toBe(1);
+    expect(await r.eval("redis.call('ZADD', KEYS[1], 5, 'u1'); return redis.call('ZRANGEBYSCORE', KEYS[1], 0, 10)", 1, `ct:et:{${run}}`)).toEqual(['u1']);
+    expect(await r.exists('ct:state:built')).toBeGreaterThanOrEqual(0);
+    expect(await r.dbsize()).toBeGreaterThan(0);
+    expect(await refusal(r.eval("return redis.call('HGET', KEYS[1], 'state')", 1, `ct:chain:{${run}}`))).toBe('NOPERM');
+    expect(await refusal(r.smembers('ct:traces:open'))).toBe('NOPERM');
+    expect(await refusal(r.set(`ct:dd:${run}/e2`, 'x'))).toBe('NOPERM');
+    expect(await refusal(r.del(ev))).toBe('NOPERM');
+    expect(await refusal(r.keys('ct:*'))).toBe('NOPERM');
+  });
+
+  it('tracer: lookups on the windows and its chain state, never dedupe or the event writes', async () => {
+    const r = clients.tracer!;
+    const chain = `ct:chain:{${run}}`;
+    expect(await r.eval("redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'state', ARGV[2]); return 1", 1, chain, 1, '{}')).toBe(1);
+    expect(await r.hget(chain, 'seq')).toBe('1');
+    expect(await r.sadd('ct:traces:open', `t-${run}`)).toBe(1);
+    expect(await r.srem('ct:traces:open', `t-${run}`)).toBe(1);
+    expect(await r.eval("return redis.call('HMGET', KEYS[1], 'u1')", 1, `ct:ev:{${run}}`)).toEqual(['payload']);
+    expect(await refusal(r.eval("return redis.call('HSETNX', KEYS[1], 'u2', 'forged event')", 1, `ct:ev:{${run}}`))).toBe('NOPERM');
+    expect(await refusal(r.set(`ct:dd:${run}/e3`, 'x'))).toBe('NOPERM');
+    expect(await refusal(r.get('ct:state:built'))).toBe('NOPERM');
+    expect(await refusal(r.del(chain))).toBe('NOPERM');
+  });
+
+  it('no service may flush, reconfigure, or read the ACLs', async () => {
+    for (const [name, r] of Object.entries(clients)) {
+      for (const cmd of [r.flushall(), r.flushdb(), r.config('GET', 'requirepass'), r.call('ACL', 'LIST'), r.call('SHUTDOWN', 'NOSAVE'), r.call('DEBUG', 'SLEEP', '0')]) {
+        expect(await refusal(cmd), name).toBe('NOPERM');
+      }
+    }
+  });
+
+  it('a wrong password and no password are refused', async () => {
+    // a connection without credentials: every command before AUTH is refused, and AUTH with a wrong password too
+    const anon = new Redis(urls!.tracer!.replace(/\/\/[^@]+@/, '//'), { maxRetriesPerRequest: 0, enableReadyCheck: false, lazyConnect: true });
+    await anon.connect();
+    expect(await refusal(anon.get('ct:chain:{x}'))).toMatch(/^NOAUTH/);
+    expect(await refusal(anon.call('AUTH', 'tracer', 'not-the-password'))).toMatch(/^WRONGPASS/);
+    expect(await refusal(anon.call('AUTH', 'default', 'not-the-password'))).toMatch(/^WRONGPASS/);
+    expect(await refusal(anon.get('ct:chain:{x}'))).toMatch(/^NOAUTH/);
+    anon.disconnect();
+  });
+});
