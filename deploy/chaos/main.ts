@@ -8,7 +8,9 @@
 // true one, and nothing lost, duplicated, forked or stalled. Prints one row per fault and
 //   chaos: F faults, lost 0, duplicate 0, forks 0, stalled 0
 // exit 0 when all hold, 1 otherwise.
-// Settings (environment): CHAOS_RATE (5000), CHAOS_CHAINS (24), CHAOS_SPACING_MS (10000),
+// Settings (environment): CHAOS_RATE (5000), CHAOS_CHAINS (24), CHAOS_DURATION_MS (the
+// simulator's run, the attacks spread over it; default 60 s + 95 s per fault, about as long as
+// the faults take),
 // CHAOS_FAULTS (all, comma-separated names), CHAOS_SETTLE_MS (30000: traffic between faults,
 // also the window a partition must progress in), CHAOS_RECOVERY_TIMEOUT_MS (180000),
 // CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults).
@@ -37,18 +39,18 @@ const num = (k: string, d: number): number => {
 };
 const RATE = num('CHAOS_RATE', 5000);
 const CHAINS = num('CHAOS_CHAINS', 24);
-const DURATION = num('CHAOS_DURATION_MS', 540_000);
+const DURATION = num('CHAOS_DURATION_MS', 0);
 const SETTLE = num('CHAOS_SETTLE_MS', 30_000);
 const RECOVERY_TIMEOUT = num('CHAOS_RECOVERY_TIMEOUT_MS', 180_000);
 const FINAL_TIMEOUT = num('CHAOS_FINAL_TIMEOUT_MS', 240_000);
-const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive'] as const;
+const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive', 'collector'] as const;
 const GROUP_TOPICS: Record<string, string[]> = {
   ingest: [TOPICS.flowsRaw, TOPICS.sessionsRaw], correlator: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
   tracer: [TOPICS.traceRequests, TOPICS.traceHops], archive: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
 };
 const GROUP_SERVICES = Object.keys(GROUP_TOPICS);
 const base = Number(process.env.SERVICES_PORT_BASE || 9100);
-const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6 };
+const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6, collector: base + 7 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`chaos: ${s}\n`);
@@ -98,8 +100,10 @@ async function main(): Promise<number> {
   const existing = new Set(await admin.listTopics());
   const dlqTopics = ['ingest', 'correlator', 'tracer', 'archive'].map(dlqTopic).filter((t) => existing.has(t));
 
-  // the attacks spread over the run, the last one traced 60 s before it ends
-  const durationMs = DURATION;
+  // the attacks spread over the run, the last one traced 60 s before it ends; by default the run
+  // lasts as long as the faults are expected to take (each: recovery, then SETTLE of traffic)
+  const faultCount = process.env.CHAOS_FAULTS ? process.env.CHAOS_FAULTS.split(',').length : SERVICES.length + 5;
+  const durationMs = DURATION || 60_000 + faultCount * (SETTLE + 65_000);
   const SPACING = Math.max(1_000, Math.floor((durationMs - 15_000 - 20_000 - 60_000) / CHAINS));
   const scenarioFile = join(dir, 'scenario.json');
   writeFileSync(scenarioFile, `${JSON.stringify(chaosScenario({ chains: CHAINS, rate: RATE, firstAttackMs: 15_000, spacingMs: SPACING, durationMs, baseFile: join(root, 'deploy/scenarios/default.json') }), null, 2)}\n`);
@@ -164,6 +168,10 @@ async function main(): Promise<number> {
       const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && (q.committed > p.committed || q.end === p.end));
       if (waiting.every(moved)) return Date.now() - t0;
       await sleep(500);
+    }
+    for (const svc of SERVICES) {
+      const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? '' : r.text()), (e: unknown) => String(e));
+      if (body) log(`  not recovered: ${svc} /healthz ${body.slice(0, 400)}`);
     }
     return null;
   };
