@@ -9,10 +9,20 @@ import type { Observed } from './checks.ts';
 
 const VIEW_TOPIC = /^trace\.updates\.([A-Z]{2})$/;
 
+/** `fn` again while Kafka answers retriably (a topic just created has no leader yet), 30 s at most. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try { return await fn(); } catch (e) {
+      if (i >= 60 || !(e as { retriable?: boolean }).retriable) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** End offsets of `topics` now, `topic/partition` -> offset. */
 export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) out.set(`${t}/${p.partition}`, p.high);
+  for (const t of topics) for (const p of await retrying(() => admin.fetchTopicOffsets(t))) out.set(`${t}/${p.partition}`, p.high);
   return out;
 }
 
@@ -21,8 +31,8 @@ export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<st
  *  (kafkajs' resetOffsets commits the sentinel -1, which a joining member reads as "none".) */
 export async function commitAtEnd(admin: Admin, group: string, topics: string[]): Promise<void> {
   for (const topic of topics) {
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-    await admin.setOffsets({ groupId: group, topic, partitions });
+    const partitions = (await retrying(() => admin.fetchTopicOffsets(topic))).map((p) => ({ partition: p.partition, offset: p.high }));
+    await retrying(() => admin.setOffsets({ groupId: group, topic, partitions }));
   }
 }
 
