@@ -8,6 +8,7 @@ import { TOPICS } from '../../services/common/topics.ts';
 import type { Observed } from './checks.ts';
 
 const VIEW_TOPIC = /^trace\.updates\.([A-Z]{2})$/;
+const AUDIT_FEED = /^audit\.disclosures\.([A-Z]{2})$/;
 
 /** `fn` again while Kafka answers retriably (a topic just created has no leader yet), 30 s at most. */
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
@@ -37,7 +38,7 @@ export async function commitAtEnd(admin: Admin, group: string, topics: string[])
 }
 
 export const observedTopics = async (admin: Admin): Promise<string[]> =>
-  [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t))];
+  [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t) || AUDIT_FEED.test(t))];
 
 /** Everything committed on the trace and audit topics since `from` (a topic not in it: from its start). */
 export async function readObserved(o: { kafka: Kafka; admin: Admin; registry: RegistryClient; from: Map<string, string> }): Promise<Observed> {
@@ -65,7 +66,15 @@ export async function readObserved(o: { kafka: Kafka; admin: Admin; registry: Re
     for (const m of sorted(t)) l.push((await o.registry.decode<SignedTraceUpdate>(t, m.value)).update);
     views.set(cc, l);
   }
-  return { updates, views, audit };
+  const auditFeeds = new Map<string, Disclosure[]>();
+  for (const t of topics) {
+    const cc = AUDIT_FEED.exec(t)?.[1];
+    if (!cc) continue;
+    const l: Disclosure[] = [];
+    for (const m of sorted(t)) l.push(await o.registry.decode<Disclosure>(t, m.value));
+    auditFeeds.set(cc, l);
+  }
+  return { updates, views, audit, auditFeeds };
 }
 
 export interface GroupProgress { group: string; topic: string; partition: number; committed: number; end: number }
