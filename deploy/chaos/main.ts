@@ -66,7 +66,7 @@ function stackEnv(): Record<string, string> {
 }
 
 async function healthy(name: string): Promise<boolean> {
-  try { return (await fetch(`http://127.0.0.1:${PORTS[name]}/healthz`, { signal: AbortSignal.timeout(2000) })).ok; } catch { return false; }
+  try { return (await fetch(`http://127.0.0.1:${PORTS[name]}/healthz`, { signal: AbortSignal.timeout(10_000) })).ok; } catch { return false; }
 }
 
 interface Row { fault: string; recoveryMs: number | null; v: Verdict; lost: number; duplicate: number; forks: number; stalled: number; note: string }
@@ -160,7 +160,8 @@ async function main(): Promise<number> {
   const recovery = async (t0: number): Promise<number | null> => {
     let base: Map<string, GroupProgress> | undefined;
     while (Date.now() - t0 < RECOVERY_TIMEOUT) {
-      if (!(await allHealthy())) { base = undefined; await sleep(500); continue; }
+      // (a /healthz slow to answer on a loaded machine does not start the wait over)
+      if (!(await allHealthy())) { await sleep(500); continue; }
       const now = await progress();
       if (!base) { base = new Map(now.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p])); continue; }
       const waiting = [...base.values()].filter((p) => p.end > p.committed);
