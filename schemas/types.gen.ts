@@ -213,7 +213,7 @@ export type SessionKind = typeof SessionKindSymbols[number];
 export const SessionActionSymbols = ["START","INTERIM","STOP"] as const;
 export type SessionAction = typeof SessionActionSymbols[number];
 
-/** Who held which address when. One record type for NAT session logs (RFC 8158 natEvent 1/2), port-block allocations (natEvent 14/15), RADIUS access sessions (RFC 2866) and VPN/proxy sessions. Every session maps an outside endpoint (what a trace observes) to an inside endpoint (where it leads), or to a subscriber handle. */
+/** Who held which address when. One record type for NAT session logs (RFC 8158 natEvent 4/5, historic 1/2), port-block allocations (natEvent 16/17), RADIUS access sessions (RFC 2866) and VPN/proxy sessions. Every session maps an outside endpoint (what a trace observes) to an inside endpoint (where it leads), or to a subscriber handle. */
 export interface SessionEvent {
   /** Provider-scoped unique id of this record; the dedupe key. */
   eventId: string;
@@ -223,7 +223,7 @@ export interface SessionEvent {
   exportTime: number;
   /** Which kind of log this is. */
   kind: SessionKind;
-  /** START = NAT create (natEvent 1) / block allocate (14) / Acct-Status-Type Start / VPN connect; STOP = delete (2) / release (15) / Stop / disconnect; INTERIM = Interim-Update. */
+  /** START = NAT create (natEvent 4, historic 1) / block allocation (16) / Acct-Status-Type Start / VPN connect; STOP = delete (5, historic 2) / de-allocation (17) / Stop / disconnect; INTERIM = Interim-Update. */
   action: SessionAction;
   /** RFC 8158 natEvent code as reported by the device, if any. */
   natEvent: null | number;

@@ -52,7 +52,7 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
     for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
     writeFileSync(join(h.dir, 'trusted.pub'), readFileSync(`${keyFile}.pub`));
     const gateway = await startGateway(serviceEnv(stack, {
-      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: `GB:${TOKEN}`,
+      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_API_PORT: '0', CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: `GB:${TOKEN}`,
       CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: join(h.dir, 'trusted.pub'), CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
     }));
     stops.push(gateway.stop);

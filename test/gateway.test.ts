@@ -1,15 +1,19 @@
 // Gateway and partner CLI on the real stack: the tracer (in-process, its own key) publishes
-// signed per-jurisdiction views; the gateway serves each jurisdiction only its own, verified;
-// ownership rules for extend/close; a forged update on a jurisdiction topic is never served
-// and the CLI shows it as REJECTED; `crosstrace watch --until-terminal` and `trace open`
-// (via the gateway and directly to Kafka) work end to end.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// signed per-jurisdiction views; the gateway serves each jurisdiction only its own, verified,
+// over HTTPS with a certificate signed by the stack's CA (a plain-HTTP client and a client that
+// does not trust the CA are refused; /metrics and /healthz are on the ops port only); ownership
+// rules for extend/close; a stream over the per-token cap gets 429; a forged update on a
+// jurisdiction topic is never served and the CLI shows it as REJECTED; `crosstrace watch
+// --until-terminal` and `trace open` (via the gateway and directly to Kafka) work end to end.
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignedTraceUpdate } from '../schemas/types.gen.ts';
+import { callGateway } from '../services/partner/gateway-client.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { jurisdictionTopic } from '../services/common/topics.ts';
 import { startGateway } from '../services/gateway/main.ts';
@@ -27,19 +31,27 @@ const openBody = { legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-
 
 interface Ev { id: string; data: { traceId: string; seq: number; audience: string; verified: boolean; update: { status: string; expiresAt: number; awaiting: { jurisdiction: string | null }[] } } }
 
-/** Collects the server-sent events of one jurisdiction's stream. */
-function openStream(base: string, token: string) {
+/** A gateway certificate signed by the stack's CA (a fresh development CA when the stack has none). */
+function gatewayCertificate(dir: string, securityDir: string | undefined): { cert: string; key: string; ca: string } {
+  const root = resolve(import.meta.dirname, '..');
+  if (securityDir && existsSync(join(securityDir, 'ca.key'))) for (const f of ['ca.pem', 'ca.key']) copyFileSync(join(securityDir, f), join(dir, f));
+  else execFileSync(join(root, 'deploy/security/dev-pki.sh'), [dir], { stdio: 'ignore' });
+  execFileSync(join(root, 'deploy/security/server-cert.sh'), [dir, 'gateway'], { stdio: 'ignore' });
+  return { cert: join(dir, 'gateway.pem'), key: join(dir, 'gateway.key'), ca: join(dir, 'ca.pem') };
+}
+
+/** Collects the server-sent events of one jurisdiction's stream, over HTTPS trusting `ca`. */
+function openStream(base: string, token: string, ca: Buffer) {
   const events: Ev[] = [];
   let raw = '';
-  const ac = new AbortController();
-  const done = (async () => {
-    const res = await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    for (;;) {
-      const { value, done: end } = await reader.read();
-      if (end) return;
-      raw += dec.decode(value);
+  let status = 0;
+  let body = '';
+  const req = httpsRequest(`${base}/v1/stream`, { headers: { authorization: `Bearer ${token}` }, ca }, (res) => {
+    status = res.statusCode ?? 0;
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      if (status !== 200) { body += chunk; return; }
+      raw += chunk;
       let cut: number;
       while ((cut = raw.indexOf('\n\n')) >= 0) {
         const block = raw.slice(0, cut);
@@ -48,9 +60,12 @@ function openStream(base: string, token: string) {
         const data = /^data: (.*)$/m.exec(block)?.[1];
         if (id && data) events.push({ id, data: JSON.parse(data) as Ev['data'] });
       }
-    }
-  })().catch(() => {});
-  return { events, close: async () => { ac.abort(); await done; } };
+    });
+    res.on('error', () => {});
+  });
+  req.on('error', () => {});
+  req.end();
+  return { events, status: () => status, body: () => body, close: async () => { req.destroy(); } };
 }
 
 const waitFor = async <T>(what: string, fn: () => T | undefined | false, ms = 60_000): Promise<T> => {
@@ -67,6 +82,9 @@ describe('gateway and partner CLI on the real stack', () => {
   const stops: (() => Promise<void>)[] = [];
   const streams: { close(): Promise<void> }[] = [];
   let base = '';
+  let ca = Buffer.alloc(0);
+  let caFile = '';
+  let opsPort = 0;
   let trustFile = '';
   let cliEnv: Record<string, string> = {};
   let traceId = '';
@@ -87,16 +105,22 @@ describe('gateway and partner CLI on the real stack', () => {
     const stackKey = resolve(import.meta.dirname, '../.stack/keys/node-ed25519.pem.pub');
     trustFile = join(dir, 'trusted.pub');
     writeFileSync(trustFile, [readFileSync(`${keyFile}.pub`, 'utf8'), ...(stack.mode === 'local' && existsSync(stackKey) ? [readFileSync(stackKey, 'utf8')] : [])].join(''));
+    const tls = gatewayCertificate(mkdtempSync(join(tmpdir(), 'ct-gw-pki-')), stack.kafkaSecurityDir);
+    ca = readFileSync(tls.ca);
+    caFile = tls.ca;
     const gateway = await startGateway(serviceEnv(stack, {
-      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: Object.entries(TOK).map(([cc, t]) => `${cc}:${t}`).join(','),
+      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_API_PORT: '0', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: Object.entries(TOK).map(([cc, t]) => `${cc}:${t}`).join(','),
+      CROSSTRACE_GATEWAY_TLS_CERT_FILE: tls.cert, CROSSTRACE_GATEWAY_TLS_KEY_FILE: tls.key, CROSSTRACE_GATEWAY_MAX_STREAMS_PER_TOKEN: '1',
       CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: trustFile, CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
     }));
     stops.push(gateway.stop);
-    base = `http://127.0.0.1:${gateway.port()}`;
+    base = gateway.url();
+    opsPort = gateway.opsPort();
+    expect(base).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     await waitFor('the gateway to read the topics', () => gateway.caughtUp(), 120_000);
     cliEnv = { PATH: process.env.PATH ?? '', KAFKA_BROKERS: stack.kafkaBrokers.join(','), KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '', SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1', CI: 'true' };
-    gb = openStream(base, TOK.GB);
-    fr = openStream(base, TOK.FR);
+    gb = openStream(base, TOK.GB, ca);
+    fr = openStream(base, TOK.FR, ca);
     streams.push(gb, fr);
   }, 240_000);
 
@@ -105,10 +129,32 @@ describe('gateway and partner CLI on the real stack', () => {
     for (const s of stops.reverse()) await s();
   });
 
-  const call = (path: string, token: string, json?: unknown) => fetch(`${base}${path}`, {
-    method: json === undefined && !path.endsWith('/close') ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: json === undefined ? undefined : JSON.stringify(json),
+  /** One API call over HTTPS trusting the CA (the CLI's client); `.json()` as fetch has it. */
+  const call = async (path: string, token: string, json?: unknown) => {
+    const r = await callGateway({ base: new URL(`${base}/`), token, ca }, json === undefined && !path.endsWith('/close') ? 'GET' : 'POST', path, json);
+    return { status: r.status, json: async () => r.json };
+  };
+
+  it('serves the API over TLS only: a client trusting the CA gets /openapi.json with the preservation routes; plain HTTP and an untrusting client are refused; /metrics and /healthz are on the ops port', async () => {
+    const doc = (await (await call('/openapi.json', TOK.GB)).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/traces', '/v1/stream', '/v1/traces/{id}/preservation', '/v1/traces/{id}/preservation/extend']));
+    expect(Object.keys(doc.paths['/v1/traces/{id}/preservation']!).sort()).toEqual(['delete', 'get', 'post']);
+    const plain = await fetch(base.replace('https:', 'http:') + '/openapi.json').then((r) => `answered ${r.status}`, (e: Error) => `refused: ${e.message}`);
+    expect(plain).toMatch(/^refused/);
+    const untrusting = await fetch(`${base}/openapi.json`).then((r) => `answered ${r.status}`, (e: Error) => `refused: ${String((e.cause as Error | undefined)?.message ?? e.message)}`);
+    expect(untrusting).toMatch(/^refused: .*(certificate|self.signed|issuer)/i);
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()).toMatch(/crosstrace_gateway_streams/);
+    expect((await call('/metrics', TOK.GB)).status).toBe(404);
+  });
+
+  it('a second stream of one token over the cap (1 here) gets 429 with the reason; other tokens are not affected', async () => {
+    const extra = openStream(base, TOK.GB, ca);
+    await waitFor('the refused stream\'s answer', () => extra.status() !== 0 && extra.body().length > 0, 10_000);
+    expect(extra.status()).toBe(429);
+    expect(JSON.parse(extra.body())).toMatchObject({ error: { code: 'too_many_requests', message: expect.stringMatching(/already holds 1 open streams/) } });
+    await extra.close();
+    expect([gb.status(), fr.status()]).toEqual([200, 200]);
   });
 
   it('opens a trace for the token\'s jurisdiction; each party sees its own verified view, a stranger nothing', async () => {
@@ -167,7 +213,9 @@ describe('gateway and partner CLI on the real stack', () => {
 
   it('crosstrace trace open works through the gateway and directly to Kafka', async () => {
     const args = ['--src', `${SRC}:${openBody.srcPort + 1}`, '--dst', '192.0.2.10:443', '--proto', '6', '--observed', String(Date.now()), '--legal-basis', 'EMERGENCY', '--case', 'cli-case'];
-    const viaGw = await exec(process.execPath, [CLI, 'trace', 'open', ...args, '--gateway', base, '--token', TOK.FR], { env: cliEnv });
+    const noCa = await exec(process.execPath, [CLI, 'trace', 'open', ...args, '--gateway', base, '--token', TOK.FR], { env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    expect(noCa).toMatchObject({ code: 1, stderr: expect.stringMatching(/pass the CA that signed its certificate: --gateway-ca FILE/) });
+    const viaGw = await exec(process.execPath, [CLI, 'trace', 'open', ...args, '--gateway', base, '--gateway-ca', caFile, '--token', TOK.FR], { env: cliEnv });
     const gwId = viaGw.stdout.trim();
     const direct = await exec(process.execPath, [CLI, 'trace', 'open', '--jurisdiction', 'GB', ...args, '--trace-id', `cli-${Date.now().toString(36)}`], { env: cliEnv });
     const directId = direct.stdout.trim();

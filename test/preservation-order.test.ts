@@ -5,8 +5,7 @@
 // sessions; the tracer's archive reader still serves the preserved session (its START three
 // weeks back included) and flows, and nothing of what was not pinned; extend never shortens the
 // order and renews for at most 90 days at a time; another jurisdiction cannot act on it; released, nothing is served any more.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent, Hop, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
@@ -16,7 +15,7 @@ import { main as cli } from '../services/cli/main.ts';
 import type { Lookup } from '../services/join/join-types.ts';
 import { DEFAULT_OPEN_LIMITS } from '../services/partner/domain/open-request.ts';
 import { createPreservationStore } from '../services/gateway/preservation-store.ts';
-import { createRouter } from '../services/gateway/router.ts';
+import { buildApi } from '../services/gateway/api-server.ts';
 import { createTokenTable } from '../services/gateway/tokens.ts';
 import { createTraceBook } from '../services/gateway/trace-book.ts';
 import { migrate } from '../services/history/migrate.ts';
@@ -50,7 +49,7 @@ const hop = (observedAddr: string, over: Partial<Hop>): Hop => ({
 
 describe.skipIf(!stackEndpoints().databaseUrl)('a preservation order through the gateway and the CLI (needs DATABASE_URL)', () => {
   let pool: pg.Pool;
-  let server: Server;
+  let server: FastifyInstance;
   let gateway: string;
   const out: string[] = [];
 
@@ -68,15 +67,13 @@ describe.skipIf(!stackEndpoints().databaseUrl)('a preservation order through the
     book.noteOpen(open);
     const hops = [hop(RELAY, { method: 'RELAY_TIMING' }), hop(INSIDE, { depth: 2, firstSeen: START, lastSeen: T + 3_600_000 })];
     book.noteView('GB', { update: { traceId: TRACE, seq: 1, requestingJurisdiction: 'GB', hops, awaiting: [] }, signerKeyId: 'k', signature: Buffer.alloc(0), auditHash: Buffer.alloc(0) } as unknown as SignedTraceUpdate);
-    const route = createRouter({
+    server = await buildApi({
       tokens: createTokenTable([['GB', GB], ['FR', FR]]), book, submit: async () => undefined, now: Date.now, newTraceId: () => 'x',
-      limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 65_536, heartbeatMs: 15_000, preservation: createPreservationStore(pool),
+      limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 65_536, heartbeatMs: 15_000, maxStreamsPerToken: 4, maxPendingPerStream: 100, preservation: createPreservationStore(pool),
     });
-    server = createServer((req, res) => { void route(req, res).then((served) => { if (!served) res.writeHead(404).end(); }); });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    gateway = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    gateway = await server.listen({ port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => { server?.close(); await pool?.end(); });
+  afterAll(async () => { await server?.close(); await pool?.end(); });
 
   interface OrderJson { pinnedNow?: { flows: number; sessions: number }; preserved?: { flows: number; sessions: number }; expiresAt: number; releasedAt: number | null }
   const preserve = async (...args: string[]): Promise<{ code: number; json: OrderJson }> => {

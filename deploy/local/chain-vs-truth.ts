@@ -6,8 +6,10 @@
 // jurisdiction's view carries it). The same check runs on an Avro run and a DEMO_WIRE=1 run,
 // so both resolve the same chain. Prints one line per hop; exit 1 on any difference.
 //   node deploy/local/chain-vs-truth.ts <ground-truth.json> <gateway base URL> <partners dir>
+// (the gateway's certificate is checked against CROSSTRACE_API_CA, as the CLI does)
 import { readFileSync } from 'node:fs';
 import type { Hop } from '../../schemas/types.gen.ts';
+import { callGateway, gatewayTarget } from '../../services/partner/gateway-client.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 
 const [truthPath, gateway, partners] = process.argv.slice(2);
@@ -16,9 +18,9 @@ const truth = (JSON.parse(readFileSync(truthPath, 'utf8')) as GroundTruth).trace
 
 async function view(cc: string): Promise<Hop[]> {
   const token = readFileSync(`${partners}/${cc}.gateway-token`, 'utf8').trim();
-  const r = await fetch(`${gateway}/v1/traces/${encodeURIComponent(truth.traceId)}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!r.ok) throw new Error(`gateway answered ${r.status} for ${cc}'s view of ${truth.traceId}`);
-  return ((await r.json()) as { update: { hops: Hop[] } }).update.hops;
+  const r = await callGateway(gatewayTarget({ gateway, token }, process.env), 'GET', `/v1/traces/${encodeURIComponent(truth.traceId)}`);
+  if (r.status !== 200) throw new Error(`gateway answered ${r.status} for ${cc}'s view of ${truth.traceId}`);
+  return (r.json as { update: { hops: Hop[] } }).update.hops;
 }
 
 const ep = (a: string | null, p: number | null) => (a === null ? '-' : p === null ? a : `${a}:${p}`);

@@ -11,6 +11,10 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# a demo: what a deployment must configure (tokens, keys) may be generated here
+export CROSSTRACE_DEMO=1
+# the gateway's API: HTTPS with the certificate stack.sh issues from the stack's CA (services.sh: base + 343)
+gateway_api="https://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 343))"
 logs="$root/.stack/logs"; mkdir -p "$logs"
 timeout_s="${DEMO_TIMEOUT:-240}"
 interactive=""; [ -t 1 ] && [ "${CI:-}" != "true" ] && interactive=1
@@ -34,22 +38,40 @@ trap 'exit 130' INT TERM
 # windows, which do not reach that far back), GB opens a trace for that time through the gateway
 # as a jurisdiction would, and the chain resolves from the archive: each hop says from=archive.
 historical_trace() {
-  local truth_h="$root/.stack/ground-truth/historical.json" gateway="http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" token req htrace out
+  local truth_h="$root/.stack/ground-truth/historical.json" token req htrace out
   echo "demo: [history] the providers hand over their logs of a communication 10 days ago (sessions from 3 weeks ago): deploy/scenarios/historical.json, CROSSTRACE_SIMULATOR_PAST_MS"
   rm -f "$truth_h"
   CROSSTRACE_SIMULATOR_SCENARIO_FILE=deploy/scenarios/historical.json CROSSTRACE_SIMULATOR_PAST_MS=$((10 * 86400000)) CROSSTRACE_SIMULATOR_GROUND_TRUTH_FILE="$truth_h" \
     CROSSTRACE_SIMULATOR_PROGRESS=off CROSSTRACE_SIMULATOR_HTTP_PORT=0 KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" \
     node services/simulator/main.ts >"$logs/simulator-historical.log" 2>&1 || { echo "demo: the handover failed; see $logs/simulator-historical.log" >&2; return 1; }
   node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const n = Object.values(t.run.produced).reduce((a, b) => a + b, 0); console.log(`demo: [history] ${n} records handed over (${Object.entries(t.run.produced).map(([k, v]) => `${k} ${v}`).join(", ")}); the communication: ${new Date(t.traces[0].request.observedTime).toISOString()}`)' "$truth_h"
+  # the handover settles: ingest and the archive have caught up (their consumer lag, as each reports it)
+  local base="${SERVICES_PORT_BASE:-9100}" lag
+  for _ in $(seq 1 60); do
+    lag="$(for port in $((base + 1)) $((base + 6)); do curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null; done | awk '/^crosstrace_[a-z]+_consumer_lag_messages/ { s += $NF } END { print s + 0 }')"
+    [ "$lag" -lt 500 ] && break
+    sleep 1
+  done
+  echo "demo: [history] ingest and the archive have caught up (consumer lag $lag)"
   token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
   # the victim's report, as GB's 24/7 point of contact files it: what it saw, and when
   req="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].request; console.log([`--src=${r.srcAddr}:${r.srcPort}`, `--dst=${r.dstAddr}:${r.dstPort}`, `--proto=${r.protocol}`, `--observed=${new Date(r.observedTime).toISOString()}`, `--tolerance-ms=${r.toleranceMs}`, `--legal-basis=${r.legalBasis}`, `--case=${r.caseReference}`].join(" "))' "$truth_h")"
   # shellcheck disable=SC2086 # $req is a list of --flag=value words without spaces
-  htrace="$(bin/crosstrace trace open --gateway "$gateway" --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
+  htrace="$(bin/crosstrace trace open --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
   echo "demo: [history] GB opened trace $htrace for that time: crosstrace trace open $req"
-  out="$logs/watch-historical.log"
-  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --until-terminal --timeout 180 --plain | tee "$out" ||
-    { echo "demo: the historical chain did not terminate; see .stack/logs/" >&2; return 1; }
+  # every hop of a communication 10 days ago has ended, so the chain is ENDED (which --until-terminal
+  # counts as terminal) while it still grows: watch until it reaches the subscriber instead
+  out="$logs/watch-historical.log"; : >"$out"
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --timeout 180 --plain >"$out" 2>"$logs/watch-historical.err" &
+  local watch_pid=$! shown=0 total
+  while :; do
+    total="$(wc -l <"$out")"
+    [ "$total" -gt "$shown" ] && { sed -n "$((shown + 1)),${total}p" "$out"; shown=$total; }
+    grep -q 'status=TERMINATED_AT_SUBSCRIBER' "$out" && break
+    kill -0 "$watch_pid" 2>/dev/null || { echo "demo: the historical chain did not reach the subscriber; see .stack/logs/" >&2; return 1; }
+    sleep 1
+  done
+  kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
   grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
   echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
 }
@@ -120,12 +142,13 @@ else
     done
     echo "demo: the chain terminated at the subscriber while the communication was still going on"
     # the chain against the simulator's ground truth, hop by hop (the same check with and without DEMO_WIRE)
-    node deploy/local/chain-vs-truth.ts "$truth" "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" .stack/partners | sed 's/^chain-vs-truth/demo/' || rc=1
+    CROSSTRACE_API_CA=.stack/security/ca.pem node deploy/local/chain-vs-truth.ts "$truth" "$gateway_api" .stack/partners | sed 's/^chain-vs-truth/demo/' || rc=1
     echo "demo: GB places a preservation order on the trace's records (Budapest Art. 16/29, 90 days) and exports the signed evidence"
     gb_token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
     pinned=""
     for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
-      order="$(bin/crosstrace preserve open "$trace_id" --gateway "http://127.0.0.1:$((${SERVICES_PORT_BASE:-9100} + 4))" --token "$gb_token")" || { rc=1; break; }
+      # over HTTPS: the gateway's certificate is checked against the stack's CA
+      order="$(bin/crosstrace preserve open "$trace_id" --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token "$gb_token")" || { rc=1; break; }
       pinned="$(node -e 'const o = JSON.parse(process.argv[1]); if (o.preserved.flows > 0 && o.preserved.sessions > 0) console.log(`${o.preserved.sessions} session and ${o.preserved.flows} flow records, until ${new Date(o.expiresAt).toISOString()}`)' "$order")"
       [ -n "$pinned" ] && break
       sleep 1

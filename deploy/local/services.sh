@@ -13,10 +13,15 @@ run="$root/.stack/run"; logs="$root/.stack/logs"
 mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# name:port of each service that exists; SERVICES_PORT_BASE (default 9100) moves every HTTP port
-# (/healthz, /metrics, the gateway's API) so that two stacks can run side by side
+# name:port of each service that exists: its ops port (/healthz, /metrics); SERVICES_PORT_BASE
+# (default 9100) moves every port so that two stacks can run side by side. The gateway's API
+# (HTTPS, the certificate stack.sh made in .stack/security/) is on base + 343 (default 9443).
 base="${SERVICES_PORT_BASE:-9100}"
 SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gateway:$((base + 4)) archive:$((base + 6)) collector:$((base + 7)))
+
+export CROSSTRACE_GATEWAY_API_PORT="${CROSSTRACE_GATEWAY_API_PORT:-$((base + 343))}"
+export CROSSTRACE_GATEWAY_TLS_CERT_FILE="${CROSSTRACE_GATEWAY_TLS_CERT_FILE:-$root/.stack/security/gateway.pem}"
+export CROSSTRACE_GATEWAY_TLS_KEY_FILE="${CROSSTRACE_GATEWAY_TLS_KEY_FILE:-$root/.stack/security/gateway.key}"
 
 # --- collector (issue 15): its wire ports sit beside the HTTP ones (base + 147 IPFIX udp/tcp,
 # + 155 NetFlow v9, + 113 RADIUS: 4739, 2055, 1813 in spirit). Its RADIUS file is the devices
@@ -26,7 +31,7 @@ SERVICES=(ingest:$((base + 1)) correlator:$((base + 2)) tracer:$((base + 3)) gat
 WIRE_DIR="$root/.stack/wire"
 export COLLECTOR_IPFIX_PORT=$((base + 147)) COLLECTOR_NETFLOW9_PORT=$((base + 155)) COLLECTOR_RADIUS_PORT=$((base + 113))
 collector_env() {
-  node services/simulator/wire-devices.ts "${CROSSTRACE_WIRE_PROVIDERS_SOURCE:-deploy/providers.json}" "$WIRE_DIR" >/dev/null
+  node services/simulator/wire-devices.ts deploy/providers.json "$WIRE_DIR" >/dev/null
   printf '%s\n' "CROSSTRACE_COLLECTOR_RADIUS_FILE=$WIRE_DIR/devices.json" "CROSSTRACE_COLLECTOR_PROVIDERS_FILE=$WIRE_DIR/providers.json" \
     "CROSSTRACE_COLLECTOR_IPFIX_PORT=$COLLECTOR_IPFIX_PORT" "CROSSTRACE_COLLECTOR_NETFLOW9_PORT=$COLLECTOR_NETFLOW9_PORT" "CROSSTRACE_COLLECTOR_RADIUS_PORT=$COLLECTOR_RADIUS_PORT"
 }
@@ -69,7 +74,7 @@ up() {
       fi
       sleep 1; waited=$((waited + 1))
     done
-    echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))"
+    echo "services: $name up on :$port (pid $(cat "$run/svc-$name.pid"))$([ "$name" = gateway ] && echo ", API https://127.0.0.1:$CROSSTRACE_GATEWAY_API_PORT")"
     [ "$name" = collector ] && echo "services: collector listens on 127.0.0.1: IPFIX udp+tcp :$COLLECTOR_IPFIX_PORT, NetFlow v9 :$COLLECTOR_NETFLOW9_PORT, RADIUS :$COLLECTOR_RADIUS_PORT"
   done
   echo "services: all up in $((SECONDS - t0))s"

@@ -7,8 +7,9 @@
 #   stack.sh up       start what is not running, wait until each answers (idempotent)
 #   stack.sh down     stop exactly what `up` started (PID files), TERM then KILL
 #   stack.sh status   one line per component: state, pid, port, version
-#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL and
-#                     KAFKA_CLIENT_PROPERTIES (the admin's client properties) (stdout only)
+#   stack.sh env      shell lines for KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL, DATABASE_URL,
+#                     KAFKA_CLIENT_PROPERTIES (the admin's client properties) and CROSSTRACE_API_CA
+#                     (the CA that signs the gateway's API certificate) (stdout only)
 #
 # Kafka speaks SASL_SSL only (SCRAM-SHA-512, TLS with the development CA of
 # deploy/security/dev-pki.sh) with ACLs; .stack/security/ holds the CA, the broker key, the
@@ -152,6 +153,8 @@ kafka_security() {
   mkdir -p "$SEC/clients"
   chmod 700 "$SEC" "$SEC/clients"
   "$ROOT/deploy/security/dev-pki.sh" "$SEC"
+  # the gateway's API certificate (HTTPS), signed by the same CA: gateway.pem + gateway.key
+  "$ROOT/deploy/security/server-cert.sh" "$SEC" gateway
   secret broker >/dev/null
   # Redis requires a password (kept off the command line: a config file only we can read); the
   # default user is the admin; each service has its own ACL user (deploy/security/redis-users.json,
@@ -379,6 +382,7 @@ env_lines() {
   if [ -s "$SEC/redis.password" ]; then printf 'export REDIS_URL=redis://:%s@127.0.0.1:%s\n' "$(redis_password)" "$REDIS_PORT"
   else printf 'export REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"; fi
   postgres_env_line
+  printf 'export CROSSTRACE_API_CA=%s\n' "$SEC/ca.pem"
 }
 
 case "${1:-}" in

@@ -3,8 +3,10 @@
 # the secured broker configuration in .stack/compose/ (ignored by git), which docker-compose.yml
 # mounts: kafka/ into the broker at /etc/crosstrace, and kafka/ + admin.properties into the
 # one-shot `acl-init` service that applies deploy/security/acls.json and writes each service's
-# client properties into the `kafka-clients` volume; and Redis's ACL users (redis/). Real
-# deployments bring their own CA.
+# client properties into the `kafka-clients` volume; Redis's ACL users (redis/); gateway/ holds
+# the gateway's API certificate (signed by the same CA: clients trust kafka/ca.pem) and its tokens
+# file, one token per jurisdiction, made once (hand each partner its line). Real deployments bring
+# their own CA.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$root/.stack/compose}"
@@ -24,4 +26,14 @@ for f in "$out"/redis/redis-*.password; do
   name="$(basename "$f" .password)"; name="${name#redis-}"
   (umask 077; printf 'REDIS_URL=redis://%s:%s@redis:6379\n' "$name" "$(cat "$f")" >"$out/redis/$name.env")
 done
+gw="$out/gateway"
+mkdir -p "$gw"
+cp "$out/kafka/ca.pem" "$gw/ca.pem" 2>/dev/null || cp "$out/pki/ca.pem" "$gw/ca.pem"
+"$root/deploy/security/server-cert.sh" "$out/pki" gateway
+cp "$out/pki/gateway.pem" "$out/pki/gateway.key" "$gw/"
+if [ ! -s "$gw/gateway-tokens" ]; then
+  (umask 077; for cc in GB FR DE US JP; do printf '%s:%s\n' "$cc" "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done | paste -sd, - >"$gw/gateway-tokens")
+fi
+# the gateway runs as `node` (uid 1000) too: its key and tokens are that user's only
+if [ "$(id -u)" = 0 ]; then chown -R 1000:1000 "$gw"; chmod 600 "$gw/gateway.key" "$gw/gateway-tokens"; else chmod 644 "$gw/gateway.key" "$gw/gateway-tokens"; fi
 echo "compose-init: broker configuration in ${out#"$root"/}/kafka, admin client properties in ${out#"$root"/}/admin.properties; now: docker compose up -d" >&2

@@ -1,6 +1,6 @@
 // crosstrace trace open --jurisdiction GB --src 198.51.100.7:40001 --dst 192.0.2.10:443 --proto 6
 //   --observed <ISO or ms> [--tolerance-ms 2000] [--ttl-ms 3600000] --legal-basis ART33_REALTIME_TRAFFIC
-//   --case <ref> [--trace-id ID] [--gateway URL --token T]
+//   --case <ref> [--trace-id ID] [--gateway URL --token T [--gateway-ca FILE]]
 // Validates like the gateway does, then produces a TraceRequest OPEN to trace.requests (or
 // POSTs it to the gateway, whose token decides the jurisdiction) and prints the trace id.
 import { randomUUID } from 'node:crypto';
@@ -9,13 +9,16 @@ import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS } from '../common/topics.ts';
 import { openRequest, validateOpenTrace, type FieldError } from '../partner/domain/open-request.ts';
 import { parseEndpointArg } from './domain/endpoint-arg.ts';
+import { escapeControls } from '../partner/domain/safe-text.ts';
 import { cliConfig, cliKafka, UsageError } from './env.ts';
+import { GATEWAY_FLAGS, callGateway, gatewayTarget, refusal } from '../partner/gateway-client.ts';
 
 export const OPEN_USAGE = `crosstrace trace open --jurisdiction CC --src ADDR[:PORT] --dst ADDR[:PORT] --proto N --observed ISO|MS
                       --legal-basis BASIS --case REF [--tolerance-ms 2000] [--ttl-ms 3600000] [--trace-id ID]
-                      [--gateway URL --token TOKEN]
+                      [--gateway URL --token TOKEN [--gateway-ca FILE]]
   without --gateway: produces to trace.requests directly (KAFKA_BROKERS, SCHEMA_REGISTRY_URL)
-  with --gateway:    POST URL/v1/traces; the token's jurisdiction is the requesting one`;
+  with --gateway:    POST URL/v1/traces over HTTPS, the certificate checked against --gateway-ca
+                     (or CROSSTRACE_API_CA); the token's jurisdiction is the requesting one`;
 
 const FLAG_OF: Record<string, string> = {
   srcAddr: '--src', srcPort: '--src', dstAddr: '--dst', dstPort: '--dst', protocol: '--proto', observedTime: '--observed',
@@ -30,7 +33,7 @@ export async function openCommand(argv: string[], env: Record<string, string | u
     options: {
       jurisdiction: { type: 'string' }, src: { type: 'string' }, dst: { type: 'string' }, proto: { type: 'string' }, observed: { type: 'string' },
       'tolerance-ms': { type: 'string' }, 'ttl-ms': { type: 'string' }, 'legal-basis': { type: 'string' }, case: { type: 'string' },
-      'trace-id': { type: 'string' }, gateway: { type: 'string' }, token: { type: 'string' },
+      'trace-id': { type: 'string' }, ...GATEWAY_FLAGS,
     },
   });
   const viaGateway = a.gateway !== undefined;
@@ -49,16 +52,13 @@ export async function openCommand(argv: string[], env: Record<string, string | u
   if (!v.ok) throw new UsageError(fieldErrors(v.errors));
 
   if (viaGateway) {
-    const res = await fetch(`${a.gateway!.replace(/\/+$/, '')}/v1/traces`, {
-      method: 'POST', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
-    const json = (await res.json().catch(() => ({}))) as { traceId?: string; requestingJurisdiction?: string; error?: { code: string; message: string } };
-    if (res.status !== 202 || !json.traceId) {
-      process.stderr.write(`gateway answered ${res.status}: ${json.error ? `${json.error.code}: ${json.error.message}` : 'no trace id'}\n`);
+    const { status, json } = await callGateway(gatewayTarget(a, env), 'POST', '/v1/traces', body);
+    if (status !== 202 || typeof json.traceId !== 'string') {
+      process.stderr.write(`${refusal(status, json)}\n`);
       return 1;
     }
-    if (a.jurisdiction && json.requestingJurisdiction !== a.jurisdiction) process.stderr.write(`note: the token is ${json.requestingJurisdiction}'s, not ${a.jurisdiction}'s\n`);
-    process.stdout.write(`${json.traceId}\n`);
+    if (a.jurisdiction && json.requestingJurisdiction !== a.jurisdiction) process.stderr.write(`${escapeControls(`note: the token is ${String(json.requestingJurisdiction)}'s, not ${a.jurisdiction}'s`)}\n`);
+    process.stdout.write(`${escapeControls(json.traceId)}\n`);
     return 0;
   }
 

@@ -1,45 +1,25 @@
-// /metrics (Prometheus text) and /healthz (200 when healthy, 503 otherwise, JSON details).
-import { createServer, type Server } from 'node:http';
+// The ops server every service runs: /metrics (Prometheus text) and /healthz (200 when healthy,
+// 503 otherwise, JSON details), nothing else. The gateway's API is a server of its own on
+// another port (services/gateway/api-server.ts), so the ops port can stay inside the node.
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface Health { ok: boolean; [detail: string]: unknown }
 
 export interface OpsServer { port(): number; close(): Promise<void> }
 
-export async function startOpsServer(opts: {
-  port: number;
-  host?: string;
-  registry: Registry;
-  health: () => Health;
-  /** Extra routes (e.g. the gateway API); return false when not handled. */
-  route?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean | Promise<boolean>;
-}): Promise<OpsServer> {
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        if (req.url === '/metrics') {
-          res.writeHead(200, { 'content-type': opts.registry.contentType });
-          res.end(await opts.registry.metrics());
-        } else if (req.url === '/healthz') {
-          const h = opts.health();
-          res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(h));
-        } else if (!opts.route || !(await opts.route(req, res))) {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end('{"error":"not found"}');
-        }
-      } catch (e) {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: (e as Error).message }));
-      }
-    })();
+export async function startOpsServer(opts: { port: number; host?: string; registry: Registry; health: () => Health }): Promise<OpsServer> {
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  app.get('/metrics', async (_req, reply) => reply.type(opts.registry.contentType).send(await opts.registry.metrics()));
+  app.get('/healthz', async (_req, reply) => {
+    const h = opts.health();
+    return reply.code(h.ok ? 200 : 503).send(h);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
+  app.setNotFoundHandler(async (_req, reply) => reply.code(404).send({ error: 'not found: this port serves /metrics and /healthz' }));
+  await app.listen({ port: opts.port, host: opts.host ?? '0.0.0.0' });
   return {
-    port: () => (server.address() as { port: number }).port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    port: () => (app.server.address() as AddressInfo).port,
+    close: () => app.close(),
   };
 }

@@ -1,7 +1,8 @@
 // JSON Schema (2020-12, as OpenAPI 3.1 uses it) of an Avro record as the API renders it, so
-// the OpenAPI description of trace views cannot drift from schemas/*.avsc. Named types become
-// `#/components/schemas/<Name>` references; a nullable union becomes `type: [T, "null"]` or a
-// oneOf; `long` timestamps stay integers (UTC ms).
+// the OpenAPI description of trace views cannot drift from schemas/*.avsc (no library converts
+// Avro to JSON Schema). Named types become `<Name>#` references, fastify's shared-schema ids,
+// which the generated OpenAPI document turns into `#/components/schemas/<Name>`; a nullable
+// union becomes `type: [T, "null"]` or a oneOf; `long` timestamps stay integers (UTC ms).
 type Avro = string | Avro[] | { [k: string]: unknown };
 export type JsonSchema = Record<string, unknown>;
 
@@ -14,7 +15,7 @@ const short = (n: string): string => n.slice(n.lastIndexOf('.') + 1);
 
 /** Converts `schema` and every named type inside it into `into` (name -> JSON Schema). */
 export function avroToJsonSchema(schema: Avro, into: Map<string, JsonSchema>): JsonSchema {
-  if (typeof schema === 'string') return PRIMITIVE[schema] ?? { $ref: `#/components/schemas/${short(schema)}` };
+  if (typeof schema === 'string') return PRIMITIVE[schema] ?? { $ref: `${short(schema)}#` };
   if (Array.isArray(schema)) {
     const nonNull = schema.filter((s) => s !== 'null');
     const parts = nonNull.map((s) => avroToJsonSchema(s, into));
@@ -35,12 +36,12 @@ export function avroToJsonSchema(schema: Avro, into: Map<string, JsonSchema>): J
         required: fields.map((f) => f.name),
       });
     }
-    return { $ref: `#/components/schemas/${name}` };
+    return { $ref: `${name}#` };
   }
   if (t === 'enum') {
     const name = short(String(schema.name));
     into.set(name, { type: 'string', enum: schema.symbols, ...(schema.doc ? { description: schema.doc } : {}) });
-    return { $ref: `#/components/schemas/${name}` };
+    return { $ref: `${name}#` };
   }
   if (t === 'array') return { type: 'array', items: avroToJsonSchema(schema.items as Avro, into) };
   if (t === 'map') return { type: 'object', additionalProperties: avroToJsonSchema(schema.values as Avro, into) };

@@ -1,8 +1,10 @@
-// gateway: HTTP API for partner nodes: open / extend / close traces (TraceRequests on
+// gateway: HTTPS API for partner nodes: open / extend / close traces (TraceRequests on
 // trace.requests), each jurisdiction's verified views (GET and a server-sent event stream),
-// OpenAPI at /openapi.json, /metrics and /healthz. Reads config, builds adapters, wires the
-// follower and the router, handles SIGTERM.
+// preservation orders, OpenAPI at /openapi.json; /metrics and /healthz on a separate ops port.
+// Reads config, builds adapters, wires the follower and the API server, handles SIGTERM.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import { resolveKafkaSecurity } from '../common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
@@ -18,8 +20,8 @@ import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { preservationFromEnv } from './preservation-store.ts';
-import { createRouter } from './router.ts';
-import { loadOrCreateTokenFile } from './token-file.ts';
+import { buildApi } from './api-server.ts';
+import { assertNoPrivateKey, loadTokenFile } from './token-file.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
 
@@ -30,12 +32,15 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const metrics = createGatewayMetrics();
   let entries = cfg.CROSSTRACE_GATEWAY_TOKENS;
   if (!entries) {
-    const file = loadOrCreateTokenFile(cfg.CROSSTRACE_GATEWAY_TOKENS_FILE, cfg.CROSSTRACE_GATEWAY_JURISDICTIONS);
+    const file = loadTokenFile(cfg.CROSSTRACE_GATEWAY_TOKENS_FILE, { demo: cfg.CROSSTRACE_DEMO, jurisdictions: cfg.CROSSTRACE_GATEWAY_JURISDICTIONS });
     entries = file.entries;
-    if (file.created) logger.warn({ file: cfg.CROSSTRACE_GATEWAY_TOKENS_FILE }, 'created a token per jurisdiction; hand each partner its own line');
+    if (file.created) logger.warn({ file: cfg.CROSSTRACE_GATEWAY_TOKENS_FILE }, 'demo: created a token per jurisdiction; hand each partner its own line');
   }
   const tokens = createTokenTable(entries);
   const ccs = tokens.jurisdictions();
+  assertNoPrivateKey(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
+  const tls = cfg.CROSSTRACE_GATEWAY_TLS_CERT_FILE
+    ? { cert: readFileSync(cfg.CROSSTRACE_GATEWAY_TLS_CERT_FILE), key: readFileSync(cfg.CROSSTRACE_GATEWAY_TLS_KEY_FILE) } : undefined;
   const trust = createReloadingTrust(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
   if (trust.problem()) logger.warn({ problem: trust.problem() }, 'no trusted node key yet; updates stay unserved until the key file appears');
 
@@ -68,21 +73,26 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
   };
   const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
-  const route = createRouter({
-    tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID,
+  const api = await buildApi({
+    tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID, tls, logger,
     openQuota: createOpenQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    maxStreamsPerToken: cfg.CROSSTRACE_GATEWAY_MAX_STREAMS_PER_TOKEN, maxPendingPerStream: cfg.CROSSTRACE_GATEWAY_STREAM_MAX_PENDING,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
     onStream: (cc, delta) => metrics.streams.inc({ jurisdiction: cc }, delta),
-    onError: (err, r) => logger.error({ err, route: r }, 'request failed'),
+    onStreamOverflow: (cc) => metrics.streamsCut.inc({ jurisdiction: cc }),
   });
+  await api.listen({ port: cfg.CROSSTRACE_GATEWAY_API_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST });
+  life.onStop('api', () => api.close());
   const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST, registry: metrics.stage.registry, route,
+    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_OPS_HOST, registry: metrics.stage.registry,
     health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), lagging: follower.lagging(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
   });
-  life.onStop('http', () => ops.close());
-  logger.info({ port: ops.port(), jurisdictions: ccs, trustedKeys: [...trust.keys.keys()] }, 'gateway started');
-  return { stop: life.stop, port: ops.port, lifecycle: life, caughtUp: () => follower.caughtUp() };
+  life.onStop('ops', () => ops.close());
+  const apiPort = () => (api.server.address() as AddressInfo).port;
+  const apiUrl = () => `${tls ? 'https' : 'http'}://${cfg.CROSSTRACE_GATEWAY_HOST.includes(':') ? `[${cfg.CROSSTRACE_GATEWAY_HOST}]` : cfg.CROSSTRACE_GATEWAY_HOST}:${apiPort()}`;
+  logger.info({ api: apiUrl(), tls: Boolean(tls), opsPort: ops.port(), jurisdictions: ccs, trustedKeys: [...trust.keys.keys()] }, 'gateway started');
+  return { stop: life.stop, port: apiPort, url: apiUrl, opsPort: ops.port, lifecycle: life, caughtUp: () => follower.caughtUp() };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,6 +1,8 @@
 // A verified SignedTraceUpdate as the JSON the API serves: the view as published, plus the
 // signature (base64) and audit hash (hex) so a console can re-verify it against the node key.
+// Text from the record reaches the wire escaped (safe-json.ts), in the JSON and in the SSE id.
 import type { SignedTraceUpdate, TraceUpdate } from '../../schemas/types.gen.ts';
+import { safeJson, safeLine } from '../partner/domain/safe-json.ts';
 
 export interface UpdateJson { traceId: string; seq: number; audience: string | null; verified: true; signerKeyId: string; signature: string; auditHash: string; update: TraceUpdate }
 
@@ -13,5 +15,5 @@ export function updateJson(s: SignedTraceUpdate): UpdateJson {
 
 /** The server-sent event of one update: `id` = traceId:seq. */
 export function updateEvent(s: SignedTraceUpdate): string {
-  return `id: ${s.update.traceId}:${s.update.seq}\nevent: update\ndata: ${JSON.stringify(updateJson(s))}\n\n`;
+  return `id: ${safeLine(`${s.update.traceId}:${s.update.seq}`)}\nevent: update\ndata: ${safeJson(updateJson(s))}\n\n`;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isLoopback } from '../partner/gateway-client.ts';
 import { gatewayConfig } from './config.ts';
 import { bearerToken, createTokenTable, generateTokens, parseTokens } from './tokens.ts';
 
@@ -32,12 +33,21 @@ describe('tokens', () => {
     expect(parseTokens(generateTokens(['GB', 'FR'])).map(([cc]) => cc)).toEqual(['GB', 'FR']);
   });
 
-  it('config: CROSSTRACE_GATEWAY_TOKENS is parsed at start-up, problems named by key; port defaults to 9104', () => {
-    const cfg = gatewayConfig.parse({ CROSSTRACE_GATEWAY_TOKENS: 'GB:gb-0123456789abcdef' });
-    expect(cfg.CROSSTRACE_GATEWAY_HTTP_PORT).toBe(9104);
+  it('config: CROSSTRACE_GATEWAY_TOKENS is parsed at start-up, problems named by key; ops port 9104, API port 9443', () => {
+    const tls = { CROSSTRACE_GATEWAY_TLS_CERT_FILE: 'c.pem', CROSSTRACE_GATEWAY_TLS_KEY_FILE: 'k.pem' };
+    const cfg = gatewayConfig.parse({ ...tls, CROSSTRACE_GATEWAY_TOKENS: 'GB:gb-0123456789abcdef' });
+    expect([cfg.CROSSTRACE_GATEWAY_HTTP_PORT, cfg.CROSSTRACE_GATEWAY_API_PORT]).toEqual([9104, 9443]);
     expect(cfg.CROSSTRACE_GATEWAY_TOKENS).toEqual([['GB', 'gb-0123456789abcdef']]);
-    expect(gatewayConfig.parse({}).CROSSTRACE_GATEWAY_TOKENS).toBeNull();
-    expect(() => gatewayConfig.parse({ CROSSTRACE_GATEWAY_TOKENS: 'GB' })).toThrow(/CROSSTRACE_GATEWAY_TOKENS=.*entry 1/);
-    expect(() => gatewayConfig.parse({ CROSSTRACE_GATEWAY_TOKEN: 'x' })).toThrow(/CROSSTRACE_GATEWAY_TOKEN is not a setting/);
+    expect(gatewayConfig.parse(tls).CROSSTRACE_GATEWAY_TOKENS).toBeNull();
+    expect(() => gatewayConfig.parse({ ...tls, CROSSTRACE_GATEWAY_TOKENS: 'GB' })).toThrow(/CROSSTRACE_GATEWAY_TOKENS=.*entry 1/);
+    expect(() => gatewayConfig.parse({ ...tls, CROSSTRACE_GATEWAY_TOKEN: 'x' })).toThrow(/CROSSTRACE_GATEWAY_TOKEN is not a setting/);
+  });
+
+  it('config: TLS by default; plain HTTP only when asked for, and only on loopback', () => {
+    expect(() => gatewayConfig.parse({})).toThrow(/the API needs TLS: set CROSSTRACE_GATEWAY_TLS_CERT_FILE/);
+    expect(() => gatewayConfig.parse({ CROSSTRACE_GATEWAY_TLS_CERT_FILE: 'c.pem' })).toThrow(/go together/);
+    expect(() => gatewayConfig.parse({ CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true' })).toThrow(/loopback CROSSTRACE_GATEWAY_HOST only \(got 0\.0\.0\.0\)/);
+    expect(gatewayConfig.parse({ CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true', CROSSTRACE_GATEWAY_HOST: '127.0.0.1' }).CROSSTRACE_GATEWAY_PLAIN_HTTP).toBe(true);
+    expect(isLoopback('::1') && isLoopback('127.10.0.1') && !isLoopback('10.0.0.1') && !isLoopback('127.0.0.1.example')).toBe(true);
   });
 });

@@ -65,6 +65,6 @@ export function wakes(l: Lookup, e: IndexedEvent): boolean {
  *  credited to the live windows (source LIVE); the tracer re-credits archive-only ones. */
 export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): Hop[] {
   const found = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s }) : matchSessions(l, events, dir, s);
-  const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir);
+  const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir, s.clockToleranceMs);
   return hops.map((h) => ({ ...h, source: 'LIVE' as const, pathConfidence: null, onBestPath: null }));
 }

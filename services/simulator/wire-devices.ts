@@ -30,9 +30,17 @@ export function planWireDevices(providers: Provider[], secret = () => randomByte
   return { devices, nas, pseudonymKey: secret() + secret() };
 }
 
-/** `providers` with each device's address listed beside its name. */
-export const withDeviceAddresses = (providers: Provider[], f: WireDevicesFile): Provider[] =>
-  providers.map((p) => ({ ...p, exporters: [...p.exporters, ...p.exporters.flatMap((id) => (f.devices[id] && !p.exporters.includes(f.devices[id]) ? [f.devices[id]] : []))] }));
+/** `providers` with each device's address listed beside its name, of the same kind (exporterKinds). */
+export function withDeviceAddresses(providers: Provider[], f: WireDevicesFile): Provider[] {
+  return providers.map((p) => {
+    const added = p.exporters.flatMap((id) => (f.devices[id] && !p.exporters.includes(f.devices[id]) ? [[id, f.devices[id]] as const] : []));
+    const kinds = p.exporterKinds ?? {};
+    return {
+      ...p, exporters: [...p.exporters, ...added.map(([, addr]) => addr)],
+      exporterKinds: { ...kinds, ...Object.fromEntries(added.flatMap(([id, addr]) => (kinds[id] ? [[addr, kinds[id]]] : []))) },
+    };
+  });
+}
 
 export function loadWireDevices(path: string): WireDevices & { pseudonymKey: Buffer } {
   let f: WireDevicesFile;

@@ -6,7 +6,7 @@ import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { createFlowCollector } from '../collector/domain/flow-collector.ts';
 import { createRadiusCollector } from '../collector/domain/radius-collector.ts';
 import { accountingRequest } from '../collector/domain/radius-packet.ts';
-import { accountingAttributes, createIpfixExporter, flowCells, portBlockCells, prefixAttribute } from './wire-encode.ts';
+import { accountingAttributes, createIpfixExporter, flowCells, natSessionCells, portBlockCells, prefixAttribute } from './wire-encode.ts';
 
 const T = Date.UTC(2026, 11, 1, 12, 0, 0, 345);
 const flow = (o: Partial<FlowEvent> = {}): FlowEvent => ({
@@ -64,6 +64,16 @@ describe('simulator wire encodings', () => {
       { kind: 'PORT_BLOCK', action: 'STOP', natEvent: 17 },
     ]);
     expect(portBlockCells(session({ kind: 'VPN_SESSION', action: 'START', insideAddr: '1.2.3.4', outsideAddr: '5.6.7.8' }))).toBeNull();
+  });
+
+  it('a NAT session create / delete is an RFC 8158 NAT44 session event (natEvent 4 / 5)', () => {
+    const s = (action: 'START' | 'STOP') => session({ kind: 'NAT_SESSION', action, natEvent: 1, eventTime: T - 5000, protocol: 17, insideAddr: '100.64.3.4', insidePort: 51000, outsideAddr: '198.51.100.7', outsidePort: 40000 });
+    const back = collectFlows(createIpfixExporter().encode([natSessionCells(s('START'))!, natSessionCells(s('STOP'))!], T));
+    expect(back.map((e) => e.value)).toMatchObject([
+      { kind: 'NAT_SESSION', action: 'START', natEvent: 4, eventTime: T - 5000, protocol: 17, insideAddr: '100.64.3.4', insidePort: 51000, outsideAddr: '198.51.100.7', outsidePort: 40000 },
+      { kind: 'NAT_SESSION', action: 'STOP', natEvent: 5 },
+    ]);
+    expect(natSessionCells(session({ kind: 'NAT_SESSION', action: 'START', insideAddr: '2001:db8::1', outsideAddr: '198.51.100.7', insidePort: 1, outsidePort: 2, protocol: 6 }))).toBeNull();
   });
 
   it('an access session is an Accounting-Request the collector verifies: times, addresses, prefixes, delay', () => {

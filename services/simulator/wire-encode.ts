@@ -5,6 +5,9 @@
 //   device is NAT-side; one template per combination of fields present (v4 / v6, ports,
 //   post-NAT), announced in the first message and again every templateRefreshMs (RFC 7011 8.4:
 //   a UDP exporter resends its templates periodically);
+// - a NAT session create / delete -> an RFC 8158 NAT44 session event (natEvent 4 / 5 with the
+//   inside and post-NAT source address and port and the protocol; the destination, which the
+//   simulator's session records do not carry, is left out);
 // - a port-block allocate / release -> an RFC 8158 "port block allocation / de-allocation"
 //   event (natEvent 16 / 17, the IEs of its 4.3 template: observationTimeMilliseconds,
 //   natEvent, sourceIPv4Address, postNATSourceIPv4Address, portRangeStart/End/StepSize/NumPorts);
@@ -30,7 +33,9 @@ const IE = {
 
 /** RFC 5102 flowEndReason codes. */
 const END_REASON: Record<FlowEndReason, number> = { IDLE_TIMEOUT: 1, ACTIVE_TIMEOUT: 2, END_OF_FLOW: 3, FORCED_END: 4, LACK_OF_RESOURCES: 5 };
-/** RFC 8158 natEvent: port block allocation / de-allocation. */
+/** RFC 8158 natEvent: NAT44 session create / delete, port block allocation / de-allocation. */
+const NAT44_SESSION_CREATE = 4;
+const NAT44_SESSION_DELETE = 5;
 const PORT_BLOCK_ALLOC = 16;
 const PORT_BLOCK_FREE = 17;
 
@@ -54,6 +59,18 @@ export function flowCells(v: FlowEvent): Cell[] | null {
   if (v.postNatSrcAddr !== null) cells.push([v6 ? IE.postNATSourceIPv6Address : IE.postNATSourceIPv4Address, v6 ? 16 : 4, v.postNatSrcAddr]);
   if (v.postNatSrcPort !== null) cells.push([IE.postNAPTSourceTransportPort, 2, v.postNatSrcPort]);
   return cells;
+}
+
+/** The IEs of a NAT44 session event, or null for anything else (IPv6, no ports, INTERIM). */
+export function natSessionCells(v: SessionEvent): Cell[] | null {
+  if (v.kind !== 'NAT_SESSION' || v.action === 'INTERIM') return null;
+  const { insideAddr: inside, outsideAddr: outside, insidePort, outsidePort, protocol } = v;
+  if (inside === null || outside === null || insidePort === null || outsidePort === null || protocol === null || isV6(inside) || isV6(outside)) return null;
+  return [
+    [IE.observationTimeMilliseconds, 8, v.eventTime], [IE.natEvent, 1, v.action === 'START' ? NAT44_SESSION_CREATE : NAT44_SESSION_DELETE],
+    [IE.sourceIPv4Address, 4, inside], [IE.postNATSourceIPv4Address, 4, outside], [IE.protocolIdentifier, 1, protocol],
+    [IE.sourceTransportPort, 2, insidePort], [IE.postNAPTSourceTransportPort, 2, outsidePort],
+  ];
 }
 
 /** The IEs of a port-block event (NAT44 only: RFC 8158 defines the block template for IPv4), else null. */

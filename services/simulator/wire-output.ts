@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { accountingRequest } from '../collector/domain/radius-packet.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RawOut } from './raw-events.ts';
-import { accountingAttributes, createIpfixExporter, flowCells, portBlockCells, type IpfixExporter } from './wire-encode.ts';
+import { accountingAttributes, createIpfixExporter, flowCells, natSessionCells, portBlockCells, type IpfixExporter } from './wire-encode.ts';
 
 export interface WireDevices {
   /** exporter id -> the loopback address it sends from */
@@ -111,7 +111,7 @@ export async function createWireOutput(o: WireOutputOptions) {
         n.queue.push(attrs);
         return true;
       }
-      const cells = ipfix.has(id) ? portBlockCells(x.value) : null;
+      const cells = ipfix.has(id) ? portBlockCells(x.value) ?? natSessionCells(x.value) : null;
       if (!cells) return false;
       ipfix.get(id)!.due.push(cells);
       return true;

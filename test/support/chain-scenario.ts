@@ -47,11 +47,12 @@ export function chainScenario(run: string, now: number): ChainScenario {
     eventTime: tObs - 1_200_000, framedIpAddress: INSIDE, acctSessionId: `${run}-fr-A`, subscriberHandle: 'fr-sub-0007', acctDelayTime: 2 };
   const vpn: SessionEvent = { ...base, eventId: `${run}-vpn`, exporterId: 'de-vpn-gw-1', kind: 'VPN_SESSION', action: 'START',
     eventTime: tObs - 300_000, outsideAddr: DE_EXIT, outsidePort: truthPort, insideAddr: US_CLIENT.addr, insidePort: US_CLIENT.port, subscriberHandle: 'de-acct-9' };
+  // 20 min before the observation: us-access sends Interim-Updates every 15 min, so a session
+  // with no record for more than 3 of them is shown, never decided (its STOP may be lost)
   const usRadius: SessionEvent = { ...base, eventId: `${run}-us-acct`, exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', action: 'START',
-    eventTime: tObs - 3_600_000, framedIpAddress: US_CLIENT.addr,
+    eventTime: tObs - 1_200_000, framedIpAddress: US_CLIENT.addr,
     acctSessionId: `${run}-us-A`, subscriberHandle: 'us-sub-0001' };
-  // us-access declares Interim-Updates every 15 min (deploy/providers.json): a START-only session
-  // an hour old would be stale there (its NAS may have rebooted), so the live session reports in
+  // and one Interim-Update since, as the live session's NAS sends them
   const usInterim: SessionEvent = { ...usRadius, eventId: `${run}-us-acct-i`, action: 'INTERIM', eventTime: tObs - 600_000 };
   const request: TraceRequest = {
     traceId: `trace-${run}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: `GB-NCA-${run}`,

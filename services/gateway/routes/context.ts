@@ -1,6 +1,6 @@
-// What every route handler gets: the request and response, the caller's jurisdiction (from
-// the bearer token), path parameters, and the gateway's dependencies.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// What the route plugins get: the gateway's dependencies, and the caller fastify attached to
+// the request from its bearer token (api-server.ts).
+import type { FastifyInstance } from 'fastify';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
 import type { OpenQuota } from '../open-quota.ts';
 import type { OpenLimits } from '../../partner/domain/open-request.ts';
@@ -16,24 +16,26 @@ export interface GatewayDeps {
   limits: OpenLimits;
   /** Quota on trace opens per caller jurisdiction; none = unlimited. */
   openQuota?: OpenQuota;
-  /** Largest request body accepted, bytes. */
-  maxBodyBytes: number;
   /** Interval of SSE keep-alive comments, ms. */
   heartbeatMs: number;
+  /** Open /v1/stream connections one token may hold at once; one more answers 429. */
+  maxStreamsPerToken: number;
+  /** Traces whose newest view may wait for a slow stream reader; beyond it the stream is ended. */
+  maxPendingPerStream: number;
   /** The history store's preservation orders; absent without DATABASE_URL (routes answer 503). */
   preservation?: PreservationStore;
   /** Called when a stream opens (+1) or closes (-1). */
   onStream?(cc: string, delta: 1 | -1): void;
+  /** Called when a stream is ended because its reader fell too far behind. */
+  onStreamOverflow?(cc: string): void;
 }
 
-export interface RouteContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** Jurisdiction of the caller's token; '' on public routes. */
-  cc: string;
-  params: Record<string, string>;
-  url: URL;
-  deps: GatewayDeps;
+/** The caller, from the bearer token: its jurisdiction and an id of the token (a digest, never the token). */
+export interface Caller { cc: string; tokenId: string }
+
+declare module 'fastify' {
+  interface FastifyRequest { caller: Caller }
+  interface FastifyContextConfig { public?: boolean }
 }
 
-export type Handler = (ctx: RouteContext) => Promise<void> | void;
+export type RoutePlugin = (app: FastifyInstance, deps: GatewayDeps) => void;

@@ -5,7 +5,7 @@ import { createProviderDirectory } from '../../common/provider-directory.ts';
 import { deterministicNatForward, deterministicNatReverse, MAX_DETNAT_CANDIDATES, resolveDeterministicNat } from './deterministic-nat.ts';
 
 const T = 1_800_000_000_000;
-const rule: DeterministicNatRule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: T - 1000, validTo: null };
+const rule: DeterministicNatRule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: T - 5000, validTo: null };
 const jp = (r: DeterministicNatRule = rule): Provider => ({
   providerId: 'jp-mobile', jurisdiction: 'JP', name: 'jp', kind: 'CGN', prefixes: ['203.0.113.128/25'], exporters: ['jp-cgn-1'], deterministicNat: [r], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null,
 });
@@ -59,12 +59,41 @@ describe('resolveDeterministicNat', () => {
     expect(resolveDeterministicNat(lookup({ addr: '2001:db8::1' }), dir)).toEqual([]);
     expect(resolveDeterministicNat(lookup({ addr: '10.64.0.1', scopeProviderId: 'jp-mobile' }), dir)).toEqual([]);
     expect(resolveDeterministicNat(lookup({ port: 80 }), dir)).toEqual([]);
-    expect(resolveDeterministicNat(lookup({ windowFrom: T - 5000, windowTo: T - 2000 }), dir)).toEqual([]);
+    expect(resolveDeterministicNat(lookup({ windowFrom: T - 10_000, windowTo: T - 8000 }), dir)).toEqual([]); // even with the 2 s clock tolerance
     expect(resolveDeterministicNat(lookup({ mode: 'relay' }), dir)).toEqual([]);
   });
   it('a rule ending inside the window still counts, clipped and no longer active', () => {
     const d = createProviderDirectory([jp({ ...rule, validTo: T + 400 })]);
     const [h] = resolveDeterministicNat(lookup(), d);
     expect([h!.leadsToAddr, h!.lastSeen, h!.active]).toEqual(['10.64.8.5', T + 400, false]);
+  });
+});
+
+// Review defect 2 (tracing.review.md): the published rule changed at C (a re-numbered pool, more
+// ports per subscriber). The same outside ip:port maps to another host under each rule, so a
+// lookup near the change must weigh both by the part of the window each covers.
+describe('resolveDeterministicNat across a rule change', () => {
+  const C = T + 3_600_000;
+  const d = createProviderDirectory([{ ...jp(), deterministicNat: [
+    { ...rule, validFrom: 0, validTo: C },
+    { insidePrefix: '10.64.0.0/22', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 126, firstPort: 1024, validFrom: C + 1, validTo: null },
+  ] }]);
+  const at = (t: number, port: number) => resolveDeterministicNat(lookup({ windowFrom: t - 2000, windowTo: t + 2000, since: t, port, parentHopId: null, depth: 1 }), d, 2000);
+  const pairs = (hops: ReturnType<typeof at>) => hops.map((h) => [h.leadsToAddr, h.confidence]);
+
+  it('1.9 s after the change: both hosts shown, the new rule\'s first, neither decided', () => {
+    // 203.0.113.130:1200 — old: 1024 hosts per address, block (1200-1024)/63 = 2 -> 10.64.8.2;
+    // new: 16 hosts per address, block (1200-1024)/126 = 1 -> 10.64.0.33. The old rule holds
+    // 101 ms of the window [C-100, C+3900] and its 2 s clock-tolerance tail below: 0.138.
+    expect(pairs(at(C + 1900, 1200))).toEqual([['10.64.0.33', 0.862056], ['10.64.8.2', 0.137944]]);
+  });
+  it('a window wholly under one rule is that rule\'s host at 1, on either side of the change', () => {
+    expect(pairs(at(C + 60_000, 1200))).toEqual([['10.64.0.33', 1]]);
+    expect(pairs(at(C - 60_000, 1200))).toEqual([['10.64.8.2', 1]]);
+  });
+  it('a host both rules name is one candidate with both rules as evidence', () => {
+    // 203.0.113.128:1030 is block 0 of the first outside address: 10.64.0.0 under both rules
+    const hops = resolveDeterministicNat(lookup({ addr: '203.0.113.128', windowFrom: C - 100, windowTo: C + 100, port: 1030 }), d, 2000);
+    expect(hops.map((h) => [h.leadsToAddr, h.confidence, h.evidenceEventIds])).toEqual([['10.64.0.0', 1, ['rule:jp-mobile:10.64.0.0/16', 'rule:jp-mobile:10.64.0.0/22']]]);
   });
 });

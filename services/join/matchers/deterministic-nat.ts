@@ -3,11 +3,12 @@
 // ratio) and P = portsPerSubscriber, inside address number k (offset in insidePrefix) uses
 // outside address outsidePrefix + floor(k / S), ports firstPort + (k mod S) * P .. + P - 1.
 // The directory checks at upsert that S * P ports fit above firstPort (natRuleGeometry). Pure.
-import type { DeterministicNatRule } from '../../../schemas/types.gen.ts';
-import { canonicalAddress, familyOf, intToIpv4, ipv4ToInt } from '../../common/address.ts';
-import type { HopCandidate, Lookup } from '../join-types.ts';
+import type { DeterministicNatRule, Provider } from '../../../schemas/types.gen.ts';
+import { canonicalAddress, familyOf, intToIpv4, ipv4ToInt, prefixContains } from '../../common/address.ts';
+import { DEFAULT_JOIN_OPTIONS, type HopCandidate, type Lookup } from '../join-types.ts';
 import { natRuleGeometry, type ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
+import { unionMass, windowCdf } from './time-kernel.ts';
 
 /** Most inside candidates reported for a lookup without a port: one outside address is shared
  *  by S inside hosts (1024 in the demo rule). Confidence still says 1/S. */
@@ -38,47 +39,78 @@ export function deterministicNatReverse(rule: DeterministicNatRule, outsideAddr:
 }
 
 /**
- * Hops from the published rules for a session lookup on an outside address. A rule counts when
- * its validity overlaps the lookup window; evidence is `rule:<providerId>:<insidePrefix>`.
- * With a port: one hop, confidence 1. Without: the S inside hosts of that address, confidence
- * 1/S each, at most MAX_DETNAT_CANDIDATES of them (lowest inside address first).
+ * Hops from the published rules for a session lookup on an outside address. Every rule whose
+ * validity [validFrom, validTo] overlaps the lookup window widened by the clock tolerance
+ * counts (a rule change near the observation: the re-numbered pool or new ports-per-subscriber
+ * maps the same ip:port to another host), each weighted by the probability mass of the window
+ * it covers (time-kernel.ts); an inside host named by several rules sums their weights. The
+ * part of the window no rule covers is an unknown mapping's: confidence = weight / max(1, total
+ * weight), like session candidates. So a window under one rule gives its host 1 (1/S each
+ * without a port), a window across a change gives both hosts their share, undecided.
+ * Evidence is `rule:<providerId>:<insidePrefix>` per rule; at most MAX_DETNAT_CANDIDATES hops,
+ * most confident first (then lowest inside address).
  */
-export function resolveDeterministicNat(l: Lookup, dir: ProviderDirectory): HopCandidate[] {
+export function resolveDeterministicNat(l: Lookup, dir: ProviderDirectory, clockToleranceMs = DEFAULT_JOIN_OPTIONS.clockToleranceMs): HopCandidate[] {
   if (l.mode !== 'session' || l.scopeProviderId !== null) return [];
   let addr: string;
   try { addr = canonicalAddress(l.addr); } catch { return []; }
   if (familyOf(addr) !== 4) return [];
-  const hit = dir.deterministicRuleFor(addr, l.windowFrom) ?? dir.deterministicRuleFor(addr, l.windowTo);
-  if (!hit) return [];
-  const { provider, rule } = hit;
-  const all = deterministicNatReverse(rule, addr, l.port);
-  const evidence = `rule:${provider.providerId}:${rule.insidePrefix}`;
-  const confidence = all.length === 0 ? 0 : Math.round(1e6 / all.length) / 1e6;
-  const firstSeen = Math.max(l.windowFrom, rule.validFrom);
-  const lastSeen = rule.validTo === null ? l.windowTo : Math.min(l.windowTo, rule.validTo);
-  return all.slice(0, MAX_DETNAT_CANDIDATES).map((inside, i) => ({
-    traceId: l.traceId,
-    hopId: hopId(l.traceId, l.parentHopId, 'DETERMINISTIC_NAT', [l.lookupId, evidence, `to:${inside}`]),
-    parentHopId: l.parentHopId,
-    depth: l.depth,
-    jurisdiction: provider.jurisdiction,
-    providerId: provider.providerId,
-    method: 'DETERMINISTIC_NAT',
-    observedAddr: addr,
-    observedPort: l.port,
-    leadsToAddr: inside,
-    leadsToPort: null,
-    subscriberHandle: null,
-    evidenceEventIds: [evidence],
-    confidence,
-    rank: i + 1,
-    firstSeen,
-    lastSeen,
-    // A rule has no sessions to end: the mapping stands while the rule is valid.
-    active: rule.validTo === null || rule.validTo >= l.windowTo,
-    windowFrom: l.windowFrom,
-    windowTo: l.windowTo,
-    // No event completes the match: the lookup itself does.
-    decisiveAt: l.since,
-  }));
+  const from = l.windowFrom - clockToleranceMs;
+  const to = l.windowTo + clockToleranceMs;
+  const cdf = windowCdf(l.windowFrom, l.windowTo, clockToleranceMs);
+  interface Answer { provider: Provider; weight: number; evidence: Set<string>; firstSeen: number; lastSeen: number; active: boolean }
+  const answers = new Map<string, Answer>();
+  let total = 0;
+  for (const provider of dir.list()) {
+    for (const rule of provider.deterministicNat) {
+      const lo = Math.max(from, rule.validFrom);
+      // validTo is inclusive at ms resolution: the rule holds through that millisecond
+      const hi = rule.validTo === null ? to : Math.min(to, rule.validTo + 1);
+      if (hi < lo || !prefixContains(rule.outsidePrefix, addr)) continue;
+      const mass = unionMass([[lo, hi]], cdf);
+      if (mass <= 0) continue;
+      total += mass;
+      const inside = deterministicNatReverse(rule, addr, l.port);
+      for (const host of inside) {
+        const a = answers.get(host) ?? { provider, weight: 0, evidence: new Set<string>(), firstSeen: Infinity, lastSeen: -Infinity, active: false };
+        a.weight += mass / inside.length;
+        a.evidence.add(`rule:${provider.providerId}:${rule.insidePrefix}`);
+        a.firstSeen = Math.min(a.firstSeen, Math.max(l.windowFrom, rule.validFrom));
+        a.lastSeen = Math.max(a.lastSeen, rule.validTo === null ? l.windowTo : Math.min(l.windowTo, rule.validTo));
+        // A rule has no sessions to end: the mapping stands while the rule is valid.
+        a.active ||= rule.validTo === null || rule.validTo >= l.windowTo;
+        answers.set(host, a);
+      }
+    }
+  }
+  const share = (w: number) => Math.round((1e6 * w) / Math.max(1, total)) / 1e6;
+  const ranked = [...answers.entries()].sort(([x, a], [y, b]) => b.weight - a.weight || ipv4ToInt(x) - ipv4ToInt(y));
+  return ranked.slice(0, MAX_DETNAT_CANDIDATES).map(([inside, a], i) => {
+    const evidence = [...a.evidence].sort();
+    return {
+      traceId: l.traceId,
+      hopId: hopId(l.traceId, l.parentHopId, 'DETERMINISTIC_NAT', [l.lookupId, ...evidence, `to:${inside}`]),
+      parentHopId: l.parentHopId,
+      depth: l.depth,
+      jurisdiction: a.provider.jurisdiction,
+      providerId: a.provider.providerId,
+      method: 'DETERMINISTIC_NAT',
+      observedAddr: addr,
+      observedPort: l.port,
+      leadsToAddr: inside,
+      leadsToPort: null,
+      subscriberHandle: null,
+      evidenceEventIds: evidence,
+      confidence: share(a.weight),
+      rank: i + 1,
+      // the window's part under the rule(s) naming this host (a window before every rule is empty)
+      firstSeen: Math.min(a.firstSeen, a.lastSeen),
+      lastSeen: a.lastSeen,
+      active: a.active,
+      windowFrom: l.windowFrom,
+      windowTo: l.windowTo,
+      // No event completes the match: the lookup itself does.
+      decisiveAt: l.since,
+    };
+  });
 }

@@ -38,6 +38,10 @@ describe('buildIntervals', () => {
       .toEqual([[100, 500, 'superseded', 'X,X'], [500, 1700, 'open', 'Y,Y']]);
     // without the rule the new holder's records would extend the old holder's session
     expect(buildIntervals(rs, { ...byId, sameSession: undefined }, AGE)).toHaveLength(1);
+    // the new holder's START lost: its STOP is not the old holder's STOP
+    const stopOnly = [rec('a', 'START', 100, 'X'), rec('b', 'INTERIM', 300, 'X'), rec('z', 'STOP', 800, 'Y')];
+    expect(buildIntervals(stopOnly, byId, AGE).map((i) => [i.start, i.end, i.endReason, i.startSeen, i.records.map((r) => r.ev.insideAddr).join(',')]))
+      .toEqual([[100, 800, 'superseded', true, 'X,X'], [300, 800, 'stop', false, 'Y']]);
   });
   it('ends an open session when another session claims the resource', () => {
     expect(shape([rec('a', 'START', 100, 'A'), rec('b', 'START', 400, 'B'), rec('c', 'STOP', 600, 'B')]))

@@ -20,10 +20,12 @@
 //   session is resumed, the newer one is not ended, and both stay concurrent candidates;
 // - a STOP or INTERIM without a START opens at max(t - maxAgeMs, the last evidence of an
 //   earlier conflicting or same session): the start is inferred ('startSeen' false);
-// - a START or INTERIM of an open session's key that names another holder (`sameSession`
+// - a START, INTERIM or STOP of an open session's key that names another holder (`sameSession`
 //   false: a NAS that rebooted and counts its Acct-Session-Ids from the start again) begins a
 //   new session and ends the open one ('superseded': its STOP was lost in the reboot), instead
-//   of lending the old session's addresses to the new holder.
+//   of lending the old session's addresses to the new holder — except on the open session's own
+//   first millisecond (no order between the two is known, and a key holds one session: the
+//   records join it, and the matcher shows both holders, session-match.ts sliceByState).
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 
 export interface SessionRecord {
@@ -155,7 +157,7 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
   /** The open session of `key` when `ev` can belong to it; one that names another holder is
    *  ended at t (its STOP lost) and undefined returned. */
   const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
-    if (s === undefined || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    if (s === undefined || s.begunAt >= t || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
     close(s, t, 'superseded');
     return undefined;
   };
@@ -168,7 +170,9 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     i = j;
     const pendingStops: SessionRecord[] = [];
     for (const r of batch.filter((x) => x.ev.action === 'STOP')) {
-      const s = current(rules.sessionKey(r.ev), t);
+      // a STOP that names another holder ends the open session of its key without being its
+      // STOP (a reused session id whose START was lost), and stops a session of its own below
+      const s = continuing(current(rules.sessionKey(r.ev), t), r.ev, t);
       if (s) { touch(s, r); close(s, t, 'stop'); } else pendingStops.push(r);
     }
     for (const r of batch.filter((x) => x.ev.action === 'START')) {

@@ -99,7 +99,10 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       const id = providerOf(ev);
       return maxSessionAgeMs(id === null ? undefined : dir.byId(id), kind, opts.maxSessionAgeMs);
     };
-    let live = buildIntervals(mine, spec.rules, ageOf)
+    // What a session claimed, and whose it was, at each instant: only from its records up to
+    // then (a prefix first named later, or another subscriber's record under a reused key, does
+    // not reach back over the window); sliceByState, below.
+    let live = buildIntervals(mine, spec.rules, ageOf).flatMap((iv) => sliceByState(iv, (ev) => spec.strength(ev, target)))
       .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
     // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
     // the window no longer prefix's session covers, and drops out when nothing is left — but
@@ -173,6 +176,55 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     return c.stale ? Math.min(share, STALE_CONFIDENCE) : share;
   };
   return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
+}
+
+/**
+ * An interval cut where what it tells about the target changes: a record that names a longer
+ * prefix covering the target than the session's records so far (or the first one covering it),
+ * or names another subscriber than the records so far (several at one instant: each). Each
+ * part keeps the records of its own stretch, so its strength and handle come only from records
+ * at or before it. The change happened somewhere between the previous record and the one
+ * that shows it: the old state holds up to that record, the new one from the previous record
+ * (both possible in between). An interval with no change is returned as it is. Pure; the parts
+ * depend only on the records' times and contents, not on their ids.
+ */
+export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) => number): SessionInterval[] {
+  const byTime = new Map<number, SessionRecord[]>();
+  for (const r of iv.records) {
+    const g = byTime.get(r.ev.eventTime);
+    if (g) g.push(r); else byTime.set(r.ev.eventTime, [r]);
+  }
+  const times = [...byTime.keys()].sort((a, b) => a - b);
+  interface Run { begin: number; at: number; handles: string[]; strength: number; records: SessionRecord[] }
+  const runs: Run[] = [];
+  let prev = iv.start;
+  for (const t of times) {
+    const group = byTime.get(t)!;
+    const handles = [...new Set(group.flatMap((r) => (r.ev.subscriberHandle === null ? [] : [r.ev.subscriberHandle])))].sort();
+    const st = Math.max(...group.map((r) => strength(r.ev)));
+    const cur = runs.at(-1);
+    const otherHolder = cur !== undefined && handles.length > 0 && cur.handles.length > 0 && handles.join('\n') !== cur.handles.join('\n');
+    if (cur === undefined || otherHolder || st > cur.strength) {
+      runs.push({ begin: cur === undefined ? iv.start : prev, at: t, handles: otherHolder || cur === undefined ? handles : cur.handles, strength: otherHolder || cur === undefined ? st : Math.max(st, cur.strength), records: [...group] });
+    } else {
+      cur.records.push(...group);
+      if (cur.handles.length === 0) cur.handles = handles;
+    }
+    prev = t;
+  }
+  if (runs.length <= 1 && (runs[0]?.handles.length ?? 0) <= 1) return [iv];
+  return runs.flatMap((run, i) => {
+    const last = i === runs.length - 1;
+    const end = last ? iv.end : runs[i + 1]!.at;
+    const owners: (string | null)[] = run.handles.length === 0 ? [null] : run.handles;
+    return owners.map((h) => {
+      const records = run.records.filter((r) => h === null || r.ev.subscriberHandle === null || r.ev.subscriberHandle === h);
+      return {
+        key: iv.key, start: run.begin, end, startSeen: i === 0 && iv.startSeen, endReason: last ? iv.endReason : 'superseded' as const,
+        records, lastEvidence: Math.max(...records.map((r) => r.ev.eventTime)),
+      };
+    });
+  });
 }
 
 /** The parts of [from, to] ∩ iv that none of `longer` covers (where iv's prefix is the

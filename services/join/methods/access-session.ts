@@ -23,6 +23,9 @@ function canonicalPrefix(cidr: string | null): string | null {
   try { return prefixText(parsePrefix(cidr)); } catch { return null; }
 }
 
+/** Two records agree on a prefix attribute unless both name one and they differ. */
+const samePrefix = (a: string | null, b: string | null): boolean => a === null || b === null || canonicalPrefix(a) === canonicalPrefix(b);
+
 /** What an access record claims: its framed address (as a host prefix) and its prefixes. */
 export function accessClaims(ev: SessionEvent): string[] {
   const out: string[] = [];
@@ -47,16 +50,19 @@ export const ACCESS_SESSION: HopMethodDescriptor = {
       prefixStrength(ev.delegatedIpv6Prefix, t),
     ),
     rules: {
-      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId === null ? `event:${ev.eventId}` : `sid:${ev.acctSessionId}`}`,
+      // RFC 2866: Acct-Session-Id is unique per NAS only (and many NASes count it from 1 again
+      // after a reboot): the NAS (exporter) is part of the key.
+      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId === null ? `event:${ev.exporterId}/${ev.eventId}` : `nas:${ev.exporterId}|sid:${ev.acctSessionId}`}`,
       bucket: prov,
       // A session claims only what it names: one framed address and up to two prefixes. Another
       // session ends it only by claiming the SAME address or an IDENTICAL prefix; a /56 inside a
       // /48 is a different claim (both live, longest prefix wins at match time).
       conflicts: (a, b) => accessClaims(a).some((c) => accessClaims(b).includes(c)),
       // Acct-Session-Id is unique per NAS boot only (RFC 2866 5.5): a record of the same id that
-      // names another subscriber or another Framed-IP-Address is another session
+      // names another subscriber, another Framed-IP-Address or another prefix is another session
       sameSession: (a, b) => (a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle)
-        && (a.framedIpAddress === null || b.framedIpAddress === null || a.framedIpAddress === b.framedIpAddress),
+        && (a.framedIpAddress === null || b.framedIpAddress === null || a.framedIpAddress === b.framedIpAddress)
+        && samePrefix(a.framedIpv6Prefix, b.framedIpv6Prefix) && samePrefix(a.delegatedIpv6Prefix, b.delegatedIpv6Prefix),
     },
     leadsTo: () => ({ addr: null, port: null }),
   },

@@ -1,4 +1,4 @@
-// Hop method 1, NAT session log (RFC 8158 natEvent 1 create / 2 delete): public ip:port at t
+// Hop method 1, NAT session log (RFC 8158 natEvent 4 create / 5 delete, NAT44; 1 / 2 historic): public ip:port at t
 // -> inside ip:port at the same provider.
 import type { HopMethodDescriptor } from './descriptor.ts';
 import { prov, protoOk, opt, portWake } from './shared.ts';

@@ -1,4 +1,4 @@
-// Hop method 2, port-block allocation (RFC 8158 natEvent 14 allocate / 15 release, RFC 6888
+// Hop method 2, port-block allocation (RFC 8158 natEvent 16 allocation / 17 de-allocation, RFC 6888
 // deterministic blocks): public ip + port in [lo, hi] at t -> inside ip.
 import type { HopMethodDescriptor } from './descriptor.ts';
 import { prov, sessionWake } from './shared.ts';

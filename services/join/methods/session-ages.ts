@@ -4,8 +4,8 @@
 // how far back windows are read and how long session records stay in them. Pure.
 //
 // Defaults follow how long such state lives at real providers: PPPoE/IPoE sessions, DHCP
-// leases and mobile PDP contexts, and CGN port-block allocations (RFC 8158 natEvent 14/15)
-// run for days to weeks; a VPN tunnel for hours to days; a NAT session (natEvent 1/2) for
+// leases and mobile PDP contexts, and CGN port-block allocations (RFC 8158 natEvent 16/17)
+// run for days to weeks; a VPN tunnel for hours to days; a NAT session (natEvent 4/5) for
 // minutes to a couple of hours (RFC 5382: TCP established idle timeout >= 2 h 4 min).
 import type { Provider, SessionKind } from '../../../schemas/types.gen.ts';
 import { BY_KIND } from './index.ts';

@@ -1,13 +1,12 @@
-// The gateway's routes over real HTTP (node:http + fetch) with an injected producer and book:
-// authentication, validation, ownership, views and the per-jurisdiction stream.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// The gateway's API over real HTTP (fastify on a loopback port + fetch) with an injected
+// producer and book: authentication, validation, ownership, views and the per-jurisdiction stream.
+import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import { fullUpdate, hop, makeNode } from '../partner/test-fixtures.ts';
 import { createOpenQuota, type OpenQuota } from './open-quota.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
-import { createRouter } from './router.ts';
+import { buildApi } from './api-server.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook, type TraceBook } from './trace-book.ts';
 
@@ -15,7 +14,7 @@ const NOW = 1_700_000_000_000;
 const TOK = { GB: 'gb-token-0123456789abcdef', FR: 'fr-token-0123456789abcdef', DE: 'de-token-0123456789abcdef' };
 const body = { legalBasis: 'ART33_REALTIME_TRAFFIC', caseReference: 'GB-NCA-42', srcAddr: '198.51.100.7', srcPort: 40001, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: new Date(NOW - 60_000).toISOString(), toleranceMs: 2000 };
 
-let server: Server;
+let server: FastifyInstance;
 let base: string;
 let book: TraceBook;
 let submitted: TraceRequest[];
@@ -31,16 +30,15 @@ beforeEach(async () => {
   clock = 0;
   quota = createOpenQuota({ perMinute: 6000, burst: 1000, now: () => NOW + clock });
   let n = 0;
-  const route = createRouter({
+  server = await buildApi({
     tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW + clock, openQuota: { take: (cc) => quota.take(cc) }, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
+    maxStreamsPerToken: 2, maxPendingPerStream: 100,
     submit: async (r) => { if (kafkaDown) throw new Error('broker down'); submitted.push(r); },
     onStream: (cc, d) => { streams[cc] = (streams[cc] ?? 0) + d; },
   });
-  server = createServer((req, res) => { void route(req, res).then((handled) => { if (!handled) { res.writeHead(404); res.end('not the gateway'); } }); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await server.listen({ port: 0, host: '127.0.0.1' });
 });
-afterEach(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
+afterEach(async () => { await server.close(); });
 
 const call = (path: string, o: { method?: string; token?: string; json?: unknown; raw?: string; type?: string } = {}) => fetch(`${base}${path}`, {
   method: o.method ?? (o.json !== undefined || o.raw !== undefined ? 'POST' : 'GET'),
@@ -54,7 +52,7 @@ async function open(token = TOK.GB): Promise<string> {
 }
 
 describe('authentication', () => {
-  it('refuses /v1 routes without a token or with an unknown one; /openapi.json is public; other paths are not the router\'s', async () => {
+  it('refuses /v1 routes without a token or with an unknown one; /openapi.json is public; /metrics is not on the API port', async () => {
     for (const [path, method] of [['/v1/traces', 'POST'], ['/v1/traces/x', 'GET'], ['/v1/stream', 'GET'], ['/v1/traces/x/close', 'POST']] as const) {
       const none = await call(path, { method });
       expect(none.status).toBe(401);
@@ -62,7 +60,8 @@ describe('authentication', () => {
       expect((await call(path, { method, token: 'not-a-known-token-at-all' })).status).toBe(401);
     }
     expect((await call('/openapi.json')).status).toBe(200);
-    expect(await (await call('/metrics')).text()).toBe('not the gateway');
+    expect((await call('/metrics')).status).toBe(404);
+    expect((await call('/healthz')).status).toBe(404);
     expect((await call('/v1/nothing', { token: TOK.GB })).status).toBe(404);
     const wrongMethod = await call('/v1/traces', { method: 'GET', token: TOK.GB });
     expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
@@ -234,5 +233,58 @@ describe('GET /v1/stream', () => {
     const text = await readUntil(res, (t) => t.includes('id: b:1'));
     expect(sseEvents(text).filter((e) => e.event === 'update').map((e) => e.id)).toEqual(['b:1']);
     ac.abort();
+  });
+});
+
+describe('stream cap per token', () => {
+  it('a token holding its maximum of streams gets 429 with the reason; closing one frees a place; another token is not affected', async () => {
+    const ac = [new AbortController(), new AbortController()];
+    const held = await Promise.all(ac.map((a) => fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.FR}` }, signal: a.signal })));
+    expect(held.map((r) => r.status)).toEqual([200, 200]);
+    const third = await call('/v1/stream', { token: TOK.FR });
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'too_many_requests', message: expect.stringMatching(/this token already holds 2 open streams.*CROSSTRACE_GATEWAY_MAX_STREAMS_PER_TOKEN=2/) });
+    const other = new AbortController();
+    expect((await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.DE}` }, signal: other.signal })).status).toBe(200);
+    ac[0]!.abort();
+    for (let i = 0; i < 50 && streams.FR !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    const again = new AbortController();
+    expect((await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.FR}` }, signal: again.signal })).status).toBe(200);
+    for (const a of [ac[1]!, other, again]) a.abort();
+  });
+});
+
+describe('text from records is escaped on the wire', () => {
+  const nasty = 'tX\n\nid: forged:99\nevent: update\ndata: {"verified":true}\u001b[2J\u202e\u0085';
+  it('in the JSON of GET and in the SSE id and data: no control character reaches the socket, and the values parse back intact', async () => {
+    const node = makeNode();
+    book.noteView('GB', node.publish(fullUpdate({ traceId: 'plain', caseReference: nasty }), 'GB').signed);
+    book.noteView('GB', node.publish(fullUpdate({ traceId: nasty }), 'GB').signed);
+    const res = await call('/v1/traces/plain', { token: TOK.GB });
+    const raw = await res.text();
+    expect(raw).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/); // eslint-disable-line no-control-regex
+    expect((JSON.parse(raw) as { update: { caseReference: string } }).update.caseReference).toBe(nasty);
+    const ac = new AbortController();
+    const stream = await fetch(`${base}/v1/stream`, { headers: { authorization: `Bearer ${TOK.GB}` }, signal: ac.signal });
+    const text = await readUntil(stream, (t) => t.split('event: update').length > 2);
+    ac.abort();
+    const events = sseEvents(text).filter((e) => e.event === 'update');
+    expect(events).toHaveLength(2); // the forged "id: forged:99" block in the trace id is not an event
+    expect(events.map((e) => e.id)).toContain('tX\\n\\nid: forged:99\\nevent: update\\ndata: {\\"verified\\":true}\\u001b[2J\\u202e\\u0085:1');
+    expect(events.map((e) => e.data.traceId)).toEqual(expect.arrayContaining([nasty, 'plain']));
+    for (const line of text.split('\n')) expect(line).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/); // eslint-disable-line no-control-regex
+  });
+
+  it('path and query values are checked by the route schemas: 400 naming the parameter', async () => {
+    const bad = await call(`/v1/traces/${encodeURIComponent('a b')}`, { token: TOK.GB });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalid_request', fields: [{ field: 'id' }] } });
+    const q = await call('/v1/stream?trace=%0Aevil', { token: TOK.GB });
+    expect([q.status, ((await q.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field]).toEqual([400, 'trace']);
+    const id = await open(TOK.GB);
+    const bare = await call(`/v1/traces/${id}/preservation`, { method: 'POST', token: TOK.GB }); // no body: days defaults
+    expect([bare.status, ((await bare.json()) as { error: { code: string } }).error.code]).toEqual([503, 'unavailable']); // past validation: no history store here
+    const body = await call('/v1/traces/x/preservation', { token: TOK.GB, json: { days: 0, until: 3 } });
+    expect(((await body.json()) as { error: { fields: { field: string }[] } }).error.fields.map((f) => f.field).sort()).toEqual(['days', 'until']);
   });
 });
