@@ -173,7 +173,12 @@ def main():
         elif not data or not ed25519_ok(key[0], s["signature"], data):
             v.update(ok=False, code="bad-signature")
         else:
-            view, _ = registry.decode(data)
+            try:
+                view, _ = registry.decode(data)
+            except Exception as e:  # signed, yet not a TraceUpdate: nothing to show
+                v.update(ok=False, code="malformed", reason=str(e))
+                verdicts.append(v)
+                continue
             entry = ledger.by_hash.get(s["auditHash"])
             rec = entry and entry["rec"]
             v.update(traceId=view["traceId"], seq=view["seq"], status=view["status"])
