@@ -22,6 +22,8 @@ export const traceIdParams = {
   properties: { id: { type: 'string', pattern: TRACE_ID_PATTERN, description: 'Trace id returned by POST /v1/traces.' } },
 };
 export const AUTH_ERRORS = { 401: error('Missing or unknown bearer token.') };
+/** Every route that changes something takes one from its jurisdiction's quota (request-quota.ts). */
+export const QUOTA_ERRORS = { 429: error('This jurisdiction used its quota of such requests; retry after the Retry-After header\'s seconds.') };
 
 /** Every shared schema, each with its `$id`, for `app.addSchema`. */
 export function sharedSchemas(limits: OpenLimits): JsonSchema[] {

@@ -15,7 +15,7 @@ import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic, pipelineTopics } from '../common/topics.ts';
 import { createReloadingTrust } from '../partner/trust-file.ts';
 import { gatewayConfig } from './config.ts';
-import { createOpenQuota } from './open-quota.ts';
+import { createRequestQuota } from './request-quota.ts';
 import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
@@ -75,7 +75,8 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
   const api = await buildApi({
     tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID, tls, logger,
-    openQuota: createOpenQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    openQuota: createRequestQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }),
+    changeQuota: createRequestQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_CHANGES_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_CHANGE_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
     maxStreamsPerToken: cfg.CROSSTRACE_GATEWAY_MAX_STREAMS_PER_TOKEN, maxPendingPerStream: cfg.CROSSTRACE_GATEWAY_STREAM_MAX_PENDING,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
