@@ -12,7 +12,6 @@ const tokens: FieldSpec<[string, string][] | null> = {
 export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   ...commonSpec,
   CROSSTRACE_GATEWAY_HTTP_PORT: int('Ops port: /metrics and /healthz only (as every service\'s CROSSTRACE_<SERVICE>_HTTP_PORT); the API is on CROSSTRACE_GATEWAY_API_PORT.', 9104, 0, 65535),
-  CROSSTRACE_GATEWAY_OPS_HOST: str('Address the ops port listens on.', '0.0.0.0'),
   CROSSTRACE_GATEWAY_API_PORT: int('Port of the API (HTTPS): /v1/... and /openapi.json.', 9443, 0, 65535),
   CROSSTRACE_GATEWAY_HOST: str('Address the API listens on.', '0.0.0.0'),
   CROSSTRACE_GATEWAY_TLS_CERT_FILE: str('PEM certificate (chain) of the API; with CROSSTRACE_GATEWAY_TLS_KEY_FILE. Required unless CROSSTRACE_GATEWAY_PLAIN_HTTP.', ''),

@@ -21,6 +21,7 @@ import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { preservationFromEnv } from './preservation-store.ts';
 import { buildApi } from './api-server.ts';
+import { requestLogFields } from './request-log.ts';
 import { assertNoPrivateKey, loadTokenFile } from './token-file.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
@@ -70,7 +71,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
     metrics.traceRequests.inc({ action: req.action, jurisdiction: req.requestingJurisdiction });
     metrics.stage.messagesOut.inc({ topic: TOPICS.traceRequests });
-    logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
+    logger.info(requestLogFields(req), 'trace request queued');
   };
   const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
   const api = await buildApi({
@@ -86,7 +87,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   await api.listen({ port: cfg.CROSSTRACE_GATEWAY_API_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST });
   life.onStop('api', () => api.close());
   const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_OPS_HOST, registry: metrics.stage.registry,
+    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_OPS_HOST, registry: metrics.stage.registry,
     health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), lagging: follower.lagging(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
   });
   life.onStop('ops', () => ops.close());
