@@ -77,7 +77,7 @@ historical_trace() {
 }
 # ---- end of tracing afterwards -------------------------------------------------------------------
 
-echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
+echo "demo: [1/4] Kafka, schema registry, Redis and PostgreSQL as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
 # Each partner gets its own credentials, fresh for this run (remove revokes the earlier ones):
@@ -103,7 +103,7 @@ if [ "${DEMO_WIRE:-}" = 1 ]; then
 fi
 # --- end DEMO_WIRE
 
-echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
+echo "demo: [2/4] services (ingest, correlator, tracer, gateway, archive, collector)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
 # replayed; services.sh waits until each has joined, so nothing the simulator sends is missed
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true
