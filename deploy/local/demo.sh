@@ -74,6 +74,8 @@ historical_trace() {
   kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
   grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
   echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
+  # against the handover's ground truth, hop by hop, as the live chain
+  CROSSTRACE_API_CA=.stack/security/ca.pem node deploy/local/chain-vs-truth.ts "$truth_h" "$gateway_api" .stack/partners "$htrace" | sed 's/^chain-vs-truth/demo: [history]/' || return 1
 }
 # ---- end of tracing afterwards -------------------------------------------------------------------
 
