@@ -68,15 +68,19 @@ const kcatVersion = (): [number, number, number] => {
  * local stack's loopback port with the jars in .cache/, or inside the broker's container (its
  * controller listens on the container's loopback only).
  */
-async function controllerAclCommand(args: string[]): Promise<Run> {
-  // no credentials at all (a PLAINTEXT client), and a short patience: a refused client retries until then
-  const acl = (props: string, libs: string, controller: string) => ['-c',
-    `printf 'default.api.timeout.ms=20000\\nrequest.timeout.ms=10000\\n' >${props} && exec java -Xmx128M -cp '${libs}' org.apache.kafka.tools.AclCommand "$@" --command-config ${props} --bootstrap-controller ${controller}`,
-    'acl', ...args];
+async function controllerAclCommand(args: string[], clientPem?: string): Promise<Run> {
+  // a short patience: a refused client retries until then; with clientPem (key + certificate, PEM)
+  // it presents that certificate, else it has no credentials at all (a PLAINTEXT client)
+  const acl = (props: string, libs: string, controller: string, ca: string) => ['-c', [
+    `printf 'default.api.timeout.ms=20000\\nrequest.timeout.ms=10000\\n' >${props}`,
+    `if [ -n "\${CLIENT_PEM:-}" ]; then printf '%s' "$CLIENT_PEM" >${props}.pem; printf 'security.protocol=SSL\\nssl.keystore.type=PEM\\nssl.keystore.location=%s\\nssl.truststore.type=PEM\\nssl.truststore.location=%s\\n' ${props}.pem ${ca} >>${props}; fi`,
+    `exec java -Xmx128M -cp '${libs}' org.apache.kafka.tools.AclCommand "$@" --command-config ${props} --bootstrap-controller ${controller}`,
+  ].join(' && '), 'acl', ...args];
+  const env = clientPem ? { CLIENT_PEM: clientPem } : {};
   if (stack.mode !== 'testcontainers') {
-    const cmd = acl(join(dir, 'intruder.properties'), join(import.meta.dirname, '../.cache/kafka-4.4.0/libs/*'), `127.0.0.1:${process.env.KAFKA_CONTROLLER_PORT ?? '19093'}`);
+    const cmd = acl(join(dir, 'intruder.properties'), join(import.meta.dirname, '../.cache/kafka-4.4.0/libs/*'), `127.0.0.1:${process.env.KAFKA_CONTROLLER_PORT ?? '19093'}`, join(stack.kafkaSecurityDir ?? '', 'ca.pem'));
     return new Promise((resolve) => {
-      execFile('bash', cmd, { timeout: 90_000 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+      execFile('bash', cmd, { timeout: 90_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
     });
   }
   // this run's broker: the container that publishes the SASL_SSL port the tests use
@@ -85,7 +89,10 @@ async function controllerAclCommand(args: string[]): Promise<Run> {
   const all = await dockerode.listContainers({ filters: { label: ['org.crosstrace.stack=integration'] } });
   const info = all.find((c) => c.Ports.some((p) => p.PublicPort === port));
   if (!info) throw new Error(`no container publishes the broker port ${port}`);
-  const exec = await dockerode.getContainer(info.Id).exec({ Cmd: ['bash', ...acl('/tmp/intruder.properties', '/opt/kafka/libs/*', 'localhost:9093')], AttachStdout: true, AttachStderr: true });
+  const exec = await dockerode.getContainer(info.Id).exec({
+    Cmd: ['bash', ...acl('/tmp/intruder.properties', '/opt/kafka/libs/*', 'localhost:9093', '/etc/crosstrace/ca.pem')],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true,
+  });
   const stream = await exec.start({});
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
@@ -164,8 +171,16 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
 
   it('the controller listener refuses an Admin client without the broker\'s certificate: no ACL change from the host', async () => {
     const intruder = `intruder-${Date.now()}`;
-    const run = await controllerAclCommand(['--add', '--allow-principal', `User:${intruder}`, '--operation', 'All', '--topic', '*']);
-    expect(run.code, `${run.stdout}${run.stderr}`).not.toBe(0);
+    const add = ['--add', '--allow-principal', `User:${intruder}`, '--operation', 'All', '--topic', '*'];
+    const anonymous = await controllerAclCommand(add);
+    expect(anonymous.code, `no credentials: ${anonymous.stdout}${anonymous.stderr}`).not.toBe(0);
+    // a certificate from the node's own CA that is not the broker's (an exporter's) is no principal with rights there
+    const prefix = join(dir, 'controller-exporter');
+    execFileSync(join(import.meta.dirname, '../deploy/security/client-cert.sh'), [stack.kafkaSecurityDir ?? '', 'exporter-fr-cgn-1', prefix]);
+    const pem = readFileSync(`${prefix}.key.pem`, 'utf8') + readFileSync(`${prefix}.crt.pem`, 'utf8');
+    const exporter = await controllerAclCommand(add, pem);
+    expect(exporter.code, `exporter certificate: ${exporter.stdout}${exporter.stderr}`).not.toBe(0);
+    expect(`${exporter.stdout}${exporter.stderr}`).toMatch(/ClusterAuthorizationException/);
     const admin = testKafka('security-test-acls').admin();
     await admin.connect();
     try {
