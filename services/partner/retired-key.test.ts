@@ -8,8 +8,7 @@ import { createAuditChain } from './domain/audit-chain.ts';
 import { createAuditLedger } from './domain/audit-ledger.ts';
 import { keyIdOf, sign } from './domain/signing.ts';
 import { createUpdateVerifier } from './domain/update-verifier.ts';
-import { viewFor } from '../tracer/domain/disclosure.ts';
-import { encodeDisclosure, framedUpdate, fullUpdate, trustedKey } from './test-fixtures.ts';
+import { encodeDisclosure, framedUpdate, fullUpdate, trustedKey, viewFor } from './test-fixtures.ts';
 
 const ROTATED_AT = 1_700_000_000_000;
 

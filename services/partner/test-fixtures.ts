@@ -11,6 +11,8 @@ import { createAuditChain } from './domain/audit-chain.ts';
 import { keyIdOf, sign } from './domain/signing.ts';
 import type { TrustedKey } from './domain/trusted-keys.ts';
 import { viewFor } from '../tracer/domain/disclosure.ts';
+/** The tracer's minimised view (re-exported for partner tests: only this file may import the tracer). */
+export { viewFor };
 
 const schemas = loadSchemas();
 export const FIXTURE_SCHEMA_ID = 7;
