@@ -3,8 +3,10 @@
 //   node bench/archive.bench.ts [flows=2000000] [allocations=500000] [lookups=2000]
 // flows=0 allocations=0: lookups only, on the crosstrace_bench database an earlier run left.
 // 1. load: the archive's write path (history-writer.ts: COPY into staging, INSERT ON CONFLICT,
-//    interval upsert, one transaction per 5000-row batch) vs. raw COPY of the same rows straight
-//    into the table (the ceiling on this machine and schema); rows/s and bytes per row on disk;
+//    interval upsert, one transaction per 5000-row batch; flows now with one binary COPY into
+//    flow_records, and batch by batch in turn the path before) vs. raw COPY of the same rows straight into
+//    the table, text and binary (the ceiling on this machine and schema), and the row encoding
+//    alone (no database); rows/s and bytes per row on disk;
 // 2. lookups at that size, through the tracer's archive reader (history-lookup.ts): a session
 //    lookup (who held addr:port at t: one port-block allocation among many per address) and a
 //    relay lookup (a host's window as the tracer reads it: ±clock tolerance, then back and
@@ -16,7 +18,7 @@ import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
 import type { Lookup } from '../services/join/join-types.ts';
 import { flowRow, sessionRows, type FlowRow, type SessionIntervalRow, type SessionRecordRow } from '../services/archive/domain/archive-rows.ts';
 import { copyLine, tsText } from '../services/archive/domain/copy-text.ts';
-import { createHistoryWriter } from '../services/archive/history-writer.ts';
+import { createHistoryWriter, flowsBinary } from '../services/archive/history-writer.ts';
 import { migrate } from '../services/history/migrate.ts';
 import { createHistorySource } from '../services/tracer/history-lookup.ts';
 import { fmt, result, summarise } from './lib.ts';
@@ -49,6 +51,7 @@ url.pathname = '/crosstrace_bench';
 const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
 await migrate(pool);
 const writer = createHistoryWriter(pool);
+const textWriter = createHistoryWriter(pool, { flowCopy: 'text' });
 
 let seed = 42;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -79,9 +82,9 @@ function allocation(i: number): { records: SessionRecordRow[]; intervals: Sessio
 }
 
 // --- 1. load -------------------------------------------------------------------------------
-async function load(label: string, total: number, batchOf: (from: number, n: number) => Parameters<typeof writer.write>[0], rowsPer: number): Promise<number> {
+async function load(label: string, total: number, batchOf: (from: number, n: number) => Parameters<typeof writer.write>[0], rowsPer: number, w = writer): Promise<number> {
   const t = performance.now();
-  for (let i = 0; i < total; i += BATCH / rowsPer) await writer.write(batchOf(i, Math.min(BATCH / rowsPer, total - i)));
+  for (let i = 0; i < total; i += BATCH / rowsPer) await w.write(batchOf(i, Math.min(BATCH / rowsPer, total - i)));
   const s = (performance.now() - t) / 1000;
   console.log(`${label}: ${fmt(total * rowsPer)} rows in ${s.toFixed(1)} s = ${fmt((total * rowsPer) / s)} rows/s`);
   return (total * rowsPer) / s;
@@ -91,24 +94,54 @@ const allocBatch = (from: number, n: number) => {
   const parts = Array.from({ length: n }, (_, k) => allocation(from + k));
   return { sessions: parts.flatMap((p) => p.records), intervals: parts.flatMap((p) => p.intervals), flows: [] };
 };
-const flowRate = LOAD ? await load('archive write path, flows', FLOWS, flowBatch, 1) : NaN;
+// flows: the write path now (binary COPY straight into flow_records) and before (text COPY into
+// staging, then INSERT ... ON CONFLICT), batch by batch in turn on rows of the same mix, so both
+// meet the same machine load and table size
+async function loadFlows(total: number): Promise<{ now: number; before: number }> {
+  const ms = { now: 0, before: 0 };
+  const rows = { now: 0, before: 0 };
+  for (let i = 0, k = 0; i < total; i += BATCH, k++) {
+    const which = k % 2 === 0 ? 'now' : 'before';
+    const n = Math.min(BATCH, total - i);
+    const batch = flowBatch(i, n);
+    const t = performance.now();
+    await (which === 'now' ? writer : textWriter).write(batch);
+    ms[which] += performance.now() - t;
+    rows[which] += n;
+  }
+  const rate = (w: 'now' | 'before') => rows[w] / (ms[w] / 1000);
+  console.log(`archive write path, flows, in turn: now (binary COPY into flow_records, merge only on a replay) ${fmt(rate('now'))} rows/s, before (text COPY to staging + INSERT ON CONFLICT) ${fmt(rate('before'))} rows/s; ${fmt(total)} rows`);
+  return { now: rate('now'), before: rate('before') };
+}
+const flowRates = LOAD ? await loadFlows(FLOWS) : { now: NaN, before: NaN };
+const [flowRate, flowTextRate] = [flowRates.now, flowRates.before];
 const sessionRate = LOAD ? await load('archive write path, sessions (START+STOP, interval upsert)', ALLOCS, allocBatch, 2) : NaN;
 
-// raw COPY ceiling: the same flow rows, COPY straight into the partitioned table (indexes on)
-const RAW = LOAD ? Math.min(FLOWS, 500_000) : 0;
-seed = 4242;
-const c = await pool.connect();
-const tr = performance.now();
-for (let i = 0; i < RAW; i += BATCH) {
-  const rows = Array.from({ length: Math.min(BATCH, RAW - i) }, (_, k) => flowAt(10_000_000_000 + i + k));
-  const sink = c.query(copyFrom('COPY flow_records FROM STDIN'));
-  await pipeline(async function* () {
-    for (const r of rows) yield copyLine([r.windowKey, r.uid, 'i', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value]);
-  }, sink);
+// raw COPY ceilings: the same kind of flow rows COPY'd straight into the partitioned table
+// (indexes on), in text and in binary form; and the encoding of a batch alone (no database)
+const RAW = LOAD ? Math.min(FLOWS, 300_000) : 0;
+const textLine = (r: FlowRow) => copyLine([r.windowKey, r.uid, 'i', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value]);
+async function rawCopy(label: string, offset: number, sql: string, encode: (rows: FlowRow[]) => string | Buffer): Promise<{ rate: number; encodeRate: number }> {
+  const c = await pool.connect();
+  let encodeMs = 0;
+  const t = performance.now();
+  for (let i = 0; i < RAW; i += BATCH) {
+    const rows = Array.from({ length: Math.min(BATCH, RAW - i) }, (_, k) => flowAt(offset + i + k));
+    const e = performance.now();
+    const data = encode(rows);
+    encodeMs += performance.now() - e;
+    await pipeline(function* () { yield data; }, c.query(copyFrom(sql)));
+  }
+  const rate = RAW / ((performance.now() - t) / 1000);
+  c.release();
+  const encodeRate = RAW / (encodeMs / 1000);
+  console.log(`${label}: ${fmt(RAW)} rows = ${fmt(rate)} rows/s (encoding alone ${fmt(encodeRate)} rows/s)`);
+  return { rate, encodeRate };
 }
-const rawRate = LOAD ? RAW / ((performance.now() - tr) / 1000) : NaN;
-c.release();
-console.log(`raw COPY into flow_records (ceiling): ${fmt(RAW)} rows = ${fmt(rawRate)} rows/s`);
+seed = 4242;
+const rawText = LOAD ? await rawCopy('raw COPY text into flow_records (ceiling before)', 10_000_000_000, 'COPY flow_records FROM STDIN', (rows) => rows.map(textLine).join('')) : { rate: NaN, encodeRate: NaN };
+const rawBinary = LOAD ? await rawCopy('raw COPY binary into flow_records (ceiling now)', 30_000_000_000, 'COPY flow_records FROM STDIN (FORMAT binary)', (rows) => flowsBinary(rows)) : { rate: NaN, encodeRate: NaN };
+const rawRate = rawBinary.rate;
 
 const size = async (sql: string) => Number((await pool.query<{ v: string }>(sql)).rows[0]!.v);
 const flowRows = await size('SELECT count(*) AS v FROM flow_records');
@@ -156,7 +189,9 @@ const inbound = await timed('inbound flows to a host within ±5 s', async () => 
 });
 result('archive', {
   flows_rows: flowRows, session_rows: sessRows, interval_rows: intRows,
-  write_flows_rows_s: Math.round(flowRate), write_sessions_rows_s: Math.round(sessionRate), raw_copy_rows_s: Math.round(rawRate),
+  write_flows_rows_s: Math.round(flowRate), write_flows_text_rows_s: Math.round(flowTextRate), write_sessions_rows_s: Math.round(sessionRate),
+  raw_copy_rows_s: Math.round(rawRate), raw_copy_text_rows_s: Math.round(rawText.rate),
+  encode_binary_rows_s: Math.round(rawBinary.encodeRate), encode_text_rows_s: Math.round(rawText.encodeRate),
   flow_bytes_per_row: Math.round(flowBytes / flowRows), session_bytes_per_row: Math.round(sessBytes / sessRows),
   who_held_p50_ms: +held.p50.toFixed(2), who_held_p99_ms: +held.p99.toFixed(2),
   session_lookup_p50_ms: +sess.p50.toFixed(2), session_lookup_p99_ms: +sess.p99.toFixed(2),

@@ -104,7 +104,9 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
       await consumer.disconnect();
     }
     const frOnce = kafkaAs(join(partners, 'FR.properties'), { retry: { retries: 0 } });
-    for (const topic of ['trace.updates.DE', 'trace.updates', 'registry.providers']) {
+    // its own audit feed only: not every audience's records, nor another jurisdiction's feed
+    expect(await metadataError(frOnce, 'audit.disclosures.FR')).toBe('OK');
+    for (const topic of ['trace.updates.DE', 'trace.updates', 'registry.providers', 'audit.disclosures', 'audit.disclosures.DE']) {
       expect(await metadataError(frOnce, topic), topic).toBe('TOPIC_AUTHORIZATION_FAILED');
     }
   });
@@ -135,7 +137,10 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
     const own = await kcat(['-F', tls, '-C', '-t', 'trace.updates.FR', '-o', 'beginning', '-e', '-q']);
     expect(own.code, own.stderr).toBe(0);
     if (throwaway) expect(own.stdout).toContain(FR_MARK);
-    for (const topic of ['trace.updates.DE', 'trace.updates', 'registry.providers']) {
+    // its own audit feed only: not every audience's records, nor another jurisdiction's feed
+    const feed = await kcat(['-F', tls, '-C', '-t', 'audit.disclosures.FR', '-o', 'beginning', '-e', '-q']);
+    expect(feed.code, feed.stderr).toBe(0);
+    for (const topic of ['trace.updates.DE', 'trace.updates', 'registry.providers', 'audit.disclosures', 'audit.disclosures.DE']) {
       const r = await kcat(['-F', tls, '-C', '-t', topic, '-o', 'beginning', '-e', '-q']);
       expect(r.stderr, topic).toMatch(/Topic authorization failed/);
     }

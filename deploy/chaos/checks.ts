@@ -10,8 +10,9 @@
 //   duplicate        one (trace, seq) published with two different contents, on any audience;
 //                    two hops of one update with the same id or the same step (parent, method,
 //                    observed and leads-to endpoints) under two ids
-//   forks            two audit records with one auditSeq and different hashes, or a record whose
-//                    prevHash is not the hash of the record before it
+//   forks            in one audience's audit chain (on audit.disclosures and on its own
+//                    audit.disclosures.<CC>), two records with one auditSeq and different
+//                    hashes, a gap, or a record whose prevHash is not the previous record's hash
 // A seq published again with the same content (a tracer killed between its commit and its state
 // save republishes it; partners drop seq <= seen) is counted as `replayed`, not as a duplicate.
 import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
@@ -22,8 +23,10 @@ export interface Observed {
   updates: TraceUpdate[];
   /** trace.updates.<CC>: the signed views' updates, by audience. */
   views: Map<string, TraceUpdate[]>;
-  /** audit.disclosures in offset order. */
+  /** audit.disclosures in offset order: every audience's chain. */
   audit: Disclosure[];
+  /** audit.disclosures.<CC>: each audience's own chain, as its partner reads it. */
+  auditFeeds?: Map<string, Disclosure[]>;
 }
 
 export interface Verdict {
@@ -122,21 +125,24 @@ export function judge(truth: GroundTruth, o: Observed): Verdict {
   for (const d of o.audit) {
     if (!viewKeys.get(d.audience)?.has(`${d.traceId}#${d.updateSeq}`)) { v.lost++; problem(`${d.audience}: ${d.traceId} seq ${d.updateSeq} audited, not on trace.updates.${d.audience}`); }
   }
-  // one audit chain per audience (audit.disclosures carries every audience's chain, each 1-based)
-  const chains = new Map<string, Map<number, Disclosure>>();
-  for (const d of o.audit) {
-    const bySeq = chains.get(d.audience) ?? new Map<number, Disclosure>();
-    chains.set(d.audience, bySeq);
-    const before = bySeq.get(d.auditSeq);
-    if (before && !before.hash.equals(d.hash)) { v.forks++; problem(`${d.audience}: audit seq ${d.auditSeq} twice with different hashes`); }
-    bySeq.set(d.auditSeq, before ?? d);
-  }
-  for (const [aud, bySeq] of chains) {
-    const seqs = [...bySeq.keys()].sort((a, b) => a - b);
-    for (let i = 1; i < seqs.length; i++) {
-      const prev = bySeq.get(seqs[i - 1]!)!;
-      const cur = bySeq.get(seqs[i]!)!;
-      if (cur.auditSeq !== prev.auditSeq + 1) { v.forks++; problem(`${aud}: audit seq ${prev.auditSeq + 1}..${cur.auditSeq - 1} missing`); } else if (!cur.prevHash.equals(prev.hash)) { v.forks++; problem(`${aud}: audit seq ${cur.auditSeq} does not link to ${prev.auditSeq}`); }
+  // one audit chain per audience: on audit.disclosures (all of them) and on each audit.disclosures.<CC>
+  const chains: [string, Disclosure[]][] = [['audit.disclosures', o.audit], ...[...(o.auditFeeds ?? new Map<string, Disclosure[]>())].map(([cc, l]) => [`audit.disclosures.${cc}`, l] as [string, Disclosure[]])];
+  for (const [topic, records] of chains) {
+    const byAudience = new Map<string, Map<number, Disclosure>>();
+    for (const d of records) {
+      const bySeq = byAudience.get(d.audience) ?? new Map<number, Disclosure>();
+      byAudience.set(d.audience, bySeq);
+      const before = bySeq.get(d.auditSeq);
+      if (before && !before.hash.equals(d.hash)) { v.forks++; problem(`${topic}: ${d.audience} audit seq ${d.auditSeq} twice with different hashes`); }
+      bySeq.set(d.auditSeq, before ?? d);
+    }
+    for (const [aud, bySeq] of byAudience) {
+      const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+      for (let i = 1; i < seqs.length; i++) {
+        const prev = bySeq.get(seqs[i - 1]!)!;
+        const cur = bySeq.get(seqs[i]!)!;
+        if (cur.auditSeq !== prev.auditSeq + 1) { v.forks++; problem(`${topic}: ${aud} audit seq ${prev.auditSeq + 1}..${cur.auditSeq - 1} missing`); } else if (!cur.prevHash.equals(prev.hash)) { v.forks++; problem(`${topic}: ${aud} audit seq ${cur.auditSeq} does not link to ${prev.auditSeq}`); }
+      }
     }
   }
   for (const t of truth.traces) {

@@ -8,9 +8,11 @@
 // true one, and nothing lost, duplicated, forked or stalled. Prints one row per fault and
 //   chaos: F faults, lost 0, duplicate 0, forks 0, stalled 0
 // exit 0 when all hold, 1 otherwise.
-// Settings (environment): CHAOS_RATE (5000), CHAOS_CHAINS (24), CHAOS_SPACING_MS (10000),
+// Settings (environment): CHAOS_RATE (5000), CHAOS_CHAINS (24), CHAOS_DURATION_MS (the
+// simulator's run, the attacks spread over it; default 60 s + 95 s per fault, about as long as
+// the faults take),
 // CHAOS_FAULTS (all, comma-separated names), CHAOS_SETTLE_MS (30000: traffic between faults,
-// also the window a partition must progress in), CHAOS_RECOVERY_TIMEOUT_MS (180000),
+// also the window a partition must progress in; never under 30 s), CHAOS_RECOVERY_TIMEOUT_MS (180000),
 // CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,18 +39,18 @@ const num = (k: string, d: number): number => {
 };
 const RATE = num('CHAOS_RATE', 5000);
 const CHAINS = num('CHAOS_CHAINS', 24);
-const DURATION = num('CHAOS_DURATION_MS', 540_000);
+const DURATION = num('CHAOS_DURATION_MS', 0);
 const SETTLE = num('CHAOS_SETTLE_MS', 30_000);
 const RECOVERY_TIMEOUT = num('CHAOS_RECOVERY_TIMEOUT_MS', 180_000);
 const FINAL_TIMEOUT = num('CHAOS_FINAL_TIMEOUT_MS', 240_000);
-const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive'] as const;
+const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive', 'collector'] as const;
 const GROUP_TOPICS: Record<string, string[]> = {
   ingest: [TOPICS.flowsRaw, TOPICS.sessionsRaw], correlator: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
   tracer: [TOPICS.traceRequests, TOPICS.traceHops], archive: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
 };
 const GROUP_SERVICES = Object.keys(GROUP_TOPICS);
 const base = Number(process.env.SERVICES_PORT_BASE || 9100);
-const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6 };
+const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6, collector: base + 7 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`chaos: ${s}\n`);
@@ -64,7 +66,7 @@ function stackEnv(): Record<string, string> {
 }
 
 async function healthy(name: string): Promise<boolean> {
-  try { return (await fetch(`http://127.0.0.1:${PORTS[name]}/healthz`, { signal: AbortSignal.timeout(2000) })).ok; } catch { return false; }
+  try { return (await fetch(`http://127.0.0.1:${PORTS[name]}/healthz`, { signal: AbortSignal.timeout(10_000) })).ok; } catch { return false; }
 }
 
 interface Row { fault: string; recoveryMs: number | null; v: Verdict; lost: number; duplicate: number; forks: number; stalled: number; note: string }
@@ -98,8 +100,10 @@ async function main(): Promise<number> {
   const existing = new Set(await admin.listTopics());
   const dlqTopics = ['ingest', 'correlator', 'tracer', 'archive'].map(dlqTopic).filter((t) => existing.has(t));
 
-  // the attacks spread over the run, the last one traced 60 s before it ends
-  const durationMs = DURATION;
+  // the attacks spread over the run, the last one traced 60 s before it ends; by default the run
+  // lasts as long as the faults are expected to take (each: recovery, then SETTLE of traffic)
+  const faultCount = process.env.CHAOS_FAULTS ? process.env.CHAOS_FAULTS.split(',').length : SERVICES.length + 5;
+  const durationMs = DURATION || 60_000 + faultCount * (SETTLE + 65_000);
   const SPACING = Math.max(1_000, Math.floor((durationMs - 15_000 - 20_000 - 60_000) / CHAINS));
   const scenarioFile = join(dir, 'scenario.json');
   writeFileSync(scenarioFile, `${JSON.stringify(chaosScenario({ chains: CHAINS, rate: RATE, firstAttackMs: 15_000, spacingMs: SPACING, durationMs, baseFile: join(root, 'deploy/scenarios/default.json') }), null, 2)}\n`);
@@ -156,18 +160,38 @@ async function main(): Promise<number> {
   const recovery = async (t0: number): Promise<number | null> => {
     let base: Map<string, GroupProgress> | undefined;
     while (Date.now() - t0 < RECOVERY_TIMEOUT) {
-      if (!(await allHealthy())) { base = undefined; await sleep(500); continue; }
+      // (a /healthz slow to answer on a loaded machine does not start the wait over)
+      if (!(await allHealthy())) { await sleep(500); continue; }
       const now = await progress();
       if (!base) { base = new Map(now.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p])); continue; }
       const waiting = [...base.values()].filter((p) => p.end > p.committed);
-      const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && q.committed > p.committed);
+      // moved on, or got nothing new (its lag may be its transactions' control records)
+      const moved = (p: GroupProgress) => now.some((q) => q.group === p.group && q.topic === p.topic && q.partition === p.partition && (q.committed > p.committed || q.end === p.end));
       if (waiting.every(moved)) return Date.now() - t0;
       await sleep(500);
+    }
+    for (const svc of SERVICES) {
+      const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? '' : r.text()), (e: unknown) => String(e));
+      if (body) log(`  not recovered: ${svc} /healthz ${body.slice(0, 400)}`);
     }
     return null;
   };
   /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
-  const settle = async (): Promise<GroupProgress[]> => { const a = await progress(); await sleep(SETTLE); return stalledBetween(a, await progress()); };
+  const settle = async (): Promise<GroupProgress[]> => {
+    // a partition is stalled when it committed nothing for as long as the stages' own rule
+    // says (30 s): a shorter window takes a stage that is only slow under load for a stuck one
+    const a = await progress();
+    await sleep(Math.max(SETTLE, 30_000));
+    const stuck = stalledBetween(a, await progress());
+    // and what the stages themselves call stalled (lag and no progress for 30 s)
+    for (const svc of GROUP_SERVICES) {
+      const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ stalled?: { topic: string; partition: number; lag: number }[] }>, () => ({ stalled: [] }));
+      for (const s of body.stalled ?? []) {
+        if (!stuck.some((x) => x.group === groupOf(svc) && x.topic === s.topic && x.partition === s.partition)) stuck.push({ group: groupOf(svc), topic: s.topic, partition: s.partition, committed: -1, end: s.lag });
+      }
+    }
+    return stuck;
+  };
 
   let poisonMissing = 0;
   type Fault = { name: string; run(): Promise<string> };

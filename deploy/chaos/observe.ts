@@ -8,11 +8,22 @@ import { TOPICS } from '../../services/common/topics.ts';
 import type { Observed } from './checks.ts';
 
 const VIEW_TOPIC = /^trace\.updates\.([A-Z]{2})$/;
+const AUDIT_FEED = /^audit\.disclosures\.([A-Z]{2})$/;
+
+/** `fn` again while Kafka answers retriably (a topic just created has no leader yet), 30 s at most. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try { return await fn(); } catch (e) {
+      if (i >= 60 || !(e as { retriable?: boolean }).retriable) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 /** End offsets of `topics` now, `topic/partition` -> offset. */
 export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) out.set(`${t}/${p.partition}`, p.high);
+  for (const t of topics) for (const p of await retrying(() => admin.fetchTopicOffsets(t))) out.set(`${t}/${p.partition}`, p.high);
   return out;
 }
 
@@ -21,13 +32,13 @@ export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<st
  *  (kafkajs' resetOffsets commits the sentinel -1, which a joining member reads as "none".) */
 export async function commitAtEnd(admin: Admin, group: string, topics: string[]): Promise<void> {
   for (const topic of topics) {
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }));
-    await admin.setOffsets({ groupId: group, topic, partitions });
+    const partitions = (await retrying(() => admin.fetchTopicOffsets(topic))).map((p) => ({ partition: p.partition, offset: p.high }));
+    await retrying(() => admin.setOffsets({ groupId: group, topic, partitions }));
   }
 }
 
 export const observedTopics = async (admin: Admin): Promise<string[]> =>
-  [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t))];
+  [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t) || AUDIT_FEED.test(t))];
 
 /** Everything committed on the trace and audit topics since `from` (a topic not in it: from its start). */
 export async function readObserved(o: { kafka: Kafka; admin: Admin; registry: RegistryClient; from: Map<string, string> }): Promise<Observed> {
@@ -55,7 +66,15 @@ export async function readObserved(o: { kafka: Kafka; admin: Admin; registry: Re
     for (const m of sorted(t)) l.push((await o.registry.decode<SignedTraceUpdate>(t, m.value)).update);
     views.set(cc, l);
   }
-  return { updates, views, audit };
+  const auditFeeds = new Map<string, Disclosure[]>();
+  for (const t of topics) {
+    const cc = AUDIT_FEED.exec(t)?.[1];
+    if (!cc) continue;
+    const l: Disclosure[] = [];
+    for (const m of sorted(t)) l.push(await o.registry.decode<Disclosure>(t, m.value));
+    auditFeeds.set(cc, l);
+  }
+  return { updates, views, audit, auditFeeds };
 }
 
 export interface GroupProgress { group: string; topic: string; partition: number; committed: number; end: number }
@@ -75,11 +94,16 @@ export async function groupProgress(admin: Admin, groups: string[]): Promise<Gro
 const lagOf = (p: GroupProgress): number => (p.committed < 0 ? p.end : Math.max(0, p.end - p.committed));
 export const totalLag = (ps: GroupProgress[]): number => ps.reduce((a, p) => a + lagOf(p), 0);
 
-/** Partitions with records waiting at both samples and no commit between them. */
+/**
+ * Partitions that got new records between the samples, have records waiting at both and
+ * committed nothing between them. (A partition that got nothing new may show a lag of its
+ * transactions' control records, which no consumer commits past: the stage's own /healthz
+ * tells whether records wait there.)
+ */
 export function stalledBetween(a: GroupProgress[], b: GroupProgress[]): GroupProgress[] {
   const before = new Map(a.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p]));
   return b.filter((p) => {
     const q = before.get(`${p.group}|${p.topic}/${p.partition}`);
-    return q !== undefined && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
+    return q !== undefined && p.end > q.end && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
   });
 }

@@ -45,21 +45,41 @@ historical_trace() {
     CROSSTRACE_SIMULATOR_PROGRESS=off CROSSTRACE_SIMULATOR_HTTP_PORT=0 KAFKA_CLIENT_PROPERTIES="$root/.stack/security/clients/simulator.properties" \
     node services/simulator/main.ts >"$logs/simulator-historical.log" 2>&1 || { echo "demo: the handover failed; see $logs/simulator-historical.log" >&2; return 1; }
   node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const n = Object.values(t.run.produced).reduce((a, b) => a + b, 0); console.log(`demo: [history] ${n} records handed over (${Object.entries(t.run.produced).map(([k, v]) => `${k} ${v}`).join(", ")}); the communication: ${new Date(t.traces[0].request.observedTime).toISOString()}`)' "$truth_h"
+  # the handover settles: ingest and the archive have caught up (their consumer lag, as each reports it)
+  local base="${SERVICES_PORT_BASE:-9100}" lag
+  for _ in $(seq 1 60); do
+    lag="$(for port in $((base + 1)) $((base + 6)); do curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null; done | awk '/^crosstrace_[a-z]+_consumer_lag_messages/ { s += $NF } END { print s + 0 }')"
+    [ "$lag" -lt 500 ] && break
+    sleep 1
+  done
+  echo "demo: [history] ingest and the archive have caught up (consumer lag $lag)"
   token="$(cat .stack/partners/GB.gateway-token 2>/dev/null || sed -n 's/^GB:\([^,[:space:]]*\).*/\1/p' .stack/keys/gateway-tokens | head -n 1)"
   # the victim's report, as GB's 24/7 point of contact files it: what it saw, and when
   req="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].request; console.log([`--src=${r.srcAddr}:${r.srcPort}`, `--dst=${r.dstAddr}:${r.dstPort}`, `--proto=${r.protocol}`, `--observed=${new Date(r.observedTime).toISOString()}`, `--tolerance-ms=${r.toleranceMs}`, `--legal-basis=${r.legalBasis}`, `--case=${r.caseReference}`].join(" "))' "$truth_h")"
   # shellcheck disable=SC2086 # $req is a list of --flag=value words without spaces
   htrace="$(bin/crosstrace trace open --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
   echo "demo: [history] GB opened trace $htrace for that time: crosstrace trace open $req"
-  out="$logs/watch-historical.log"
-  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --until-terminal --timeout 180 --plain | tee "$out" ||
-    { echo "demo: the historical chain did not terminate; see .stack/logs/" >&2; return 1; }
+  # every hop of a communication 10 days ago has ended, so the chain is ENDED (which --until-terminal
+  # counts as terminal) while it still grows: watch until it reaches the subscriber instead
+  out="$logs/watch-historical.log"; : >"$out"
+  KAFKA_CLIENT_PROPERTIES=.stack/partners/GB.properties bin/crosstrace watch --jurisdiction GB --trust .stack/keys/node-ed25519.pem.pub --trace "$htrace" --timeout 180 --plain >"$out" 2>"$logs/watch-historical.err" &
+  local watch_pid=$! shown=0 total
+  while :; do
+    total="$(wc -l <"$out")"
+    [ "$total" -gt "$shown" ] && { sed -n "$((shown + 1)),${total}p" "$out"; shown=$total; }
+    grep -q 'status=TERMINATED_AT_SUBSCRIBER' "$out" && break
+    kill -0 "$watch_pid" 2>/dev/null || { echo "demo: the historical chain did not reach the subscriber; see .stack/logs/" >&2; return 1; }
+    sleep 1
+  done
+  kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
   grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
   echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
+  # against the handover's ground truth, hop by hop, as the live chain
+  CROSSTRACE_API_CA=.stack/security/ca.pem node deploy/local/chain-vs-truth.ts "$truth_h" "$gateway_api" .stack/partners "$htrace" | sed 's/^chain-vs-truth/demo: [history]/' || return 1
 }
 # ---- end of tracing afterwards -------------------------------------------------------------------
 
-echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
+echo "demo: [1/4] Kafka, schema registry, Redis and PostgreSQL as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
 # Each partner gets its own credentials, fresh for this run (remove revokes the earlier ones):
@@ -85,7 +105,7 @@ if [ "${DEMO_WIRE:-}" = 1 ]; then
 fi
 # --- end DEMO_WIRE
 
-echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
+echo "demo: [2/4] services (ingest, correlator, tracer, gateway, archive, collector)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
 # replayed; services.sh waits until each has joined, so nothing the simulator sends is missed
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true

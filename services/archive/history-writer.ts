@@ -1,4 +1,8 @@
-// Writes one consumed batch into the history store as ONE transaction: rows are streamed with
+// Writes one consumed batch into the history store as ONE transaction. Flows (the bulk) go with
+// COPY in its binary form straight into flow_records; when a row is already there (a redelivery,
+// a replay: unique violation) that COPY is rolled back to a savepoint and the rows take the
+// merge path below instead, so the common case costs one COPY and a replay changes nothing.
+// Sessions, and flows on the merge path, are streamed with
 // COPY into per-connection staging tables (ON COMMIT DELETE ROWS), then moved with
 // INSERT ... ON CONFLICT DO NOTHING (records, idempotent on uid) and an upsert of the session
 // intervals (LEAST/GREATEST merges: applying the same records again changes nothing). The
@@ -8,6 +12,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createBinaryCopy } from './domain/copy-binary.ts';
 import { copyLine, tsText, type CopyValue } from './domain/copy-text.ts';
 import { dayOf, type FlowRow, type SessionIntervalRow, type SessionRecordRow } from './domain/archive-rows.ts';
 
@@ -43,6 +48,41 @@ const intervalLine = (r: SessionIntervalRow): string =>
 const flowLine = (r: FlowRow): string =>
   copyLine([r.windowKey, r.uid, r.dir === 'in' ? 'i' : 'o', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value] as CopyValue[]);
 
+/** The flow rows as one binary COPY stream (stage_flow_records' column order). */
+export function flowsBinary(flows: readonly FlowRow[]): Buffer {
+  const c = createBinaryCopy(flows.length * 320);
+  for (const r of flows) {
+    c.row(10).text(r.windowKey).text(r.uid).char(r.dir === 'in' ? 'i' : 'o').timestamptz(r.at).timestamptz(r.producedAt)
+      .inet(r.src).int4(r.srcPort).inet(r.dst).int4(r.dstPort).bytea(r.value);
+  }
+  return c.end();
+}
+
+async function copyBinaryInto(client: PoolClient, table: string, data: Buffer): Promise<void> {
+  const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`));
+  await pipeline(function* () { for (let i = 0; i < data.length; i += 1 << 16) yield data.subarray(i, i + (1 << 16)); }, sink);
+}
+
+/** SQLSTATE unique_violation: a flow row the store already holds. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Flows straight into flow_records, or (some already there) through staging and ON CONFLICT DO
+ *  NOTHING; returns how many rows are new to the store. */
+async function writeFlows(client: PoolClient, data: Buffer, rows: number, stage: () => Promise<void>): Promise<number> {
+  await client.query('SAVEPOINT flows_direct');
+  try {
+    await copyBinaryInto(client, 'flow_records', data);
+    await client.query('RELEASE SAVEPOINT flows_direct');
+    return rows;
+  } catch (e) {
+    if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+    await client.query('ROLLBACK TO SAVEPOINT flows_direct');
+  }
+  await stage();
+  await copyBinaryInto(client, 'stage_flow_records', data);
+  return (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+}
+
 async function copyInto(client: PoolClient, table: string, lines: Iterable<string>): Promise<void> {
   const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN`));
   async function* chunks() {
@@ -56,7 +96,15 @@ async function copyInto(client: PoolClient, table: string, lines: Iterable<strin
   await pipeline(chunks(), sink);
 }
 
-export function createHistoryWriter(pool: Pool) {
+export interface HistoryWriterOptions {
+  /** How flow rows are written: binary = COPY straight into flow_records, merging only on a
+   *  replay (default); text = COPY's text form into staging, then INSERT ... ON CONFLICT, every
+   *  batch (the path before; bench/archive.bench.ts compares the two in one run). */
+  flowCopy?: 'binary' | 'text';
+}
+
+export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {}) {
+  const binaryFlows = (opts.flowCopy ?? 'binary') === 'binary';
   const partitions = new Set<string>();
 
   /** Creates the day partitions of flow_records the batch needs (idempotent, race-safe). */
@@ -83,8 +131,11 @@ export function createHistoryWriter(pool: Pool) {
       let broken = false;
       try {
         await client.query('BEGIN');
-        await client.query(STAGING);
+        // the staging tables, once per connection and batch, only when a path needs them
+        let staged = false;
+        const stage = async (): Promise<void> => { if (!staged) { await client.query(STAGING); staged = true; } };
         let sessionsNew = 0, flowsNew = 0;
+        if (b.sessions.length > 0 || b.intervals.length > 0 || (b.flows.length > 0 && !binaryFlows)) await stage();
         if (b.sessions.length > 0) {
           await copyInto(client, 'stage_session_records', b.sessions.map(sessionLine));
           sessionsNew = (await client.query(MOVE_SESSIONS)).rowCount ?? 0;
@@ -94,8 +145,11 @@ export function createHistoryWriter(pool: Pool) {
           await client.query(UPSERT_INTERVALS);
         }
         if (b.flows.length > 0) {
-          await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
-          flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+          if (binaryFlows) flowsNew = await writeFlows(client, flowsBinary(b.flows), b.flows.length, stage);
+          else {
+            await copyInto(client, 'stage_flow_records', b.flows.map(flowLine));
+            flowsNew = (await client.query(MOVE_FLOWS)).rowCount ?? 0;
+          }
         }
         await client.query('COMMIT');
         return { sessionsNew, flowsNew, intervals: b.intervals.length };

@@ -49,6 +49,13 @@ describe('runBatch', () => {
     await expect(runBatch([1], h.opts)).rejects.toMatchObject({ code: 'CT_DEPENDENCY_DOWN' });
   });
 
+  it('a heartbeat that fails while waiting (a rebalance) ends the run as it is: nothing dead-lettered', async () => {
+    const rebalancing = Object.assign(new Error('The group is rebalancing'), { name: 'KafkaJSProtocolError', retriable: false });
+    const h = harness(async () => { throw dependencyDown('redis down', null); }, { onRetry: () => { throw rebalancing; } });
+    await expect(runBatch([1, 2], h.opts)).rejects.toBe(rebalancing);
+    expect(h.dead).toEqual([]);
+  });
+
   it('backs off doubling up to the bound', async () => {
     const delays: number[] = [];
     let calls = 0;

@@ -29,20 +29,19 @@ export interface BatchRunOptions<M> {
 export interface BatchOutcome { deadLettered: number; isolated: boolean }
 
 export async function runBatch<M>(msgs: M[], o: BatchRunOptions<M>): Promise<BatchOutcome> {
-  /** Runs `fn` until it succeeds or fails not retriably (returned). */
+  /** Runs `fn` until it succeeds or fails not retriably (returned). What onRetry throws (a
+   *  heartbeat in a rebalance) ends the run as it is, never taken for the record's failure. */
   async function untilSettled(fn: () => Promise<void>): Promise<CrosstraceError | null> {
-    try {
-      await retrying(fn, {
-        classify, retriable: (err) => err.retriable, shouldStop: o.shouldStop, onRetry: o.onRetry,
-        initialMs: o.initialBackoffMs, maxMs: o.maxBackoffMs, sleep: o.sleep,
-      });
-    } catch (e) {
-      const err = e as CrosstraceError;
-      if (err.retriable) throw err;
-      return err;
-    }
-    o.onProgress?.();
-    return null;
+    let failed: CrosstraceError | null = null;
+    await retrying(async () => {
+      try { await fn(); } catch (e) {
+        const err = classify(e);
+        if (err.retriable) throw err;
+        failed = err;
+      }
+    }, { retriable: () => true, shouldStop: o.shouldStop, onRetry: o.onRetry, initialMs: o.initialBackoffMs, maxMs: o.maxBackoffMs, sleep: o.sleep });
+    if (!failed) o.onProgress?.();
+    return failed;
   }
 
   async function deadLetter(m: M, err: CrosstraceError): Promise<void> {

@@ -3,6 +3,11 @@
 // rebuild of Redis from Kafka reads. Topics written in transactions are read committed.
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 
+/** Every replay's throwaway group id starts with this: the principals that rebuild Redis from
+ *  Kafka (correlator, tracer) get Read and Delete on the prefix (deploy/security/acls.json). */
+export const REPLAY_GROUP_PREFIX = 'crosstrace-replay-';
+export const replayGroupId = (): string => `${REPLAY_GROUP_PREFIX}${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
 export interface ReplayOptions {
   kafka: Kafka;
   admin: Admin;
@@ -26,7 +31,7 @@ export async function replayTopics(o: ReplayOptions): Promise<void> {
     }
   }
   if (target.size === 0) return;
-  const groupId = `crosstrace-replay-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const groupId = replayGroupId();
   const consumer = o.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   let last = Date.now();
   let failed: unknown;

@@ -28,6 +28,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     registry, producer, directory, metrics, logger,
     settings: join.settings,
     liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },
+    ...(cfg.CROSSTRACE_CORRELATOR_ARCHIVE_ANSWERS_OLD ? { archiveAnswersOlderThanMs: join.retentionMs } : {}),
   });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,

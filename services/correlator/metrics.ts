@@ -11,6 +11,7 @@ export function createCorrelatorMetrics() {
     archiveOnly: new Counter({ name: 'crosstrace_correlator_archive_only_events_total', help: 'Events older than the live windows\' retention, not indexed (the archive keeps them), by kind.', labelNames: ['kind'], registers: r }),
     redelivered: new Counter({ name: 'crosstrace_correlator_redelivered_events_total', help: 'Events already present in their window (replay / redelivery).', registers: r }),
     wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
+    leftToArchive: new Counter({ name: 'crosstrace_correlator_waiters_left_to_archive_total', help: 'Waiters met whose lookup window is older than the live windows: left to the tracer, which reads the live windows and the archive together.', registers: r }),
     wakeupsSkipped: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_skipped_total', help: 'Waiters met by an event that cannot change their resolution (a flow for a session lookup, another port\'s mapping): no window read.', registers: r }),
     matches: new Counter({ name: 'crosstrace_correlator_hops_total', help: 'Hop candidates emitted, by method.', labelNames: ['method'], registers: r }),
     windowsWithWaiters: new Gauge({ name: 'crosstrace_correlator_waiters_met_last_batch', help: 'Distinct windows with live waiters met in the last batch.', registers: r }),

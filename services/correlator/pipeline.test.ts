@@ -47,3 +47,25 @@ describe('correlator stage with records older than the live windows', () => {
     expect(text).toMatch(/kind="session"[^}]*} 1/);
   });
 });
+
+describe('correlator stage with a waiter whose lookup is older than the live windows', () => {
+  it('leaves it to the tracer (live windows + archive together) and resolves a recent one itself', async () => {
+    const NOW = 1_700_000_000_000;
+    const DAY = 86_400_000;
+    const waiter = (id: string, ago: number) => ({ lookupId: id, traceId: 't', parentHopId: null, depth: 1, mode: 'relay', addr: '100.64.3.4', scopeProviderId: null,
+      port: null, windowFrom: NOW - ago, windowTo: NOW - ago + 2_000 });
+    const read: string[] = [];
+    const store = {
+      indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter('old', 10 * DAY), waiter('new', 60_000)] })),
+      range: async () => { read.push('range'); return { events: [], truncated: false }; },
+    } as unknown as WindowStore;
+    const registry = { decode: async () => ({}) } as unknown as RegistryClient;
+    const metrics = createCorrelatorMetrics();
+    const settings = { maxFlowAgeMs: 60_000, maxSessionAgeMs: DAY, clockToleranceMs: 2_000, windowReadLimit: 100 } as JoinSettings;
+    const p = createCorrelatorPipeline({ store, registry, producer: { sendBatch: async () => [] } as unknown as Producer, directory: {} as ProviderDirectory, settings, metrics,
+      logger: createLogger('test', 'silent'), now: () => NOW, archiveAnswersOlderThanMs: DAY });
+    await p.handle([msg({ headers: { ...msg().headers, 'ct-time': String(NOW - 60_000) } })]);
+    expect(read).toEqual(['range']); // the recent waiter's window was read, the old one's not
+    expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiters_left_to_archive_total')).toMatch(/ 1$/m);
+  });
+});

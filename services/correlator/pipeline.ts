@@ -30,6 +30,12 @@ export interface CorrelatorDeps {
    *  trimmed and pass for live evidence; the archive keeps it and the tracer reads it there.
    *  Unset = every record is indexed. */
   liveRetention?: { flowMs: number; sessionMs: number };
+  /** Lookups whose window began longer ago than this, ms, are left to the tracer, which answers
+   *  them from the live windows and the archive together (tracer/domain/history-policy.ts, the
+   *  same bound: the join's RETENTION_MS): an answer from the live windows alone would rest on
+   *  part of the evidence (a session's START older than the windows, say) and could overtake the
+   *  complete one. Unset = every waiter is resolved here (a node without an archive). */
+  archiveAnswersOlderThanMs?: number;
 }
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
@@ -67,6 +73,7 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       for (const w of r.waiters) {
         if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
         if (!wakes(w, arrived[i]!)) { d.metrics.wakeupsSkipped.inc(); continue; }
+        if (d.archiveAnswersOlderThanMs !== undefined && w.windowFrom < now() - d.archiveAnswersOlderThanMs) { d.metrics.leftToArchive.inc(); continue; }
         seen.add(w.lookupId);
         d.metrics.wakeups.inc();
         let read;

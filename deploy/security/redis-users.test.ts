@@ -1,0 +1,21 @@
+// Each service's Redis user reaches the markers its rebuild of Redis from Kafka reads and writes:
+// make chaos found the tracer's chain rebuild refused for good (NOPERM on ct:state:built, the
+// windows' marker it waits for), so after Redis lost its state the tracer stayed unhealthy.
+import { describe, expect, it } from 'vitest';
+import { loadRedisUsers } from '../../services/common/redis-acl.ts';
+import { STATE_MARKER } from '../../services/join/state-rebuild.ts';
+import { CHAINS_MARKER } from '../../services/tracer/chain-rebuild.ts';
+
+const users = loadRedisUsers(new URL('./redis-users.json', import.meta.url).pathname);
+const glob = (pattern: string, key: string): boolean => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key);
+const reaches = (user: string, key: string): boolean => (users[user]?.keys ?? []).some((p) => glob(p, key));
+
+describe('redis-users.json: the rebuild markers', () => {
+  it.each([
+    ['correlator', STATE_MARKER],
+    ['tracer', STATE_MARKER],
+    ['tracer', CHAINS_MARKER],
+  ])('%s reaches %s', (user, key) => {
+    expect(reaches(user, key)).toBe(true);
+  });
+});
