@@ -71,7 +71,7 @@ images: jars podman-setup
 bench: setup
 	deploy/local/bench.sh
 
-## bench-profile: ingest under --cpu-prof next to its ceilings; .cpuprofile files in bench/results/
+## bench-profile: ingest and the correlator under --cpu-prof next to their ceilings; .cpuprofile files in bench/results/
 bench-profile: setup stack-up
 	set -a; eval "$$(deploy/local/stack.sh env)"; set +a; node bench/profile.ts $(or $(EVENTS),200000)
 

@@ -2,10 +2,13 @@
 // background of raw flows and sessions at a target rate, and K traces each waiting on a
 // CGN address; for each trace the decisive port-block log is produced and the time until the
 // FR view with the new hop is RECEIVED on trace.updates.FR is measured (produce -> receipt).
+// Also: the backlog (consumer lag of ingest, correlator and tracer, summed) when the
+// measurement starts and ends, so "the pipeline keeps up" is a printed figure (flat) and not
+// an assumption, and the machine's load average beside every figure.
 // Needs the stack env (eval "$(make -s stack-env)").
 //   node bench/correlate-latency.bench.ts [backgroundEventsPerSec=10000] [traces=40]
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent, SessionEvent, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
@@ -33,8 +36,9 @@ const services = external ? [] : [
 ];
 // Running services first finish what is queued for them (earlier runs' events): a backlog
 // would be measured as latency.
+const base = Number(process.env.SERVICES_PORT_BASE ?? 9100);
 if (external) {
-  const ports = [9101, 9102, 9103];
+  const ports = [base + 1, base + 2, base + 3];
   const lagOf = async (port: number) => {
     const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     return [...text.matchAll(/^crosstrace_\w+_consumer_lag_messages\{[^}]*\} (\d+)/mg)].reduce((a, m) => a + Number(m[1]), 0);
@@ -94,7 +98,28 @@ const bg = (async () => {
   return (bgSent / ((Date.now() - t0) / 1000));
 })();
 
+// backlog: messages the three stages' groups have not committed yet, summed
+const admin = kafka.admin();
+await admin.connect();
+const groups: [string, string[]][] = [
+  [external ? 'crosstrace-ingest' : g('ingest'), [TOPICS.flowsRaw, TOPICS.sessionsRaw]],
+  [external ? 'crosstrace-correlator' : g('correlator'), [TOPICS.flowsNorm, TOPICS.sessionsNorm]],
+  [external ? 'crosstrace-tracer' : g('tracer'), [TOPICS.traceHops]],
+];
+async function backlog(): Promise<number> {
+  let lag = 0;
+  for (const [groupId, topics] of groups) {
+    for (const t of await admin.fetchOffsets({ groupId, topics })) {
+      const highs = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
+      for (const p of t.partitions) lag += Number(p.offset) >= 0 ? Math.max(0, highs.get(p.partition)! - Number(p.offset)) : 0;
+    }
+  }
+  return lag;
+}
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 await new Promise((r) => setTimeout(r, 5000)); // let the background settle
+const lagStart = await backlog();
+const loadStart = load();
 const lat: number[] = [];
 for (let k = 0; k < TRACES; k++) {
   const now = Date.now();
@@ -112,11 +137,17 @@ for (let k = 0; k < TRACES; k++) {
   while (!received.has(req.traceId) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
   if (received.has(req.traceId)) lat.push(received.get(req.traceId)! - sent); else console.error(`trace ${k}: no FR update within 10 s`);
 }
+const lagEnd = await backlog();
+const loadEnd = load();
 stopBg = true;
 const bgRate = await bg;
+await admin.disconnect();
 const s = summarise(lat);
-console.log(`end-to-end (${external ? 'services as separate processes' : 'services in the bench process'}; decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; ${mem()}`);
-result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, services: external ? 'processes' : 'in-process' });
+// flat: the backlog grew by less than a second of background over the measurement
+const flat = lagEnd - lagStart < bgRate;
+console.log(`end-to-end (${external ? 'services as separate processes' : 'services in the bench process'}; decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; backlog ${lagStart} -> ${lagEnd} messages (${flat ? 'flat' : 'growing'}); load average ${loadStart} -> ${loadEnd}; ${mem()}`);
+result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, services: external ? 'processes' : 'in-process',
+  backlogStart: lagStart, backlogEnd: lagEnd, backlogFlat: flat ? 'yes' : 'no', loadAverage1m: +loadavg()[0]!.toFixed(1) });
 await consumer.disconnect();
 await producer.disconnect();
 for (const svc of services) await svc.stop();

@@ -1,15 +1,22 @@
-// bench/profile: runs a stage (ingest) under load with --cpu-prof NEXT TO its ceilings measured
-// in the same run, so the ratio means something on a loaded machine:
+// bench/profile: runs a stage (ingest, then the correlator) under load with --cpu-prof NEXT TO
+// its ceilings measured in the same run, so the ratio means something on a loaded machine:
 //   - the same backlog of raw events is drained by (1) a bare kafkajs consume->produce
 //     passthrough with the stage's consumer/producer settings (bench/passthrough.ts) and
 //     (2) the ingest service (services/ingest/main.ts), each a child process under --cpu-prof,
 //     each with its own consumer group whose committed offsets are set to the backlog's start;
-//   - a bare ioredis pipeline of ingest's Redis command (SET NX GET PX, one pipeline per batch).
+//   - a bare ioredis pipeline of ingest's Redis command (SET NX GET PX, one pipeline per batch);
+//   - the correlator: ingest's output (the *.norm records of the same backlog) drained by the
+//     passthrough and by services/correlator/main.ts on an emptied Redis, next to the index-many
+//     script called bare (EVALSHA, same batches, no Kafka) and its plain command mix pipelined
+//     without Lua; Redis bytes per indexed event; PROFILE_SCALE=2 adds a drain by 2 correlator
+//     instances in one consumer group (throughput of the group, CPU summed over both).
 // Prints events/s, the ratio to the ceiling, peak RSS, Redis bytes per event, and the top
 // frames by self time (share of busy CPU); keeps the .cpuprofile files under bench/results/.
 // Needs the stack env (eval "$(make -s stack-env)").  node bench/profile.ts [events=200000]
 // PROFILE_STAGE_NODE_ARGS: extra node flags for the stage's process only (trials of V8 flags).
+// PROFILE_STAGES=ingest,correlator (default both; the correlator needs ingest's output of this run).
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
@@ -17,6 +24,7 @@ import { createKafka, createProducer, ensureTopics } from '../services/common/ka
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, result } from './lib.ts';
 import { rawLoad } from './raw-load.ts';
@@ -37,16 +45,20 @@ await admin.connect();
 await ensureTopics(admin, pipelineTopics(Number(env.CROSSTRACE_INGEST_PARTITIONS ?? 6), []));
 await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw]);
 const IN = [TOPICS.flowsRaw, TOPICS.sessionsRaw];
+const NORM = [TOPICS.flowsNorm, TOPICS.sessionsNorm];
+const STAGES = (env.PROFILE_STAGES ?? 'ingest,correlator').split(',');
+type Offsets = Map<string, { partition: number; offset: string }[]>;
 
-async function highs(): Promise<Map<string, { partition: number; offset: string }[]>> {
-  const m = new Map<string, { partition: number; offset: string }[]>();
-  for (const t of IN) m.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
+async function highs(topics: string[] = IN): Promise<Offsets> {
+  const m: Offsets = new Map();
+  for (const t of topics) m.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
   return m;
 }
 const sum = (m: Map<string, { offset: string }[]>) => [...m.values()].flat().reduce((a, p) => a + Number(p.offset), 0);
 
 // the backlog: N raw events, produced before any consumer runs
 const start = await highs();
+const normStart = await highs(NORM);
 const run = `p${Date.now().toString(36)}`;
 const load = rawLoad(registry, N, run);
 const producer = await createProducer(kafka);
@@ -70,35 +82,41 @@ const cpuMs = (pid: number): number => {
   try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
 };
 
-/** Drains the backlog with a child process consuming as `groupId`; rate from first progress to done. */
-async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>, nodeArgs: string[] = []) {
-  for (const [topic, partitions] of start) await admin.setOffsets({ groupId, topic, partitions });
-  const child = spawn(process.execPath, [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}/${name}`, `${root}${script}`], {
-    env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const total = sum(end);
+/** Drains a backlog (`from` -> `to` offsets of its topics) with `instances` child processes
+ *  consuming as `groupId`; rate from first progress to done, CPU summed over the children. */
+async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>, nodeArgs: string[] = [],
+  from: Offsets = start, to: Offsets = end, instances = 1) {
+  const topics = [...from.keys()];
+  for (const [topic, partitions] of from) await admin.setOffsets({ groupId, topic, partitions });
+  const children = Array.from({ length: instances }, (_, i) => spawn(process.execPath,
+    [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}/${name}${instances > 1 ? `-${i + 1}` : ''}`, `${root}${script}`], {
+      cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'],
+    }));
+  const exited = children.map((c) => new Promise<void>((r) => c.once('exit', () => r())));
+  const cpuAll = () => children.reduce((a, c) => a + cpuMs(c.pid!), 0);
+  const total = sum(to);
   let first: { t: number; done: number; cpu: number } | null = null;
   let peak = 0;
   let cpuUsed = NaN;
   const t0 = performance.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, 200));
-    peak = Math.max(peak, rssMiB(child.pid!));
-    const offs = await admin.fetchOffsets({ groupId, topics: IN });
+    peak = Math.max(peak, ...children.map((c) => rssMiB(c.pid!)));
+    const offs = await admin.fetchOffsets({ groupId, topics });
     const committed = offs.flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    if (!first && committed > sum(start)) first = { t: performance.now(), done: committed, cpu: cpuMs(child.pid!) };
-    const cpu = cpuMs(child.pid!);
+    if (!first && committed > sum(from)) first = { t: performance.now(), done: committed, cpu: cpuAll() };
+    const cpu = cpuAll();
     if (committed >= total) { cpuUsed = cpu - (first?.cpu ?? 0); break; }
     if (performance.now() - t0 > 600_000) { console.error(`${name}: gave up, ${total - committed} still behind after 600 s`); break; }
   }
   const secs = (performance.now() - (first?.t ?? t0)) / 1000;
-  const records = total - (first?.done ?? sum(start));
-  child.kill('SIGTERM');
-  await exited;
-  const file = readdirSync(`${dir}/${name}`).find((f) => f.endsWith('.cpuprofile'));
-  if (file) renameSync(`${dir}/${name}/${file}`, `${dir}/${name}.cpuprofile`);
-  return { rate: records / secs, secs, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
+  const records = total - (first?.done ?? sum(from));
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(exited);
+  const sub = `${dir}/${name}${instances > 1 ? '-1' : ''}`;
+  const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
+  if (file) renameSync(`${sub}/${file}`, `${dir}/${name}.cpuprofile`);
+  return { rate: records / secs, secs, records, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
 }
 
 function printProfile(name: string, file: string | null): void {
@@ -117,32 +135,140 @@ async function dedupeKeyBytes(): Promise<number> {
   return total / 200;
 }
 
-const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, { PASS_GROUP_ID: `bench-pass-${stamp}`, PASS_TOPICS: IN.join(','), ...(env.PASS_MAX_BYTES ? { PASS_MAX_BYTES: env.PASS_MAX_BYTES } : {}), ...(env.PASS_MAX_BYTES_PER_PARTITION ? { PASS_MAX_BYTES_PER_PARTITION: env.PASS_MAX_BYTES_PER_PARTITION } : {}) });
-console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB`);
-const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
-  CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
-}, (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean)); // e.g. a V8 flag under trial
-const ddBytes = await dedupeKeyBytes();
-console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE)`);
+const load1 = () => `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+const passEnv = (groupId: string, topics: string[]) => ({ PASS_GROUP_ID: groupId, PASS_TOPICS: topics.join(','), ...(env.PASS_MAX_BYTES ? { PASS_MAX_BYTES: env.PASS_MAX_BYTES } : {}), ...(env.PASS_MAX_BYTES_PER_PARTITION ? { PASS_MAX_BYTES_PER_PARTITION: env.PASS_MAX_BYTES_PER_PARTITION } : {}) });
+const stageArgs = (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. a V8 flag under trial
 
-// Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
-const t0 = performance.now();
-for (let i = 0; i < backlog; i += 1000) {
-  const p = redis.pipeline();
-  for (let j = i; j < Math.min(backlog, i + 1000); j++) p.set(`ct:dd:fr-flow-1/${run}-ceiling-f${j}`, `flows.raw/3/${1_000_000 + j}`, 'PX', 60_000, 'NX', 'GET');
-  await p.exec();
+if (STAGES.includes('ingest')) {
+  const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, passEnv(`bench-pass-${stamp}`, IN));
+  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
+  const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
+    CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
+  }, stageArgs);
+  const ddBytes = await dedupeKeyBytes();
+  console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE); ${load1()}`);
+
+  // Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
+  const t0 = performance.now();
+  for (let i = 0; i < backlog; i += 1000) {
+    const p = redis.pipeline();
+    for (let j = i; j < Math.min(backlog, i + 1000); j++) p.set(`ct:dd:fr-flow-1/${run}-ceiling-f${j}`, `flows.raw/3/${1_000_000 + j}`, 'PX', 60_000, 'NX', 'GET');
+    await p.exec();
+  }
+  const redisRate = backlog / ((performance.now() - t0) / 1000);
+  console.log(`ceiling: bare ioredis pipeline of SET NX GET PX (1000 per round trip) ${fmt(redisRate)} commands/s; ingest = ${(100 * ingest.rate / redisRate).toFixed(0)} % of it`);
+
+  printProfile('passthrough (ceiling)', pass.profile);
+  printProfile('ingest', ingest.profile);
+  result('profile-ingest', {
+    eventsPerSec: Math.round(ingest.rate), passthroughEventsPerSec: Math.round(pass.rate), ratioToPassthrough: +(ingest.rate / pass.rate).toFixed(3),
+    cpuUsPerEvent: +ingest.cpuUsPerEvent.toFixed(1), passthroughCpuUsPerEvent: +pass.cpuUsPerEvent.toFixed(1),
+    redisDedupeCommandsPerSec: Math.round(redisRate), ingestPeakRssMiB: ingest.peakRssMiB, passthroughPeakRssMiB: pass.peakRssMiB,
+    redisBytesPerEventDedupe: Math.round(ddBytes), events: backlog,
+  });
+} else {
+  // the correlator's input only: ingest drains the raw backlog into *.norm, not profiled
+  await drain('ingest-feed', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
+    CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
+  });
 }
-const redisRate = backlog / ((performance.now() - t0) / 1000);
-console.log(`ceiling: bare ioredis pipeline of SET NX GET PX (1000 per round trip) ${fmt(redisRate)} commands/s; ingest = ${(100 * ingest.rate / redisRate).toFixed(0)} % of it`);
 
-printProfile('passthrough (ceiling)', pass.profile);
-printProfile('ingest', ingest.profile);
-result('profile-ingest', {
-  eventsPerSec: Math.round(ingest.rate), passthroughEventsPerSec: Math.round(pass.rate), ratioToPassthrough: +(ingest.rate / pass.rate).toFixed(3),
-  cpuUsPerEvent: +ingest.cpuUsPerEvent.toFixed(1), passthroughCpuUsPerEvent: +pass.cpuUsPerEvent.toFixed(1),
-  redisDedupeCommandsPerSec: Math.round(redisRate), ingestPeakRssMiB: ingest.peakRssMiB, passthroughPeakRssMiB: pass.peakRssMiB,
-  redisBytesPerEventDedupe: Math.round(ddBytes), events: backlog,
-});
+if (STAGES.includes('correlator')) await profileCorrelator();
+
+/** Where a window's Redis bytes go: MEMORY USAGE of the window keys over a sample, per part. */
+async function windowBytes(r: Redis): Promise<void> {
+  const [, keys] = await r.scan('0', 'MATCH', 'ct:ev:*', 'COUNT', 2000);
+  const sample = keys.slice(0, 200);
+  let events = 0;
+  const bytes = { 'ct:ev (hash uid -> payload)': 0, 'ct:et (zset uid by time)': 0 };
+  let payload = 0;
+  let uid = 0;
+  for (const k of sample) {
+    const et = k.replace('ct:ev:', 'ct:et:');
+    events += await r.hlen(k);
+    bytes['ct:ev (hash uid -> payload)'] += Number(await r.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+    bytes['ct:et (zset uid by time)'] += Number(await r.call('MEMORY', 'USAGE', et, 'SAMPLES', '0'));
+    const fields = await r.hgetallBuffer(k);
+    for (const [f, v] of Object.entries(fields)) { uid += f.length; payload += v.length; }
+  }
+  if (events === 0) return;
+  console.log(`  window bytes over ${sample.length} windows (${(events / sample.length).toFixed(1)} events each): ${Object.entries(bytes).map(([n, b]) => `${n} ${(b / events).toFixed(0)}`).join(', ')} bytes/event; of that, stored payload ${(payload / events).toFixed(0)} B and uid ${(uid / events).toFixed(0)} B (held twice)`);
+}
+
+/** The correlator next to its ceilings, on this run's *.norm records (what ingest just wrote). */
+async function profileCorrelator(): Promise<void> {
+  const normEnd = await highs(NORM);
+  const normBacklog = sum(normEnd) - sum(normStart);
+  // the windows go to a Redis database of their own, emptied before each drain: every drain
+  // indexes into empty windows (a second drain would otherwise find every event already there)
+  const DB = 14;
+  const dbUrl = `${(env.REDIS_URL ?? 'redis://127.0.0.1:16379').replace(/\/\d+$/, '')}/${DB}`;
+  const wredis = new Redis(dbUrl);
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await wredis.info('memory'))?.[1] ?? 0);
+  /** Redis server CPU so far (user + system), µs: the shared Redis is where indexing spends. */
+  const redisCpuUs = async () => { const i = await wredis.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
+  console.log(`\ncorrelator backlog: ${normBacklog} normalised events in ${NORM.join(', ')}; windows in Redis database ${DB}`);
+  const pass = await drain('passthrough-norm', 'bench/passthrough.ts', `bench-pass-norm-${stamp}`, passEnv(`bench-pass-norm-${stamp}`, NORM), [], normStart, normEnd);
+  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
+  const corrEnv = (group: string) => ({
+    CROSSTRACE_CORRELATOR_GROUP_ID: group, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false', CROSSTRACE_CORRELATOR_HTTP_PORT: '0',
+    CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false', REDIS_URL: dbUrl,
+  });
+  await wredis.flushdb();
+  const mem0 = await usedMemory();
+  const rcpu0 = await redisCpuUs();
+  const corr = await drain('correlator', 'services/correlator/main.ts', `bench-corr-${stamp}`, corrEnv(`bench-corr-${stamp}`), stageArgs, normStart, normEnd);
+  const corrRedisUs = (await redisCpuUs() - rcpu0) / corr.records; // the whole drain (with startup), so a little high
+  const bytesPerEvent = (await usedMemory() - mem0) / corr.records;
+  console.log(`stage:   correlator through the service ${fmt(corr.rate)} events/s (${corr.secs.toFixed(1)} s) = ${(100 * corr.rate / pass.rate).toFixed(0)} % of the passthrough; ${corr.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(corr.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${corr.peakRssMiB} MiB; Redis ${bytesPerEvent.toFixed(0)} bytes per indexed event (used_memory), Redis server CPU ${corrRedisUs.toFixed(1)} µs/event; ${load1()}`);
+  await windowBytes(wredis);
+
+  // Redis ceilings: the index-many script called bare (EVALSHA through the store, batches of
+  // 1000, same key shapes, 160-byte values), then its common-case commands pipelined without Lua
+  await wredis.flushdb();
+  const store = createWindowStore(wredis, { retentionMs: 3_600_000 });
+  const at = Date.now();
+  const value = Buffer.alloc(160, 7);
+  const reqOf = (j: number) => ({ key: `fr|100.64.${(j >> 8) & 255}.${j & 255}`, uid: `${run}-c${j}`, time: at - (j % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: at, value }) });
+  let rc = await redisCpuUs();
+  let t0 = performance.now();
+  for (let i = 0; i < normBacklog; i += 1000) await store.indexMany(Array.from({ length: Math.min(1000, normBacklog - i) }, (_, k) => reqOf(i + k)), at);
+  const scriptRate = normBacklog / ((performance.now() - t0) / 1000);
+  const scriptRedisUs = (await redisCpuUs() - rc) / normBacklog;
+  await wredis.flushdb();
+  rc = await redisCpuUs();
+  t0 = performance.now();
+  for (let i = 0; i < normBacklog; i += 1000) {
+    const p = wredis.pipeline();
+    for (let j = i; j < Math.min(normBacklog, i + 1000); j++) {
+      const q = reqOf(j);
+      p.hsetnx(`ct:ev:{${q.key}}`, q.uid, q.payload).zadd(`ct:et:{${q.key}}`, q.time, q.uid).pttl(`ct:ev:{${q.key}}`).exists(`ct:wt:{${q.key}}`);
+    }
+    await p.exec();
+  }
+  const mixRate = normBacklog / ((performance.now() - t0) / 1000);
+  const mixRedisUs = (await redisCpuUs() - rc) / normBacklog;
+  console.log(`ceiling: index-many script bare (EVALSHA, 1000 events per round trip) ${fmt(scriptRate)} events/s, Redis CPU ${scriptRedisUs.toFixed(1)} µs/event; its command mix without Lua (HSETNX ZADD PTTL EXISTS, pipelined) ${fmt(mixRate)} events/s, Redis CPU ${mixRedisUs.toFixed(1)} µs/event; correlator = ${(100 * corr.rate / scriptRate).toFixed(0)} % of the script's rate; ${load1()}`);
+
+  let scale: Awaited<ReturnType<typeof drain>> | null = null;
+  const n = Number(env.PROFILE_SCALE ?? 1);
+  if (n > 1) {
+    await wredis.flushdb();
+    scale = await drain(`correlator-x${n}`, 'services/correlator/main.ts', `bench-corr${n}-${stamp}`, corrEnv(`bench-corr${n}-${stamp}`), stageArgs, normStart, normEnd, n);
+    console.log(`scale:   ${n} correlators in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(1)} s) = ${(scale.rate / corr.rate).toFixed(2)}x one instance; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (both); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
+  }
+  await wredis.flushdb();
+  wredis.disconnect();
+  printProfile('passthrough of *.norm (ceiling)', pass.profile);
+  printProfile('correlator', corr.profile);
+  result('profile-correlator', {
+    eventsPerSec: Math.round(corr.rate), passthroughEventsPerSec: Math.round(pass.rate), ratioToPassthrough: +(corr.rate / pass.rate).toFixed(3),
+    cpuUsPerEvent: +corr.cpuUsPerEvent.toFixed(1), passthroughCpuUsPerEvent: +pass.cpuUsPerEvent.toFixed(1),
+    indexScriptEventsPerSec: Math.round(scriptRate), redisCpuUsPerEvent: +corrRedisUs.toFixed(1), indexScriptRedisCpuUsPerEvent: +scriptRedisUs.toFixed(1), commandMixEventsPerSec: Math.round(mixRate), peakRssMiB: corr.peakRssMiB,
+    redisBytesPerIndexedEvent: Math.round(bytesPerEvent), events: normBacklog, loadAverage1m: +os.loadavg()[0]!.toFixed(1),
+    ...(scale ? { [`x${n}EventsPerSec`]: Math.round(scale.rate), [`x${n}CpuUsPerEvent`]: +scale.cpuUsPerEvent.toFixed(1) } : {}),
+  });
+}
 await admin.disconnect();
 redis.disconnect();
 process.exit(0);

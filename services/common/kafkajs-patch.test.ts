@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { encodeRecordHeader, groupMessagesPerPartition, kafkajsRequestQueue, producePatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
+import { decodeRecord, encodeRecordHeader, groupMessagesPerPartition, kafkajsRequestQueue, makeRecordEncoder, producePatchApplied, recordPatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
 
 describe('kafkajs RequestQueue patch (idle 1 kHz loop on Node >= 24)', () => {
   const queue = (o: { throttledUntil?: number; pending?: unknown[] } = {}) => ({
@@ -65,5 +65,42 @@ describe('kafkajs producer patches (quadratic grouping, 512-byte header encoders
     for (const h of [{ key: 'ct-uid', value: 'fr-flow-1/é-42' }, { key: 'ct-time', value: Buffer.from('1700000000000') }, { key: 'x'.repeat(600), value: 'y'.repeat(900) }]) {
       expect(encodeRecordHeader(h).buffer as unknown).toEqual(kafkajs(h).buffer);
     }
+  });
+
+  // records as the producer makes them: ct-* headers, unicode, empty and null key, a repeated
+  // header (array), a big value, and a timestamp delta past 32 bits (kafkajs' own encoder)
+  const records = [
+    { offsetDelta: 0, timestampDelta: 0, key: Buffer.from('fr|198.51.100.17'), value: Buffer.alloc(160, 7), headers: { 'ct-origin-ts': '1764600000000', 'ct-uid': 'fr-flow-1/é-f1', 'ct-time': '1764599990000', 'ct-dir': 'in' } },
+    { offsetDelta: 1, timestampDelta: 37, key: 'k-é', value: 'v', headers: {} },
+    { offsetDelta: 2, timestampDelta: -5, key: null, value: null },
+    { offsetDelta: 300, timestampDelta: 70_000, key: Buffer.alloc(0), value: Buffer.alloc(20_000, 1), headers: { a: Buffer.from([0, 255]), b: ['x', 'y'] } },
+    { offsetDelta: 3, timestampDelta: 2 ** 33, key: 'k', value: 'v', headers: { n: 'long path' } },
+  ];
+  const kafkajsRecord = () => original<(r: unknown) => { buffer: Buffer }>('protocol/recordBatch/record/v0/index.js');
+
+  it('is what kafkajs loads for records', () => {
+    expect(recordPatchApplied).toBe(true);
+    expect(require_('kafkajs/src/protocol/recordBatch/record/v0/decoder.js')).toBe(decodeRecord);
+  });
+
+  it('encodes records to the same bytes as kafkajs', () => {
+    const mine = makeRecordEncoder(kafkajsRecord()) as (r: unknown) => { buffer: Buffer };
+    for (const r of records) expect(mine(r).buffer as unknown).toEqual(kafkajsRecord()(r).buffer);
+    expect(require_('kafkajs/src/protocol/recordBatch/record/v0/index.js')(records[0]).buffer as unknown).toEqual(kafkajsRecord()(records[0]).buffer);
+  });
+
+  it('decodes records exactly like kafkajs, repeated headers as arrays', () => {
+    const Decoder = require_('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => { readVarInt(): number; offset: number };
+    const kafkajs = original<(d: unknown, c: unknown) => unknown>('protocol/recordBatch/record/v0/decoder.js');
+    for (const ctx of [{ firstOffset: '10', firstTimestamp: '1764600000000', magicByte: 2, timestampType: 0 }, { firstOffset: '0', firstTimestamp: '1', timestampType: 1, maxTimestamp: '99' }]) {
+      for (const r of records) {
+        const bytes = kafkajsRecord()(r).buffer;
+        const read = (f: (d: unknown, c: unknown) => unknown) => { const d = new Decoder(bytes); d.readVarInt(); return f(d, ctx); };
+        expect(read(decodeRecord as (d: unknown, c: unknown) => unknown)).toEqual(read(kafkajs));
+      }
+    }
+    const d = new Decoder(kafkajsRecord()(records[3]).buffer);
+    d.readVarInt();
+    expect(decodeRecord(d as never, { firstOffset: '0', firstTimestamp: '0' }).headers).toEqual({ a: Buffer.from([0, 255]), b: [Buffer.from('x'), Buffer.from('y')] });
   });
 });
