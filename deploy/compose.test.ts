@@ -1,9 +1,14 @@
 // docker-compose.yml must not rot: every service with a config schema is in it, its
 // environment parses under that schema (no unknown keys, no bad values), Prometheus scrapes
-// its HTTP port on the compose network, and only the gateway and Grafana are published on all
-// interfaces; Redis requires a login and each service that keeps state there has its own ACL
-// user (deploy/security/redis-users.json) through the env_file compose-init writes.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// its HTTP (ops) port on the compose network without that port being published, and only the
+// gateway's API is published on all interfaces (Grafana and the collector on loopback unless
+// told); Redis requires a login and each service that keeps state there has its own ACL user
+// (deploy/security/redis-users.json) through the env_file compose-init writes; no password is
+// written in the compose file (compose-secrets.sh generates them, tested here).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ConfigDefinition } from '../services/common/config.ts';
@@ -31,10 +36,49 @@ describe('docker-compose.yml', () => {
     expect(all.services.registry!.image).toMatch(/apicurio-registry-sql/);
   });
 
-  it('publishes only the gateway and Grafana on all interfaces (the collector\'s device ports on COLLECTOR_PUBLISH_ADDR, loopback by default)', () => {
+  it('publishes only the gateway\'s API on all interfaces (never an ops port); Grafana and the collector\'s device ports on loopback unless told', () => {
     const published = Object.entries(compose.services).filter(([, svc]) => (svc.ports ?? []).length > 0).map(([name]) => name).sort();
     expect(published).toEqual(['collector', 'gateway', 'grafana']);
+    expect(compose.services.gateway!.ports).toEqual(['9443:9443']);
+    expect(compose.services.grafana!.ports).toEqual(['${GRAFANA_PUBLISH_ADDR:-127.0.0.1}:3000:3000']);
     for (const p of compose.services.collector!.ports!) expect(p).toMatch(/^\$\{COLLECTOR_PUBLISH_ADDR:-127\.0\.0\.1\}:\d+:\d+\/(udp|tcp)$/);
+  });
+
+  it('writes no password: PostgreSQL, the registry, the history store\'s users and Grafana read generated env files', () => {
+    const text = readFileSync(`${root}docker-compose.yml`, 'utf8');
+    expect(text).not.toMatch(/crosstrace:crosstrace@|PASSWORD:\s*\S/);
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const [k, v] of Object.entries(svc.environment ?? {})) expect(`${name} ${k}=${String(v)}`, 'a secret in the compose file').not.toMatch(/PASSWORD|:\/\/[^/\s]*:[^/\s]*@/);
+    }
+    const envFiles = (name: string) => compose.services[name]?.env_file ?? [];
+    expect(envFiles('postgres')).toContain('.stack/compose/postgres/postgres.env');
+    expect(envFiles('registry')).toContain('.stack/compose/postgres/registry.env');
+    expect(envFiles('grafana')).toContain('.stack/compose/grafana/grafana.env');
+    for (const s of ['tracer', 'archive', 'gateway']) expect(envFiles(s), `${s} reads DATABASE_URL from a generated file`).toContain('.stack/compose/postgres/database.env');
+  });
+
+  it('compose-secrets.sh (run by compose-init.sh) generates every env file compose reads from .stack/compose, 0600, kept on a second run', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ct-compose-'));
+    try {
+      const run = () => execFileSync(`${root}deploy/security/compose-secrets.sh`, [out], { stdio: ['ignore', 'ignore', 'pipe'] });
+      run();
+      const wanted = new Set(Object.values(compose.services).flatMap((s) => s.env_file ?? []).filter((f) => !f.startsWith('.stack/compose/redis/')));
+      expect(wanted.size).toBe(4);
+      const read = (f: string) => readFileSync(join(out, f.replace('.stack/compose/', '')), 'utf8');
+      for (const f of wanted) {
+        expect(statSync(join(out, f.replace('.stack/compose/', ''))).mode & 0o777, f).toBe(0o600);
+        expect(read(f), f).toMatch(/^[A-Z_]+=\S{20,}\n$/);
+      }
+      const pg = readFileSync(join(out, 'postgres/password'), 'utf8');
+      expect(pg).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(read('.stack/compose/postgres/database.env')).toBe(`DATABASE_URL=postgres://crosstrace:${pg}@postgres:5432/crosstrace\n`);
+      expect(read('.stack/compose/postgres/postgres.env')).toBe(`POSTGRES_PASSWORD=${pg}\n`);
+      const grafana = read('.stack/compose/grafana/grafana.env');
+      expect(grafana).not.toContain(pg);
+      run();
+      expect([readFileSync(join(out, 'postgres/password'), 'utf8'), read('.stack/compose/grafana/grafana.env')]).toEqual([pg, grafana]);
+      expect(readFileSync(`${root}deploy/security/compose-init.sh`, 'utf8')).toContain('deploy/security/compose-secrets.sh" "$out"');
+    } finally { rmSync(out, { recursive: true, force: true }); }
   });
 
   it('starts Redis with the ACL users and gives each service that keeps state there its own user', () => {
@@ -42,7 +86,7 @@ describe('docker-compose.yml', () => {
     expect(all.services.redis!.command?.join(' ')).toContain('--include /etc/crosstrace-redis/users.conf');
     expect(all.services.redis!.volumes).toContain('./.stack/compose/redis/users.conf:/etc/crosstrace-redis/users.conf:ro');
     for (const user of Object.keys(loadRedisUsers(`${root}deploy/security/redis-users.json`))) {
-      expect(compose.services[user]?.env_file, `${user} reads its REDIS_URL from its env_file`).toEqual([`.stack/compose/redis/${user}.env`]);
+      expect(compose.services[user]?.env_file, `${user} reads its REDIS_URL from its env_file`).toContain(`.stack/compose/redis/${user}.env`);
     }
     for (const [name, svc] of Object.entries(all.services)) expect(svc.environment?.REDIS_URL, `${name} must not name a Redis login in the compose file`).toBeUndefined();
   });
@@ -53,7 +97,7 @@ describe('docker-compose.yml', () => {
   });
 
   for (const name of serviceDirs) {
-    it(`${name}: environment parses under its config schema and the HTTP port is published and scraped`, async () => {
+    it(`${name}: environment parses under its config schema; the ops port is scraped on the compose network, never published`, async () => {
       const def = await definitionOf(name);
       const svc = compose.services[name];
       if (!svc) throw new Error(`no compose service ${name}`);
@@ -63,7 +107,8 @@ describe('docker-compose.yml', () => {
       const portKey = Object.keys(def.spec).find((k) => k.endsWith('_HTTP_PORT'));
       if (!portKey) throw new Error(`${name} has no *_HTTP_PORT setting`);
       const port = String(cfg[portKey]);
-      if (name === 'gateway') expect(svc.ports ?? [], `${name} must publish its HTTP port ${port}`).toContain(`${port}:${port}`);
+      expect((svc.ports ?? []).some((p) => p.endsWith(`:${port}`) || p.includes(`:${port}/`)), `${name} must not publish its ops port ${port}`).toBe(false);
+      expect(cfg.CROSSTRACE_OPS_HOST, `${name}: ops port on the compose network`).toBe('0.0.0.0');
       if (name !== 'simulator') expect(prom, `prometheus must scrape ${name}:${port}`).toContain(`'${name}:${port}'`);
     });
   }

@@ -5,7 +5,7 @@
 // (deploy/chaos/checks.ts) on what trace.updates, trace.updates.<CC> and audit.disclosures hold:
 // every chain the true one, no update lost, none duplicated, no audit fork.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,7 +97,10 @@ describe.skipIf(stackEndpoints().mode === 'external')('chaos, short: kill -9 of 
         stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
       });
       tracer = child;
-      await waitHealthy(port, 120_000);
+      // a tracer that dies starting says why at once, instead of a /healthz that never answers
+      const died = new Promise<never>((_, fail) => child.once('exit', (code) => fail(new Error(`the tracer exited (${code}) while starting: ${readFileSync(logFile, 'utf8').slice(-2000)}`))));
+      died.catch(() => undefined); // the kill -9 below ends it on purpose
+      await Promise.race([waitHealthy(port, 240_000), died]);
     };
     stops.push(async () => { tracer?.kill('SIGKILL'); });
     await startTracer();

@@ -10,14 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent } from '../schemas/types.gen.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startGateway } from '../services/gateway/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
-import { startTracer } from '../services/tracer/main.ts';
 import { conversationPackets, pcapFile } from './support/pcap-writer.ts';
 import { NAS_SECRET, runSoftflowd, startCollectorHarness } from './support/collector-harness.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { startPipeline } from './support/pipeline.ts';
+import { uniqueGroup } from './support/services.ts';
+import { testKafka } from './support/stack.ts';
 
 type Harness = Awaited<ReturnType<typeof startCollectorHarness>>;
 const oct = () => 1 + Math.floor(Math.random() * 250);
@@ -37,28 +34,12 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
 
   beforeAll(async () => {
     h = await startCollectorHarness(providers);
-    const stack = stackEndpoints();
-    const pf = join(h.dir, 'providers.json');
-    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, {
-      [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`wire-e2e-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: pf, ...extra,
+    const pipeline = await startPipeline({
+      name: 'wire-e2e', providersFile: join(h.dir, 'providers.json'), keyFile: join(h.dir, 'node.pem'), gateway: { tokens: { GB: TOKEN } },
     });
-    const keyFile = join(h.dir, 'node.pem');
-    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('wire-e2e-tx') }));
-    stops.push(tracer.stop);
-    const correlator = await startCorrelator(env('CORRELATOR'));
-    stops.push(correlator.stop);
-    const ingest = await startIngest(env('INGEST'));
-    stops.push(ingest.stop);
-    for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
-    writeFileSync(join(h.dir, 'trusted.pub'), readFileSync(`${keyFile}.pub`));
-    const gateway = await startGateway(serviceEnv(stack, {
-      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_API_PORT: '0', CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: `GB:${TOKEN}`,
-      CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: join(h.dir, 'trusted.pub'), CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
-    }));
-    stops.push(gateway.stop);
-    base = `http://127.0.0.1:${gateway.port()}`;
-    const until = Date.now() + 120_000;
-    while (!gateway.caughtUp() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    stops.push(pipeline.stop);
+    base = pipeline.base;
+    const stack = pipeline.stack;
     const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsNorm]);
     const c = testKafka('wire-e2e').consumer({ groupId: uniqueGroup('wire-e2e-norm'), maxWaitTimeInMs: 100 });

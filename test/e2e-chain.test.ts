@@ -4,23 +4,18 @@
 // jurisdiction's view is checked, every signature verified, the audit chain verified; a
 // replay of all input changes nothing.
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Disclosure, SignedTraceUpdate, TraceUpdate } from '../schemas/types.gen.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
 import { verifyAuditChains } from '../services/partner/domain/audit-chain.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { verify } from '../services/partner/domain/signing.ts';
-import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
+import { startPipeline } from './support/pipeline.ts';
+import { uniqueGroup } from './support/services.ts';
+import { ensureJurisdictionTopics, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
 const CCS = ['GB', 'FR', 'DE', 'US'];
@@ -38,16 +33,13 @@ describe('four-jurisdiction live trace on the real stack', () => {
   const { inside: INSIDE, deExit: DE_EXIT, usClient, usClientPort, cgn, cgnPort } = sc.addrs;
 
   beforeAll(async () => {
-    const stack = stackEndpoints();
-    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, { [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`e2e-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra });
-    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem'), CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('e2e-tracer-tx') }));
-    publicKey = tracer.publicKey;
-    stops.push(tracer.stop);
-    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }));
-    stops.push(correlator.stop);
-    const ingest = await startIngest(env('INGEST'));
-    stops.push(ingest.stop);
-    for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
+    const pipeline = await startPipeline({ name: 'e2e', env: {
+      TRACER: { CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000' },
+      CORRELATOR: { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' },
+    } });
+    stops.push(pipeline.stop);
+    publicKey = pipeline.tracer.publicKey;
+    const stack = pipeline.stack;
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)]);
     const kafka = testKafka('e2e');

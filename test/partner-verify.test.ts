@@ -59,17 +59,45 @@ describe.skipIf(!secured || !existsSync('/usr/bin/python3'))('a partner verifies
   const mine: { offset: string; value: Buffer; signed: SignedTraceUpdate }[] = [];
   let registry: RegistryClient;
 
+  const tracerEnv = () => serviceEnv(stack, {
+    CROSSTRACE_DEMO: '0', CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: uniqueGroup('partner-tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false',
+    CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_STALL_AFTER_MS: '1500',
+    CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('partner-tracer-tx'),
+  });
+  let stopTracer = async (): Promise<void> => undefined;
+  let send = async (_r: TraceRequest): Promise<unknown> => undefined;
+  const seen = new Map<string, { offset: string; value: Buffer; signed: SignedTraceUpdate }[]>(); // trace id -> its messages on trace.updates.FR
+  const of = (id: string) => seen.get(id) ?? [];
+
+  async function startNodeTracer(): Promise<void> {
+    const tracer = await startTracer(tracerEnv());
+    stopTracer = tracer.stop;
+    await waitHealthy(tracer.port());
+    healthOf = async () => (await fetch(`http://127.0.0.1:${tracer.port()}/healthz`)).text();
+  }
+  let healthOf = async (): Promise<string> => '';
+  /** FR opens a trace of its own (disclosed to FR in full), lets it stall, closes it. */
+  async function runTrace(id: string): Promise<void> {
+    const now = Date.now();
+    const open = openRequest({ legalBasis: 'ART29_PRESERVATION', caseReference: `FR-${id}`, srcAddr: '203.0.113.77', srcPort: 40000, dstAddr: '198.51.100.99', dstPort: 443, protocol: 6, observedTime: now - 5_000, toleranceMs: 2_000, ttlMs: 600_000 }, id, 'FR', now);
+    seen.set(id, []);
+    // a tracer just started in a new consumer group reads from the latest offset it finds on its
+    // first fetch, which may come after this send: the OPEN is sent again (idempotent) until seen
+    for (let i = 0; i < 12 && of(id).length === 0; i++) {
+      await send(open);
+      await wait(`the first update of ${id}`, () => of(id).length > 0, 5_000).catch(() => undefined);
+    }
+    await wait(`a stalled update of ${id} on trace.updates.FR`, () => of(id).some((m) => m.signed.update.status === 'STALLED'), 90_000);
+    await send(followUpRequest(open, 'CLOSE', Date.now()));
+    await wait(`the CLOSED update of ${id}`, () => of(id).some((m) => m.signed.update.status === 'CLOSED'), 60_000);
+  }
+
   beforeAll(async () => {
     const adminEnv = { KAFKA_BROKERS: stack.kafkaBrokers.join(','), KAFKA_CLIENT_PROPERTIES: stack.kafkaClientProperties ?? '', KAFKA_MTLS_BROKERS: stack.kafkaMtlsBrokers?.join(',') ?? '' };
     await adminCommand(['key', 'create', '--key-file', keyFile], {});
     await adminCommand(['partner', 'add', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], adminEnv);
-    const tracer = await startTracer(serviceEnv(stack, {
-      CROSSTRACE_DEMO: '0', CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: uniqueGroup('partner-tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false',
-      CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_STALL_AFTER_MS: '1500',
-      CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('partner-tracer-tx'),
-    }));
-    stops.push(tracer.stop);
-    await waitHealthy(tracer.port());
+    await startNodeTracer();
+    stops.push(() => stopTracer());
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.traceRequests, TOPICS.traceUpdates, TOPIC]);
     const kafka = testKafka('partner-verify');
@@ -78,21 +106,17 @@ describe.skipIf(!secured || !existsSync('/usr/bin/python3'))('a partner verifies
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        if (!message.value || message.key?.toString() !== traceId) return;
-        mine.push({ offset: message.offset, value: message.value, signed: await registry.decode<SignedTraceUpdate>(TOPIC, message.value) });
+        const list = message.value && seen.get(message.key?.toString() ?? '');
+        if (list) list.push({ offset: message.offset, value: message.value!, signed: await registry.decode<SignedTraceUpdate>(TOPIC, message.value) });
       },
     });
     stops.push(() => consumer.disconnect());
     const producer = kafka.producer();
     await producer.connect();
     stops.push(() => producer.disconnect());
-    const now = Date.now();
-    const open = openRequest({ legalBasis: 'ART29_PRESERVATION', caseReference: 'FR-PARTNER-1', srcAddr: '203.0.113.77', srcPort: 40000, dstAddr: '198.51.100.99', dstPort: 443, protocol: 6, observedTime: now - 5_000, toleranceMs: 2_000, ttlMs: 600_000 }, traceId, 'FR', now);
-    const send = (r: TraceRequest) => producer.send({ topic: TOPICS.traceRequests, messages: [{ key: traceId, value: registry.encode(TOPICS.traceRequests, r) }] });
-    await send(open);
-    await wait('a stalled update of the trace on trace.updates.FR', () => mine.some((m) => m.signed.update.status === 'STALLED'), 90_000);
-    await send(followUpRequest(open, 'CLOSE', Date.now()));
-    await wait('the CLOSED update', () => mine.some((m) => m.signed.update.status === 'CLOSED'), 60_000);
+    send = (r: TraceRequest) => producer.send({ topic: TOPICS.traceRequests, messages: [{ key: r.traceId, value: registry.encode(TOPICS.traceRequests, r) }] });
+    await runTrace(traceId);
+    mine.push(...of(traceId));
   }, 300_000);
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -142,4 +166,28 @@ describe.skipIf(!secured || !existsSync('/usr/bin/python3'))('a partner verifies
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`FR REJECTED trace=${traceId} seq=${strangeView.seq} code=unknown-key`)));
     expect(lines.some((l) => l.includes('VERIFIED') && /FORGED|STRANGER/.test(l))).toBe(false);
   }, 250_000);
+
+  it('after a key rotation, what the old key signed still verifies and the new trace is signed by the new key (Python partner and CLI)', async () => {
+    const oldKeyId = mine[0]!.signed.signerKeyId;
+    await stopTracer();
+    await adminCommand(['key', 'rotate', '--key-file', keyFile], {});
+    await startNodeTracer();
+    const after = `${traceId}-rotated`;
+    await runTrace(after).catch(async (e: unknown) => { throw new Error(`${(e as Error).message}; tracer /healthz: ${await healthOf()}`); });
+    const newKeyId = of(after)[0]!.signed.signerKeyId;
+    expect(newKeyId).not.toBe(oldKeyId);
+
+    const py = await pythonPartner();
+    const byTrace = (id: string) => py.updates.filter((v) => v.traceId === id);
+    expect(byTrace(traceId).filter((v) => v.ok).map((v) => [v.seq, v.signerKeyId])).toEqual(mine.map((m) => [m.signed.update.seq, oldKeyId]));
+    expect(byTrace(after).map((v) => [v.ok, v.signerKeyId])).toEqual(of(after).map(() => [true, newKeyId]));
+    expect(py.audit.flags).toEqual([]);
+
+    const cliEnv = { PATH: process.env.PATH ?? '', KAFKA_CLIENT_PROPERTIES: join(partners, 'FR.properties'), SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1', CI: 'true' };
+    const { stdout } = await exec(process.execPath, [CLI, 'watch', '--jurisdiction', 'FR', '--trust', `${keyFile}.pub`, '--trace', traceId, '--trace', after, '--from-beginning', '--until-terminal', '--timeout', '60', '--plain'],
+      { env: cliEnv, maxBuffer: 64 << 20, timeout: 120_000 });
+    expect(stdout).toMatch(new RegExp(`FR VERIFIED trace=${traceId} seq=${mine.at(-1)!.signed.update.seq} status=CLOSED`));
+    expect(stdout).toMatch(new RegExp(`FR VERIFIED trace=${after} seq=${of(after).at(-1)!.signed.update.seq} status=CLOSED`));
+    expect(stdout).not.toMatch(new RegExp(`REJECTED trace=${after} `));
+  }, 300_000);
 });

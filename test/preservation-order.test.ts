@@ -64,7 +64,7 @@ describe.skipIf(!stackEndpoints().databaseUrl)('a preservation order through the
 
     const book = createTraceBook();
     const open = { traceId: TRACE, action: 'OPEN', requestingJurisdiction: 'GB', expiresAt: Date.now() + DAY } as TraceRequest;
-    book.noteOpen(open);
+    book.noteRequest(open);
     const hops = [hop(RELAY, { method: 'RELAY_TIMING' }), hop(INSIDE, { depth: 2, firstSeen: START, lastSeen: T + 3_600_000 })];
     book.noteView('GB', { update: { traceId: TRACE, seq: 1, requestingJurisdiction: 'GB', hops, awaiting: [] }, signerKeyId: 'k', signature: Buffer.alloc(0), auditHash: Buffer.alloc(0) } as unknown as SignedTraceUpdate);
     server = await buildApi({

@@ -11,22 +11,17 @@
 //   nas-reboot-session-id       an Acct-Session-Id reused after a NAS reboot by another subscriber
 //   ipv6-one-delegation         another subscriber's /64 inside a delegated /56: both, neither decided
 //   nat-create-only-udp         a create-only NAT log, UDP mapping older than its idle timeout
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Consumer, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hop, TraceUpdate } from '../schemas/types.gen.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startGateway } from '../services/gateway/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
 import { judge } from '../services/simulator/record-judge.ts';
 import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
-import { startTracer } from '../services/tracer/main.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { startPipeline } from './support/pipeline.ts';
+import { uniqueGroup } from './support/services.ts';
 import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const CCS = ['GB', 'FR', 'US', 'NL'];
@@ -50,25 +45,14 @@ describe('real-world traces (issue 10) on the real stack', () => {
     const flush = new Redis(redisUrl);
     await flush.flushdb();
     flush.disconnect();
-    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv({ ...stack, redisUrl }, {
-      [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`rw-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra,
+    const pipeline = await startPipeline({
+      name: 'rw', stack: { ...stack, redisUrl }, gateway: { tokens: TOK },
+      // no rebuild of the emptied database from the topics: records other runs left there (the
+      // same scenario addresses, minutes apart) would be evidence in these traces
+      env: { CORRELATOR: { CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' } },
     });
-    const keyFile = join(mkdtempSync(join(tmpdir(), 'ct-rw-')), 'node.pem');
-    const tracer = await startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('rw-tracer-tx') }));
-    stops.push(tracer.stop);
-    // no rebuild of the emptied database from the topics: records other runs left there (the
-    // same scenario addresses, minutes apart) would be evidence in these traces
-    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' }));
-    stops.push(correlator.stop);
-    const ingest = await startIngest(env('INGEST'));
-    stops.push(ingest.stop);
-    for (const p of [tracer.port(), correlator.port(), ingest.port()]) await waitHealthy(p);
-    const gateway = await startGateway(serviceEnv({ ...stack, redisUrl }, {
-      CROSSTRACE_GATEWAY_HTTP_PORT: '0', CROSSTRACE_GATEWAY_API_PORT: '0', CROSSTRACE_GATEWAY_PLAIN_HTTP: 'true', CROSSTRACE_GATEWAY_HOST: '127.0.0.1', CROSSTRACE_GATEWAY_TOKENS: CCS.map((cc) => `${cc}:${TOK[cc]}`).join(','),
-      CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE: `${keyFile}.pub`, CROSSTRACE_GATEWAY_AUDIT_GRACE_MS: '3000',
-    }));
-    stops.push(gateway.stop);
-    base = `http://127.0.0.1:${gateway.port()}`;
+    stops.push(pipeline.stop);
+    base = pipeline.base;
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceUpdates]);
     const kafka = testKafka('real-world');
@@ -82,7 +66,6 @@ describe('real-world traces (issue 10) on the real stack', () => {
       const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
       if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
     } });
-    for (let i = 0; i < 600 && !gateway.caughtUp(); i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 2000));
   }, 300_000);
 

@@ -3,9 +3,6 @@
 // the correlator rebuilds the windows from flows.norm / sessions.norm and the tracer the chain
 // from trace.state + trace.requests; the trace must still reach its subscriber, its seq
 // continuing where partners saw it (never a seq twice). Before, such a trace stayed STALLED.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +15,8 @@ import { startIngest } from '../services/ingest/main.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { pipelineServices } from './support/pipeline.ts';
+import { uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 describe('a trace survives the loss of Redis', () => {
@@ -31,14 +29,14 @@ describe('a trace survives the loss of Redis', () => {
   const sc2 = chainScenario(`flushed-${Date.now().toString(36)}`, Date.now());
   const updates2: TraceUpdate[] = [];
   let running: { t: Awaited<ReturnType<typeof startTracer>>; c: Awaited<ReturnType<typeof startCorrelator>> } | undefined;
-  const keyFile = join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem');
-  const groups = { TRACER: uniqueGroup('lost-tracer'), CORRELATOR: uniqueGroup('lost-correlator'), INGEST: uniqueGroup('lost-ingest') };
-  const txId = uniqueGroup('lost-tx');
-  const env = (svc: keyof typeof groups, extra: Record<string, string> = {}) => serviceEnv(stackEndpoints(), {
-    [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groups[svc], [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra,
-  });
-  const tracer = () => startTracer(env('TRACER', { CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000', CROSSTRACE_TRACER_TRANSACTIONAL_ID: txId }));
-  const correlator = () => startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }));
+  // the same groups, key and transactional id across the restarts below
+  const services = pipelineServices({ name: 'lost', env: {
+    TRACER: { CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: '7200000' },
+    CORRELATOR: { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' },
+  } });
+  const { env } = services;
+  const tracer = () => services.tracer();
+  const correlator = () => services.correlator();
 
   beforeAll(async () => {
     const stack = stackEndpoints();

@@ -36,16 +36,24 @@ def load_properties(path):
 
 
 def load_trust(path):
-    """key id -> (public key, valid_from ms or None, valid_until ms or None); PEM blocks with optional attribute lines."""
-    keys, attrs = {}, {}
-    text = open(path, encoding="utf-8").read()
-    for m in re.finditer(r"((?:^[a-z-]+:.*\n)*)(-----BEGIN PUBLIC KEY-----\n.*?-----END PUBLIC KEY-----)", text, re.S | re.M):
-        attrs = dict(re.findall(r"^([a-z-]+):\s*(.*)$", m.group(1), re.M))
-        key = load_pem_public_key(m.group(2).encode())
-        raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        key_id = hashlib.sha256(raw).hexdigest()[:16]
-        ms = lambda s: None if s in (None, "-") else int(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000)
-        keys[key_id] = (key, ms(attrs.get("valid-from")), ms(attrs.get("valid-until")))
+    """key id -> (public key, valid_from ms or None, valid_until ms or None): for each key, optional
+    `key-id:` / `valid-from:` / `valid-until:` lines, then its PEM PUBLIC KEY block."""
+    ms = lambda s: None if s in (None, "-") else int(datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000)
+    keys, attrs, block = {}, {}, None
+    for line in open(path, encoding="utf-8").read().splitlines():
+        line = line.strip()
+        if block is not None:
+            block.append(line)
+            if line == "-----END PUBLIC KEY-----":
+                key = load_pem_public_key("\n".join(block).encode())
+                key_id = hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+                keys[key_id] = (key, ms(attrs.get("valid-from")), ms(attrs.get("valid-until")))
+                attrs, block = {}, None
+        elif line == "-----BEGIN PUBLIC KEY-----":
+            block = [line]
+        elif re.match(r"^[a-z-]+:", line):
+            name, value = line.split(":", 1)
+            attrs[name] = value.strip()
     if not keys:
         sys.exit(f"no PEM public key in {path}")
     return keys

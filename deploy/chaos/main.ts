@@ -12,7 +12,7 @@
 // simulator's run, the attacks spread over it; default 60 s + 95 s per fault, about as long as
 // the faults take),
 // CHAOS_FAULTS (all, comma-separated names), CHAOS_SETTLE_MS (30000: traffic between faults,
-// also the window a partition must progress in), CHAOS_RECOVERY_TIMEOUT_MS (180000),
+// also the window a partition must progress in; never under 30 s), CHAOS_RECOVERY_TIMEOUT_MS (180000),
 // CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -178,8 +178,10 @@ async function main(): Promise<number> {
   };
   /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
   const settle = async (): Promise<GroupProgress[]> => {
+    // a partition is stalled when it committed nothing for as long as the stages' own rule
+    // says (30 s): a shorter window takes a stage that is only slow under load for a stuck one
     const a = await progress();
-    await sleep(SETTLE);
+    await sleep(Math.max(SETTLE, 30_000));
     const stuck = stalledBetween(a, await progress());
     // and what the stages themselves call stalled (lag and no progress for 30 s)
     for (const svc of GROUP_SERVICES) {

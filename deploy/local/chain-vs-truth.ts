@@ -5,16 +5,18 @@
 // subscriber handle it ends at (read with the terminal jurisdiction's own token: only that
 // jurisdiction's view carries it). The same check runs on an Avro run and a DEMO_WIRE=1 run,
 // so both resolve the same chain. Prints one line per hop; exit 1 on any difference.
-//   node deploy/local/chain-vs-truth.ts <ground-truth.json> <gateway base URL> <partners dir>
+//   node deploy/local/chain-vs-truth.ts <ground-truth.json> <gateway base URL> <partners dir> [trace id]
+// (the trace id, when the trace was opened under another id than the truth's: the historical one)
 // (the gateway's certificate is checked against CROSSTRACE_API_CA, as the CLI does)
 import { readFileSync } from 'node:fs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { callGateway, gatewayTarget } from '../../services/partner/gateway-client.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 
-const [truthPath, gateway, partners] = process.argv.slice(2);
+const [truthPath, gateway, partners, traceId] = process.argv.slice(2);
 if (!truthPath || !gateway || !partners) { console.error('usage: chain-vs-truth.ts <ground-truth.json> <gateway URL> <partners dir>'); process.exit(2); }
-const truth = (JSON.parse(readFileSync(truthPath, 'utf8')) as GroundTruth).traces[0]!;
+const first = (JSON.parse(readFileSync(truthPath, 'utf8')) as GroundTruth).traces[0]!;
+const truth = traceId ? { ...first, traceId } : first;
 
 async function view(cc: string): Promise<Hop[]> {
   const token = readFileSync(`${partners}/${cc}.gateway-token`, 'utf8').trim();

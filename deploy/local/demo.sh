@@ -74,10 +74,12 @@ historical_trace() {
   kill "$watch_pid" 2>/dev/null; wait "$watch_pid" 2>/dev/null
   grep -q 'from=archive' "$out" || { echo "demo: no hop of the historical chain came from the archive" >&2; return 1; }
   echo "demo: [history] the chain of a communication 10 days ago resolved from the archive (hops marked from=archive)"
+  # against the handover's ground truth, hop by hop, as the live chain
+  CROSSTRACE_API_CA=.stack/security/ca.pem node deploy/local/chain-vs-truth.ts "$truth_h" "$gateway_api" .stack/partners "$htrace" | sed 's/^chain-vs-truth/demo: [history]/' || return 1
 }
 # ---- end of tracing afterwards -------------------------------------------------------------------
 
-echo "demo: [1/4] Kafka, schema registry and Redis as local processes"
+echo "demo: [1/4] Kafka, schema registry, Redis and PostgreSQL as local processes"
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
 # Each partner gets its own credentials, fresh for this run (remove revokes the earlier ones):
@@ -103,7 +105,7 @@ if [ "${DEMO_WIRE:-}" = 1 ]; then
 fi
 # --- end DEMO_WIRE
 
-echo "demo: [2/4] services (ingest, correlator, tracer, gateway)"
+echo "demo: [2/4] services (ingest, correlator, tracer, gateway, archive, collector)"
 # fresh consumer groups positioned at the end of the topics: an earlier run's backlog is not
 # replayed; services.sh waits until each has joined, so nothing the simulator sends is missed
 "$root/deploy/local/services.sh" down >/dev/null 2>&1 || true

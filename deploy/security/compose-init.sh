@@ -5,8 +5,8 @@
 # one-shot `acl-init` service that applies deploy/security/acls.json and writes each service's
 # client properties into the `kafka-clients` volume; Redis's ACL users (redis/); gateway/ holds
 # the gateway's API certificate (signed by the same CA: clients trust kafka/ca.pem) and its tokens
-# file, one token per jurisdiction, made once (hand each partner its line). Real deployments bring
-# their own CA.
+# file, one token per jurisdiction, made once (hand each partner its line); the PostgreSQL and
+# Grafana passwords (compose-secrets.sh). Real deployments bring their own CA.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$root/.stack/compose}"
@@ -26,6 +26,7 @@ for f in "$out"/redis/redis-*.password; do
   name="$(basename "$f" .password)"; name="${name#redis-}"
   (umask 077; printf 'REDIS_URL=redis://%s:%s@redis:6379\n' "$name" "$(cat "$f")" >"$out/redis/$name.env")
 done
+"$root/deploy/security/compose-secrets.sh" "$out"
 gw="$out/gateway"
 mkdir -p "$gw"
 cp "$out/kafka/ca.pem" "$gw/ca.pem" 2>/dev/null || cp "$out/pki/ca.pem" "$gw/ca.pem"

@@ -62,7 +62,7 @@ export async function startCollector(env: Record<string, string | undefined> = p
   tick.unref();
   life.onStop('tick', () => clearInterval(tick));
   const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_COLLECTOR_HTTP_PORT, registry: metrics.stage.registry,
+    port: cfg.CROSSTRACE_COLLECTOR_HTTP_PORT, host: cfg.CROSSTRACE_OPS_HOST, registry: metrics.stage.registry,
     health: () => ({ ok: !life.stopping && sink.healthy(), kafka: sink.healthy() ? 'producing' : 'failing, retrying', queued: sink.queued(), listeners: ports }),
   });
   life.onStop('ops-server', () => ops.close());

@@ -118,5 +118,6 @@ export const commonSpec = {
   SCHEMA_REGISTRY_URL: url('Confluent-compatible schema registry base URL (Apicurio: .../apis/ccompat/v7).', ['http:', 'https:'], 'http://127.0.0.1:18081/apis/ccompat/v7'),
   REDIS_URL: url('Redis URL for windows, dedupe and chain state.', ['redis:', 'rediss:'], 'redis://127.0.0.1:16379'),
   LOG_LEVEL: oneOf('pino log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+  CROSSTRACE_OPS_HOST: str('Address the ops port (/metrics, /healthz; CROSSTRACE_<SERVICE>_HTTP_PORT) listens on. Loopback by default: metrics and health details stay on the node. Widen it (0.0.0.0, or one interface) only for a scraper on another host, as compose does inside its own network.', '127.0.0.1'),
   ...kafkaSecuritySpec,
 } satisfies Spec;

@@ -55,7 +55,25 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
     // error here. A topic this client uses and nobody created fails at subscribe/send, by name.
     const errors = (e as { errors?: { type?: string }[] }).errors;
     if (errors?.length && errors.every((x) => x.type === 'TOPIC_AUTHORIZATION_FAILED' || x.type === 'TOPIC_ALREADY_EXISTS')) return;
+    // The topics were created, but kafkajs' wait for their leaders asked a broker whose metadata
+    // had not caught up yet (KRaft propagates it asynchronously; seen on a loaded machine): it
+    // retries LEADER_NOT_AVAILABLE only. Wait for the metadata here instead, bounded.
+    if ((e as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') { await topicsKnown(admin, missing.map((s) => s.topic)); return; }
     throw e;
+  }
+}
+
+async function topicsKnown(admin: Admin, topics: string[], waitMs = 30_000): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics });
+      if (md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+    }
+    if (Date.now() > until) throw new Error(`topics ${topics.join(', ')} were created but have no leaders after ${waitMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

@@ -18,7 +18,7 @@ import { TOPICS, pipelineTopics } from './topics.ts';
 
 export interface ServiceKitOptions {
   service: string;
-  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string } & Partial<KafkaSecuritySettings>>;
+  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string; CROSSTRACE_OPS_HOST?: string } & Partial<KafkaSecuritySettings>>;
   providersFile: string;
   /** Partitions of the pipeline topics created when missing. */
   partitions: number;
@@ -47,7 +47,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   life.onStop('producer', () => producer.disconnect());
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
-  return { service: o.service, logger, life, directory, kafka, registry, redis, usesRedis, admin, producer };
+  return { service: o.service, logger, life, directory, kafka, registry, redis, usesRedis, admin, producer, opsHost: o.cfg.CROSSTRACE_OPS_HOST };
 }
 
 export interface StageOptions {
@@ -109,7 +109,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
     life.onStop('redis-state-check', () => clearInterval(timer));
   }
   const ops = await startOpsServer({
-    port: o.port, registry: o.metrics.registry,
+    port: o.port, host: kit.opsHost, registry: o.metrics.registry,
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();

@@ -22,6 +22,8 @@ export const traceIdParams = {
   properties: { id: { type: 'string', pattern: TRACE_ID_PATTERN, description: 'Trace id returned by POST /v1/traces.' } },
 };
 export const AUTH_ERRORS = { 401: error('Missing or unknown bearer token.') };
+/** Every route that changes something takes one from its jurisdiction's quota (request-quota.ts). */
+export const QUOTA_ERRORS = { 429: error('This jurisdiction used its quota of such requests; retry after the Retry-After header\'s seconds.') };
 
 /** Every shared schema, each with its `$id`, for `app.addSchema`. */
 export function sharedSchemas(limits: OpenLimits): JsonSchema[] {
@@ -62,10 +64,15 @@ export function sharedSchemas(limits: OpenLimits): JsonSchema[] {
     },
     TraceAccepted: { type: 'object', required: ['traceId', 'requestingJurisdiction', 'expiresAt'], properties: { traceId: { type: 'string' }, requestingJurisdiction: { type: 'string' }, expiresAt: { type: 'integer' } } },
     VerifiedUpdate: {
-      type: 'object', required: ['traceId', 'seq', 'audience', 'verified', 'signerKeyId', 'signature', 'auditHash', 'update'],
+      type: 'object', required: ['traceId', 'seq', 'audience', 'verified', 'signerKeyId', 'signature', 'signedBytes', 'auditHash', 'update'],
       properties: {
         traceId: { type: 'string' }, seq: { type: 'integer' }, audience: { type: 'string' }, verified: { const: true },
-        signerKeyId: { type: 'string' }, signature: { type: 'string', contentEncoding: 'base64', description: 'Ed25519 over the Avro encoding of `update`.' },
+        signerKeyId: { type: 'string', description: 'Id of the node key that signed (a key of the trust file, with its validity period).' },
+        signature: { type: 'string', contentEncoding: 'base64', description: 'Ed25519 signature over signedBytes, exactly as served (never over a re-encoding of `update`).' },
+        signedBytes: {
+          type: 'string', contentEncoding: 'base64',
+          description: 'The view as signed: Confluent wire format (magic byte 0, 4-byte big-endian TraceUpdate schema id in the registry, Avro binary). Verify `signature` over these bytes with the key `signerKeyId`, then decode them with the schema the id names.',
+        },
         auditHash: { type: 'string', description: 'Hex SHA-256 hash of the audit.disclosures record of this disclosure.' }, update: ref('TraceUpdate'),
       },
     },

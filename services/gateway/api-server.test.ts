@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import { fullUpdate, hop, makeNode } from '../partner/test-fixtures.ts';
-import { createOpenQuota, type OpenQuota } from './open-quota.ts';
+import { createRequestQuota, type RequestQuota } from './request-quota.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { buildApi } from './api-server.ts';
 import { createTokenTable } from './tokens.ts';
@@ -20,7 +20,8 @@ let book: TraceBook;
 let submitted: TraceRequest[];
 let kafkaDown: boolean;
 let clock: number;
-let quota: OpenQuota;
+let quota: RequestQuota;
+let changes: RequestQuota;
 const streams: Record<string, number> = {};
 
 beforeEach(async () => {
@@ -28,10 +29,11 @@ beforeEach(async () => {
   submitted = [];
   kafkaDown = false;
   clock = 0;
-  quota = createOpenQuota({ perMinute: 6000, burst: 1000, now: () => NOW + clock });
+  quota = createRequestQuota({ perMinute: 6000, burst: 1000, now: () => NOW + clock });
+  changes = createRequestQuota({ perMinute: 6000, burst: 1000, now: () => NOW + clock });
   let n = 0;
   server = await buildApi({
-    tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW + clock, openQuota: { take: (cc) => quota.take(cc) }, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
+    tokens: createTokenTable(Object.entries(TOK)), book, now: () => NOW + clock, openQuota: { take: (cc) => quota.take(cc) }, changeQuota: { take: (cc) => changes.take(cc) }, newTraceId: () => `trace-${++n}`, limits: DEFAULT_OPEN_LIMITS, maxBodyBytes: 4096, heartbeatMs: 60_000,
     maxStreamsPerToken: 2, maxPendingPerStream: 100,
     submit: async (r) => { if (kafkaDown) throw new Error('broker down'); submitted.push(r); },
     onStream: (cc, d) => { streams[cc] = (streams[cc] ?? 0) + d; },
@@ -178,7 +180,7 @@ const stringsIn = (v: unknown): string[] => typeof v === 'string' ? [v] : v && t
 
 describe('quota on trace opens', () => {
   it('answers 429 with Retry-After once a jurisdiction used its burst; others are not affected; it refills', async () => {
-    quota = createOpenQuota({ perMinute: 6, burst: 3, now: () => NOW + clock });
+    quota = createRequestQuota({ perMinute: 6, burst: 3, now: () => NOW + clock });
     for (let i = 0; i < 3; i++) await open(TOK.GB);
     const res = await call('/v1/traces', { token: TOK.GB, json: body });
     expect(res.status).toBe(429);
@@ -188,6 +190,51 @@ describe('quota on trace opens', () => {
     await open(TOK.FR);
     clock += 10_000;
     await open(TOK.GB);
+  });
+});
+
+describe('flooding with changes (security review 4)', () => {
+  it('200 extends with the largest ttl queue ONE request: an extension must move the expiry by the minimum step, queued ones count', async () => {
+    const id = await open(TOK.GB);
+    const ttlMs = DEFAULT_OPEN_LIMITS.maxTtlMs;
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      clock += 100;
+      statuses.push((await call(`/v1/traces/${id}/extend`, { token: TOK.GB, json: { ttlMs } })).status);
+    }
+    expect(submitted.filter((r) => r.action === 'EXTEND')).toHaveLength(1);
+    expect([statuses[0], new Set(statuses.slice(1))]).toEqual([202, new Set([409])]);
+    const refused = await call(`/v1/traces/${id}/extend`, { token: TOK.GB, json: { ttlMs } });
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/at least 60000 ms/);
+    clock += 60_000; // a minute later the same ttl moves the expiry by the step: queued again
+    expect((await call(`/v1/traces/${id}/extend`, { token: TOK.GB, json: { ttlMs } })).status).toBe(202);
+    expect(submitted.filter((r) => r.action === 'EXTEND')).toHaveLength(2);
+  });
+
+  it('extend, close and the preservation routes take from the jurisdiction\'s quota of changes: 429 with Retry-After; reads and other jurisdictions are not affected', async () => {
+    const gb = await open(TOK.GB);
+    const fr = await open(TOK.FR);
+    changes = createRequestQuota({ perMinute: 6, burst: 4, now: () => NOW + clock });
+    const tries = [
+      () => call(`/v1/traces/${gb}/extend`, { token: TOK.GB, json: { ttlMs: 7_200_000 } }),
+      () => call(`/v1/traces/${gb}/preservation`, { method: 'POST', token: TOK.GB }),
+      () => call(`/v1/traces/${gb}/preservation/extend`, { token: TOK.GB, json: { days: 30 } }),
+      () => call(`/v1/traces/${gb}/preservation`, { method: 'DELETE', token: TOK.GB }),
+      () => call(`/v1/traces/${gb}/close`, { method: 'POST', token: TOK.GB }),
+    ];
+    const first = [];
+    for (const t of tries) first.push((await t()).status);
+    expect(first).toEqual([202, 503, 503, 503, 429]); // 503: no history store here, but the quota was taken
+    for (const t of tries) {
+      const res = await t();
+      expect([res.status, res.headers.get('retry-after')]).toEqual([429, '10']);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('too_many_requests');
+    }
+    expect(submitted.filter((r) => r.traceId === gb).map((r) => r.action)).toEqual(['OPEN', 'EXTEND']);
+    expect((await call(`/v1/traces/${gb}/preservation`, { token: TOK.GB })).status).toBe(503); // a read takes no quota
+    expect((await call(`/v1/traces/${fr}/close`, { method: 'POST', token: TOK.FR })).status).toBe(202);
+    clock += 10_000;
+    expect((await call(`/v1/traces/${gb}/close`, { method: 'POST', token: TOK.GB })).status).toBe(202);
   });
 });
 

@@ -1,6 +1,6 @@
 // The gateway's API server on fastify: TLS (unless told plain HTTP on loopback), the bearer
 // token check on every /v1 route (the token's jurisdiction is the caller, and nothing in a
-// request can name another one), schema validation of bodies, parameters and queries, one
+// request can name another one), a per-jurisdiction quota on every route that changes something, schema validation of bodies, parameters and queries, one
 // error shape (api-errors.ts), JSON with control characters escaped (safe-json.ts), pino
 // logging, and the OpenAPI document generated from the route schemas at /openapi.json.
 // /metrics and /healthz are not here: they are on the ops port (common/http-server.ts).
@@ -75,6 +75,13 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       throw new ApiError(401, 'unauthorized', token === undefined ? 'send Authorization: Bearer <token>' : 'unknown token');
     }
     req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex') };
+    // every route that changes something takes from the jurisdiction's quota, before any other check
+    const kind = req.routeOptions.config.quota;
+    const q = kind === 'open' ? o.openQuota?.take(cc) : kind === 'change' ? o.changeQuota?.take(cc) : undefined;
+    if (q && !q.ok) {
+      throw new ApiError(429, 'too_many_requests', `${cc} has used its quota of ${kind === 'open' ? 'trace opens' : 'changes (extend, close, preservation)'}; retry in ${q.retryAfterS} s`,
+        { headers: { 'retry-after': String(q.retryAfterS) } });
+    }
   });
   // a POST without a body (close, preservation open/release) is validated as an empty object
   app.addHook('preValidation', async (req) => { if (req.body === undefined || req.body === null) req.body = {}; });

@@ -12,7 +12,6 @@ const tokens: FieldSpec<[string, string][] | null> = {
 export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   ...commonSpec,
   CROSSTRACE_GATEWAY_HTTP_PORT: int('Ops port: /metrics and /healthz only (as every service\'s CROSSTRACE_<SERVICE>_HTTP_PORT); the API is on CROSSTRACE_GATEWAY_API_PORT.', 9104, 0, 65535),
-  CROSSTRACE_GATEWAY_OPS_HOST: str('Address the ops port listens on.', '0.0.0.0'),
   CROSSTRACE_GATEWAY_API_PORT: int('Port of the API (HTTPS): /v1/... and /openapi.json.', 9443, 0, 65535),
   CROSSTRACE_GATEWAY_HOST: str('Address the API listens on.', '0.0.0.0'),
   CROSSTRACE_GATEWAY_TLS_CERT_FILE: str('PEM certificate (chain) of the API; with CROSSTRACE_GATEWAY_TLS_KEY_FILE. Required unless CROSSTRACE_GATEWAY_PLAIN_HTTP.', ''),
@@ -35,6 +34,8 @@ export const gatewayConfig = defineConfig('CROSSTRACE_GATEWAY_', {
   DATABASE_URL: str('PostgreSQL URL of the history store: preservation orders (/v1/traces/{id}/preservation) need it; empty = those routes answer 503.', ''),
   CROSSTRACE_GATEWAY_OPENS_PER_MINUTE: int('Trace opens each jurisdiction may make per minute (sustained); beyond it POST /v1/traces answers 429 with Retry-After.', 60, 1, 1_000_000),
   CROSSTRACE_GATEWAY_OPEN_BURST: int('Trace opens a jurisdiction may make at once before CROSSTRACE_GATEWAY_OPENS_PER_MINUTE applies.', 20, 1, 1_000_000),
+  CROSSTRACE_GATEWAY_CHANGES_PER_MINUTE: int('Other changes (extend, close, preservation open/extend/release) each jurisdiction may make per minute (sustained); beyond it they answer 429 with Retry-After. Each one that goes through can be a signed update to every audience of the trace and an audit record kept forever.', 30, 1, 1_000_000),
+  CROSSTRACE_GATEWAY_CHANGE_BURST: int('Changes a jurisdiction may make at once before CROSSTRACE_GATEWAY_CHANGES_PER_MINUTE applies.', 20, 1, 1_000_000),
   CROSSTRACE_GATEWAY_PARTITIONS: int('Partitions of the pipeline topics the gateway creates when missing.', 6, 1, 1024),
 }, (c) => [
   ...(c.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS > c.CROSSTRACE_GATEWAY_MAX_TTL_MS ? ['CROSSTRACE_GATEWAY_DEFAULT_TTL_MS must not exceed CROSSTRACE_GATEWAY_MAX_TTL_MS'] : []),

@@ -1,4 +1,4 @@
-// Feeds the trace book from Kafka: trace.requests (OPENs: owners and templates), trace.state
+// Feeds the trace book from Kafka: trace.requests (OPENs: owners and templates; EXTENDs queued), trace.state
 // (authoritative owner, status, expiry), audit.disclosures (the audit ledger) and each served
 // jurisdiction's trace.updates.<CC>. A jurisdiction's update reaches its book (and so its
 // GET and stream) only after the same verification a partner client does: trusted signature,
@@ -58,7 +58,7 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
   async function handle(m: { topic: string; offset: string; value: Buffer | null }): Promise<void> {
     d.metrics.stage.messagesIn.inc({ topic: m.topic });
     if (m.value === null) return; // a tombstone on trace.state removes nothing the gateway needs
-    if (m.topic === TOPICS.traceRequests) { d.book.noteOpen(await d.registry.decode<TraceRequest>(m.topic, m.value)); return; }
+    if (m.topic === TOPICS.traceRequests) { d.book.noteRequest(await d.registry.decode<TraceRequest>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.traceState) { d.book.noteState(await d.registry.decode<TraceUpdate>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.audit) {
       const rec = await d.registry.decode<Disclosure>(m.topic, m.value);

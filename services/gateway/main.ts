@@ -15,12 +15,13 @@ import { createRegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic, pipelineTopics } from '../common/topics.ts';
 import { createReloadingTrust } from '../partner/trust-file.ts';
 import { gatewayConfig } from './config.ts';
-import { createOpenQuota } from './open-quota.ts';
+import { createRequestQuota } from './request-quota.ts';
 import { followTraces } from './follower.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { preservationFromEnv } from './preservation-store.ts';
 import { buildApi } from './api-server.ts';
+import { requestLogFields } from './request-log.ts';
 import { assertNoPrivateKey, loadTokenFile } from './token-file.ts';
 import { createTokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
@@ -70,12 +71,13 @@ export async function startGateway(env: Record<string, string | undefined> = pro
     await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
     metrics.traceRequests.inc({ action: req.action, jurisdiction: req.requestingJurisdiction });
     metrics.stage.messagesOut.inc({ topic: TOPICS.traceRequests });
-    logger.info({ traceId: req.traceId, action: req.action, jurisdiction: req.requestingJurisdiction, caseReference: req.caseReference }, 'trace request queued');
+    logger.info(requestLogFields(req), 'trace request queued');
   };
   const preservation = await preservationFromEnv(cfg.DATABASE_URL, life).catch(async (e: unknown) => { await life.stop(); throw e; });
   const api = await buildApi({
     tokens, book, submit, preservation, now: Date.now, newTraceId: randomUUID, tls, logger,
-    openQuota: createOpenQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
+    openQuota: createRequestQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_OPENS_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_OPEN_BURST, now: Date.now }),
+    changeQuota: createRequestQuota({ perMinute: cfg.CROSSTRACE_GATEWAY_CHANGES_PER_MINUTE, burst: cfg.CROSSTRACE_GATEWAY_CHANGE_BURST, now: Date.now }), maxBodyBytes: cfg.CROSSTRACE_GATEWAY_MAX_BODY_BYTES, heartbeatMs: cfg.CROSSTRACE_GATEWAY_HEARTBEAT_MS,
     maxStreamsPerToken: cfg.CROSSTRACE_GATEWAY_MAX_STREAMS_PER_TOKEN, maxPendingPerStream: cfg.CROSSTRACE_GATEWAY_STREAM_MAX_PENDING,
     limits: { ...DEFAULT_OPEN_LIMITS, futureToleranceMs: cfg.CROSSTRACE_GATEWAY_FUTURE_TOLERANCE_MS, defaultTtlMs: cfg.CROSSTRACE_GATEWAY_DEFAULT_TTL_MS, maxTtlMs: cfg.CROSSTRACE_GATEWAY_MAX_TTL_MS },
     observe: (r, status) => metrics.httpRequests.inc({ route: r, status: String(status) }),
@@ -85,7 +87,7 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   await api.listen({ port: cfg.CROSSTRACE_GATEWAY_API_PORT, host: cfg.CROSSTRACE_GATEWAY_HOST });
   life.onStop('api', () => api.close());
   const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_GATEWAY_OPS_HOST, registry: metrics.stage.registry,
+    port: cfg.CROSSTRACE_GATEWAY_HTTP_PORT, host: cfg.CROSSTRACE_OPS_HOST, registry: metrics.stage.registry,
     health: () => ({ ok: follower.running(), follower: follower.running(), caughtUp: follower.caughtUp(), lagging: follower.lagging(), trustedKeys: trust.keys.size, jurisdictions: ccs, ...book.size() }),
   });
   life.onStop('ops', () => ops.close());

@@ -11,12 +11,23 @@ const open = (traceId: string, cc: string): TraceRequest => ({
 describe('trace book', () => {
   it('the first OPEN owns a trace (as the tracer decides); trace.state overrides', () => {
     const b = createTraceBook();
-    b.noteOpen(open('t', 'GB'));
-    b.noteOpen(open('t', 'FR'));
+    b.noteRequest(open('t', 'GB'));
+    b.noteRequest(open('t', 'FR'));
     expect(b.facts('t')).toMatchObject({ owner: 'GB', status: null, expiresAt: 100, template: { srcAddr: '198.51.100.7' } });
     b.noteState(fullUpdate({ traceId: 't', requestingJurisdiction: 'GB', seq: 2, status: 'STALLED', expiresAt: 500 }));
     b.noteState(fullUpdate({ traceId: 't', requestingJurisdiction: 'GB', seq: 1, status: 'OPEN' }));
     expect(b.facts('t')).toMatchObject({ owner: 'GB', status: 'STALLED', expiresAt: 500 });
+  });
+
+  it('an EXTEND of the owner raises the expiry the gateway judges the next one by; another jurisdiction\'s does not', () => {
+    const b = createTraceBook();
+    b.noteRequest(open('t', 'GB'));
+    b.noteRequest({ ...open('t', 'GB'), action: 'EXTEND', expiresAt: 900 });
+    b.noteRequest({ ...open('t', 'FR'), action: 'EXTEND', expiresAt: 5000 });
+    b.noteRequest({ ...open('t', 'GB'), action: 'EXTEND', expiresAt: 700 });
+    expect(b.facts('t')?.expiresAt).toBe(900);
+    b.noteState(fullUpdate({ traceId: 't', requestingJurisdiction: 'GB', seq: 2, expiresAt: 800 })); // the tracer has not caught up
+    expect(b.facts('t')?.expiresAt).toBe(900);
   });
 
   it('rebuilds a template from trace.state when the OPEN is gone', () => {
@@ -50,7 +61,7 @@ describe('trace book', () => {
     b.noteView('GB', node.publish(fullUpdate({ traceId: 'closed', status: 'CLOSED', publishedAt: T }), 'GB').signed);
     b.noteState(fullUpdate({ traceId: 'running', status: 'EXTENDED', publishedAt: T, expiresAt: T + 10 * H }));
     b.noteView('GB', node.publish(fullUpdate({ traceId: 'running', publishedAt: T }), 'GB').signed);
-    b.noteOpen({ ...open('opened-only', 'FR'), expiresAt: T + H });
+    b.noteRequest({ ...open('opened-only', 'FR'), expiresAt: T + H });
     expect(b.prune(T + 2 * H, 3 * H)).toBe(0); // nothing ended 3 h ago yet
     expect(b.prune(T + 3 * H + 1, 3 * H)).toBe(1); // closed at T
     expect(b.facts('closed')).toBeUndefined();

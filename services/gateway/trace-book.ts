@@ -3,6 +3,8 @@
 //   published it (authoritative), else from the first OPEN on trace.requests (the tracer
 //   ignores a later OPEN of the same id), which includes the gateway's own requests;
 // - the OPEN request, as the template of EXTEND / CLOSE requests;
+// - the latest expiry the owner's EXTENDs asked for (trace.requests, and the gateway's own just
+//   produced), so an extension is judged against the queued ones before the tracer answers;
 // - per jurisdiction, its newest verified view of each trace (from trace.updates.<CC>), and
 //   the live listeners of that jurisdiction's stream. A listener of one jurisdiction is only
 //   ever called with that jurisdiction's views.
@@ -26,14 +28,20 @@ function templateOf(s: TraceUpdate): TraceRequest {
 
 export function createTraceBook() {
   const opens = new Map<string, TraceRequest>();
+  const extended = new Map<string, Map<string, number>>(); // traceId -> jurisdiction -> latest expiry asked
   const states = new Map<string, TraceUpdate>();
   const views = new Map<string, Map<string, SignedTraceUpdate>>();
   const listeners = new Map<string, Set<ViewListener>>();
 
   return {
-    /** An OPEN seen on trace.requests or just produced by this gateway; the first one wins. */
-    noteOpen(req: TraceRequest): void {
+    /** A request seen on trace.requests or just produced by this gateway: the first OPEN wins;
+     *  an EXTEND raises the expiry its jurisdiction asked for (counted only for the owner). */
+    noteRequest(req: TraceRequest): void {
       if (req.action === 'OPEN' && !opens.has(req.traceId)) opens.set(req.traceId, req);
+      if (req.action !== 'EXTEND') return;
+      const m = extended.get(req.traceId) ?? new Map<string, number>();
+      m.set(req.requestingJurisdiction, Math.max(m.get(req.requestingJurisdiction) ?? 0, req.expiresAt));
+      extended.set(req.traceId, m);
     },
     /** A full view from trace.state; an older seq than held is ignored. */
     noteState(u: TraceUpdate): void {
@@ -43,8 +51,9 @@ export function createTraceBook() {
     facts(traceId: string): TraceFacts | undefined {
       const s = states.get(traceId);
       const o = opens.get(traceId);
-      if (s) return { owner: s.requestingJurisdiction, status: s.status, expiresAt: s.expiresAt, template: o?.requestingJurisdiction === s.requestingJurisdiction ? o : templateOf(s) };
-      if (o) return { owner: o.requestingJurisdiction, status: null, expiresAt: o.expiresAt, template: o };
+      const asked = (owner: string, at: number): number => Math.max(at, extended.get(traceId)?.get(owner) ?? 0);
+      if (s) return { owner: s.requestingJurisdiction, status: s.status, expiresAt: asked(s.requestingJurisdiction, s.expiresAt), template: o?.requestingJurisdiction === s.requestingJurisdiction ? o : templateOf(s) };
+      if (o) return { owner: o.requestingJurisdiction, status: null, expiresAt: asked(o.requestingJurisdiction, o.expiresAt), template: o };
       return undefined;
     },
     /** A verified view for `cc`; false (and nobody told) when not newer than the one held. */
@@ -82,6 +91,7 @@ export function createTraceBook() {
       }
       for (const id of gone) {
         opens.delete(id);
+        extended.delete(id);
         states.delete(id);
         for (const m of views.values()) m.delete(id);
       }

@@ -87,7 +87,7 @@ export async function startSimulator(env: Record<string, string | undefined> = p
     ...(wire ? { wire } : {}),
   });
   const ops = await startOpsServer({
-    port: cfg.CROSSTRACE_SIMULATOR_HTTP_PORT, registry: metrics.stage.registry,
+    port: cfg.CROSSTRACE_SIMULATOR_HTTP_PORT, host: cfg.CROSSTRACE_OPS_HOST, registry: metrics.stage.registry,
     health: () => { const s = loop.stats(); return { ok: !s.failing, scenario: scenario.name, runId, lagMs: s.lagMs, produced: s.produced, ...(wire ? { wire: wire.stats() } : {}) }; },
   });
   life.onStop('ops-server', () => ops.close());

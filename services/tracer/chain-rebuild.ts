@@ -10,6 +10,7 @@ import type { TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { replayTopics } from '../common/topic-replay.ts';
+import { extendedExpiry } from '../common/extend-step.ts';
 import { STATE_MARKER } from '../join/state-rebuild.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { ChainStore } from './chain-store.ts';
@@ -57,7 +58,7 @@ export async function rebuildChains(d: {
             const r = await d.registry.decode<TraceRequest>(topic, m.value);
             const have = requests.get(r.traceId);
             if (r.action === 'OPEN' && !have) requests.set(r.traceId, r);
-            else if (have && r.action === 'EXTEND') requests.set(r.traceId, { ...have, expiresAt: Math.max(have.expiresAt, r.expiresAt) });
+            else if (have && r.action === 'EXTEND') requests.set(r.traceId, { ...have, expiresAt: extendedExpiry(have.expiresAt, r.expiresAt) });
           } else {
             const u = await d.registry.decode<TraceUpdate>(topic, m.value);
             if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);

@@ -24,11 +24,12 @@ import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
 import { createSigningKeyFile, rotateSigningKeyFile } from '../../tracer/signing-key-file.ts';
 
 export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6]
-crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens]
+crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens] [--keep-tokens]
                              [--mtls-bootstrap HOST:PORT (default KAFKA_MTLS_BROKERS)]
   writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
   mutual-TLS listener and the CA key is beside ssl.ca.location, DIR/CC-tls.properties + DIR/CC.crt.pem + DIR/CC.key.pem
-  (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses)
+  (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses); the new gateway token REPLACES CC's earlier tokens
+  (revoked once the gateway restarts) unless --keep-tokens (a rotation: remove the old ones later with partner add again)
 crosstrace admin partner remove CC... [--out DIR] [--tokens-file .stack/keys/gateway-tokens]
 crosstrace admin key create|rotate [--key-file .stack/keys/node-ed25519.pem (default CROSSTRACE_TRACER_SIGNING_KEY_FILE)]
   create makes the node's Ed25519 signing key (0600) and lists its public key (PEM) in KEYFILE.pub, the trust file
@@ -100,7 +101,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     `${credentials ? `, ${credentials} SCRAM credentials set (client properties in ${a['credentials-dir']})` : ''}; topics ensured, ${TOPICS.audit} and ${auditTopic('<CC>')} kept forever`);
 }
 
-async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin, env: Record<string, string | undefined>): Promise<void> {
+async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin, env: Record<string, string | undefined>, keepTokens: boolean): Promise<void> {
   if (!a.out) throw new UsageError('partner add needs --out DIR (where CC.properties, ca.pem and CC.gateway-token are written)');
   const file = loadAclFile(a.file!);
   const principal = partnerPrincipal(cc);
@@ -128,10 +129,11 @@ async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: 
     }));
     tls = `, ${join(a.out, `${cc}-tls.properties`)}`;
   }
-  const token = addPartnerToken(a['tokens-file']!, cc);
+  const { token, replaced, kept } = addPartnerToken(a['tokens-file']!, cc, { keep: keepTokens });
   writePrivate(join(out, `${cc}.gateway-token`), `${token}\n`);
+  const earlier = kept ? `${kept} earlier gateway token(s) of ${cc} KEPT (--keep-tokens)` : `${replaced} earlier gateway token(s) of ${cc} revoked`;
   say(`partner ${cc}: SCRAM user ${principal} (new password), ${created} bindings created, ${deleted} deleted; ` +
-    `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; restart the gateway to load it)`);
+    `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; ${earlier}; restart the gateway to load it)`);
 }
 
 async function partnerRemove(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
@@ -144,12 +146,12 @@ async function partnerRemove(cc: string, a: Record<string, string | undefined>, 
 }
 
 export async function adminCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values: a, positionals } = parseArgs({
+  const { values: { 'keep-tokens': keepTokens, ...a }, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
     options: {
       file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' },
       out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
-      'key-file': { type: 'string' },
+      'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
     },
   });
   const [group, action, ...ccs] = positionals;
@@ -163,7 +165,7 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
   await admin.connect();
   try {
     if (what === 'acl apply') await aclApply(a, k, admin);
-    else if (what === 'partner add') for (const cc of ccs) await partnerAdd(cc, a, k, admin, env);
+    else if (what === 'partner add') for (const cc of ccs) await partnerAdd(cc, a, k, admin, env, keepTokens === true);
     else for (const cc of ccs) await partnerRemove(cc, a, k, admin);
   } finally {
     await admin.disconnect();

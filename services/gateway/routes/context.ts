@@ -2,7 +2,7 @@
 // the request from its bearer token (api-server.ts).
 import type { FastifyInstance } from 'fastify';
 import type { TraceRequest } from '../../../schemas/types.gen.ts';
-import type { OpenQuota } from '../open-quota.ts';
+import type { RequestQuota } from '../request-quota.ts';
 import type { OpenLimits } from '../../partner/domain/open-request.ts';
 import type { TraceBook } from '../trace-book.ts';
 import type { PreservationStore } from '../preservation-port.ts';
@@ -14,8 +14,13 @@ export interface GatewayDeps {
   now(): number;
   newTraceId(): string;
   limits: OpenLimits;
-  /** Quota on trace opens per caller jurisdiction; none = unlimited. */
-  openQuota?: OpenQuota;
+  /** Quota on trace opens per caller jurisdiction (routes with config.quota 'open'); none = unlimited. */
+  openQuota?: RequestQuota;
+  /** Quota on every other request that changes something (extend, close, preservation orders;
+   *  config.quota 'change') per caller jurisdiction; none = unlimited. */
+  changeQuota?: RequestQuota;
+  /** An extension must move a trace's expiry by at least this much, ms (common/extend-step.ts). */
+  minExtendStepMs?: number;
   /** Interval of SSE keep-alive comments, ms. */
   heartbeatMs: number;
   /** Open /v1/stream connections one token may hold at once; one more answers 429. */
@@ -35,7 +40,7 @@ export interface Caller { cc: string; tokenId: string }
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }
-  interface FastifyContextConfig { public?: boolean }
+  interface FastifyContextConfig { public?: boolean; quota?: 'open' | 'change' }
 }
 
 export type RoutePlugin = (app: FastifyInstance, deps: GatewayDeps) => void;

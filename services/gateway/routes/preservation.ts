@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import type { OrderState } from '../../history/preservation.ts';
 import type { PreservationStore } from '../preservation-port.ts';
 import { ApiError } from '../api-errors.ts';
-import { AUTH_ERRORS, DEFAULT_PRESERVATION_DAYS, error, ref, traceIdParams } from '../api-schemas.ts';
+import { AUTH_ERRORS, DEFAULT_PRESERVATION_DAYS, QUOTA_ERRORS, error, ref, traceIdParams } from '../api-schemas.ts';
 import type { GatewayDeps, RoutePlugin } from './context.ts';
 
 type OrderRequest = FastifyRequest<{ Params: { id: string }; Body: { days?: number } | undefined }>;
@@ -38,10 +38,12 @@ const ORDER_ERRORS = {
   ...AUTH_ERRORS, 400: error('days or the trace id invalid.'), 403: error('Only the requesting jurisdiction may preserve.'),
   404: error('No such trace for the caller, or no such order.'), 503: error('This node has no history store.'),
 };
-const schema = (operationId: string, summary: string, ok: number, body: boolean) => ({
+const schema = (operationId: string, summary: string, ok: number, body: boolean, changes = true) => ({
   operationId, summary, params: traceIdParams, ...(body ? { body: ref('PreservationDays') } : {}),
-  response: { [ok]: { description: 'The order.', ...ref('PreservationOrder') }, ...ORDER_ERRORS },
+  response: { [ok]: { description: 'The order.', ...ref('PreservationOrder') }, ...ORDER_ERRORS, ...(changes ? QUOTA_ERRORS : {}) },
 });
+/** Opening, extending and releasing an order take from the jurisdiction's quota of changes. */
+const CHANGES = { quota: 'change' as const };
 function orderOr404(o: OrderState | undefined, id: string, what: string) {
   if (!o) throw new ApiError(404, 'not_found', `no ${what}preservation order for trace ${id}`);
   return orderJson(o);
@@ -50,6 +52,7 @@ function orderOr404(o: OrderState | undefined, id: string, what: string) {
 export const preservationRoutes: RoutePlugin = (app, deps) => {
   const path = '/v1/traces/:id/preservation';
   app.post(path, {
+    config: CHANGES,
     schema: { ...schema('openPreservationOrder', `Pin the records of a trace you opened for \`days\` (default ${DEFAULT_PRESERVATION_DAYS}); again re-pins.`, 201, true) },
   }, async (req: OrderRequest, reply) => {
     const id = ownedTrace(deps, req);
@@ -59,17 +62,17 @@ export const preservationRoutes: RoutePlugin = (app, deps) => {
     const { order, pinned } = await store.open(id, hops, req.body?.days ?? DEFAULT_PRESERVATION_DAYS);
     return reply.code(201).header('location', `/v1/traces/${encodeURIComponent(id)}/preservation`).send({ ...orderJson(order), pinnedNow: pinned });
   });
-  app.post(`${path}/extend`, { schema: schema('extendPreservationOrder', 'Push the order\'s expiry to now + `days` (never shortens it).', 200, true) }, async (req: OrderRequest) => {
+  app.post(`${path}/extend`, { config: CHANGES, schema: schema('extendPreservationOrder', 'Push the order\'s expiry to now + `days` (never shortens it).', 200, true) }, async (req: OrderRequest) => {
     const id = ownedTrace(deps, req);
     const days = req.body?.days;
     if (days === undefined) throw new ApiError(400, 'invalid_request', 'days is required to extend', { fields: [{ field: 'days', message: 'is required' }] });
     return orderOr404(await storeOf(deps).extend(id, days), id, 'open ');
   });
-  app.delete(path, { schema: schema('releasePreservationOrder', 'End the order; retention may then take the records.', 200, false) }, async (req: OrderRequest) => {
+  app.delete(path, { config: CHANGES, schema: schema('releasePreservationOrder', 'End the order; retention may then take the records.', 200, false) }, async (req: OrderRequest) => {
     const id = ownedTrace(deps, req);
     return orderOr404(await storeOf(deps).release(id), id, 'open ');
   });
-  app.get(path, { schema: schema('getPreservationOrder', 'The order on a trace you opened.', 200, false) }, async (req: OrderRequest) => {
+  app.get(path, { schema: schema('getPreservationOrder', 'The order on a trace you opened.', 200, false, false) }, async (req: OrderRequest) => {
     const id = ownedTrace(deps, req);
     return orderOr404(await storeOf(deps).state(id), id, '');
   });

@@ -4,7 +4,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { TraceRequest, TraceStatus } from '../../../schemas/types.gen.ts';
 import { ApiError, fieldErrorsOf, invalidRequest, type FieldError } from '../api-errors.ts';
-import { AUTH_ERRORS, error, ref, traceIdParams } from '../api-schemas.ts';
+import { AUTH_ERRORS, QUOTA_ERRORS, error, ref, traceIdParams } from '../api-schemas.ts';
+import { MIN_EXTEND_STEP_MS } from '../../common/extend-step.ts';
 import { followUpRequest, openRequest, validateOpenTrace, validateTtl } from '../../partner/domain/open-request.ts';
 import { updateJson } from '../render-update.ts';
 import type { TraceFacts } from '../trace-book.ts';
@@ -36,6 +37,7 @@ export const traceRoutes: RoutePlugin = (app, deps) => {
   app.post('/v1/traces', {
     // the schema's verdict is merged with the checks no schema can make (addresses, the clock)
     attachValidation: true,
+    config: { quota: 'open' },
     schema: {
       operationId: 'openTrace', summary: 'Open a trace of a connection you observed (TraceRequest OPEN on trace.requests).', body: ref('OpenTrace'),
       response: {
@@ -43,10 +45,6 @@ export const traceRoutes: RoutePlugin = (app, deps) => {
         400: error('A field is missing or invalid; `fields` names each one.'), ...AUTH_ERRORS, 413: error('Body too large.'), 415: error('Body is not JSON.'),
         429: error('Quota of trace opens used; retry after the Retry-After header\'s seconds.'), ...KAFKA_DOWN,
       },
-    },
-    preValidation: async (req) => {
-      const q = deps.openQuota?.take(req.caller.cc);
-      if (q && !q.ok) throw new ApiError(429, 'too_many_requests', `${req.caller.cc} has used its quota of trace opens; retry in ${q.retryAfterS} s`, { headers: { 'retry-after': String(q.retryAfterS) } });
     },
   }, async (req, reply) => {
     const now = deps.now();
@@ -59,7 +57,7 @@ export const traceRoutes: RoutePlugin = (app, deps) => {
     }
     const open = openRequest(v.value, deps.newTraceId(), req.caller.cc, now);
     await submitOrUnavailable(deps, open);
-    deps.book.noteOpen(open);
+    deps.book.noteRequest(open);
     return reply.code(202).header('location', `/v1/traces/${encodeURIComponent(open.traceId)}`)
       .send({ traceId: open.traceId, requestingJurisdiction: open.requestingJurisdiction, expiresAt: open.expiresAt });
   });
@@ -75,13 +73,15 @@ export const traceRoutes: RoutePlugin = (app, deps) => {
     return updateJson(view);
   });
 
+  const minStep = deps.minExtendStepMs ?? MIN_EXTEND_STEP_MS;
   app.post('/v1/traces/:id/extend', {
+    config: { quota: 'change' },
     schema: {
-      operationId: 'extendTrace', summary: 'Push the expiry of a trace you opened to now + ttlMs.', params: traceIdParams, body: ref('ExtendTrace'),
+      operationId: 'extendTrace', summary: `Push the expiry of a trace you opened to now + ttlMs, by at least ${minStep} ms.`, params: traceIdParams, body: ref('ExtendTrace'),
       response: {
         202: { description: 'Queued.', type: 'object', properties: { traceId: { type: 'string' }, action: { const: 'EXTEND' }, expiresAt: { type: 'integer' } } },
         ...ID_ERRORS, 400: error('ttlMs invalid.'), 403: error('Only the requesting jurisdiction may extend.'),
-        409: error('Closed or expired, or the trace already runs longer.'), ...KAFKA_DOWN,
+        409: error(`Closed or expired, or the trace already runs until now + ttlMs or less than ${minStep} ms before it (an extension already queued counts).`), ...QUOTA_ERRORS, ...KAFKA_DOWN,
       },
     },
   }, async (req: FastifyRequest<{ Params: { id: string }; Body: { ttlMs?: number } | undefined }>, reply) => {
@@ -90,19 +90,24 @@ export const traceRoutes: RoutePlugin = (app, deps) => {
     if (typeof ttl !== 'number') throw invalidRequest([ttl]);
     const now = deps.now();
     const expiresAt = now + ttl;
-    if (expiresAt <= facts.expiresAt) {
-      throw new ApiError(409, 'conflict', `trace ${req.params.id} already runs until ${new Date(facts.expiresAt).toISOString()}; ask for a ttlMs beyond ${facts.expiresAt - now}`);
+    // each extension is a signed update to every audience and an audit record kept forever:
+    // one that moves the expiry by less than the step is refused, not queued
+    if (expiresAt < facts.expiresAt + minStep) {
+      throw new ApiError(409, 'conflict', `trace ${req.params.id} already runs until ${new Date(facts.expiresAt).toISOString()}; an extension must move it by at least ${minStep} ms: ask for a ttlMs of ${facts.expiresAt + minStep - now} or more`);
     }
-    await submitOrUnavailable(deps, followUpRequest(facts.template, 'EXTEND', now, expiresAt));
+    const ext = followUpRequest(facts.template, 'EXTEND', now, expiresAt);
+    await submitOrUnavailable(deps, ext);
+    deps.book.noteRequest(ext);
     return reply.code(202).send({ traceId: req.params.id, action: 'EXTEND', expiresAt });
   });
 
   app.post('/v1/traces/:id/close', {
+    config: { quota: 'change' },
     schema: {
       operationId: 'closeTrace', summary: 'Close a trace you opened.', params: traceIdParams,
       response: {
         202: { description: 'Queued.', type: 'object', properties: { traceId: { type: 'string' }, action: { const: 'CLOSE' } } },
-        ...ID_ERRORS, 403: error('Only the requesting jurisdiction may close.'), 409: error('Already closed or expired.'), ...KAFKA_DOWN,
+        ...ID_ERRORS, 403: error('Only the requesting jurisdiction may close.'), 409: error('Already closed or expired.'), ...QUOTA_ERRORS, ...KAFKA_DOWN,
       },
     },
   }, async (req: IdRequest, reply) => {

@@ -90,4 +90,14 @@ describe('buildIntervals', () => {
     const other = { ...rec('a', 'START', 100, 'A', 1), ev: { ...a.ev, exporterId: 'y' } };
     expect(dedupeRecords([later, a, other]).map((r) => [r.ev.exporterId, r.producedAt])).toEqual([['x', 5], ['y', 1]]);
   });
+  it('asks sameSession and conflicts once per distinct holder, not once per record: 5000 Interim-Updates of one session', () => {
+    let same = 0;
+    let conflicts = 0;
+    const counted: IntervalRules = { ...rules, sessionKey: () => 'sid-1', conflicts: (a, b) => { conflicts++; return a.insideAddr === b.insideAddr; },
+      sameSession: (a, b) => { same++; return a.insideAddr === b.insideAddr; } };
+    const rs = [rec('s', 'START', 0, 'X'), ...Array.from({ length: 5000 }, (_, i) => rec(`i${i}`, 'INTERIM', 10 + i * 10, 'X'))];
+    const ivs = buildIntervals(rs, counted, 60_000);
+    expect(ivs.map((i) => [i.start, i.records.length])).toEqual([[0, 5001]]);
+    expect(same + conflicts).toBeLessThan(100); // every record against every earlier one: 12.5M
+  });
 });

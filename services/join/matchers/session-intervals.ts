@@ -101,7 +101,18 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
 
 /** rep: the record that began the session; begunAt: its event time (the start itself is
  *  inferred earlier for a session first seen by an INTERIM or STOP). */
-interface Open extends SessionInterval { rep: SessionEvent; maxAgeMs: number; begunAt: number }
+interface Open extends SessionInterval {
+  rep: SessionEvent; maxAgeMs: number; begunAt: number;
+  /** The session's records that differ in more than their per-record fields, one per kind
+   *  (`sameSession` is asked against these only: an access session with thousands of
+   *  Interim-Updates naming the same holder has one). */
+  holders: Map<string, SessionEvent>;
+}
+
+/** What a record says beyond its own identity, time and action: two records equal here answer
+ *  `sameSession` alike. */
+const holderOf = (ev: SessionEvent): string =>
+  JSON.stringify({ ...ev, eventId: null, eventTime: null, exportTime: null, action: null, natEvent: null, acctDelayTime: null, clockOffsetMs: null });
 
 function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: SessionEvent) => number): SessionInterval[] {
   records.sort((a, b) => a.ev.eventTime - b.ev.eventTime
@@ -122,7 +133,7 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     return s;
   };
   /** Evidence of another session at t ends the conflicting sessions that began before t. */
-  const claims = (s: SessionInterval, ev: SessionEvent) => s.records.some((r) => rules.conflicts(r.ev, ev));
+  const claims = (s: Open, ev: SessionEvent) => { for (const x of s.holders.values()) if (rules.conflicts(x, ev)) return true; return false; };
   const supersede = (ev: SessionEvent, key: string, t: number) => {
     for (const s of [...open.values()]) {
       if (s.key === key || s.begunAt >= t || !claims(s, ev)) continue;
@@ -149,15 +160,22 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     return from;
   };
   const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {
-    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev, maxAgeMs: maxAgeOf(r.ev), begunAt: r.ev.eventTime };
+    const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev, maxAgeMs: maxAgeOf(r.ev), begunAt: r.ev.eventTime,
+      holders: new Map([[holderOf(r.ev), r.ev]]) };
     open.set(key, s);
     return s;
   };
-  const touch = (s: Open, r: SessionRecord) => { s.records.push(r); s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime); };
+  const touch = (s: Open, r: SessionRecord) => {
+    s.records.push(r);
+    s.lastEvidence = Math.max(s.lastEvidence, r.ev.eventTime);
+    const h = holderOf(r.ev);
+    if (!s.holders.has(h)) s.holders.set(h, r.ev);
+  };
   /** The open session of `key` when `ev` can belong to it; one that names another holder is
    *  ended at t (its STOP lost) and undefined returned. */
   const continuing = (s: Open | undefined, ev: SessionEvent, t: number): Open | undefined => {
-    if (s === undefined || s.begunAt >= t || rules.sameSession === undefined || s.records.every((x) => rules.sameSession!(x.ev, ev))) return s;
+    if (s === undefined || s.begunAt >= t || rules.sameSession === undefined || s.holders.has(holderOf(ev))) return s;
+    if ([...s.holders.values()].every((x) => rules.sameSession!(x, ev))) return s;
     close(s, t, 'superseded');
     return undefined;
   };
@@ -194,5 +212,5 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
   }
   for (const s of [...open.values()]) close(s, bound(s), 'open');
-  return done.map(({ rep: _rep, maxAgeMs: _age, begunAt: _at, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return done.map(({ rep: _rep, maxAgeMs: _age, begunAt: _at, holders: _h, ...iv }) => iv).sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

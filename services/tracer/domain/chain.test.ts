@@ -5,6 +5,7 @@ import { applyHops, applyRequest, applyResolution, expire, stallCheck } from './
 import { DEFAULT_CHAIN_OPTIONS, bestPath, contestedLookups } from './chain-status.ts';
 import { ADDR, ALL, H, T, dir, hop, open, permutations, req, rng, runHops } from './four-jurisdictions.fixture.ts';
 import { lookupIdOf } from './next-lookups.ts';
+import { MIN_EXTEND_STEP_MS } from '../../common/extend-step.ts';
 
 const brief = (l: Lookup) => [l.mode, l.addr, l.port, l.scopeProviderId, l.peerAddr, l.peerPort, l.depth, l.parentHopId];
 const withoutSince = (ls: Lookup[]) => ls.map(({ since: _since, ...l }) => l).sort((a, b) => (a.lookupId < b.lookupId ? -1 : 1));
@@ -221,6 +222,22 @@ describe('requests after opening', () => {
     expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 7_200_000 }), T + 6000, dir)!.update).toBeNull();
     expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 60_000 }), T + 6000, dir)!.update).toBeNull();
     expect(applyRequest(s, req({ action: 'EXTEND', requestingJurisdiction: 'FR', expiresAt: T + 9e6 }), T + 6000, dir)!.update).toBeNull();
+  });
+
+  it('an EXTEND moving the expiry by less than MIN_EXTEND_STEP_MS publishes nothing (no update to every audience, no audit record)', () => {
+    const s = open();
+    const at = s.request.expiresAt;
+    let state = s;
+    let updates = 0;
+    for (let i = 1; i <= 200; i++) { // a flood of extends a second apart, each asking for a little more
+      const o = applyRequest(state, req({ action: 'EXTEND', expiresAt: at + i * 1000, requestedAt: T + i * 1000 }), T + i * 1000, dir)!;
+      state = o.state;
+      if (o.update) updates++;
+    }
+    expect(updates).toBe(3); // at +60 s, +120 s, +180 s
+    expect(state.request.expiresAt).toBe(at + 180_000);
+    expect(applyRequest(s, req({ action: 'EXTEND', expiresAt: at + MIN_EXTEND_STEP_MS - 1 }), T + 1000, dir)!.update).toBeNull();
+    expect(applyRequest(s, req({ action: 'EXTEND', expiresAt: at + MIN_EXTEND_STEP_MS }), T + 1000, dir)!.update).toMatchObject({ seq: 2, expiresAt: at + MIN_EXTEND_STEP_MS });
   });
 
   it('CLOSE is final: nothing changes the chain afterwards', () => {

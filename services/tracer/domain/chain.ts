@@ -11,6 +11,7 @@ import { hopChange, noMoreEvidence } from './hop-versions.ts';
 import { firstLookup, wantedLookups, type RelayHostRule } from './next-lookups.ts';
 import { isRelayHost } from '../../join/methods/relay-hosts.ts';
 import type { ChainState } from './chain-state.ts';
+import { extendedExpiry } from '../../common/extend-step.ts';
 
 /** Where relay lookups open (join/methods/relay-hosts.ts), from the provider directory. */
 const relayRule = (dir: DirectoryLike): RelayHostRule => (addr, scope) => isRelayHost(addr, scope, dir);
@@ -45,8 +46,8 @@ function bump(s: ChainState, change: string, now: number, decisiveAt: number, re
 
 /**
  * OPEN creates the chain (seq 1) with the first lookup; a second OPEN of a known trace is a
- * redelivery and changes nothing. EXTEND moves expiresAt later (an earlier or equal one changes
- * nothing); CLOSE makes the chain CLOSED. Only the requesting jurisdiction extends or closes;
+ * redelivery and changes nothing. EXTEND moves expiresAt later by at least MIN_EXTEND_STEP_MS
+ * (a smaller move, an equal or an earlier expiry changes nothing and publishes nothing); CLOSE makes the chain CLOSED. Only the requesting jurisdiction extends or closes;
  * past expiresAt the chain expires instead. Returns null for an EXTEND or CLOSE of an unknown trace.
  */
 export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome | null {
@@ -63,7 +64,7 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
   if (isFinal(s.status) || s.request.requestingJurisdiction !== req.requestingJurisdiction) return unchanged(s);
   if (now > s.request.expiresAt) return expire(s, now, dir, o);
   if (req.action === 'CLOSE') return bump({ ...s, status: 'CLOSED' }, `closed by ${req.requestingJurisdiction}`, now, req.requestedAt, [], dir, o);
-  if (req.expiresAt <= s.request.expiresAt) return unchanged(s);
+  if (extendedExpiry(s.request.expiresAt, req.expiresAt) === s.request.expiresAt) return unchanged(s); // less than MIN_EXTEND_STEP_MS: nothing material
   const ext: ChainState = { ...s, request: { ...s.request, expiresAt: req.expiresAt } };
   return bump({ ...ext, status: deriveStatus(ext, now, o) }, `expiry extended to ${iso(req.expiresAt)}`, now, req.requestedAt, [], dir, o);
 }

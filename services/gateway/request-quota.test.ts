@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createOpenQuota } from './open-quota.ts';
+import { createRequestQuota } from './request-quota.ts';
 
-describe('open quota', () => {
+describe('request quota', () => {
   it('allows a burst, then one per interval, per caller; says when the next one is due', () => {
     let t = 0;
-    const q = createOpenQuota({ perMinute: 30, burst: 2, now: () => t });
+    const q = createRequestQuota({ perMinute: 30, burst: 2, now: () => t });
     expect([q.take('GB').ok, q.take('GB').ok]).toEqual([true, true]);
     expect(q.take('GB')).toEqual({ ok: false, retryAfterS: 2 });
     expect(q.take('FR').ok).toBe(true);
@@ -16,6 +16,6 @@ describe('open quota', () => {
     expect([q.take('GB').ok, q.take('GB').ok, q.take('GB').ok]).toEqual([true, true, false]);
   });
   it('refuses settings that would make no sense', () => {
-    expect(() => createOpenQuota({ perMinute: 0, burst: 1, now: Date.now })).toThrow(/perMinute/);
+    expect(() => createRequestQuota({ perMinute: 0, burst: 1, now: Date.now })).toThrow(/perMinute/);
   });
 });
