@@ -179,6 +179,8 @@ export function createTracerEngine(d: EngineDeps) {
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;
       }
+      // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
+      for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
     },
