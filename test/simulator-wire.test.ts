@@ -79,16 +79,21 @@ describe('simulator on the wire -> collector -> a trace that resolves as the gro
   afterAll(async () => { for (const s of stops) await s(); }, 120_000);
 
   it('terminates at the true subscriber with every true hop, the RADIUS and IPFIX records all accepted', async () => {
-    // the first update that terminates the chain (as the demo's watch --until-terminal takes it; later
-    // updates, e.g. sessions ending, may change the status again, which is the tracer's business)
-    const until = Date.now() + 200_000;
+    // the LAST update: once terminated, the chain stays terminated while sessions end (a VPN
+    // session's STOP after the observation ends it after the fact and must not weaken the hop);
+    // wait past the first terminating update until the VPN hop has ended (the simulator sends the
+    // STOPs of sessions still open at its end, 240 s after it started) or the deadline
+    const until = Date.now() + 270_000;
     const mine = () => updates.filter((u) => u.traceId === truth.traceId);
     const terminated = () => mine().find((u) => u.status === 'TERMINATED_AT_SUBSCRIBER');
     while (!terminated() && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
-    const last = terminated() ?? mine().at(-1);
+    const vpnEnded = () => mine().at(-1)?.hops.some((h) => h.method === 'VPN_SESSION' && h.rank === 1 && !h.active) ?? false;
+    while (terminated() && !vpnEnded() && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 3_000)); // what the STOP's arrival causes downstream
+    const last = mine().at(-1);
     const seen = mine().map((u) => `${u.seq} ${u.status}: ${u.change}`).join('\n');
-    const hops = last?.hops.map((h) => `${line(h.method, h.jurisdiction, h.providerId, h.observedAddr, h.observedPort, h.leadsToAddr, h.leadsToPort)} conf ${h.confidence} rank ${h.rank}`).join('\n');
-    expect(last?.status, `updates:\n${seen}\nhops:\n${hops}\nsimulator ${JSON.stringify(await wireStats())}`).toBe('TERMINATED_AT_SUBSCRIBER');
+    const hops = last?.hops.map((h) => `${line(h.method, h.jurisdiction, h.providerId, h.observedAddr, h.observedPort, h.leadsToAddr, h.leadsToPort)} conf ${h.confidence} rank ${h.rank} active ${h.active}`).join('\n');
+    expect(last?.status, `updates:\n${seen}\nhops:\n${hops}\nvpn ended ${vpnEnded()}\nsimulator ${JSON.stringify(await wireStats())}`).toBe('TERMINATED_AT_SUBSCRIBER');
     const got = new Set(last!.hops.map((h: Hop) => line(h.method, h.jurisdiction, h.providerId, h.observedAddr, h.observedPort, h.leadsToAddr, h.leadsToPort)));
     for (const t of truth.hops) expect(got, 'a true hop').toContain(line(t.method, t.jurisdiction, t.providerId, t.observed.addr, t.observed.port, t.leadsTo?.addr ?? null, t.leadsTo?.port ?? null));
     const end = last!.hops.filter((h) => h.method === 'ACCESS_SESSION' && h.providerId === truth.terminal.providerId);
@@ -98,5 +103,5 @@ describe('simulator on the wire -> collector -> a trace that resolves as the gro
     expect(health.wire.ipfixRecords).toBeGreaterThan(0);
     expect(health.wire.radiusSent).toBeGreaterThan(0);
     expect(health.wire.radiusGaveUp).toBe(0);
-  }, 240_000);
+  }, 300_000);
 });

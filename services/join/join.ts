@@ -7,7 +7,7 @@ import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { matchSessions } from './matchers/session-match.ts';
 import { resolveDeterministicNat } from './matchers/deterministic-nat.ts';
-import { scoreRelay, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
+import { scoreRelay, outboundSeen, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
 import { BY_KIND, METHODS } from './methods/index.ts';
 
 export interface JoinSettings extends JoinOptions {
@@ -59,6 +59,12 @@ export function lookupRange(l: Lookup, s: JoinSettings): ReadRange {
  */
 export function wakes(l: Lookup, e: IndexedEvent): boolean {
   return (e.kind === 'flow' ? METHODS.RELAY_TIMING : BY_KIND[e.ev.kind]).wakes(l, e);
+}
+
+/** Whether a relay lookup's window read holds its host's own outbound flow toward the peer
+ *  (matchers/relay-timing.ts outboundSeen): the flows were there to be read. */
+export function sawOutbound(l: Lookup, events: readonly IndexedEvent[], s: JoinSettings): boolean {
+  return outboundSeen(l, events, s.clockToleranceMs);
 }
 
 /** Hops a lookup yields from the events of its window (deterministic NAT needs no events),

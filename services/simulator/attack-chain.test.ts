@@ -41,10 +41,10 @@ describe('attack chain (default: GB <- FR CGN <- FR relay <- DE VPN <- US)', () 
 
   it('logs a port block covering the observed port, allocated to the inside address, before the observation', () => {
     const [start, stop] = c.sessions(pb!.evidenceEventIds);
-    expect(start).toMatchObject({ kind: 'PORT_BLOCK', action: 'START', natEvent: 14, outsideAddr: pb!.observed.addr, insideAddr: pb!.leadsTo!.addr });
+    expect(start).toMatchObject({ kind: 'PORT_BLOCK', action: 'START', natEvent: 16, outsideAddr: pb!.observed.addr, insideAddr: pb!.leadsTo!.addr });
     expect(start!.portRangeStart! <= pb!.observed.port! && pb!.observed.port! <= start!.portRangeEnd!).toBe(true);
     expect(start!.eventTime).toBeLessThan(c.truth.connection.observedAt - 60_000);
-    expect(stop).toMatchObject({ action: 'STOP', natEvent: 15 });
+    expect(stop).toMatchObject({ action: 'STOP', natEvent: 17 });
   });
 
   it('logs RADIUS sessions with framed addresses, handles, interims and sometimes Acct-Delay-Time', () => {

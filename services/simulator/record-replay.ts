@@ -4,11 +4,11 @@
 // real stack runs the same files (test/real-world-traces.test.ts, bench/accuracy.bench.ts).
 import type { Hop, TraceRequest, TraceStatus } from '../../schemas/types.gen.ts';
 import type { IndexedEvent } from '../join/join-types.ts';
-import { DEFAULT_JOIN_SETTINGS, lookupKey, lookupRange, resolveLookup } from '../join/join.ts';
+import { DEFAULT_JOIN_SETTINGS, lookupKey, lookupRange, resolveLookup, sawOutbound } from '../join/join.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from '../ingest/domain/clock-skew.ts';
 import { DEFAULT_NORMALISE, normaliseFlow, normaliseSession, type NormaliseContext } from '../ingest/domain/normalise.ts';
-import { applyRequest, applyResolution, stallCheck, type ChainState } from '../tracer/domain/chain.ts';
+import { applyRequest, applyResolution, noteOutboundSeen, stallCheck, type ChainState } from '../tracer/domain/chain.ts';
 import { DEFAULT_CHAIN_OPTIONS, resolvedBy } from '../tracer/domain/chain-status.ts';
 import { materialise, type Materialised, type RecordScenario } from './record-scenario.ts';
 
@@ -52,6 +52,8 @@ export function replay(s: RecordScenario, dir: ProviderDirectory, now: number, o
       const events = (windows.get(lookupKey(l)) ?? []).filter((e) => (l.mode === 'relay') === (e.kind === 'flow')
         && (e.kind === 'flow' ? e.ev.endTime >= range.from && e.ev.startTime <= range.to : e.ev.eventTime >= range.from && e.ev.eventTime <= range.to));
       const hops = resolveLookup(l, events, dir, settings);
+      // a server's relay lookup that read the server's own outbound flow: the flows were there
+      if (sawOutbound(l, events, settings)) state = noteOutboundSeen(state, l, now, dir).state;
       if (hops.length === 0) continue;
       const out = applyResolution(state, l, hops, now, dir);
       if (out.update) changed = true;
@@ -59,7 +61,8 @@ export function replay(s: RecordScenario, dir: ProviderDirectory, now: number, o
     }
     if (!changed) break;
   }
-  // after the relay grace: the status the chain settles in
-  state = stallCheck(state, now + DEFAULT_CHAIN_OPTIONS.relayGraceMs + 1, dir).state;
+  // after the relay grace and the flow exporters' lag: the status the chain settles in
+  const settled = Math.max(now + DEFAULT_CHAIN_OPTIONS.relayGraceMs, ...state.lookups.map((l) => l.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs)) + 1;
+  state = stallCheck(state, settled, dir).state;
   return { hops: state.hops, status: state.status, rejected };
 }

@@ -1,6 +1,6 @@
 // Session log records of the simulated devices: RADIUS accounting (Start / Interim-Update /
 // Stop with Framed-IP-Address, Framed-IPv6-Prefix, Delegated-IPv6-Prefix, Acct-Delay-Time),
-// CGN port-block allocate / release (natEvent 14 / 15) and VPN exit mappings. Pure.
+// CGN port-block allocate / release (RFC 8158 natEvent 16 / 17) and VPN exit mappings. Pure.
 import type { SessionAction } from '../../schemas/types.gen.ts';
 import type { Rng } from './relay-traffic.ts';
 import type { Block } from './block-pool.ts';
@@ -29,7 +29,7 @@ export function accessRecord(a: AccessWorld, r: Rng, eventId: string, action: Se
 
 export function blockRecord(nat: ExporterModel, r: Rng, eventId: string, action: 'START' | 'STOP', t: number, b: Block, inside: string, timing: SessionTiming = {}): RawOut {
   return sessionOut(nat, r, eventId, t, {
-    kind: 'PORT_BLOCK', action, natEvent: action === 'START' ? 14 : 15, outsideAddr: b.outsideAddr, portRangeStart: b.lo, portRangeEnd: b.hi, insideAddr: inside,
+    kind: 'PORT_BLOCK', action, natEvent: action === 'START' ? 16 : 17, outsideAddr: b.outsideAddr, portRangeStart: b.lo, portRangeEnd: b.hi, insideAddr: inside,
   }, timing);
 }
 

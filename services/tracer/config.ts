@@ -12,6 +12,7 @@ export const tracerConfig = defineConfig('CROSSTRACE_TRACER_', {
   CROSSTRACE_TRACER_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
   CROSSTRACE_TRACER_NODE_ID: str('This node\'s name in logs and /healthz.', 'crosstrace-node'),
   CROSSTRACE_TRACER_LIVE_REFRESH_MS: int('A live hop\'s "still active, last seen" is published at most this often (an end or a re-ranking at once), ms; 0 = every re-evaluation.', 15_000, 0, 3_600_000),
+  CROSSTRACE_TRACER_FLOW_EXPORT_LAG_MS: int('Flow exporters\' active timeout plus export delay, ms: a hosting server\'s owner ends a chain only once this has passed since the observation window and the server\'s own outbound flow to the peer was read (no inbound relay flow beside it).', 65_000, 0, 86_400_000),
   CROSSTRACE_TRACER_TRANSACTIONAL_ID: str('Kafka transactional id of the publisher (each publish is one transaction); empty = crosstrace-tracer-<NODE_ID>.', ''),
   CROSSTRACE_TRACER_SIGNING_KEY_FILE: str('PEM file of this node\'s Ed25519 private key (0600; `bin/crosstrace admin key create` makes it); `<file>.pub` lists its public keys for partners. Missing: start fails, unless CROSSTRACE_DEMO.', '.stack/keys/node-ed25519.pem'),
   CROSSTRACE_TRACER_TRUST_FILE: str('Trust file listing the node\'s public keys (PEM, with validity), what partners and the gateway are given; empty = `<signing key file>.pub`.', ''),

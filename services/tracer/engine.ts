@@ -8,14 +8,14 @@ import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts'
 import { CrosstraceError, dependencyDown } from '../common/errors.ts';
 import { createSerialQueue } from '../common/serial-queue.ts';
 import { toIndexed } from '../join/indexed-events.ts';
-import { lookupKey, lookupRange, resolveLookup, type JoinSettings } from '../join/join.ts';
+import { lookupKey, lookupRange, resolveLookup, sawOutbound, type JoinSettings } from '../join/join.ts';
 import type { Lookup } from '../join/join-types.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../join/window-store.ts';
-import { applyHops, applyRequest, applyResolution, expire, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
-import { contestedLookups, DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
+import { applyHops, applyRequest, applyResolution, expire, noteOutboundSeen, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
+import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds } from './domain/chain-status.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { TracerMetrics } from './metrics.ts';
 import type { Publisher } from './publisher.ts';
@@ -38,6 +38,8 @@ export interface EngineDeps {
   now?: () => number;
   /** The archive as a second source of records (history-read.ts); none = live windows only. */
   archive?: ArchiveLookups;
+  /** ChainOptions.flowExportLagMs: flow exporters' active timeout + export delay (default 65 s). */
+  flowExportLagMs?: number;
 }
 
 const CLOSED = new Set(['CLOSED', 'EXPIRED']);
@@ -51,14 +53,18 @@ export function createTracerEngine(d: EngineDeps) {
   const chainOpts = {
     ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs),
     liveRefreshMs: d.liveRefreshMs ?? DEFAULT_CHAIN_OPTIONS.liveRefreshMs,
+    flowExportLagMs: d.flowExportLagMs ?? DEFAULT_CHAIN_OPTIONS.flowExportLagMs,
   };
+  /** lookupId -> when a server's unanswered relay lookup was last re-read by the ticker
+   *  (in memory: a restart only re-reads once more). */
+  const relayReread = new Map<string, number>();
   /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
   const locked = createSerialQueue();
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
    *  the usual events. */
-  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean }> {
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean }> {
     const key = lookupKey(l);
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
@@ -71,9 +77,10 @@ export function createTracerEngine(d: EngineDeps) {
     }
     const events = await toIndexed(read.events, d.registry);
     const hops = resolveLookup(l, events, d.directory, d.settings);
-    if (!d.archive) return { hops, complete: !read.truncated };
+    const outbound = sawOutbound(l, events, d.settings);
+    if (!d.archive) return { hops, complete: !read.truncated, outbound };
     // same matchers, live records plus archived ones (history-read.ts decides when to ask)
-    return readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger });
+    return { outbound, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
   }
 
   /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
@@ -103,6 +110,11 @@ export function createTracerEngine(d: EngineDeps) {
       const o = found.complete ? applyResolution(state, l, hops, now(), d.directory, chainOpts) : applyHops(state, hops, now(), d.directory, chainOpts);
       state = o.state;
       if (o.update) updates.push(o.update);
+      if (found.outbound) {
+        const seen = noteOutboundSeen(state, l, now(), d.directory, chainOpts);
+        state = seen.state;
+        if (seen.update) updates.push(seen.update);
+      }
       pending.push(...o.register);
       unregister.push(...o.unregister ?? []);
       contest();
@@ -117,6 +129,19 @@ export function createTracerEngine(d: EngineDeps) {
     if (!open) unregister.push(...state.lookups);
     for (const l of unregister) await d.store.unregister(lookupKey(l), l.lookupId);
     return updates;
+  }
+
+  /** A server's relay lookups still open past their grace with no outbound flow seen: their
+   *  flows may have arrived since (the correlator wakes a waiter only to find hops, so a window
+   *  holding just the server's outbound flow yields nothing to the chain); re-read each at most
+   *  every stallAfterMs. */
+  function serverRelaysToReread(s: ChainState): Lookup[] {
+    const t = now();
+    const due = openEnds(s, t, chainOpts).filter((l) => l.mode === 'relay' && (s.serverRelays ?? []).includes(l.lookupId)
+      && s.outboundSeen?.[l.lookupId] === undefined && t - l.since >= chainOpts.relayGraceMs
+      && t - (relayReread.get(l.lookupId) ?? 0) >= chainOpts.stallAfterMs);
+    for (const l of due) relayReread.set(l.lookupId, t);
+    return due;
   }
 
   return {
@@ -147,12 +172,15 @@ export function createTracerEngine(d: EngineDeps) {
           const e = expire(s, now(), d.directory, chainOpts);
           if (e.update) return e;
           const st = stallCheck(s, now(), d.directory, chainOpts);
+          const reread = serverRelaysToReread(st.state);
           // open ends older than the live windows: late records reach them only via the archive
-          return d.archive ? { ...st, register: [...st.register, ...archiveRecheck(d.archive, st.state.lookups, now())] } : st;
+          return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
         }));
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;
       }
+      // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
+      for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
     },

@@ -52,6 +52,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     chains,
     store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
+    flowExportLagMs: cfg.CROSSTRACE_TRACER_FLOW_EXPORT_LAG_MS,
     settings: join.settings, archive,
   });
   await markChainsBuiltUnlessLost(redis, admin);

@@ -41,7 +41,7 @@ export function chainScenario(run: string, now: number): ChainScenario {
   const base = { exportTime: now, natEvent: null, protocol: null, outsideAddr: null, outsidePort: null, portRangeStart: null, portRangeEnd: null,
     insideAddr: null, insidePort: null, framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null, acctSessionId: null,
     acctDelayTime: null, subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 } as const;
-  const portBlock: SessionEvent = { ...base, eventId: `${run}-pb`, exporterId: 'fr-cgn-1', kind: 'PORT_BLOCK', action: 'START', natEvent: 14,
+  const portBlock: SessionEvent = { ...base, eventId: `${run}-pb`, exporterId: 'fr-cgn-1', kind: 'PORT_BLOCK', action: 'START', natEvent: 16,
     eventTime: tObs - 600_000, outsideAddr: CGN.addr, portRangeStart: 39936, portRangeEnd: 40447, insideAddr: INSIDE };
   const frRadius: SessionEvent = { ...base, eventId: `${run}-fr-acct`, exporterId: 'fr-bng-1', kind: 'ACCESS_SESSION', action: 'START',
     eventTime: tObs - 1_200_000, framedIpAddress: INSIDE, acctSessionId: `${run}-fr-A`, subscriberHandle: 'fr-sub-0007', acctDelayTime: 2 };

@@ -132,6 +132,24 @@ export function scoreRelay(lookup: Lookup, events: IndexedEvent[], opts: RelayOp
     .map((s, i) => toHop(lookup, { ...s, confidence: Math.min(s.confidence, UNDECIDED_CONFIDENCE) }, i + 1));
 }
 
+/**
+ * Whether `events` hold the relay host's own outbound flow toward the lookup's peer in the
+ * lookup window (same filter as scoreRelay's outbound side). When they do, the window's flows
+ * of that host were exported and read, so an inbound relay flow would be among them: no
+ * candidate then is evidence that the host originated the connection. When they do not, the
+ * read says nothing (flows past retention, or not exported yet).
+ */
+export function outboundSeen(lookup: Lookup, events: readonly IndexedEvent[], clockToleranceMs: number): boolean {
+  if (lookup.mode !== 'relay' || lookup.peerAddr === null) return false;
+  const tol = clockToleranceMs;
+  return events.some((e) => e.kind === 'flow' && e.dir === 'out' && e.ev.srcAddr === lookup.addr && e.ev.dstAddr === lookup.peerAddr
+    && (lookup.scopeProviderId === null || e.ev.providerId === lookup.scopeProviderId)
+    && (lookup.peerPort === null || e.ev.dstPort === lookup.peerPort)
+    && (lookup.port === null || e.ev.srcPort === lookup.port)
+    && (lookup.protocol === null || e.ev.protocol === lookup.protocol)
+    && e.ev.endTime >= lookup.windowFrom - tol && e.ev.startTime <= lookup.windowTo + tol);
+}
+
 function scoreOutbound(out: FlowSeries, ins: FlowSeries[], opts: RelayOptions & JoinOptions): Scored[] {
   const tol = opts.clockToleranceMs;
   const view = outboundView(out, opts.binMs);

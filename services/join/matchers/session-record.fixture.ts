@@ -25,6 +25,6 @@ export const leads = (hops: { leadsToAddr: string | null }[]) => hops.map((h) =>
 export const acct = (o: Partial<SessionEvent>) => rec({ exporterId: 'us-bng-1', kind: 'ACCESS_SESSION', natEvent: null, outsideAddr: null, outsidePort: null,
   insideAddr: null, insidePort: null, protocol: null, jurisdiction: 'US', providerId: 'us-access', ...o });
 export const block = (lo: number, hi: number, inside: string, o: Partial<SessionEvent> = {}) =>
-  rec({ kind: 'PORT_BLOCK', natEvent: 14, outsidePort: null, portRangeStart: lo, portRangeEnd: hi, insideAddr: inside, insidePort: null, protocol: null, ...o });
+  rec({ kind: 'PORT_BLOCK', natEvent: 16, outsidePort: null, portRangeStart: lo, portRangeEnd: hi, insideAddr: inside, insidePort: null, protocol: null, ...o });
 export const vpnRec = (o: Partial<SessionEvent>) => rec({ exporterId: 'de-vpn-gw-1', kind: 'VPN_SESSION', natEvent: null, outsideAddr: '203.0.113.7',
   jurisdiction: 'DE', providerId: 'de-vpn', ...o });

@@ -20,4 +20,10 @@ export interface ChainState {
   /** Hops a later resolution of their lookup no longer found (superseded), as they were last
    *  seen: a redelivered or replayed version with no more evidence stays out. */
   retired?: Hop[];
+  /** Relay lookups (lookupIds) on a hosting provider's server (a VPS, a web server, a proxy):
+   *  their silence ends the chain at the server's owner only on positive flow evidence (chain-status.ts). */
+  serverRelays?: string[];
+  /** lookupId -> UTC ms a read of that relay lookup first saw the host's own outbound flow
+   *  toward the peer: flows of the window were exported, so an inbound relay flow would be too. */
+  outboundSeen?: Record<string, number>;
 }

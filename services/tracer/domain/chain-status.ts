@@ -27,8 +27,12 @@
 //                              decisiveConfidence (three hops at 0.95 are 0.86 sure). The ranked
 //                              candidates are the hops, and the chain is never terminated on
 //                              such a guess
+//   AMBIGUOUS (owner or relay) the best path ends at a server's owner (a terminal hop on a
+//                              hosting provider's host) whose relay lookup is past relayGraceMs
+//                              without the flow evidence that would rule a relay out: "the owner,
+//                              or an unknown client it relayed for" (see relaySettled)
 //   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
-//                              nowhere further, and no relay lookup on the same endpoint is still in grace
+//                              nowhere further, and every relay lookup on the same endpoint is settled
 //   ENDED                      every hop on the best path is inactive (the communication's
 //                              flows/sessions ended); open ends may still resolve from logs
 //   EXTENDED                   otherwise: hops found, the path goes on
@@ -44,6 +48,10 @@ export interface ChainOptions {
   /** How long a subscriber's host stays a possible relay (its relay lookup shown as awaited,
    *  the chain not yet terminated there), ms. 0 terminates at once. Default 5 000. */
   relayGraceMs: number;
+  /** How long after a lookup window's end the relay's flow records can still be on their way:
+   *  the flow exporter's active timeout plus its export delay (IPFIX typical: 60 s + 5 s), ms.
+   *  A server's relay lookup is settled only once this has passed. Default 65 000. */
+  flowExportLagMs: number;
   /** Ambiguous candidates up to this rank get their own next lookups. Default 3. */
   followRanks: number;
   /** Least confidence of a hop for the path through it to count as decided; a best path with
@@ -54,7 +62,7 @@ export interface ChainOptions {
   liveRefreshMs: number;
 }
 
-export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, followRanks: 3, liveRefreshMs: 15_000, decisiveConfidence: 0.9 });
+export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, flowExportLagMs: 65_000, followRanks: 3, liveRefreshMs: 15_000, decisiveConfidence: 0.9 });
 
 export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
 
@@ -131,9 +139,25 @@ export function contestedLookups(s: ChainState): Lookup[] {
 }
 
 /**
+ * Whether an unanswered relay lookup no longer holds the chain open: on a subscriber's host once
+ * relayGraceMs passed since its registration. On a hosting provider's server (serverRelays)
+ * silence is no evidence by itself — the flows may be past retention (a trace opened days
+ * later) or not exported yet (active timeout): it is settled only when a read positively saw the
+ * server's own outbound flow toward the peer (so the window's flows were exported, an inbound
+ * relay flow among them) AND flowExportLagMs has passed since the window's end (the inbound's
+ * record, cut by the same active timeout, has had the time to arrive), and relayGraceMs since
+ * registration.
+ */
+export function relaySettled(s: ChainState, l: Lookup, now: number, o: ChainOptions): boolean {
+  if (now - l.since < o.relayGraceMs) return false;
+  if (!(s.serverRelays ?? []).includes(l.lookupId)) return true;
+  return s.outboundSeen?.[l.lookupId] !== undefined && now >= l.windowTo + o.flowExportLagMs;
+}
+
+/**
  * Open ends: registered lookups with no hop from them yet. Session lookups stay open until
- * resolved; a relay lookup only within relayGraceMs of its registration (afterwards its waiter
- * still listens, but nothing is expected). Every followed candidate's ends count (ambiguity is
+ * resolved; a relay lookup until settled (relaySettled: afterwards its waiter still listens,
+ * but nothing is expected). Every followed candidate's ends count (ambiguity is
  * shown); `onBestPathOnly` keeps those hanging off the best path. None once the chain is final.
  */
 export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPathOnly = false): Lookup[] {
@@ -146,7 +170,7 @@ export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPath
     : l.parentHopId === last.hopId || (l.parentHopId === last.parentHopId && l.addr === last.observedAddr));
   return s.lookups.filter((l) => (!onBestPathOnly || frontier(l))
     && !resolvedBy(l, s.hops)
-    && (l.mode === 'session' || now - l.since < o.relayGraceMs));
+    && (l.mode === 'session' || !relaySettled(s, l, now, o)));
 }
 
 /** The session lookups on the best path waiting >= stallAfterMs. */
@@ -165,8 +189,12 @@ export function deriveStatus(s: ChainState, now: number, o: ChainOptions): Trace
   if (!last) return 'OPEN';
   if (!path.every((h) => decided(h, s.hops, o.decisiveConfidence))) return 'AMBIGUOUS';
   if (pathConfidence(last, s.hops) < o.decisiveConfidence) return 'AMBIGUOUS';
-  const relayPending = openEnds(s, now, o, true).some((l) => l.mode === 'relay');
-  if (last.subscriberHandle !== null && last.leadsToAddr === null && !relayPending) return 'TERMINATED_AT_SUBSCRIBER';
+  const relayPending = openEnds(s, now, o, true).filter((l) => l.mode === 'relay');
+  if (last.subscriberHandle !== null && last.leadsToAddr === null) {
+    if (relayPending.length === 0) return 'TERMINATED_AT_SUBSCRIBER';
+    // a server's owner past the grace, its relay question unanswerable so far: owner or relay
+    if (relayPending.some((l) => now - l.since >= o.relayGraceMs)) return 'AMBIGUOUS';
+  }
   if (path.every((h) => !h.active)) return 'ENDED';
   return 'EXTENDED';
 }

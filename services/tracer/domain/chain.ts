@@ -16,6 +16,14 @@ import { extendedExpiry } from '../../common/extend-step.ts';
 /** Where relay lookups open (join/methods/relay-hosts.ts), from the provider directory. */
 const relayRule = (dir: DirectoryLike): RelayHostRule => (addr, scope) => isRelayHost(addr, scope, dir);
 
+/** `s` with the relay lookups of `added` that sit on a hosting provider's server noted in
+ *  serverRelays (chain-status.ts relaySettled: their silence alone never ends the chain). */
+function withServerRelays(s: ChainState, added: readonly Lookup[], dir: DirectoryLike): ChainState {
+  const servers = added.filter((l) => l.mode === 'relay' && dir.byAddress(l.addr, l.scopeProviderId)?.provider.kind === 'HOSTING');
+  if (servers.length === 0) return s;
+  return { ...s, serverRelays: [...new Set([...s.serverRelays ?? [], ...servers.map((l) => l.lookupId)])] };
+}
+
 export type { DirectoryLike } from './chain-update.ts';
 export type { ChainState } from './chain-state.ts';
 
@@ -48,7 +56,7 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
     if (s) return unchanged(s);
     const first = firstLookup(req, now);
     const lookups = wantedLookups(req, [], o.followRanks, now, relayRule(dir));
-    const state: ChainState = { request: req, seq: 0, status: 'OPEN', hops: [], lookups, lastChangeAt: now };
+    const state = withServerRelays({ request: req, seq: 0, status: 'OPEN', hops: [], lookups, lastChangeAt: now }, lookups, dir);
     const what = `${first.addr}${req.srcPort === null ? '' : `:${req.srcPort}`} -> ${req.dstAddr}${req.dstPort === null ? '' : `:${req.dstPort}`}`;
     return bump(state, `trace opened by ${req.requestingJurisdiction}: ${what} at ${iso(req.observedTime)}`, now, req.requestedAt, lookups, dir, o);
   }
@@ -117,7 +125,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   const nextHops = [...byId.values()];
   const register = wantedLookups(s.request, nextHops, o.followRanks, now, relayRule(dir)).filter((l) => !known.has(l.lookupId));
   const { retired: _before, ...rest } = s;
-  const next: ChainState = { ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) };
+  const next = withServerRelays({ ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) }, register, dir);
   const status = deriveStatus(next, now, o);
   const changed = [...added.values(), ...updated.values()];
   const change = [
@@ -129,6 +137,20 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   const decisiveAt = changed.length > 0 ? Math.max(...changed.map((h) => h.decisiveAt)) : now;
   const out = bump({ ...next, status }, change, now, decisiveAt, register, dir, o);
   return dropped.length > 0 ? { ...out, unregister: dropped } : out;
+}
+
+/**
+ * Notes that a read of relay lookup `l` saw its host's own outbound flow toward the peer (join
+ * relay-timing.ts outboundSeen): the window's flows were exported, so no inbound relay flow
+ * among them is evidence (once the export lag passed) that the host originated the connection.
+ * Only the first sighting counts; a lookup the chain does not hold changes nothing.
+ */
+export function noteOutboundSeen(s: ChainState, l: Lookup, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (isFinal(s.status) || l.mode !== 'relay' || s.outboundSeen?.[l.lookupId] !== undefined || !s.lookups.some((x) => x.lookupId === l.lookupId)) return unchanged(s);
+  const next: ChainState = { ...s, outboundSeen: { ...s.outboundSeen, [l.lookupId]: now } };
+  const status = deriveStatus(next, now, o);
+  const why = `flows of ${describeLookup(awaitedOf(l, dir))} read: its outbound flow toward ${l.peerAddr ?? 'the peer'} seen${status === s.status ? '' : `; now ${status}`}`;
+  return bump({ ...next, status }, why, now, now, [], dir, o);
 }
 
 /** EXPIRED once now is past request.expiresAt (sticky). */
@@ -146,6 +168,8 @@ export function stallCheck(s: ChainState, now: number, dir: DirectoryLike, o: Ch
   if (status === s.status) return unchanged(s);
   const why = status === 'STALLED'
     ? `stalled: awaiting ${stalledEnds(s, now, o).map((l) => `${describeLookup(awaitedOf(l, dir))} for ${Math.round((now - l.since) / 1000)} s`).join(', ')}`
-    : status === 'TERMINATED_AT_SUBSCRIBER' ? 'terminated at the subscriber: no relay found from its host' : `now ${status}`;
+    : status === 'TERMINATED_AT_SUBSCRIBER' ? 'terminated at the subscriber: no relay found from its host'
+      : status === 'AMBIGUOUS' && s.status !== 'AMBIGUOUS' ? 'now AMBIGUOUS: the server\'s owner, or a client it relayed for (no flow evidence yet that rules a relay out)'
+        : `now ${status}`;
   return bump({ ...s, status }, why, now, now, [], dir, o);
 }
