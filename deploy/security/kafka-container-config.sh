@@ -26,10 +26,12 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@localhost:9093
 # clients: SASL_SSL (SCRAM-SHA-512) on 9092; TLS client certificates on 9095 (CN=partner-<CC> or
-# exporter-<id> only); the broker to itself on 9094; the controller on the container's loopback
+# exporter-<id> only); the broker to itself on 9094; the controller on the container's loopback,
+# TLS with a client certificate required: only the broker's own (CN=kafka) is User:broker there
+# (Kafka 4 Admin clients reach the controller directly: it must not take anonymous requests)
 listeners=SASL_SSL://0.0.0.0:9092,SSL://0.0.0.0:9095,BROKER://localhost:9094,CONTROLLER://localhost:9093
 advertised.listeners=SASL_SSL://$sasl,SSL://$ssl,BROKER://localhost:9094
-listener.security.protocol.map=SASL_SSL:SASL_SSL,SSL:SSL,BROKER:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=SASL_SSL:SASL_SSL,SSL:SSL,BROKER:SASL_SSL,CONTROLLER:SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=BROKER
 sasl.enabled.mechanisms=SCRAM-SHA-512
@@ -37,6 +39,8 @@ sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$jaas
 listener.name.broker.scram-sha-512.sasl.jaas.config=$jaas
 listener.name.ssl.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+listener.name.controller.ssl.principal.mapping.rules=RULE:^CN=kafka(,.*)?\$/broker/,DEFAULT
 ssl.principal.mapping.rules=RULE:^CN=(partner-[A-Z][A-Z]|exporter-[a-z0-9._-]+)(,.*)?\$/\$1/,DEFAULT
 ssl.keystore.type=PEM
 ssl.keystore.location=$C/broker.pem
@@ -44,7 +48,7 @@ ssl.truststore.type=PEM
 ssl.truststore.location=$C/ca.pem
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
-super.users=User:admin;User:broker;User:ANONYMOUS
+super.users=User:admin;User:broker
 log.dirs=/tmp/kafka-data
 num.partitions=3
 offsets.topic.replication.factor=1
