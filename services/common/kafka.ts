@@ -6,6 +6,7 @@
 import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
 import { runBatch } from './batch-runner.ts';
+import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
@@ -73,7 +74,7 @@ async function topicsKnown(admin: Admin, topics: string[], waitMs = 30_000): Pro
       if (Date.now() > until) throw e;
     }
     if (Date.now() > until) throw new Error(`topics ${topics.join(', ')} were created but have no leaders after ${waitMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 
