@@ -43,6 +43,17 @@ stack_env() {
 
 alive() { local f="$run/svc-$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
+# A start that fails stops what this run started (and leaves running what was already up), so a
+# half-started set of services never lingers after `up` exited 1.
+started=()
+abort_up() {
+  if [ "${#started[@]}" -gt 0 ]; then
+    echo "services: stopping what this run started: ${started[*]}" >&2
+    SERVICES_ONLY="${started[*]}" down >&2
+  fi
+  exit 1
+}
+
 up() {
   stack_env
   local t0=$SECONDS
@@ -59,6 +70,7 @@ up() {
     [ -s "$redis_pw" ] && extra+=("REDIS_URL=redis://$name:$(cat "$redis_pw")@${REDIS_URL##*@}")
     env "$port_var=${entry##*:}" KAFKA_CLIENT_PROPERTIES="$props" "${extra[@]}" nohup node "services/$name/main.ts" >>"$logs/svc-$name.log" 2>&1 &
     echo $! >"$run/svc-$name.pid"
+    started+=("$name")
   done
   for entry in "${SERVICES[@]}"; do
     local name="${entry%%:*}" port="${entry##*:}" waited=0
@@ -66,11 +78,11 @@ up() {
     until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
       if ! alive "$name"; then
         echo "services: $name exited during start-up; see $logs/svc-$name.log (last lines below)" >&2
-        tail -n 20 "$logs/svc-$name.log" >&2; exit 1
+        tail -n 20 "$logs/svc-$name.log" >&2; abort_up
       fi
       if [ "$waited" -ge "${SERVICES_WAIT_SECONDS:-60}" ]; then
         echo "services: $name did not answer /healthz on port $port within ${SERVICES_WAIT_SECONDS:-60}s; last log lines:" >&2
-        tail -n 20 "$logs/svc-$name.log" >&2; exit 1
+        tail -n 20 "$logs/svc-$name.log" >&2; abort_up
       fi
       sleep 1; waited=$((waited + 1))
     done
@@ -84,6 +96,7 @@ down() {
   for entry in "${SERVICES[@]}"; do
     local name="${entry%%:*}" f="$run/svc-${entry%%:*}.pid"
     [ -f "$f" ] || continue
+    if [ -n "${SERVICES_ONLY:-}" ] && [[ " $SERVICES_ONLY " != *" $name "* ]]; then continue; fi
     local pid; pid="$(cat "$f")"
     if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "services/$name/main.ts"; then
       kill -TERM "$pid"
