@@ -68,6 +68,14 @@ describe('authentication', () => {
     const wrongMethod = await call('/v1/traces', { method: 'GET', token: TOK.GB });
     expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'POST']);
   });
+  it('checks the token on a /v1 route however its path is spelled (percent-encoded): 401, never a handler without a caller', async () => {
+    const id = await open(TOK.FR);
+    for (const [path, method] of [['/%761/stream', 'GET'], [`/%761/traces/${id}`, 'GET'], [`/v%31/traces/${id}/close`, 'POST'], ['/%76%31/traces', 'POST']] as const) {
+      const res = await call(path, { method });
+      expect([path, res.status]).toEqual([path, 401]);
+    }
+    expect(submitted.map((r) => r.action)).toEqual(['OPEN']);
+  });
 });
 
 describe('POST /v1/traces', () => {

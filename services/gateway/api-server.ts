@@ -67,7 +67,10 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
   app.decorateRequest('caller', null as never);
   app.addHook('onRequest', async (req, reply) => {
-    if (req.routeOptions.config.public || !req.url.startsWith('/v1/')) return;
+    // the route's pattern decides, not the raw URL: the router decodes %-escapes, so `/%761/stream`
+    // is /v1/stream and must not reach its handler without a token
+    const guarded = (req.routeOptions.url ?? '').startsWith('/v1/') || req.url.startsWith('/v1/');
+    if (req.routeOptions.config.public || !guarded) return;
     const token = bearerToken(req.headers.authorization);
     const cc = token === undefined ? undefined : o.tokens.jurisdictionOf(token);
     if (!token || !cc) {
