@@ -77,7 +77,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       reply.header('www-authenticate', 'Bearer realm="crosstrace"');
       throw new ApiError(401, 'unauthorized', token === undefined ? 'send Authorization: Bearer <token>' : 'unknown token');
     }
-    req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex') };
+    req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex'), stillValid: () => o.tokens.jurisdictionOf(token) === cc };
     // every route that changes something takes from the jurisdiction's quota, before any other check
     const kind = req.routeOptions.config.quota;
     const q = kind === 'open' ? o.openQuota?.take(cc) : kind === 'change' ? o.changeQuota?.take(cc) : undefined;
