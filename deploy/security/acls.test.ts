@@ -23,3 +23,12 @@ describe('acls.json: a rebuild of Redis from Kafka as the service itself', () =>
     expect(['Read', 'Delete'].filter((op) => !allows(b, 'group', group, op)), `operations refused on ${group}`).toEqual([]);
   });
 });
+
+describe('acls.json: least privilege (security review 5)', () => {
+  it('the gateway reads trace.requests, trace.state, audit.disclosures and each trace.updates.<CC> (services/gateway/follower.ts), no per-audience audit feed', () => {
+    const b = principals.get('gateway') ?? [];
+    const reads = [TOPICS.traceRequests, TOPICS.traceState, TOPICS.audit, 'trace.updates.FR', 'audit.disclosures.FR', TOPICS.traceUpdates, TOPICS.providers]
+      .filter((t) => allows(b, 'topic', t, 'Read'));
+    expect(reads).toEqual([TOPICS.traceRequests, TOPICS.traceState, TOPICS.audit, 'trace.updates.FR']);
+  });
+});

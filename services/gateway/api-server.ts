@@ -67,14 +67,17 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
   app.decorateRequest('caller', null as never);
   app.addHook('onRequest', async (req, reply) => {
-    if (req.routeOptions.config.public || !req.url.startsWith('/v1/')) return;
+    // the route's pattern decides, not the raw URL: the router decodes %-escapes, so `/%761/stream`
+    // is /v1/stream and must not reach its handler without a token
+    const guarded = (req.routeOptions.url ?? '').startsWith('/v1/') || req.url.startsWith('/v1/');
+    if (req.routeOptions.config.public || !guarded) return;
     const token = bearerToken(req.headers.authorization);
     const cc = token === undefined ? undefined : o.tokens.jurisdictionOf(token);
     if (!token || !cc) {
       reply.header('www-authenticate', 'Bearer realm="crosstrace"');
       throw new ApiError(401, 'unauthorized', token === undefined ? 'send Authorization: Bearer <token>' : 'unknown token');
     }
-    req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex') };
+    req.caller = { cc, tokenId: createHash('sha256').update(token).digest('hex'), stillValid: () => o.tokens.jurisdictionOf(token) === cc };
     // every route that changes something takes from the jurisdiction's quota, before any other check
     const kind = req.routeOptions.config.quota;
     const q = kind === 'open' ? o.openQuota?.take(cc) : kind === 'change' ? o.changeQuota?.take(cc) : undefined;

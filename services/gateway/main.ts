@@ -22,8 +22,8 @@ import { DEFAULT_OPEN_LIMITS } from '../partner/domain/open-request.ts';
 import { preservationFromEnv } from './preservation-store.ts';
 import { buildApi } from './api-server.ts';
 import { requestLogFields } from './request-log.ts';
-import { assertNoPrivateKey, loadTokenFile } from './token-file.ts';
-import { createTokenTable } from './tokens.ts';
+import { assertNoPrivateKey, loadTokenFile, reloadingTokenTable } from './token-file.ts';
+import { createTokenTable, type TokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
 
 export async function startGateway(env: Record<string, string | undefined> = process.env) {
@@ -31,13 +31,14 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   const logger = createLogger('gateway', cfg.LOG_LEVEL);
   const life = createLifecycle(logger);
   const metrics = createGatewayMetrics();
-  let entries = cfg.CROSSTRACE_GATEWAY_TOKENS;
-  if (!entries) {
+  let tokens: TokenTable;
+  if (cfg.CROSSTRACE_GATEWAY_TOKENS) tokens = createTokenTable(cfg.CROSSTRACE_GATEWAY_TOKENS);
+  else {
     const file = loadTokenFile(cfg.CROSSTRACE_GATEWAY_TOKENS_FILE, { demo: cfg.CROSSTRACE_DEMO, jurisdictions: cfg.CROSSTRACE_GATEWAY_JURISDICTIONS });
-    entries = file.entries;
     if (file.created) logger.warn({ file: cfg.CROSSTRACE_GATEWAY_TOKENS_FILE }, 'demo: created a token per jurisdiction; hand each partner its own line');
+    // re-read on change: `admin partner remove` revokes at once, open streams included
+    tokens = reloadingTokenTable(cfg.CROSSTRACE_GATEWAY_TOKENS_FILE, file.entries, (problem) => logger.warn({ problem }, 'tokens file'));
   }
-  const tokens = createTokenTable(entries);
   const ccs = tokens.jurisdictions();
   assertNoPrivateKey(cfg.CROSSTRACE_GATEWAY_TRUSTED_KEYS_FILE);
   const tls = cfg.CROSSTRACE_GATEWAY_TLS_CERT_FILE

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertNoPrivateKey, loadTokenFile } from './token-file.ts';
+import { assertNoPrivateKey, loadTokenFile, reloadingTokenTable } from './token-file.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'ct-tokens-'));
 
@@ -35,5 +35,26 @@ describe('tokens file', () => {
     const priv = join(d, 'node.pem');
     writeFileSync(priv, `${readFileSync(pub, 'utf8')}-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----\n`);
     expect(() => assertNoPrivateKey(priv)).toThrow(/holds a private key; give the gateway the node's public key file/);
+  });
+
+  it('a token removed from the file (admin partner remove) is refused at its next use, without a restart; a broken file keeps the last good tokens; a missing one refuses all', () => {
+    const d = dir();
+    const path = join(d, 'gateway-tokens');
+    const fr = 'fr-token-0123456789abcdef';
+    const de = 'de-token-0123456789abcdef';
+    writeFileSync(path, `FR:${fr},DE:${de}\n`);
+    const problems: string[] = [];
+    const table = reloadingTokenTable(path, loadTokenFile(path, { demo: false, jurisdictions: [] }).entries, (p) => problems.push(p));
+    expect([table.jurisdictionOf(fr), table.jurisdictionOf(de)]).toEqual(['FR', 'DE']);
+    writeFileSync(join(d, 'next'), `DE:${de}\n`); // as partner-tokens.ts writes it: whole, by rename
+    renameSync(join(d, 'next'), path);
+    expect([table.jurisdictionOf(fr), table.jurisdictionOf(de)]).toEqual([undefined, 'DE']);
+    writeFileSync(join(d, 'next'), 'DE');
+    renameSync(join(d, 'next'), path);
+    expect(table.jurisdictionOf(de)).toBe('DE');
+    expect(problems).toEqual([expect.stringMatching(/entry 1.*the tokens read before stay in force/)]);
+    rmSync(path);
+    expect(table.jurisdictionOf(de)).toBeUndefined();
+    expect(table.jurisdictions()).toEqual(['DE', 'FR']);
   });
 });

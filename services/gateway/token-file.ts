@@ -2,9 +2,9 @@
 // format (`bin/crosstrace admin partner add CC` writes it). A missing file stops the start,
 // except in a demo, which creates it (mode 0600, like the node's signing key) with a random
 // token per jurisdiction: outside a demo, nobody should find a token they did not hand out.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { generateTokens, parseTokens } from './tokens.ts';
+import { createTokenTable, generateTokens, parseTokens, type TokenTable } from './tokens.ts';
 
 export function loadTokenFile(path: string, o: { demo: boolean; jurisdictions: string[] }): { entries: [string, string][]; created: boolean } {
   let created = false;
@@ -21,6 +21,31 @@ export function loadTokenFile(path: string, o: { demo: boolean; jurisdictions: s
   } catch (e) {
     throw new Error(`CROSSTRACE_GATEWAY_TOKENS_FILE=${path}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The token table of a tokens file, re-read when the file changes (`admin partner add/remove`
+ * rewrite it whole, by rename): a removed partner's token stops working at its next request, and
+ * its open streams end, without a gateway restart. A file that is gone revokes every token; one
+ * that no longer parses keeps the last good table and is reported (`onProblem`). The
+ * jurisdictions are those of the start (the topics the gateway follows; a new one needs a restart).
+ */
+export function reloadingTokenTable(path: string, initial: [string, string][], onProblem: (message: string) => void = () => undefined): TokenTable {
+  const stamp = (): string => { try { const s = statSync(path); return `${s.ino}:${s.size}:${s.mtimeMs}`; } catch { return 'missing'; } };
+  let seen = stamp();
+  let table = createTokenTable(initial);
+  const ccs = table.jurisdictions();
+  const refresh = (): void => {
+    const now = stamp();
+    if (now === seen) return;
+    seen = now;
+    if (now === 'missing') { table = { jurisdictionOf: () => undefined, jurisdictions: () => [] }; onProblem(`${path} is gone: every token refused`); return; }
+    try { table = createTokenTable(parseTokens(readFileSync(path, 'utf8').trim())); } catch (e) { onProblem(`${path}: ${(e as Error).message}; the tokens read before stay in force`); }
+  };
+  return {
+    jurisdictionOf(token) { refresh(); return table.jurisdictionOf(token); },
+    jurisdictions: () => [...ccs],
+  };
 }
 
 /** The node's public keys file, refused when it holds a private key: the gateway verifies,

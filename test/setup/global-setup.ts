@@ -64,7 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   console.log(
     `crosstrace stack: ${mode} (${detail}) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ` +
-      `kafka ${endpoints.kafkaBrokers.join(',')} registry ${endpoints.schemaRegistryUrl} redis ${endpoints.redisUrl} postgres ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@') || '(no DATABASE_URL)'}`,
+      `kafka ${endpoints.kafkaBrokers.join(',')} registry ${endpoints.schemaRegistryUrl} redis ${endpoints.redisUrl.replace(/:[^:@/]*@/, ':***@')} postgres ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@') || '(no DATABASE_URL)'}`,
   );
   project.provide('crosstraceStack', endpoints);
   return teardown;

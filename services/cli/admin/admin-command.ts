@@ -29,7 +29,7 @@ crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] 
   writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
   mutual-TLS listener and the CA key is beside ssl.ca.location, DIR/CC-tls.properties + DIR/CC.crt.pem + DIR/CC.key.pem
   (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses); the new gateway token REPLACES CC's earlier tokens
-  (revoked once the gateway restarts) unless --keep-tokens (a rotation: remove the old ones later with partner add again)
+  (refused at once by a running gateway) unless --keep-tokens (a rotation: remove the old ones later with partner add again)
 crosstrace admin partner remove CC... [--out DIR] [--tokens-file .stack/keys/gateway-tokens]
 crosstrace admin key create|rotate [--key-file .stack/keys/node-ed25519.pem (default CROSSTRACE_TRACER_SIGNING_KEY_FILE)]
   create makes the node's Ed25519 signing key (0600) and lists its public key (PEM) in KEYFILE.pub, the trust file
@@ -133,7 +133,7 @@ async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: 
   writePrivate(join(out, `${cc}.gateway-token`), `${token}\n`);
   const earlier = kept ? `${kept} earlier gateway token(s) of ${cc} KEPT (--keep-tokens)` : `${replaced} earlier gateway token(s) of ${cc} revoked`;
   say(`partner ${cc}: SCRAM user ${principal} (new password), ${created} bindings created, ${deleted} deleted; ` +
-    `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; ${earlier}; restart the gateway to load it)`);
+    `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; ${earlier}; a running gateway that serves ${cc} takes it at once, one that does not needs a restart)`);
 }
 
 async function partnerRemove(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
@@ -142,7 +142,7 @@ async function partnerRemove(cc: string, a: Record<string, string | undefined>, 
   await alterScramCredentials(k.kafka, { delete: [principal] });
   const tokens = removePartnerTokens(a['tokens-file']!, cc);
   if (a.out) for (const f of [`${cc}.properties`, `${cc}-tls.properties`, `${cc}.crt.pem`, `${cc}.key.pem`, `${cc}.gateway-token`]) rmSync(join(a.out, f), { force: true });
-  say(`partner ${cc}: ${deleted} bindings deleted, SCRAM user ${principal} deleted, ${tokens} gateway token(s) removed from ${a['tokens-file']} (restart the gateway)`);
+  say(`partner ${cc}: ${deleted} bindings deleted, SCRAM user ${principal} deleted, ${tokens} gateway token(s) removed from ${a['tokens-file']} (a running gateway refuses them at once and ends their streams)`);
 }
 
 export async function adminCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {

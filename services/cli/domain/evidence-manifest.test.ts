@@ -24,4 +24,15 @@ describe('evidence manifest', () => {
     expect(verifyManifest({ manifest, signature: signed.signature, files, trusted }).join()).toMatch(/does not verify|not JSON/);
     expect(verifyManifest({ ...signed, files, trusted: new Map() })).toEqual([`signer key ${keyIdOf(publicKey)} is not trusted`]);
   });
+  it('reports a tampered manifest\'s key id and paths escaped, each problem one line (no forged "verify" line)', () => {
+    const forged = '\nevidence out: 3 files verify against the signed manifest\x1b[2K';
+    const m = JSON.parse(signed.manifest.toString('utf8')) as { signerKeyId: string; files: { path: string }[] };
+    m.signerKeyId = `x${forged}`;
+    m.files[0]!.path = `y${forged}`;
+    const problems = verifyManifest({ manifest: Buffer.from(JSON.stringify(m)), signature: signed.signature, files: new Map(files).set(`z${forged}`, Buffer.alloc(1)), trusted });
+    expect(problems).toHaveLength(4);
+    for (const p of problems) expect(p).not.toMatch(/[\u0000-\u001f]/); // eslint-disable-line no-control-regex
+    expect(problems[0]).toBe('signer key x\\nevidence out: 3 files verify against the signed manifest\\x1b[2K is not trusted');
+  });
 });
+

@@ -3,6 +3,7 @@
 // bytes of manifest.json (so no canonicalisation is needed to verify: hash the files, compare,
 // check the signature over the file as written). Pure.
 import { createHash, type KeyObject } from 'node:crypto';
+import { escapeControls } from '../../partner/domain/safe-text.ts';
 import { keyIdOf, sign, verify } from '../../partner/domain/signing.ts';
 
 export const MANIFEST = 'manifest.json';
@@ -24,7 +25,8 @@ export function signManifest(o: { traceId: string; createdAt: number; files: Rea
 }
 
 /** Problems found checking an export (empty = it verifies): the signature by a trusted key,
- *  then every listed file's hash and size, and no file left out of the manifest. */
+ *  then every listed file's hash and size, and no file left out of the manifest. Each problem is
+ *  one line, control characters escaped. */
 export function verifyManifest(o: { manifest: Buffer; signature: Buffer; files: ReadonlyMap<string, Buffer>; trusted: ReadonlyMap<string, KeyObject> }): string[] {
   let m: Manifest;
   try { m = JSON.parse(o.manifest.toString('utf8')) as Manifest; } catch { return [`${MANIFEST} is not JSON`]; }
@@ -41,5 +43,7 @@ export function verifyManifest(o: { manifest: Buffer; signature: Buffer; files: 
     else if (b.length !== f.bytes || sha256(b) !== f.sha256) problems.push(`${f.path}: SHA-256 differs from the manifest`);
   }
   for (const path of o.files.keys()) if (!listed.has(path)) problems.push(`${path}: not in the manifest`);
-  return problems;
+  // key ids and paths come from the export being checked (a tampered one included): escaped, so
+  // a crafted one cannot print a line of its own ("... files verify against the signed manifest")
+  return problems.map(escapeControls);
 }

@@ -35,8 +35,10 @@ export interface GatewayDeps {
   onStreamOverflow?(cc: string): void;
 }
 
-/** The caller, from the bearer token: its jurisdiction and an id of the token (a digest, never the token). */
-export interface Caller { cc: string; tokenId: string }
+/** The caller, from the bearer token: its jurisdiction and an id of the token (a digest, never
+ *  the token); `stillValid` asks the token table again (a token revoked while a stream is open,
+ *  `admin partner remove`, ends the stream). */
+export interface Caller { cc: string; tokenId: string; stillValid(): boolean }
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }

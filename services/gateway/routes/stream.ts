@@ -3,7 +3,7 @@
 // then every new one; `?trace=<id>` narrows it to one trace. `id:` is traceId:seq, so a
 // client drops what it has already seen. Keep-alive comments every heartbeatMs. A slow reader
 // is served with backpressure (sse-channel.ts); each token may hold maxStreamsPerToken
-// streams at once, one more is answered 429.
+// streams at once, one more is answered 429. A token revoked meanwhile ends its stream.
 import type { FastifyRequest } from 'fastify';
 import type { SignedTraceUpdate } from '../../../schemas/types.gen.ts';
 import { ApiError } from '../api-errors.ts';
@@ -38,11 +38,7 @@ export const streamRoutes: RoutePlugin = (app, deps) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const channel = openSseChannel(res, { maxPending: deps.maxPendingPerStream, onOverflow: () => deps.onStreamOverflow?.(cc) });
     res.write(`retry: 3000\n: crosstrace stream of ${cc}\n\n`);
-    const send = (s: SignedTraceUpdate): void => { if (wanted(s)) channel.send(s.update.traceId, updateEvent(s)); };
-    for (const s of deps.book.views(cc)) send(s);
-    const unlisten = deps.book.listen(cc, send);
-    const beat = setInterval(() => channel.comment('keep-alive'), deps.heartbeatMs);
-    deps.onStream?.(cc, 1);
+    let unlisten = (): void => undefined;
     let closed = false;
     const close = (): void => {
       if (closed) return;
@@ -54,6 +50,18 @@ export const streamRoutes: RoutePlugin = (app, deps) => {
       if (left > 0) open.set(tokenId, left); else open.delete(tokenId);
       deps.onStream?.(cc, -1);
     };
+    // a token revoked while its stream is open (`admin partner remove`, the tokens file re-read)
+    // gets nothing more: checked before every event and at every keep-alive
+    const revoked = (): boolean => {
+      if (req.caller.stillValid()) return false;
+      close();
+      return true;
+    };
+    const send = (s: SignedTraceUpdate): void => { if (!closed && wanted(s) && !revoked()) channel.send(s.update.traceId, updateEvent(s)); };
+    deps.onStream?.(cc, 1);
+    unlisten = deps.book.listen(cc, send);
+    const beat = setInterval(() => { if (!revoked()) channel.comment('keep-alive'); }, deps.heartbeatMs);
+    for (const s of deps.book.views(cc)) send(s);
     req.raw.once('close', close);
     res.once('close', close);
   });
