@@ -11,7 +11,8 @@
 // (audit-head.ts), read on the first disclosure to that audience and again after ANY failed
 // publish (a commit that succeeded but answered an error included), never a copy kept
 // elsewhere. A disclosure's time is the update's publishedAt, not the clock, so a publish made
-// again from the same updates writes the same bytes.
+// again from the same updates writes the same bytes; a publishedAt earlier than its chain's head
+// is raised to the head's time (datedInChainOrder: partners refuse a chain whose time goes back).
 // A failed transaction may leave kafkajs' transactional producer unusable: after any failure
 // the producer is disconnected and a new one (same transactional id: the broker fences and
 // aborts what the old one left open) is made for the next publish.
@@ -25,7 +26,7 @@ import type { RegistryClient } from '../common/registry.ts';
 import { createSerialQueue } from '../common/serial-queue.ts';
 import { TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics } from '../common/topics.ts';
 import { createAuditChain } from '../partner/domain/audit-chain.ts';
-import { viewsFor } from './domain/disclosure.ts';
+import { audiencesOf, datedInChainOrder, viewsFor } from './domain/disclosure.ts';
 import { sign } from '../partner/domain/signing.ts';
 import type { AuditHead } from './audit-head.ts';
 import type { TracerMetrics } from './metrics.ts';
@@ -108,18 +109,20 @@ export async function createPublisher(d: PublisherDeps) {
     drain: (): Promise<void> => serial(async () => undefined),
   };
 
-  async function publishNow(updates: TraceUpdate[]): Promise<void> {
-      if (updates.length === 0) return;
+  async function publishNow(asked: TraceUpdate[]): Promise<void> {
+      if (asked.length === 0) return;
       if (failedSince !== undefined || !producer) {
         try { await recover(); } catch (e) { throw dependencyDown('recovering the publisher (new producer, audit head from Kafka) failed', e); }
       }
+      const audiences = [...new Set(asked.flatMap(audiencesOf))];
+      await ensureJurisdictionTopics(audiences);
+      await chainsOf(audiences);
+      const lastAt = new Map(audiences.flatMap((cc) => { const at = chains.get(cc)!.head().at; return at === undefined ? [] : [[cc, at] as const]; }));
+      const updates = datedInChainOrder(asked, lastAt); // disclosedAt = publishedAt, never backwards along a chain
       const full = updates.map((u) => ({ key: u.traceId, value: d.registry.encode(TOPICS.traceUpdates, u), headers: { 'ct-decisive-ts': String(u.decisiveAt) } }));
       const perCc = new Map<string, { views: { key: string; value: Buffer }[]; audit: { key: string; value: Buffer }[] }>();
       const audit: { key: string; value: Buffer }[] = [];
       const views = updates.map((u) => viewsFor(u));
-      const audiences = [...new Set(views.flatMap((v) => [...v.keys()]))];
-      await ensureJurisdictionTopics(audiences);
-      await chainsOf(audiences);
       const signHash = (h: Buffer): Buffer => Buffer.from(sign(h, d.key.privateKey));
       for (let i = 0; i < updates.length; i++) {
         const u = updates[i]!;

@@ -24,10 +24,11 @@ export function hashOf(d: Omit<Disclosure, 'hash' | 'signature'>, encode: Encode
 
 export const isGenesis = (r: Pick<Disclosure, 'auditSeq' | 'prevHash'>): boolean => r.auditSeq === 1 && r.prevHash.equals(GENESIS_PREV);
 
-/** One audience's chain, continuing from `start` (the last committed head) or from genesis. */
-export function createAuditChain(start?: { seq: number; hash: Buffer }) {
+/** One audience's chain, continuing from `start` (the last committed head; `at`: its disclosedAt) or from genesis. */
+export function createAuditChain(start?: { seq: number; hash: Buffer; at?: number }) {
   let seq = start?.seq ?? 0;
   let prev = start?.hash ?? GENESIS_PREV;
+  let at = start?.at;
   return {
     append(fields: DisclosureFields, encode: Encode, sign?: SignHash): Disclosure {
       const body = { ...fields, auditSeq: seq + 1, prevHash: prev };
@@ -35,9 +36,11 @@ export function createAuditChain(start?: { seq: number; hash: Buffer }) {
       const rec: Disclosure = { ...body, hash, signature: sign ? sign(hash) : EMPTY };
       seq = rec.auditSeq;
       prev = rec.hash;
+      at = rec.disclosedAt;
       return rec;
     },
-    head: () => ({ seq, hash: prev }),
+    /** `at`: the head's disclosedAt (undefined at genesis, or when `start` did not say). */
+    head: () => ({ seq, hash: prev, at }),
   };
 }
 
