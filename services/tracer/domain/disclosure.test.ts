@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceUpdate } from '../../../schemas/types.gen.ts';
 import { applyHops } from './chain.ts';
-import { audiencesOf, datedInChainOrder, viewFor, viewsFor } from './disclosure.ts';
+import { audiencesOf, viewFor, viewsFor } from './disclosure.ts';
 import { ADDR, ALL, H, T, dir, runHops } from './four-jurisdictions.fixture.ts';
 
 const HANDLES = { FR: 'fr-sub-7', DE: 'de-acct-9', US: 'us-sub-1' } as const;
@@ -107,17 +107,5 @@ describe('path confidence in every view', () => {
     // the owner of the relaying host is beside the path, not on it
     expect(Object.fromEntries(fr.hops.map((h) => [h.hopId, [h.pathConfidence, h.onBestPath]])))
       .toEqual({ 'h-fr-pb': [1, true], 'h-fr-relay': [0.95, true], 'h-fr-sub': [1, false] });
-  });
-});
-
-describe('datedInChainOrder', () => {
-  it('raises a publishedAt earlier than its audiences\' chain heads, so disclosedAt never goes backwards along a chain', () => {
-    const u = (traceId: string, publishedAt: number, requestingJurisdiction = 'GB'): TraceUpdate => ({ ...full, traceId, publishedAt, requestingJurisdiction });
-    const lastAt = new Map([['DE', T + 100]]);
-    const out = datedInChainOrder([u('a', T + 50), u('b', T + 300), u('c', T + 200)], lastAt);
-    expect(out.map((x) => x.publishedAt)).toEqual([T + 100, T + 300, T + 300]);
-    expect(lastAt.get('FR')).toBe(T + 300);
-    const late = u('d', T + 400);
-    expect(datedInChainOrder([late], lastAt)[0]).toBe(late);
   });
 });

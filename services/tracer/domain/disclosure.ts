@@ -52,18 +52,3 @@ export function viewFor(u: TraceUpdate, audience: string): TraceUpdate {
 export function viewsFor(u: TraceUpdate): Map<string, TraceUpdate> {
   return new Map(audiencesOf(u).map((cc) => [cc, viewFor(u, cc)]));
 }
-
-/** `updates` (one publish, in order) with each publishedAt raised, where needed, to the latest
- *  disclosedAt already in the audit chain of any of its audiences (`lastAt`: audience -> the
- *  disclosedAt of its chain's head; updated here): a disclosure's time (= the update's
- *  publishedAt) never goes backwards along a chain, which partners check (a record dated before
- *  its predecessor is refused: it could be a retired key's back-dated forgery). Updates of one
- *  batch are made at different instants and need not come in time order. */
-export function datedInChainOrder(updates: TraceUpdate[], lastAt: Map<string, number>): TraceUpdate[] {
-  return updates.map((u) => {
-    const audiences = audiencesOf(u);
-    const at = Math.max(u.publishedAt, ...audiences.map((cc) => lastAt.get(cc) ?? -Infinity));
-    for (const cc of audiences) lastAt.set(cc, at);
-    return at === u.publishedAt ? u : { ...u, publishedAt: at };
-  });
-}
