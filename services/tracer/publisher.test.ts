@@ -109,17 +109,15 @@ describe('dating a disclosure', () => {
   });
 
   it('waits out a clock a little behind its chain (a step back of the clock), then dates after the head', async () => {
-    let now = Date.now();
+    let skew = 0;
     const s = memoryStack();
-    const publisher = await publisherOn(s, { now: () => now });
-    await publisher.publish([gbOnly('t-a', now)]);
-    now -= 300; // the clock stepped back 300 ms
-    const t0 = Date.now();
-    const clock = setInterval(() => { now += 50; }, 20);
-    try { await publisher.publish([gbOnly('t-b', now)]); } finally { clearInterval(clock); }
+    const publisher = await publisherOn(s, { now: () => Date.now() - skew });
+    await publisher.publish([gbOnly('t-a', Date.now())]);
+    skew = 300; // the clock stepped back 300 ms
+    await publisher.publish([gbOnly('t-b', Date.now())]);
     const dates = s.audit('GB').map((r) => r.disclosedAt);
+    expect(dates).toHaveLength(2);
     expect(dates[1]).toBeGreaterThanOrEqual(dates[0]!);
-    expect(Date.now() - t0).toBeGreaterThan(0);
   });
 
   it('never writes a back-dated record: with the clock far behind its chain the publish fails and the tracer is unhealthy', async () => {

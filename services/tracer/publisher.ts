@@ -131,7 +131,7 @@ export async function createPublisher(d: PublisherDeps) {
         throw new CrosstraceError('CT_AUDIT_CLOCK_BEHIND', `the audit chain of ${ahead.cc} holds a record dated ${iso(ahead.head)}, the tracer's clock says ${iso(at)} (${behind} ms behind): `
           + 'a disclosure is dated when it is made and never before its chain\'s head, so nothing is published to it until the clock passes that record (a record dated ahead of the real time needs an operator)', { retriable: true });
       }
-      await sleep(behind);
+      await sleep(behind + 1);
     }
   }
 
