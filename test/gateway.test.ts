@@ -206,7 +206,7 @@ describe('gateway and partner CLI on the real stack', () => {
     const { stdout, stderr } = await exec(process.execPath, [CLI, 'watch', '--jurisdiction', 'GB', '--trust', trustFile, '--trace', traceId, '--until-terminal', '--timeout', '90'], { env: cliEnv, maxBuffer: 64 << 20, timeout: 120_000 });
     const mine = stdout.split('\n').filter((l) => l.includes(`trace=${traceId} `));
     expect(mine).toContainEqual(expect.stringMatching(new RegExp(`GB REJECTED trace=${traceId} seq=${forged.update.seq} code=bad-signature`)));
-    expect(mine).toContainEqual(expect.stringMatching(new RegExp(`GB VERIFIED trace=${traceId} seq=${latest.seq} status=CLOSED case=${openBody.caseReference}`)));
+    expect(mine).toContainEqual(expect.stringMatching(new RegExp(`GB VERIFIED trace=${traceId} seq=${latest.seq} status=CLOSED case=${JSON.stringify(openBody.caseReference)}`)));
     expect(mine.some((l) => l.includes('VERIFIED') && l.includes('FORGED'))).toBe(false);
     expect(stderr).toMatch(/every watched trace is terminal/);
   }, 150_000);

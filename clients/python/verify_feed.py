@@ -7,12 +7,14 @@ librdkafka 2.0.2, whose SCRAM Kafka 4 refuses, the mutual-TLS one: DIR/CC-tls.pr
 decodes Avro through the schema registry (Confluent wire format: magic 0, 4-byte schema id),
 and verifies:
   - every audit record: SHA-256(prevHash || Avro(record with hash, signature empty)) = hash,
-    Ed25519 signature over hash by a trusted key, auditSeq gap-free from a single genesis (a
-    second genesis or a fork is flagged);
+    Ed25519 signature over hash by a trusted key valid at the record's disclosedAt (a rotated-out
+    key extends no chain), auditSeq gap-free from a single genesis (a second genesis or a fork is
+    flagged), disclosedAt never earlier than its predecessor's (no back-dating);
   - every update: Ed25519 signature over signedBytes exactly as carried, by a key valid when
     the update was published, then the view decoded from signedBytes with the writer schema
     their id names; audience = CC; its audit record (auditHash) verified and recording
-    SHA-256(signedBytes), the trace, the seq and the signer; seq never older than one accepted.
+    SHA-256(signedBytes), the trace, the seq, the signer and disclosedAt = the view's publishedAt;
+    seq never older, publishedAt never earlier, than one accepted for the trace.
 Prints one JSON object (the verdicts) on stdout; exit 0 when every update and record verified.
 Debian packages: python3-confluent-kafka, python3-avro, python3-cryptography.
 """
@@ -87,6 +89,11 @@ def millis(t):
     return int(t.timestamp() * 1000) if isinstance(t, datetime) else t
 
 
+def valid_at(key, t):
+    """Whether a trusted key (key, valid_from, valid_until) signs for instant t (ms)."""
+    return (key[1] is None or t >= key[1]) and (key[2] is None or t < key[2])
+
+
 def ed25519_ok(key, signature, data):
     try:
         key.verify(signature, data)
@@ -108,6 +115,8 @@ class Ledger:
         k = self.keys.get(rec["signerKeyId"])
         if k is not None and not ed25519_ok(k[0], rec["signature"], h):
             return self._set(rec, False, "signature does not verify (forged)")
+        if k is not None and not valid_at(k, millis(rec["disclosedAt"])):
+            return self._set(rec, False, "signed by a key outside its validity at disclosedAt (a retired key)")
         ok, why = (k is not None), ("" if k is not None else "signed by a key not trusted here")
         if rec["auditSeq"] == 1 and rec["prevHash"] == bytes(32):
             if self.genesis is not None:
@@ -122,6 +131,8 @@ class Ledger:
                 return self._set(rec, False, "follows an unverified record")
             if parent["rec"]["auditSeq"] != rec["auditSeq"] - 1:
                 return self._set(rec, False, "gap in auditSeq")
+            if millis(rec["disclosedAt"]) < millis(parent["rec"]["disclosedAt"]):
+                return self._set(rec, False, "dated before its predecessor (back-dated)")
             if rec["prevHash"] in self.children:
                 self.flags.append(f"fork after seq {parent['rec']['auditSeq']} (node {rec['signerKeyId']})")
                 return self._set(rec, False, "fork: a second record continues its predecessor")
@@ -191,18 +202,18 @@ def main():
             rec = entry and entry["rec"]
             v.update(traceId=view["traceId"], seq=view["seq"], status=view["status"])
             published = millis(view["publishedAt"])
-            if (key[1] is not None and published < key[1]) or (key[2] is not None and published >= key[2]):
+            if not valid_at(key, published):
                 v.update(ok=False, code="key-not-valid")
             elif view["audience"] != cc:
                 v.update(ok=False, code="wrong-audience")
             elif entry is None or not entry["ok"]:
                 v.update(ok=False, code="audit-unverified", reason=entry["why"] if entry else "no audit record")
-            elif (rec["audience"], rec["traceId"], rec["updateSeq"], rec["signerKeyId"], rec["updateDigest"]) != (cc, view["traceId"], view["seq"], s["signerKeyId"], hashlib.sha256(data).digest()):
+            elif (rec["audience"], rec["traceId"], rec["updateSeq"], rec["signerKeyId"], rec["updateDigest"], millis(rec["disclosedAt"])) != (cc, view["traceId"], view["seq"], s["signerKeyId"], hashlib.sha256(data).digest(), published):
                 v.update(ok=False, code="audit-mismatch")
-            elif view["seq"] < newest.get(view["traceId"], -1):
+            elif view["seq"] < newest.get(view["traceId"], (-1, -1))[0] or published < newest.get(view["traceId"], (-1, -1))[1]:
                 v.update(ok=False, code="replayed")
             else:
-                newest[view["traceId"]] = view["seq"]
+                newest[view["traceId"]] = (view["seq"], published)
                 v.update(ok=True)
         verdicts.append(v)
     records = ledger.by_hash.values()

@@ -7,7 +7,6 @@
 // (or stopped), 1 usage / setup error, 2 --timeout reached before every watched trace was
 // terminal.
 import { parseArgs } from 'node:util';
-import type { Disclosure } from '../../schemas/types.gen.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { auditTopic, jurisdictionTopic } from '../common/topics.ts';
 import { CLEAR_HOME } from './domain/render.ts';
@@ -17,6 +16,7 @@ import { cliConfig, cliKafka, UsageError } from './env.ts';
 import { followTopics } from '../partner/topic-follower.ts';
 import { readSignedUpdate } from '../partner/signed-update-reader.ts';
 import { readTrustFiles } from '../partner/trust-file.ts';
+import { readDisclosure } from '../partner/written-disclosure.ts';
 
 export const WATCH_USAGE = `crosstrace watch --jurisdiction CC [--trust FILE]... [--from-beginning] [--until-terminal] [--timeout SECONDS]
                  [--trace ID]... [--plain] [--audit-grace-ms MS]
@@ -75,7 +75,7 @@ export async function watchCommand(argv: string[], env: Record<string, string | 
     handle: async (m) => {
       if (m.value === null) return;
       const now = Date.now();
-      if (m.topic === audit) out(session.audit(await registry.decode<Disclosure>(m.topic, m.value), now, auditCaughtUp()));
+      if (m.topic === audit) { const r = await readDisclosure(registry, m.topic, m.value); out(session.audit(r.record, now, auditCaughtUp(), r.written)); }
       else out(session.update(await readSignedUpdate(registry, m.topic, m.value), now, `${m.topic}@${m.offset}`));
     },
   });

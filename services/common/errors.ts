@@ -32,6 +32,7 @@ export const ERROR_CODES = Object.freeze({
   CT_HOT_KEY: 'Too many open lookups wait on one address (CROSSTRACE_*_MAX_WAITERS_PER_KEY): the lookup is refused.',
   CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
   CT_LEGAL_PERIOD: 'A preservation order or renewal asked for a period the law does not allow (Budapest Convention Art. 16(2): at most 90 days at a time; renew for longer).',
+  CT_AUDIT_CLOCK_BEHIND: 'The tracer\'s clock is behind the newest record of an audit chain it must append to: it publishes no back-dated (nor forward-dated) disclosure; retried until the clock passes that record, the tracer unhealthy meanwhile.',
   CT_AUDIT_CHAIN_BROKEN: 'The audit hash chain does not link (altered, missing or reordered record).',
 } as const);
 

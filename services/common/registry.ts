@@ -43,6 +43,8 @@ export interface RegistryClient {
   encode(topic: string, record: unknown): Buffer;
   /** Decodes a framed value read from `topic` into that topic's record (schema evolution resolved). */
   decode<T>(topic: string, value: Buffer | null): Promise<T>;
+  /** The writer's Avro type of a framed value (the schema its id names), as written: no resolution. */
+  writerTypeOf(value: Buffer | null): Promise<avro.Type>;
   /** Avro type of a record name, e.g. 'TraceUpdate' (for signatures over canonical bytes). */
   typeOf(recordName: string): avro.Type;
   /** Asks the registry whether `schema` is compatible with the latest version of `subject`. */
@@ -171,6 +173,9 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
         if (/truncated/i.test(msg)) throw permanent('CT_TRUNCATED', `Avro body ends early (${body.length} bytes): ${msg}`, { cause: e });
         throw permanent('CT_MALFORMED_AVRO', `Avro body does not decode as ${readerName}: ${msg}`, { cause: e });
       }
+    },
+    async writerTypeOf(value) {
+      return (await writerFor(unframe(value).schemaId)).type;
     },
     async isCompatible(subject, schema) {
       const res = await http('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`, { schema: JSON.stringify(schema) });

@@ -4,7 +4,7 @@
 // GET and stream) only after the same verification a partner client does: trusted signature,
 // right audience, audit record present in a verified chain and recording exactly this view.
 import type { Kafka } from 'kafkajs';
-import type { Disclosure, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
+import type { TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../common/topics.ts';
@@ -12,6 +12,7 @@ import { createAuditLedger } from '../partner/domain/audit-ledger.ts';
 import { createUpdateVerifier, type Verdict } from '../partner/domain/update-verifier.ts';
 import { readSignedUpdate } from '../partner/signed-update-reader.ts';
 import { followTopics, type TopicFollower } from '../partner/topic-follower.ts';
+import { readDisclosure } from '../partner/written-disclosure.ts';
 import type { createReloadingTrust } from '../partner/trust-file.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { TraceBook } from './trace-book.ts';
@@ -61,9 +62,9 @@ export async function followTraces(d: FollowerDeps): Promise<TopicFollower> {
     if (m.topic === TOPICS.traceRequests) { d.book.noteRequest(await d.registry.decode<TraceRequest>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.traceState) { d.book.noteState(await d.registry.decode<TraceUpdate>(m.topic, m.value)); return; }
     if (m.topic === TOPICS.audit) {
-      const rec = await d.registry.decode<Disclosure>(m.topic, m.value);
+      const { record: rec, written } = await readDisclosure(d.registry, m.topic, m.value); // hashed as written, not re-encoded
       d.trust.ensure(rec.signerKeyId);
-      ledger.add(rec);
+      ledger.add(rec, written);
       const notes = ledger.status().notes;
       for (; notesLogged < notes.length; notesLogged++) d.logger.info({ signerKeyId: notes[notesLogged]!.signerKeyId, note: notes[notesLogged]!.text }, 'audit chain');
       recheck();

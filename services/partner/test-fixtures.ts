@@ -11,6 +11,8 @@ import { createAuditChain } from './domain/audit-chain.ts';
 import { keyIdOf, sign } from './domain/signing.ts';
 import type { TrustedKey } from './domain/trusted-keys.ts';
 import { viewFor } from '../tracer/domain/disclosure.ts';
+/** The tracer's minimised view (re-exported for partner tests: only this file may import the tracer). */
+export { viewFor };
 
 const schemas = loadSchemas();
 export const FIXTURE_SCHEMA_ID = 7;
@@ -29,7 +31,7 @@ export const framedUpdate = (u: TraceUpdate): Buffer => frame(FIXTURE_SCHEMA_ID,
 export const trustedKey = (publicKey: KeyObject, validFrom: number | null = null, validUntil: number | null = null): TrustedKey =>
   ({ key: publicKey, keyId: keyIdOf(publicKey), validFrom, validUntil });
 
-export function makeNode(now = 1_700_000_000_000) {
+export function makeNode() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const keyId = keyIdOf(publicKey);
   const chains = new Map<string, ReturnType<typeof createAuditChain>>();
@@ -45,7 +47,7 @@ export function makeNode(now = 1_700_000_000_000) {
       const record = chainOf(audience).append({
         traceId: full.traceId, updateSeq: full.seq, audience, legalBasis: full.legalBasis, caseReference: full.caseReference,
         hopIds: view.hops.map((h) => h.hopId), subscriberHandles: view.hops.filter((h) => h.subscriberHandle !== null).length,
-        updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: now, signerKeyId: keyId,
+        updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: full.publishedAt, signerKeyId: keyId,
       }, encodeDisclosure, (h) => sign(h, privateKey));
       return { signed: { update: view, signerKeyId: keyId, signature: sign(bytes, privateKey), auditHash: record.hash, signedBytes: bytes }, record };
     },

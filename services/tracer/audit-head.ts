@@ -8,7 +8,9 @@ import { dependencyDown } from '../common/errors.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { TOPICS } from '../common/topics.ts';
 
-export interface AuditHead { seq: number; hash: Buffer }
+/** `at`: the head record's disclosedAt (the next record may not be dated earlier);
+ *  `signerKeyId`: the key that signed it (a retired key's head gets a rotation record). */
+export interface AuditHead { seq: number; hash: Buffer; at: number; signerKeyId: string }
 
 /** Offsets read back from the end at first; doubled while the span holds no committed record
  *  (it can hold only aborted records and transaction markers). */
@@ -26,7 +28,7 @@ export async function readAuditHead(d: { kafka: Kafka; admin: Admin; registry: R
     const from = Math.max(low, high - span);
     if (from >= high) return undefined;
     const last = await lastRecord(d, topic, from, high);
-    if (last) return { seq: last.auditSeq, hash: last.hash };
+    if (last) return { seq: last.auditSeq, hash: last.hash, at: last.disclosedAt, signerKeyId: last.signerKeyId };
     if (from === low) return undefined;
   }
 }

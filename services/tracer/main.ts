@@ -7,7 +7,7 @@ import { createWindowStore } from '../join/window-store.ts';
 import { joinSettingsOf } from '../join/join-config.ts';
 import { createChainStore } from './chain-store.ts';
 import { tracerConfig } from './config.ts';
-import { loadSigningKeyFile } from './signing-key-file.ts';
+import { loadSigningKeyFile, retiredKeyIds } from './signing-key-file.ts';
 import { createTracerEngine } from './engine.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
@@ -32,10 +32,15 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const publisher = await createPublisher({
     newProducer: () => createTransactionalProducer(kafka, txId), readHead: (topic) => readAuditHead({ kafka, admin, registry, topic }),
     admin, registry, directory, key, metrics,
+    retiredKeyIds: retiredKeyIds(cfg.CROSSTRACE_TRACER_SIGNING_KEY_FILE, key.keyId, cfg.CROSSTRACE_TRACER_TRUST_FILE),
   });
   // closed after the consumer and the ticker (closers run last-registered first): no new
   // publish starts; the ones under way finish their transaction before the producer goes
   life.onStop('transactional producer', async () => { await publisher.drain(); await publisher.close(); });
+  // after a key rotation: every audit chain a retired key signed last gets a rotation record
+  // before anything else is published (a chain with no disclosure since is closed to it too)
+  const sealed = await publisher.sealChains().catch(async (e: unknown) => { await life.stop(); throw e; });
+  if (sealed.length > 0) logger.info({ audiences: sealed, signerKeyId: key.keyId }, 'key rotation recorded in the audit chains');
   const chains = createChainStore(redis);
   // the archive, when configured: migrations applied here too (idempotent), so either service may start first
   let archive;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sign, verify } from '../partner/domain/signing.ts';
 import { parseTrustedKeys, validAt } from '../partner/domain/trusted-keys.ts';
-import { createSigningKeyFile, loadSigningKeyFile, rotateSigningKeyFile } from './signing-key-file.ts';
+import { createSigningKeyFile, loadSigningKeyFile, retiredKeyIds, rotateSigningKeyFile } from './signing-key-file.ts';
 
 const keyFile = () => join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node-ed25519.pem');
 const trust = (path: string) => parseTrustedKeys(readFileSync(`${path}.pub`, 'utf8'), `${path}.pub`);
@@ -43,5 +43,15 @@ describe('the node key file', () => {
     expect(keys.get(key.keyId)).toMatchObject({ validFrom: 5_000, validUntil: null });
     rotateSigningKeyFile(path, 9_000);
     expect(trust(path).size).toBe(3);
+  });
+
+  it('names the keys a rotation retired (the tracer ends their part of every audit chain)', () => {
+    const path = keyFile();
+    const first = createSigningKeyFile(path, 1_000);
+    expect(retiredKeyIds(path, first.keyId)).toEqual([]);
+    const { old, key } = rotateSigningKeyFile(path, 2_000);
+    const { old: second, key: third } = rotateSigningKeyFile(path, 3_000);
+    expect(second.keyId).toBe(key.keyId);
+    expect(retiredKeyIds(path, third.keyId).sort()).toEqual([old.keyId, key.keyId].sort());
   });
 });

@@ -64,3 +64,11 @@ export function rotateSigningKeyFile(path: string, now = Date.now(), trustFile?:
   writeAtomically(path, key.pem, 0o600);
   return { old, key };
 }
+
+/** Ids of the keys the trust file lists as rotated out (a validity end), other than `current`:
+ *  the tracer ends their part of every audit chain with a rotation record (publisher.ts). */
+export function retiredKeyIds(path: string, current: string, trustFile?: string): string[] {
+  const file = trustPath(path, trustFile);
+  if (!existsSync(file)) return [];
+  return [...parseTrustedKeys(readFileSync(file, 'utf8'), file).values()].filter((k) => k.keyId !== current && k.validUntil !== null).map((k) => k.keyId);
+}

@@ -44,7 +44,7 @@ describe('render', () => {
   });
 
   it('plain lines say VERIFIED or REJECTED with the reason', () => {
-    expect(acceptedLine('GB', viewFor(fullUpdate(), 'GB'), NOW)).toMatch(/ GB VERIFIED trace=t1 seq=1 status=EXTENDED case=GB-NCA-1 basis=ART33_REALTIME_TRAFFIC hops=\[1 PORT_BLOCK/);
+    expect(acceptedLine('GB', viewFor(fullUpdate(), 'GB'), NOW)).toMatch(/ GB VERIFIED trace=t1 seq=1 status=EXTENDED case="GB-NCA-1" basis=ART33_REALTIME_TRAFFIC hops=\[1 PORT_BLOCK/);
     expect(rejectedLine('FR', { traceId: 't1', seq: 4, code: 'bad-signature', reason: 'altered', at: NOW })).toMatch(/ FR REJECTED trace=t1 seq=4 code=bad-signature reason="altered"$/);
   });
 });

@@ -93,7 +93,7 @@ const compactHop = (h: Hop, now: number): string =>
 export function acceptedLine(audience: string, u: TraceUpdate, now: number): string {
   const hops = [...u.hops].sort((a, b) => a.depth - b.depth || a.rank - b.rank).map((h) => compactHop(h, now));
   const awaiting = u.awaiting.map((a) => `${a.jurisdiction ?? '?'}/${a.providerId ?? '?'} ${endpoint(a.addr, a.port)}`);
-  return `${new Date(now).toISOString()} ${audience} VERIFIED trace=${u.traceId} seq=${u.seq} status=${u.status} case=${u.caseReference} basis=${u.legalBasis}`
+  return `${new Date(now).toISOString()} ${audience} VERIFIED trace=${u.traceId} seq=${u.seq} status=${u.status} case=${JSON.stringify(u.caseReference)} basis=${u.legalBasis}`
     + ` hops=[${hops.join('; ')}] awaiting=[${awaiting.join('; ')}] change=${JSON.stringify(u.change)}`;
 }
 

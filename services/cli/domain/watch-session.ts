@@ -51,9 +51,10 @@ export function createWatchSession(o: WatchSessionOptions) {
   };
 
   return {
-    /** A record read from audit.disclosures.<audience>; returns flag lines and lines for updates it decided. */
-    audit(rec: Disclosure, now: number, auditCaughtUp: boolean): string[] {
-      ledger.add(rec);
+    /** A record read from audit.disclosures.<audience> (`written`: the bytes its hash covers, as
+     *  written: partner/written-disclosure.ts); returns flag lines and lines for updates it decided. */
+    audit(rec: Disclosure, now: number, auditCaughtUp: boolean, written?: Buffer): string[] {
+      ledger.add(rec, written);
       return [...notes(), ...verifier.recheck(now, auditCaughtUp).flatMap((v) => decide(v, now))];
     },
     /** A signed update read from trace.updates.<audience>. */

@@ -18,7 +18,7 @@ describe('audit hash chain', () => {
     expect(recs.map((r) => r.auditSeq)).toEqual([1, 2, 3, 4]);
     expect(recs[0]!.prevHash.equals(Buffer.alloc(32))).toBe(true);
     expect(recs.slice(1).every((r, i) => r.prevHash.equals(recs[i]!.hash))).toBe(true);
-    expect(chain.head()).toEqual({ seq: 4, hash: recs[3]!.hash });
+    expect(chain.head()).toEqual({ seq: 4, hash: recs[3]!.hash, at: recs[3]!.disclosedAt, signerKeyId: recs[3]!.signerKeyId });
     expect(verifyAuditChain(recs, encode)).toEqual({ ok: true });
   });
 

@@ -24,10 +24,13 @@ export function hashOf(d: Omit<Disclosure, 'hash' | 'signature'>, encode: Encode
 
 export const isGenesis = (r: Pick<Disclosure, 'auditSeq' | 'prevHash'>): boolean => r.auditSeq === 1 && r.prevHash.equals(GENESIS_PREV);
 
-/** One audience's chain, continuing from `start` (the last committed head) or from genesis. */
-export function createAuditChain(start?: { seq: number; hash: Buffer }) {
+/** One audience's chain, continuing from `start` (the last committed head; `at`: its
+ *  disclosedAt, `signerKeyId`: the key that signed it) or from genesis. */
+export function createAuditChain(start?: { seq: number; hash: Buffer; at?: number; signerKeyId?: string }) {
   let seq = start?.seq ?? 0;
   let prev = start?.hash ?? GENESIS_PREV;
+  let at = start?.at;
+  let signerKeyId = start?.signerKeyId;
   return {
     append(fields: DisclosureFields, encode: Encode, sign?: SignHash): Disclosure {
       const body = { ...fields, auditSeq: seq + 1, prevHash: prev };
@@ -35,11 +38,31 @@ export function createAuditChain(start?: { seq: number; hash: Buffer }) {
       const rec: Disclosure = { ...body, hash, signature: sign ? sign(hash) : EMPTY };
       seq = rec.auditSeq;
       prev = rec.hash;
+      at = rec.disclosedAt;
+      signerKeyId = rec.signerKeyId;
       return rec;
     },
-    head: () => ({ seq, hash: prev }),
+    /** `at`: the head's disclosedAt, `signerKeyId` its signer (undefined at genesis, or when `start` did not say). */
+    head: () => ({ seq, hash: prev, at, signerKeyId }),
   };
 }
+
+/** A key-rotation record: the first record a node's new key appends to a chain whose head an
+ *  older (rotated-out) key signed. It discloses nothing (no trace: traceId '', updateSeq 0, no
+ *  hops; updateDigest = SHA-256 of the retired key id); caseReference names the rotation. Dated
+ *  after the rotation, it ends the old key's part of the chain: a record the old key signs
+ *  afterwards either follows it (dated before it: back-dated, refused) or forks its
+ *  predecessor (flagged). */
+export function rotationFields(o: { audience: string; retiredKeyId: string; signerKeyId: string; at: number }): DisclosureFields {
+  return {
+    traceId: ROTATION_TRACE_ID, updateSeq: 0, audience: o.audience, legalBasis: 'ART29_PRESERVATION',
+    caseReference: `key rotation: ${o.retiredKeyId} retired, ${o.signerKeyId} signs from here`,
+    hopIds: [], subscriberHandles: 0, updateDigest: createHash('sha256').update(o.retiredKeyId).digest(), disclosedAt: o.at, signerKeyId: o.signerKeyId,
+  };
+}
+/** traceId of a key-rotation record (no trace id is empty). */
+export const ROTATION_TRACE_ID = '';
+export const isRotationRecord = (r: Pick<Disclosure, 'traceId' | 'updateSeq'>): boolean => r.traceId === ROTATION_TRACE_ID && r.updateSeq === 0;
 
 export type AuditVerdict = { ok: true } | { ok: false; atSeq: number; reason: string };
 

@@ -55,7 +55,7 @@ describe('checkUpdate', () => {
     expect(encodeUpdate(plain.update).equals(bytes.subarray(5))).toBe(false);
     const record = createAuditChain().append({
       traceId: 't1', updateSeq: 1, audience: 'FR', legalBasis: plain.update.legalBasis, caseReference: plain.update.caseReference, hopIds: [], subscriberHandles: 0,
-      updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: 1, signerKeyId: node.keyId,
+      updateDigest: createHash('sha256').update(bytes).digest(), disclosedAt: plain.update.publishedAt, signerKeyId: node.keyId,
     }, encodeDisclosure, (h) => sign(h, node.privateKey));
     expect(ledger.add(record).verified).toBe(true);
     expect(checkUpdate({ ...plain, signature: sign(bytes, node.privateKey), signedBytes: bytes, auditHash: record.hash }, ctx)).toEqual({ kind: 'accepted' });

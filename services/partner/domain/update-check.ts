@@ -8,7 +8,10 @@
 //      this topic is refused even though its signature is good);
 //   3. the audit record the update names (auditHash) is in the audit ledger and verified in
 //      its audience's hash chain, and it records exactly this disclosure: same audience,
-//      trace, seq and signer, and updateDigest = SHA-256 of signedBytes.
+//      trace, seq and signer, updateDigest = SHA-256 of signedBytes, and disclosedAt = the view's
+//      publishedAt (the ledger checks the key's validity at disclosedAt and that disclosedAt
+//      never goes backwards along the chain, so a publishedAt chosen by a retired key's holder
+//      cannot be back-dated into its period once a later record exists).
 // Contract: `s.update` is the decoding of `s.signedBytes` (signed-update-reader.ts makes it so;
 // the copy the message also carries is never used). 1 and 2 are decided once (`checkSigned`);
 // 3 may have to wait for the audit record, read from another topic (`checkAuditLink` returns
@@ -60,6 +63,7 @@ export function checkAuditLink(s: SignedTraceUpdate, digest: Buffer, audience: s
     r.updateSeq !== s.update.seq && `updateSeq ${r.updateSeq}`,
     r.signerKeyId !== s.signerKeyId && `signer ${r.signerKeyId}`,
     !r.updateDigest.equals(digest) && 'updateDigest (the record is of other bytes)',
+    r.disclosedAt !== s.update.publishedAt && `disclosedAt ${new Date(r.disclosedAt).toISOString()} (the update says published ${new Date(s.update.publishedAt).toISOString()})`,
   ].filter((m): m is string => typeof m === 'string');
   if (mismatches.length > 0) return reject('audit-mismatch', `audit record seq ${r.auditSeq} records another disclosure: ${mismatches.join(', ')}`);
   return { kind: 'accepted' };

@@ -6,7 +6,8 @@
 // link missing). Updates of one trace are decided in arrival order, and an update older than
 // one already accepted for its trace (a lower seq) is rejected as replayed: an old, validly
 // signed update re-sent cannot roll a partner's view back. The same seq again is not a replay
-// (a tracer that crashed between publishing and saving publishes it again).
+// (a tracer that crashed between publishing and saving publishes it again). Nor may an update
+// be published earlier than one accepted for its trace (publishedAt never goes backwards).
 // `R` is whatever the caller wants back with a verdict (e.g. the offset).
 import type { SignedTraceUpdate } from '../../../schemas/types.gen.ts';
 import { checkAuditLink, checkSigned, type CheckContext, type RejectCode } from './update-check.ts';
@@ -26,16 +27,19 @@ const traceKey = (audience: string, s: SignedTraceUpdate): string => `${audience
 
 export function createUpdateVerifier<R>(o: VerifierOptions) {
   let waiting: Waiting<R>[] = [];
-  const newest = new Map<string, number>(); // audience + trace -> highest seq accepted
+  const newest = new Map<string, { seq: number; publishedAt: number }>(); // audience + trace -> the newest update accepted
 
   /** The final word on an update whose checks passed: accepted, unless it is older than one accepted. */
   function accept(audience: string, signed: SignedTraceUpdate, ref: R): Verdict<R> {
     const k = traceKey(audience, signed);
     const top = newest.get(k);
-    if (top !== undefined && signed.update.seq < top) {
-      return { ok: false, audience, signed, ref, code: 'replayed', reason: `seq ${signed.update.seq} after seq ${top} was verified: an older update sent again` };
+    if (top !== undefined && signed.update.seq < top.seq) {
+      return { ok: false, audience, signed, ref, code: 'replayed', reason: `seq ${signed.update.seq} after seq ${top.seq} was verified: an older update sent again` };
     }
-    newest.set(k, signed.update.seq);
+    if (top !== undefined && signed.update.publishedAt < top.publishedAt) {
+      return { ok: false, audience, signed, ref, code: 'replayed', reason: `seq ${signed.update.seq} is dated ${new Date(signed.update.publishedAt).toISOString()}, before seq ${top.seq} (${new Date(top.publishedAt).toISOString()}) was: back-dated` };
+    }
+    newest.set(k, { seq: signed.update.seq, publishedAt: signed.update.publishedAt });
     return { ok: true, audience, signed, ref };
   }
 
