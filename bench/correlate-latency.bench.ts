@@ -20,6 +20,7 @@ import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
+import { between, scrape, startStageTrace, STAGES, type ServiceSample } from './stage-trace.ts';
 
 const [RATE = 10_000, TRACES = 40] = process.argv.slice(2).map(Number);
 const run = Date.now().toString(36);
@@ -56,14 +57,17 @@ const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19
 const registry = createRegistryClient({ url: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' });
 await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, jurisdictionTopic('FR')]);
 const producer = await createProducer(kafka);
-const received = new Map<string, number>();
+const received = new Map<string, { at: number; viewTs: number; publishedAt: number }>();
 const consumer = kafka.consumer({ groupId: g('reader'), maxWaitTimeInMs: 20 });
 await consumer.connect();
 await consumer.subscribe({ topic: jurisdictionTopic('FR'), fromBeginning: false });
 await consumer.run({ eachMessage: async ({ message }) => {
+  const at = Date.now();
   const s = await registry.decode<SignedTraceUpdate>(jurisdictionTopic('FR'), message.value);
-  if (s.update.hops.some((h) => h.method === 'PORT_BLOCK') && !received.has(s.update.traceId)) received.set(s.update.traceId, Date.now());
+  if (s.update.hops.some((h) => h.method === 'PORT_BLOCK') && !received.has(s.update.traceId)) received.set(s.update.traceId, { at, viewTs: Number(message.timestamp), publishedAt: s.update.publishedAt });
 } });
+// the decisive record's timestamps along the path (bench/stage-trace.ts)
+const stages = await startStageTrace(kafka, { groupId: g('stages'), uidPrefix: `fr-cgn-1/${run}-pb`, tracePrefix: `${run}-t` });
 await new Promise((r) => setTimeout(r, 3000));
 
 // background: 75% flows, 25% port-block logs on other addresses, produced in 50 ms ticks
@@ -120,6 +124,10 @@ const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 await new Promise((r) => setTimeout(r, 5000)); // let the background settle
 const lagStart = await backlog();
 const loadStart = load();
+const ports = { ingest: base + 1, correlator: base + 2, tracer: base + 3 };
+const sample = async () => Object.fromEntries(await Promise.all(Object.entries(ports).map(async ([n, p]) => [n, external ? await scrape(p) : undefined]))) as Record<string, ServiceSample | undefined>;
+const before = await sample();
+const tStart = Date.now();
 const lat: number[] = [];
 for (let k = 0; k < TRACES; k++) {
   const now = Date.now();
@@ -135,10 +143,17 @@ for (let k = 0; k < TRACES; k++) {
   await producer.send({ topic: TOPICS.sessionsRaw, messages: [{ key: 'fr-cgn-1', value: registry.encode(TOPICS.sessionsRaw, pb) }] });
   const until = Date.now() + 10_000;
   while (!received.has(req.traceId) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  if (received.has(req.traceId)) lat.push(received.get(req.traceId)! - sent); else console.error(`trace ${k}: no FR update within 10 s`);
+  const got = received.get(req.traceId);
+  if (got) {
+    lat.push(got.at - sent);
+    await new Promise((r) => setTimeout(r, 50)); // the stage reader's fetch of trace.hops
+    if (!stages.add(`fr-cgn-1/${pb.eventId}`, req.traceId, got.publishedAt, got.viewTs, got.at)) console.error(`trace ${k}: a stage timestamp was not seen`);
+  } else console.error(`trace ${k}: no FR update within 10 s`);
 }
 const lagEnd = await backlog();
 const loadEnd = load();
+const after = await sample();
+const secs = (Date.now() - tStart) / 1000;
 stopBg = true;
 const bgRate = await bg;
 await admin.disconnect();
@@ -148,6 +163,19 @@ const flat = lagEnd - lagStart < bgRate;
 console.log(`end-to-end (${external ? 'services as separate processes' : 'services in the bench process'}; decisive port-block produce -> signed FR view received), background ${fmt(bgRate)} events/s: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms over ${s.n}/${TRACES} traces; backlog ${lagStart} -> ${lagEnd} messages (${flat ? 'flat' : 'growing'}); load average ${loadStart} -> ${loadEnd}; ${mem()}`);
 result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, services: external ? 'processes' : 'in-process',
   backlogStart: lagStart, backlogEnd: lagEnd, backlogFlat: flat ? 'yes' : 'no', loadAverage1m: +loadavg()[0]!.toFixed(1) });
+const st = stages.summary();
+console.log(`  per stage over ${st.n} traces (ms, p50 / p99 / max): ${STAGES.map((n) => `${n} ${st[n].p50}/${st[n].p99}/${st[n].max}`).join(', ')}`);
+const perStage: Record<string, number> = {};
+for (const n of STAGES) { perStage[`${n}P50Ms`] = st[n].p50; perStage[`${n}P99Ms`] = st[n].p99; }
+result('end-to-end-stages', { backgroundEventsPerSec: Math.round(bgRate), traces: st.n, ...perStage, loadAverage1m: +loadavg()[0]!.toFixed(1) });
+for (const [n, b] of Object.entries(before)) {
+  const a = after[n];
+  if (!b || !a) continue;
+  const d = between(b, a, secs);
+  console.log(`  ${n}: ${d.batchesPerSec} batches/s of ${d.meanBatchMessages} records, ${d.meanBatchMs} ms each (busy in batches ${d.busyPct} %), CPU ${d.cpuPct} % of a core, GC ${d.gcPct} %, event-loop delay p99 ${d.loopP99Ms} ms; RSS ${d.rssMiB} MiB (heap ${d.heapMiB}, external ${d.externalMiB})`);
+  result(`end-to-end-service-${n}`, { backgroundEventsPerSec: Math.round(bgRate), ...d });
+}
+await stages.stop();
 await consumer.disconnect();
 await producer.disconnect();
 for (const svc of services) await svc.stop();

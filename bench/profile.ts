@@ -158,13 +158,23 @@ if (STAGES.includes('ingest')) {
   const redisRate = backlog / ((performance.now() - t0) / 1000);
   console.log(`ceiling: bare ioredis pipeline of SET NX GET PX (1000 per round trip) ${fmt(redisRate)} commands/s; ingest = ${(100 * ingest.rate / redisRate).toFixed(0)} % of it`);
 
+  // scale-out: n ingest instances in one consumer group drain the same backlog (the dedupe
+  // records hold this run's coordinates, so every record is re-produced, not dropped)
+  const n = Number(env.PROFILE_SCALE ?? 1);
+  let scale: Awaited<ReturnType<typeof drain>> | null = null;
+  if (n > 1) {
+    const group = `bench-ingest${n}-${stamp}`;
+    scale = await drain(`ingest-x${n}`, 'services/ingest/main.ts', group, { CROSSTRACE_INGEST_GROUP_ID: group, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0' }, stageArgs, start, end, n);
+    console.log(`scale:   ${n} ingest instances in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(1)} s) = ${(scale.rate / ingest.rate).toFixed(2)}x one instance, ${(100 * scale.rate / pass.rate).toFixed(0)} % of the passthrough; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (summed); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
+  }
   printProfile('passthrough (ceiling)', pass.profile);
   printProfile('ingest', ingest.profile);
   result('profile-ingest', {
     eventsPerSec: Math.round(ingest.rate), passthroughEventsPerSec: Math.round(pass.rate), ratioToPassthrough: +(ingest.rate / pass.rate).toFixed(3),
     cpuUsPerEvent: +ingest.cpuUsPerEvent.toFixed(1), passthroughCpuUsPerEvent: +pass.cpuUsPerEvent.toFixed(1),
     redisDedupeCommandsPerSec: Math.round(redisRate), ingestPeakRssMiB: ingest.peakRssMiB, passthroughPeakRssMiB: pass.peakRssMiB,
-    redisBytesPerEventDedupe: Math.round(ddBytes), events: backlog,
+    redisBytesPerEventDedupe: Math.round(ddBytes), events: backlog, loadAverage1m: +os.loadavg()[0]!.toFixed(1),
+    ...(scale ? { [`x${n}EventsPerSec`]: Math.round(scale.rate), [`x${n}CpuUsPerEvent`]: +scale.cpuUsPerEvent.toFixed(1), [`x${n}PeakRssMiB`]: scale.peakRssMiB } : {}),
   });
 } else {
   // the correlator's input only: ingest drains the raw backlog into *.norm, not profiled
