@@ -10,7 +10,10 @@
 //   is given up. That record is indexed under the new address only, so the table answers a STOP
 //   of the old record at the new record's time for the old address's window.
 // A synthesized STOP's time is an upper bound of the end (the NAS went down, or the address
-// moved, at or before it). A record of another holder under a reused Acct-Session-Id, or one
+// moved, at or before it), so it names only the claims no other session of the NAS took since
+// the session's last record: the join reads a STOP after another holder's START as the old
+// holder's own evidence (both claimed the address: AMBIGUOUS), while the other's START alone
+// already ends the old claim there. A record of another holder under a reused Acct-Session-Id, or one
 // that only adds a claim, synthesizes nothing (the join judges those where both are seen).
 // Times are compared after Acct-Delay-Time (the time ingest will give the record); a record
 // older than the table's (UDP reordering) changes nothing. Bounded: the oldest entries go first.
@@ -46,10 +49,24 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
   /** `${exporterId}\n${acctSessionId}` -> the session's latest record (insertion order = age). */
   const open = new Map<string, SessionEvent>();
   const keyOf = (ev: SessionEvent) => `${ev.exporterId}\n${ev.acctSessionId ?? ''}`;
+  /** `${exporterId}\n${claim}` -> the session that last claimed it (START/INTERIM) and when. */
+  const claimedBy = new Map<string, { key: string; at: number }>();
+  const taken = (was: SessionEvent, claim: string | null) => {
+    if (claim === null) return false;
+    const c = claimedBy.get(`${was.exporterId}\n${claim.toLowerCase()}`);
+    return c !== undefined && c.key !== keyOf(was) && c.at >= timeOf(was);
+  };
 
-  const stopOf = (was: SessionEvent, at: Pick<SessionEvent, 'eventTime' | 'acctDelayTime' | 'exportTime'>, eventId: string): SessionEvent => ({
-    ...was, eventId, action: 'STOP', eventTime: at.eventTime, acctDelayTime: at.acctDelayTime, exportTime: at.exportTime,
-  });
+  /** A STOP of `was` at `at`'s time naming only the claims nobody else took since; null if none is left. */
+  const stopOf = (was: SessionEvent, at: Pick<SessionEvent, 'eventTime' | 'acctDelayTime' | 'exportTime'>, eventId: string): SessionEvent | null => {
+    const stop: SessionEvent = {
+      ...was, eventId, action: 'STOP', eventTime: at.eventTime, acctDelayTime: at.acctDelayTime, exportTime: at.exportTime,
+      framedIpAddress: taken(was, was.framedIpAddress) ? null : was.framedIpAddress,
+      framedIpv6Prefix: taken(was, was.framedIpv6Prefix) ? null : was.framedIpv6Prefix,
+      delegatedIpv6Prefix: taken(was, was.delegatedIpv6Prefix) ? null : was.delegatedIpv6Prefix,
+    };
+    return claimsOf(stop).length > 0 ? stop : null;
+  };
 
   return {
     /** A mapped Start / Interim-Update / Stop: the STOPs to record before it (none or one). */
@@ -61,12 +78,19 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
       const out: SessionEvent[] = [];
       if (was !== undefined && ev.action !== 'START' && timeOf(ev) > timeOf(was) && was.subscriberHandle !== null && was.subscriberHandle === ev.subscriberHandle) {
         const now = new Set(claimsOf(ev));
-        if (!claimsOf(was).every((c) => now.has(c))) out.push(stopOf(was, ev, `${ev.eventId}~readdressed~${was.eventId}`));
+        const stop = claimsOf(was).every((c) => now.has(c)) ? null : stopOf(was, ev, `${ev.eventId}~readdressed~${was.eventId}`);
+        if (stop) out.push(stop);
       }
       open.delete(key);
       if (ev.action !== 'STOP') {
         open.set(key, ev);
+        for (const c of claimsOf(ev)) {
+          const k = `${ev.exporterId}\n${c}`;
+          claimedBy.delete(k);
+          claimedBy.set(k, { key, at: timeOf(ev) });
+        }
         for (const k of open.keys()) { if (open.size <= max) break; open.delete(k); }
+        for (const k of claimedBy.keys()) { if (claimedBy.size <= 3 * max) break; claimedBy.delete(k); }
       }
       return out;
     },
@@ -76,7 +100,8 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
       const out: SessionEvent[] = [];
       for (const [k, was] of open) {
         if (was.exporterId !== e.exporterId || timeOf(was) >= t) continue;
-        out.push(stopOf(was, e, `${e.eventId}~${e.status === 7 ? 'accounting-on' : 'accounting-off'}~${was.acctSessionId ?? ''}`));
+        const stop = stopOf(was, e, `${e.eventId}~${e.status === 7 ? 'accounting-on' : 'accounting-off'}~${was.acctSessionId ?? ''}`);
+        if (stop) out.push(stop);
         open.delete(k);
       }
       return out;

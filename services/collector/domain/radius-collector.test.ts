@@ -122,4 +122,19 @@ describe('RADIUS accounting', () => {
     const reused = c.handle(dgram(accountingRequest(4, attrs(1).map((a) => (a.type === 1 ? { type: 1, value: str('carol@example') } : a)), SECRET), T0 + 2_700_000));
     expect(reused.kind === 'record' && reused.closes).toEqual([]);
   });
+
+  // the synthesized STOP's time is only an upper bound: after another session's Start on the same
+  // address it would read as the old holder's own evidence and resume its claim beside the new one
+  it('leaves out of a synthesized STOP the address another session of the NAS took since', () => {
+    const c = collector();
+    const bob = (id: number, status: number, sid: string, ip: number[], at: number) => c.handle(dgram(accountingRequest(id, [{ type: 1, value: str('bob@example') },
+      { type: 40, value: u32(status) }, { type: 44, value: str(sid) }, { type: 8, value: Buffer.from(ip) }], SECRET), at));
+    c.handle(dgram(accountingRequest(1, attrs(1).filter((a) => a.type !== 123), SECRET))); // alice on 100.64.3.4
+    bob(2, 1, 'sess-b', [100, 64, 3, 4], T0 + 600_000); // the pool gave 100.64.3.4 to bob
+    const moved = c.handle(dgram(accountingRequest(3, attrs(3).filter((a) => a.type !== 123).map((a) => (a.type === 8 ? { type: 8, value: Buffer.from([100, 64, 9, 9]) } : a)), SECRET), T0 + 900_000));
+    expect(moved.kind === 'record' && moved.closes).toEqual([]);
+    // Accounting-On: bob's session ends on its own address; alice (now on 100.64.9.9) on hers
+    const on = c.handle(dgram(accountingRequest(4, [{ type: 40, value: u32(7) }], SECRET), T0 + 3_600_000));
+    expect(on.kind === 'closed' && on.events.map((e) => [e.acctSessionId, e.framedIpAddress])).toEqual([['sess-b', '100.64.3.4'], ['sess-1', '100.64.9.9']]);
+  });
 });
