@@ -88,6 +88,23 @@ describe('collector with radclient', () => {
     }
   });
 
+  // RFC 2866 5.1: a NAS that rebooted sends Accounting-On and never the Stops of the sessions it
+  // lost; the collector records those Stops itself (accounting-table.ts), then answers
+  it('Accounting-On after a reboot records a STOP for the NAS\'s open session, with its address', async () => {
+    const port = h.ports['radius-udp']!;
+    const sid = `onoff-${run}`;
+    const start = await radclient(port, NAS_SECRET, { 'User-Name': 'bob@wire.example', 'NAS-IP-Address': '127.0.0.1', 'Framed-IP-Address': '198.18.77.11', 'Acct-Session-Id': sid, 'Acct-Status-Type': 'Start' });
+    expect(start.code, start.out).toBe(0);
+    const on = await radclient(port, NAS_SECRET, { 'NAS-IP-Address': '127.0.0.1', 'Acct-Status-Type': 'Accounting-On' });
+    expect(on.code, on.out).toBe(0);
+    expect(on.out).toContain('Accounting-Response');
+    const raw = await h.waitFor('sessions.raw', () => { const s = h.seen.filter((x) => x.session?.acctSessionId === sid); return s.length === 2 ? s : undefined; });
+    expect(raw.map((s) => [s.session!.action, s.session!.framedIpAddress, s.session!.subscriberHandle])).toEqual([
+      ['START', '198.18.77.11', raw[0]!.session!.subscriberHandle], ['STOP', '198.18.77.11', raw[0]!.session!.subscriberHandle],
+    ]);
+    expect(raw[1]!.session!.eventId).toContain('~accounting-on~');
+  });
+
   it('refuses a request signed with a wrong shared secret: no answer, no record, counted', async () => {
     const sid = `wrong-${run}`;
     const r = await radclient(h.ports['radius-udp']!, 'not-the-secret', { 'Acct-Status-Type': 'Start', 'Acct-Session-Id': sid, 'Framed-IP-Address': '198.18.77.10', 'User-Name': 'mallory' });

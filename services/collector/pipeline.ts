@@ -115,8 +115,22 @@ export function createCollectorPipeline(d: CollectorPipelineDeps) {
           if (!ok && key) radius.forget(key);
           return;
         }
+        case 'closed': {
+          // Accounting-On/Off: one STOP per open session of the NAS; answered once the last is stored
+          m.records.inc({ exporter, protocol: 'radius' }, out.events.length);
+          const last = out.events.length - 1;
+          out.events.forEach((e, i) => {
+            if (!d.sink.addEvent(TOPICS.sessionsRaw, out.key, e, i === last ? () => { reply(out.reply); radius.acknowledged(out.dupKey, out.reply); } : undefined)) {
+              drop(exporter, 'radius', 'queue_full');
+              if (i === last) radius.forget(out.dupKey);
+            }
+          });
+          return;
+        }
         case 'record':
-          m.records.inc({ exporter, protocol: 'radius' });
+          m.records.inc({ exporter, protocol: 'radius' }, 1 + out.closes.length);
+          // a re-addressed session's STOP of its old address goes first (accounting-table.ts)
+          for (const e of out.closes) if (!d.sink.addEvent(TOPICS.sessionsRaw, out.key, e)) drop(exporter, 'radius', 'queue_full');
           if (!d.sink.addEvent(TOPICS.sessionsRaw, out.key, out.event, () => { reply(out.reply); radius.acknowledged(out.dupKey, out.reply); })) {
             drop(exporter, 'radius', 'queue_full'); // not answered: the NAS sends it again
             radius.forget(out.dupKey);

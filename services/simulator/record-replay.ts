@@ -61,8 +61,9 @@ export function replay(s: RecordScenario, dir: ProviderDirectory, now: number, o
     }
     if (!changed) break;
   }
-  // after the relay grace and the flow exporters' lag: the status the chain settles in
-  const settled = Math.max(now + DEFAULT_CHAIN_OPTIONS.relayGraceMs, ...state.lookups.map((l) => l.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs)) + 1;
+  // after the relay grace, the stall time and the flow exporters' lag: the status the chain
+  // settles in (a session lookup nothing answers is STALLED on the running pipeline too)
+  const settled = Math.max(now + DEFAULT_CHAIN_OPTIONS.relayGraceMs, now + DEFAULT_CHAIN_OPTIONS.stallAfterMs, ...state.lookups.map((l) => l.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs)) + 1;
   state = stallCheck(state, settled, dir).state;
   return { hops: state.hops, status: state.status, rejected };
 }

@@ -7,6 +7,7 @@
 // including what the code does not handle yet. Pure: times are relative to the observation;
 // `materialise` turns a file into raw records for one run.
 import type { FlowEndReason, FlowEvent, HopMethod, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
+import { createAccountingTable } from '../collector/domain/accounting-table.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario } from './relay-fixtures.ts';
 
 export interface RecordScenario {
@@ -17,8 +18,12 @@ export interface RecordScenario {
   /** The observation lies this long before the run starts, ms (flows must be exported by then). */
   observedAgoMs: number;
   request: { jurisdiction: string; src: string; srcPort: number | null; dst: string; dstPort: number | null; protocol: number; toleranceMs: number };
-  /** Session records; `at` = event time relative to the observation, ms (negative: before). */
-  sessions: (Partial<SessionEvent> & { at: number; exporter: string })[];
+  /** Session records; `at` = event time relative to the observation, ms (negative: before).
+   *  ACCESS_SESSION records are what a NAS sends: they pass through the collector's accounting
+   *  table (services/collector/domain/accounting-table.ts) in event-time order, which adds the
+   *  STOPs it synthesizes; `accounting` ON / OFF is an Accounting-On/Off of the exporter (RFC 2866
+   *  Acct-Status-Type 7/8, no session fields), which only the table sees. */
+  sessions: (Partial<SessionEvent> & { at: number; exporter: string; accounting?: 'ON' | 'OFF' })[];
   /** Flow records; start/end relative to the observation, ms. */
   flows: { exporter: string; src: string; srcPort: number | null; dst: string; dstPort: number | null; protocol?: number; start: number; end: number; octets: number; packets: number; endReason?: FlowEndReason }[];
   /** Busy relay traffic from the seeded relay model (relay-fixtures.ts), remapped onto real
@@ -70,11 +75,22 @@ const SESSION_DEFAULTS: Omit<SessionEvent, 'eventId' | 'exporterId' | 'exportTim
 export function materialise(s: RecordScenario, now: number, run: string): Materialised {
   const obs = now - s.observedAgoMs;
   let n = 0;
-  const sessions: SessionEvent[] = s.sessions.map(({ at, exporter, ...rest }) => ({
-    ...SESSION_DEFAULTS, kind: 'ACCESS_SESSION', action: 'START', ...rest,
-    eventId: `${run}-s${n++}`, exporterId: exporter, exportTime: now, eventTime: obs + at,
-    acctSessionId: rest.acctSessionId === undefined || rest.acctSessionId === null ? null : `${run}-${rest.acctSessionId}`,
-  }));
+  const listed = s.sessions.map(({ at, exporter, accounting, ...rest }) => (accounting !== undefined
+    ? { accounting: { exporterId: exporter, status: accounting === 'ON' ? 7 as const : 8 as const, eventTime: obs + at, acctDelayTime: null, exportTime: now, eventId: `${run}-s${n++}` } }
+    : { ev: {
+      ...SESSION_DEFAULTS, kind: 'ACCESS_SESSION' as const, action: 'START' as const, ...rest,
+      eventId: `${run}-s${n++}`, exporterId: exporter, exportTime: now, eventTime: obs + at,
+      acctSessionId: rest.acctSessionId === undefined || rest.acctSessionId === null ? null : `${run}-${rest.acctSessionId}`,
+    } satisfies SessionEvent }));
+  // the collector's accounting table sees each NAS's records as the NAS sends them (in time)
+  const table = createAccountingTable();
+  const synthesized = new Map<number, SessionEvent[]>();
+  const timeOfEntry = (e: (typeof listed)[number]) => ('ev' in e ? e.ev!.eventTime : e.accounting!.eventTime);
+  for (const i of listed.map((_, k) => k).sort((a, b) => timeOfEntry(listed[a]!) - timeOfEntry(listed[b]!) || a - b)) {
+    const e = listed[i]!;
+    synthesized.set(i, 'ev' in e ? table.observe(e.ev!) : table.nasEvent(e.accounting!));
+  }
+  const sessions: SessionEvent[] = listed.flatMap((e, i) => [...synthesized.get(i)!, ...('ev' in e ? [e.ev!] : [])]);
   const flows: FlowEvent[] = s.flows.map((f) => flowOf(`${run}-f${n++}`, f.exporter, now, {
     srcAddr: f.src, srcPort: f.srcPort, dstAddr: f.dst, dstPort: f.dstPort, protocol: f.protocol ?? 6,
     startTime: obs + f.start, endTime: obs + f.end, octets: f.octets, packets: f.packets, endReason: f.endReason ?? 'END_OF_FLOW',

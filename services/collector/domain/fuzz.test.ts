@@ -60,7 +60,7 @@ function randomBytes(r: () => number, version: number | null): Buffer {
   return b;
 }
 
-const KINDS = new Set(['record', 'ignored', 'dead', 'duplicate', 'refused']);
+const KINDS = new Set(['record', 'closed', 'ignored', 'dead', 'duplicate', 'refused']);
 
 describe('fuzz', () => {
   it(`${PACKETS} random and mutated packets: 0 crashes, each one decoded, buffered or dead-lettered`, () => {
@@ -93,7 +93,7 @@ describe('fuzz', () => {
         const bytes = r() < 0.8 ? mutate(SEEDS_RADIUS[Math.floor(r() * SEEDS_RADIUS.length)]!, r) : r() < 0.5 ? SEEDS_RADIUS[Math.floor(r() * SEEDS_RADIUS.length)]! : randomBytes(r, null);
         const o = radius.handle({ from: r() < 0.95 ? '192.0.2.9' : '192.0.2.8', port: 1, bytes, receivedAt: now });
         if (!KINDS.has(o.kind)) violations.push(`radius outcome ${o.kind}`);
-        if ((o.kind === 'record' || o.kind === 'ignored') && r() < 0.5) radius.acknowledged(o.dupKey, o.reply);
+        if ((o.kind === 'record' || o.kind === 'closed' || o.kind === 'ignored') && r() < 0.5) radius.acknowledged(o.dupKey, o.reply);
         tally.radius[o.kind] = (tally.radius[o.kind] ?? 0) + 1;
       } else {
         account(flows.handle({ protocol: r() < 0.5 ? 'ipfix' : 'netflow9', transport: 'udp', from: '192.0.2.1', bytes: randomBytes(r, null), receivedAt: now }));
@@ -105,7 +105,7 @@ describe('fuzz', () => {
     expect(tally.events).toBeGreaterThan(1000);
     expect(tally.dead).toBeGreaterThan(1000);
     expect(tally.buffered).toBeGreaterThan(100);
-    expect(Object.keys(tally.radius).sort()).toEqual(['dead', 'duplicate', 'ignored', 'record', 'refused']);
+    expect(Object.keys(tally.radius).filter((k) => k !== 'closed').sort()).toEqual(['dead', 'duplicate', 'ignored', 'record', 'refused']);
     console.log(`fuzz: ${PACKETS} packets, ${tally.events} events, ${tally.dead} dead letters, ${tally.buffered} sets buffered, radius ${JSON.stringify(tally.radius)}`);
   }, 120_000);
 });

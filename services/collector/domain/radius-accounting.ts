@@ -1,11 +1,13 @@
 // A verified RADIUS Accounting-Request (RFC 2866) -> a sessions.raw ACCESS_SESSION record.
-// Acct-Status-Type 1/3/2 -> START/INTERIM/STOP; Accounting-On/Off (7/8) name no session.
+// Acct-Status-Type 1/3/2 -> START/INTERIM/STOP; Accounting-On/Off (7/8) name no session: they
+// map to a NAS event that ends the NAS's open sessions (accounting-table.ts).
 // eventTime is when the NAS sent the request on the collector's clock (ingest subtracts
 // Acct-Delay-Time); with an Event-Timestamp (55) the NAS's own event time + the delay, so
 // the same subtraction yields it. The account name (User-Name, else Calling-Station-Id)
 // never leaves as such: only a keyed pseudonym does. Pure (hashing only).
 import { createHash } from 'node:crypto';
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
+import type { NasEvent } from './accounting-table.ts';
 import type { ExporterRef } from './flow-mapping.ts';
 import type { RadiusAttribute } from './radius-packet.ts';
 import { ipv4Text, ipv6Text } from './wire-values.ts';
@@ -18,7 +20,7 @@ export const ATTR = Object.freeze({
 const NAS_CHOOSES = new Set(['255.255.255.255', '255.255.255.254']);
 const ACTIONS: Record<number, SessionEvent['action']> = { 1: 'START', 3: 'INTERIM', 2: 'STOP' };
 
-export type AccountingMapped = { value: SessionEvent; key: string } | { ignored: string } | { unmapped: string };
+export type AccountingMapped = { value: SessionEvent; key: string } | { nas: NasEvent; key: string } | { ignored: string } | { unmapped: string };
 
 /** RFC 3162 prefix attribute: reserved(1), prefix-length(1), prefix (<= 16 octets) -> CIDR text with host bits cleared. */
 function prefixText(v: Buffer): string | undefined {
@@ -43,15 +45,21 @@ export function mapAccounting(
   const status = int(ATTR.ACCT_STATUS_TYPE, 'Acct-Status-Type');
   if (typeof status === 'string') return { unmapped: status };
   if (status === undefined) return { unmapped: 'no Acct-Status-Type' };
-  if (status === 7 || status === 8) return { ignored: `Acct-Status-Type ${status} (Accounting-On/Off) names no session` };
-  const action = ACTIONS[status];
-  if (!action) return { unmapped: `Acct-Status-Type ${status} is not Start, Interim-Update or Stop` };
-  const sid = one(ATTR.ACCT_SESSION_ID);
-  if (!sid || sid.length === 0) return { unmapped: 'no Acct-Session-Id' };
   const delay = int(ATTR.ACCT_DELAY_TIME, 'Acct-Delay-Time');
   if (typeof delay === 'string') return { unmapped: delay };
   const stamp = int(ATTR.EVENT_TIMESTAMP, 'Event-Timestamp');
   if (typeof stamp === 'string') return { unmapped: stamp };
+  const digest = createHash('sha1');
+  // retransmissions differ only in Acct-Delay-Time (RFC 2866 5.2): the id leaves it out, so ingest's dedupe drops them
+  for (const a of attrs) if (a.type !== ATTR.ACCT_DELAY_TIME) digest.update(Buffer.from([a.type, a.value.length])).update(a.value);
+  const eventTime = stamp !== undefined ? (stamp + (delay ?? 0)) * 1000 : receivedAt;
+  if (status === 7 || status === 8) {
+    return { nas: { exporterId: ex.exporterId, status, eventTime, acctDelayTime: delay ?? null, exportTime: receivedAt, eventId: `nas-${status}-${eventTime}-${digest.digest('hex').slice(0, 16)}` }, key: ex.providerId };
+  }
+  const action = ACTIONS[status];
+  if (!action) return { unmapped: `Acct-Status-Type ${status} is not Start, Interim-Update or Stop` };
+  const sid = one(ATTR.ACCT_SESSION_ID);
+  if (!sid || sid.length === 0) return { unmapped: 'no Acct-Session-Id' };
   const framed = one(ATTR.FRAMED_IP_ADDRESS);
   if (framed && framed.length !== 4) return { unmapped: `Framed-IP-Address has ${framed.length} octets, not 4` };
   const prefixes: (string | null)[] = [];
@@ -63,10 +71,6 @@ export function mapAccounting(
   }
   const account = one(ATTR.USER_NAME) ?? one(ATTR.CALLING_STATION_ID);
   const acctSessionId = sid.toString('utf8');
-  // retransmissions differ only in Acct-Delay-Time (RFC 2866 5.2): the id leaves it out, so ingest's dedupe drops them
-  const digest = createHash('sha1');
-  for (const a of attrs) if (a.type !== ATTR.ACCT_DELAY_TIME) digest.update(Buffer.from([a.type, a.value.length])).update(a.value);
-  const eventTime = stamp !== undefined ? (stamp + (delay ?? 0)) * 1000 : receivedAt;
   const value: SessionEvent = {
     eventId: `${acctSessionId}-${status}-${digest.digest('hex').slice(0, 16)}`, exporterId: ex.exporterId, exportTime: receivedAt,
     kind: 'ACCESS_SESSION', action, natEvent: null, eventTime, protocol: null, outsideAddr: null, outsidePort: null,

@@ -9,14 +9,18 @@ import type { SessionEvent } from '../../../schemas/types.gen.ts';
 import type { ErrorCode } from '../../common/errors.ts';
 import type { ExporterRef } from './flow-mapping.ts';
 import { MalformedPacket } from './malformed.ts';
+import { createAccountingTable } from './accounting-table.ts';
 import { mapAccounting } from './radius-accounting.ts';
 import { ACCOUNTING_REQUEST, accountingResponse, parseRadius, verifyAccountingRequest, type RadiusPacket } from './radius-packet.ts';
 
 export interface RadiusDatagram { from: string; port: number; bytes: Buffer; receivedAt: number }
 
 export type RadiusOutcome =
-  | { kind: 'record'; exporter: string; event: SessionEvent; key: string; reply: Buffer; dupKey: string }
-  /** Verified and acknowledged, nothing to record (Accounting-On/Off). */
+  /** `closes`: STOPs the accounting table synthesized (accounting-table.ts), recorded before `event`. */
+  | { kind: 'record'; exporter: string; event: SessionEvent; closes: SessionEvent[]; key: string; reply: Buffer; dupKey: string }
+  /** Accounting-On/Off of a NAS with open sessions: a STOP for each, answered once all are stored. */
+  | { kind: 'closed'; exporter: string; events: SessionEvent[]; key: string; reply: Buffer; dupKey: string }
+  /** Verified and acknowledged, nothing to record (Accounting-On/Off of a NAS with no open session known). */
   | { kind: 'ignored'; exporter: string; reason: string; reply: Buffer; dupKey: string }
   /** Verified but unusable: dead-lettered, then acknowledged (the NAS must stop resending it). */
   | { kind: 'dead'; exporter: string; code: ErrorCode; reason: string; bytes: Buffer; reply: Buffer | null; dupKey: string | null }
@@ -34,12 +38,15 @@ export interface RadiusCollectorOptions {
   duplicateWindowMs?: number;
   /** Most requests remembered. Default 100 000. */
   maxRemembered?: number;
+  /** Most open sessions remembered for Accounting-On/Off and re-addressing. Default 1 000 000. */
+  maxOpenSessions?: number;
 }
 
 export function createRadiusCollector(o: RadiusCollectorOptions) {
   const window = o.duplicateWindowMs ?? 60_000;
   const max = o.maxRemembered ?? 100_000;
   const seen = new Map<string, { at: number; reply: Buffer | null }>();
+  const table = createAccountingTable({ maxSessions: o.maxOpenSessions });
 
   function remember(key: string, now: number) {
     for (const [k, v] of seen) { if (now - v.at < window && seen.size < max) break; seen.delete(k); }
@@ -71,7 +78,12 @@ export function createRadiusCollector(o: RadiusCollectorOptions) {
     const m = mapAccounting(p.attributes, d.receivedAt, ex, o.pseudonym);
     if ('ignored' in m) return { kind: 'ignored', exporter: ex.exporterId, reason: m.ignored, reply, dupKey };
     if ('unmapped' in m) return { kind: 'dead', exporter: ex.exporterId, code: 'CT_UNMAPPED_RECORD', reason: m.unmapped, bytes: d.bytes, reply, dupKey };
-    return { kind: 'record', exporter: ex.exporterId, event: m.value, key: m.key, reply, dupKey };
+    if ('nas' in m) {
+      const events = table.nasEvent(m.nas);
+      if (events.length === 0) return { kind: 'ignored', exporter: ex.exporterId, reason: `Acct-Status-Type ${m.nas.status} (Accounting-On/Off): no open session of this NAS known`, reply, dupKey };
+      return { kind: 'closed', exporter: ex.exporterId, events, key: m.key, reply, dupKey };
+    }
+    return { kind: 'record', exporter: ex.exporterId, event: m.value, closes: table.observe(m.value), key: m.key, reply, dupKey };
   }
 
   return {
