@@ -17,7 +17,8 @@ import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { judge, type Verdict } from '../services/simulator/record-judge.ts';
 import { requestOf } from '../services/simulator/record-replay.ts';
-import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
+import { exporterHeartbeats, materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
+import { loadProvidersFile } from '../services/common/provider-directory.ts';
 import { result } from './lib.ts';
 import { startPipeline } from './pipeline.ts';
 
@@ -58,7 +59,12 @@ for (const [p, pass] of passes.entries()) {
   }
   // settled: the truth's status reached, or 60 s passed (a STALLED or wrong chain is judged as it stands)
   const until = Date.now() + 60_000;
-  while (Date.now() < until && !opened.every(({ s, req }) => latest.get(req.traceId)?.status === s.truth.status)) await new Promise((r) => setTimeout(r, 500));
+  // the flow exporters go on exporting meanwhile: their watermark settles the relay lookups
+  const providers = loadProvidersFile(new URL('../deploy/providers.json', import.meta.url).pathname);
+  for (let beat = 0; Date.now() < until && !opened.every(({ s, req }) => latest.get(req.traceId)?.status === s.truth.status); beat++) {
+    if (beat % 4 === 0) await producer.send({ topic: TOPICS.flowsRaw, messages: exporterHeartbeats(providers, Date.now(), `${run}-hb${beat}`).map((f) => ({ key: f.exporterId, value: registry.encode(TOPICS.flowsRaw, f) })) });
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await new Promise((r) => setTimeout(r, 3000)); // late re-rankings
   for (const { s, req } of opened) {
     const u = latest.get(req.traceId);

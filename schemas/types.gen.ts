@@ -205,6 +205,8 @@ export interface Provider {
   natMappingTimeoutMs: Record<string, number>;
   /** Length of the IPv6 prefix this provider delegates to one subscriber (e.g. 56); null = 48. A prefix claim this long or longer belongs to one subscriber: another subscriber's address or prefix inside it does not win by longest match (two subscribers in one delegation: both shown, never decided). */
   delegatedPrefixLength: null | number;
+  /** Per flow exporter (key: exporter id): how long after an instant a flow record covering it may still be exported, ms: the exporter's active timeout plus its export delay (IPFIX typical: 60 s + 5 s). A relay lookup on a host of this provider is settled (its silence read as no relay) only once every flow exporter of the provider has had its records indexed up to the lookup window's end plus this lag (event time: the flow watermark). An exporter not listed takes the tracer's default (CROSSTRACE_TRACER_FLOW_EXPORT_LAG_MS, 65 s). */
+  flowExportLagMs: Record<string, number>;
 }
 
 export const SessionKindSymbols = ["NAT_SESSION","PORT_BLOCK","ACCESS_SESSION","VPN_SESSION"] as const;

@@ -19,13 +19,15 @@ import type { Hop, TraceUpdate } from '../schemas/types.gen.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { judge } from '../services/simulator/record-judge.ts';
-import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
+import { exporterHeartbeats, materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
+import { loadProvidersFile } from '../services/common/provider-directory.ts';
 import { startPipeline } from './support/pipeline.ts';
 import { uniqueGroup } from './support/services.ts';
 import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const CCS = ['GB', 'FR', 'US', 'NL'];
 const TOK = Object.fromEntries(CCS.map((cc) => [cc, `${cc.toLowerCase()}-${Date.now()}-0123456789`]));
+const PROVIDERS = loadProvidersFile(new URL('../deploy/providers.json', import.meta.url).pathname);
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../deploy/scenarios/records/${name}.json`, import.meta.url), 'utf8')) as RecordScenario;
 
 interface View { audience: string; verified: boolean; update: { status: string; hops: Hop[] } }
@@ -81,6 +83,9 @@ describe('real-world traces (issue 10) on the real stack', () => {
     body: json === undefined ? undefined : JSON.stringify(json),
   });
 
+  /** One record of unrelated traffic from every flow exporter, exported now. */
+  const heartbeat = (run: string) => producer.send({ topic: TOPICS.flowsRaw, messages: exporterHeartbeats(PROVIDERS, Date.now(), run).map((f) => ({ key: f.exporterId, value: registry.encode(TOPICS.flowsRaw, f) })) });
+
   /** Produces the scenario's records raw, opens the trace through the gateway, waits for the chain to settle. */
   async function run(name: string, settled: (u: TraceUpdate) => boolean) {
     const s = load(name);
@@ -101,9 +106,13 @@ describe('real-world traces (issue 10) on the real stack', () => {
     const { traceId } = (await res.json()) as { traceId: string };
     const until = Date.now() + 90_000;
     // evidence arrives in any order (a hop may come from a record indexed after the trace opened):
-    // wait until the chain is as the truth says, or 90 s, then judge what is there
+    // wait until the chain is as the truth says, or 90 s, then judge what is there. The flow
+    // exporters go on exporting meanwhile (their watermark settles the relay lookups)
     const done = (u: TraceUpdate | undefined) => u !== undefined && settled(u) && judge(s, u.hops, u.status).problems.length === 0;
-    while (Date.now() < until && !done(latest.get(traceId))) await new Promise((r) => setTimeout(r, 200));
+    for (let beat = 0; Date.now() < until && !done(latest.get(traceId)); beat++) {
+      if (beat % 10 === 0) await heartbeat(`${name}-${now.toString(36)}-${beat}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const full = latest.get(traceId);
     if (!full) throw new Error(`${name}: no update for trace ${traceId}`);
     const view = async (cc: string) => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRedisUsers } from '../../services/common/redis-acl.ts';
 import { STATE_MARKER } from '../../services/join/state-rebuild.ts';
 import { CHAINS_MARKER } from '../../services/tracer/chain-rebuild.ts';
+import { FLOW_MARKS_KEY } from '../../services/join/flow-watermark.ts';
 
 const users = loadRedisUsers(new URL('./redis-users.json', import.meta.url).pathname);
 const glob = (pattern: string, key: string): boolean => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key);
@@ -15,6 +16,8 @@ describe('redis-users.json: the rebuild markers', () => {
     ['correlator', STATE_MARKER],
     ['tracer', STATE_MARKER],
     ['tracer', CHAINS_MARKER],
+    ['correlator', FLOW_MARKS_KEY], // advances the flow watermark
+    ['tracer', FLOW_MARKS_KEY], // reads it to settle relay lookups
   ])('%s reaches %s', (user, key) => {
     expect(reaches(user, key)).toBe(true);
   });

@@ -8,7 +8,7 @@ import { createProviderDirectory, loadProvidersFile, natRuleGeometry } from './p
 const FILE = new URL('../../deploy/providers.json', import.meta.url).pathname;
 const seed = () => createProviderDirectory(loadProvidersFile(FILE));
 const prov = (o: Partial<Provider>): Provider => ({
-  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, ...o,
+  providerId: 'x', jurisdiction: 'FR', name: 'x', kind: 'HOSTING', prefixes: [], exporters: [], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, flowExportLagMs: {}, ...o,
 });
 const rule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: 1000, validTo: 5000 };
 

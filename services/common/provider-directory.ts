@@ -122,10 +122,10 @@ function build(providers: Iterable<Provider>): Tables {
 
 /** The fields added after release 1 are optional in hand-written records (tests, older seed files). */
 const withDefaults = (p: Provider): Provider => (p && (p.maxSessionAgeMs === undefined || p.interimIntervalMs === undefined || p.exporterKinds === undefined
-  || p.natMappingTimeoutMs === undefined || p.delegatedPrefixLength === undefined)
+  || p.natMappingTimeoutMs === undefined || p.delegatedPrefixLength === undefined || p.flowExportLagMs === undefined)
   ? {
     ...p, maxSessionAgeMs: p.maxSessionAgeMs ?? {}, interimIntervalMs: p.interimIntervalMs ?? {}, exporterKinds: p.exporterKinds ?? {},
-    natMappingTimeoutMs: p.natMappingTimeoutMs ?? {}, delegatedPrefixLength: p.delegatedPrefixLength ?? null,
+    natMappingTimeoutMs: p.natMappingTimeoutMs ?? {}, delegatedPrefixLength: p.delegatedPrefixLength ?? null, flowExportLagMs: p.flowExportLagMs ?? {},
   } : p);
 
 /** Checks a provider's maxSessionAgeMs and interimIntervalMs: session kinds as keys, integers of
@@ -150,8 +150,8 @@ export const EXPORTER_KINDS = ['flow', 'nat', 'radius', 'vpn'] as const;
 
 /** Checks a provider's exporterKinds (every value a known kind; a key naming no exporter of the
  *  provider is ignored: an upsert may replace the exporters and keep old kinds),
- *  natMappingTimeoutMs and delegatedPrefixLength. */
-export function providerFieldProblems(p: Pick<Provider, 'providerId' | 'exporterKinds' | 'natMappingTimeoutMs' | 'delegatedPrefixLength'>): string[] {
+ *  natMappingTimeoutMs, delegatedPrefixLength and flowExportLagMs (integers 0..1 day). */
+export function providerFieldProblems(p: Pick<Provider, 'providerId' | 'exporterKinds' | 'natMappingTimeoutMs' | 'delegatedPrefixLength'> & Partial<Pick<Provider, 'flowExportLagMs'>>): string[] {
   const out: string[] = [];
   for (const [e, k] of Object.entries(p.exporterKinds ?? {})) {
     if (!(EXPORTER_KINDS as readonly string[]).includes(k)) out.push(`provider ${p.providerId}: exporterKinds.${e} must be one of ${EXPORTER_KINDS.join(', ')}, got ${JSON.stringify(k)}`);
@@ -159,6 +159,9 @@ export function providerFieldProblems(p: Pick<Provider, 'providerId' | 'exporter
   for (const [proto, ms] of Object.entries(p.natMappingTimeoutMs ?? {})) {
     if (!['TCP', 'UDP', 'ICMP'].includes(proto)) out.push(`provider ${p.providerId}: natMappingTimeoutMs key ${JSON.stringify(proto)} is not TCP, UDP or ICMP`);
     else if (!Number.isInteger(ms) || ms < 1000) out.push(`provider ${p.providerId}: natMappingTimeoutMs.${proto} must be an integer >= 1000 ms, got ${ms}`);
+  }
+  for (const [e, ms] of Object.entries(p.flowExportLagMs ?? {})) {
+    if (!Number.isInteger(ms) || ms < 0 || ms > 86_400_000) out.push(`provider ${p.providerId}: flowExportLagMs.${e} must be an integer 0..86400000 ms, got ${ms}`);
   }
   const len = p.delegatedPrefixLength;
   if (len !== null && len !== undefined && !(Number.isInteger(len) && len >= 16 && len <= 128)) out.push(`provider ${p.providerId}: delegatedPrefixLength must be an integer 16..128, got ${len}`);

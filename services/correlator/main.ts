@@ -2,6 +2,7 @@
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../join/window-store.ts';
+import { createFlowMarks } from '../join/flow-marks.ts';
 import { joinSettingsOf } from '../join/join-config.ts';
 import { markStateBuilt, rebuildWindows, redisStateLost } from '../join/state-rebuild.ts';
 import { correlatorConfig } from './config.ts';
@@ -24,7 +25,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
     : async () => { await markStateBuilt(redis); };
   if (!(await redisStateLost(redis, admin))) await markStateBuilt(redis);
   const pipeline = createCorrelatorPipeline({
-    store,
+    store, marks: createFlowMarks(redis),
     registry, producer, directory, metrics, logger,
     settings: join.settings,
     liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },

@@ -14,6 +14,8 @@ import type { RegistryClient } from '../common/registry.ts';
 import { wrapStage } from '../common/stage.ts';
 import { TOPICS } from '../common/topics.ts';
 import { decodeStored, type IndexRequest, type WindowStore } from '../join/window-store.ts';
+import { batchMarks, type FlowMarkSample } from '../join/flow-watermark.ts';
+import type { FlowMarks } from '../join/flow-marks.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
 
 export interface CorrelatorDeps {
@@ -36,6 +38,9 @@ export interface CorrelatorDeps {
    *  part of the evidence (a session's START older than the windows, say) and could overtake the
    *  complete one. Unset = every waiter is resolved here (a node without an archive). */
   archiveAnswersOlderThanMs?: number;
+  /** The flow watermark (join/flow-watermark.ts), advanced after each batch is indexed; none =
+   *  not kept (then no relay lookup ever settles by silence: AMBIGUOUS, never terminated). */
+  marks?: FlowMarks;
 }
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
@@ -43,6 +48,7 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const handle = wrapStage({ stage: 'correlator', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, batch) => {
     const reqs: IndexRequest[] = [];
     const arrived: IndexedEvent[] = [];
+    const samples: FlowMarkSample[] = [];
     for (const m of msgs) {
       // decoded here, before indexing: an event whose body does not decode is dead-lettered,
       // never indexed into a window where every later read would trip on it
@@ -55,10 +61,17 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
         }
         return { req, event: (await toIndexed([decodeStored(req.payload)], d.registry))[0]! };
       });
-      if (read) { reqs.push(read.req); arrived.push(read.event); }
+      if (read) {
+        reqs.push(read.req);
+        arrived.push(read.event);
+        if (read.event.kind === 'flow') samples.push({ exporterId: read.event.ev.exporterId, partition: m.partition, exportTime: read.event.ev.exportTime });
+      }
     }
     let results;
     try { results = await d.store.indexMany(reqs, now()); } catch (e) { throw dependencyDown('redis unavailable for indexing', e); }
+    // the watermark moves only over records already in their windows (a tracer that reads it
+    // and then a window finds every record it counts)
+    try { await d.marks?.advance(batchMarks(samples)); } catch (e) { throw dependencyDown('redis unavailable for the flow watermark', e); }
     const hops: Hop[] = [];
     const met = new Map<string, Set<string>>(); // window key -> lookup ids already resolved in this batch
     for (let i = 0; i < results.length; i++) {

@@ -8,7 +8,7 @@ import { DEFAULT_JOIN_SETTINGS, lookupKey, lookupRange, resolveLookup, sawOutbou
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from '../ingest/domain/clock-skew.ts';
 import { DEFAULT_NORMALISE, normaliseFlow, normaliseSession, type NormaliseContext } from '../ingest/domain/normalise.ts';
-import { applyRequest, applyResolution, noteOutboundSeen, stallCheck, type ChainState } from '../tracer/domain/chain.ts';
+import { applyRequest, applyResolution, noteFlowsIndexed, noteOutboundSeen, stallCheck, type ChainState } from '../tracer/domain/chain.ts';
 import { DEFAULT_CHAIN_OPTIONS, resolvedBy } from '../tracer/domain/chain-status.ts';
 import { materialise, type Materialised, type RecordScenario } from './record-scenario.ts';
 
@@ -62,8 +62,12 @@ export function replay(s: RecordScenario, dir: ProviderDirectory, now: number, o
     if (!changed) break;
   }
   // after the relay grace, the stall time and the flow exporters' lag: the status the chain
-  // settles in (a session lookup nothing answers is STALLED on the running pipeline too)
-  const settled = Math.max(now + DEFAULT_CHAIN_OPTIONS.relayGraceMs, now + DEFAULT_CHAIN_OPTIONS.stallAfterMs, ...state.lookups.map((l) => l.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs)) + 1;
+  // settles in (a session lookup nothing answers is STALLED on the running pipeline too). Every
+  // record is in the windows, and the exporters go on exporting: the flow watermark passes
+  // every relay lookup (a silent exporter is the real stack's case, not this one's)
+  const settled = Math.max(now + DEFAULT_CHAIN_OPTIONS.relayGraceMs, now + DEFAULT_CHAIN_OPTIONS.stallAfterMs,
+    ...state.lookups.map((l) => (state.relayDueAt?.[l.lookupId] ?? l.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs))) + 1;
+  for (const l of state.lookups) if (l.mode === 'relay' && !resolvedBy(l, state.hops)) state = noteFlowsIndexed(state, l, settled, settled, dir).state;
   state = stallCheck(state, settled, dir).state;
   return { hops: state.hops, status: state.status, rejected };
 }

@@ -6,8 +6,9 @@
 // expect. Unlike the simulator's generated world they can say anything a provider logs,
 // including what the code does not handle yet. Pure: times are relative to the observation;
 // `materialise` turns a file into raw records for one run.
-import type { FlowEndReason, FlowEvent, HopMethod, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
+import type { FlowEndReason, FlowEvent, HopMethod, Provider, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
 import { createAccountingTable } from '../collector/domain/accounting-table.ts';
+import { isScopedAddress } from '../common/address.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario } from './relay-fixtures.ts';
 
 export interface RecordScenario {
@@ -112,6 +113,31 @@ export function materialise(s: RecordScenario, now: number, run: string): Materi
 
 function flowOf(eventId: string, exporterId: string, now: number, f: Pick<FlowEvent, 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'protocol' | 'startTime' | 'endTime' | 'octets' | 'packets' | 'endReason'>): FlowEvent {
   return { eventId, exporterId, exportTime: now, ...f, postNatSrcAddr: null, postNatSrcPort: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
+}
+
+/**
+ * A flow exporter exports all the time (every host it serves has traffic): one record of
+ * unrelated traffic per flow exporter of `providers`, exported at `now`, from the last address
+ * but one of the provider's first public IPv4 prefix (no scenario uses it) to an address no
+ * demo provider holds. Produced after a scenario's records, they move each exporter's flow
+ * watermark past the scenario's window, as a live exporter's next records would: without them a
+ * relay lookup on a host of a silent exporter never settles (AMBIGUOUS, tracer/domain/relay-settling.ts).
+ */
+export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerId' | 'prefixes' | 'exporters' | 'exporterKinds'>[], now: number, run: string): FlowEvent[] {
+  const out: FlowEvent[] = [];
+  for (const p of providers) {
+    const v4 = p.prefixes.map((c) => /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(c)).find((m) => m !== null && !isScopedAddress(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`));
+    if (!v4) continue;
+    const base = ((Number(v4[1]) << 24) | (Number(v4[2]) << 16) | (Number(v4[3]) << 8) | Number(v4[4])) >>> 0;
+    const last = (base + 2 ** (32 - Number(v4[5])) - 2) >>> 0;
+    const src = [last >>> 24, (last >>> 16) & 255, (last >>> 8) & 255, last & 255].join('.');
+    const kinds = p.exporterKinds ?? {};
+    const flowExporters = Object.keys(kinds).length === 0 ? p.exporters : p.exporters.filter((e) => kinds[e] === 'flow');
+    for (const e of flowExporters) {
+      out.push(flowOf(`${run}-hb-${e}`, e, now, { srcAddr: src, srcPort: 40000, dstAddr: '192.31.196.1', dstPort: 53, protocol: 17, startTime: now - 1000, endTime: now - 900, octets: 80, packets: 1, endReason: 'IDLE_TIMEOUT' }));
+    }
+  }
+  return out;
 }
 
 /** The relay model's flows moved onto the scenario's addresses and its observation time. */

@@ -30,7 +30,8 @@ export function planWireDevices(providers: Provider[], secret = () => randomByte
   return { devices, nas, pseudonymKey: secret() + secret() };
 }
 
-/** `providers` with each device's address listed beside its name, of the same kind (exporterKinds). */
+/** `providers` with each device's address listed beside its name, of the same kind (exporterKinds)
+ *  and export lag (flowExportLagMs). */
 export function withDeviceAddresses(providers: Provider[], f: WireDevicesFile): Provider[] {
   return providers.map((p) => {
     const added = p.exporters.flatMap((id) => (f.devices[id] && !p.exporters.includes(f.devices[id]) ? [[id, f.devices[id]] as const] : []));
@@ -38,6 +39,7 @@ export function withDeviceAddresses(providers: Provider[], f: WireDevicesFile): 
     return {
       ...p, exporters: [...p.exporters, ...added.map(([, addr]) => addr)],
       exporterKinds: { ...kinds, ...Object.fromEntries(added.flatMap(([id, addr]) => (kinds[id] ? [[addr, kinds[id]]] : []))) },
+      flowExportLagMs: { ...p.flowExportLagMs, ...Object.fromEntries(added.flatMap(([id, addr]) => (p.flowExportLagMs?.[id] === undefined ? [] : [[addr, p.flowExportLagMs[id]]]))) },
     };
   });
 }

@@ -14,8 +14,10 @@ import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../join/window-store.ts';
-import { applyHops, applyRequest, applyResolution, expire, noteOutboundSeen, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
-import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds } from './domain/chain-status.ts';
+import { applyHops, applyRequest, applyResolution, expire, noteFlowsIndexed, noteOutboundSeen, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
+import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds, resolvedBy } from './domain/chain-status.ts';
+import { providerWatermark, watermarkPassed } from './domain/relay-settling.ts';
+import type { FlowMarks } from '../join/flow-marks.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { TracerMetrics } from './metrics.ts';
 import type { Publisher } from './publisher.ts';
@@ -38,8 +40,11 @@ export interface EngineDeps {
   now?: () => number;
   /** The archive as a second source of records (history-read.ts); none = live windows only. */
   archive?: ArchiveLookups;
-  /** ChainOptions.flowExportLagMs: flow exporters' active timeout + export delay (default 65 s). */
+  /** ChainOptions.flowExportLagMs: flow exporters' active timeout + export delay when their
+   *  provider declares none (providers.json flowExportLagMs; default 65 s). */
   flowExportLagMs?: number;
+  /** The flow watermark (join/flow-marks.ts); none = no relay lookup settles by silence. */
+  marks?: Pick<FlowMarks, 'watermarks'>;
 }
 
 const CLOSED = new Set(['CLOSED', 'EXPIRED']);
@@ -54,6 +59,7 @@ export function createTracerEngine(d: EngineDeps) {
     ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs),
     liveRefreshMs: d.liveRefreshMs ?? DEFAULT_CHAIN_OPTIONS.liveRefreshMs,
     flowExportLagMs: d.flowExportLagMs ?? DEFAULT_CHAIN_OPTIONS.flowExportLagMs,
+    clockToleranceMs: d.settings.clockToleranceMs,
   };
   /** lookupId -> when a server's unanswered relay lookup was last re-read by the ticker
    *  (in memory: a restart only re-reads once more). */
@@ -83,6 +89,23 @@ export function createTracerEngine(d: EngineDeps) {
     return { outbound, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
   }
 
+  /** The relay lookups of `state` the flow watermark passed (lookupId -> the watermark), not yet
+   *  settled nor answered. The watermark is read BEFORE their windows are (the correlator moves
+   *  it only after indexing): a window read after it holds every record it counts. */
+  async function relaysToSettle(state: ChainState): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!d.marks || CLOSED.has(state.status)) return out;
+    const waiting = state.lookups.filter((l) => l.mode === 'relay' && state.flowsIndexed?.[l.lookupId] === undefined && !resolvedBy(l, state.hops));
+    if (waiting.length === 0) return out;
+    let marks;
+    try { marks = await d.marks.watermarks(); } catch (e) { throw dependencyDown('redis unavailable for the flow watermark', e); }
+    for (const l of waiting) {
+      const p = d.directory.byAddress(l.addr, l.scopeProviderId)?.provider ?? (l.scopeProviderId === null ? undefined : d.directory.byId(l.scopeProviderId));
+      if (p && watermarkPassed(l, p, marks, chainOpts.flowExportLagMs, chainOpts.clockToleranceMs)) out.set(l.lookupId, providerWatermark(p, marks)!);
+    }
+    return out;
+  }
+
   /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
   async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null): Promise<TraceUpdate[]> {
     const loaded = await d.chains.load(traceId);
@@ -102,7 +125,16 @@ export function createTracerEngine(d: EngineDeps) {
     // what made this pass happen: hops a probe finds now were completed by it, even when
     // their evidence was produced earlier (end-to-end latency counts from the later one)
     const trigger = first.update?.decisiveAt ?? 0;
-    for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
+    // once the probes are done: the relay lookups the flow watermark passed are read once more
+    // and, still silent, settled (relay-settling.ts); a relay found instead leads on
+    let settle: Map<string, number> | undefined;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (pending.length === 0) {
+        if (settle) break;
+        settle = await relaysToSettle(state);
+        pending.push(...state.lookups.filter((l) => settle!.has(l.lookupId)));
+        if (pending.length === 0) break;
+      }
       const l = pending.shift()!;
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
@@ -114,6 +146,13 @@ export function createTracerEngine(d: EngineDeps) {
         const seen = noteOutboundSeen(state, l, now(), d.directory, chainOpts);
         state = seen.state;
         if (seen.update) updates.push(seen.update);
+      }
+      const mark = settle?.get(l.lookupId);
+      if (mark !== undefined && found.complete) {
+        settle!.delete(l.lookupId);
+        const quiet = noteFlowsIndexed(state, l, mark, now(), d.directory, chainOpts);
+        state = quiet.state;
+        if (quiet.update) updates.push(quiet.update);
       }
       pending.push(...o.register);
       unregister.push(...o.unregister ?? []);

@@ -9,6 +9,7 @@ import { createChainStore } from './chain-store.ts';
 import { tracerConfig } from './config.ts';
 import { loadSigningKeyFile, retiredKeyIds } from './signing-key-file.ts';
 import { createTracerEngine } from './engine.ts';
+import { createFlowMarks } from '../join/flow-marks.ts';
 import { createTracerMetrics } from './metrics.ts';
 import { createPublisher } from './publisher.ts';
 import { readAuditHead } from './audit-head.ts';
@@ -57,7 +58,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     chains,
     store: createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, maxWaitersPerKey: cfg.CROSSTRACE_TRACER_MAX_WAITERS_PER_KEY }),
     registry, directory, publisher, metrics, logger, stallAfterMs: cfg.CROSSTRACE_TRACER_STALL_AFTER_MS, liveRefreshMs: cfg.CROSSTRACE_TRACER_LIVE_REFRESH_MS,
-    flowExportLagMs: cfg.CROSSTRACE_TRACER_FLOW_EXPORT_LAG_MS,
+    flowExportLagMs: cfg.CROSSTRACE_TRACER_FLOW_EXPORT_LAG_MS, marks: createFlowMarks(redis),
     settings: join.settings, archive,
   });
   await markChainsBuiltUnlessLost(redis, admin);

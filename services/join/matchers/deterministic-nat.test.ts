@@ -7,7 +7,7 @@ import { deterministicNatForward, deterministicNatReverse, MAX_DETNAT_CANDIDATES
 const T = 1_800_000_000_000;
 const rule: DeterministicNatRule = { insidePrefix: '10.64.0.0/16', outsidePrefix: '203.0.113.128/26', portsPerSubscriber: 63, firstPort: 1024, validFrom: T - 5000, validTo: null };
 const jp = (r: DeterministicNatRule = rule): Provider => ({
-  providerId: 'jp-mobile', jurisdiction: 'JP', name: 'jp', kind: 'CGN', prefixes: ['203.0.113.128/25'], exporters: ['jp-cgn-1'], deterministicNat: [r], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null,
+  providerId: 'jp-mobile', jurisdiction: 'JP', name: 'jp', kind: 'CGN', prefixes: ['203.0.113.128/25'], exporters: ['jp-cgn-1'], deterministicNat: [r], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, flowExportLagMs: {},
 });
 const dir = createProviderDirectory([jp()]);
 const lookup = (o: Partial<Lookup> = {}): Lookup => ({

@@ -6,7 +6,7 @@ import { exportsFlows, isRelayHost } from './relay-hosts.ts';
 const FILE = new URL('../../../deploy/providers.json', import.meta.url).pathname;
 const hosting = (exporters: string[], exporterKinds: Record<string, string>): Provider => ({
   providerId: 'xx-host', jurisdiction: 'NL', name: 'x', kind: 'HOSTING', prefixes: ['192.88.99.0/24'], exporters, exporterKinds,
-  deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null,
+  deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, flowExportLagMs: {},
 });
 
 describe('relay hosts count only flow exporters', () => {

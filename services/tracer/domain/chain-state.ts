@@ -26,4 +26,12 @@ export interface ChainState {
   /** lookupId -> UTC ms a read of that relay lookup first saw the host's own outbound flow
    *  toward the peer: flows of the window were exported, so an inbound relay flow would be too. */
   outboundSeen?: Record<string, number>;
+  /** lookupId -> the flow watermark (UTC ms, event time) a relay lookup was first seen settled
+   *  at: every flow exporter of its host's provider indexed past the window's end + export lag,
+   *  and a window read after that found no relay (relay-settling.ts). */
+  flowsIndexed?: Record<string, number>;
+  /** lookupId -> the export time (UTC ms) by which a relay lookup's flows are due: the window's
+   *  end + the host's flow exporters' export lag + clock tolerance. Past it by stallAfterMs with
+   *  no watermark there, the exporters are overdue: owner or relay, AMBIGUOUS. */
+  relayDueAt?: Record<string, number>;
 }

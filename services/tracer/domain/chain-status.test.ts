@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyHops, stallCheck } from './chain.ts';
+import { applyHops, noteFlowsIndexed, stallCheck } from './chain.ts';
 import { DEFAULT_CHAIN_OPTIONS, bestPath, deriveStatus } from './chain-status.ts';
 import { ADDR, H, T, dir, hop, open, runHops } from './four-jurisdictions.fixture.ts';
 
@@ -30,30 +30,38 @@ describe('STALLED', () => {
     expect(stallCheck(state, T + 10 * stallAfterMs, dir, o).update).toBeNull();
   });
 
-  it('never for a relay lookup (a subscriber that is not a relay sends nothing)', () => {
+  it('never for a relay lookup (a subscriber that is not a relay sends nothing): its exporter overdue, AMBIGUOUS', () => {
     const { state } = runHops([H.pb, H.fr]);
-    expect(stallCheck(state, T + 2000 + 10 * stallAfterMs, dir).update?.status).toBe('TERMINATED_AT_SUBSCRIBER');
+    expect(stallCheck(state, T + 2000 + 10 * stallAfterMs, dir).update?.status).toBe('AMBIGUOUS');
   });
 });
 
 describe('TERMINATED_AT_SUBSCRIBER', () => {
-  it('waits relayGraceMs for the subscriber host to show up as a relay, its relay lookup awaited meanwhile', () => {
+  it('waits for the flow watermark on the subscriber host\'s relay lookup, whatever the wall clock says, its relay lookup awaited meanwhile', () => {
     const { state, updates } = runHops([H.pb, H.fr]);
     expect(state.status).toBe('EXTENDED');
     // the relay lookup on the subscriber's host is a sibling of its owner's session lookup
+    const relay = state.lookups.find((l) => l.mode === 'relay' && l.addr === ADDR.inside)!;
     expect(updates.at(-1)!.awaiting).toEqual([expect.objectContaining({ addr: ADDR.inside, jurisdiction: 'FR', providerId: 'fr-telecom', parentHopId: 'h-fr-pb' })]);
-    expect(stallCheck(state, T + 2000 + relayGraceMs - 1, dir).update).toBeNull();
-    const t = stallCheck(state, T + 2000 + relayGraceMs, dir);
-    expect(t.update).toMatchObject({ status: 'TERMINATED_AT_SUBSCRIBER', awaiting: [], change: 'terminated at the subscriber: no relay found from its host' });
+    // the 5 s wall-clock grace that terminated it before: nothing changes now
+    expect(stallCheck(state, T + 2000 + relayGraceMs, dir).update).toBeNull();
+    const flowsDue = state.relayDueAt![relay.lookupId]!;
+    expect(flowsDue).toBe(relay.windowTo + DEFAULT_CHAIN_OPTIONS.flowExportLagMs + DEFAULT_CHAIN_OPTIONS.clockToleranceMs);
+    expect(stallCheck(state, flowsDue + stallAfterMs - 1, dir).update).toBeNull();
+    // the flow watermark passed the window's end + export lag and a read after it found no relay
+    const t = noteFlowsIndexed(state, relay, flowsDue + 1, T + 20_000, dir);
+    expect(t.update).toMatchObject({ status: 'TERMINATED_AT_SUBSCRIBER', awaiting: [] });
+    expect(t.update!.change).toMatch(/^flows of FR\/fr-telecom 100\.64\.3\.4 indexed up to .*: no relay; now TERMINATED_AT_SUBSCRIBER$/);
+    expect(noteFlowsIndexed(t.state, relay, flowsDue + 9, T + 21_000, dir).update).toBeNull(); // only the first note counts
     const relayed = applyHops(t.state, [H.relay], T + 30_000, dir); // the waiter still listens: a late relay extends again
     expect(relayed.update).toMatchObject({ status: 'EXTENDED' });
     expect(relayed.register.map((l) => l.addr)).toEqual([ADDR.deExit]);
   });
 
-  it('at once with relayGraceMs 0', () => {
+  it('never on the wall clock alone: relayGraceMs 0 does not terminate before the watermark', () => {
     const o = { ...DEFAULT_CHAIN_OPTIONS, relayGraceMs: 0 };
     const { updates } = runHops([H.pb, H.fr, H.relay], T + 2000, o);
-    expect(updates.map((u) => u.status)).toEqual(['EXTENDED', 'TERMINATED_AT_SUBSCRIBER', 'EXTENDED']);
+    expect(updates.map((u) => u.status)).toEqual(['EXTENDED', 'EXTENDED', 'EXTENDED']);
   });
 
   it('not at a hop with a subscriber handle that leads further (a VPN account)', () => {

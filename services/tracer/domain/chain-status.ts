@@ -27,17 +27,21 @@
 //                              decisiveConfidence (three hops at 0.95 are 0.86 sure). The ranked
 //                              candidates are the hops, and the chain is never terminated on
 //                              such a guess
-//   AMBIGUOUS (owner or relay) the best path ends at a server's owner (a terminal hop on a
-//                              hosting provider's host) whose relay lookup is past relayGraceMs
-//                              without the flow evidence that would rule a relay out: "the owner,
-//                              or an unknown client it relayed for" (see relaySettled)
+//   AMBIGUOUS (owner or relay) the best path ends at a host's owner (a terminal hop on a host
+//                              whose flows are exported) whose relay lookup is not settled
+//                              although its flows are overdue (relayDueAt + stallAfterMs passed,
+//                              relayGraceMs since registration): the exporter is silent or far
+//                              behind, "the owner, or an unknown client it relayed for"
 //   TERMINATED_AT_SUBSCRIBER   the best path ends at a hop with a subscriber handle that leads
-//                              nowhere further, and every relay lookup on the same endpoint is settled
+//                              nowhere further, and every relay lookup on the same endpoint is
+//                              settled (relaySettled: in event time, by the flow watermark)
 //   ENDED                      every hop on the best path is inactive (the communication's
 //                              flows/sessions ended); open ends may still resolve from logs
 //   EXTENDED                   otherwise: hops found, the path goes on
 // TERMINATED_AT_SUBSCRIBER is not final: a relay found later (its waiter stays registered
-// until the trace closes) extends the chain again.
+// until the trace closes) extends the chain again. But a terminal published at 1.0 and revised
+// later is a wrong subscriber named: a relay lookup settles only on event-time evidence that
+// the relay's flows would have been read (relay-settling.ts), never on wall-clock silence.
 import type { Hop, TraceStatus } from '../../../schemas/types.gen.ts';
 import type { Lookup } from '../../join/join-types.ts';
 import type { ChainState } from './chain-state.ts';
@@ -45,13 +49,16 @@ import type { ChainState } from './chain-state.ts';
 export interface ChainOptions {
   /** A session lookup on the best path waiting longer than this marks the chain STALLED, ms. Default 10 000. */
   stallAfterMs: number;
-  /** How long a subscriber's host stays a possible relay (its relay lookup shown as awaited,
-   *  the chain not yet terminated there), ms. 0 terminates at once. Default 5 000. */
+  /** Least time a host's unsettled relay lookup is awaited before the chain shows AMBIGUOUS
+   *  (owner or relay) for it, ms; it is shown so only once its flows are overdue (relayDueAt
+   *  + stallAfterMs) too. Settling itself is event time (relaySettled). Default 5 000. */
   relayGraceMs: number;
-  /** How long after a lookup window's end the relay's flow records can still be on their way:
-   *  the flow exporter's active timeout plus its export delay (IPFIX typical: 60 s + 5 s), ms.
-   *  A server's relay lookup is settled only once this has passed. Default 65 000. */
+  /** How long after a lookup window's end a flow exporter not declaring its own lag
+   *  (providers.json flowExportLagMs) can still export a record covering it: its active timeout
+   *  plus export delay (IPFIX typical: 60 s + 5 s), ms. Default 65 000. */
   flowExportLagMs: number;
+  /** Exporter clock error allowed on top of the lookup window (the join's clockToleranceMs), ms. Default 2 000. */
+  clockToleranceMs: number;
   /** Ambiguous candidates up to this rank get their own next lookups. Default 3. */
   followRanks: number;
   /** Least confidence of a hop for the path through it to count as decided; a best path with
@@ -62,7 +69,7 @@ export interface ChainOptions {
   liveRefreshMs: number;
 }
 
-export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, flowExportLagMs: 65_000, followRanks: 3, liveRefreshMs: 15_000, decisiveConfidence: 0.9 });
+export const DEFAULT_CHAIN_OPTIONS: Readonly<ChainOptions> = Object.freeze({ stallAfterMs: 10_000, relayGraceMs: 5_000, flowExportLagMs: 65_000, clockToleranceMs: 2_000, followRanks: 3, liveRefreshMs: 15_000, decisiveConfidence: 0.9 });
 
 export const isFinal = (status: TraceStatus): boolean => status === 'CLOSED' || status === 'EXPIRED';
 
@@ -139,19 +146,26 @@ export function contestedLookups(s: ChainState): Lookup[] {
 }
 
 /**
- * Whether an unanswered relay lookup no longer holds the chain open: on a subscriber's host once
- * relayGraceMs passed since its registration. On a hosting provider's server (serverRelays)
- * silence is no evidence by itself — the flows may be past retention (a trace opened days
- * later) or not exported yet (active timeout): it is settled only when a read positively saw the
- * server's own outbound flow toward the peer (so the window's flows were exported, an inbound
- * relay flow among them) AND flowExportLagMs has passed since the window's end (the inbound's
- * record, cut by the same active timeout, has had the time to arrive), and relayGraceMs since
- * registration.
+ * Whether an unanswered relay lookup no longer holds the chain open, one rule for every host:
+ * the flow watermark passed it (flowsIndexed: every flow exporter of the host's provider has its
+ * records indexed up to the window's end + its export lag, and a read of the window after that
+ * found no relay; noted by the tracer, relay-settling.ts). No wall-clock grace settles anything:
+ * under an ingest backlog the watermark simply stays behind. On a hosting provider's server
+ * (serverRelays) the window's flows must also be positively there: a read saw the server's own
+ * outbound flow toward the peer (a trace opened after the flow retention finds no flow at all,
+ * and the watermark of a live exporter says nothing about records already expired).
  */
-export function relaySettled(s: ChainState, l: Lookup, now: number, o: ChainOptions): boolean {
-  if (now - l.since < o.relayGraceMs) return false;
-  if (!(s.serverRelays ?? []).includes(l.lookupId)) return true;
-  return s.outboundSeen?.[l.lookupId] !== undefined && now >= l.windowTo + o.flowExportLagMs;
+export function relaySettled(s: ChainState, l: Lookup): boolean {
+  if (s.flowsIndexed?.[l.lookupId] === undefined) return false;
+  return !(s.serverRelays ?? []).includes(l.lookupId) || s.outboundSeen?.[l.lookupId] !== undefined;
+}
+
+/** Whether an unsettled relay lookup's flows are overdue: relayGraceMs since its registration and
+ *  stallAfterMs past the time its exporters' records were due (relayDueAt; without a note, the
+ *  window's end + the default export lag). Then the chain shows AMBIGUOUS, owner or relay. */
+export function relayOverdue(s: ChainState, l: Lookup, now: number, o: ChainOptions): boolean {
+  const due = s.relayDueAt?.[l.lookupId] ?? l.windowTo + o.flowExportLagMs + o.clockToleranceMs;
+  return now - l.since >= o.relayGraceMs && now >= due + o.stallAfterMs;
 }
 
 /**
@@ -170,7 +184,7 @@ export function openEnds(s: ChainState, now: number, o: ChainOptions, onBestPath
     : l.parentHopId === last.hopId || (l.parentHopId === last.parentHopId && l.addr === last.observedAddr));
   return s.lookups.filter((l) => (!onBestPathOnly || frontier(l))
     && !resolvedBy(l, s.hops)
-    && (l.mode === 'session' || !relaySettled(s, l, now, o)));
+    && (l.mode === 'session' || !relaySettled(s, l)));
 }
 
 /** The session lookups on the best path waiting >= stallAfterMs. */
@@ -192,8 +206,8 @@ export function deriveStatus(s: ChainState, now: number, o: ChainOptions): Trace
   const relayPending = openEnds(s, now, o, true).filter((l) => l.mode === 'relay');
   if (last.subscriberHandle !== null && last.leadsToAddr === null) {
     if (relayPending.length === 0) return 'TERMINATED_AT_SUBSCRIBER';
-    // a server's owner past the grace, its relay question unanswerable so far: owner or relay
-    if (relayPending.some((l) => now - l.since >= o.relayGraceMs)) return 'AMBIGUOUS';
+    // a host's owner whose relay lookup's flows are overdue: owner or relay
+    if (relayPending.some((l) => relayOverdue(s, l, now, o))) return 'AMBIGUOUS';
   }
   if (path.every((h) => !h.active)) return 'ENDED';
   return 'EXTENDED';

@@ -10,18 +10,27 @@ import { awaitedOf, describeHop, describeHopUpdate, describeLookup, iso, toUpdat
 import { hopChange, noMoreEvidence } from './hop-versions.ts';
 import { firstLookup, wantedLookups, type RelayHostRule } from './next-lookups.ts';
 import { isRelayHost } from '../../join/methods/relay-hosts.ts';
+import { relayDueAt } from './relay-settling.ts';
 import type { ChainState } from './chain-state.ts';
 import { extendedExpiry } from '../../common/extend-step.ts';
 
 /** Where relay lookups open (join/methods/relay-hosts.ts), from the provider directory. */
 const relayRule = (dir: DirectoryLike): RelayHostRule => (addr, scope) => isRelayHost(addr, scope, dir);
 
-/** `s` with the relay lookups of `added` that sit on a hosting provider's server noted in
- *  serverRelays (chain-status.ts relaySettled: their silence alone never ends the chain). */
-function withServerRelays(s: ChainState, added: readonly Lookup[], dir: DirectoryLike): ChainState {
-  const servers = added.filter((l) => l.mode === 'relay' && dir.byAddress(l.addr, l.scopeProviderId)?.provider.kind === 'HOSTING');
-  if (servers.length === 0) return s;
-  return { ...s, serverRelays: [...new Set([...s.serverRelays ?? [], ...servers.map((l) => l.lookupId)])] };
+/** `s` with the relay lookups of `added` noted: when their flows are due (relayDueAt, from the
+ *  host's provider's flow exporters), and those on a hosting provider's server in serverRelays
+ *  (chain-status.ts relaySettled: their silence also needs the server's own flow seen). */
+function withRelayNotes(s: ChainState, added: readonly Lookup[], dir: DirectoryLike, o: ChainOptions): ChainState {
+  const relays = added.filter((l) => l.mode === 'relay');
+  if (relays.length === 0) return s;
+  const providerOf = (l: Lookup) => dir.byAddress(l.addr, l.scopeProviderId)?.provider ?? (l.scopeProviderId === null ? undefined : dir.byId(l.scopeProviderId));
+  const due = { ...s.relayDueAt };
+  for (const l of relays) {
+    const p = providerOf(l);
+    due[l.lookupId] = p ? relayDueAt(l, p, o.flowExportLagMs, o.clockToleranceMs) : l.windowTo + o.flowExportLagMs + o.clockToleranceMs;
+  }
+  const servers = relays.filter((l) => providerOf(l)?.kind === 'HOSTING');
+  return { ...s, relayDueAt: due, ...(servers.length > 0 ? { serverRelays: [...new Set([...s.serverRelays ?? [], ...servers.map((l) => l.lookupId)])] } : {}) };
 }
 
 export type { DirectoryLike } from './chain-update.ts';
@@ -56,7 +65,7 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
     if (s) return unchanged(s);
     const first = firstLookup(req, now);
     const lookups = wantedLookups(req, [], o.followRanks, now, relayRule(dir));
-    const state = withServerRelays({ request: req, seq: 0, status: 'OPEN', hops: [], lookups, lastChangeAt: now }, lookups, dir);
+    const state = withRelayNotes({ request: req, seq: 0, status: 'OPEN', hops: [], lookups, lastChangeAt: now }, lookups, dir, o);
     const what = `${first.addr}${req.srcPort === null ? '' : `:${req.srcPort}`} -> ${req.dstAddr}${req.dstPort === null ? '' : `:${req.dstPort}`}`;
     return bump(state, `trace opened by ${req.requestingJurisdiction}: ${what} at ${iso(req.observedTime)}`, now, req.requestedAt, lookups, dir, o);
   }
@@ -125,7 +134,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   const nextHops = [...byId.values()];
   const register = wantedLookups(s.request, nextHops, o.followRanks, now, relayRule(dir)).filter((l) => !known.has(l.lookupId));
   const { retired: _before, ...rest } = s;
-  const next = withServerRelays({ ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) }, register, dir);
+  const next = withRelayNotes({ ...rest, hops: nextHops, lookups: [...kept, ...register], ...(retired.size > 0 ? { retired: [...retired.values()] } : {}) }, register, dir, o);
   const status = deriveStatus(next, now, o);
   const changed = [...added.values(), ...updated.values()];
   const change = [
@@ -153,6 +162,21 @@ export function noteOutboundSeen(s: ChainState, l: Lookup, now: number, dir: Dir
   return bump({ ...next, status }, why, now, now, [], dir, o);
 }
 
+/**
+ * Notes that relay lookup `l` is settled in event time: the flow watermark of its host's flow
+ * exporters (`watermark`, UTC ms) passed the window's end + export lag, and a read of its window
+ * made after the watermark was read found no relay (the caller's order: watermark, then window).
+ * Only the first note counts; a lookup the chain does not hold, or one a hop came from, changes nothing.
+ */
+export function noteFlowsIndexed(s: ChainState, l: Lookup, watermark: number, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (isFinal(s.status) || l.mode !== 'relay' || s.flowsIndexed?.[l.lookupId] !== undefined || !s.lookups.some((x) => x.lookupId === l.lookupId)) return unchanged(s);
+  if (s.hops.some((h) => cameFrom(l, h))) return unchanged(s);
+  const next: ChainState = { ...s, flowsIndexed: { ...s.flowsIndexed, [l.lookupId]: watermark } };
+  const status = deriveStatus(next, now, o);
+  const why = `flows of ${describeLookup(awaitedOf(l, dir))} indexed up to ${iso(watermark)}: no relay${status === s.status ? '' : `; now ${status}`}`;
+  return bump({ ...next, status }, why, now, now, [], dir, o);
+}
+
 /** EXPIRED once now is past request.expiresAt (sticky). */
 export function expire(s: ChainState, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
   if (isFinal(s.status) || now <= s.request.expiresAt) return unchanged(s);
@@ -160,8 +184,9 @@ export function expire(s: ChainState, now: number, dir: DirectoryLike, o: ChainO
 }
 
 /** Re-derives the status as time passes: a lookup on the best path waiting >= stallAfterMs
- *  stalls the chain (the change names it; it is in awaiting); a relay grace running out
- *  terminates it at the subscriber. */
+ *  stalls the chain (the change names it; it is in awaiting); a relay lookup whose flows are
+ *  overdue makes it AMBIGUOUS (owner or relay). Terminating at a subscriber takes evidence
+ *  (noteFlowsIndexed), never time alone. */
 export function stallCheck(s: ChainState, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
   if (isFinal(s.status)) return unchanged(s);
   const status = deriveStatus(s, now, o);
@@ -169,7 +194,7 @@ export function stallCheck(s: ChainState, now: number, dir: DirectoryLike, o: Ch
   const why = status === 'STALLED'
     ? `stalled: awaiting ${stalledEnds(s, now, o).map((l) => `${describeLookup(awaitedOf(l, dir))} for ${Math.round((now - l.since) / 1000)} s`).join(', ')}`
     : status === 'TERMINATED_AT_SUBSCRIBER' ? 'terminated at the subscriber: no relay found from its host'
-      : status === 'AMBIGUOUS' && s.status !== 'AMBIGUOUS' ? 'now AMBIGUOUS: the server\'s owner, or a client it relayed for (no flow evidence yet that rules a relay out)'
+      : status === 'AMBIGUOUS' && s.status !== 'AMBIGUOUS' ? 'now AMBIGUOUS: the host\'s owner, or a client it relayed for (its flow records are overdue: nothing yet rules a relay out)'
         : `now ${status}`;
   return bump({ ...s, status }, why, now, now, [], dir, o);
 }

@@ -8,7 +8,7 @@ import type { ChainOptions } from './chain-status.ts';
 import { DEFAULT_CHAIN_OPTIONS } from './chain-status.ts';
 
 const provider = (providerId: string, jurisdiction: string, kind: Provider['kind'], prefixes: string[]): Provider => ({
-  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null,
+  providerId, jurisdiction, name: providerId, kind, prefixes, exporters: [`${providerId}-x1`], deterministicNat: [], maxSessionAgeMs: {}, interimIntervalMs: {}, exporterKinds: {}, natMappingTimeoutMs: {}, delegatedPrefixLength: null, flowExportLagMs: {},
 });
 
 export const dir = createProviderDirectory([

@@ -1,0 +1,29 @@
+// Redis adapter of the flow watermark (flow-watermark.ts): the correlator advances the marks
+// after indexing (advance-flow-marks.lua), the tracer reads every exporter's watermark. The
+// marks count only in a Redis whose windows were built from Kafka (the state marker): after
+// Redis lost its state they are gone or partial, and nothing settles until the windows are back.
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { exporterWatermarks, FLOW_MARKS_KEY } from './flow-watermark.ts';
+import { STATE_MARKER } from './state-rebuild.ts';
+
+const SCRIPT = readFileSync(new URL('./lua/advance-flow-marks.lua', import.meta.url), 'utf8');
+
+export function createFlowMarks(redis: Redis) {
+  const r = redis as Redis & { ctAdvanceFlowMarks(key: string, ...args: (string | number)[]): Promise<number> };
+  if (!('ctAdvanceFlowMarks' in r)) redis.defineCommand('ctAdvanceFlowMarks', { numberOfKeys: 1, lua: SCRIPT });
+  return {
+    /** Moves each field's mark up to its value (never back). */
+    async advance(marks: ReadonlyMap<string, number>): Promise<void> {
+      if (marks.size === 0) return;
+      await r.ctAdvanceFlowMarks(FLOW_MARKS_KEY, ...[...marks].flat());
+    },
+    /** exporterId -> watermark (UTC ms); empty when the windows are not (yet) built from Kafka. */
+    async watermarks(): Promise<Map<string, number>> {
+      if ((await redis.exists(STATE_MARKER)) !== 1) return new Map();
+      return exporterWatermarks(await redis.hgetall(FLOW_MARKS_KEY));
+    },
+  };
+}
+
+export type FlowMarks = ReturnType<typeof createFlowMarks>;
