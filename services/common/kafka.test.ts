@@ -1,6 +1,8 @@
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { sendChunked } from './kafka.ts';
+import { createConsumerLoop, sendChunked } from './kafka.ts';
+import type { Logger } from './logger.ts';
+import { createStageMetrics } from './metrics.ts';
 
 describe('sendChunked', () => {
   it('splits produce requests below the size limit and keeps the order within each topic', async () => {
@@ -14,5 +16,48 @@ describe('sendChunked', () => {
     expect(calls.map((c) => c.map((t) => `${t.topic}:${t.n.join(',')}`).join(' '))).toEqual(['a:0,1', 'a:2,3', 'a:4,5', 'a:6 b:7', 'b:8']);
     await sendChunked(producer, [{ topic: 'a', messages: [] }]);
     expect(calls).toHaveLength(5); // nothing to send, no request
+  });
+});
+
+describe('createConsumerLoop after a crash kafkajs does not restart', () => {
+  it('replaces the consumer with a new one that joins the group, and stops for good on stop()', async () => {
+    type Handler = (ev: { payload: Record<string, unknown> }) => void;
+    const made: { handlers: Map<string, Handler>; disconnected: boolean; runs: number }[] = [];
+    const kafka = {
+      consumer: () => {
+        const c = { handlers: new Map<string, Handler>(), disconnected: false, runs: 0 };
+        made.push(c);
+        return {
+          events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+          on: (ev: string, h: Handler) => { c.handlers.set(ev, h); },
+          connect: async () => undefined,
+          subscribe: async () => undefined,
+          run: async () => { c.runs++; c.handlers.get('join')?.({ payload: {} }); },
+          disconnect: async () => { c.disconnected = true; },
+        };
+      },
+    } as unknown as Kafka;
+    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const metrics = createStageMetrics('test');
+    const loop = createConsumerLoop({ kafka, groupId: 'g', topics: ['t'], handle: async () => undefined, deadLetter: async () => undefined, logger: silent, metrics, stage: 't' });
+    await loop.start();
+    expect(loop.running()).toBe(true);
+    // e.g. a group authorization refused while a restarted broker has not loaded its ACLs yet
+    made[0]!.handlers.get('crash')!({ payload: { error: new Error('Not authorized to access group'), restart: false } });
+    expect(loop.running()).toBe(false);
+    for (let i = 0; i < 50 && made.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(made).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(made[0]!.disconnected).toBe(true);
+    expect(made[1]!.runs).toBe(1);
+    expect(loop.running()).toBe(true);
+    // a crash kafkajs restarts itself is left to it
+    made[1]!.handlers.get('crash')!({ payload: { error: new Error('Connection error'), restart: true } });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(made).toHaveLength(2);
+    await loop.stop();
+    made[1]!.handlers.get('crash')!({ payload: { error: new Error('after stop'), restart: false } });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(made).toHaveLength(2);
   });
 });

@@ -135,6 +135,11 @@ export interface ConsumerLoopOptions {
 
 export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
 
+/** Longest wait before a crashed consumer starts again (kafkajs' restart after its retries ran
+ *  out, or a new consumer after a crash kafkajs does not restart), ms. */
+const RESTART_MAX_MS = 5_000;
+const RESTART_MIN_MS = 500;
+
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let consumer: Consumer | undefined;
@@ -176,22 +181,55 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     await heartbeat();
   }
 
+  /** A consumer in the group, restarted by kafkajs after a retriable crash (after at most
+   *  RESTART_MAX_MS: kafkajs waits the last retry's delay, 30 s by default) and replaced by a
+   *  new one here after a crash kafkajs gives up on (restart: false), so that no error of a
+   *  broker restart (a refusal while it loads its metadata, credentials or ACLs) leaves the
+   *  stage without a consumer while its /healthz only says so. */
+  async function open(): Promise<void> {
+    const c = o.kafka.consumer({
+      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
+    });
+    consumer = c;
+    c.on(c.events.CRASH, (ev) => {
+      isRunning = false;
+      o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
+      if (!ev.payload.restart && !stopping && consumer === c) replaceLater(c);
+    });
+    c.on(c.events.GROUP_JOIN, () => { isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
+    await c.connect();
+    await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
+    await c.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+  }
+  let replaceDelay = RESTART_MIN_MS;
+  let replaceTimer: NodeJS.Timeout | undefined;
+  function replaceLater(old: Consumer): void {
+    const delay = replaceDelay;
+    replaceDelay = Math.min(replaceDelay * 2, RESTART_MAX_MS);
+    o.logger.warn({ retryInMs: delay }, 'kafkajs gave up on the consumer; a new one joins the group');
+    replaceTimer = setTimeout(() => {
+      replaceTimer = undefined;
+      if (stopping || consumer !== old) return;
+      void old.disconnect().catch(() => undefined).then(() => (stopping || consumer !== old ? undefined : open())).catch((e: unknown) => {
+        o.logger.error({ err: e }, 'starting a new consumer failed; trying again');
+        if (!stopping && consumer) replaceLater(consumer); // the new one, whose start failed
+      });
+    }, delay);
+  }
+
   return {
     running: () => isRunning,
     stalled: () => health.stalled(),
     async start() {
       if (consumer || stopping) return;
-      consumer = o.kafka.consumer({ groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-      consumer.on(consumer.events.CRASH, (ev) => { isRunning = false; o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed'); });
-      consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; health.reset(); });
-      await consumer.connect();
-      await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+      await open();
     },
     async stop() {
       if (stopping) return;
       stopping = true;
       isRunning = false;
+      clearTimeout(replaceTimer);
       const c = consumer;
       consumer = undefined;
       if (c) await c.disconnect(); // commits resolved offsets
