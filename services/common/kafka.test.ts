@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createConsumerLoop, sendChunked } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import { createStageMetrics } from './metrics.ts';
@@ -59,5 +59,54 @@ describe('createConsumerLoop after a crash kafkajs does not restart', () => {
     made[1]!.handlers.get('crash')!({ payload: { error: new Error('after stop'), restart: false } });
     await new Promise((r) => setTimeout(r, 700));
     expect(made).toHaveLength(2);
+  });
+});
+
+describe('createConsumerLoop on a batch larger than a chunk', () => {
+  it('handles and commits it chunk by chunk, heartbeating while a slow chunk runs', async () => {
+    let eachBatch: ((p: unknown) => Promise<void>) | undefined;
+    const kafka = {
+      consumer: () => ({
+        events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+        on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+        run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { eachBatch = o.eachBatch; },
+      }),
+    } as unknown as Kafka;
+    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const handled: number[] = [];
+    let release: () => void = () => undefined;
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
+      handle: async (ms) => {
+        handled.push(ms.length);
+        // the first chunk is slow: longer than a few heartbeat intervals
+        if (handled.length === 1) await new Promise<void>((r) => { release = r; });
+      },
+    });
+    await loop.start();
+    const events: string[] = [];
+    const messages = [0, 1, 2, 3, 4].map((i) => ({ offset: String(10 + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }));
+    vi.useFakeTimers();
+    try {
+      const done = eachBatch!({
+        batch: { topic: 't', partition: 0, messages, highWatermark: '15', firstOffset: () => '10', lastOffset: () => '14' },
+        resolveOffset: (o: string) => { events.push(`resolve ${o}`); },
+        heartbeat: async () => { events.push('heartbeat'); },
+        commitOffsetsIfNecessary: async (o?: { topics: { partitions: { offset: string }[] }[] }) => { events.push(`commit ${o ? o.topics[0]!.partitions[0]!.offset : 'resolved'}`); },
+        isStale: () => false,
+      });
+      await vi.advanceTimersByTimeAsync(10_000);
+      // the slow chunk is still running: the member kept its place in the group meanwhile
+      expect(events.filter((e) => e === 'heartbeat').length).toBeGreaterThanOrEqual(3);
+      expect(events.some((e) => e.startsWith('commit'))).toBe(false);
+      release();
+      await vi.advanceTimersByTimeAsync(10);
+      await done;
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(handled).toEqual([2, 2, 1]);
+    expect(events.filter((e) => !e.startsWith('heartbeat'))).toEqual(['resolve 11', 'commit 12', 'resolve 13', 'commit 14', 'resolve 14', 'commit resolved']);
+    await loop.stop();
   });
 });

@@ -131,6 +131,9 @@ export interface ConsumerLoopOptions {
   /** A partition with lag that made no progress for this long is reported stalled. Default 30 s. */
   stallAfterMs?: number;
   maxBytesPerPartition?: number;
+  /** Most records handled (and committed) at once; a larger fetched batch is handled in
+   *  chunks of this many. Default 1000. */
+  maxBatchRecords?: number;
 }
 
 export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
@@ -139,6 +142,8 @@ export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; r
  *  out, or a new consumer after a crash kafkajs does not restart), ms. */
 const RESTART_MAX_MS = 5_000;
 const RESTART_MIN_MS = 500;
+/** Heartbeats while a chunk is handled (kafkajs sends one at most every heartbeatInterval, 3 s). */
+const HEARTBEAT_MS = 3_000;
 
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
@@ -150,35 +155,54 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
+    const all: ConsumedMessage[] = batch.messages.map((m) => ({
       topic, partition, offset: m.offset, key: m.key ?? null,
       value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
     }));
-    o.metrics.messagesIn.inc({ topic }, msgs.length);
+    o.metrics.messagesIn.inc({ topic }, all.length);
     health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
-    const end = o.metrics.processing.startTimer({ stage: o.stage });
-    const outcome = await runBatch(msgs, {
-      handle: (ms) => o.handle(ms, topic, partition),
-      deadLetter: o.deadLetter,
-      initialBackoffMs: o.retryBackoffMs ?? 200,
-      shouldStop: () => stopping || isStale(),
-      onProgress: () => health.progressed(topic, partition),
-      onRetry: async (err, delay) => {
-        o.metrics.retries.inc({ reason: err.code });
-        health.failed(topic, partition, err.code);
-        o.logger.warn({ err, topic, partition, firstOffset: batch.firstOffset(), retryInMs: delay },
-          'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
+    // A fetched batch (up to maxBytesPerPartition: ~14k raw records) is handled and committed
+    // in chunks of at most `chunk` records, heartbeating meanwhile: on a loaded machine one
+    // whole batch took 88 s, longer than the group's 30 s session, so the member was expelled
+    // before it could commit, rejoined and got the same batch again — a partition that
+    // never moved, and a stage whose /healthz said stalled.
+    const chunk = o.maxBatchRecords ?? 1_000;
+    const beat = setInterval(() => { heartbeat().catch(() => undefined); }, HEARTBEAT_MS);
+    try {
+      for (let i = 0; i < all.length; i += chunk) {
+        const msgs = all.slice(i, i + chunk);
+        const last = i + chunk >= all.length;
+        const end = o.metrics.processing.startTimer({ stage: o.stage });
+        const outcome = await runBatch(msgs, {
+          handle: (ms) => o.handle(ms, topic, partition),
+          deadLetter: o.deadLetter,
+          initialBackoffMs: o.retryBackoffMs ?? 200,
+          shouldStop: () => stopping || isStale(),
+          onProgress: () => health.progressed(topic, partition),
+          onRetry: async (err, delay) => {
+            o.metrics.retries.inc({ reason: err.code });
+            health.failed(topic, partition, err.code);
+            o.logger.warn({ err, topic, partition, firstOffset: msgs[0]!.offset, retryInMs: delay },
+              'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
+            await heartbeat();
+          },
+        });
+        end();
+        if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: msgs[0]!.offset, deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
+        // the last chunk resolves the batch's last offset (transaction markers included)
+        const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
+        resolveOffset(done);
+        if (last) await commitOffsetsIfNecessary();
+        else await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(Number(done) + 1) }] }] });
+        const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
+        health.progressed(topic, partition, lag);
+        o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
         await heartbeat();
-      },
-    });
-    end();
-    if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: batch.firstOffset(), deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
-    resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
-    const lag = Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
-    health.progressed(topic, partition, lag);
-    o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
-    await heartbeat();
+        if (!last && (stopping || isStale())) return; // the rest is read again by whoever has the partition now
+      }
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   /** A consumer in the group, restarted by kafkajs after a retriable crash (after at most
