@@ -8,7 +8,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type KafkaConfig } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, Partitioners, ResourcePatternTypes, type KafkaConfig } from 'kafkajs';
+import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCommand } from '../services/cli/admin/admin-command.ts';
 import { clientPropertiesText, kafkajsSecurity, resolveKafkaSecurity } from '../services/common/kafka-security.ts';
@@ -61,6 +62,46 @@ const kcatVersion = (): [number, number, number] => {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
 };
 
+/**
+ * Kafka's own AclCommand against the node's controller listener (--bootstrap-controller: Kafka 4
+ * Admin clients talk to the controller directly), as anyone on the node's host can run it: the
+ * local stack's loopback port with the jars in .cache/, or inside the broker's container (its
+ * controller listens on the container's loopback only).
+ */
+async function controllerAclCommand(args: string[], clientPem?: string): Promise<Run> {
+  // a short patience: a refused client retries until then; with clientPem (key + certificate, PEM)
+  // it presents that certificate, else it has no credentials at all (a PLAINTEXT client)
+  const acl = (props: string, libs: string, controller: string, ca: string) => ['-c', [
+    `printf 'default.api.timeout.ms=20000\\nrequest.timeout.ms=10000\\n' >${props}`,
+    `if [ -n "\${CLIENT_PEM:-}" ]; then printf '%s' "$CLIENT_PEM" >${props}.pem; printf 'security.protocol=SSL\\nssl.keystore.type=PEM\\nssl.keystore.location=%s\\nssl.truststore.type=PEM\\nssl.truststore.location=%s\\n' ${props}.pem ${ca} >>${props}; fi`,
+    `exec java -Xmx128M -cp '${libs}' org.apache.kafka.tools.AclCommand "$@" --command-config ${props} --bootstrap-controller ${controller}`,
+  ].join(' && '), 'acl', ...args];
+  const env = clientPem ? { CLIENT_PEM: clientPem } : {};
+  if (stack.mode !== 'testcontainers') {
+    const cmd = acl(join(dir, 'intruder.properties'), join(import.meta.dirname, '../.cache/kafka-4.4.0/libs/*'), `127.0.0.1:${process.env.KAFKA_CONTROLLER_PORT ?? '19093'}`, join(stack.kafkaSecurityDir ?? '', 'ca.pem'));
+    return new Promise((resolve) => {
+      execFile('bash', cmd, { timeout: 90_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    });
+  }
+  // this run's broker: the container that publishes the SASL_SSL port the tests use
+  const port = Number(stack.kafkaBrokers[0]!.split(':').pop());
+  const { dockerode } = (await getContainerRuntimeClient()).container;
+  const all = await dockerode.listContainers({ filters: { label: ['org.crosstrace.stack=integration'] } });
+  const info = all.find((c) => c.Ports.some((p) => p.PublicPort === port));
+  if (!info) throw new Error(`no container publishes the broker port ${port}`);
+  const exec = await dockerode.getContainer(info.Id).exec({
+    Cmd: ['bash', ...acl('/tmp/intruder.properties', '/opt/kafka/libs/*', 'localhost:9093', '/etc/crosstrace/ca.pem')],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true,
+  });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on('end', resolve));
+  const { ExitCode } = await exec.inspect();
+  // (the multiplexed stream's frame headers stay in: the text is for a failure message only)
+  return { code: ExitCode ?? -1, stdout: Buffer.concat(chunks).toString('utf8'), stderr: '' };
+}
+
 describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
   beforeAll(async () => {
     await adminCommand(['acl', 'apply', '--credentials-dir', join(dir, 'clients')], env);
@@ -111,16 +152,45 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
     }
   });
 
-  it('kafkajs: an exporter writes flows.raw but not trace.requests', async () => {
-    const producer = kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties')).producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+  it('kafkajs: an exporter writes its own provider\'s raw topic only: not the shared raw topics, another provider\'s, nor trace.requests', async () => {
+    const exporter = () => kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), { retry: { retries: 0 } });
+    const producer = exporter().producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
     await producer.connect();
     try {
       // (on the local stack it would reach the running ingest's dead-letter topic: Describe only)
-      if (throwaway) await producer.send({ topic: 'flows.raw', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
-      else expect(await metadataError(kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties')), 'flows.raw')).toBe('OK');
-      await expect(producer.send({ topic: 'trace.requests', messages: [{ key: 'x', value: 'forged' }] })).rejects.toMatchObject({ cause: { type: 'TOPIC_AUTHORIZATION_FAILED' } });
+      if (throwaway) await producer.send({ topic: 'flows.raw.fr-telecom', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
+      else expect(await metadataError(exporter(), 'flows.raw.fr-telecom')).toBe('OK');
+      // what a provider's exporter writes is that provider's: it cannot speak where the topic says another
+      for (const topic of ['trace.requests', 'flows.raw', 'sessions.raw', 'sessions.raw.us-access', 'flows.raw.jp-mobile']) {
+        await expect(producer.send({ topic, messages: [{ key: 'x', value: 'forged' }] }), topic).rejects.toMatchObject({ cause: { type: 'TOPIC_AUTHORIZATION_FAILED' } });
+      }
     } finally {
       await producer.disconnect();
+    }
+  });
+
+  it('the controller listener refuses an Admin client without the broker\'s certificate: no ACL change from the host', async () => {
+    const intruder = `intruder-${Date.now()}`;
+    const add = ['--add', '--allow-principal', `User:${intruder}`, '--operation', 'All', '--topic', '*'];
+    const anonymous = await controllerAclCommand(add);
+    expect(anonymous.code, `no credentials: ${anonymous.stdout}${anonymous.stderr}`).not.toBe(0);
+    // a certificate from the node's own CA that is not the broker's (an exporter's) is no principal with rights there
+    const prefix = join(dir, 'controller-exporter');
+    execFileSync(join(import.meta.dirname, '../deploy/security/client-cert.sh'), [stack.kafkaSecurityDir ?? '', 'exporter-fr-cgn-1', prefix]);
+    const pem = readFileSync(`${prefix}.key.pem`, 'utf8') + readFileSync(`${prefix}.crt.pem`, 'utf8');
+    const exporter = await controllerAclCommand(add, pem);
+    expect(exporter.code, `exporter certificate: ${exporter.stdout}${exporter.stderr}`).not.toBe(0);
+    expect(`${exporter.stdout}${exporter.stderr}`).toMatch(/ClusterAuthorizationException/);
+    const admin = testKafka('security-test-acls').admin();
+    await admin.connect();
+    try {
+      const found = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal: `User:${intruder}`,
+        host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
+      });
+      expect(found.resources, 'an ACL planted through the controller').toEqual([]);
+    } finally {
+      await admin.disconnect();
     }
   });
 

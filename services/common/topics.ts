@@ -25,8 +25,30 @@ export const dlqTopic = (stage: string): string => `dlq.${stage}`;
  *  with the pipeline (the archive's principal may create its own, but a producer does not). */
 export const DEAD_LETTER_STAGES = ['ingest', 'correlator', 'tracer', 'archive'] as const;
 
-export function pipelineTopics(partitions: number, jurisdictions: string[]): TopicSpec[] {
+/**
+ * Raw topics of one provider: only its own exporters' principals may write them
+ * (deploy/security/acls.json), so the topic, not the record, tells ingest which provider speaks;
+ * a record there naming another provider's exporter is dead-lettered. The shared flows.raw and
+ * sessions.raw are the node's own services' (collector, simulator), not an exporter's.
+ */
+export const providerRawTopic = (base: RawBase, providerId: string): string => `${base}.${providerId}`;
+export type RawBase = typeof TOPICS.flowsRaw | typeof TOPICS.sessionsRaw;
+export const providerRawTopics = (providerIds: string[]): string[] =>
+  providerIds.flatMap((id) => [providerRawTopic(TOPICS.flowsRaw, id), providerRawTopic(TOPICS.sessionsRaw, id)]);
+
+/** Which raw stream a topic carries and the provider it speaks for (null on a shared raw topic);
+ *  undefined when it is not a raw topic. */
+export function rawTopicOf(topic: string): { base: RawBase; providerId: string | null } | undefined {
+  for (const base of [TOPICS.flowsRaw, TOPICS.sessionsRaw] as const) {
+    if (topic === base) return { base, providerId: null };
+    if (topic.startsWith(`${base}.`) && topic.length > base.length + 1) return { base, providerId: topic.slice(base.length + 1) };
+  }
+  return undefined;
+}
+
+export function pipelineTopics(partitions: number, jurisdictions: string[], providerIds: string[] = []): TopicSpec[] {
   return [
+    ...providerRawTopics(providerIds).map((topic) => ({ topic, numPartitions: partitions })),
     ...[TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates]
       .map((topic) => ({ topic, numPartitions: partitions })),
     { topic: TOPICS.traceState, numPartitions: partitions, compacted: true },

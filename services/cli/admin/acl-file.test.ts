@@ -14,9 +14,9 @@ describe('ACL file', () => {
     expect(b.filter((x) => x.resource === 'group')).toMatchObject([{ name: 'partner-FR-', pattern: 'prefixed', operation: 'Read' }]);
   });
 
-  it('lets exporters write the raw topics and nothing else', () => {
-    const all = managedPrincipals(repoFile, ['fr-cgn-1']).get('exporter-fr-cgn-1') ?? [];
-    expect(all.map((x) => `${x.operation} ${x.name}`).sort()).toEqual(['Write flows.raw', 'Write sessions.raw']);
+  it('lets an exporter write its own provider\'s raw topics and nothing else', () => {
+    const all = managedPrincipals(repoFile, [{ exporterId: 'fr-cgn-1', providerId: 'fr-telecom' }]).get('exporter-fr-cgn-1') ?? [];
+    expect(all.map((x) => `${x.operation} ${x.pattern} ${x.name}`).sort()).toEqual(['Write literal flows.raw.fr-telecom', 'Write literal sessions.raw.fr-telecom']);
   });
 
   it('gives no service Read on another jurisdiction feed except the gateway, and nobody registry.providers writes', () => {
@@ -31,6 +31,9 @@ describe('ACL file', () => {
     const bad = { services: { ingest: [{ resource: 'topic', names: ['trace.updates.{CC}'], ops: ['Reed'], extra: 1 }] }, exporters: { rules: [], fromProvidersFile: 'x' }, roles: { partner: [] } };
     expect(() => parseAclFile(bad, 'f.json')).toThrow(/f\.json\.services\.ingest\[0\]\.extra: unknown key[\s\S]*Reed is not one of[\s\S]*\{CC\} may appear in roles\.partner only/);
     expect(() => parseAclFile({ ...bad, services: { admin: [] } }, 'f.json')).toThrow(/services\.admin: a service principal/);
+    // an exporter's rules name its own provider's topics only
+    const shared = { ...bad, services: {}, exporters: { rules: [{ resource: 'topic', names: ['flows.raw'], ops: ['Write'] }], fromProvidersFile: 'x' } };
+    expect(() => parseAclFile(shared, 'f.json')).toThrow(/exporters\.rules: every name must use \{provider\}/);
   });
 
   it('diffs by key: creates what is missing, deletes what is extra', () => {

@@ -81,6 +81,11 @@ export function parseAclFile(json: unknown, source = 'acls.json'): AclFile {
   }
   const templated = JSON.stringify({ s: out.services, e: out.exporters.rules });
   if (templated.includes('{CC}')) problems.push(`${source}: {CC} may appear in roles.partner only`);
+  if (JSON.stringify({ s: out.services, p: out.roles.partner }).includes('{provider}')) problems.push(`${source}: {provider} may appear in exporters.rules only`);
+  // an exporter speaks for its own provider only: every name it gets is that provider's
+  if (out.exporters.rules.some((r) => r.pattern !== 'literal' || r.names.some((n) => !n.includes('{provider}')))) {
+    problems.push(`${source}.exporters.rules: every name must use {provider} (literal): an exporter writes its own provider's topics only`);
+  }
   if (problems.length > 0) throw new Error(`invalid ACL file:\n  - ${problems.join('\n  - ')}`);
   return out;
 }
@@ -100,13 +105,18 @@ export function bindingsOf(principal: string, rules: AclRule[], cc?: string): Bi
   return [...out.values()];
 }
 
-/** Every principal the file manages (services and exporters) with its bindings. */
-export function managedPrincipals(file: AclFile, exporterIds: string[]): Map<string, Binding[]> {
+/** An exporter and the provider it speaks for (deploy/providers.json). */
+export interface ExporterOf { exporterId: string; providerId: string }
+
+/** Every principal the file manages (services and exporters) with its bindings; an exporter's
+ *  rules have {provider} replaced by its provider's id (its own raw topics only). */
+export function managedPrincipals(file: AclFile, exporters: ExporterOf[]): Map<string, Binding[]> {
   const out = new Map<string, Binding[]>();
   for (const [svc, rules] of Object.entries(file.services)) out.set(svc, bindingsOf(svc, rules));
-  for (const id of exporterIds) {
+  for (const { exporterId: id, providerId } of exporters) {
     if (!PRINCIPAL.test(exporterPrincipal(id))) throw new Error(`exporter id ${JSON.stringify(id)} does not make a valid principal name`);
-    out.set(exporterPrincipal(id), bindingsOf(exporterPrincipal(id), file.exporters.rules));
+    const rules = file.exporters.rules.map((r) => ({ ...r, names: r.names.map((n) => n.replaceAll('{provider}', providerId)) }));
+    out.set(exporterPrincipal(id), bindingsOf(exporterPrincipal(id), rules));
   }
   return out;
 }

@@ -69,11 +69,11 @@ function caLocationOf(k: CliKafka): string {
 async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
   const file = loadAclFile(a.file!);
   const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
-  const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters));
+  const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters.map((exporterId) => ({ exporterId, providerId: p.providerId }))));
   const partitions = Number(a.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive whole number');
   const ccs = [...new Set(providers.map((p) => p.jurisdiction))].sort();
-  await ensureTopics(admin, pipelineTopics(partitions, ccs));
+  await ensureTopics(admin, pipelineTopics(partitions, ccs, providers.map((p) => p.providerId)));
   await keepForever(admin, [TOPICS.audit, ...ccs.map(auditTopic)]);
   let created = 0;
   let deleted = 0;
