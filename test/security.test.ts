@@ -152,20 +152,49 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
     }
   });
 
-  it('kafkajs: an exporter writes its own provider\'s raw topic only: not the shared raw topics, another provider\'s, nor trace.requests', async () => {
+  // what an exporter's principal may not write: the shared raw topics (the node's own services'),
+  // another provider's exporter's topics, its own provider's other exporters' topics, trace.requests
+  const notTheExporters = ['trace.requests', 'flows.raw', 'sessions.raw', 'sessions.raw.us-access.us-bng-1', 'flows.raw.jp-mobile.jp-flow-1', 'sessions.raw.fr-telecom.fr-bng-1', 'flows.raw.fr-telecom.fr-flow-1'];
+
+  it('kafkajs: an exporter writes its own raw topics only: not the shared raw topics, another provider\'s exporters\', its siblings\', nor trace.requests', async () => {
     const exporter = () => kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), { retry: { retries: 0 } });
     const producer = exporter().producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
     await producer.connect();
     try {
       // (on the local stack it would reach the running ingest's dead-letter topic: Describe only)
-      if (throwaway) await producer.send({ topic: 'flows.raw.fr-telecom', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
-      else expect(await metadataError(exporter(), 'flows.raw.fr-telecom')).toBe('OK');
-      // what a provider's exporter writes is that provider's: it cannot speak where the topic says another
-      for (const topic of ['trace.requests', 'flows.raw', 'sessions.raw', 'sessions.raw.us-access', 'flows.raw.jp-mobile']) {
+      if (throwaway) await producer.send({ topic: 'flows.raw.fr-telecom.fr-cgn-1', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
+      else expect(await metadataError(exporter(), 'flows.raw.fr-telecom.fr-cgn-1')).toBe('OK');
+      // what an exporter writes is its own: it cannot speak where the topic says another exporter
+      for (const topic of notTheExporters) {
         await expect(producer.send({ topic, messages: [{ key: 'x', value: 'forged' }] }), topic).rejects.toMatchObject({ cause: { type: 'TOPIC_AUTHORIZATION_FAILED' } });
       }
     } finally {
       await producer.disconnect();
+    }
+  });
+
+  it('kcat (Debian librdkafka): an exporter by certificate writes its own raw topic and is refused on every other exporter\'s and the shared ones', async () => {
+    const prefix = join(dir, 'kcat-exporter');
+    execFileSync(join(import.meta.dirname, '../deploy/security/client-cert.sh'), [stack.kafkaSecurityDir ?? '', 'exporter-fr-cgn-1', prefix]);
+    const tls = ['-b', stack.kafkaMtlsBrokers?.join(',') ?? '', '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${join(stack.kafkaSecurityDir ?? '', 'ca.pem')}`,
+      '-X', `ssl.certificate.location=${prefix}.crt.pem`, '-X', `ssl.key.location=${prefix}.key.pem`];
+    const produce = (topic: string, value: string) => new Promise<Run>((resolve) => {
+      const child = execFile('kcat', [...tls, '-P', '-t', topic], { timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+      child.stdin?.end(`${value}\n`);
+    });
+    // its own topic: Describe by metadata everywhere; a record only on a broker that lives for this run
+    const own = await kcat([...tls, '-L', '-t', 'flows.raw.fr-telecom.fr-cgn-1', '-m', '10']);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toMatch(/topic "flows\.raw\.fr-telecom\.fr-cgn-1" with 1 partitions/);
+    if (throwaway) {
+      const wrote = await produce('flows.raw.fr-telecom.fr-cgn-1', 'not avro: dead-lettered by ingest');
+      expect(wrote.code, wrote.stderr).toBe(0);
+    }
+    for (const topic of notTheExporters) {
+      const r = await produce(topic, 'forged');
+      expect(r.stderr, topic).toMatch(/Topic authorization failed/);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dlqTopic, pipelineTopics, rawTopicOf } from './topics.ts';
+import { dlqTopic, exporterRawTopics, pipelineTopics, rawTopicOf } from './topics.ts';
 
 describe('pipelineTopics', () => {
   // make chaos found the archive stalled for good on its first poison record: dlq.archive did
@@ -9,12 +9,19 @@ describe('pipelineTopics', () => {
   });
 });
 
-describe('per-provider raw topics', () => {
-  it('are created for each provider given, and name the provider they speak for', () => {
-    const names = pipelineTopics(3, [], ['fr-telecom']).map((t) => t.topic);
-    expect(names).toEqual(expect.arrayContaining(['flows.raw.fr-telecom', 'sessions.raw.fr-telecom', 'flows.raw', 'sessions.raw']));
-    expect(rawTopicOf('sessions.raw.jp-mobile')).toEqual({ base: 'sessions.raw', providerId: 'jp-mobile' });
-    expect(rawTopicOf('flows.raw')).toEqual({ base: 'flows.raw', providerId: null });
-    for (const t of ['flows.raw.', 'flows.norm', 'sessions.rawx']) expect(rawTopicOf(t), t).toBeUndefined();
+describe('per-exporter raw topics', () => {
+  it('are created for each exporter given, and name the provider and the exporter they speak for', () => {
+    const specs = pipelineTopics(3, [], [{ providerId: 'fr-telecom', exporterId: 'fr-cgn-1' }, { providerId: 'us-access', exporterId: '127.0.0.1' }]);
+    expect(specs.map((t) => t.topic)).toEqual(expect.arrayContaining(['flows.raw.fr-telecom.fr-cgn-1', 'sessions.raw.fr-telecom.fr-cgn-1', 'sessions.raw.us-access.127.0.0.1', 'flows.raw', 'sessions.raw']));
+    expect(specs.find((t) => t.topic === 'flows.raw.fr-telecom.fr-cgn-1')?.numPartitions).toBe(1);
+    expect(rawTopicOf('sessions.raw.jp-mobile.jp-cgn-1')).toEqual({ base: 'sessions.raw', providerId: 'jp-mobile', exporterId: 'jp-cgn-1' });
+    expect(rawTopicOf('sessions.raw.us-access.127.0.0.1')).toEqual({ base: 'sessions.raw', providerId: 'us-access', exporterId: '127.0.0.1' });
+    expect(rawTopicOf('flows.raw')).toEqual({ base: 'flows.raw', providerId: null, exporterId: null });
+    // a provider-wide name is no raw topic of anybody's
+    for (const t of ['flows.raw.', 'flows.raw.fr-telecom', 'flows.raw.fr-telecom.', 'flows.norm', 'sessions.rawx']) expect(rawTopicOf(t), t).toBeUndefined();
+  });
+
+  it('are not made for ids that make no topic name (collector-attributed ids): only the collector speaks for them', () => {
+    expect(exporterRawTopics([{ providerId: 'fr-telecom', exporterId: '192.0.2.2#8' }, { providerId: 'x.y', exporterId: 'a' }, { providerId: 'de-vpn', exporterId: '2001:db8::1' }])).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // bad input -> dlq.ingest. Reads config, builds adapters, wires the stage, handles SIGTERM.
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
 import { ensureTopics } from '../common/kafka.ts';
-import { providerRawTopics, TOPICS } from '../common/topics.ts';
+import { EXPORTER_RAW_PARTITIONS, exporterRawTopics, TOPICS } from '../common/topics.ts';
 import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -28,13 +28,13 @@ export async function startIngest(env: Record<string, string | undefined> = proc
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,
     dedupePerKey: cfg.CROSSTRACE_INGEST_DEDUPE_PER_KEY,
   });
-  // each provider's own raw topics (its exporters write there: the topic says who speaks), for the
-  // providers known at start; `admin acl apply` creates them (here only where this principal may)
-  const ownRaw = providerRawTopics(directory.list().map((p) => p.providerId));
-  await ensureTopics(kit.admin, ownRaw.map((topic) => ({ topic, numPartitions: cfg.CROSSTRACE_INGEST_PARTITIONS })));
+  // each exporter's own raw topics (only its principal writes there: the topic says who speaks),
+  // for the exporters known at start; `admin acl apply` creates them (here only where this principal may)
+  const ownRaw = exporterRawTopics(directory.list().flatMap((p) => p.exporters.map((exporterId) => ({ exporterId, providerId: p.providerId }))));
+  await ensureTopics(kit.admin, ownRaw.map((topic) => ({ topic, numPartitions: EXPORTER_RAW_PARTITIONS })));
   const existing = new Set(await kit.admin.listTopics());
   const missing = ownRaw.filter((t) => !existing.has(t));
-  if (missing.length > 0) logger.warn({ missing }, 'provider raw topics not created yet (bin/crosstrace admin acl apply): not read until ingest restarts');
+  if (missing.length > 0) logger.warn({ missing }, 'exporter raw topics not created yet (bin/crosstrace admin acl apply): not read until ingest restarts');
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw, ...ownRaw.filter((t) => existing.has(t))], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'ingest', port: cfg.CROSSTRACE_INGEST_HTTP_PORT,

@@ -42,15 +42,20 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
   const now = d.now ?? Date.now;
 
   /**
-   * Who may speak for whom: a provider's own raw topic (flows.raw.<providerId>) is written by its
-   * exporters' principals only (the broker's ACLs), so a record there naming another provider's
-   * exporter is refused (CT_EXPORTER_NOT_OF_PROVIDER), whatever its exporterId, key or headers say.
-   * The shared raw topics are written by the node's own services only. The dedupe identity holds
-   * the provider, so nobody pre-empts another provider's event ids.
+   * Who may speak for whom: an exporter's own raw topic (flows.raw.<providerId>.<exporterId>) is
+   * written by that exporter's principal only (the broker's literal ACLs), so a record there
+   * naming another exporter is refused (CT_EXPORTER_NOT_OF_TOPIC), and so is one whose exporter
+   * the registry gives to another provider than the topic's (CT_EXPORTER_NOT_OF_PROVIDER),
+   * whatever its key or headers say. The shared raw topics are written by the node's own services
+   * only. The dedupe identity holds the provider, so nobody pre-empts another provider's event ids.
    */
   function speaker(topic: string, exporterId: string): string {
     const provider = d.ctx.byExporter(exporterId)?.providerId;
-    const bound = rawTopicOf(topic)?.providerId;
+    const own = rawTopicOf(topic);
+    if (own?.exporterId != null && own.exporterId !== exporterId) {
+      throw permanent('CT_EXPORTER_NOT_OF_TOPIC', `${topic} takes exporter ${JSON.stringify(own.exporterId)}'s records only, not exporter ${JSON.stringify(exporterId)}'s`, { field: 'exporterId' });
+    }
+    const bound = own?.providerId;
     if (bound && provider !== undefined && provider !== bound) {
       throw permanent('CT_EXPORTER_NOT_OF_PROVIDER', `exporter ${JSON.stringify(exporterId)} is ${provider}'s, not ${bound}'s: ${topic} takes ${bound}'s exporters only`, { field: 'exporterId' });
     }
