@@ -49,6 +49,23 @@ async function metadataError(kafka: Kafka, topic: string): Promise<string> {
   }
 }
 
+/** metadataError as `properties`' principal, a failed login included. */
+async function describeAs(properties: string, topic: string): Promise<string> {
+  try {
+    return await metadataError(kafkaAs(properties, { retry: { retries: 0 } }), topic);
+  } catch (e) {
+    return (e as Error).name;
+  }
+}
+
+async function settled(what: string, ok: () => Promise<boolean>, waitMs = 120_000): Promise<void> {
+  const until = Date.now() + waitMs;
+  while (!(await ok())) {
+    if (Date.now() > until) throw new Error(`not settled in ${waitMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 interface Run { code: number; stdout: string; stderr: string }
 function kcat(args: string[], timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
@@ -106,6 +123,13 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
   beforeAll(async () => {
     await adminCommand(['acl', 'apply', '--credentials-dir', join(dir, 'clients')], env);
     await adminCommand(['partner', 'add', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], env);
+    // SCRAM credentials and ACLs reach the broker through the KRaft metadata log, after the admin
+    // calls return: at load 50 on 2 cores a login 5 s later still failed (invalid credentials) and
+    // an exporter's own topic still said TOPIC_AUTHORIZATION_FAILED. Wait until both principals
+    // the tests use log in and see their own topic, bounded; every assertion runs after that.
+    await settled('partner-FR and exporter-fr-cgn-1 credentials and ACLs on the broker', async () =>
+      (await describeAs(join(partners, 'FR.properties'), 'trace.updates.FR')) === 'OK'
+      && (await describeAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), 'flows.raw.fr-telecom.fr-cgn-1')) === 'OK');
     if (!throwaway) return;
     const producer = testKafka('security-test-admin').producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
