@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
 import { readDeadLetter } from '../services/common/dead-letter.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
-import { TOPICS, dlqTopic } from '../services/common/topics.ts';
+import { TOPICS, dlqTopic, exporterRawTopic } from '../services/common/topics.ts';
 import { frame } from '../services/common/wire-format.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
@@ -136,9 +136,39 @@ describe('ingest service on the real stack', () => {
     await producer.send({ topic: TOPICS.providers, messages: [{ key: `zz-prov-${run}`, value: null }] });
   });
 
+  it('takes the exporter and its provider from the exporter\'s own raw topic: a record there naming another exporter, of another provider or of its own, is dead-lettered, never normalised', async () => {
+    const deadLettered = async (topic: string, key: string, planted: SessionEvent) => {
+      const [meta] = await producer.send({ topic, messages: [{ key, value: registry.encode(TOPICS.sessionsRaw, planted) }] });
+      const m = await waitFor(`${key} dead-lettered`, () => seen.find((x) => x.topic === dlqTopic('ingest') && x.key?.toString() === key));
+      const dl = readDeadLetter({ key: m.key, value: m.value, headers: m.headers });
+      expect([dl.reasonCode, dl.sourceTopic, dl.sourceOffset]).toEqual(['CT_EXPORTER_NOT_OF_TOPIC', topic, meta!.baseOffset]);
+    };
+    // what exporter-jp-cgn-1's credentials may write (its own topics), claiming us-access's BNG
+    const planted = session('planted', { exporterId: 'us-bng-1', subscriberHandle: 'planted-by-jp', framedIpAddress: '198.18.77.77' });
+    await deadLettered(exporterRawTopic(TOPICS.sessionsRaw, 'jp-mobile', 'jp-cgn-1'), `planted-${run}`, planted);
+    // what exporter-fr-cgn-1's credentials may write, claiming its sibling fr-bng-1 (same provider)
+    const sibling = session('sibling', { exporterId: 'fr-bng-1', subscriberHandle: 'planted-by-fr-cgn-1' });
+    await deadLettered(exporterRawTopic(TOPICS.sessionsRaw, 'fr-telecom', 'fr-cgn-1'), `sibling-${run}`, sibling);
+    // an exporter on its own topic is normalised as usual, and the planted event ids did not
+    // pre-empt the genuine records of us-bng-1 and fr-bng-1 (each on its own topic)
+    await producer.send({ topic: exporterRawTopic(TOPICS.sessionsRaw, 'fr-telecom', 'fr-bng-1'), messages: [{ key: 'fr', value: registry.encode(TOPICS.sessionsRaw, session('own-topic')) }] });
+    await producer.send({ topic: exporterRawTopic(TOPICS.sessionsRaw, 'us-access', 'us-bng-1'), messages: [{ key: 'us', value: registry.encode(TOPICS.sessionsRaw, { ...planted, subscriberHandle: 'us-genuine' }) }] });
+    await producer.send({ topic: exporterRawTopic(TOPICS.sessionsRaw, 'fr-telecom', 'fr-bng-1'), messages: [{ key: 'fr', value: registry.encode(TOPICS.sessionsRaw, { ...sibling, subscriberHandle: 'fr-genuine' }) }] });
+    const own = await waitFor('the own-topic session', () => seen.find((x) => x.topic === TOPICS.sessionsNorm && String(x.headers['ct-uid']) === `fr-bng-1/${run}-own-topic`));
+    expect((await registry.decode<SessionEvent>(TOPICS.sessionsNorm, own.value)).providerId).toBe('fr-telecom');
+    for (const [uid, provider, handle] of [[`us-bng-1/${run}-planted`, 'us-access', 'us-genuine'], [`fr-bng-1/${run}-sibling`, 'fr-telecom', 'fr-genuine']] as const) {
+      const genuine = await waitFor(`the genuine ${uid}`, () => seen.find((x) => x.topic === TOPICS.sessionsNorm && String(x.headers['ct-uid']) === uid));
+      const ge = await registry.decode<SessionEvent>(TOPICS.sessionsNorm, genuine.value);
+      expect([ge.providerId, ge.subscriberHandle]).toEqual([provider, handle]);
+      const all = await Promise.all(seen.filter((x) => x.topic === TOPICS.sessionsNorm && String(x.headers['ct-uid']) === uid)
+        .map(async (x) => (await registry.decode<SessionEvent>(TOPICS.sessionsNorm, x.value)).subscriberHandle));
+      expect(all.filter((h) => h?.startsWith('planted-')), uid).toEqual([]);
+    }
+  });
+
   it('counts dead letters per reason in /metrics', async () => {
     const text = await (await fetch(`http://127.0.0.1:${port()}/metrics`)).text();
-    for (const [, , code] of bad) expect(text).toMatch(new RegExp(`crosstrace_ingest_dead_letters_total\\{[^}]*reason="${code}"[^}]*\\} [1-9]`));
+    for (const code of [...bad.map(([, , c]) => c), 'CT_EXPORTER_NOT_OF_TOPIC']) expect(text).toMatch(new RegExp(`crosstrace_ingest_dead_letters_total\\{[^}]*reason="${code}"[^}]*\\} [1-9]`));
     const h = await fetch(`http://127.0.0.1:${port()}/healthz`);
     expect(h.status).toBe(200);
   });

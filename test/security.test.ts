@@ -8,7 +8,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type KafkaConfig } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, Partitioners, ResourcePatternTypes, type KafkaConfig } from 'kafkajs';
+import { getContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCommand } from '../services/cli/admin/admin-command.ts';
 import { clientPropertiesText, kafkajsSecurity, resolveKafkaSecurity } from '../services/common/kafka-security.ts';
@@ -48,6 +49,23 @@ async function metadataError(kafka: Kafka, topic: string): Promise<string> {
   }
 }
 
+/** metadataError as `properties`' principal, a failed login included. */
+async function describeAs(properties: string, topic: string): Promise<string> {
+  try {
+    return await metadataError(kafkaAs(properties, { retry: { retries: 0 } }), topic);
+  } catch (e) {
+    return (e as Error).name;
+  }
+}
+
+async function settled(what: string, ok: () => Promise<boolean>, waitMs = 120_000): Promise<void> {
+  const until = Date.now() + waitMs;
+  while (!(await ok())) {
+    if (Date.now() > until) throw new Error(`not settled in ${waitMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 interface Run { code: number; stdout: string; stderr: string }
 function kcat(args: string[], timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
@@ -61,10 +79,57 @@ const kcatVersion = (): [number, number, number] => {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
 };
 
+/**
+ * Kafka's own AclCommand against the node's controller listener (--bootstrap-controller: Kafka 4
+ * Admin clients talk to the controller directly), as anyone on the node's host can run it: the
+ * local stack's loopback port with the jars in .cache/, or inside the broker's container (its
+ * controller listens on the container's loopback only).
+ */
+async function controllerAclCommand(args: string[], clientPem?: string): Promise<Run> {
+  // a short patience: a refused client retries until then; with clientPem (key + certificate, PEM)
+  // it presents that certificate, else it has no credentials at all (a PLAINTEXT client)
+  const acl = (props: string, libs: string, controller: string, ca: string) => ['-c', [
+    `printf 'default.api.timeout.ms=20000\\nrequest.timeout.ms=10000\\n' >${props}`,
+    `if [ -n "\${CLIENT_PEM:-}" ]; then printf '%s' "$CLIENT_PEM" >${props}.pem; printf 'security.protocol=SSL\\nssl.keystore.type=PEM\\nssl.keystore.location=%s\\nssl.truststore.type=PEM\\nssl.truststore.location=%s\\n' ${props}.pem ${ca} >>${props}; fi`,
+    `exec java -Xmx128M -cp '${libs}' org.apache.kafka.tools.AclCommand "$@" --command-config ${props} --bootstrap-controller ${controller}`,
+  ].join(' && '), 'acl', ...args];
+  const env = clientPem ? { CLIENT_PEM: clientPem } : {};
+  if (stack.mode !== 'testcontainers') {
+    const cmd = acl(join(dir, 'intruder.properties'), join(import.meta.dirname, '../.cache/kafka-4.4.0/libs/*'), `127.0.0.1:${process.env.KAFKA_CONTROLLER_PORT ?? '19093'}`, join(stack.kafkaSecurityDir ?? '', 'ca.pem'));
+    return new Promise((resolve) => {
+      execFile('bash', cmd, { timeout: 90_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    });
+  }
+  // this run's broker: the container that publishes the SASL_SSL port the tests use
+  const port = Number(stack.kafkaBrokers[0]!.split(':').pop());
+  const { dockerode } = (await getContainerRuntimeClient()).container;
+  const all = await dockerode.listContainers({ filters: { label: ['org.crosstrace.stack=integration'] } });
+  const info = all.find((c) => c.Ports.some((p) => p.PublicPort === port));
+  if (!info) throw new Error(`no container publishes the broker port ${port}`);
+  const exec = await dockerode.getContainer(info.Id).exec({
+    Cmd: ['bash', ...acl('/tmp/intruder.properties', '/opt/kafka/libs/*', 'localhost:9093', '/etc/crosstrace/ca.pem')],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`), AttachStdout: true, AttachStderr: true,
+  });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on('end', resolve));
+  const { ExitCode } = await exec.inspect();
+  // (the multiplexed stream's frame headers stay in: the text is for a failure message only)
+  return { code: ExitCode ?? -1, stdout: Buffer.concat(chunks).toString('utf8'), stderr: '' };
+}
+
 describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
   beforeAll(async () => {
     await adminCommand(['acl', 'apply', '--credentials-dir', join(dir, 'clients')], env);
     await adminCommand(['partner', 'add', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], env);
+    // SCRAM credentials and ACLs reach the broker through the KRaft metadata log, after the admin
+    // calls return: at load 50 on 2 cores a login 5 s later still failed (invalid credentials) and
+    // an exporter's own topic still said TOPIC_AUTHORIZATION_FAILED. Wait until both principals
+    // the tests use log in and see their own topic, bounded; every assertion runs after that.
+    await settled('partner-FR and exporter-fr-cgn-1 credentials and ACLs on the broker', async () =>
+      (await describeAs(join(partners, 'FR.properties'), 'trace.updates.FR')) === 'OK'
+      && (await describeAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), 'flows.raw.fr-telecom.fr-cgn-1')) === 'OK');
     if (!throwaway) return;
     const producer = testKafka('security-test-admin').producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -111,16 +176,74 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
     }
   });
 
-  it('kafkajs: an exporter writes flows.raw but not trace.requests', async () => {
-    const producer = kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties')).producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
+  // what an exporter's principal may not write: the shared raw topics (the node's own services'),
+  // another provider's exporter's topics, its own provider's other exporters' topics, trace.requests
+  const notTheExporters = ['trace.requests', 'flows.raw', 'sessions.raw', 'sessions.raw.us-access.us-bng-1', 'flows.raw.jp-mobile.jp-flow-1', 'sessions.raw.fr-telecom.fr-bng-1', 'flows.raw.fr-telecom.fr-flow-1'];
+
+  it('kafkajs: an exporter writes its own raw topics only: not the shared raw topics, another provider\'s exporters\', its siblings\', nor trace.requests', async () => {
+    const exporter = () => kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), { retry: { retries: 0 } });
+    const producer = exporter().producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 0 } });
     await producer.connect();
     try {
       // (on the local stack it would reach the running ingest's dead-letter topic: Describe only)
-      if (throwaway) await producer.send({ topic: 'flows.raw', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
-      else expect(await metadataError(kafkaAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties')), 'flows.raw')).toBe('OK');
-      await expect(producer.send({ topic: 'trace.requests', messages: [{ key: 'x', value: 'forged' }] })).rejects.toMatchObject({ cause: { type: 'TOPIC_AUTHORIZATION_FAILED' } });
+      if (throwaway) await producer.send({ topic: 'flows.raw.fr-telecom.fr-cgn-1', messages: [{ key: 'x', value: 'not avro: dead-lettered by ingest' }] });
+      else expect(await metadataError(exporter(), 'flows.raw.fr-telecom.fr-cgn-1')).toBe('OK');
+      // what an exporter writes is its own: it cannot speak where the topic says another exporter
+      for (const topic of notTheExporters) {
+        await expect(producer.send({ topic, messages: [{ key: 'x', value: 'forged' }] }), topic).rejects.toMatchObject({ cause: { type: 'TOPIC_AUTHORIZATION_FAILED' } });
+      }
     } finally {
       await producer.disconnect();
+    }
+  });
+
+  it('kcat (Debian librdkafka): an exporter by certificate writes its own raw topic and is refused on every other exporter\'s and the shared ones', async () => {
+    const prefix = join(dir, 'kcat-exporter');
+    execFileSync(join(import.meta.dirname, '../deploy/security/client-cert.sh'), [stack.kafkaSecurityDir ?? '', 'exporter-fr-cgn-1', prefix]);
+    const tls = ['-b', stack.kafkaMtlsBrokers?.join(',') ?? '', '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${join(stack.kafkaSecurityDir ?? '', 'ca.pem')}`,
+      '-X', `ssl.certificate.location=${prefix}.crt.pem`, '-X', `ssl.key.location=${prefix}.key.pem`];
+    const produce = (topic: string, value: string) => new Promise<Run>((resolve) => {
+      const child = execFile('kcat', [...tls, '-P', '-t', topic], { timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      });
+      child.stdin?.end(`${value}\n`);
+    });
+    // its own topic: Describe by metadata everywhere; a record only on a broker that lives for this run
+    const own = await kcat([...tls, '-L', '-t', 'flows.raw.fr-telecom.fr-cgn-1', '-m', '10']);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toMatch(/topic "flows\.raw\.fr-telecom\.fr-cgn-1" with 1 partitions/);
+    if (throwaway) {
+      const wrote = await produce('flows.raw.fr-telecom.fr-cgn-1', 'not avro: dead-lettered by ingest');
+      expect(wrote.code, wrote.stderr).toBe(0);
+    }
+    for (const topic of notTheExporters) {
+      const r = await produce(topic, 'forged');
+      expect(r.stderr, topic).toMatch(/Topic authorization failed/);
+    }
+  });
+
+  it('the controller listener refuses an Admin client without the broker\'s certificate: no ACL change from the host', async () => {
+    const intruder = `intruder-${Date.now()}`;
+    const add = ['--add', '--allow-principal', `User:${intruder}`, '--operation', 'All', '--topic', '*'];
+    const anonymous = await controllerAclCommand(add);
+    expect(anonymous.code, `no credentials: ${anonymous.stdout}${anonymous.stderr}`).not.toBe(0);
+    // a certificate from the node's own CA that is not the broker's (an exporter's) is no principal with rights there
+    const prefix = join(dir, 'controller-exporter');
+    execFileSync(join(import.meta.dirname, '../deploy/security/client-cert.sh'), [stack.kafkaSecurityDir ?? '', 'exporter-fr-cgn-1', prefix]);
+    const pem = readFileSync(`${prefix}.key.pem`, 'utf8') + readFileSync(`${prefix}.crt.pem`, 'utf8');
+    const exporter = await controllerAclCommand(add, pem);
+    expect(exporter.code, `exporter certificate: ${exporter.stdout}${exporter.stderr}`).not.toBe(0);
+    expect(`${exporter.stdout}${exporter.stderr}`).toMatch(/ClusterAuthorizationException/);
+    const admin = testKafka('security-test-acls').admin();
+    await admin.connect();
+    try {
+      const found = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal: `User:${intruder}`,
+        host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
+      });
+      expect(found.resources, 'an ACL planted through the controller').toEqual([]);
+    } finally {
+      await admin.disconnect();
     }
   });
 

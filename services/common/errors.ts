@@ -19,6 +19,8 @@ export const ERROR_CODES = Object.freeze({
   CT_IMPOSSIBLE_TIME: 'A time is inverted (start > end), beyond the future tolerance, or negative.',
   CT_TOO_OLD: 'The event is older than the retention horizon (the history store\'s, or without one the live windows\'): nothing keeps it.',
   CT_UNKNOWN_EXPORTER: 'The exporter id is not in the provider registry.',
+  CT_EXPORTER_NOT_OF_PROVIDER: 'An exporter\'s raw topic (flows.raw.<providerId>.<exporterId>) carried a record of an exporter the registry gives to another provider: refused (a writer speaks for its own provider only).',
+  CT_EXPORTER_NOT_OF_TOPIC: 'An exporter\'s raw topic carried a record naming another exporter: refused (a writer speaks for its own exporter id only).',
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
   CT_ARCHIVE_REJECTED: 'The history store (PostgreSQL) refused the record as data (SQLSTATE class 22 or 23): dead-lettered, never retried.',

@@ -25,8 +25,49 @@ export const dlqTopic = (stage: string): string => `dlq.${stage}`;
  *  with the pipeline (the archive's principal may create its own, but a producer does not). */
 export const DEAD_LETTER_STAGES = ['ingest', 'correlator', 'tracer', 'archive'] as const;
 
-export function pipelineTopics(partitions: number, jurisdictions: string[]): TopicSpec[] {
+/**
+ * Raw topics of one exporter, flows.raw.<providerId>.<exporterId>: only that exporter's principal
+ * may write them (deploy/security/acls.json, literal ACLs), so the topic, not the record, tells
+ * ingest who speaks. Kafka does not tell a consumer who produced a record (a header is whatever
+ * the producer wrote), so the topic is the one thing the broker vouches for. A record there naming
+ * another exporter, or an exporter the registry gives to another provider, is dead-lettered. The
+ * shared flows.raw and sessions.raw are the node's own services' (collector, simulator).
+ */
+export const exporterRawTopic = (base: RawBase, providerId: string, exporterId: string): string => `${base}.${providerId}.${exporterId}`;
+export type RawBase = typeof TOPICS.flowsRaw | typeof TOPICS.sessionsRaw;
+/** An exporter and the provider it speaks for (deploy/providers.json, registry.providers). */
+export interface ExporterOf { exporterId: string; providerId: string }
+/** A provider id makes a topic segment (no dot: the exporter id follows the first one). */
+const PROVIDER_SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** An exporter id makes a topic segment; collector-attributed ids (an address, `address#domain`)
+ *  often do not, and have no topics of their own: only the collector speaks for them. */
+const EXPORTER_SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** Raw topics are made for an exporter only when both ids are topic-legal (Kafka: [A-Za-z0-9._-], at most 249 characters). */
+export const hasOwnRawTopics = (e: ExporterOf): boolean =>
+  PROVIDER_SEGMENT.test(e.providerId) && EXPORTER_SEGMENT.test(e.exporterId) && exporterRawTopic(TOPICS.sessionsRaw, e.providerId, e.exporterId).length <= 249;
+export const exporterRawTopics = (exporters: ExporterOf[]): string[] =>
+  exporters.filter(hasOwnRawTopics).flatMap((e) => [exporterRawTopic(TOPICS.flowsRaw, e.providerId, e.exporterId), exporterRawTopic(TOPICS.sessionsRaw, e.providerId, e.exporterId)]);
+/** Partitions of an exporter's own raw topic unless `admin acl apply --exporter-partitions` says
+ *  otherwise: one exporter is one stream, and 2 topics per exporter add up (README). */
+export const EXPORTER_RAW_PARTITIONS = 1;
+
+/** Which raw stream a topic carries and whose it is (both null on a shared raw topic);
+ *  undefined when it is not a raw topic. */
+export function rawTopicOf(topic: string): { base: RawBase; providerId: string | null; exporterId: string | null } | undefined {
+  for (const base of [TOPICS.flowsRaw, TOPICS.sessionsRaw] as const) {
+    if (topic === base) return { base, providerId: null, exporterId: null };
+    if (!topic.startsWith(`${base}.`)) continue;
+    const rest = topic.slice(base.length + 1);
+    const dot = rest.indexOf('.');
+    if (dot <= 0 || dot === rest.length - 1) return undefined;
+    return { base, providerId: rest.slice(0, dot), exporterId: rest.slice(dot + 1) };
+  }
+  return undefined;
+}
+
+export function pipelineTopics(partitions: number, jurisdictions: string[], exporters: ExporterOf[] = [], exporterPartitions = EXPORTER_RAW_PARTITIONS): TopicSpec[] {
   return [
+    ...exporterRawTopics(exporters).map((topic) => ({ topic, numPartitions: exporterPartitions })),
     ...[TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm, TOPICS.traceRequests, TOPICS.traceHops, TOPICS.traceUpdates]
       .map((topic) => ({ topic, numPartitions: partitions })),
     { topic: TOPICS.traceState, numPartitions: partitions, compacted: true },

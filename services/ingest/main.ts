@@ -1,7 +1,8 @@
 // ingest: flows.raw / sessions.raw -> validate, normalise, dedupe -> flows.norm / sessions.norm,
 // bad input -> dlq.ingest. Reads config, builds adapters, wires the stage, handles SIGTERM.
 import { serveStage, startServiceKit } from '../common/service-kit.ts';
-import { TOPICS } from '../common/topics.ts';
+import { ensureTopics } from '../common/kafka.ts';
+import { EXPORTER_RAW_PARTITIONS, exporterRawTopics, TOPICS } from '../common/topics.ts';
 import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -27,8 +28,15 @@ export async function startIngest(env: Record<string, string | undefined> = proc
     dedupeWindowMs: cfg.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS,
     dedupePerKey: cfg.CROSSTRACE_INGEST_DEDUPE_PER_KEY,
   });
+  // each exporter's own raw topics (only its principal writes there: the topic says who speaks),
+  // for the exporters known at start; `admin acl apply` creates them (here only where this principal may)
+  const ownRaw = exporterRawTopics(directory.list().flatMap((p) => p.exporters.map((exporterId) => ({ exporterId, providerId: p.providerId }))));
+  await ensureTopics(kit.admin, ownRaw.map((topic) => ({ topic, numPartitions: EXPORTER_RAW_PARTITIONS })));
+  const existing = new Set(await kit.admin.listTopics());
+  const missing = ownRaw.filter((t) => !existing.has(t));
+  if (missing.length > 0) logger.warn({ missing }, 'exporter raw topics not created yet (bin/crosstrace admin acl apply): not read until ingest restarts');
   const { port } = await serveStage(kit, {
-    groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,
+    groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw, ...ownRaw.filter((t) => existing.has(t))], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'ingest', port: cfg.CROSSTRACE_INGEST_HTTP_PORT,
   });
   // refresh the exporter-skew gauge once a second

@@ -12,7 +12,7 @@ import type { ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import { wrapStage } from '../common/stage.ts';
-import { TOPICS } from '../common/topics.ts';
+import { rawTopicOf, TOPICS } from '../common/topics.ts';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { normaliseFlow, normaliseSession, type NormaliseContext, type Normalised } from './domain/normalise.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -34,21 +34,50 @@ export interface IngestPipelineDeps {
 /** Event time a window orders by: a session's eventTime, a flow's startTime (UTC ms). */
 const timeOf = (e: FlowEvent | SessionEvent): number => ('eventTime' in e ? e.eventTime : e.startTime);
 
-interface Ok { src: ConsumedMessage; eventId: string; norm: Normalised<FlowEvent | SessionEvent> }
+/** eventId: `exporterId/eventId`, the record's identity downstream (ct-uid); dedupeKey: the same
+ *  under the provider that spoke for it. */
+interface Ok { src: ConsumedMessage; eventId: string; dedupeKey: string; norm: Normalised<FlowEvent | SessionEvent> }
 
 export function createIngestPipeline(d: IngestPipelineDeps) {
   const now = d.now ?? Date.now;
+
+  /**
+   * Who may speak for whom: an exporter's own raw topic (flows.raw.<providerId>.<exporterId>) is
+   * written by that exporter's principal only (the broker's literal ACLs), so a record there
+   * naming another exporter is refused (CT_EXPORTER_NOT_OF_TOPIC), and so is one whose exporter
+   * the registry gives to another provider than the topic's (CT_EXPORTER_NOT_OF_PROVIDER),
+   * whatever its key or headers say. The shared raw topics are written by the node's own services
+   * only. The dedupe identity holds the provider, so nobody pre-empts another provider's event ids.
+   */
+  function speaker(topic: string, exporterId: string): string {
+    const provider = d.ctx.byExporter(exporterId)?.providerId;
+    const own = rawTopicOf(topic);
+    if (own?.exporterId != null && own.exporterId !== exporterId) {
+      throw permanent('CT_EXPORTER_NOT_OF_TOPIC', `${topic} takes exporter ${JSON.stringify(own.exporterId)}'s records only, not exporter ${JSON.stringify(exporterId)}'s`, { field: 'exporterId' });
+    }
+    const bound = own?.providerId;
+    if (bound && provider !== undefined && provider !== bound) {
+      throw permanent('CT_EXPORTER_NOT_OF_PROVIDER', `exporter ${JSON.stringify(exporterId)} is ${provider}'s, not ${bound}'s: ${topic} takes ${bound}'s exporters only`, { field: 'exporterId' });
+    }
+    return bound ?? provider ?? '-';
+  }
+
+  function identity(topic: string, raw: { exporterId: string; eventId: string }): Pick<Ok, 'eventId' | 'dedupeKey'> {
+    const eventId = `${raw.exporterId}/${raw.eventId}`;
+    return { eventId, dedupeKey: `${speaker(topic, raw.exporterId)}/${eventId}` };
+  }
 
   async function prepare(m: ConsumedMessage): Promise<Ok> {
     if (m.value && m.value.length > d.maxMessageBytes) {
       throw permanent('CT_OVERSIZED', `value is ${m.value.length} bytes, above the ${d.maxMessageBytes}-byte limit`);
     }
-    if (m.topic === TOPICS.flowsRaw) {
-      const raw = await d.registry.decode<FlowEvent>(m.topic, m.value);
-      return { src: m, eventId: `${raw.exporterId}/${raw.eventId}`, norm: normaliseFlow(raw, m.timestamp, d.ctx) };
+    const base = rawTopicOf(m.topic)?.base ?? m.topic;
+    if (base === TOPICS.flowsRaw) {
+      const raw = await d.registry.decode<FlowEvent>(base, m.value);
+      return { src: m, ...identity(m.topic, raw), norm: normaliseFlow(raw, m.timestamp, d.ctx) };
     }
-    const raw = await d.registry.decode<SessionEvent>(m.topic, m.value);
-    return { src: m, eventId: `${raw.exporterId}/${raw.eventId}`, norm: normaliseSession(raw, m.timestamp, d.ctx) };
+    const raw = await d.registry.decode<SessionEvent>(base, m.value);
+    return { src: m, ...identity(m.topic, raw), norm: normaliseSession(raw, m.timestamp, d.ctx) };
   }
 
   const memory = createDedupe(d.redis, { windowMs: d.dedupeWindowMs, perKey: d.dedupePerKey });
@@ -57,7 +86,7 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
   async function dedupe(ok: Ok[]): Promise<Ok[]> {
     if (ok.length === 0) return ok;
     const coordinates = ok.map((o) => `${o.src.topic}/${o.src.partition}/${o.src.offset}`);
-    const prev = await memory.remember(ok.map((o, i) => ({ eventId: o.eventId, coordinates: coordinates[i]! })));
+    const prev = await memory.remember(ok.map((o, i) => ({ eventId: o.dedupeKey, coordinates: coordinates[i]! })));
     return ok.filter((o, i) => {
       if (prev[i] === null || prev[i] === coordinates[i]) return true;
       d.metrics.duplicates.inc({ topic: o.src.topic });
@@ -78,7 +107,7 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     const flows: OutMessage[] = [];
     const sessions: OutMessage[] = [];
     for (const o of fresh) {
-      const isFlow = o.src.topic === TOPICS.flowsRaw;
+      const isFlow = rawTopicOf(o.src.topic)?.base === TOPICS.flowsRaw;
       const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
       const value = d.registry.encode(topic, o.norm.event);
       for (const k of o.norm.keys) {

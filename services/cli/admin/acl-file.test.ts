@@ -14,9 +14,14 @@ describe('ACL file', () => {
     expect(b.filter((x) => x.resource === 'group')).toMatchObject([{ name: 'partner-FR-', pattern: 'prefixed', operation: 'Read' }]);
   });
 
-  it('lets exporters write the raw topics and nothing else', () => {
-    const all = managedPrincipals(repoFile, ['fr-cgn-1']).get('exporter-fr-cgn-1') ?? [];
-    expect(all.map((x) => `${x.operation} ${x.name}`).sort()).toEqual(['Write flows.raw', 'Write sessions.raw']);
+  it('lets an exporter write its own raw topics and nothing else: bound to its own exporter id', () => {
+    const all = managedPrincipals(repoFile, [{ exporterId: 'fr-cgn-1', providerId: 'fr-telecom' }, { exporterId: 'fr-cgn-2', providerId: 'fr-telecom' }]);
+    const of = (id: string) => (all.get(`exporter-${id}`) ?? []).map((x) => `${x.operation} ${x.pattern} ${x.name}`).sort();
+    expect(of('fr-cgn-1')).toEqual(['Write literal flows.raw.fr-telecom.fr-cgn-1', 'Write literal sessions.raw.fr-telecom.fr-cgn-1']);
+    // another exporter of the same provider gets its own topics, not its sibling's
+    expect(of('fr-cgn-2')).toEqual(['Write literal flows.raw.fr-telecom.fr-cgn-2', 'Write literal sessions.raw.fr-telecom.fr-cgn-2']);
+    // ids that make no topic segment (a provider id with a dot: the topic could not be read back) are refused
+    expect(() => managedPrincipals(repoFile, [{ exporterId: 'x-1', providerId: 'fr.telecom' }])).toThrow(/do not make a topic name/);
   });
 
   it('gives no service Read on another jurisdiction feed except the gateway, and nobody registry.providers writes', () => {
@@ -31,6 +36,12 @@ describe('ACL file', () => {
     const bad = { services: { ingest: [{ resource: 'topic', names: ['trace.updates.{CC}'], ops: ['Reed'], extra: 1 }] }, exporters: { rules: [], fromProvidersFile: 'x' }, roles: { partner: [] } };
     expect(() => parseAclFile(bad, 'f.json')).toThrow(/f\.json\.services\.ingest\[0\]\.extra: unknown key[\s\S]*Reed is not one of[\s\S]*\{CC\} may appear in roles\.partner only/);
     expect(() => parseAclFile({ ...bad, services: { admin: [] } }, 'f.json')).toThrow(/services\.admin: a service principal/);
+    // an exporter's rules name its own provider's topics only
+    const shared = { ...bad, services: {}, exporters: { rules: [{ resource: 'topic', names: ['flows.raw'], ops: ['Write'] }], fromProvidersFile: 'x' } };
+    expect(() => parseAclFile(shared, 'f.json')).toThrow(/exporters\.rules: every name must use \{provider\} and \{exporter\}/);
+    // a provider-wide topic would let an exporter speak for its siblings
+    const providerWide = { ...shared, exporters: { rules: [{ resource: 'topic', names: ['flows.raw.{provider}'], ops: ['Write'] }], fromProvidersFile: 'x' } };
+    expect(() => parseAclFile(providerWide, 'f.json')).toThrow(/exporters\.rules: every name must use \{provider\} and \{exporter\}/);
   });
 
   it('diffs by key: creates what is missing, deletes what is extra', () => {

@@ -2,6 +2,9 @@
 // Kafka client involved. Contract: every problem in the file is reported with its path in
 // the file (unknown keys, resource types and operations are refused, nothing is guessed);
 // a binding is a plain value whose `key` identifies it, so two sets of bindings compare by key.
+import { hasOwnRawTopics, type ExporterOf } from '../../common/topics.ts';
+
+export type { ExporterOf };
 
 export const RESOURCES = { topic: 'TOPIC', group: 'GROUP', 'transactional-id': 'TRANSACTIONAL_ID', cluster: 'CLUSTER' } as const;
 export type ResourceName = keyof typeof RESOURCES;
@@ -81,6 +84,12 @@ export function parseAclFile(json: unknown, source = 'acls.json'): AclFile {
   }
   const templated = JSON.stringify({ s: out.services, e: out.exporters.rules });
   if (templated.includes('{CC}')) problems.push(`${source}: {CC} may appear in roles.partner only`);
+  if (/\{provider\}|\{exporter\}/.test(JSON.stringify({ s: out.services, p: out.roles.partner }))) problems.push(`${source}: {provider} and {exporter} may appear in exporters.rules only`);
+  // an exporter speaks for itself only: every name it gets is its own (literal), and says both its
+  // provider and its exporter id, which is what ingest reads off the topic
+  if (out.exporters.rules.some((r) => r.pattern !== 'literal' || r.names.some((n) => !n.includes('{provider}') || !n.includes('{exporter}')))) {
+    problems.push(`${source}.exporters.rules: every name must use {provider} and {exporter} (literal): an exporter writes its own topics only`);
+  }
   if (problems.length > 0) throw new Error(`invalid ACL file:\n  - ${problems.join('\n  - ')}`);
   return out;
 }
@@ -100,13 +109,19 @@ export function bindingsOf(principal: string, rules: AclRule[], cc?: string): Bi
   return [...out.values()];
 }
 
-/** Every principal the file manages (services and exporters) with its bindings. */
-export function managedPrincipals(file: AclFile, exporterIds: string[]): Map<string, Binding[]> {
+/** Every principal the file manages (services and exporters) with its bindings. Principal
+ *  exporter-<id> is bound to the exporter id <id> alone: its rules have {exporter} replaced by that
+ *  id and {provider} by its provider's id (deploy/providers.json), so it writes its own raw topics
+ *  and ingest refuses there any record naming another exporter. */
+export function managedPrincipals(file: AclFile, exporters: ExporterOf[]): Map<string, Binding[]> {
   const out = new Map<string, Binding[]>();
   for (const [svc, rules] of Object.entries(file.services)) out.set(svc, bindingsOf(svc, rules));
-  for (const id of exporterIds) {
+  for (const e of exporters) {
+    const { exporterId: id, providerId } = e;
     if (!PRINCIPAL.test(exporterPrincipal(id))) throw new Error(`exporter id ${JSON.stringify(id)} does not make a valid principal name`);
-    out.set(exporterPrincipal(id), bindingsOf(exporterPrincipal(id), file.exporters.rules));
+    if (!hasOwnRawTopics(e)) throw new Error(`exporter ${JSON.stringify(id)} of provider ${JSON.stringify(providerId)}: the ids do not make a topic name (provider [A-Za-z0-9_-], exporter [A-Za-z0-9._-])`);
+    const rules = file.exporters.rules.map((r) => ({ ...r, names: r.names.map((n) => n.replaceAll('{provider}', providerId).replaceAll('{exporter}', id)) }));
+    out.set(exporterPrincipal(id), bindingsOf(exporterPrincipal(id), rules));
   }
   return out;
 }

@@ -15,7 +15,7 @@ import type { Admin } from 'kafkajs';
 import { ensureTopics } from '../../common/kafka.ts';
 import { clientPropertiesText, parseClientProperties } from '../../common/kafka-security.ts';
 import { loadProvidersFile } from '../../common/provider-directory.ts';
-import { AUDIT_RETENTION_MS, TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics, pipelineTopics } from '../../common/topics.ts';
+import { AUDIT_RETENTION_MS, EXPORTER_RAW_PARTITIONS, TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics, pipelineTopics } from '../../common/topics.ts';
 import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
 import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
 import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
@@ -23,7 +23,7 @@ import { alterScramCredentials } from './scram-credentials.ts';
 import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
 import { createSigningKeyFile, rotateSigningKeyFile } from '../../tracer/signing-key-file.ts';
 
-export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6]
+export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6] [--exporter-partitions 1]
 crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens] [--keep-tokens]
                              [--mtls-bootstrap HOST:PORT (default KAFKA_MTLS_BROKERS)]
   writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
@@ -69,11 +69,14 @@ function caLocationOf(k: CliKafka): string {
 async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
   const file = loadAclFile(a.file!);
   const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
-  const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters));
+  const exporters = providers.flatMap((p) => p.exporters.map((exporterId) => ({ exporterId, providerId: p.providerId })));
+  const principals = managedPrincipals(file, exporters);
   const partitions = Number(a.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new UsageError('--partitions must be a positive whole number');
+  const exporterPartitions = Number(a['exporter-partitions']);
+  if (!Number.isInteger(exporterPartitions) || exporterPartitions < 1) throw new UsageError('--exporter-partitions must be a positive whole number');
   const ccs = [...new Set(providers.map((p) => p.jurisdiction))].sort();
-  await ensureTopics(admin, pipelineTopics(partitions, ccs));
+  await ensureTopics(admin, pipelineTopics(partitions, ccs, exporters, exporterPartitions));
   await keepForever(admin, [TOPICS.audit, ...ccs.map(auditTopic)]);
   let created = 0;
   let deleted = 0;
@@ -149,7 +152,7 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
   const { values: { 'keep-tokens': keepTokens, ...a }, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
     options: {
-      file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' },
+      file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' }, 'exporter-partitions': { type: 'string', default: String(EXPORTER_RAW_PARTITIONS) },
       out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
       'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
     },
