@@ -31,13 +31,16 @@ export function planWireDevices(providers: Provider[], secret = () => randomByte
 }
 
 /** `providers` with each device's address listed beside its name, of the same kind (exporterKinds)
- *  and export lag (flowExportLagMs). */
+ *  and export lag (flowExportLagMs). A flow exporter's name is dropped: on the wire its flows come
+ *  from its address only, and a listed flow exporter that never sends would hold back the flow
+ *  watermark, so no relay lookup of its provider would ever settle (tracer/domain/relay-settling.ts). */
 export function withDeviceAddresses(providers: Provider[], f: WireDevicesFile): Provider[] {
   return providers.map((p) => {
     const added = p.exporters.flatMap((id) => (f.devices[id] && !p.exporters.includes(f.devices[id]) ? [[id, f.devices[id]] as const] : []));
     const kinds = p.exporterKinds ?? {};
+    const wiredFlow = new Set(added.filter(([id]) => kinds[id] === 'flow').map(([id]) => id));
     return {
-      ...p, exporters: [...p.exporters, ...added.map(([, addr]) => addr)],
+      ...p, exporters: [...p.exporters.filter((id) => !wiredFlow.has(id)), ...added.map(([, addr]) => addr)],
       exporterKinds: { ...kinds, ...Object.fromEntries(added.flatMap(([id, addr]) => (kinds[id] ? [[addr, kinds[id]]] : []))) },
       flowExportLagMs: { ...p.flowExportLagMs, ...Object.fromEntries(added.flatMap(([id, addr]) => (p.flowExportLagMs?.[id] === undefined ? [] : [[addr, p.flowExportLagMs[id]]]))) },
     };
