@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
+import { REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
@@ -62,4 +62,51 @@ describe('rebuilding windows from Kafka', () => {
     }
     expect(back).toBe(1900); // the 100 events older than the retention stay out
   }, 120_000);
+
+  // The replay starts at the horizon less the ingest's future tolerance (5 min), found by
+  // timestamp: records produced 30 min before a 10-min horizon are not read at all (the
+  // replay used to read an hour before the horizon and skip them one by one).
+  it('does not read records produced well before the horizon', async () => {
+    const now = Date.now();
+    const run = `old-${now.toString(36)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.sessionsNorm, messages: Array.from({ length: 3000 }, (_, i) => ({
+      key: `${run}|198.51.100.${i % 50}`, value: Buffer.from([0, 0, 0, 0, 1, i % 256]), timestamp: String(now - 1_800_000),
+      headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 1_800_000), 'ct-origin-ts': String(now - 1_800_000) },
+    })) });
+    await producer.disconnect();
+    await redis.del(STATE_MARKER, REBUILD_PROGRESS);
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs: 600_000 }), retentionMs: 600_000 });
+    expect(done.done).toBe(true);
+    expect(done.skipped).toBeLessThan(3000);
+  }, 120_000);
+
+  // A rebuild that failed resumes from its progress (kept in Redis with the windows it wrote):
+  // partitions recorded as done up to their end are not read again.
+  it('resumes from the progress a failed rebuild left', async () => {
+    const now = Date.now();
+    const run = `res-${now.toString(36)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.flowsNorm, messages: Array.from({ length: 600 }, (_, i) => ({
+      key: `${run}|203.0.113.${i % 30}`, value: Buffer.from([0, 0, 0, 0, 1, i % 256]),
+      headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 1000), 'ct-origin-ts': String(now), 'ct-dir': 'in' },
+    })) });
+    await producer.disconnect();
+    const progress: Record<string, string> = {};
+    for (const t of [TOPICS.flowsNorm, TOPICS.sessionsNorm]) for (const p of await admin.fetchTopicOffsets(t)) progress[`${t}/${p.partition}`] = p.high;
+    await redis.del(STATE_MARKER);
+    await redis.hset(REBUILD_PROGRESS, progress);
+    const retentionMs = 3_600_000;
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs });
+    expect(done).toMatchObject({ done: true, resumed: true, events: 0, remaining: 0 });
+    expect(await redis.exists(REBUILD_PROGRESS)).toBe(0);
+    expect(await redis.exists(STATE_MARKER)).toBe(1);
+    // and without the progress, the same records are read and indexed
+    await redis.del(STATE_MARKER);
+    const again = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs });
+    expect(again.resumed).toBe(false);
+    expect(again.events).toBeGreaterThanOrEqual(600);
+  }, 180_000);
 });
