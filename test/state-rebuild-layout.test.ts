@@ -27,14 +27,14 @@ describe('window rebuild: bulk write vs live indexing', () => {
     const run = `lay-${now.toString(36)}`;
     const keys = Array.from({ length: 12 }, (_, i) => `${run}|192.0.2.${i}`);
     const req = (i: number, kind: StoredKind, uid = `ex-1/${run}-${i}`, producedAt = now - 1000): IndexRequest => ({
-      key: keys[i % keys.length]!, uid: kind === 'session' ? uid : `${uid}:${kind}`, time: now - 600_000 + i * 37,
+      key: keys[Math.floor(i / 3) % keys.length]!, uid: kind === 'session' ? uid : `${uid}:${kind}`, time: now - 600_000 + i * 37,
       payload: encodeStored({ kind, producedAt, value: Buffer.from([0, 0, 0, 0, 9, i & 255, (i >> 8) & 255]) }),
     });
     const reqs: IndexRequest[] = [];
     for (let i = 0; i < 900; i++) reqs.push(req(i, i % 3 === 0 ? 'session' : i % 3 === 1 ? 'flow-in' : 'flow-out'));
     // the same uid again with another payload (and time): the first one stays, in the same batch and in the next
     reqs.push(req(3, 'session', `ex-1/${run}-3`, now - 5), req(4, 'flow-in', `ex-1/${run}-4`, now - 5));
-    reqs.push(req(630, 'session', `ex-1/${run}-30`, now - 7), req(860, 'flow-out', `ex-1/${run}-500`, now - 7));
+    reqs.push(req(642, 'session', `ex-1/${run}-30`, now - 7), req(860, 'flow-out', `ex-1/${run}-500`, now - 7));
     const pinned = keys[5]!;
     const windowKeys = keys.flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:sev:{${k}}`, `ct:set:{${k}}`]);
 
