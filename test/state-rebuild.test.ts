@@ -63,25 +63,6 @@ describe('rebuilding windows from Kafka', () => {
     expect(back).toBe(1900); // the 100 events older than the retention stay out
   }, 120_000);
 
-  // The replay starts at the horizon less the ingest's future tolerance (5 min), found by
-  // timestamp: records produced 30 min before a 10-min horizon are not read at all (the
-  // replay used to read an hour before the horizon and skip them one by one).
-  it('does not read records produced well before the horizon', async () => {
-    const now = Date.now();
-    const run = `old-${now.toString(36)}`;
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: TOPICS.sessionsNorm, messages: Array.from({ length: 3000 }, (_, i) => ({
-      key: `${run}|198.51.100.${i % 50}`, value: Buffer.from([0, 0, 0, 0, 1, i % 256]), timestamp: String(now - 1_800_000),
-      headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 1_800_000), 'ct-origin-ts': String(now - 1_800_000) },
-    })) });
-    await producer.disconnect();
-    await redis.del(STATE_MARKER, REBUILD_PROGRESS);
-    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs: 600_000 }), retentionMs: 600_000 });
-    expect(done.done).toBe(true);
-    expect(done.skipped).toBeLessThan(3000);
-  }, 120_000);
-
   // A rebuild that failed resumes from its progress (kept in Redis with the windows it wrote):
   // partitions recorded as done up to their end are not read again.
   it('resumes from the progress a failed rebuild left', async () => {
