@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
+import { REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
@@ -62,4 +62,32 @@ describe('rebuilding windows from Kafka', () => {
     }
     expect(back).toBe(1900); // the 100 events older than the retention stay out
   }, 120_000);
+
+  // A rebuild that failed resumes from its progress (kept in Redis with the windows it wrote):
+  // partitions recorded as done up to their end are not read again.
+  it('resumes from the progress a failed rebuild left', async () => {
+    const now = Date.now();
+    const run = `res-${now.toString(36)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.flowsNorm, messages: Array.from({ length: 600 }, (_, i) => ({
+      key: `${run}|203.0.113.${i % 30}`, value: Buffer.from([0, 0, 0, 0, 1, i % 256]),
+      headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 1000), 'ct-origin-ts': String(now), 'ct-dir': 'in' },
+    })) });
+    await producer.disconnect();
+    const progress: Record<string, string> = {};
+    for (const t of [TOPICS.flowsNorm, TOPICS.sessionsNorm]) for (const p of await admin.fetchTopicOffsets(t)) progress[`${t}/${p.partition}`] = p.high;
+    await redis.del(STATE_MARKER);
+    await redis.hset(REBUILD_PROGRESS, progress);
+    const retentionMs = 3_600_000;
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs });
+    expect(done).toMatchObject({ done: true, resumed: true, events: 0, remaining: 0 });
+    expect(await redis.exists(REBUILD_PROGRESS)).toBe(0);
+    expect(await redis.exists(STATE_MARKER)).toBe(1);
+    // and without the progress, the same records are read and indexed
+    await redis.del(STATE_MARKER);
+    const again = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs });
+    expect(again.resumed).toBe(false);
+    expect(again.events).toBeGreaterThanOrEqual(600);
+  }, 180_000);
 });

@@ -24,7 +24,7 @@ const rebuildConfig = defineConfig('CROSSTRACE_REBUILD_', {
 });
 
 const line = (p: RebuildProgress): string =>
-  `rebuild: ${p.done ? 'done, ' : ''}${p.events} events indexed, ${p.skipped} skipped, ${(p.ms / 1000).toFixed(1)} s, ${p.perSecond} events/s`;
+  `rebuild: ${p.done ? 'done, ' : ''}${p.resumed ? 'resumed, ' : ''}${p.events} events indexed, ${p.skipped} skipped, ${p.remaining} records to read, ${(p.ms / 1000).toFixed(1)} s, ${p.perSecond} events/s`;
 
 export async function rebuildCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values } = parseArgs({ args, options: { 'retention-ms': { type: 'string', default: '86400000' }, 'session-retention-ms': { type: 'string', default: '1209600000' } }, strict: true });

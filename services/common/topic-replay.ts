@@ -16,8 +16,15 @@ export interface ReplayOptions {
   startOffset?(topic: string, partition: number): Promise<string | undefined>;
   /** One partition's batch of records, in offset order. */
   onBatch(topic: string, partition: number, messages: KafkaMessage[]): Promise<void>;
-  /** Gives up when no record arrives for this long while some are still expected, ms (default 30 s). */
+  /** Gives up when, after the group was joined, no batch arrives nor is being handled for this
+   *  long while records are still expected, ms (default 30 s). A caller that keeps its progress
+   *  (state-rebuild.ts) resumes where it was on the next try. */
   idleTimeoutMs?: number;
+  /** What will be read, known before the first record: per partition, from and to (exclusive). */
+  onPlan?(plan: { topic: string; partition: number; from: number; to: number }[]): void;
+  /** Fetch sizes (defaults: 4 MiB per partition, 32 MiB per fetch). */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
 }
 
 export async function replayTopics(o: ReplayOptions): Promise<void> {
@@ -30,26 +37,33 @@ export async function replayTopics(o: ReplayOptions): Promise<void> {
       if (begin < Number(p.high)) { target.set(`${topic}/${p.partition}`, Number(p.high)); from.set(`${topic}/${p.partition}`, String(begin)); }
     }
   }
+  o.onPlan?.([...target].map(([tp, to]) => ({ topic: tp.slice(0, tp.lastIndexOf('/')), partition: Number(tp.slice(tp.lastIndexOf('/') + 1)), from: Number(from.get(tp)), to })));
   if (target.size === 0) return;
   const groupId = replayGroupId();
-  const consumer = o.kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  let last = Date.now();
+  const consumer = o.kafka.consumer({ groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 4 * 1_048_576, maxBytes: o.maxBytes ?? 32 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  // idle = joined, no batch being handled, and none arrived for idleTimeoutMs: a slow start
+  // (a group join under load) or a slow batch (Redis under load) is not idleness
+  let last = Number.POSITIVE_INFINITY;
+  const started = Date.now();
+  let handling = 0;
   let failed: unknown;
+  consumer.on(consumer.events.GROUP_JOIN, () => { last = Date.now(); });
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: true });
     await consumer.run({
-      autoCommit: false, partitionsConsumedConcurrently: 4, eachBatchAutoResolve: true,
+      autoCommit: false, partitionsConsumedConcurrently: 6, eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
         const tp = `${batch.topic}/${batch.partition}`;
         const end = target.get(tp);
         if (end === undefined) return;
         last = Date.now();
+        handling++;
         // the seek below is an optimisation: a consumer that restarted after a crash (a fresh
         // broker answers the first group join with NOT_COORDINATOR) reads from the beginning
         const start = Number(from.get(tp) ?? 0);
         const msgs = batch.messages.filter((m) => Number(m.offset) < end && Number(m.offset) >= start);
-        try { await o.onBatch(batch.topic, batch.partition, msgs); } catch (e) { failed = e; }
+        try { await o.onBatch(batch.topic, batch.partition, msgs); } catch (e) { failed = e; } finally { handling--; last = Date.now(); }
         await heartbeat();
         // transaction markers have offsets too: the batch may end before the end offset
         if (Number(batch.lastOffset()) >= end - 1 || Number(batch.highWatermark) <= Number(batch.lastOffset()) + 1) target.delete(tp);
@@ -67,7 +81,8 @@ export async function replayTopics(o: ReplayOptions): Promise<void> {
       }
     }
     while (target.size > 0 && failed === undefined) {
-      if (Date.now() - last > (o.idleTimeoutMs ?? 30_000)) throw new Error(`replay of ${o.topics.join(', ')} stopped: nothing read for ${o.idleTimeoutMs ?? 30_000} ms, ${target.size} partitions unfinished`);
+      if (last === Number.POSITIVE_INFINITY && Date.now() - started > 10 * (o.idleTimeoutMs ?? 30_000)) throw new Error(`replay of ${o.topics.join(', ')} stopped: its consumer group ${groupId} was not joined in ${10 * (o.idleTimeoutMs ?? 30_000)} ms`);
+      if (handling === 0 && Date.now() - last > (o.idleTimeoutMs ?? 30_000)) throw new Error(`replay of ${o.topics.join(', ')} stopped: nothing read for ${o.idleTimeoutMs ?? 30_000} ms, ${target.size} partitions unfinished`);
       await new Promise((r) => setTimeout(r, 50));
     }
     if (failed !== undefined) throw failed;

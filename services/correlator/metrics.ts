@@ -18,6 +18,9 @@ export function createCorrelatorMetrics() {
     redisMemory: new Gauge({ name: 'crosstrace_correlator_redis_memory_bytes', help: 'Redis used_memory (windows, waiters, chains, dedupe), bytes, sampled every 5 s.', registers: r }),
     redisKeys: new Gauge({ name: 'crosstrace_correlator_redis_keys', help: 'Keys in the Redis database (two per window, two per waited-on address), sampled every 5 s.', registers: r }),
     truncatedReads: new Counter({ name: 'crosstrace_correlator_window_reads_truncated_total', help: 'Window reads that reached their limit (CROSSTRACE_CORRELATOR_WINDOW_READ_LIMIT): the events farthest from the lookup window were left out.', registers: r }),
+    rebuildEvents: new Gauge({ name: 'crosstrace_correlator_rebuild_events', help: 'Events the running (or last) window rebuild from Kafka wrote into windows.', registers: r }),
+    rebuildRemaining: new Gauge({ name: 'crosstrace_correlator_rebuild_remaining_records', help: 'Records the running window rebuild still has to read (0 when none runs).', registers: r }),
+    rebuildRate: new Gauge({ name: 'crosstrace_correlator_rebuild_events_per_second', help: 'Events per second of the running (or last) window rebuild.', registers: r }),
     matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve the waiters an event met, seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
   };
 }

@@ -1,7 +1,8 @@
 // Rebuilding Redis from Kafka when Redis lost its data (a FLUSHALL, a restart without its
 // AOF, a new instance). Kafka is the source of truth:
 //   - windows: flows.norm / sessions.norm replayed from the retention horizon into the
-//     windows (the same idempotent index scripts the correlator runs; waiters are not woken);
+//     windows (a bulk write that leaves the state the correlator's index scripts leave;
+//     waiters are not woken);
 //   - the audit head needs nothing: the tracer reads it from audit.disclosures (audit-head.ts).
 // A marker key says "this Redis holds state built from Kafka": written after a rebuild and at
 // the first start on empty topics; a Redis without it while the topics hold data has lost it.
@@ -16,7 +17,15 @@ import type { IndexRequest, WindowStore } from './window-store.ts';
 /** Present = this Redis holds state built from Kafka (value: when, ISO). */
 export const STATE_MARKER = 'ct:state:built';
 
-export interface RebuildProgress { events: number; skipped: number; ms: number; perSecond: number; done: boolean }
+export interface RebuildProgress {
+  /** Events written into windows by this run; records skipped (older than their horizon, or invalid). */
+  events: number; skipped: number;
+  /** Records still to read to the end offsets seen at the start. */
+  remaining: number;
+  /** This run continued a failed one's progress (REBUILD_PROGRESS). */
+  resumed: boolean;
+  ms: number; perSecond: number; done: boolean;
+}
 
 /** True when the norm topics hold records but Redis has no marker: its state is gone. */
 export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPICS.flowsNorm, TOPICS.sessionsNorm]): Promise<boolean> {
@@ -30,11 +39,28 @@ export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPIC
 
 export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown> => redis.set(STATE_MARKER, new Date(now).toISOString());
 
+/** The rebuild's progress, kept with the state it describes: per partition (`topic/partition`),
+ *  the offset below which every record is written. A rebuild that failed (a lost broker, an
+ *  idle consumer) resumes there on its next try; a Redis that lost it lost those windows too. */
+export const REBUILD_PROGRESS = 'ct:state:rebuild';
+
+/** How far before the horizon the replay starts reading, ms. A record's Kafka timestamp is the
+ *  time ingest produced it, which is after ingest received the raw record; ingest refuses an
+ *  event time more than its future tolerance past that receipt (CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS,
+ *  default 300000: normalise.ts). So every record whose event time is at or past the horizon
+ *  was produced at or after horizon - future tolerance: seeking there by timestamp misses none. */
+export const DEFAULT_REBUILD_SLACK_MS = 300_000;
+
+/** Events buffered before a bulk write (a write runs while the next batches are read). */
+const FLUSH_EVENTS = 40_000;
+
 /**
  * Replays flows.norm and sessions.norm into the windows, from the first record produced after
  * the horizon (now - retention, sessions: - sessionRetentionMs) less `slackMs`, up to the end
  * offsets seen at the start, then sets the marker. Events older than their horizon are
- * skipped (their windows would trim them at once).
+ * skipped (their windows would trim them at once). The events go in by the store's bulk write
+ * (bulkIndex: the state index-one.lua leaves, a few plain commands per window and batch);
+ * progress is kept in REBUILD_PROGRESS, so a failed rebuild resumes where it was.
  * `onProgress` is called about once a second and at the end.
  */
 export async function rebuildWindows(o: {
@@ -43,43 +69,73 @@ export async function rebuildWindows(o: {
   sessionRetentionMs?: number;
   slackMs?: number; now?: () => number;
   onProgress?(p: RebuildProgress): void;
+  /** Replay consumer tuning (tests). */
+  idleTimeoutMs?: number;
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
   // sessions stay in their windows as long as a session may last; flows for the retention
   const horizonOf = (topic: string): number => t0 - (topic === TOPICS.sessionsNorm ? Math.max(o.retentionMs, o.sessionRetentionMs ?? o.retentionMs) : o.retentionMs);
+  const resume = await o.redis.hgetall(REBUILD_PROGRESS);
   let events = 0;
   let skipped = 0;
+  const to = new Map<string, number>();
+  const at = new Map<string, number>();
   const progress = (done: boolean): RebuildProgress => {
     const ms = Math.max(1, now() - t0);
-    return { events, skipped, ms, perSecond: Math.round((events * 1000) / ms), done };
+    let remaining = 0;
+    for (const [tp, end] of to) remaining += Math.max(0, end - (at.get(tp) ?? end));
+    return { events, skipped, remaining, resumed: Object.keys(resume).length > 0, ms, perSecond: Math.round((events * 1000) / ms), done };
+  };
+  const seen = new Set<string>();
+  let buf: IndexRequest[] = [];
+  let bufAt = new Map<string, number>();
+  let writing: Promise<void> = Promise.resolve();
+  let failed: { e: unknown } | undefined;
+  const flush = async (): Promise<void> => {
+    const reqs = buf;
+    const offsets = bufAt;
+    buf = [];
+    bufAt = new Map();
+    await writing; // one write in flight while the next batches are read
+    if (failed) throw failed.e;
+    writing = o.store.bulkIndex(reqs, seen, (pipe) => { if (offsets.size > 0) pipe.hset(REBUILD_PROGRESS, Object.fromEntries(offsets)); })
+      .then(() => { events += reqs.length; for (const [tp, off] of offsets) at.set(tp, off); }, (e: unknown) => { failed = { e }; });
   };
   const ticker = setInterval(() => o.onProgress?.(progress(false)), 1_000);
   try {
     await replayTopics({
-      kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+      kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], idleTimeoutMs: o.idleTimeoutMs,
       startOffset: async (topic, partition) => {
-        const at = await o.admin.fetchTopicOffsetsByTimestamp(topic, horizonOf(topic) - (o.slackMs ?? 3_600_000));
-        return at.find((p) => p.partition === partition)?.offset;
+        const found = await o.admin.fetchTopicOffsetsByTimestamp(topic, horizonOf(topic) - (o.slackMs ?? DEFAULT_REBUILD_SLACK_MS));
+        const byTime = found.find((p) => p.partition === partition)?.offset;
+        const done = resume[`${topic}/${partition}`];
+        if (done === undefined) return byTime;
+        return byTime === undefined || Number(byTime) < 0 ? byTime : String(Math.max(Number(byTime), Number(done)));
       },
+      onPlan: (plan) => { for (const p of plan) { to.set(`${p.topic}/${p.partition}`, p.to); at.set(`${p.topic}/${p.partition}`, p.from); } },
       onBatch: async (topic, partition, messages) => {
-        const reqs: IndexRequest[] = [];
+        if (failed) throw failed.e;
+        if (messages.length === 0) return;
         const horizon = horizonOf(topic);
         for (const m of messages) {
           const msg: ConsumedMessage = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp) };
           let r: IndexRequest;
           try { r = indexRequestOf(msg); } catch { skipped++; continue; } // dead-lettered when first read
           if (r.time < horizon) { skipped++; continue; }
-          reqs.push(r);
+          buf.push(r);
         }
-        for (let i = 0; i < reqs.length; i += 2048) await o.store.indexMany(reqs.slice(i, i + 2048), now());
-        events += reqs.length;
+        bufAt.set(`${topic}/${partition}`, Number(messages[messages.length - 1]!.offset) + 1);
+        if (buf.length >= FLUSH_EVENTS) await flush();
       },
     });
+    await flush();
+    await writing;
+    if (failed) throw failed.e;
   } finally {
     clearInterval(ticker);
   }
-  await markStateBuilt(o.redis);
+  await o.redis.pipeline().set(STATE_MARKER, new Date(now()).toISOString()).del(REBUILD_PROGRESS).exec();
   const last = progress(true);
   o.onProgress?.(last);
   return last;
