@@ -209,9 +209,15 @@ start_kafka() {
 
 start_registry() {
   mkdir -p "$STACK_DIR/tmp"
-  # shellcheck disable=SC2086 # REGISTRY_JAVA_OPTS is a list of JVM flags
-  # file-backed H2 under .stack/data: schema ids survive a restart, so messages already in
-  # the topics keep decoding (the default in-memory store would renumber them)
+  # A registry stopped before it first answered (an `up` that timed out on a loaded machine
+  # stops it mid-way through creating its H2 tables) leaves a database every later start
+  # refuses (NullPointerException in DdlParser). Such a registry never handed out a schema id,
+  # so it starts over on an empty database: `.initializing` marks a first start until it answers.
+  if [ -f "$DATA/registry/.initializing" ]; then
+    say "registry: its first start never answered; its half-made database is started over"
+    rm -rf "$DATA/registry/db"
+  fi
+  [ -d "$DATA/registry/db" ] || { mkdir -p "$DATA/registry"; touch "$DATA/registry/.initializing"; }
   REGISTRY_DATASOURCE_URL="jdbc:h2:file:$DATA/registry/db/registry" \
   launch registry "$JAVA" $REGISTRY_JAVA_OPTS -Djava.io.tmpdir="$STACK_DIR/tmp" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$APICURIO_JAR"
@@ -243,6 +249,7 @@ up() {
         [ "$recorded" = "${!v}" ] || die "$name already runs with $v=$recorded, not ${!v}; run make stack-down first, or unset $v"
       done
       if answers "$name"; then
+        [ "$name" != registry ] || rm -f "$DATA/registry/.initializing"
         say "$(printf '%-9s already running  pid %-7s 127.0.0.1:%s' "$name" "$pid" "$(port_of "$name")")"
         continue
       fi
@@ -275,6 +282,7 @@ up() {
         tails[$name]="$(log_tail "$(log_of "$name")" 2>&1)"
         errors+=("$name|$name exited during start-up; fix the cause shown in ${LOGS#"$ROOT"/}/$name.log and rerun make stack-up")
       elif answers "$name"; then
+        [ "$name" != registry ] || rm -f "$DATA/registry/.initializing"
         say "$(printf '%-9s ready            pid %-7s 127.0.0.1:%-6s in %s' "$name" "$pid" "$(port_of "$name")" \
           "$(secs $(($(now_ms) - since[$name])))")"
       elif [ "$(now_ms)" -ge "$deadline" ]; then

@@ -1,6 +1,8 @@
-import type { Producer } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
-import { sendChunked } from './kafka.ts';
+import type { Kafka, Producer } from 'kafkajs';
+import { describe, expect, it, vi } from 'vitest';
+import { createConsumerLoop, sendChunked } from './kafka.ts';
+import type { Logger } from './logger.ts';
+import { createStageMetrics } from './metrics.ts';
 
 describe('sendChunked', () => {
   it('splits produce requests below the size limit and keeps the order within each topic', async () => {
@@ -14,5 +16,97 @@ describe('sendChunked', () => {
     expect(calls.map((c) => c.map((t) => `${t.topic}:${t.n.join(',')}`).join(' '))).toEqual(['a:0,1', 'a:2,3', 'a:4,5', 'a:6 b:7', 'b:8']);
     await sendChunked(producer, [{ topic: 'a', messages: [] }]);
     expect(calls).toHaveLength(5); // nothing to send, no request
+  });
+});
+
+describe('createConsumerLoop after a crash kafkajs does not restart', () => {
+  it('replaces the consumer with a new one that joins the group, and stops for good on stop()', async () => {
+    type Handler = (ev: { payload: Record<string, unknown> }) => void;
+    const made: { handlers: Map<string, Handler>; disconnected: boolean; runs: number }[] = [];
+    const kafka = {
+      consumer: () => {
+        const c = { handlers: new Map<string, Handler>(), disconnected: false, runs: 0 };
+        made.push(c);
+        return {
+          events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+          on: (ev: string, h: Handler) => { c.handlers.set(ev, h); },
+          connect: async () => undefined,
+          subscribe: async () => undefined,
+          run: async () => { c.runs++; c.handlers.get('join')?.({ payload: {} }); },
+          disconnect: async () => { c.disconnected = true; },
+        };
+      },
+    } as unknown as Kafka;
+    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const metrics = createStageMetrics('test');
+    const loop = createConsumerLoop({ kafka, groupId: 'g', topics: ['t'], handle: async () => undefined, deadLetter: async () => undefined, logger: silent, metrics, stage: 't' });
+    await loop.start();
+    expect(loop.running()).toBe(true);
+    // e.g. a group authorization refused while a restarted broker has not loaded its ACLs yet
+    made[0]!.handlers.get('crash')!({ payload: { error: new Error('Not authorized to access group'), restart: false } });
+    expect(loop.running()).toBe(false);
+    for (let i = 0; i < 50 && made.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(made).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(made[0]!.disconnected).toBe(true);
+    expect(made[1]!.runs).toBe(1);
+    expect(loop.running()).toBe(true);
+    // a crash kafkajs restarts itself is left to it
+    made[1]!.handlers.get('crash')!({ payload: { error: new Error('Connection error'), restart: true } });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(made).toHaveLength(2);
+    await loop.stop();
+    made[1]!.handlers.get('crash')!({ payload: { error: new Error('after stop'), restart: false } });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(made).toHaveLength(2);
+  });
+});
+
+describe('createConsumerLoop on a batch larger than a chunk', () => {
+  it('handles and commits it chunk by chunk, heartbeating while a slow chunk runs', async () => {
+    let eachBatch: ((p: unknown) => Promise<void>) | undefined;
+    const kafka = {
+      consumer: () => ({
+        events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+        on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+        run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { eachBatch = o.eachBatch; },
+      }),
+    } as unknown as Kafka;
+    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const handled: number[] = [];
+    let release: () => void = () => undefined;
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
+      handle: async (ms) => {
+        handled.push(ms.length);
+        // the first chunk is slow: longer than a few heartbeat intervals
+        if (handled.length === 1) await new Promise<void>((r) => { release = r; });
+      },
+    });
+    await loop.start();
+    const events: string[] = [];
+    const messages = [0, 1, 2, 3, 4].map((i) => ({ offset: String(10 + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }));
+    vi.useFakeTimers();
+    try {
+      const done = eachBatch!({
+        batch: { topic: 't', partition: 0, messages, highWatermark: '15', firstOffset: () => '10', lastOffset: () => '14' },
+        resolveOffset: (o: string) => { events.push(`resolve ${o}`); },
+        heartbeat: async () => { events.push('heartbeat'); },
+        commitOffsetsIfNecessary: async (o?: { topics: { partitions: { offset: string }[] }[] }) => { events.push(`commit ${o ? o.topics[0]!.partitions[0]!.offset : 'resolved'}`); },
+        isStale: () => false,
+      });
+      await vi.advanceTimersByTimeAsync(10_000);
+      // the slow chunk is still running: the member kept its place in the group meanwhile
+      expect(events.filter((e) => e === 'heartbeat').length).toBeGreaterThanOrEqual(3);
+      expect(events.some((e) => e.startsWith('commit'))).toBe(false);
+      release();
+      await vi.advanceTimersByTimeAsync(10);
+      await done;
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(handled).toEqual([2, 2, 1]);
+    expect(events.filter((e) => !e.startsWith('heartbeat'))).toEqual(['resolve 11', 'commit 12', 'resolve 13', 'commit 14', 'resolve 14', 'commit resolved']);
+    await loop.stop();
   });
 });

@@ -131,9 +131,19 @@ export interface ConsumerLoopOptions {
   /** A partition with lag that made no progress for this long is reported stalled. Default 30 s. */
   stallAfterMs?: number;
   maxBytesPerPartition?: number;
+  /** Most records handled (and committed) at once; a larger fetched batch is handled in
+   *  chunks of this many. Default 1000. */
+  maxBatchRecords?: number;
 }
 
 export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
+
+/** Longest wait before a crashed consumer starts again (kafkajs' restart after its retries ran
+ *  out, or a new consumer after a crash kafkajs does not restart), ms. */
+const RESTART_MAX_MS = 5_000;
+const RESTART_MIN_MS = 500;
+/** Heartbeats while a chunk is handled (kafkajs sends one at most every heartbeatInterval, 3 s). */
+const HEARTBEAT_MS = 3_000;
 
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
@@ -145,35 +155,91 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
+    const all: ConsumedMessage[] = batch.messages.map((m) => ({
       topic, partition, offset: m.offset, key: m.key ?? null,
       value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
     }));
-    o.metrics.messagesIn.inc({ topic }, msgs.length);
+    o.metrics.messagesIn.inc({ topic }, all.length);
     health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
-    const end = o.metrics.processing.startTimer({ stage: o.stage });
-    const outcome = await runBatch(msgs, {
-      handle: (ms) => o.handle(ms, topic, partition),
-      deadLetter: o.deadLetter,
-      initialBackoffMs: o.retryBackoffMs ?? 200,
-      shouldStop: () => stopping || isStale(),
-      onProgress: () => health.progressed(topic, partition),
-      onRetry: async (err, delay) => {
-        o.metrics.retries.inc({ reason: err.code });
-        health.failed(topic, partition, err.code);
-        o.logger.warn({ err, topic, partition, firstOffset: batch.firstOffset(), retryInMs: delay },
-          'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
+    // A fetched batch (up to maxBytesPerPartition: ~14k raw records) is handled and committed
+    // in chunks of at most `chunk` records, heartbeating meanwhile: on a loaded machine one
+    // whole batch took 88 s, longer than the group's 30 s session, so the member was expelled
+    // before it could commit, rejoined and got the same batch again — a partition that
+    // never moved, and a stage whose /healthz said stalled.
+    const chunk = o.maxBatchRecords ?? 1_000;
+    const beat = setInterval(() => { heartbeat().catch(() => undefined); }, HEARTBEAT_MS);
+    try {
+      for (let i = 0; i < all.length; i += chunk) {
+        const msgs = all.slice(i, i + chunk);
+        const last = i + chunk >= all.length;
+        const end = o.metrics.processing.startTimer({ stage: o.stage });
+        const outcome = await runBatch(msgs, {
+          handle: (ms) => o.handle(ms, topic, partition),
+          deadLetter: o.deadLetter,
+          initialBackoffMs: o.retryBackoffMs ?? 200,
+          shouldStop: () => stopping || isStale(),
+          onProgress: () => health.progressed(topic, partition),
+          onRetry: async (err, delay) => {
+            o.metrics.retries.inc({ reason: err.code });
+            health.failed(topic, partition, err.code);
+            o.logger.warn({ err, topic, partition, firstOffset: msgs[0]!.offset, retryInMs: delay },
+              'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
+            await heartbeat();
+          },
+        });
+        end();
+        if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: msgs[0]!.offset, deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
+        // the last chunk resolves the batch's last offset (transaction markers included)
+        const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
+        resolveOffset(done);
+        if (last) await commitOffsetsIfNecessary();
+        else await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(Number(done) + 1) }] }] });
+        const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
+        health.progressed(topic, partition, lag);
+        o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
         await heartbeat();
-      },
+        if (!last && (stopping || isStale())) return; // the rest is read again by whoever has the partition now
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** A consumer in the group, restarted by kafkajs after a retriable crash (after at most
+   *  RESTART_MAX_MS: kafkajs waits the last retry's delay, 30 s by default) and replaced by a
+   *  new one here after a crash kafkajs gives up on (restart: false), so that no error of a
+   *  broker restart (a refusal while it loads its metadata, credentials or ACLs) leaves the
+   *  stage without a consumer while its /healthz only says so. */
+  async function open(): Promise<void> {
+    const c = o.kafka.consumer({
+      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
     });
-    end();
-    if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: batch.firstOffset(), deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
-    resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
-    const lag = Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
-    health.progressed(topic, partition, lag);
-    o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
-    await heartbeat();
+    consumer = c;
+    c.on(c.events.CRASH, (ev) => {
+      isRunning = false;
+      o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
+      if (!ev.payload.restart && !stopping && consumer === c) replaceLater(c);
+    });
+    c.on(c.events.GROUP_JOIN, () => { isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
+    await c.connect();
+    await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
+    await c.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+  }
+  let replaceDelay = RESTART_MIN_MS;
+  let replaceTimer: NodeJS.Timeout | undefined;
+  function replaceLater(old: Consumer): void {
+    const delay = replaceDelay;
+    replaceDelay = Math.min(replaceDelay * 2, RESTART_MAX_MS);
+    o.logger.warn({ retryInMs: delay }, 'kafkajs gave up on the consumer; a new one joins the group');
+    replaceTimer = setTimeout(() => {
+      replaceTimer = undefined;
+      if (stopping || consumer !== old) return;
+      void old.disconnect().catch(() => undefined).then(() => (stopping || consumer !== old ? undefined : open())).catch((e: unknown) => {
+        o.logger.error({ err: e }, 'starting a new consumer failed; trying again');
+        if (!stopping && consumer) replaceLater(consumer); // the new one, whose start failed
+      });
+    }, delay);
   }
 
   return {
@@ -181,17 +247,13 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     stalled: () => health.stalled(),
     async start() {
       if (consumer || stopping) return;
-      consumer = o.kafka.consumer({ groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-      consumer.on(consumer.events.CRASH, (ev) => { isRunning = false; o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed'); });
-      consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; health.reset(); });
-      await consumer.connect();
-      await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+      await open();
     },
     async stop() {
       if (stopping) return;
       stopping = true;
       isRunning = false;
+      clearTimeout(replaceTimer);
       const c = consumer;
       consumer = undefined;
       if (c) await c.disconnect(); // commits resolved offsets
