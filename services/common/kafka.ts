@@ -134,6 +134,11 @@ export interface ConsumerLoopOptions {
   /** Most records handled (and committed) at once; a larger fetched batch is handled in
    *  chunks of this many. Default 1000. */
   maxBatchRecords?: number;
+  /** The group's session: a member that sends no heartbeat for this long is expelled and its
+   *  commits refused (kafkajs' default 30 s). A chunk may run longer: heartbeats go meanwhile. */
+  sessionTimeoutMs?: number;
+  /** Heartbeat period, ms (default 3 s; about a third of the session at most). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
@@ -167,7 +172,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     // before it could commit, rejoined and got the same batch again — a partition that
     // never moved, and a stage whose /healthz said stalled.
     const chunk = o.maxBatchRecords ?? 1_000;
-    const beat = setInterval(() => { heartbeat().catch(() => undefined); }, HEARTBEAT_MS);
+    const beat = setInterval(() => { heartbeat().catch(() => undefined); }, o.heartbeatIntervalMs ?? HEARTBEAT_MS);
     try {
       for (let i = 0; i < all.length; i += chunk) {
         const msgs = all.slice(i, i + chunk);
@@ -213,6 +218,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   async function open(): Promise<void> {
     const c = o.kafka.consumer({
       groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: o.heartbeatIntervalMs ?? HEARTBEAT_MS,
       retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
     });
     consumer = c;
