@@ -3,7 +3,8 @@
 // key commands run on the node, beside the tracer's key file, and need no broker.
 // `acl apply` makes the broker match deploy/security/acls.json: topics exist (audit topics
 // keep records forever), each service and exporter principal has exactly its bindings and,
-// with --credentials-dir, a SCRAM password and a client properties file there.
+// with --credentials-dir, a SCRAM password and a client properties file there (--principal-dirs:
+// DIR/<name>/client.properties, a folder per principal for a container to mount alone).
 // `partner add` onboards one jurisdiction (SCRAM user, ACLs, gateway token, DIR/CC.properties
 // in librdkafka form); `partner remove` revokes all of it. Each step is idempotent.
 import { execFileSync } from 'node:child_process';
@@ -20,10 +21,12 @@ import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
 import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
 import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
 import { alterScramCredentials } from './scram-credentials.ts';
+import { credentialsFile } from './credentials-files.ts';
 import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
 import { createSigningKeyFile, rotateSigningKeyFile } from '../../tracer/signing-key-file.ts';
 
-export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6]
+export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR [--principal-dirs]] [--partitions 6]
+  --principal-dirs: each principal's client properties in DIR/<name>/client.properties (not DIR/<name>.properties)
 crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens] [--keep-tokens]
                              [--mtls-bootstrap HOST:PORT (default KAFKA_MTLS_BROKERS)]
   writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
@@ -66,7 +69,8 @@ function caLocationOf(k: CliKafka): string {
   return resolve(k.security.caLocation);
 }
 
-async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
+async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin, principalDirs: boolean): Promise<void> {
+  if (principalDirs && !a['credentials-dir']) throw new UsageError('--principal-dirs needs --credentials-dir DIR');
   const file = loadAclFile(a.file!);
   const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
   const principals = managedPrincipals(file, providers.flatMap((p) => p.exporters));
@@ -88,7 +92,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ca = caLocationOf(k);
     const upsert = [...principals.keys()].map((name) => {
-      const path = join(dir, `${name}.properties`);
+      const path = credentialsFile(dir, name, principalDirs);
       const old = existsSync(path) ? parseClientProperties(readFileSync(path, 'utf8')).get('sasl.password') : undefined;
       const password = old || newPassword();
       writePrivate(path, clientPropertiesText({ bootstrap: k.brokers, username: name, password, caLocation: ca, comment: `principal ${name}; made by bin/crosstrace admin acl apply from deploy/security/acls.json` }));
@@ -146,12 +150,12 @@ async function partnerRemove(cc: string, a: Record<string, string | undefined>, 
 }
 
 export async function adminCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values: { 'keep-tokens': keepTokens, ...a }, positionals } = parseArgs({
+  const { values: { 'keep-tokens': keepTokens, 'principal-dirs': principalDirs, ...a }, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
     options: {
       file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' },
       out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
-      'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
+      'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' }, 'principal-dirs': { type: 'boolean', default: false },
     },
   });
   const [group, action, ...ccs] = positionals;
@@ -164,7 +168,7 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
   const admin = k.kafka.admin();
   await admin.connect();
   try {
-    if (what === 'acl apply') await aclApply(a, k, admin);
+    if (what === 'acl apply') await aclApply(a, k, admin, principalDirs === true);
     else if (what === 'partner add') for (const cc of ccs) await partnerAdd(cc, a, k, admin, env, keepTokens === true);
     else for (const cc of ccs) await partnerRemove(cc, a, k, admin);
   } finally {
