@@ -4,7 +4,10 @@
 // gateway's API is published on all interfaces (Grafana and the collector on loopback unless
 // told); Redis requires a login and each service that keeps state there has its own ACL user
 // (deploy/security/redis-users.json) through the env_file compose-init writes; no password is
-// written in the compose file (compose-secrets.sh generates them, tested here).
+// written in the compose file (compose-secrets.sh generates them, tested here); each service
+// container holds its own Kafka principal's client properties and no other principal's (the
+// kafka-clients volume, where acl-init writes every principal's, is mounted by a volume
+// subpath: a broken-into gateway must not yield the tracer's or an exporter's password).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +16,24 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ConfigDefinition } from '../services/common/config.ts';
 import { loadRedisUsers } from '../services/common/redis-acl.ts';
+import { parseAclFile } from '../services/cli/admin/acl-file.ts';
+import { PRINCIPAL_DIR_FILE } from '../services/cli/admin/credentials-files.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown>; ports?: string[]; env_file?: string[] }> };
 const prom = readFileSync(`${root}deploy/prometheus/prometheus.yml`, 'utf8');
 
 const serviceDirs = readdirSync(`${root}services`).filter((d) => existsSync(`${root}services/${d}/config.ts`) && existsSync(`${root}services/${d}/main.ts`));
+
+/** A compose volume entry, short (`source:target[:ro]`) or long form. */
+interface LongMount { type?: string; source?: string; target: string; read_only?: boolean; volume?: { subpath?: string } }
+function mountOf(v: string | LongMount): { source: string; target: string; readOnly: boolean; subpath?: string } {
+  if (typeof v === 'string') {
+    const [source = '', target = '', mode = ''] = v.split(':');
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  }
+  return { source: v.source ?? '', target: v.target, readOnly: v.read_only === true, subpath: v.volume?.subpath };
+}
 
 async function definitionOf(name: string): Promise<ConfigDefinition<Record<string, never>>> {
   const mod = (await import(`${root}services/${name}/config.ts`)) as Record<string, unknown>;
@@ -89,6 +104,37 @@ describe('docker-compose.yml', () => {
       expect(compose.services[user]?.env_file, `${user} reads its REDIS_URL from its env_file`).toContain(`.stack/compose/redis/${user}.env`);
     }
     for (const [name, svc] of Object.entries(all.services)) expect(svc.environment?.REDIS_URL, `${name} must not name a Redis login in the compose file`).toBeUndefined();
+  });
+
+  it('gives each service its own Kafka credentials and no one else\'s: only acl-init (the admin) mounts every principal\'s client properties', () => {
+    const all = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown>; volumes?: (string | LongMount)[]; entrypoint?: string[] }> };
+    const principals = Object.keys(parseAclFile(JSON.parse(readFileSync(`${root}deploy/security/acls.json`, 'utf8')) as unknown).services);
+    // host files that hold a secret, and who may mount them (kafka/ holds the broker's key and the admin's SCRAM password)
+    const hostSecrets: Record<string, string[]> = {
+      './.stack/compose/kafka': ['kafka', 'acl-init'], './.stack/compose/admin.properties': ['acl-init'],
+      './.stack/compose/redis/users.conf': ['redis'], './.stack/compose/gateway': ['gateway'],
+    };
+    let clients = 0;
+    for (const [name, svc] of Object.entries(all.services)) {
+      const mounts = (svc.volumes ?? []).map(mountOf);
+      for (const m of mounts) {
+        if (m.source.startsWith('./.stack')) {
+          expect(m.source === './.stack/compose/kafka/ca.pem' || hostSecrets[m.source]?.includes(name), `${name} mounts ${m.source}`).toBe(true);
+        }
+        if (m.source !== 'kafka-clients' || name === 'acl-init') continue;
+        // the volume holds every principal's password: a service mounts its own folder only, read-only
+        expect(m.subpath, `${name} mounts the whole kafka-clients volume (every principal's password)`).toBe(name);
+        expect(principals, `${name} is a principal of deploy/security/acls.json`).toContain(name);
+        expect(m.readOnly, `${name}: its credentials read-only`).toBe(true);
+        expect(svc.environment?.KAFKA_CLIENT_PROPERTIES, `${name} reads the client properties of its own folder`).toBe(`${m.target}/${PRINCIPAL_DIR_FILE}`);
+        clients++;
+      }
+      if (svc.environment?.KAFKA_CLIENT_PROPERTIES !== undefined && name !== 'acl-init') {
+        expect(mounts.filter((m) => m.source === 'kafka-clients'), `${name}: its own credentials, one mount`).toHaveLength(1);
+      }
+    }
+    expect(clients).toBe(principals.length);
+    expect(all.services['acl-init']!.entrypoint?.join(' ')).toMatch(/acl apply --credentials-dir \/kafka-clients --principal-dirs/);
   });
 
   it('has every service that has a config schema', () => {

@@ -5,7 +5,7 @@
 // broker through the mutual-TLS listener with the partner's certificate; kcat's SCRAM login
 // is asserted to succeed only where its librdkafka is 2.6.1 or newer.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, Partitioners, ResourcePatternTypes, type KafkaConfig } from 'kafkajs';
@@ -64,6 +64,17 @@ async function settled(what: string, ok: () => Promise<boolean>, waitMs = 120_00
     if (Date.now() > until) throw new Error(`not settled in ${waitMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** `metadataError` once it answers `want` (an ACL change reaches the authorizer as the broker
+ *  replays the metadata log: soon, not necessarily by the next request), or its last answer. */
+async function metadataErrorBecomes(kafka: Kafka, topic: string, want: string): Promise<string> {
+  let got = '';
+  for (let i = 0; i < 40 && got !== want; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 250));
+    got = await metadataError(kafka, topic);
+  }
+  return got;
 }
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -290,6 +301,48 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
     const right = await kcat(['-F', join(partners, 'FR.properties'), '-C', '-t', 'trace.updates.FR', '-o', 'beginning', '-e', '-q']);
     if (scramWorks) expect(right.code, right.stderr).toBe(0);
     else console.log(`kcat's librdkafka ${major}.${minor}.${patch} predates the SCRAM fix for Kafka 4 (2.6.1): its SCRAM login fails (${right.stderr.split('\n').find((l) => /Authentication/.test(l)) ?? right.stderr.slice(0, 120)}); partners on it use ${'<CC>'}-tls.properties`);
+  });
+
+  it('each certificate is its own principal: re-onboarding and remove revoke the earlier ones (kafkajs and kcat)', async () => {
+    const mtls = stack.kafkaMtlsBrokers ?? [];
+    const ca = join(partners, 'ca.pem');
+    /** A copy of FR's current certificate and key (the next `partner add` overwrites them), as client properties. */
+    const keep = (tag: string): { props: string; cn: string; serial: string } => {
+      for (const f of ['crt', 'key']) copyFileSync(join(partners, `FR.${f}.pem`), join(dir, `${tag}.${f}.pem`));
+      const props = join(dir, `${tag}.properties`);
+      writeFileSync(props, clientPropertiesText({ bootstrap: mtls, certificateLocation: join(dir, `${tag}.crt.pem`), keyLocation: join(dir, `${tag}.key.pem`), caLocation: ca }));
+      const text = execFileSync('openssl', ['x509', '-in', join(dir, `${tag}.crt.pem`), '-noout', '-subject', '-serial'], { encoding: 'utf8' });
+      return { props, cn: /CN\s*=\s*([^,\n]+)/.exec(text)?.[1] ?? '', serial: /serial=([0-9A-F]+)/.exec(text)?.[1] ?? '0' };
+    };
+    const byCert = (props: string) => kafkaAs(props, { brokers: mtls, retry: { retries: 0 } });
+    const kcatRead = (props: string) => kcat(['-F', props, '-C', '-t', 'trace.updates.FR', '-o', 'beginning', '-e', '-q']);
+    const onboard = () => adminCommand(['partner', 'add', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], env);
+    const first = keep('fr-cert-1');
+    expect(await metadataErrorBecomes(byCert(first.props), 'trace.updates.FR', 'OK')).toBe('OK');
+    await onboard();
+    const second = keep('fr-cert-2');
+    expect(await metadataErrorBecomes(byCert(second.props), 'trace.updates.FR', 'OK')).toBe('OK');
+    expect(await metadataErrorBecomes(byCert(first.props), 'trace.updates.FR', 'TOPIC_AUTHORIZATION_FAILED'), 'the first certificate after re-onboarding').toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect((await kcatRead(first.props)).stderr, 'kcat, the first certificate after re-onboarding').toMatch(/Topic authorization failed/);
+    await adminCommand(['partner', 'remove', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], env);
+    expect(await metadataErrorBecomes(byCert(second.props), 'trace.updates.FR', 'TOPIC_AUTHORIZATION_FAILED'), 'the second certificate after remove').toBe('TOPIC_AUTHORIZATION_FAILED');
+    expect((await kcatRead(second.props)).stderr, 'kcat, the second certificate after remove').toMatch(/Topic authorization failed/);
+    // onboarded again (afterAll removes FR): neither earlier certificate comes back
+    await onboard();
+    const third = keep('fr-cert-3');
+    expect(await metadataErrorBecomes(byCert(third.props), 'trace.updates.FR', 'OK')).toBe('OK');
+    for (const old of [first, second]) {
+      expect(await metadataError(byCert(old.props), 'trace.updates.FR'), `${old.cn} after remove and add`).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect((await kcatRead(old.props)).stderr, `kcat, ${old.cn} after remove and add`).toMatch(/Topic authorization failed/);
+    }
+    const own = await kcatRead(third.props);
+    expect(own.code, own.stderr).toBe(0);
+    // CN=partner-FR.c<serial>: the principal the broker's mapping rules give that certificate alone
+    for (const c of [first, second, third]) {
+      expect(c.cn).toMatch(/^partner-FR\.c[0-9a-f]+$/);
+      expect(BigInt(`0x${c.cn.replace(/^partner-FR\.c/, '')}`), `${c.cn}: named after its serial`).toBe(BigInt(`0x${c.serial}`));
+    }
+    expect(new Set([first.cn, second.cn, third.cn]).size).toBe(3);
   });
 
   it('kcat: an exporter by certificate cannot write trace.requests', async () => {

@@ -2,8 +2,9 @@
 # Run once before `docker compose up`: makes the development CA, the broker certificate and
 # the secured broker configuration in .stack/compose/ (ignored by git), which docker-compose.yml
 # mounts: kafka/ into the broker at /etc/crosstrace, and kafka/ + admin.properties into the
-# one-shot `acl-init` service that applies deploy/security/acls.json and writes each service's
-# client properties into the `kafka-clients` volume; Redis's ACL users (redis/); gateway/ holds
+# one-shot `acl-init` service that applies deploy/security/acls.json and writes each principal's
+# client properties into the `kafka-clients` volume (<name>/client.properties: each service mounts
+# its own folder only); Redis's ACL users (redis/); gateway/ holds
 # the gateway's API certificate (signed by the same CA: clients trust kafka/ca.pem) and its tokens
 # file, one token per jurisdiction, made once (hand each partner its line); the PostgreSQL and
 # Grafana passwords (compose-secrets.sh). Real deployments bring their own CA.

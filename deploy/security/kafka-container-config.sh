@@ -25,8 +25,8 @@ cat >"$out/kafka/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@localhost:9093
-# clients: SASL_SSL (SCRAM-SHA-512) on 9092; TLS client certificates on 9095 (CN=partner-<CC> or
-# exporter-<id> only); the broker to itself on 9094; the controller on the container's loopback,
+# clients: SASL_SSL (SCRAM-SHA-512) on 9092; TLS client certificates on 9095 (CN=partner-<CC>.c<serial>,
+# each certificate its own principal, or exporter-<id> only); the broker to itself on 9094; the controller on the container's loopback,
 # TLS with a client certificate required: only the broker's own (CN=kafka) is User:broker there
 # (Kafka 4 Admin clients reach the controller directly: it must not take anonymous requests)
 listeners=SASL_SSL://0.0.0.0:9092,SSL://0.0.0.0:9095,BROKER://localhost:9094,CONTROLLER://localhost:9093
@@ -41,7 +41,7 @@ listener.name.broker.scram-sha-512.sasl.jaas.config=$jaas
 listener.name.ssl.ssl.client.auth=required
 listener.name.controller.ssl.client.auth=required
 listener.name.controller.ssl.principal.mapping.rules=RULE:^CN=kafka(,.*)?\$/broker/,DEFAULT
-ssl.principal.mapping.rules=RULE:^CN=(partner-[A-Z][A-Z]|exporter-[a-z0-9._-]+)(,.*)?\$/\$1/,DEFAULT
+ssl.principal.mapping.rules=RULE:^CN=(partner-[A-Z][A-Z][.]c[0-9a-f]+|exporter-[a-z0-9._-]+)(,.*)?\$/\$1/,DEFAULT
 ssl.keystore.type=PEM
 ssl.keystore.location=$C/broker.pem
 ssl.truststore.type=PEM

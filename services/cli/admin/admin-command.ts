@@ -3,9 +3,11 @@
 // key commands run on the node, beside the tracer's key file, and need no broker.
 // `acl apply` makes the broker match deploy/security/acls.json: topics exist (audit topics
 // keep records forever), each service and exporter principal has exactly its bindings and,
-// with --credentials-dir, a SCRAM password and a client properties file there.
+// with --credentials-dir, a SCRAM password and a client properties file there (--principal-dirs:
+// DIR/<name>/client.properties, a folder per principal for a container to mount alone).
 // `partner add` onboards one jurisdiction (SCRAM user, ACLs, gateway token, DIR/CC.properties
-// in librdkafka form); `partner remove` revokes all of it. Each step is idempotent.
+// in librdkafka form, a TLS client certificate that is a principal of its own and revokes the
+// earlier ones: partner-certificates.ts); `partner remove` revokes all of it. Each step is idempotent.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,15 +22,19 @@ import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
 import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
 import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
 import { alterScramCredentials } from './scram-credentials.ts';
+import { credentialsFile } from './credentials-files.ts';
 import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
+import { newCertificatePrincipal, revokeCertificates } from './partner-certificates.ts';
 import { createSigningKeyFile, rotateSigningKeyFile } from '../../tracer/signing-key-file.ts';
 
-export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR] [--partitions 6] [--exporter-partitions 1]
+export const ADMIN_USAGE = `crosstrace admin acl apply [--file deploy/security/acls.json] [--credentials-dir DIR [--principal-dirs]] [--partitions 6] [--exporter-partitions 1]
+  --principal-dirs: each principal's client properties in DIR/<name>/client.properties (not DIR/<name>.properties)
 crosstrace admin partner add CC... --out DIR [--file deploy/security/acls.json] [--tokens-file .stack/keys/gateway-tokens] [--keep-tokens]
                              [--mtls-bootstrap HOST:PORT (default KAFKA_MTLS_BROKERS)]
   writes DIR/CC.properties (SASL_SSL, SCRAM-SHA-512), DIR/ca.pem, DIR/CC.gateway-token and, when the broker has a
   mutual-TLS listener and the CA key is beside ssl.ca.location, DIR/CC-tls.properties + DIR/CC.crt.pem + DIR/CC.key.pem
-  (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses); the new gateway token REPLACES CC's earlier tokens
+  (for librdkafka older than 2.6.1, whose SCRAM Kafka 4 refuses; CN=partner-CC.c<serial>, its own principal: CC's earlier
+  certificates are revoked, as is its earlier password); the new gateway token REPLACES CC's earlier tokens
   (refused at once by a running gateway) unless --keep-tokens (a rotation: remove the old ones later with partner add again)
 crosstrace admin partner remove CC... [--out DIR] [--tokens-file .stack/keys/gateway-tokens]
 crosstrace admin key create|rotate [--key-file .stack/keys/node-ed25519.pem (default CROSSTRACE_TRACER_SIGNING_KEY_FILE)]
@@ -66,7 +72,8 @@ function caLocationOf(k: CliKafka): string {
   return resolve(k.security.caLocation);
 }
 
-async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
+async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admin: Admin, principalDirs: boolean): Promise<void> {
+  if (principalDirs && !a['credentials-dir']) throw new UsageError('--principal-dirs needs --credentials-dir DIR');
   const file = loadAclFile(a.file!);
   const providers = loadProvidersFile(resolve(dirname(resolve(a.file!)), file.exporters.fromProvidersFile));
   const exporters = providers.flatMap((p) => p.exporters.map((exporterId) => ({ exporterId, providerId: p.providerId })));
@@ -91,7 +98,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ca = caLocationOf(k);
     const upsert = [...principals.keys()].map((name) => {
-      const path = join(dir, `${name}.properties`);
+      const path = credentialsFile(dir, name, principalDirs);
       const old = existsSync(path) ? parseClientProperties(readFileSync(path, 'utf8')).get('sasl.password') : undefined;
       const password = old || newPassword();
       writePrivate(path, clientPropertiesText({ bootstrap: k.brokers, username: name, password, caLocation: ca, comment: `principal ${name}; made by bin/crosstrace admin acl apply from deploy/security/acls.json` }));
@@ -124,37 +131,45 @@ async function partnerAdd(cc: string, a: Record<string, string | undefined>, k: 
   const mtls = a['mtls-bootstrap'] || env.KAFKA_MTLS_BROKERS;
   const caDir = dirname(caLocationOf(k));
   let tls = '';
+  let certificate: string | undefined;
   if (mtls && existsSync(join(caDir, 'ca.key'))) {
-    execFileSync(CLIENT_CERT_SH, [caDir, principal, join(out, cc)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // its own principal (CN=partner-CC.c<serial>) with the role's bindings: revocable alone
+    const cert = newCertificatePrincipal(cc);
+    certificate = cert.principal;
+    execFileSync(CLIENT_CERT_SH, [caDir, cert.principal, join(out, cc), '90', cert.serial], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await syncBindings(admin, cert.principal, bindingsOf(cert.principal, file.roles.partner, cc));
     writePrivate(join(out, `${cc}-tls.properties`), clientPropertiesText({
       bootstrap: mtls.split(','), certificateLocation: join(out, `${cc}.crt.pem`), keyLocation: join(out, `${cc}.key.pem`), caLocation: ca,
-      comment: `partner ${cc} by TLS client certificate (CN=${principal}), for librdkafka older than 2.6.1; same ACLs as ${cc}.properties`,
+      comment: `partner ${cc} by TLS client certificate (CN=${cert.principal}), for librdkafka older than 2.6.1; same ACLs as ${cc}.properties`,
     }));
-    tls = `, ${join(a.out, `${cc}-tls.properties`)}`;
+    tls = `, ${join(a.out, `${cc}-tls.properties`)} (certificate principal ${cert.principal})`;
   }
+  // every earlier certificate of CC stops reaching anything, as its earlier password does
+  const revoked = await revokeCertificates(admin, cc, certificate);
   const { token, replaced, kept } = addPartnerToken(a['tokens-file']!, cc, { keep: keepTokens });
   writePrivate(join(out, `${cc}.gateway-token`), `${token}\n`);
   const earlier = kept ? `${kept} earlier gateway token(s) of ${cc} KEPT (--keep-tokens)` : `${replaced} earlier gateway token(s) of ${cc} revoked`;
-  say(`partner ${cc}: SCRAM user ${principal} (new password), ${created} bindings created, ${deleted} deleted; ` +
+  say(`partner ${cc}: SCRAM user ${principal} (new password), ${created} bindings created, ${deleted} deleted, ${revoked.length} earlier certificate(s) revoked; ` +
     `${join(a.out, `${cc}.properties`)}${tls}, ${join(a.out, `${cc}.gateway-token`)} (also in ${a['tokens-file']}; ${earlier}; a running gateway that serves ${cc} takes it at once, one that does not needs a restart)`);
 }
 
 async function partnerRemove(cc: string, a: Record<string, string | undefined>, k: CliKafka, admin: Admin): Promise<void> {
   const principal = partnerPrincipal(cc);
   const [, deleted] = await syncBindings(admin, principal, []);
+  const revoked = await revokeCertificates(admin, cc);
   await alterScramCredentials(k.kafka, { delete: [principal] });
   const tokens = removePartnerTokens(a['tokens-file']!, cc);
   if (a.out) for (const f of [`${cc}.properties`, `${cc}-tls.properties`, `${cc}.crt.pem`, `${cc}.key.pem`, `${cc}.gateway-token`]) rmSync(join(a.out, f), { force: true });
-  say(`partner ${cc}: ${deleted} bindings deleted, SCRAM user ${principal} deleted, ${tokens} gateway token(s) removed from ${a['tokens-file']} (a running gateway refuses them at once and ends their streams)`);
+  say(`partner ${cc}: ${deleted} bindings deleted, SCRAM user ${principal} deleted, ${revoked.length} certificate(s) revoked, ${tokens} gateway token(s) removed from ${a['tokens-file']} (a running gateway refuses them at once and ends their streams)`);
 }
 
 export async function adminCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values: { 'keep-tokens': keepTokens, ...a }, positionals } = parseArgs({
+  const { values: { 'keep-tokens': keepTokens, 'principal-dirs': principalDirs, ...a }, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
     options: {
       file: { type: 'string', default: 'deploy/security/acls.json' }, 'credentials-dir': { type: 'string' }, partitions: { type: 'string', default: '6' }, 'exporter-partitions': { type: 'string', default: String(EXPORTER_RAW_PARTITIONS) },
       out: { type: 'string' }, 'mtls-bootstrap': { type: 'string' }, 'tokens-file': { type: 'string', default: '.stack/keys/gateway-tokens' },
-      'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' },
+      'keep-tokens': { type: 'boolean', default: false }, 'key-file': { type: 'string' }, 'principal-dirs': { type: 'boolean', default: false },
     },
   });
   const [group, action, ...ccs] = positionals;
@@ -167,7 +182,7 @@ export async function adminCommand(argv: string[], env: Record<string, string | 
   const admin = k.kafka.admin();
   await admin.connect();
   try {
-    if (what === 'acl apply') await aclApply(a, k, admin);
+    if (what === 'acl apply') await aclApply(a, k, admin, principalDirs === true);
     else if (what === 'partner add') for (const cc of ccs) await partnerAdd(cc, a, k, admin, env, keepTokens === true);
     else for (const cc of ccs) await partnerRemove(cc, a, k, admin);
   } finally {
