@@ -5,7 +5,7 @@
 // broker through the mutual-TLS listener with the partner's certificate; kcat's SCRAM login
 // is asserted to succeed only where its librdkafka is 2.6.1 or newer.
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, Partitioners, ResourcePatternTypes, type KafkaConfig } from 'kafkajs';
@@ -149,6 +149,31 @@ describe.skipIf(!secured)('security on the broker (SASL_SSL, ACLs)', () => {
   });
   afterAll(async () => {
     await adminCommand(['partner', 'remove', 'FR', '--out', partners, '--tokens-file', join(dir, 'gateway-tokens')], env);
+  });
+
+  // (throwaway stack only: on the local stack it would revoke a running stack's exporter)
+  it.runIf(throwaway)('acl apply revokes an exporter the registry no longer lists: its bindings and its login go', async () => {
+    const nl = join(dir, 'clients', 'exporter-nl-aaa-1.properties');
+    const topic = 'sessions.raw.nl-hosting.nl-aaa-1';
+    await settled('exporter-nl-aaa-1 on its own topic', async () => (await describeAs(nl, topic)) === 'OK');
+    // the registry without nl-aaa-1, and the ACL file pointing at it
+    const reduced = join(dir, 'reduced');
+    mkdirSync(reduced, { recursive: true });
+    type P = { providerId: string; exporters: string[]; exporterKinds?: Record<string, string>; flowExportLagMs?: Record<string, number> };
+    const drop = <V>(m: Record<string, V> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => k !== 'nl-aaa-1'));
+    const providers = (JSON.parse(readFileSync('deploy/providers.json', 'utf8')) as P[]).map((p) => (p.providerId !== 'nl-hosting' ? p
+      : { ...p, exporters: p.exporters.filter((e) => e !== 'nl-aaa-1'), exporterKinds: drop(p.exporterKinds), flowExportLagMs: drop(p.flowExportLagMs) }));
+    writeFileSync(join(reduced, 'providers.json'), JSON.stringify(providers));
+    const acls = JSON.parse(readFileSync('deploy/security/acls.json', 'utf8')) as { exporters: { fromProvidersFile: string } };
+    acls.exporters.fromProvidersFile = 'providers.json';
+    writeFileSync(join(reduced, 'acls.json'), JSON.stringify(acls));
+    try {
+      await adminCommand(['acl', 'apply', '--file', join(reduced, 'acls.json')], env);
+      await settled('exporter-nl-aaa-1 refused after its removal from the registry', async () => (await describeAs(nl, topic)) !== 'OK');
+      expect(await describeAs(join(dir, 'clients', 'exporter-fr-cgn-1.properties'), 'flows.raw.fr-telecom.fr-cgn-1')).toBe('OK');
+    } finally {
+      await adminCommand(['acl', 'apply', '--credentials-dir', join(dir, 'clients')], env);
+    }
   });
 
   it('onboards a partner with a librdkafka properties file and a gateway token', () => {

@@ -44,6 +44,15 @@ export async function brokerBindings(admin: Admin, principal: string): Promise<B
   return out;
 }
 
+/** Every principal with a binding on the broker (names without "User:"). */
+export async function principalsWithBindings(admin: Admin): Promise<string[]> {
+  const res = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
+  });
+  return [...new Set(res.resources.flatMap((r) => r.acls.map((a) => a.principal.replace(/^User:/, ''))))].sort();
+}
+
 export async function createBindings(admin: Admin, bindings: Binding[]): Promise<void> {
   if (bindings.length > 0) await admin.createAcls({ acl: bindings.map(toEntry) });
 }

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal } from './acl-file.ts';
+import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, staleExporterPrincipals } from './acl-file.ts';
 
 const repoFile = parseAclFile(JSON.parse(readFileSync('deploy/security/acls.json', 'utf8')));
 
 describe('ACL file', () => {
+  it('names the exporter principals on the broker that the registry no longer lists, and nothing else', () => {
+    const managed = new Set(['ingest', 'exporter-fr-cgn-1']);
+    const onBroker = ['exporter-fr-cgn-1', 'exporter-nl-aaa-1', 'ingest', 'partner-FR', 'partner-FR.c0a1', 'tracer'];
+    expect(staleExporterPrincipals(onBroker, managed)).toEqual(['exporter-nl-aaa-1']);
+    expect(staleExporterPrincipals(['exporter-fr-cgn-1'], managed)).toEqual([]);
+  });
   it('gives a partner Read on its own topic and group prefix only', () => {
     const b = bindingsOf(partnerPrincipal('FR'), repoFile.roles.partner, 'FR');
     const topics = b.filter((x) => x.resource === 'topic');

@@ -34,6 +34,12 @@ const PRINCIPAL = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const partnerPrincipal = (cc: string): string => `partner-${cc}`;
 export const exporterPrincipal = (exporterId: string): string => `exporter-${exporterId}`;
 
+/** Exporter principals the broker still has bindings for that the registry no longer lists
+ *  (`managed`: the principals acl apply brings to the file): an exporter removed from
+ *  providers.json must lose its rights and credentials, not keep them because nothing manages it. */
+export const staleExporterPrincipals = (onBroker: readonly string[], managed: ReadonlySet<string>): string[] =>
+  onBroker.filter((p) => p.startsWith(exporterPrincipal('')) && !managed.has(p));
+
 function only(obj: unknown, where: string, allowed: string[], problems: string[]): obj is Record<string, unknown> {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) { problems.push(`${where}: must be an object`); return false; }
   for (const k of Object.keys(obj)) if (!allowed.includes(k) && k !== '$comment') problems.push(`${where}.${k}: unknown key (known: ${allowed.join(', ')})`);

@@ -19,8 +19,8 @@ import { clientPropertiesText, parseClientProperties } from '../../common/kafka-
 import { loadProvidersFile } from '../../common/provider-directory.ts';
 import { AUDIT_RETENTION_MS, EXPORTER_RAW_PARTITIONS, TOPICS, auditTopic, jurisdictionTopic, jurisdictionTopics, pipelineTopics } from '../../common/topics.ts';
 import { cliConfig, cliKafka, UsageError, type CliKafka } from '../env.ts';
-import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, type AclFile, type Binding } from './acl-file.ts';
-import { brokerBindings, createBindings, deleteBindings } from './acl-broker.ts';
+import { aclDiff, bindingsOf, managedPrincipals, parseAclFile, partnerPrincipal, staleExporterPrincipals, type AclFile, type Binding } from './acl-file.ts';
+import { brokerBindings, createBindings, deleteBindings, principalsWithBindings } from './acl-broker.ts';
 import { alterScramCredentials } from './scram-credentials.ts';
 import { credentialsFile } from './credentials-files.ts';
 import { addPartnerToken, removePartnerTokens } from './partner-tokens.ts';
@@ -92,6 +92,11 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     created += c;
     deleted += d;
   }
+  // exporters the registry no longer lists: bindings and SCRAM credentials go (their client
+  // properties files, where written, stay behind with a password the broker no longer knows)
+  const stale = staleExporterPrincipals(await principalsWithBindings(admin), new Set(principals.keys()));
+  for (const p of stale) deleted += (await syncBindings(admin, p, []))[1];
+  if (stale.length > 0) await alterScramCredentials(k.kafka, { delete: stale });
   let credentials = 0;
   if (a['credentials-dir']) {
     const dir = resolve(a['credentials-dir']);
@@ -108,6 +113,7 @@ async function aclApply(a: Record<string, string | undefined>, k: CliKafka, admi
     credentials = upsert.length;
   }
   say(`acl apply: ${principals.size} principals (${[...principals.keys()].join(', ')}), ${created} bindings created, ${deleted} deleted` +
+    `${stale.length ? `; revoked ${stale.length} exporter(s) no longer in the registry (${stale.join(', ')})` : ''}` +
     `${credentials ? `, ${credentials} SCRAM credentials set (client properties in ${a['credentials-dir']})` : ''}; topics ensured, ${TOPICS.audit} and ${auditTopic('<CC>')} kept forever`);
 }
 
