@@ -224,6 +224,16 @@ describe('requests after opening', () => {
     expect(applyRequest(s, req({ action: 'EXTEND', requestingJurisdiction: 'FR', expiresAt: T + 9e6 }), T + 6000, dir)!.update).toBeNull();
   });
 
+  it('EXTEND registers every lookup again (a waiter carries the expiry it was registered with: left alone, the old expiry drops it and no record wakes it)', () => {
+    const { state } = runHops([H.pb]);
+    expect(state.lookups.length).toBeGreaterThan(1);
+    const e = applyRequest(state, req({ action: 'EXTEND', expiresAt: state.request.expiresAt + 3_600_000, requestedAt: T + 5000 }), T + 5000, dir)!;
+    expect(e.state.request.expiresAt).toBe(state.request.expiresAt + 3_600_000);
+    expect(e.register.map((l) => l.lookupId).sort()).toEqual(state.lookups.map((l) => l.lookupId).sort());
+    // an EXTEND that changes nothing registers nothing
+    expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: e.state.request.expiresAt }), T + 6000, dir)!.register).toEqual([]);
+  });
+
   it('an EXTEND moving the expiry by less than MIN_EXTEND_STEP_MS publishes nothing (no update to every audience, no audit record)', () => {
     const s = open();
     const at = s.request.expiresAt;
