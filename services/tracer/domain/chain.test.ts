@@ -56,6 +56,18 @@ describe('the four-jurisdiction chain', () => {
     expect(last.change).toContain('ACCESS_SESSION US/us-access 198.18.4.5:61000 -> a subscriber; now TERMINATED_AT_SUBSCRIBER');
   });
 
+  it('terminates at the US subscriber before the FR host\'s owner is known (the owner is beside the path), and takes the owner hop when it comes', () => {
+    // what test/e2e-chain.test.ts met under load: the FR RADIUS record indexed after the tracer
+    // probed the owner lookup; the correlator's wake brought the owner hop in a later pass
+    const { state, updates } = runHops([H.pb, H.relay, H.vpn, H.us]);
+    expect(updates.at(-1)!.status).toBe('TERMINATED_AT_SUBSCRIBER');
+    expect(state.hops.some((h) => h.hopId === H.fr.hopId)).toBe(false);
+    expect(state.lookups.some((l) => l.mode === 'session' && l.addr === ADDR.inside)).toBe(true); // still waited on
+    const late = applyHops(state, [H.fr], T + 9000, dir);
+    expect(late.update).toMatchObject({ seq: state.seq + 1, status: 'TERMINATED_AT_SUBSCRIBER' });
+    expect(late.update!.hops.map((h) => h.hopId)).toContain(H.fr.hopId);
+  });
+
   it('puts no subscriber handle into any change sentence', () => {
     const text = runHops(ALL).updates.map((u) => u.change).join('\n');
     for (const handle of ['fr-sub-7', 'de-acct-9', 'us-sub-1']) expect(text).not.toContain(handle);
@@ -222,6 +234,16 @@ describe('requests after opening', () => {
     expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 7_200_000 }), T + 6000, dir)!.update).toBeNull();
     expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: T + 60_000 }), T + 6000, dir)!.update).toBeNull();
     expect(applyRequest(s, req({ action: 'EXTEND', requestingJurisdiction: 'FR', expiresAt: T + 9e6 }), T + 6000, dir)!.update).toBeNull();
+  });
+
+  it('EXTEND registers every lookup again (a waiter carries the expiry it was registered with: left alone, the old expiry drops it and no record wakes it)', () => {
+    const { state } = runHops([H.pb]);
+    expect(state.lookups.length).toBeGreaterThan(1);
+    const e = applyRequest(state, req({ action: 'EXTEND', expiresAt: state.request.expiresAt + 3_600_000, requestedAt: T + 5000 }), T + 5000, dir)!;
+    expect(e.state.request.expiresAt).toBe(state.request.expiresAt + 3_600_000);
+    expect(e.register.map((l) => l.lookupId).sort()).toEqual(state.lookups.map((l) => l.lookupId).sort());
+    // an EXTEND that changes nothing registers nothing
+    expect(applyRequest(e.state, req({ action: 'EXTEND', expiresAt: e.state.request.expiresAt }), T + 6000, dir)!.register).toEqual([]);
   });
 
   it('an EXTEND moving the expiry by less than MIN_EXTEND_STEP_MS publishes nothing (no update to every audience, no audit record)', () => {

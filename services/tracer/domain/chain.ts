@@ -56,7 +56,8 @@ function bump(s: ChainState, change: string, now: number, decisiveAt: number, re
 /**
  * OPEN creates the chain (seq 1) with the first lookup; a second OPEN of a known trace is a
  * redelivery and changes nothing. EXTEND moves expiresAt later by at least MIN_EXTEND_STEP_MS
- * (a smaller move, an equal or an earlier expiry changes nothing and publishes nothing); CLOSE makes the chain CLOSED. Only the requesting jurisdiction extends or closes;
+ * (a smaller move, an equal or an earlier expiry changes nothing and publishes nothing) and
+ * registers every lookup again with the new expiry; CLOSE makes the chain CLOSED. Only the requesting jurisdiction extends or closes;
  * past expiresAt the chain expires instead. Returns null for an EXTEND or CLOSE of an unknown trace.
  */
 export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome | null {
@@ -75,7 +76,10 @@ export function applyRequest(s: ChainState | undefined, req: TraceRequest, now: 
   if (req.action === 'CLOSE') return bump({ ...s, status: 'CLOSED' }, `closed by ${req.requestingJurisdiction}`, now, req.requestedAt, [], dir, o);
   if (extendedExpiry(s.request.expiresAt, req.expiresAt) === s.request.expiresAt) return unchanged(s); // less than MIN_EXTEND_STEP_MS: nothing material
   const ext: ChainState = { ...s, request: { ...s.request, expiresAt: req.expiresAt } };
-  return bump({ ...ext, status: deriveStatus(ext, now, o) }, `expiry extended to ${iso(req.expiresAt)}`, now, req.requestedAt, [], dir, o);
+  // every lookup is registered again: a waiter carries the expiry it was registered with, and
+  // the first record indexed after that drops it as expired (index-one.lua), so without this an
+  // extended chain's earlier lookups were never woken again once the old expiry passed
+  return bump({ ...ext, status: deriveStatus(ext, now, o) }, `expiry extended to ${iso(req.expiresAt)}`, now, req.requestedAt, [...ext.lookups], dir, o);
 }
 
 /**
