@@ -7,8 +7,10 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlowEvent } from '../schemas/types.gen.ts';
-import { createRegistryClient } from '../services/common/registry.ts';
+import type { Producer } from 'kafkajs';
+import type { FlowEvent, Provider } from '../schemas/types.gen.ts';
+import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
+import { exporterHeartbeats } from '../services/simulator/record-scenario.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { conversationPackets, pcapFile } from './support/pcap-writer.ts';
 import { NAS_SECRET, runSoftflowd, startCollectorHarness } from './support/collector-harness.ts';
@@ -31,6 +33,13 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
   const stops: (() => Promise<void>)[] = [];
   let base = '';
   const norm: { key: string; flow: FlowEvent }[] = [];
+  let producer: Producer;
+  let registry: RegistryClient;
+  // live flow exporters export all the time: us-flow-1's records (unrelated traffic) move its
+  // flow watermark past the subscriber host's relay lookup, which then settles (relay-settling.ts)
+  let beat = 0;
+  const heartbeat = () => producer.send({ topic: TOPICS.flowsRaw, messages: exporterHeartbeats(providers as unknown as Provider[], Date.now(), `wire-e2e-${Date.now().toString(36)}-${beat++}`)
+    .map((f) => ({ key: f.exporterId, value: registry.encode(TOPICS.flowsRaw, f) })) });
 
   beforeAll(async () => {
     h = await startCollectorHarness(providers);
@@ -40,8 +49,11 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
     stops.push(pipeline.stop);
     base = pipeline.base;
     const stack = pipeline.stack;
-    const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    await registry.ensureSubjects([TOPICS.flowsNorm]);
+    registry = createRegistryClient({ url: stack.schemaRegistryUrl });
+    await registry.ensureSubjects([TOPICS.flowsNorm, TOPICS.flowsRaw]);
+    producer = testKafka('wire-e2e-exporters').producer();
+    await producer.connect();
+    stops.push(() => producer.disconnect());
     const c = testKafka('wire-e2e').consumer({ groupId: uniqueGroup('wire-e2e-norm'), maxWaitTimeInMs: 100 });
     await c.connect();
     await c.subscribe({ topics: [TOPICS.flowsNorm], fromBeginning: false });
@@ -78,6 +90,7 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
       const r = await fetch(`${base}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${TOKEN}` } });
       if (r.ok) last = (await r.json()) as View;
       if (last?.update.status === 'TERMINATED_AT_SUBSCRIBER' || Date.now() > until) break;
+      if (beat < (Date.now() - (until - 60_000)) / 1000) await heartbeat();
       await new Promise((r2) => setTimeout(r2, 200));
     }
     expect(last?.verified).toBe(true);
