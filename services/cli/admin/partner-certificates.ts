@@ -7,11 +7,9 @@
 // a certificate that leaked or was handed to an earlier contact reaches nothing, for the rest
 // of its 90 days as after re-onboarding.
 import { randomBytes } from 'node:crypto';
-import kafkajs, { type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { partnerPrincipal } from './acl-file.ts';
-import { brokerBindings, deleteBindings } from './acl-broker.ts';
-
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+import { brokerBindings, deleteBindings, principalsWithBindings } from './acl-broker.ts';
 
 /** A fresh certificate serial (128 random bits, hex: positive once read as an X.509 serial) and
  *  the principal of the certificate that carries it. */
@@ -28,12 +26,7 @@ export const isCertificatePrincipalOf = (cc: string, principal: string): boolean
 
 /** Every certificate principal of `cc` that has a binding on the broker. */
 export async function certificatePrincipals(admin: Admin, cc: string): Promise<string[]> {
-  const res = await admin.describeAcls({
-    resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY,
-    operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
-  });
-  const names = res.resources.flatMap((r) => r.acls.map((a) => a.principal.replace(/^User:/, '')));
-  return [...new Set(names)].filter((p) => isCertificatePrincipalOf(cc, p)).sort();
+  return (await principalsWithBindings(admin)).filter((p) => isCertificatePrincipalOf(cc, p));
 }
 
 /** Deletes the bindings of `cc`'s certificate principals other than `keep`; returns the
