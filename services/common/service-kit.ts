@@ -14,6 +14,7 @@ import { createProviderDirectory, loadProvidersFile } from './provider-directory
 import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
 import { deadLetterOne } from './stage.ts';
+import { createStateGuardCheck, type StateGuard } from './state-guard.ts';
 import { TOPICS, pipelineTopics } from './topics.ts';
 
 export interface ServiceKitOptions {
@@ -66,7 +67,7 @@ export interface StageOptions {
   /** State this stage keeps in Redis, built from Kafka (windows, chains): checked at start and
    *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
    *  are idempotent) and /healthz is 503 until it is done. */
-  stateGuard?: { what: string; lost(): Promise<boolean>; recover(): Promise<void> };
+  stateGuard?: StateGuard;
   /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
   maxBytesPerPartition?: number;
 }
@@ -83,28 +84,11 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
     stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
-  let stateLost: string | undefined;
-  const guard = o.stateGuard;
+  const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;
+  const stateLost = () => guard?.status();
   if (guard) {
-    let busy = false;
-    const check = async (): Promise<void> => {
-      if (busy || life.stopping) return;
-      busy = true;
-      try {
-        if (!(await guard.lost())) return;
-        stateLost = 'lost: rebuilding from Kafka';
-        logger.error(`Redis lost the ${guard.what}: rebuilding from Kafka`);
-        const t0 = Date.now();
-        await guard.recover();
-        logger.warn({ ms: Date.now() - t0 }, `${guard.what} rebuilt from Kafka`);
-        stateLost = undefined;
-      } catch (e) {
-        stateLost = `rebuild failed, retried in 5 s: ${(e as Error).message}`;
-        logger.error({ err: e }, `rebuilding the ${guard.what} failed; retrying`);
-      } finally { busy = false; }
-    };
-    void check();
-    const timer = setInterval(() => { void check(); }, 5_000);
+    void guard.check();
+    const timer = setInterval(() => { void guard.check(); }, 5_000);
     timer.unref();
     life.onStop('redis-state-check', () => clearInterval(timer));
   }
@@ -113,8 +97,8 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && stateLost === undefined && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...(stateLost ? { [guard!.what]: stateLost } : {}), stalled };
+      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && stateLost() === undefined && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...(stateLost() ? { [o.stateGuard!.what]: stateLost() } : {}), stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());
