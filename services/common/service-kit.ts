@@ -70,6 +70,9 @@ export interface StageOptions {
   stateGuard?: StateGuard;
   /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
   maxBytesPerPartition?: number;
+  /** Partitions handled at once, records per chunk (defaults: the consumer loop's, kafka.ts). */
+  partitionsConcurrently?: number;
+  maxBatchRecords?: number;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -81,7 +84,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const { kafka, logger, redis, usesRedis, life, producer, service } = kit;
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
-    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition,
+    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
   const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;
