@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 import { judge, type Observed } from './checks.ts';
+import { stalledBetween, type GroupProgress } from './observe.ts';
 
 const hop = (id: string, parent: string | null, method: Hop['method'], cc: string, leadsTo: string | null, handle: string | null = null, rank = 1): Hop => ({
   hopId: id, parentHopId: parent, method, jurisdiction: cc, leadsToAddr: leadsTo, subscriberHandle: handle, rank, confidence: 0.95,
@@ -76,5 +77,24 @@ describe('chaos checks', () => {
     const p = clean();
     p.audit[2] = disclosure(3, 3, 7);
     expect(judge(truth, p).forks).toBe(1);
+  });
+
+  describe('stalled partitions (stuck, not busy)', () => {
+    const gp = (group: string, partition: number, committed: number, end: number): GroupProgress => ({ group, topic: 'flows.raw', partition, committed, end });
+    it('a partition waiting for its turn while its group commits on others is not stalled', () => {
+      // session 5: 12 partitions with a backlog, two handled at a time, 1 MiB fetched each
+      const a = [gp('ingest', 0, 100, 20_000), gp('ingest', 1, 100, 20_000), gp('ingest', 2, 100, 20_000)];
+      const b = [gp('ingest', 0, 100, 26_000), gp('ingest', 1, 3_100, 26_000), gp('ingest', 2, 100, 26_000)];
+      expect(stalledBetween(a, b)).toEqual([]);
+    });
+    it('a group that committed nothing on any partition with records waiting is stalled (a hung handler stops its whole fetch)', () => {
+      const a = [gp('ingest', 0, 100, 20_000), gp('ingest', 1, 20_000, 20_000), gp('correlator', 0, 10, 500)];
+      const b = [gp('ingest', 0, 100, 26_000), gp('ingest', 1, 20_000, 20_000), gp('correlator', 0, 600, 600)];
+      expect(stalledBetween(a, b)).toEqual([gp('ingest', 0, 100, 26_000)]);
+    });
+    it('a partition that got nothing new is not stalled by its lag alone (control records of its transactions)', () => {
+      const a = [gp('tracer', 0, 99, 100)];
+      expect(stalledBetween(a, [gp('tracer', 0, 99, 100)])).toEqual([]);
+    });
   });
 });

@@ -182,12 +182,14 @@ async function main(): Promise<number> {
   };
   /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
   const settle = async (): Promise<GroupProgress[]> => {
-    // a partition is stalled when it committed nothing for as long as the stages' own rule
-    // says (30 s): a shorter window takes a stage that is only slow under load for a stuck one
+    // a partition is stalled when it and its whole group committed nothing for as long as the
+    // stages' own rule says (30 s; observe.ts stalledBetween): a shorter window takes a stage
+    // that is only slow under load for a stuck one
     const a = await progress();
     await sleep(Math.max(SETTLE, 30_000));
     const stuck = stalledBetween(a, await progress());
-    // and what the stages themselves call stalled (lag and no progress for 30 s)
+    // and what the stages themselves call stalled (stage-health.ts: a partition held by its
+    // handler, or the whole stage, with lag and no progress for 30 s)
     for (const svc of GROUP_SERVICES) {
       const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ stalled?: { topic: string; partition: number; lag: number }[] }>, () => ({ stalled: [] }));
       for (const s of body.stalled ?? []) {
