@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 import { judge, type Observed } from './checks.ts';
-import { stalledBetween, type GroupProgress } from './observe.ts';
+import type { Admin } from 'kafkajs';
+import { deleteUpToEnd, stalledBetween, type GroupProgress } from './observe.ts';
 
 const hop = (id: string, parent: string | null, method: Hop['method'], cc: string, leadsTo: string | null, handle: string | null = null, rank = 1): Hop => ({
   hopId: id, parentHopId: parent, method, jurisdiction: cc, leadsToAddr: leadsTo, subscriberHandle: handle, rank, confidence: 0.95,
@@ -96,5 +97,15 @@ describe('chaos checks', () => {
       const a = [gp('tracer', 0, 99, 100)];
       expect(stalledBetween(a, [gp('tracer', 0, 99, 100)])).toEqual([]);
     });
+  });
+
+  it("earlier runs' records are deleted up to the end of each partition that has any", async () => {
+    const deleted: unknown[] = [];
+    const admin = {
+      fetchTopicOffsets: async (t: string) => (t === 'flows.norm' ? [{ partition: 0, low: '10', high: '25', offset: '25' }, { partition: 1, low: '7', high: '7', offset: '7' }] : []),
+      deleteTopicRecords: async (r: unknown) => { deleted.push(r); },
+    } as unknown as Admin;
+    expect(await deleteUpToEnd(admin, ['flows.norm', 'sessions.norm'])).toBe(15);
+    expect(deleted).toEqual([{ topic: 'flows.norm', partitions: [{ partition: 0, offset: '25' }] }]);
   });
 });

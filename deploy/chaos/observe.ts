@@ -37,6 +37,19 @@ export async function commitAtEnd(admin: Admin, group: string, topics: string[])
   }
 }
 
+/** Deletes every record of `topics` up to their end now (the admin's DeleteRecords); returns
+ *  how many were deleted. */
+export async function deleteUpToEnd(admin: Admin, topics: string[]): Promise<number> {
+  let n = 0;
+  for (const topic of topics) {
+    const offsets = await retrying(() => admin.fetchTopicOffsets(topic));
+    const partitions = offsets.filter((p) => Number(p.high) > Number(p.low)).map((p) => ({ partition: p.partition, offset: p.high }));
+    n += offsets.reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
+    if (partitions.length) await retrying(() => admin.deleteTopicRecords({ topic, partitions }));
+  }
+  return n;
+}
+
 export const observedTopics = async (admin: Admin): Promise<string[]> =>
   [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t) || AUDIT_FEED.test(t))];
 
