@@ -260,10 +260,14 @@ async function main(): Promise<number> {
 
   // the run ends: the simulator finishes, the last chains terminate, the groups catch up
   log('faults done: waiting for the simulator to finish and every chain to terminate');
-  const finalUntil = Math.max(Date.now(), simStarted + durationMs) + FINAL_TIMEOUT;
+  // (a simulator behind schedule produces the rest of its timeline before it exits: the last
+  // chains get FINAL_TIMEOUT from then)
+  let finalUntil = Math.max(Date.now(), simStarted + durationMs) + FINAL_TIMEOUT;
+  let simGone = false;
   let producedAtEnd = await simProduced();
   while (Date.now() < finalUntil) {
     if (sim) { const p = await simProduced(); if (p >= 0) producedAtEnd = p; }
+    if (!sim && !simGone) { simGone = true; finalUntil = Math.max(finalUntil, Date.now() + FINAL_TIMEOUT); }
     const v = await judgeNow();
     if (!sim && v.opened === truth.traces.length && v.correct === v.opened && totalLag(await progress()) === 0) break;
     await sleep(5_000);
