@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
 import { judge, type Observed } from './checks.ts';
+import type { Admin } from 'kafkajs';
+import { deleteUpToEnd, stalledBetween, type GroupProgress } from './observe.ts';
 
 const hop = (id: string, parent: string | null, method: Hop['method'], cc: string, leadsTo: string | null, handle: string | null = null, rank = 1): Hop => ({
   hopId: id, parentHopId: parent, method, jurisdiction: cc, leadsToAddr: leadsTo, subscriberHandle: handle, rank, confidence: 0.95,
@@ -76,5 +78,34 @@ describe('chaos checks', () => {
     const p = clean();
     p.audit[2] = disclosure(3, 3, 7);
     expect(judge(truth, p).forks).toBe(1);
+  });
+
+  describe('stalled partitions (stuck, not busy)', () => {
+    const gp = (group: string, partition: number, committed: number, end: number): GroupProgress => ({ group, topic: 'flows.raw', partition, committed, end });
+    it('a partition waiting for its turn while its group commits on others is not stalled', () => {
+      // session 5: 12 partitions with a backlog, two handled at a time, 1 MiB fetched each
+      const a = [gp('ingest', 0, 100, 20_000), gp('ingest', 1, 100, 20_000), gp('ingest', 2, 100, 20_000)];
+      const b = [gp('ingest', 0, 100, 26_000), gp('ingest', 1, 3_100, 26_000), gp('ingest', 2, 100, 26_000)];
+      expect(stalledBetween(a, b)).toEqual([]);
+    });
+    it('a group that committed nothing on any partition with records waiting is stalled (a hung handler stops its whole fetch)', () => {
+      const a = [gp('ingest', 0, 100, 20_000), gp('ingest', 1, 20_000, 20_000), gp('correlator', 0, 10, 500)];
+      const b = [gp('ingest', 0, 100, 26_000), gp('ingest', 1, 20_000, 20_000), gp('correlator', 0, 600, 600)];
+      expect(stalledBetween(a, b)).toEqual([gp('ingest', 0, 100, 26_000)]);
+    });
+    it('a partition that got nothing new is not stalled by its lag alone (control records of its transactions)', () => {
+      const a = [gp('tracer', 0, 99, 100)];
+      expect(stalledBetween(a, [gp('tracer', 0, 99, 100)])).toEqual([]);
+    });
+  });
+
+  it("earlier runs' records are deleted up to the end of each partition that has any", async () => {
+    const deleted: unknown[] = [];
+    const admin = {
+      fetchTopicOffsets: async (t: string) => (t === 'flows.norm' ? [{ partition: 0, low: '10', high: '25', offset: '25' }, { partition: 1, low: '7', high: '7', offset: '7' }] : []),
+      deleteTopicRecords: async (r: unknown) => { deleted.push(r); },
+    } as unknown as Admin;
+    expect(await deleteUpToEnd(admin, ['flows.norm', 'sessions.norm'])).toBe(15);
+    expect(deleted).toEqual([{ topic: 'flows.norm', partitions: [{ partition: 0, offset: '25' }] }]);
   });
 });

@@ -34,12 +34,22 @@ async function waitExit(pid: number, ms: number): Promise<void> {
   }
 }
 
-/** Signals our process `pidFile` if its command line contains `expect` (never someone else's). */
+/** Signals our process `pidFile` if its command line contains `expect` (never someone else's)
+ *  and waits until it is gone; one that outlives `waitMs` after SIGTERM gets SIGKILL, as
+ *  stack.sh down does (a broker still shutting down when `up` runs would be taken for one
+ *  starting, and the fault would leave it stopped). */
 async function signal(h: StackHandles, pidFile: string, expect: string, sig: NodeJS.Signals, waitMs: number): Promise<void> {
   const pid = pidOf(h, pidFile);
   if (!pid || !cmdline(pid).includes(expect)) throw new Error(`${pidFile}: no running process of ours (${expect})`);
   process.kill(pid, sig);
-  await waitExit(pid, waitMs);
+  try {
+    await waitExit(pid, waitMs);
+  } catch (e) {
+    if (sig === 'SIGKILL') throw e;
+    h.log(`${pidFile}: pid ${pid} still alive ${waitMs / 1000} s after ${sig}; SIGKILL`);
+    if (cmdline(pid).includes(expect)) process.kill(pid, 'SIGKILL');
+    await waitExit(pid, 10_000);
+  }
   // gone, but maybe not reaped yet: a zombie answers kill -0, and the scripts would take it for
   // the running process (services.sh: "already running", then "exited during start-up")
   if (alive(pid)) rmSync(join(h.root, '.stack/run', pidFile), { force: true });

@@ -13,7 +13,8 @@
 // the faults take),
 // CHAOS_FAULTS (all, comma-separated names), CHAOS_SETTLE_MS (30000: traffic between faults,
 // also the window a partition must progress in; never under 30 s), CHAOS_RECOVERY_TIMEOUT_MS (180000: from the moment the faulted process answers again),
-// CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults).
+// CHAOS_FINAL_TIMEOUT_MS (240000: for the last chains to terminate after the faults),
+// CHAOS_KEEP_HISTORY (0: flows.norm and sessions.norm are emptied at the start, see below).
 import '../../services/common/kafkajs-patch.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { dlqTopic, TOPICS } from '../../services/common/topics.ts';
 import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
 import { judge, type Verdict } from './checks.ts';
 import { INPUT_TOPICS, flushRedis, killService, restartComponent, sendPoison, servicesDown, servicesUp, type StackHandles } from './faults.ts';
-import { commitAtEnd, endOffsets, groupProgress, observedTopics, readObserved, stalledBetween, totalLag, type GroupProgress } from './observe.ts';
+import { commitAtEnd, deleteUpToEnd, endOffsets, groupProgress, observedTopics, readObserved, stalledBetween, totalLag, type GroupProgress } from './observe.ts';
 import { chaosScenario } from './scenario.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -44,6 +45,7 @@ const DURATION = num('CHAOS_DURATION_MS', 0);
 const SETTLE = num('CHAOS_SETTLE_MS', 30_000);
 const RECOVERY_TIMEOUT = num('CHAOS_RECOVERY_TIMEOUT_MS', 180_000);
 const FINAL_TIMEOUT = num('CHAOS_FINAL_TIMEOUT_MS', 240_000);
+const KEEP_HISTORY = num('CHAOS_KEEP_HISTORY', 0) > 0;
 const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive', 'collector'] as const;
 const GROUP_TOPICS: Record<string, string[]> = {
   ingest: [TOPICS.flowsRaw, TOPICS.sessionsRaw], correlator: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
@@ -98,6 +100,11 @@ async function main(): Promise<number> {
   await servicesDown(h);
   // the run starts on caught-up groups: what earlier runs left unread is skipped, not replayed
   for (const [svc, topics] of Object.entries(GROUP_TOPICS)) await commitAtEnd(admin, groupOf(svc), topics);
+  // the rebuild after the FLUSHALL replays flows.norm and sessions.norm from the join's horizon
+  // (30 min, 4 h): what earlier runs left there is deleted first, so that each run rebuilds its
+  // own records, as on a fresh stack (of two runs in a row, the second's rebuild would replay
+  // most of the first run's ~5M flows as well: 3.6M of its own took 193 s, chaos run of 23:30)
+  if (!KEEP_HISTORY) log(`deleted ${await deleteUpToEnd(admin, [TOPICS.flowsNorm, TOPICS.sessionsNorm])} records of earlier runs from ${TOPICS.flowsNorm} and ${TOPICS.sessionsNorm} (CHAOS_KEEP_HISTORY=1 keeps them)`);
   await servicesUp(h);
   await registry.ensureSubjects([TOPICS.traceUpdates, TOPICS.audit, ...INPUT_TOPICS]);
   const from = await endOffsets(admin, await observedTopics(admin));
@@ -182,12 +189,14 @@ async function main(): Promise<number> {
   };
   /** Traffic for SETTLE ms; partitions with lag that did not move in it are stalled. */
   const settle = async (): Promise<GroupProgress[]> => {
-    // a partition is stalled when it committed nothing for as long as the stages' own rule
-    // says (30 s): a shorter window takes a stage that is only slow under load for a stuck one
+    // a partition is stalled when it and its whole group committed nothing for as long as the
+    // stages' own rule says (30 s; observe.ts stalledBetween): a shorter window takes a stage
+    // that is only slow under load for a stuck one
     const a = await progress();
     await sleep(Math.max(SETTLE, 30_000));
     const stuck = stalledBetween(a, await progress());
-    // and what the stages themselves call stalled (lag and no progress for 30 s)
+    // and what the stages themselves call stalled (stage-health.ts: a partition held by its
+    // handler, or the whole stage, with lag and no progress for 30 s)
     for (const svc of GROUP_SERVICES) {
       const body = await fetch(`http://127.0.0.1:${PORTS[svc]}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ stalled?: { topic: string; partition: number; lag: number }[] }>, () => ({ stalled: [] }));
       for (const s of body.stalled ?? []) {
@@ -251,10 +260,14 @@ async function main(): Promise<number> {
 
   // the run ends: the simulator finishes, the last chains terminate, the groups catch up
   log('faults done: waiting for the simulator to finish and every chain to terminate');
-  const finalUntil = Math.max(Date.now(), simStarted + durationMs) + FINAL_TIMEOUT;
+  // (a simulator behind schedule produces the rest of its timeline before it exits: the last
+  // chains get FINAL_TIMEOUT from then)
+  let finalUntil = Math.max(Date.now(), simStarted + durationMs) + FINAL_TIMEOUT;
+  let simGone = false;
   let producedAtEnd = await simProduced();
   while (Date.now() < finalUntil) {
     if (sim) { const p = await simProduced(); if (p >= 0) producedAtEnd = p; }
+    if (!sim && !simGone) { simGone = true; finalUntil = Math.max(finalUntil, Date.now() + FINAL_TIMEOUT); }
     const v = await judgeNow();
     if (!sim && v.opened === truth.traces.length && v.correct === v.opened && totalLag(await progress()) === 0) break;
     await sleep(5_000);

@@ -37,6 +37,19 @@ export async function commitAtEnd(admin: Admin, group: string, topics: string[])
   }
 }
 
+/** Deletes every record of `topics` up to their end now (the admin's DeleteRecords); returns
+ *  how many were deleted. */
+export async function deleteUpToEnd(admin: Admin, topics: string[]): Promise<number> {
+  let n = 0;
+  for (const topic of topics) {
+    const offsets = await retrying(() => admin.fetchTopicOffsets(topic));
+    const partitions = offsets.filter((p) => Number(p.high) > Number(p.low)).map((p) => ({ partition: p.partition, offset: p.high }));
+    n += offsets.reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
+    if (partitions.length) await retrying(() => admin.deleteTopicRecords({ topic, partitions }));
+  }
+  return n;
+}
+
 export const observedTopics = async (admin: Admin): Promise<string[]> =>
   [TOPICS.traceUpdates, TOPICS.audit, ...(await admin.listTopics()).filter((t) => VIEW_TOPIC.test(t) || AUDIT_FEED.test(t))];
 
@@ -95,15 +108,21 @@ const lagOf = (p: GroupProgress): number => (p.committed < 0 ? p.end : Math.max(
 export const totalLag = (ps: GroupProgress[]): number => ps.reduce((a, p) => a + lagOf(p), 0);
 
 /**
- * Partitions that got new records between the samples, have records waiting at both and
- * committed nothing between them. (A partition that got nothing new may show a lag of its
+ * Partitions stuck between the samples: each got new records, has records waiting at both
+ * samples and committed nothing between them, in a group that committed nothing on any of its
+ * partitions between them (stuck, not busy: a group that commits on some partitions while
+ * others wait for their turn is working through a backlog; kafkajs fetches again only when
+ * every batch of the last fetch is handled, so a handler that hangs stops its whole group).
+ * A partition held by a hung handler while the group still moves is what the stage's own
+ * /healthz lists (stage-health.ts). (A partition that got nothing new may show a lag of its
  * transactions' control records, which no consumer commits past: the stage's own /healthz
  * tells whether records wait there.)
  */
 export function stalledBetween(a: GroupProgress[], b: GroupProgress[]): GroupProgress[] {
   const before = new Map(a.map((p) => [`${p.group}|${p.topic}/${p.partition}`, p]));
+  const moved = new Set(b.filter((p) => { const q = before.get(`${p.group}|${p.topic}/${p.partition}`); return q !== undefined && p.committed !== q.committed; }).map((p) => p.group));
   return b.filter((p) => {
     const q = before.get(`${p.group}|${p.topic}/${p.partition}`);
-    return q !== undefined && p.end > q.end && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
+    return q !== undefined && !moved.has(p.group) && p.end > q.end && lagOf(q) > 0 && lagOf(p) > 0 && p.committed === q.committed;
   });
 }

@@ -14,7 +14,8 @@
 # Kafka speaks SASL_SSL only (SCRAM-SHA-512, TLS with the development CA of
 # deploy/security/dev-pki.sh) with ACLs; .stack/security/ holds the CA, the broker key, the
 # passwords and one client properties file per principal (clients/<name>.properties). After
-# Kafka answers, `up` applies deploy/security/acls.json (bin/crosstrace admin acl apply).
+# Kafka answers, `up` applies deploy/security/acls.json (bin/crosstrace admin acl apply), unless
+# it was applied to this broker from the same files before (acl_inputs).
 # Redis requires the password in .stack/security/redis.password (REDIS_URL carries it).
 #
 # Settings (environment):
@@ -24,6 +25,8 @@
 #     the default. Changing the port of a running component needs `down` first.
 #   STACK_TIMEOUT=90        seconds `up` waits for all components to answer
 #   STACK_STOP_TIMEOUT=30   seconds `down` waits after SIGTERM before SIGKILL
+#   STACK_ACL_APPLY=always  apply deploy/security/acls.json at every `up` (default: only when
+#                           what it is made from changed since the last apply to this broker)
 #   KAFKA_JAVA_OPTS="-Xms256m -Xmx512m"   REGISTRY_JAVA_OPTS="-Xmx512m"
 #
 # Everything lives in .stack/ (git-ignored): logs/<name>.log, run/<name>.pid and the port
@@ -164,6 +167,25 @@ kafka_security() {
   (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
     "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
     sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")
+}
+
+# acl_inputs: what `acl apply` makes the broker's topics, bindings and SCRAM credentials from,
+# as text (its digest is the stamp in .stack/data/kafka/acls-applied): the broker's storage
+# (cluster id; a new one is formatted empty), its ports, the ACL file and the providers file it
+# names, the client credentials and CA, and the code that applies them (the cli's admin commands
+# and the common modules they use, which name the topics). Anything else that changes the
+# broker's ACLs (kafka-acls.sh by hand) is not seen: STACK_ACL_APPLY=always.
+acl_inputs() {
+  local acls="$ROOT/deploy/security/acls.json" providers f
+  providers="$(sed -n 's/.*"fromProvidersFile": *"\([^"]*\)".*/\1/p' "$acls" | head -n 1)"
+  sed -n 's/^cluster\.id=//p' "$DATA/kafka/logdir/meta.properties" 2>/dev/null || true
+  printf 'ports %s %s %s\n' "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_MTLS_PORT"
+  for f in "$acls" "$(dirname "$acls")/$providers" "$SEC/ca.pem" "$SEC"/clients/*.properties \
+    "$ROOT"/services/cli/main.ts "$ROOT"/services/cli/env.ts "$ROOT"/services/cli/admin/*.ts "$ROOT"/services/common/*.ts; do
+    [[ "$f" == *.test.ts ]] && continue
+    printf '== %s\n' "${f#"$ROOT"/}"
+    cat "$f" 2>/dev/null || true
+  done
 }
 
 start_kafka() {
@@ -312,10 +334,23 @@ up() {
     exit 1
   fi
   # Topics, principals, passwords and ACLs as deploy/security/acls.json declares them
-  # (idempotent); each principal's client properties land in .stack/security/clients/.
-  KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
-    "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
-    die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
+  # (idempotent); each principal's client properties land in .stack/security/clients/. The
+  # broker keeps all of it in its metadata log, so a restarted broker has it still: applied
+  # again only when what it is made from changed since the last apply on this broker's storage
+  # (acl_inputs; STACK_ACL_APPLY=always applies anyway). At load the apply took 30-90 s of a
+  # broker restart's 240 s recovery in make chaos (session 5).
+  local stamp="$DATA/kafka/acls-applied" a0
+  if [ "${STACK_ACL_APPLY:-}" != always ] && [ -s "$stamp" ] && [ "$(<"$stamp")" = "$(acl_inputs | sha256sum)" ]; then
+    say "acl apply skipped: deploy/security/acls.json, the providers, the credentials and the code that applies them are as when they were last applied to this broker (STACK_ACL_APPLY=always applies anyway)"
+  else
+    rm -f "$stamp"
+    a0="$(now_ms)"
+    KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" KAFKA_CLIENT_PROPERTIES="$ADMIN_PROPERTIES" KAFKA_MTLS_BROKERS="127.0.0.1:$KAFKA_MTLS_PORT" \
+      "$NODE" --disable-warning=ExperimentalWarning "$ROOT/services/cli/main.ts" admin acl apply --file "$ROOT/deploy/security/acls.json" --credentials-dir "$SEC/clients" >&2 ||
+      die "applying deploy/security/acls.json failed (message above); fix it and rerun make stack-up"
+    acl_inputs | sha256sum >"$stamp"
+    say "acl apply in $(secs $(($(now_ms) - a0)))"
+  fi
   # The node's signing key, made here like the rest of this development stack's secrets (the
   # tracer never makes one by itself outside CROSSTRACE_DEMO); its public keys, in PEM, are in
   # .stack/keys/node-ed25519.pem.pub, the trust file partners get. Rotate: bin/crosstrace admin key rotate.

@@ -62,7 +62,8 @@ export interface StageOptions {
   port: number;
   /** Extra /healthz details; `ok: false` among them makes /healthz answer 503. */
   health?: () => Record<string, unknown> & { ok?: boolean };
-  /** A partition with lag and no progress for this long makes /healthz 503, ms. Default 30 s. */
+  /** A partition with lag and no progress for this long, held by its handler or with the
+   *  whole stage idle (stage-health.ts), makes /healthz 503, ms. Default 30 s. */
   stallAfterMs?: number;
   /** State this stage keeps in Redis, built from Kafka (windows, chains): checked at start and
    *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
@@ -78,8 +79,8 @@ export interface StageOptions {
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
  *  stop, consumer first. Records the handler fails on (not retriably) are dead-lettered to
  *  dlq.<service>, counted and logged by the stage wrapper (stage.ts deadLetterOne). /healthz is 200
- *  while the consumer is in its group, Redis is ready, no partition is stalled (lag and no
- *  progress for stallAfterMs) and the stage's own health has no `ok: false`. */
+ *  while the consumer is in its group, Redis is ready, no partition is stalled (stage-health.ts:
+ *  stuck, not busy, for stallAfterMs) and the stage's own health has no `ok: false`. */
 export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>>, o: StageOptions) {
   const { kafka, logger, redis, usesRedis, life, producer, service } = kit;
   const loop = createConsumerLoop({

@@ -2,8 +2,9 @@
 // the schema registry (Confluent framing) and sent with kafkajs sendBatch (acks = all, the
 // client's default), at most maxInFlight batches outstanding. A failed batch is queued again
 // (at least once; ingest dedupes by eventId). TraceRequests are produced at their requestedAt.
-// The run ends at `until`; stop() ends it early; both send what the simulated devices flush
-// at shutdown (FORCED_END for running flows) and wait for what is in flight.
+// The run ends at `until`, once everything due by then is collected (behind schedule, later);
+// stop() ends it early; both send what the simulated devices flush at shutdown (FORCED_END for
+// running flows) and wait for what is in flight.
 import type { Message, Producer } from 'kafkajs';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import type { Logger } from '../common/logger.ts';
@@ -145,6 +146,17 @@ export function createProduceLoop(o: ProduceLoopOptions) {
   function tick(): void {
     const now = clock();
     if (stopping) return;
+    // Behind schedule at the end (a loaded machine; a broker restart stops produce for a
+    // while), the rest of the timeline up to `until` is produced first, 1 s of event time per
+    // tick as ever: the ground truth's chains rest on those records. Cut at `until` instead,
+    // make chaos at load lost its last ~114 s of records, and the devices' shutdown flush (export
+    // time `until`) moved every flow watermark past relay lookups whose flows never came: a
+    // chain TERMINATED at the relay host's owner, a wrong subscriber.
+    if (now >= o.until && collectedTo < o.until) {
+      pump(now);
+      timer = setTimeout(tick, o.tickMs);
+      return;
+    }
     if (now >= o.until) {
       pump(o.until);
       shutdown(o.until);
