@@ -111,6 +111,49 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
   });
 });
 
+describe('createConsumerLoop health on a chunked batch', () => {
+  it('a handler hung in a later chunk of a batch stalls its partition while other partitions progress', async () => {
+    let eachBatch: ((p: unknown) => Promise<void>) | undefined;
+    const kafka = {
+      consumer: () => ({
+        events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+        on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+        run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { eachBatch = o.eachBatch; },
+      }),
+    } as unknown as Kafka;
+    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    let p0Chunks = 0;
+    vi.useFakeTimers(); // before the loop: its health reads the clock it was made with
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined,
+      maxBatchRecords: 2, stallAfterMs: 30_000,
+      handle: async (_ms, _topic, partition) => {
+        if (partition === 0 && ++p0Chunks === 2) await new Promise<void>(() => undefined); // hangs for good
+      },
+    });
+    try {
+      await loop.start();
+      const batchOf = (partition: number, first: number, n: number) => {
+        const messages = Array.from({ length: n }, (_, i) => ({ offset: String(first + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }));
+        return {
+          batch: { topic: 't', partition, messages, highWatermark: String(first + n + 100), firstOffset: () => String(first), lastOffset: () => String(first + n - 1) },
+          resolveOffset: () => undefined, heartbeat: async () => undefined, commitOffsetsIfNecessary: async () => undefined, isStale: () => false,
+        };
+      };
+      void eachBatch!(batchOf(0, 0, 6)); // chunk 1 goes through, chunk 2 never returns
+      await vi.advanceTimersByTimeAsync(10);
+      expect(p0Chunks).toBe(2);
+      for (let k = 0; k < 5; k++) { // partition 1 keeps moving: the stage as a whole is not stuck
+        await vi.advanceTimersByTimeAsync(10_000);
+        await eachBatch!(batchOf(1, k * 10, 2));
+      }
+      expect(loop.stalled().map((s) => `${s.topic}/${s.partition}`)).toEqual(['t/0']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('createCommitter', () => {
   type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
   const flat = (o: Offsets) => o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)).sort().join(' ');

@@ -253,6 +253,9 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       for (let i = 0; i < all.length; i += chunk) {
         const msgs = all.slice(i, i + chunk);
         const last = i + chunk >= all.length;
+        // each chunk holds its partition until it is through: a handler that hangs in a later
+        // chunk is as stuck as one that hangs in the first (stage-health's held rule)
+        if (i > 0) health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(msgs[0]!.offset));
         const end = o.metrics.processing.startTimer({ stage: o.stage });
         const outcome = await runBatch(msgs, {
           handle: (ms) => o.handle(ms, topic, partition),

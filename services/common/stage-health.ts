@@ -12,8 +12,9 @@
 // partition can wait far longer than `stallAfterMs` for its next batch while the stage commits
 // on the others (measured in session 5: ingest at 160-400 records/s under load took 88 s for one
 // fetched batch). A hung handler, by the same rule of kafkajs, stops every partition of its
-// broker's fetch once the other worker ran out of batches: the whole-stage rule catches it there
-// even in a later chunk of its batch (which the held rule does not tell from a batch that ended).
+// broker's fetch once the other worker ran out of batches: the whole-stage rule catches it
+// there; the held rule catches it at once on any broker, in whichever chunk of its batch it hangs
+// (the consumer loop marks each chunk's start).
 // An idle partition (lag 0) is never stalled. Progress = a chunk (or one record of an isolated
 // chunk) processed or dead-lettered.
 
