@@ -62,17 +62,23 @@ describe('createConsumerLoop after a crash kafkajs does not restart', () => {
   });
 });
 
+/** A Kafka whose one consumer hands its eachBatch to the test (eachBatch() once run). */
+function oneConsumerKafka() {
+  let run: ((p: unknown) => Promise<void>) | undefined;
+  const kafka = {
+    consumer: () => ({
+      events: { CRASH: 'crash', GROUP_JOIN: 'join' },
+      on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+      run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { run = o.eachBatch; },
+    }),
+  } as unknown as Kafka;
+  const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+  return { kafka, silent, eachBatch: () => run! };
+}
+
 describe('createConsumerLoop on a batch larger than a chunk', () => {
   it('handles and commits it chunk by chunk, heartbeating while a slow chunk runs', async () => {
-    let eachBatch: ((p: unknown) => Promise<void>) | undefined;
-    const kafka = {
-      consumer: () => ({
-        events: { CRASH: 'crash', GROUP_JOIN: 'join' },
-        on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
-        run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { eachBatch = o.eachBatch; },
-      }),
-    } as unknown as Kafka;
-    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const { kafka, silent, eachBatch } = oneConsumerKafka();
     const handled: number[] = [];
     let release: () => void = () => undefined;
     const loop = createConsumerLoop({
@@ -88,7 +94,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
     const messages = [0, 1, 2, 3, 4].map((i) => ({ offset: String(10 + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }));
     vi.useFakeTimers();
     try {
-      const done = eachBatch!({
+      const done = eachBatch()({
         batch: { topic: 't', partition: 0, messages, highWatermark: '15', firstOffset: () => '10', lastOffset: () => '14' },
         resolveOffset: (o: string) => { events.push(`resolve ${o}`); },
         heartbeat: async () => { events.push('heartbeat'); },
@@ -113,15 +119,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
 
 describe('createConsumerLoop health on a chunked batch', () => {
   it('a handler hung in a later chunk of a batch stalls its partition while other partitions progress', async () => {
-    let eachBatch: ((p: unknown) => Promise<void>) | undefined;
-    const kafka = {
-      consumer: () => ({
-        events: { CRASH: 'crash', GROUP_JOIN: 'join' },
-        on: () => undefined, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
-        run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { eachBatch = o.eachBatch; },
-      }),
-    } as unknown as Kafka;
-    const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+    const { kafka, silent, eachBatch } = oneConsumerKafka();
     let p0Chunks = 0;
     vi.useFakeTimers(); // before the loop: its health reads the clock it was made with
     const loop = createConsumerLoop({
@@ -140,12 +138,12 @@ describe('createConsumerLoop health on a chunked batch', () => {
           resolveOffset: () => undefined, heartbeat: async () => undefined, commitOffsetsIfNecessary: async () => undefined, isStale: () => false,
         };
       };
-      void eachBatch!(batchOf(0, 0, 6)); // chunk 1 goes through, chunk 2 never returns
+      void eachBatch()(batchOf(0, 0, 6)); // chunk 1 goes through, chunk 2 never returns
       await vi.advanceTimersByTimeAsync(10);
       expect(p0Chunks).toBe(2);
       for (let k = 0; k < 5; k++) { // partition 1 keeps moving: the stage as a whole is not stuck
         await vi.advanceTimersByTimeAsync(10_000);
-        await eachBatch!(batchOf(1, k * 10, 2));
+        await eachBatch()(batchOf(1, k * 10, 2));
       }
       expect(loop.stalled().map((s) => `${s.topic}/${s.partition}`)).toEqual(['t/0']);
     } finally {
