@@ -52,7 +52,7 @@ export const REBUILD_PROGRESS = 'ct:state:rebuild';
 export const DEFAULT_REBUILD_SLACK_MS = 300_000;
 
 /** Events buffered before a bulk write (a write runs while the next batches are read). */
-const FLUSH_EVENTS = 40_000;
+export const FLUSH_EVENTS = 40_000;
 
 /**
  * Replays flows.norm and sessions.norm into the windows, from the first record produced after
@@ -61,16 +61,20 @@ const FLUSH_EVENTS = 40_000;
  * skipped (their windows would trim them at once). The events go in by the store's bulk write
  * (bulkIndex: the state index-one.lua leaves, a few plain commands per window and batch);
  * progress is kept in REBUILD_PROGRESS, so a failed rebuild resumes where it was.
- * `onProgress` is called about once a second and at the end.
+ * `onProgress` is called about once a second, after each batch written and at the end.
  */
 export async function rebuildWindows(o: {
   kafka: Kafka; admin: Admin; redis: Redis; store: WindowStore; retentionMs: number;
   /** How long windows keep session records (the join's maxSessionAgeMs), ms; default retentionMs. */
   sessionRetentionMs?: number;
   slackMs?: number; now?: () => number;
-  onProgress?(p: RebuildProgress): void;
+  /** About once a second, after each batch written and at the end; a promise it returns is
+   *  awaited after a batch and at the end (not on the ticker). */
+  onProgress?(p: RebuildProgress): unknown;
   /** Replay consumer tuning (tests). */
   idleTimeoutMs?: number;
+  /** Events buffered before a bulk write (default FLUSH_EVENTS). */
+  flushEvents?: number;
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
@@ -99,10 +103,16 @@ export async function rebuildWindows(o: {
     bufAt = new Map();
     await writing; // one write in flight while the next batches are read
     if (failed) throw failed.e;
-    writing = o.store.bulkIndex(reqs, seen, (pipe) => { if (offsets.size > 0) pipe.hset(REBUILD_PROGRESS, Object.fromEntries(offsets)); })
-      .then(() => { events += reqs.length; for (const [tp, off] of offsets) at.set(tp, off); }, (e: unknown) => { failed = { e }; });
+    writing = (async () => {
+      await o.store.bulkIndex(reqs, seen);
+      // the offsets are recorded after their events are written
+      if (offsets.size > 0) await o.redis.hset(REBUILD_PROGRESS, Object.fromEntries(offsets));
+      events += reqs.length;
+      for (const [tp, off] of offsets) at.set(tp, off);
+      await o.onProgress?.(progress(false));
+    })().catch((e: unknown) => { failed = { e }; });
   };
-  const ticker = setInterval(() => o.onProgress?.(progress(false)), 1_000);
+  const ticker = setInterval(() => { void o.onProgress?.(progress(false)); }, 1_000);
   try {
     await replayTopics({
       kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], idleTimeoutMs: o.idleTimeoutMs,
@@ -126,7 +136,7 @@ export async function rebuildWindows(o: {
           buf.push(r);
         }
         bufAt.set(`${topic}/${partition}`, Number(messages[messages.length - 1]!.offset) + 1);
-        if (buf.length >= FLUSH_EVENTS) await flush();
+        if (buf.length >= (o.flushEvents ?? FLUSH_EVENTS)) await flush();
       },
     });
     await flush();
@@ -139,6 +149,6 @@ export async function rebuildWindows(o: {
   // DEL on its key patterns it could delete the windows' events; redis-acl.test.ts)
   await o.redis.pipeline().set(STATE_MARKER, new Date(now()).toISOString()).pexpire(REBUILD_PROGRESS, 1).exec();
   const last = progress(true);
-  o.onProgress?.(last);
+  await o.onProgress?.(last);
   return last;
 }
