@@ -46,6 +46,15 @@ export class RespWriter {
     return this;
   }
 
+  /** Writes again bytes this writer wrote since the last take(), at [start, end) (offsets from
+   *  `bytes`): an argument repeated within one buffer is encoded once. */
+  again(start: number, end: number): this {
+    this.room(end - start);
+    this.buf.copy(this.buf, this.at, start, end);
+    this.at += end - start;
+    return this;
+  }
+
   /** One bulk-string argument. */
   arg(a: RespArg): this {
     if (typeof a === 'number') a = String(a);

@@ -12,10 +12,12 @@
 // reads them once the marker is back).
 import type { Redis } from 'ioredis';
 import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
-import { RespError, RespWriter, encodeArg, encodeHead, type RespReply } from '../common/resp.ts';
+import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
 import type { IndexRequest, WindowSide } from './window-store.ts';
 
-interface Part { hash: string; zset: string; pin: string; side: WindowSide; z: (string | number)[]; hashArg: Buffer }
+/** One window part in one batch: where its key's argument stands in the buffer, and per member
+ *  its score and where its uid's argument stands (written once, copied into the ZADD). */
+interface Part { key: string; side: WindowSide; hash: string; hashAt: number; hashEnd: number; z: number[] }
 
 const HSETNX = encodeHead(4, 'HSETNX');
 
@@ -25,26 +27,40 @@ const SEEN_MAX = 2_000_000;
 /** Writes one batch's commands (HSETNX per event, ZADD NX per window part, EXISTS + PEXPIRE x 2
  *  per window part `seen` has not met) into `writer`; what the replies are read against. */
 export function writeBulkCommands(writer: RespWriter, reqs: IndexRequest[], seen: Set<string>, retentionOf: (side: WindowSide) => number): { parts: number; fresh: Part[] } {
-  const parts = new Map<string, Part>();
+  const sessions = new Map<string, Part>();
+  const flows = new Map<string, Part>();
   for (const q of reqs) {
     const side: WindowSide = q.payload[0] === 0 ? 'session' : 'flow';
-    const hash = side === 'session' ? `ct:sev:{${q.key}}` : `ct:ev:{${q.key}}`;
-    let p = parts.get(hash);
-    if (!p) parts.set(hash, p = { hash, zset: side === 'session' ? `ct:set:{${q.key}}` : `ct:et:{${q.key}}`, pin: `ct:pin:{${q.key}}`, side, z: [], hashArg: encodeArg(hash) });
-    writer.begin(HSETNX).raw(p.hashArg).arg(q.uid).arg(q.payload);
-    p.z.push(q.time, q.uid);
+    const parts = side === 'session' ? sessions : flows;
+    let p = parts.get(q.key);
+    writer.begin(HSETNX);
+    if (p) writer.again(p.hashAt, p.hashEnd);
+    else {
+      const hash = side === 'session' ? `ct:sev:{${q.key}}` : `ct:ev:{${q.key}}`;
+      const at = writer.bytes;
+      writer.arg(hash);
+      parts.set(q.key, p = { key: q.key, side, hash, hashAt: at, hashEnd: writer.bytes, z: [] });
+    }
+    const u = writer.bytes;
+    writer.arg(q.uid);
+    p.z.push(q.time, u, writer.bytes);
+    writer.arg(q.payload);
   }
-  for (const p of parts.values()) {
-    writer.array(3 + p.z.length).arg('ZADD').arg(p.zset).arg('NX');
-    for (const a of p.z) writer.arg(a);
+  const all = [...sessions.values(), ...flows.values()];
+  for (const p of all) {
+    writer.array(3 + (p.z.length / 3) * 2).arg(ZADD).arg(zsetOf(p)).arg('NX');
+    for (let i = 0; i < p.z.length; i += 3) writer.arg(p.z[i]!).again(p.z[i + 1]!, p.z[i + 2]!);
   }
-  const fresh = [...parts.values()].filter((p) => !seen.has(p.hash));
+  const fresh = all.filter((p) => !seen.has(p.hash));
   for (const p of fresh) {
     const ttl = Math.floor(retentionOf(p.side) * 1.5);
-    writer.command('EXISTS', p.pin).command('PEXPIRE', p.hash, ttl).command('PEXPIRE', p.zset, ttl);
+    writer.command('EXISTS', `ct:pin:{${p.key}}`).command('PEXPIRE', p.hash, ttl).command('PEXPIRE', zsetOf(p), ttl);
   }
-  return { parts: parts.size, fresh };
+  return { parts: all.length, fresh };
 }
+
+const ZADD = Buffer.from('ZADD');
+const zsetOf = (p: Part): string => (p.side === 'session' ? `ct:set:{${p.key}}` : `ct:et:{${p.key}}`);
 
 export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSide) => number) {
   let conn: Promise<RawRedis> | undefined;
@@ -70,7 +86,7 @@ export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSi
     const first = reqs.length + parts;
     const pinned = fresh.filter((_, i) => replies[first + 3 * i] === 1);
     if (pinned.length > 0) {
-      for (const p of pinned) writer.command('PERSIST', p.hash).command('PERSIST', p.zset);
+      for (const p of pinned) writer.command('PERSIST', p.hash).command('PERSIST', zsetOf(p));
       await send(writer);
     }
     if (seen.size > SEEN_MAX) seen.clear();
