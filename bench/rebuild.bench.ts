@@ -16,7 +16,8 @@
 // Every line carries the load average (the machine is shared). See below for profiling the rebuild step.
 // Usage: node bench/rebuild.bench.ts [events=1000000] [keys=50000]   (stack env: KAFKA_BROKERS,
 // KAFKA_CLIENT_PROPERTIES, REDIS_URL); BENCH_REBUILD_PROFILE=file.cpuprofile profiles the
-// rebuild step alone (V8 inspector) and prints its top frames.
+// rebuild step alone (V8 inspector) and prints its top frames; BENCH_REBUILD_FLUSH=n sets the rebuild's
+// events per bulk write (default the rebuild's own, FLUSH_EVENTS).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -190,7 +191,7 @@ const retentionMs = Date.now() - fillStart + 310_000;
 const session = env.BENCH_REBUILD_PROFILE ? new Session() : undefined;
 if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
 const done = await rebuildWindows({
-  kafka, admin, redis, store, retentionMs, sessionRetentionMs: retentionMs,
+  kafka, admin, redis, store, retentionMs, sessionRetentionMs: retentionMs, flushEvents: Number(env.BENCH_REBUILD_FLUSH ?? FLUSH_EVENTS),
   onProgress: (p) => { if (!p.done) console.log(`  rebuild: ${fmt(p.events)} events, ${fmt(p.perSecond)}/s, ${(p.ms / 1000).toFixed(1)} s (${load()})`); },
 });
 const nodeCpu = process.cpuUsage(node0);
