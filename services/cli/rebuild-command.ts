@@ -41,13 +41,13 @@ export async function rebuildCommand(args: string[], env: Record<string, string 
   const { kafka } = cliKafka(cfg, env, 'crosstrace-rebuild');
   const admin = kafka.admin();
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   try {
     await admin.connect();
     const done = await rebuildWindows({
-      kafka, admin, redis, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
+      kafka, admin, redis, registry, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
       onProgress: (p) => process.stdout.write(`${line(p)}\n`),
     });
-    const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
     const audiences = auditAudiences(await admin.listTopics());
     const heads = await Promise.all(audiences.map(async (cc) => ({ cc, head: await readAuditHead({ kafka, admin, registry, topic: auditTopic(cc) }) })));
     for (const l of auditHeadLines(heads)) process.stdout.write(`${l}\n`);

@@ -10,6 +10,10 @@ import { readFileSync } from 'node:fs';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import type { FlowEvent } from '../../schemas/types.gen.ts';
+import { createFlowMarks } from './flow-marks.ts';
+import { batchMarks, type FlowMarkSample } from './flow-watermark.ts';
 import { indexRequestOf } from './index-request.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
@@ -100,6 +104,10 @@ export async function rebuildWindows(o: {
   idleTimeoutMs?: number;
   /** Events buffered before a bulk write (default FLUSH_EVENTS). */
   flushEvents?: number;
+  /** Decodes flow records for the flow watermark (ct:flowmark, flow-watermark.ts), which the
+   *  loss took too: without it, marks come back only with flows indexed live after the rebuild,
+   *  and a relay lookup on an exporter silent since then never settles. */
+  registry?: RegistryClient;
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
@@ -123,17 +131,36 @@ export async function rebuildWindows(o: {
   const seen = new Set<string>();
   let buf: IndexRequest[] = [];
   let bufAt = new Map<string, number>();
+  // per (exporter, flows.norm partition), the last flow record buffered: an exporter's records
+  // reach a partition in export order, so its export time is that pair's mark (only these few
+  // are decoded). The exporter is the ct-uid's first segment (ingest: exporterId/eventId).
+  let lastFlows = new Map<string, { partition: number; value: Buffer }>();
+  const marks = o.registry ? createFlowMarks(o.redis) : undefined;
+  const marksOf = async (flows: Map<string, { partition: number; value: Buffer }>): Promise<Map<string, number>> => {
+    const samples: FlowMarkSample[] = [];
+    for (const f of flows.values()) {
+      try {
+        const ev = await o.registry!.decode<FlowEvent>(TOPICS.flowsNorm, f.value);
+        samples.push({ exporterId: ev.exporterId, partition: f.partition, exportTime: ev.exportTime });
+      } catch { /* dead-lettered when first read */ }
+    }
+    return batchMarks(samples);
+  };
   let writing: Promise<void> = Promise.resolve();
   let failed: { e: unknown } | undefined;
   const flush = async (): Promise<void> => {
     const reqs = buf;
     const offsets = bufAt;
+    const flows = lastFlows;
     buf = [];
     bufAt = new Map();
+    lastFlows = new Map();
     await writing; // one write in flight while the next batches are read
     if (failed) throw failed.e;
     writing = (async () => {
       await o.store.bulkIndex(reqs, seen);
+      // the watermark moves only over records already in their windows (as the correlator's)
+      if (marks && flows.size > 0) await marks.advance(await marksOf(flows));
       // the offsets are recorded after their events are written, and only beside this run
       if ((await cmds.ctRebuildProgress(REBUILD_PROGRESS, run, ...[...offsets].flatMap(([tp, off]) => [tp, String(off)]))) !== 1) throw lostDuringRebuild();
       events += reqs.length;
@@ -163,6 +190,7 @@ export async function rebuildWindows(o: {
           try { r = indexRequestOf(msg); } catch { skipped++; continue; } // dead-lettered when first read
           if (r.time < horizon) { skipped++; continue; }
           buf.push(r);
+          if (marks && topic === TOPICS.flowsNorm) lastFlows.set(`${r.uid.slice(0, r.uid.indexOf('/'))}|${partition}`, { partition, value: m.value! });
         }
         bufAt.set(`${topic}/${partition}`, Number(messages[messages.length - 1]!.offset) + 1);
         if (buf.length >= (o.flushEvents ?? FLUSH_EVENTS)) await flush();
