@@ -10,6 +10,7 @@ import { kafkaSecuritySpec } from '../common/kafka-security.ts';
 import { createRegistryClient } from '../common/registry.ts';
 import { auditTopic } from '../common/topics.ts';
 import { auditAudiences, auditHeadLines } from './domain/audit-heads.ts';
+import { createFlowMarks } from '../join/flow-marks.ts';
 import { STATE_MARKER, rebuildWindows, type RebuildProgress } from '../join/state-rebuild.ts';
 import { createWindowStore } from '../join/window-store.ts';
 import { readAuditHead } from '../tracer/audit-head.ts';
@@ -45,7 +46,7 @@ export async function rebuildCommand(args: string[], env: Record<string, string 
   try {
     await admin.connect();
     const done = await rebuildWindows({
-      kafka, admin, redis, registry, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
+      kafka, admin, redis, flowMarks: { registry, marks: createFlowMarks(redis) }, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
       onProgress: (p) => process.stdout.write(`${line(p)}\n`),
     });
     const audiences = auditAudiences(await admin.listTopics());

@@ -12,7 +12,6 @@ import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { FlowEvent } from '../../schemas/types.gen.ts';
-import { createFlowMarks } from './flow-marks.ts';
 import { batchMarks, type FlowMarkSample } from './flow-watermark.ts';
 import { indexRequestOf } from './index-request.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
@@ -104,10 +103,11 @@ export async function rebuildWindows(o: {
   idleTimeoutMs?: number;
   /** Events buffered before a bulk write (default FLUSH_EVENTS). */
   flushEvents?: number;
-  /** Decodes flow records for the flow watermark (ct:flowmark, flow-watermark.ts), which the
-   *  loss took too: without it, marks come back only with flows indexed live after the rebuild,
-   *  and a relay lookup on an exporter silent since then never settles. */
-  registry?: RegistryClient;
+  /** The flow watermark (ct:flowmark, flow-watermark.ts; `marks`: flow-marks.ts createFlowMarks),
+   *  which the loss took too, and the registry to decode the flow records it is read from: without
+   *  it, marks come back only with flows indexed live after the rebuild, and a relay lookup on an
+   *  exporter silent since then never settles. */
+  flowMarks?: { registry: RegistryClient; marks: { advance(marks: ReadonlyMap<string, number>): Promise<void> } };
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
@@ -135,12 +135,12 @@ export async function rebuildWindows(o: {
   // reach a partition in export order, so its export time is that pair's mark (only these few
   // are decoded). The exporter is the ct-uid's first segment (ingest: exporterId/eventId).
   let lastFlows = new Map<string, { partition: number; value: Buffer }>();
-  const marks = o.registry ? createFlowMarks(o.redis) : undefined;
+  const marks = o.flowMarks?.marks;
   const marksOf = async (flows: Map<string, { partition: number; value: Buffer }>): Promise<Map<string, number>> => {
     const samples: FlowMarkSample[] = [];
     for (const f of flows.values()) {
       try {
-        const ev = await o.registry!.decode<FlowEvent>(TOPICS.flowsNorm, f.value);
+        const ev = await o.flowMarks!.registry.decode<FlowEvent>(TOPICS.flowsNorm, f.value);
         samples.push({ exporterId: ev.exporterId, partition: f.partition, exportTime: ev.exportTime });
       } catch { /* dead-lettered when first read */ }
     }

@@ -13,7 +13,11 @@
 import type { Redis } from 'ioredis';
 import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
 import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
-import type { IndexRequest, WindowSide } from './window-store.ts';
+
+/** What window-store.ts calls an IndexRequest and a WindowSide (declared here by shape: the store
+ *  imports this file). `payload[0]` is the stored kind byte, 0 = session. */
+interface IndexRequest { key: string; uid: string; time: number; payload: Buffer }
+type WindowSide = 'session' | 'flow';
 
 /** One window part in one batch: where its key's argument stands in the buffer, and per member
  *  its score and where its uid's argument stands (written once, copied into the ZADD). */
