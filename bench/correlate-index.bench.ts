@@ -1,23 +1,28 @@
 // Window indexing rate against a real Redis: the correlator's index-and-probe Lua script,
 // pipelined in batches like the service does, with N active traces' waiters registered on
 // some of the addresses. Prints events/s, p50/p99 per batch round trip and Redis bytes per
-// indexed record. Needs REDIS_URL (eval "$(make -s stack-env)").
-//   node bench/correlate-index.bench.ts [events=300000] [activeTraces=1000] [batch=500] [clients=2] [perEventScripts=0]
+// indexed record, where they go (MEMORY USAGE and encoding per key kind), and, in the same run,
+// the ceiling: redis-benchmark of the script's common-case command mix (HSETNX of the payload,
+// ZADD, PTTL, EXISTS; pipelined, same clients), with the ratio and the load average.
+// Needs REDIS_URL (eval "$(make -s stack-env)").
+//   node bench/correlate-index.bench.ts [events=300000] [activeTraces=1000] [batch=500] [clients=2] [perEventScripts=0] [addresses=50000]
 // perEventScripts=1 sends one index-and-probe call per event (as on Redis Cluster) instead of
-// index-many over up to 128 events per call.
+// index-many over up to 128 events per call. addresses: windows the events spread over (fewer =
+// busier windows, as a CGN address or a server is).
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
 
-const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0] = process.argv.slice(2).map(Number);
+const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0, ADDRS = 50_000] = process.argv.slice(2).map(Number);
 const perEventScripts = PER_EVENT === 1;
 const url = process.env.REDIS_URL;
 if (!url) { console.error('REDIS_URL is not set: eval "$(make -s stack-env)" first'); process.exit(2); }
 
 const run = `b${Date.now().toString(36)}`;
 const now = Date.now();
-const ADDRS = 50_000;
 const key = (i: number) => `${run}|198.18.${(i >> 8) & 255}.${i & 255}`;
 const value = Buffer.alloc(180, 7); // a normalised FlowEvent is ~150-200 bytes of Avro
 
@@ -32,6 +37,9 @@ for (let t = 0; t < TRACES; t++) {
   await stores[0]!.registerAndProbe(key(Math.floor(Math.random() * ADDRS)), l, now + 3_600_000, { from: now - 1, coreFrom: now - 1, coreTo: now, to: now, limit: 4_000 }, now);
 }
 
+const redisCpuUs = async () => { const i = await admin.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
+const rcpu0 = await redisCpuUs();
+const cpu0 = process.cpuUsage();
 let next = 0;
 let woke = 0;
 const rtts: number[] = [];
@@ -51,15 +59,64 @@ await Promise.all(stores.map(async (store) => {
   }
 }));
 const sec = (performance.now() - t0) / 1000;
+// CPU per event (Redis server, this client): far less sensitive to a loaded machine than events/s
+const redisUs = (await redisCpuUs() - rcpu0) / N;
+const cpu1 = process.cpuUsage(cpu0);
+const clientUs = (cpu1.user + cpu1.system) / N;
+const loadAtRun = loadavg().map((x) => x.toFixed(1)).join(' ');
 const after = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
 const s = summarise(rtts);
-console.log(`correlate index (${perEventScripts ? 'index-and-probe per event' : 'index-many'}): ${fmt(N / sec)} events/s (${N} events, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}`);
-console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (payload ${value.length + 9} bytes); client ${mem()}`);
-result('correlate-index', { scripts: perEventScripts ? 'per-event' : 'index-many', eventsPerSec: Math.round(N / sec), events: N, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N) });
+console.log(`correlate index (${perEventScripts ? 'index-and-probe per event' : 'index-many'}): ${fmt(N / sec)} events/s (${N} events over ${ADDRS} windows, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}; CPU per event: Redis ${redisUs.toFixed(1)} µs, client ${clientUs.toFixed(1)} µs; load average ${loadAtRun}`);
+console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (used_memory; payload ${value.length + 9} bytes, uid ${run.length + 8} bytes); client ${mem()}`);
+
+// where the bytes go: MEMORY USAGE (all samples) and encoding per key kind over 200 windows
+const bytes = new Map<string, { bytes: number; keys: number; enc: Map<string, number> }>();
+let sampled = 0;
+for (let w = 0; w < Math.min(200, ADDRS); w++) {
+  const k = key(Math.floor((w * ADDRS) / Math.min(200, ADDRS)));
+  sampled += await admin.hlen(`ct:ev:{${k}}`);
+  for (const kind of ['ev', 'et', 'w', 'wt']) {
+    const name = `ct:${kind}:{${k}}`;
+    const b = Number(await admin.call('MEMORY', 'USAGE', name, 'SAMPLES', '0') ?? 0);
+    if (!b) continue;
+    const e = String(await admin.call('OBJECT', 'ENCODING', name));
+    const row = bytes.get(kind) ?? { bytes: 0, keys: 0, enc: new Map<string, number>() };
+    row.bytes += b; row.keys++; row.enc.set(e, (row.enc.get(e) ?? 0) + 1);
+    bytes.set(kind, row);
+  }
+}
+const perEvent = (kind: string) => (bytes.get(kind)?.bytes ?? 0) / Math.max(1, sampled);
+console.log(`  per key kind over ${Math.min(200, ADDRS)} windows (${(sampled / Math.min(200, ADDRS)).toFixed(1)} events each): ${[...bytes].map(([k, r]) => `ct:${k} ${perEvent(k).toFixed(0)} B/event (${[...r.enc].map(([e, c]) => `${c} ${e}`).join(', ')})`).join('; ')}`);
+const cfg = await admin.config('GET', 'hash-max-listpack-*') as string[];
+const zcfg = await admin.config('GET', 'zset-max-listpack-*') as string[];
+console.log(`  encodings: ${[...cfg, ...zcfg].join(' ')}`);
+
+// the ceiling, same run: redis-benchmark of the common-case command mix (each command N times,
+// same clients, the batch as pipeline depth); the mix's rate is 1 / sum(1 / rate of each)
+const u = new URL(url);
+// redis-benchmark takes a password only as -a (it ignores REDISCLI_AUTH); this local bench's own
+const conn = ['-h', u.hostname, '-p', u.port || '6379', ...(u.password ? ['-a', decodeURIComponent(u.password)] : []), ...(u.username ? ['--user', decodeURIComponent(u.username)] : [])];
+const bench = (args: string[]): number => {
+  const out = execFileSync('redis-benchmark', [...conn, '-c', String(CLIENTS), '-n', String(N), '-P', String(BATCH), '-r', String(ADDRS), '--csv', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Number(/"[^"]*","([\d.]+)"/.exec(out.trim().split('\n').at(-1)!)?.[1] ?? NaN);
+};
+const rb = `ct:ev:{${run}rb|__rand_int__}`;
+const mix = {
+  HSETNX: bench(['HSETNX', rb, `${run}-u__rand_int__`, 'x'.repeat(value.length + 9)]),
+  ZADD: bench(['ZADD', rb.replace('ct:ev:', 'ct:et:'), '__rand_int__', `${run}-u__rand_int__`]),
+  PTTL: bench(['PTTL', rb]),
+  EXISTS: bench(['EXISTS', rb.replace('ct:ev:', 'ct:wt:')]),
+};
+const ceiling = 1 / Object.values(mix).reduce((a, r) => a + 1 / r, 0);
+const loadCeil = loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`ceiling: redis-benchmark of the command mix ${Object.entries(mix).map(([c, r]) => `${c} ${fmt(r)}/s`).join(', ')} -> ${fmt(ceiling)} events/s; indexing = ${(100 * N / sec / ceiling).toFixed(0)} % of it; load average ${loadCeil}`);
+result('correlate-index', { scripts: perEventScripts ? 'per-event' : 'index-many', eventsPerSec: Math.round(N / sec), events: N, windows: ADDRS, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1),
+  redisCpuUsPerEvent: +redisUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('ev')), etBytesPerEvent: Math.round(perEvent('et')),
+  ceilingEventsPerSec: Math.round(ceiling), ratioToCeiling: +(N / sec / ceiling).toFixed(2), loadAverage1m: +loadavg()[0]!.toFixed(1) });
 // clean up this run's keys
 let cursor = '0';
 do {
-  const [c, keys] = await admin.scan(cursor, 'MATCH', `ct:*{${run}*`, 'COUNT', 5000);
+  const [c, keys] = await admin.scan(cursor, 'MATCH', `ct:*{${run}*`, 'COUNT', 5000); // this run's windows and redis-benchmark's
   cursor = c;
   if (keys.length) await admin.unlink(...keys);
 } while (cursor !== '0');

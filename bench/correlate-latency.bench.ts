@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent, SessionEvent, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
-import { createKafka, createProducer } from '../services/common/kafka.ts';
+import { createKafka, createProducer, sendChunked } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
@@ -94,7 +94,9 @@ const bg = (async () => {
       }
     }
     if (flows.length + sessions.length) {
-      await producer.sendBatch({ topicMessages: [{ topic: TOPICS.flowsRaw, messages: flows }, { topic: TOPICS.sessionsRaw, messages: sessions }] });
+      // in requests of at most 512 KiB: a tick that falls seconds behind on a loaded machine
+      // carries seconds of background, more than one produce request may (MESSAGE_TOO_LARGE)
+      await sendChunked(producer, [{ topic: TOPICS.flowsRaw, messages: flows }, { topic: TOPICS.sessionsRaw, messages: sessions }].filter((t) => t.messages.length > 0));
       bgSent += flows.length + sessions.length;
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -1,11 +1,11 @@
 // The ceiling of a consume->produce stage: bare kafkajs with the consumer loop's settings
-// (services/common/kafka.ts: maxBytesPerPartition 1 MiB, maxWaitTimeInMs 100, 2 partitions
-// concurrently, eachBatch, resolve + commit after each batch) and the stage's producer
-// (createProducer + sendChunked), copying every value to bench.passthrough.<topic>. No decode,
-// no Redis. Runs until SIGTERM. Env: KAFKA_BROKERS, PASS_GROUP_ID, PASS_TOPICS (comma list);
-// PASS_MAX_BYTES / PASS_MAX_BYTES_PER_PARTITION (fetch sizes under trial; kafkajs defaults otherwise).
+// (services/common/kafka.ts CONSUMER_DEFAULTS: fetch sizes, maxWaitTimeInMs, partitions at once;
+// eachBatch, resolve + commit after each batch) and the stage's producer (createProducer +
+// sendChunked), copying every value to bench.passthrough.<topic>. No decode, no Redis, no
+// chunking. Runs until SIGTERM. Env: KAFKA_BROKERS, PASS_GROUP_ID, PASS_TOPICS (comma list);
+// PASS_MAX_BYTES / PASS_MAX_BYTES_PER_PARTITION / PASS_CONCURRENCY (settings under trial).
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
-import { createKafka, createProducer, ensureTopics, sendChunked } from '../services/common/kafka.ts';
+import { CONSUMER_DEFAULTS, createKafka, createProducer, ensureTopics, sendChunked } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 
 const topics = (process.env.PASS_TOPICS ?? 'flows.raw,sessions.raw').split(',');
@@ -17,11 +17,11 @@ await admin.connect();
 await ensureTopics(admin, topics.map((t) => ({ topic: out(t), numPartitions: Number(process.env.PASS_PARTITIONS ?? 6), retentionMs: 3_600_000 })));
 await admin.disconnect();
 const producer = await createProducer(kafka);
-const consumer = kafka.consumer({ groupId: process.env.PASS_GROUP_ID ?? `bench-pass-${Date.now()}`, maxBytesPerPartition: Number(process.env.PASS_MAX_BYTES_PER_PARTITION ?? 1_048_576), maxBytes: Number(process.env.PASS_MAX_BYTES ?? 10_485_760), maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+const consumer = kafka.consumer({ groupId: process.env.PASS_GROUP_ID ?? `bench-pass-${Date.now()}`, maxBytesPerPartition: Number(process.env.PASS_MAX_BYTES_PER_PARTITION ?? CONSUMER_DEFAULTS.maxBytesPerPartition), maxBytes: Number(process.env.PASS_MAX_BYTES ?? CONSUMER_DEFAULTS.maxBytes), maxWaitTimeInMs: CONSUMER_DEFAULTS.maxWaitTimeInMs, allowAutoTopicCreation: false });
 await consumer.connect();
 await consumer.subscribe({ topics, fromBeginning: false });
 await consumer.run({
-  eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: Number(process.env.PASS_CONCURRENCY ?? 2),
+  eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: Number(process.env.PASS_CONCURRENCY ?? CONSUMER_DEFAULTS.partitionsConcurrently),
   async eachBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) {
     if (batch.messages.length === 0) return;
     await sendChunked(producer, [{ topic: out(batch.topic), messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) }]);

@@ -226,10 +226,18 @@ start_registry() {
 # shellcheck source=postgres.sh
 . "$LOCAL_DIR/postgres.sh"
 
+# Window encodings (bench/correlate-index.bench.ts prints bytes per key kind): a window part of
+# up to 128 events stays a listpack when its values fit; a stored event (9-byte prefix +
+# normalised Avro, ~130-250 bytes) is longer than Redis' default 64-byte limit, which made every
+# window's events a hashtable (518 -> 385 bytes/event at 2 events a window, 337 -> 282 at 100).
+# 128 entries, not the server's built-in 512: a listpack is scanned per write. The same settings
+# in deploy/podman/redis, docker-compose.yml and the tests' Redis (test/setup/testcontainers-stack.ts).
+REDIS_ENCODING_ARGS=(--hash-max-listpack-entries 128 --hash-max-listpack-value 512 --zset-max-listpack-value 128)
+
 start_redis() {
   launch redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
     --save '' --appendonly yes --appendfsync everysec --daemonize no --logfile '' \
-    --include "$SEC/redis-auth.conf"
+    "${REDIS_ENCODING_ARGS[@]}" --include "$SEC/redis-auth.conf"
 }
 
 up() {

@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { createConsumerLoop, sendChunked } from './kafka.ts';
+import { createCommitter, createConsumerLoop, sendChunked } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import { createStageMetrics } from './metrics.ts';
 
@@ -106,7 +106,49 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
       vi.useRealTimers();
     }
     expect(handled).toEqual([2, 2, 1]);
-    expect(events.filter((e) => !e.startsWith('heartbeat'))).toEqual(['resolve 11', 'commit 12', 'resolve 13', 'commit 14', 'resolve 14', 'commit resolved']);
+    expect(events.filter((e) => !e.startsWith('heartbeat'))).toEqual(['resolve 11', 'commit 12', 'resolve 13', 'commit 14', 'resolve 14', 'commit 15']);
     await loop.stop();
+  });
+});
+
+describe('createCommitter', () => {
+  type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
+  const flat = (o: Offsets) => o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)).sort().join(' ');
+
+  it('sends one request at a time; what comes in meanwhile goes out together in the next, highest offset per partition', async () => {
+    const sent: string[] = [];
+    let release: () => void = () => undefined;
+    const via = (o: Offsets) => { sent.push(flat(o)); return new Promise<void>((r) => { release = r; }); };
+    const c = createCommitter();
+    const settled: string[] = [];
+    const first = c.commit('a', 0, '10', via).then(() => settled.push('a0@10'));
+    const second = c.commit('a', 1, '5', via).then(() => settled.push('a1@5'));
+    const third = c.commit('a', 1, '7', via).then(() => settled.push('a1@7'));
+    const fourth = c.commit('b', 0, '3', via).then(() => settled.push('b0@3'));
+    c.commit('a', 1, '6', via).catch(() => undefined); // lower than one pending: the higher stays
+    await Promise.resolve();
+    expect(sent).toEqual(['a/0@10']);
+    expect(settled).toEqual([]); // nothing settles before its own request is answered
+    release();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual(['a/0@10', 'a/1@7 b/0@3']);
+    expect(settled).toEqual(['a0@10']);
+    release();
+    await Promise.all([second, third, fourth]);
+    expect(settled.sort()).toEqual(['a0@10', 'a1@5', 'a1@7', 'b0@3']);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('rejects the callers of a failed request only, and carries on with the next', async () => {
+    let fail = true;
+    const sent: string[] = [];
+    const via = async (o: Offsets) => { sent.push(flat(o)); await Promise.resolve(); if (fail) { fail = false; throw new Error('REBALANCE_IN_PROGRESS'); } };
+    const c = createCommitter();
+    const a = c.commit('a', 0, '1', via);
+    const b = c.commit('a', 0, '2', via);
+    await expect(a).rejects.toThrow('REBALANCE_IN_PROGRESS');
+    await expect(b).resolves.toBeUndefined();
+    expect(sent).toEqual(['a/0@1', 'a/0@2']);
   });
 });

@@ -130,7 +130,13 @@ export interface ConsumerLoopOptions {
   retryBackoffMs?: number;
   /** A partition with lag that made no progress for this long is reported stalled. Default 30 s. */
   stallAfterMs?: number;
+  /** Most bytes fetched per partition and fetch, bytes. Default CONSUMER_DEFAULTS. */
   maxBytesPerPartition?: number;
+  /** Partitions whose batches are handled at the same time (kafkajs partitionsConsumedConcurrently);
+   *  one partition's batches stay in order. Default CONSUMER_DEFAULTS. */
+  partitionsConcurrently?: number;
+  /** Longest the broker holds a fetch waiting for data, ms. Default CONSUMER_DEFAULTS. */
+  maxWaitTimeInMs?: number;
   /** Most records handled (and committed) at once; a larger fetched batch is handled in
    *  chunks of this many. Default 1000. */
   maxBatchRecords?: number;
@@ -150,16 +156,86 @@ const RESTART_MIN_MS = 500;
 /** Heartbeats while a chunk is handled (kafkajs sends one at most every heartbeatInterval, 3 s). */
 const HEARTBEAT_MS = 3_000;
 
+/** The consumer settings every stage shares unless it says otherwise (bench/passthrough.ts, the
+ *  stages' ceiling, reads them too, so stage and ceiling are measured with the same settings). */
+export const CONSUMER_DEFAULTS = Object.freeze({
+  /** Bytes per partition and fetch: 1 MiB, ~5k raw records. */
+  maxBytesPerPartition: 1_048_576,
+  /** Bytes per fetch, all partitions (kafkajs' default). */
+  maxBytes: 10_485_760,
+  /** kafkajs hands a fetch's batches to this many workers and fetches again only once all are
+   *  handled: with 2 (until session 6) a handler's waits (Redis, produce, commit) left the CPU
+   *  idle while 10 of 12 fetched partitions queued. 12: every partition a single instance gets
+   *  from the pipeline topics (6 per topic, two topics). */
+  partitionsConcurrently: 12,
+  /** A fetch returns after at most this long when no data came, ms (the decisive-event path). */
+  maxWaitTimeInMs: 100,
+});
+
+type CommitOffsets = (offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }) => Promise<void>;
+
+/**
+ * One OffsetCommit in flight per consumer: offsets handed in while one is under way go out
+ * together in the next (one request for every partition that finished a chunk meanwhile),
+ * and each caller's promise settles once its offsets are committed, or rejects with the
+ * commit's error. kafkajs' own auto-commit sent one request after every batch, 12 per fetch
+ * with 12 partitions at once.
+ */
+export function createCommitter() {
+  let send: CommitOffsets | undefined;
+  let pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  let waiting: { resolve(): void; reject(e: unknown): void }[] = [];
+  let busy = false;
+  async function drain(): Promise<void> {
+    busy = true;
+    while (pending.size > 0) {
+      const batch = pending;
+      const waiters = waiting;
+      pending = new Map();
+      waiting = [];
+      const topics = new Map<string, { partition: number; offset: string }[]>();
+      for (const { topic, partition, offset } of batch.values()) {
+        const list = topics.get(topic) ?? [];
+        list.push({ partition, offset });
+        topics.set(topic, list);
+      }
+      try {
+        await send!({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    busy = false;
+  }
+  return {
+    /** Commits `offset` (the next offset to read) of topic/partition, with whatever else is
+     *  pending, through `via` (kafkajs' commitOffsetsIfNecessary with explicit offsets). */
+    commit(topic: string, partition: number, offset: string, via: CommitOffsets): Promise<void> {
+      send = via;
+      const key = `${topic}\u0000${partition}`;
+      const had = pending.get(key);
+      if (!had || BigInt(had.offset) < BigInt(offset)) pending.set(key, { topic, partition, offset });
+      const done = new Promise<void>((resolve, reject) => { waiting.push({ resolve, reject }); });
+      if (!busy) void drain();
+      return done;
+    },
+  };
+}
+
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let consumer: Consumer | undefined;
   let stopping = false;
   let isRunning = false;
   const health = createStageHealth({ stallAfterMs: o.stallAfterMs ?? 30_000 });
+  /** One per consumer (a replaced consumer is a new member: its commits are its own). */
+  let committer = createCommitter();
 
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
+    const commits = committer;
     const all: ConsumedMessage[] = batch.messages.map((m) => ({
       topic, partition, offset: m.offset, key: m.key ?? null,
       value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
@@ -194,11 +270,12 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         });
         end();
         if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: msgs[0]!.offset, deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
-        // the last chunk resolves the batch's last offset (transaction markers included)
+        // the last chunk resolves the batch's last offset (transaction markers included); what
+        // is handled is committed before the next chunk (with other partitions' chunks: one
+        // request in flight, createCommitter), never before it was produced
         const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
         resolveOffset(done);
-        if (last) await commitOffsetsIfNecessary();
-        else await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(Number(done) + 1) }] }] });
+        await commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary);
         const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
         health.progressed(topic, partition, lag);
         o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
@@ -217,11 +294,13 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
    *  stage without a consumer while its /healthz only says so. */
   async function open(): Promise<void> {
     const c = o.kafka.consumer({
-      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false,
+      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition, maxBytes: CONSUMER_DEFAULTS.maxBytes,
+      maxWaitTimeInMs: o.maxWaitTimeInMs ?? CONSUMER_DEFAULTS.maxWaitTimeInMs, allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: o.heartbeatIntervalMs ?? HEARTBEAT_MS,
       retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
     });
     consumer = c;
+    committer = createCommitter();
     c.on(c.events.CRASH, (ev) => {
       isRunning = false;
       o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
@@ -230,7 +309,9 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     c.on(c.events.GROUP_JOIN, () => { isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
     await c.connect();
     await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
-    await c.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 2, eachBatch });
+    // autoCommit off: kafkajs would send an OffsetCommit after every batch; each chunk's
+    // offsets are committed here instead (createCommitter), awaited before the next chunk
+    await c.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? CONSUMER_DEFAULTS.partitionsConcurrently, eachBatch });
   }
   let replaceDelay = RESTART_MIN_MS;
   let replaceTimer: NodeJS.Timeout | undefined;

@@ -14,6 +14,7 @@ import { createProviderDirectory, loadProvidersFile } from './provider-directory
 import { followProviderFeed } from './provider-feed.ts';
 import { createRegistryClient } from './registry.ts';
 import { deadLetterOne } from './stage.ts';
+import { createStateGuardCheck, type StateGuard } from './state-guard.ts';
 import { TOPICS, pipelineTopics } from './topics.ts';
 
 export interface ServiceKitOptions {
@@ -66,9 +67,12 @@ export interface StageOptions {
   /** State this stage keeps in Redis, built from Kafka (windows, chains): checked at start and
    *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
    *  are idempotent) and /healthz is 503 until it is done. */
-  stateGuard?: { what: string; lost(): Promise<boolean>; recover(): Promise<void> };
+  stateGuard?: StateGuard;
   /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
   maxBytesPerPartition?: number;
+  /** Partitions handled at once, records per chunk (defaults: the consumer loop's, kafka.ts). */
+  partitionsConcurrently?: number;
+  maxBatchRecords?: number;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -80,31 +84,14 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const { kafka, logger, redis, usesRedis, life, producer, service } = kit;
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
-    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition,
+    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
-  let stateLost: string | undefined;
-  const guard = o.stateGuard;
+  const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;
+  const stateLost = () => guard?.status();
   if (guard) {
-    let busy = false;
-    const check = async (): Promise<void> => {
-      if (busy || life.stopping) return;
-      busy = true;
-      try {
-        if (!(await guard.lost())) return;
-        stateLost = 'lost: rebuilding from Kafka';
-        logger.error(`Redis lost the ${guard.what}: rebuilding from Kafka`);
-        const t0 = Date.now();
-        await guard.recover();
-        logger.warn({ ms: Date.now() - t0 }, `${guard.what} rebuilt from Kafka`);
-        stateLost = undefined;
-      } catch (e) {
-        stateLost = `rebuild failed, retried in 5 s: ${(e as Error).message}`;
-        logger.error({ err: e }, `rebuilding the ${guard.what} failed; retrying`);
-      } finally { busy = false; }
-    };
-    void check();
-    const timer = setInterval(() => { void check(); }, 5_000);
+    void guard.check();
+    const timer = setInterval(() => { void guard.check(); }, 5_000);
     timer.unref();
     life.onStop('redis-state-check', () => clearInterval(timer));
   }
@@ -113,8 +100,8 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
     health: () => {
       const extra = o.health?.() ?? {};
       const stalled = loop.stalled();
-      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && stateLost === undefined && extra.ok !== false;
-      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...(stateLost ? { [guard!.what]: stateLost } : {}), stalled };
+      const ok = loop.running() && (!usesRedis || redis.status === 'ready') && stalled.length === 0 && stateLost() === undefined && extra.ok !== false;
+      return { ...extra, ok, consumer: loop.running(), redis: usesRedis ? redis.status : 'unused', ...(stateLost() ? { [o.stateGuard!.what]: stateLost() } : {}), stalled };
     },
   });
   life.onStop('ops-server', () => ops.close());

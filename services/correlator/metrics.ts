@@ -21,7 +21,8 @@ export function createCorrelatorMetrics() {
     rebuildEvents: new Gauge({ name: 'crosstrace_correlator_rebuild_events', help: 'Events the running (or last) window rebuild from Kafka wrote into windows.', registers: r }),
     rebuildRemaining: new Gauge({ name: 'crosstrace_correlator_rebuild_remaining_records', help: 'Records the running window rebuild still has to read (0 when none runs).', registers: r }),
     rebuildRate: new Gauge({ name: 'crosstrace_correlator_rebuild_events_per_second', help: 'Events per second of the running (or last) window rebuild.', registers: r }),
-    matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve the waiters an event met, seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
+    batchPhaseSeconds: new Histogram({ name: 'crosstrace_correlator_batch_phase_seconds', help: 'Time of one batch in each phase, seconds: decode (routing headers and Avro, every record), index (the index-many pipeline, one round trip), wakes (the waiters met: window reads, decoding, matching; the flow watermark overlaps it). Producing and committing follow (the stage\'s processing_seconds minus these).', labelNames: ['phase'], registers: r, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] }),
+    matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve one waiter an event met (its window read, decoding, matching), seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
   };
 }
 

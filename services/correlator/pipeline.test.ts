@@ -69,3 +69,45 @@ describe('correlator stage with a waiter whose lookup is older than the live win
     expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiters_left_to_archive_total')).toMatch(/ 1$/m);
   });
 });
+
+describe('correlator stage with waiters met', () => {
+  const relay = (id: string) => ({ lookupId: id, traceId: `t-${id}`, parentHopId: null, depth: 1, mode: 'relay', addr: '192.0.2.7', scopeProviderId: null, port: null, protocol: 6,
+    peerAddr: '198.51.100.1', peerPort: 443, windowFrom: Date.now() - 10_000, windowTo: Date.now(), since: Date.now() });
+  const setup = (advance: () => Promise<void>) => {
+    const log: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const store = {
+      indexMany: async (reqs: IndexRequest[]) => { log.push('indexed'); return reqs.map((_, i) => ({ isNew: true, waiters: [relay(`l${i}`)] })); },
+      range: async (key: string) => {
+        log.push(`read ${key}`);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return { events: [], truncated: false };
+      },
+    } as unknown as WindowStore;
+    const registry = { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }) } as unknown as RegistryClient;
+    const sent: unknown[] = [];
+    const producer = { sendBatch: async ({ topicMessages }: { topicMessages: unknown[] }) => { sent.push(...topicMessages); return []; } } as unknown as Producer;
+    const marks = { advance: async () => { log.push('marked'); await advance(); } };
+    const settings = { maxSessionAgeMs: 1e9, clockToleranceMs: 2000, maxFlowAgeMs: 3_600_000, windowReadLimit: 100 } as JoinSettings;
+    const p = createCorrelatorPipeline({ store, registry, producer, directory: {} as ProviderDirectory, settings, metrics: createCorrelatorMetrics(), logger: createLogger('test', 'silent'), marks: marks as never });
+    const msgs = [1, 2, 3].map((i) => msg({ offset: String(i), key: Buffer.from(`k${i}`), headers: { ...msg().headers, 'ct-uid': `fr-flow-1/e${i}` } }));
+    return { p, msgs, log, sent, most: () => most };
+  };
+
+  it('reads the windows of the waiters met together, after indexing, and advances the watermark after indexing', async () => {
+    const s = setup(async () => undefined);
+    await s.p.handle(s.msgs);
+    expect(s.log[0]).toBe('indexed');
+    expect(s.log.slice(1).sort()).toEqual(['marked', 'read k1', 'read k2', 'read k3']);
+    expect(s.most()).toBe(3);
+  });
+
+  it('fails the batch (retriably, nothing produced) when the watermark cannot be advanced', async () => {
+    const s = setup(async () => { throw new Error('connection lost'); });
+    await expect(s.p.handle(s.msgs)).rejects.toMatchObject({ retriable: true });
+    expect(s.sent).toEqual([]);
+  });
+});

@@ -1,11 +1,12 @@
 // The correlator stage: each normalised event is indexed into the window of its key and
-// probes the waiters there (one Lua script per event, pipelined per batch). Waiters met are
-// resolved against their window's events and the hops go to trace.hops keyed by trace id.
+// probes the waiters there (index-many scripts, one pipeline round trip per batch). Waiters met
+// are resolved against their window's events (reads overlapped, after the batch is indexed) and
+// the hops go to trace.hops keyed by trace id. Batch time per phase: batchPhaseSeconds.
 import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
 import { toIndexed } from '../join/indexed-events.ts';
-import type { IndexedEvent } from '../join/join-types.ts';
+import type { IndexedEvent, Lookup } from '../join/join-types.ts';
 import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../join/join.ts';
 import { indexRequestOf } from '../join/index-request.ts';
 import type { Logger } from '../common/logger.ts';
@@ -43,9 +44,20 @@ export interface CorrelatorDeps {
   marks?: FlowMarks;
 }
 
+/** Window reads of waiters met that one batch has in flight at once. */
+const WAKE_READS = 16;
+
+/** fn over xs, at most `n` at a time, results in the order of xs. */
+async function inBatches<T, R>(xs: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(...await Promise.all(xs.slice(i, i + n).map(fn)));
+  return out;
+}
+
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const now = d.now ?? Date.now;
   const handle = wrapStage({ stage: 'correlator', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, batch) => {
+    const t0 = performance.now();
     const reqs: IndexRequest[] = [];
     const arrived: IndexedEvent[] = [];
     const samples: FlowMarkSample[] = [];
@@ -67,41 +79,60 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
         if (read.event.kind === 'flow') samples.push({ exporterId: read.event.ev.exporterId, partition: m.partition, exportTime: read.event.ev.exportTime });
       }
     }
+    const phase = d.metrics.batchPhaseSeconds;
+    const t1 = performance.now();
     let results;
     try { results = await d.store.indexMany(reqs, now()); } catch (e) { throw dependencyDown('redis unavailable for indexing', e); }
+    const t2 = performance.now();
     // the watermark moves only over records already in their windows (a tracer that reads it
-    // and then a window finds every record it counts)
-    try { await d.marks?.advance(batchMarks(samples)); } catch (e) { throw dependencyDown('redis unavailable for the flow watermark', e); }
-    const hops: Hop[] = [];
+    // and then a window finds every record it counts); its round trip overlaps the window reads
+    const marked = (d.marks ? d.marks.advance(batchMarks(samples)) : Promise.resolve()).then(() => undefined, (e: unknown) => e ?? new Error('flow watermark failed'));
+    const counts = { session: 0, flow: 0, redelivered: 0 }; // counted once per batch (a labelled inc per event costs)
     const met = new Map<string, Set<string>>(); // window key -> lookup ids already resolved in this batch
+    const jobs: { key: string; w: Lookup }[] = [];
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
       const q = reqs[i]!;
-      d.metrics.indexed.inc({ kind: q.payload[0] === 0 ? 'session' : 'flow' }, r.isNew ? 1 : 0);
-      if (!r.isNew) d.metrics.redelivered.inc();
+      if (!r.isNew) counts.redelivered++;
+      else if (q.payload[0] === 0) counts.session++;
+      else counts.flow++;
       if (r.waiters.length === 0) continue;
       const seen = met.get(q.key) ?? new Set<string>();
       met.set(q.key, seen);
-      const end = d.metrics.matchSeconds.startTimer();
       for (const w of r.waiters) {
         if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
         if (!wakes(w, arrived[i]!)) { d.metrics.wakeupsSkipped.inc(); continue; }
         if (d.archiveAnswersOlderThanMs !== undefined && w.windowFrom < now() - d.archiveAnswersOlderThanMs) { d.metrics.leftToArchive.inc(); continue; }
         seen.add(w.lookupId);
         d.metrics.wakeups.inc();
-        let read;
-        try { read = await d.store.range(q.key, lookupRange(w, d.settings), w.mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
-        if (read.truncated) {
-          d.metrics.truncatedReads.inc();
-          d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key: q.key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
-        }
-        for (const h of resolveLookup(w, await toIndexed(read.events, d.registry), d.directory, d.settings)) {
-          hops.push(h);
-          d.metrics.matches.inc({ method: h.method });
-        }
+        jobs.push({ key: q.key, w });
       }
-      end();
     }
+    // the waiters met are resolved WAKE_READS at a time (their window reads overlap instead of
+    // one round trip each), every read after the batch was indexed; hops keep the jobs' order
+    const resolved = await inBatches(jobs, WAKE_READS, async ({ key, w }) => {
+      const end = d.metrics.matchSeconds.startTimer();
+      let read;
+      try { read = await d.store.range(key, lookupRange(w, d.settings), w.mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+      if (read.truncated) {
+        d.metrics.truncatedReads.inc();
+        d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
+      }
+      const found = resolveLookup(w, await toIndexed(read.events, d.registry), d.directory, d.settings);
+      end();
+      return found;
+    });
+    const failed = await marked;
+    if (failed) throw dependencyDown('redis unavailable for the flow watermark', failed);
+    const hops: Hop[] = resolved.flat();
+    for (const h of hops) d.metrics.matches.inc({ method: h.method });
+    const t3 = performance.now();
+    phase.observe({ phase: 'decode' }, (t1 - t0) / 1000);
+    phase.observe({ phase: 'index' }, (t2 - t1) / 1000);
+    phase.observe({ phase: 'wakes' }, (t3 - t2) / 1000);
+    d.metrics.indexed.inc({ kind: 'session' }, counts.session);
+    d.metrics.indexed.inc({ kind: 'flow' }, counts.flow);
+    d.metrics.redelivered.inc(counts.redelivered);
     d.metrics.windowsWithWaiters.set(met.size);
     return [{ topic: TOPICS.traceHops, messages: hops.map((h) => ({ key: h.traceId, value: d.registry.encode(TOPICS.traceHops, h), headers: { 'ct-decisive-ts': String(h.decisiveAt) } })) }];
   });

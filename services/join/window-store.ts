@@ -70,6 +70,19 @@ export interface WindowRead { events: StoredEvent[]; truncated: boolean }
 /** Events per index-many script call: bounds how long one call holds Redis (~1 ms). */
 const INDEX_CHUNK = 128;
 
+/** The requests with each window's together, windows in the order they first appear, each
+ *  window's in request order (so a uid's first payload still wins): a busy window's events
+ *  share index-many calls, whose memo (lua/index-one.lua) spares their TTL, pin and waiter
+ *  reads. Which window an event is written to, and what it meets there, is unchanged. */
+function byWindow(ix: number[], reqs: IndexRequest[]): number[] {
+  const groups = new Map<string, number[]>();
+  for (const i of ix) {
+    const g = groups.get(reqs[i]!.key);
+    if (g) g.push(i); else groups.set(reqs[i]!.key, [i]);
+  }
+  return [...groups.values()].flat();
+}
+
 export interface WindowStoreOptions {
   /** How long flow records stay in a window (unless pinned), ms. */
   retentionMs: number;
@@ -102,19 +115,21 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
     async indexMany(reqs: IndexRequest[], now: number): Promise<IndexResult[]> {
       if (reqs.length === 0) return [];
       const pipe = redis.pipeline() as unknown as { [K in keyof Cmds as `${K}Buffer`]: (...a: Parameters<Cmds[K]>) => void } & { exec(): Promise<[Error | null, unknown][] | null> };
-      // sessions first, then flows (each side has its own retention); answers are put back in request order
-      const order = [...reqs.keys()].sort((i, j) => (sideOfPayload(reqs[i]!.payload) === sideOfPayload(reqs[j]!.payload) ? i - j
-        : sideOfPayload(reqs[i]!.payload) === 'session' ? -1 : 1));
-      const sorted = order.map((i) => reqs[i]!);
+      // sessions first, then flows (each side has its own retention); with index-many, each
+      // window's events together (byWindow); answers are put back in request order
+      const sides = (['session', 'flow'] as const).map((side) => [...reqs.keys()].filter((i) => sideOfPayload(reqs[i]!.payload) === side));
+      const sent = opts.perEventScripts ? sides.flat() : sides.flatMap((ix) => byWindow(ix, reqs));
       if (opts.perEventScripts) {
-        for (const q of sorted) {
+        for (const i of sent) {
+          const q = reqs[i]!;
           const side = sideOfPayload(q.payload);
           const [a, b, c, d, e] = keysOf(q.key, side) as [string, string, string, string, string];
           pipe.ctIndexBuffer(a, b, c, d, e, q.uid, q.time, q.payload, retentionOf(side), now);
         }
       } else {
-        for (const side of ['session', 'flow'] as const) {
-          const mine = sorted.filter((q) => sideOfPayload(q.payload) === side);
+        for (const [s, ix] of sides.entries()) {
+          const side = s === 0 ? 'session' : 'flow';
+          const mine = byWindow(ix, reqs).map((i) => reqs[i]!);
           for (let i = 0; i < mine.length; i += INDEX_CHUNK) {
             const chunk = mine.slice(i, i + INDEX_CHUNK);
             const args: (string | number | Buffer)[] = chunk.flatMap((q) => keysOf(q.key, side));
@@ -130,7 +145,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       const flat = res.flatMap(([err, v]) => { if (err) throw err; return v as unknown[]; });
       const out: IndexResult[] = new Array(reqs.length);
       for (let i = 0; i < flat.length; i += 2) {
-        out[order[i / 2]!] = { isNew: flat[i] === 1, waiters: present(flat[i + 1] as (Buffer | null)[]).map((w) => JSON.parse(w.toString('utf8')) as Lookup) };
+        out[sent[i / 2]!] = { isNew: flat[i] === 1, waiters: present(flat[i + 1] as (Buffer | null)[]).map((w) => JSON.parse(w.toString('utf8')) as Lookup) };
       }
       return out;
     },

@@ -1,0 +1,93 @@
+// index-many's memo (services/join/lua/index-one.lua) changes no answer and no state: the same
+// record set, with busy windows (more events than one script call carries), a uid seen twice
+// with different payloads, events older than the retention (trimmed), a pinned window, and
+// windows with live and expired waiters (more expired than one event removes), is indexed once
+// by index-and-probe per event (no memo) and once by index-many (memo, windows grouped); every
+// answer (new or not, the waiters met) and every key (fields, members, scores, TTLs) must match.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lookup } from '../services/join/join-types.ts';
+import { createWindowStore, encodeStored, type IndexRequest, type StoredKind } from '../services/join/window-store.ts';
+import { stackEndpoints } from './support/stack.ts';
+
+const RETENTION = 3_600_000;
+const SESSION_RETENTION = 7_200_000;
+
+describe('index-many memo', () => {
+  let redis: Redis;
+  beforeAll(() => { redis = new Redis(stackEndpoints().redisUrl); });
+  afterAll(() => redis.disconnect());
+
+  it('answers and leaves the windows exactly as one script per event does', async () => {
+    const now = Date.now();
+    const base = `memo-${now.toString(36)}`;
+    const windows = 9;
+    const keyOf = (run: string, w: number) => `${run}|192.0.2.${w}`;
+    // window 0 is busy (300 events per batch: three script calls), 1..7 get a few each, 8 only old ones
+    const reqsOf = (run: string, batch: number): IndexRequest[] => {
+      const out: IndexRequest[] = [];
+      for (let i = 0; i < 420; i++) {
+        const w = i < 300 ? 0 : i >= 410 ? 8 : 1 + (i % (windows - 2));
+        const kind: StoredKind = i % 7 === 0 ? 'session' : i % 2 ? 'flow-in' : 'flow-out';
+        const old = i % 11 === 0 || w === 8; // older than the retention: trimmed (window 8: only old ones, trimmed away whole)
+        const n = batch * 1000 + i;
+        out.push({ key: keyOf(run, w), uid: kind === 'session' ? `ex/${n}` : `ex/${n}:${kind}`, time: old ? now - 2 * SESSION_RETENTION - i : now - i * 50,
+          payload: encodeStored({ kind, producedAt: now - 1000, value: Buffer.from(`v${n}`) }) });
+      }
+      // the same uid again with another payload: the first stays (same batch, then next batch)
+      out.push({ ...out[5]!, payload: encodeStored({ kind: 'flow-out', producedAt: now, value: Buffer.from('second') }) });
+      if (batch > 0) out.push({ ...reqsOf(run, 0)[9]!, payload: encodeStored({ kind: 'flow-in', producedAt: now, value: Buffer.from('again') }) });
+      return out;
+    };
+    const keysOf = (run: string) => Array.from({ length: windows }, (_, w) => keyOf(run, w))
+      .flatMap((k) => ['ev', 'et', 'sev', 'set', 'w', 'wt', 'pin'].map((p) => `ct:${p}:{${k}}`));
+    async function snapshot(run: string): Promise<Record<string, unknown>> {
+      const out: Record<string, unknown> = {};
+      for (const k of keysOf(run)) {
+        const type = await redis.type(k);
+        const pttl = await redis.pttl(k);
+        const ttl = pttl < 0 ? pttl : Math.round(pttl / 60_000);
+        const name = k.replace(run, 'RUN');
+        if (type === 'hash') out[name] = { ttl, fields: Object.fromEntries(Object.entries(await redis.hgetallBuffer(k)).sort().map(([f, v]) => [f, v.toString('hex')])) };
+        else if (type === 'zset') out[name] = { ttl, members: await redis.zrange(k, '0', '-1', 'WITHSCORES') };
+        else out[name] = { type, ttl };
+      }
+      return out;
+    }
+    async function run(perEventScripts: boolean) {
+      const run = `${base}-${perEventScripts ? 'one' : 'many'}`;
+      const store = createWindowStore(redis, { retentionMs: RETENTION, sessionRetentionMs: SESSION_RETENTION, perEventScripts, maxWaitersPerKey: 0 });
+      await redis.set(`ct:pin:{${keyOf(run, 3)}}`, '1');
+      // waiters: window 0 has 2 live ones and 1000 expired (more than the 64 one event removes), window 2 one live
+      const wait = async (w: number, id: string, expiresAt: number) => {
+        const l = { lookupId: id, traceId: `t-${id}`, mode: 'session', windowFrom: now - 1000, windowTo: now } as Lookup;
+        await store.registerAndProbe(keyOf(run, w), l, expiresAt, { from: now - 1, coreFrom: now - 1, coreTo: now, to: now, limit: 10 }, now - 10_000);
+      };
+      await wait(0, 'live-a', now + 600_000);
+      await wait(0, 'live-b', now + 600_000);
+      for (let i = 0; i < 1000; i++) await wait(0, `dead-${i}`, now - 5_000); // more than 64 for each of the 12 calls
+      await wait(2, 'live-c', now + 600_000);
+      const answers = [];
+      for (let b = 0; b < 3; b++) {
+        const res = await store.indexMany(reqsOf(run, b), now);
+        answers.push(res.map((r) => [r.isNew, r.waiters.map((w) => w.lookupId).sort()]));
+      }
+      const state = await snapshot(run);
+      await redis.del(...keysOf(run));
+      return { answers, state };
+    }
+    const one = await run(true);
+    const many = await run(false);
+    // the record set reached what it must: trimmed events, waiters met, expired waiters removed
+    const busy = one.answers[0]!.slice(0, 300);
+    expect(busy.every(([, ws]) => JSON.stringify(ws) === JSON.stringify(['live-a', 'live-b']))).toBe(true);
+    expect(one.state['ct:wt:{RUN|192.0.2.0}']).toMatchObject({ members: ['live-a', String(now + 600_000), 'live-b', String(now + 600_000)] });
+    const oldIndexed = [0, 1, 2].flatMap((b) => reqsOf('x', b)).filter((q) => q.key === keyOf('x', 0) && q.payload[0] !== 0 && q.time < now - RETENTION).length;
+    const members = (one.state['ct:et:{RUN|192.0.2.0}'] as { members: string[] }).members;
+    const oldLeft = members.filter((_, i) => i % 2 === 1 && Number(members[i]) < now - RETENTION).length;
+    expect(oldLeft).toBeLessThan(oldIndexed - 20); // trimmed
+    expect((one.state['ct:ev:{RUN|192.0.2.3}'] as { ttl: number }).ttl).toBe(-1);
+    expect(many.answers).toEqual(one.answers);
+    expect(many.state).toEqual(one.state);
+  });
+});
