@@ -3,11 +3,12 @@
 //   1. fill: N normalised records produced to flows.norm / sessions.norm the way ingest writes
 //      them (key = window key, ct-uid / ct-time / ct-origin-ts / ct-dir headers, a ~110-byte
 //      Confluent-framed value), on K window keys, event times within the last minutes;
-//   2. ceiling "kafka": a bare kafkajs consumer (eachBatch, the rebuild's fetch settings) reads
-//      the same offsets and only counts;
-//   3. ceiling "redis": the same events written by a bare pipelined ioredis client in the
-//      windows' layout (per window key and chunk: one multi-member HSET, one multi-member ZADD,
-//      two PEXPIRE), no Kafka, no Lua;
+//   2. ceiling "kafka": a bare kafkajs consumer (eachBatch, the rebuild's fetch settings and
+//      concurrency) reads the same offsets and only counts;
+//   3. ceiling "redis": the same writes as the rebuild's bulk write (its own RESP bytes for a
+//      sample of the events: HSETNX per event, ZADD NX per window part, EXISTS + PEXPIRE per new
+//      window, in buffers of the rebuild's flush size, one in flight), built before the clock
+//      starts and sent on a bare socket: what Redis and the socket allow, no Kafka, no Node work;
 //   4. the rebuild: this run's windows and the marker deleted, rebuildWindows() with a retention
 //      that reaches back to the fill's start (so earlier runs' records are not read), then
 //      events/s, Node CPU and Redis server CPU per event, Redis bytes per event, the Redis
@@ -15,7 +16,8 @@
 // Every line carries the load average (the machine is shared). See below for profiling the rebuild step.
 // Usage: node bench/rebuild.bench.ts [events=1000000] [keys=50000]   (stack env: KAFKA_BROKERS,
 // KAFKA_CLIENT_PROPERTIES, REDIS_URL); BENCH_REBUILD_PROFILE=file.cpuprofile profiles the
-// rebuild step alone (V8 inspector) and prints its top frames.
+// rebuild step alone (V8 inspector) and prints its top frames; BENCH_REBUILD_FLUSH=n sets the rebuild's
+// events per bulk write (default the rebuild's own, FLUSH_EVENTS).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -24,8 +26,11 @@ import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { TOPICS } from '../services/common/topics.ts';
-import { STATE_MARKER, rebuildWindows } from '../services/join/state-rebuild.ts';
-import { createWindowStore, encodeStored, type StoredKind } from '../services/join/window-store.ts';
+import { openRawRedis } from '../services/common/redis-raw.ts';
+import { RespWriter } from '../services/common/resp.ts';
+import { FLUSH_EVENTS, STATE_MARKER, rebuildWindows } from '../services/join/state-rebuild.ts';
+import { writeBulkCommands } from '../services/join/window-bulk-write.ts';
+import { createWindowStore, encodeStored, type IndexRequest, type StoredKind, type WindowSide } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, mem, result } from './lib.ts';
 
@@ -73,7 +78,7 @@ console.log(`fill: ${fmt(N)} records on ${fmt(K)} window keys in ${((performance
 
 
 // ---- 2. ceiling: bare kafkajs consume of the same offsets
-async function bareConsume(): Promise<{ records: number; secs: number }> {
+async function bareConsume(): Promise<{ records: number; secs: number; cpuUs: number }> {
   const from = new Map<string, { start: number; end: number }>();
   let expected = 0;
   for (const topic of [TOPICS.flowsNorm, TOPICS.sessionsNorm]) {
@@ -88,7 +93,7 @@ async function bareConsume(): Promise<{ records: number; secs: number }> {
   for (const topic of [TOPICS.flowsNorm, TOPICS.sessionsNorm]) {
     await admin.setOffsets({ groupId, topic, partitions: [...from].filter(([k]) => k.startsWith(`${topic}/`)).map(([k, v]) => ({ partition: Number(k.slice(topic.length + 1)), offset: String(v.start) })) });
   }
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 8 * 1_048_576, maxBytes: 64 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1_048_576, maxBytes: 32 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false }); // replayTopics' settings
   let n = 0;
   let first = 0;
   let done: () => void = () => undefined;
@@ -96,8 +101,9 @@ async function bareConsume(): Promise<{ records: number; secs: number }> {
   const left = new Set(from.keys());
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm] });
+  let cpu0 = process.cpuUsage();
   await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 6, eachBatch: async ({ batch }) => {
-    if (!first) first = performance.now();
+    if (!first) { first = performance.now(); cpu0 = process.cpuUsage(); }
     const tp = `${batch.topic}/${batch.partition}`;
     const r = from.get(tp);
     if (!r) return;
@@ -106,13 +112,14 @@ async function bareConsume(): Promise<{ records: number; secs: number }> {
   } });
   await finished;
   const secs = (performance.now() - first) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await consumer.disconnect();
   await admin.deleteGroups([groupId]).catch(() => undefined);
   if (n < expected) console.log(`  bare consume: ${n} of ${expected} read`);
-  return { records: n, secs };
+  return { records: n, secs, cpuUs: cpu.user + cpu.system };
 }
 const bare = await bareConsume();
-console.log(`ceiling kafka: bare kafkajs eachBatch read ${fmt(bare.records)} records in ${bare.secs.toFixed(1)} s = ${fmt(bare.records / bare.secs)} records/s (${load()})`);
+console.log(`ceiling kafka: bare kafkajs eachBatch read ${fmt(bare.records)} records in ${bare.secs.toFixed(1)} s = ${fmt(bare.records / bare.secs)} records/s, Node CPU ${(bare.cpuUs / bare.records).toFixed(2)} µs/record (${load()})`);
 
 // ---- 3. ceiling: the same events written in the windows' layout by a bare pipelined client
 const windowKeys = (k: string, kind: StoredKind) => (kind === 'session' ? [`ct:sev:{${k}}`, `ct:set:{${k}}`] : [`ct:ev:{${k}}`, `ct:et:{${k}}`]);
@@ -137,33 +144,39 @@ const statDelta = (a: Map<string, number>, b: Map<string, number>, events: numbe
   .map(([k, v]) => `${k} ${((v / events)).toFixed(2)} µs/ev`).join(', ');
 
 await dropWindows();
-const ttl = Math.floor(RETENTION * 1.5);
+// the bytes the rebuild's bulk write sends for these events (window-bulk-write.ts), built before
+// the clock starts, in batches of the rebuild's flush size, one batch in flight as in the rebuild
+const RN = Math.min(N, Number(env.BENCH_REBUILD_REDIS_SAMPLE ?? 200_000)); // a sample bounds the step's memory and time
+const retentionOf = (_side: WindowSide) => RETENTION; // the rebuild's store below: sessions kept as long as flows
+const batches: { bytes: Buffer; commands: number }[] = [];
+{
+  const seen = new Set<string>();
+  for (let i = 0; i < RN; i += FLUSH_EVENTS) {
+    const reqs: IndexRequest[] = [];
+    for (let j = i; j < Math.min(RN, i + FLUSH_EVENTS); j++) {
+      const r = rec(j);
+      const kind: StoredKind = r.dir ? (r.dir === 'in' ? 'flow-in' : 'flow-out') : 'session';
+      reqs.push({ key: r.key, uid: kind === 'session' ? r.uid : `${r.uid}:${kind}`, time: r.time, payload: encodeStored({ kind, producedAt: fillStart, value: r.value }) });
+    }
+    const w = new RespWriter(reqs.length * 256);
+    const { fresh } = writeBulkCommands(w, reqs, seen, retentionOf);
+    for (const p of fresh) seen.add(p.hash);
+    const commands = w.commands;
+    batches.push({ bytes: w.take(), commands });
+  }
+}
+const rawConn = await openRawRedis(redis);
 t = performance.now();
 let cpu0 = await cpuOf();
-const RCH = 20_000;
-const RN = Math.min(N, Number(env.BENCH_REBUILD_REDIS_SAMPLE ?? 200_000)); // a sample bounds the step's time
-for (let i = 0; i < RN; i += RCH) {
-  const groups = new Map<string, { h: (string | Buffer)[]; z: (string | number)[] }>();
-  for (let j = i; j < Math.min(RN, i + RCH); j++) {
-    const r = rec(j);
-    const kind: StoredKind = r.dir ? (r.dir === 'in' ? 'flow-in' : 'flow-out') : 'session';
-    const [h, z] = windowKeys(r.key, kind) as [string, string];
-    const g = groups.get(h) ?? groups.set(h, { h: [], z: [z] }).get(h)!;
-    const uid = kind === 'session' ? r.uid : `${r.uid}:${kind}`;
-    g.h.push(uid, encodeStored({ kind, producedAt: fillStart, value: r.value }));
-    g.z.push(r.time, uid);
-  }
-  const pipe = redis.pipeline();
-  for (const [h, g] of groups) {
-    const z = g.z[0] as string;
-    pipe.hset(h, ...(g.h as [string, Buffer])); pipe.zadd(z, ...(g.z.slice(1) as [number, string])); pipe.pexpire(h, ttl); pipe.pexpire(z, ttl);
-  }
-  await pipe.exec();
+for (const b of batches) {
+  const replies = await rawConn.send(b.bytes, b.commands);
+  if (replies.some((x) => x instanceof Error)) throw new Error('bare Redis writes refused');
 }
 let secs = (performance.now() - t) / 1000;
+rawConn.close();
 const redisCeiling = RN / secs;
 const rawCpu = ((await cpuOf()) - cpu0) / RN;
-console.log(`ceiling redis: the first ${fmt(RN)} events by bare pipelined HSET/ZADD/PEXPIRE per window key and ${fmt(RCH)}-event chunk: ${fmt(redisCeiling)} events/s, Redis CPU ${rawCpu.toFixed(2)} µs/event (${load()})`);
+console.log(`ceiling redis: the first ${fmt(RN)} events as the bulk write's own RESP bytes (${fmt(batches.reduce((n, b) => n + b.bytes.length, 0) / RN)} bytes/event, ${fmt(FLUSH_EVENTS)}-event buffers, one in flight) on a bare socket: ${fmt(redisCeiling)} events/s, Redis CPU ${rawCpu.toFixed(2)} µs/event (${load()})`);
 
 // ---- 4. the rebuild
 await dropWindows();
@@ -178,7 +191,7 @@ const retentionMs = Date.now() - fillStart + 310_000;
 const session = env.BENCH_REBUILD_PROFILE ? new Session() : undefined;
 if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
 const done = await rebuildWindows({
-  kafka, admin, redis, store, retentionMs, sessionRetentionMs: retentionMs,
+  kafka, admin, redis, store, retentionMs, sessionRetentionMs: retentionMs, flushEvents: Number(env.BENCH_REBUILD_FLUSH ?? FLUSH_EVENTS),
   onProgress: (p) => { if (!p.done) console.log(`  rebuild: ${fmt(p.events)} events, ${fmt(p.perSecond)}/s, ${(p.ms / 1000).toFixed(1)} s (${load()})`); },
 });
 const nodeCpu = process.cpuUsage(node0);

@@ -90,4 +90,42 @@ describe('rebuilding windows from Kafka', () => {
     expect(again.resumed).toBe(false);
     expect(again.events).toBeGreaterThanOrEqual(600);
   }, 180_000);
+
+  // A FLUSHALL while the rebuild runs takes the windows it wrote so far (and its progress): the
+  // rebuild must not end by marking Redis built, or those windows are never rebuilt (the marker
+  // says nothing is lost). Before the fix it went on writing, recreated its progress hash with
+  // offsets past the flushed records, and set the marker.
+  it('a FLUSHALL during the rebuild leaves Redis unmarked; the next rebuild puts everything back', async () => {
+    const now = Date.now();
+    const run = `fl-${now.toString(36)}`;
+    const keys = Array.from({ length: 40 }, (_, i) => `${run}|198.18.0.${i}`);
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let b = 0; b < 6; b++) {
+      await producer.send({ topic: TOPICS.sessionsNorm, messages: Array.from({ length: 500 }, (_, j) => {
+        const i = b * 500 + j;
+        return { key: keys[i % keys.length]!, value: Buffer.from([0, 0, 0, 0, 1, i & 255]), headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 60_000 + i), 'ct-origin-ts': String(now) } };
+      }) });
+    }
+    await producer.disconnect();
+    const retentionMs = 3_600_000;
+    await redis.flushall();
+    let flushed = false;
+    const lost = await rebuildWindows({
+      kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs, flushEvents: 200,
+      onProgress: async (p) => { if (!flushed && p.events > 0 && !p.done) { flushed = true; await redis.flushall(); } },
+    }).then(() => 'marked built', (e: Error) => e.message);
+    expect(flushed).toBe(true);
+    expect(lost).toMatch(/lost its data during the window rebuild/);
+    expect(await redis.exists(STATE_MARKER)).toBe(0);
+    expect(await redisStateLost(redis, admin)).toBe(true);
+
+    const store = createWindowStore(redis, { retentionMs });
+    const again = await rebuildWindows({ kafka, admin, redis, store, retentionMs, flushEvents: 200 });
+    expect(again).toMatchObject({ done: true, resumed: false });
+    let back = 0;
+    for (const k of keys) back += (await store.range(k, { from: now - 120_000, coreFrom: now - 120_000, coreTo: now, to: now + 1, limit: 10_000 }, 'session')).events.length;
+    expect(back).toBe(3000);
+    for (const k of keys.slice(0, 3)) expect(await redis.pttl(`ct:sev:{${k}}`)).toBeGreaterThan(0);
+  }, 180_000);
 });

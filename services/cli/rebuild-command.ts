@@ -1,12 +1,16 @@
 // `crosstrace rebuild`: rebuilds what Redis lost from Kafka (state-rebuild.ts) — the windows
 // from flows.norm / sessions.norm since the retention horizon — printing progress and rate,
-// and says where the audit chain continues (read from audit.disclosures, nothing to rebuild).
+// and says where each audience's audit chain continues (read from its audit.disclosures.<CC>,
+// nothing to rebuild: the tracer continues each chain from what Kafka committed).
 // An operator command: it needs REDIS_URL as well as the Kafka and registry addresses.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { commonSpec, defineConfig } from '../common/config.ts';
 import { kafkaSecuritySpec } from '../common/kafka-security.ts';
 import { createRegistryClient } from '../common/registry.ts';
+import { auditTopic } from '../common/topics.ts';
+import { auditAudiences, auditHeadLines } from './domain/audit-heads.ts';
+import { createFlowMarks } from '../join/flow-marks.ts';
 import { STATE_MARKER, rebuildWindows, type RebuildProgress } from '../join/state-rebuild.ts';
 import { createWindowStore } from '../join/window-store.ts';
 import { readAuditHead } from '../tracer/audit-head.ts';
@@ -16,7 +20,8 @@ export const REBUILD_USAGE = `crosstrace rebuild [--retention-ms MS] [--session-
   Rebuilds the Redis windows from flows.norm (from MS before now; default 86400000, the
   flow windows' retention) and sessions.norm (default 1209600000, the longest session age),
   marks Redis as built (${STATE_MARKER}); prints progress and events/s. Needs REDIS_URL
-  (default redis://127.0.0.1:16379). Restarted or running, the tracer rebuilds its chains.`;
+  (default redis://127.0.0.1:16379). Restarted or running, the tracer rebuilds its chains.
+  Then prints where each audience's audit chain continues (audit.disclosures.<CC>).`;
 
 const rebuildConfig = defineConfig('CROSSTRACE_REBUILD_', {
   KAFKA_BROKERS: commonSpec.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: commonSpec.SCHEMA_REGISTRY_URL, REDIS_URL: commonSpec.REDIS_URL,
@@ -37,17 +42,20 @@ export async function rebuildCommand(args: string[], env: Record<string, string 
   const { kafka } = cliKafka(cfg, env, 'crosstrace-rebuild');
   const admin = kafka.admin();
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const registry = createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL });
   try {
     await admin.connect();
     const done = await rebuildWindows({
-      kafka, admin, redis, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
+      kafka, admin, redis, flowMarks: { registry, marks: createFlowMarks(redis) }, store: createWindowStore(redis, { retentionMs, sessionRetentionMs }), retentionMs, sessionRetentionMs,
       onProgress: (p) => process.stdout.write(`${line(p)}\n`),
     });
-    const head = await readAuditHead({ kafka, admin, registry: createRegistryClient({ url: cfg.SCHEMA_REGISTRY_URL }) });
-    process.stdout.write(`rebuild: audit chain continues after seq ${head?.seq ?? 0} (read from audit.disclosures by the tracer; nothing to rebuild)\n`);
+    const audiences = auditAudiences(await admin.listTopics());
+    const heads = await Promise.all(audiences.map(async (cc) => ({ cc, head: await readAuditHead({ kafka, admin, registry, topic: auditTopic(cc) }) })));
+    for (const l of auditHeadLines(heads)) process.stdout.write(`${l}\n`);
     return done.done ? 0 : 1;
   } finally {
     redis.disconnect();
     await admin.disconnect().catch(() => undefined);
   }
 }
+

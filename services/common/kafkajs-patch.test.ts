@@ -75,6 +75,7 @@ describe('kafkajs producer patches (quadratic grouping, 512-byte header encoders
     { offsetDelta: 2, timestampDelta: -5, key: null, value: null },
     { offsetDelta: 300, timestampDelta: 70_000, key: Buffer.alloc(0), value: Buffer.alloc(20_000, 1), headers: { a: Buffer.from([0, 255]), b: ['x', 'y'] } },
     { offsetDelta: 3, timestampDelta: 2 ** 33, key: 'k', value: 'v', headers: { n: 'long path' } },
+    { offsetDelta: 4, timestampDelta: 2 ** 50 + 3, key: 'k', value: 'v', headers: { n: 'beyond 7 varint bytes' } },
   ];
   const kafkajsRecord = () => original<(r: unknown) => { buffer: Buffer }>('protocol/recordBatch/record/v0/index.js');
 
@@ -92,7 +93,9 @@ describe('kafkajs producer patches (quadratic grouping, 512-byte header encoders
   it('decodes records exactly like kafkajs, repeated headers as arrays', () => {
     const Decoder = require_('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => { readVarInt(): number; offset: number };
     const kafkajs = original<(d: unknown, c: unknown) => unknown>('protocol/recordBatch/record/v0/decoder.js');
-    for (const ctx of [{ firstOffset: '10', firstTimestamp: '1764600000000', magicByte: 2, timestampType: 0 }, { firstOffset: '0', firstTimestamp: '1', timestampType: 1, maxTimestamp: '99' }]) {
+    // offsets and timestamps beyond 2^53 take kafkajs' Long path; small ones the number path
+    for (const ctx of [{ firstOffset: '10', firstTimestamp: '1764600000000', magicByte: 2, timestampType: 0 }, { firstOffset: '0', firstTimestamp: '1', timestampType: 1, maxTimestamp: '99' },
+      { firstOffset: '9007199254740993', firstTimestamp: '9223372036854775000', timestampType: 0 }, { firstOffset: '7', firstTimestamp: '-5', timestampType: 0 }]) {
       for (const r of records) {
         const bytes = kafkajsRecord()(r).buffer;
         const read = (f: (d: unknown, c: unknown) => unknown) => { const d = new Decoder(bytes); d.readVarInt(); return f(d, ctx); };

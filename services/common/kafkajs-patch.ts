@@ -76,7 +76,8 @@ export function encodeRecordHeader({ key, value }: { key: string; value: Buffer 
   return e;
 }
 
-function preload(id: string, exports: unknown): boolean {
+/** Puts `exports` in Node's module cache as kafkajs module `id` (false when kafkajs loaded it already). */
+export function preload(id: string, exports: unknown): boolean {
   const file = require_.resolve(id);
   if (require_.cache[file]) return require_.cache[file].exports === exports;
   const m = new Module(file);
@@ -165,15 +166,49 @@ export function makeRecordEncoder(original: (r: RecordIn) => unknown) {
   };
 }
 
-/** kafkajs' record v0 decoder, the headers object built in one pass (same keys, same arrays for repeated keys). */
-export function decodeRecord(decoder: { readInt8(): number; readVarLong(): unknown; readVarInt(): number; readVarIntBytes(): Buffer | null; readVarIntArray<T>(r: (d: unknown) => T): T[] },
+/** A batch's first offset and timestamp as numbers (NaN when not a safe integer: kafkajs' Long
+ *  path), parsed once per record batch instead of once per record (Long.fromValue of a string). */
+const batchNumbers = new WeakMap<object, { offset: number; timestamp: number }>();
+const safeNumber = (v: unknown): number => {
+  const n = typeof v === 'string' || typeof v === 'number' ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) && String(n) === String(v) ? n : Number.NaN;
+};
+function numbersOf(ctx: { firstOffset?: unknown; firstTimestamp?: unknown }): { offset: number; timestamp: number } {
+  let n = batchNumbers.get(ctx);
+  if (!n) batchNumbers.set(ctx, n = { offset: safeNumber(ctx.firstOffset), timestamp: safeNumber(ctx.firstTimestamp) });
+  return n;
+}
+
+/** A zigzag varlong of at most 7 bytes (|v| < 2^48) as a number, advancing the decoder; undefined
+ *  (the decoder untouched) for a longer one. kafkajs builds two Longs per byte. */
+function readSmallVarLong(d: { buffer: Buffer; offset: number }): number | undefined {
+  const b = d.buffer;
+  let at = d.offset;
+  let n = 0;
+  let mul = 1;
+  for (let i = 0; i < 7 && at < b.length; i++) {
+    const c = b[at++]!;
+    n += (c & 0x7f) * mul;
+    mul *= 128;
+    if (c < 0x80) { d.offset = at; return n % 2 === 0 ? n / 2 : -(n + 1) / 2; }
+  }
+  return undefined;
+}
+
+/** kafkajs' record v0 decoder, the headers object built in one pass (same keys, same arrays for
+ *  repeated keys), offset and timestamp added as numbers where they are safe integers (the same
+ *  strings kafkajs' Long arithmetic gives; Long where they are not). */
+export function decodeRecord(decoder: { buffer: Buffer; offset: number; readInt8(): number; readVarLong(): unknown; readVarInt(): number; readVarIntBytes(): Buffer | null; readVarIntArray<T>(r: (d: unknown) => T): T[] },
   batchContext: { firstOffset?: unknown; firstTimestamp?: unknown; magicByte?: number; isControlBatch?: boolean; timestampType?: number; maxTimestamp?: string } = {}) {
   const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
+  const first = numbersOf(batchContext);
   const attributes = decoder.readInt8();
-  const timestampDelta = decoder.readVarLong();
-  const timestamp = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+  const small = readSmallVarLong(decoder);
+  const timestampDelta = small ?? decoder.readVarLong();
+  const timestamp = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp ? maxTimestamp
+    : small !== undefined && !Number.isNaN(first.timestamp) ? String(first.timestamp + small) : Long.fromValue(firstTimestamp).add(timestampDelta).toString();
   const offsetDelta = decoder.readVarInt();
-  const offset = Long.fromValue(firstOffset).add(offsetDelta).toString();
+  const offset = Number.isNaN(first.offset) ? Long.fromValue(firstOffset).add(offsetDelta).toString() : String(first.offset + offsetDelta);
   const key = decoder.readVarIntBytes();
   const value = decoder.readVarIntBytes();
   const headers: Record<string, Buffer | null | (Buffer | null)[]> = {};
@@ -185,7 +220,7 @@ export function decodeRecord(decoder: { readInt8(): number; readVarLong(): unkno
 }
 
 /** A kafkajs module evaluated apart from the module cache (its own requires resolve as usual). */
-function originalModule<T>(rel: string): T {
+export function originalModule<T>(rel: string): T {
   const file = require_.resolve(`kafkajs/src/${rel}`);
   const m = { exports: {} as T };
   new Function('module', 'require', readFileSync(file, 'utf8'))(m, createRequire(file));
@@ -198,3 +233,45 @@ export const recordPatchApplied = producePatchApplied
   && !require_.cache[require_.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]
   && preload('kafkajs/src/protocol/recordBatch/record/v0/index.js', makeRecordEncoder(originalModule<(r: RecordIn) => unknown>('protocol/recordBatch/record/v0/index.js')))
   && preload('kafkajs/src/protocol/recordBatch/record/v0/decoder.js', decodeRecord);
+
+// kafkajs 2.2.4's consumer Batch parses every message's offset string into a Long
+// (Long.fromValue(message.offset).gte(fetchedOffset)) to drop records before the fetched
+// offset: a string-to-Long parse per record, a top frame of a bare consume. This Batch does the
+// same comparison on numbers where both offsets are safe integers (every offset below 2^53),
+// with kafkajs' Long where not; every method is kafkajs' own (its prototype). Put in Node's
+// module cache before kafkajs loads consumer/batch.js, like the replacements above.
+const LongCmp = Long as unknown as { fromValue(v: unknown): { gte(o: unknown): boolean } };
+const filterAbortedMessages = require_('kafkajs/src/consumer/filterAbortedMessages.js') as
+  (a: { messages: BatchMessage[]; abortedTransactions?: unknown[] }) => BatchMessage[];
+
+interface BatchMessage { offset: string; isControlRecord?: boolean }
+interface PartitionData { partition: number; highWatermark: string; abortedTransactions?: unknown[]; messages: BatchMessage[] }
+
+const safe = (s: string): number => { const n = Number(s); return Number.isSafeInteger(n) ? n : Number.NaN; };
+
+/** Records at or after `fetchedOffset`, as kafkajs' Batch keeps them. */
+export function withinOffset(messages: BatchMessage[], fetchedOffset: string): BatchMessage[] {
+  const from = safe(fetchedOffset);
+  if (Number.isNaN(from)) { const f = LongCmp.fromValue(fetchedOffset); return messages.filter((m) => LongCmp.fromValue(m.offset).gte(f)); }
+  return messages.filter((m) => { const o = safe(m.offset); return Number.isNaN(o) ? LongCmp.fromValue(m.offset).gte(LongCmp.fromValue(fetchedOffset)) : o >= from; });
+}
+
+export class Batch {
+  fetchedOffset: string; topic: string; partition: number; highWatermark: string;
+  rawMessages: BatchMessage[]; messagesWithinOffset: BatchMessage[]; messages: BatchMessage[];
+  constructor(topic: string, fetchedOffset: string, partitionData: PartitionData) {
+    this.fetchedOffset = fetchedOffset;
+    this.topic = topic;
+    this.partition = partitionData.partition;
+    this.highWatermark = partitionData.highWatermark;
+    this.rawMessages = partitionData.messages;
+    this.messagesWithinOffset = withinOffset(this.rawMessages, fetchedOffset);
+    this.messages = filterAbortedMessages({ messages: this.messagesWithinOffset, abortedTransactions: partitionData.abortedTransactions })
+      .filter((m) => !m.isControlRecord);
+  }
+}
+Object.setPrototypeOf(Batch.prototype, originalModule<{ prototype: object }>('consumer/batch.js').prototype);
+
+/** True when kafkajs' consumer builds its batches with the Batch above. */
+export const batchPatchApplied = !require_.cache[require_.resolve('kafkajs/src/consumer/consumerGroup.js')]
+  && preload('kafkajs/src/consumer/batch.js', Batch);

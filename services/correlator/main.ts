@@ -19,16 +19,17 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   });
   const { logger, life, directory, registry, redis, producer, kafka, admin } = kit;
   const store = createWindowStore(redis, { retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs });
+  const marks = createFlowMarks(redis);
   // a Redis that lost its windows (FLUSHALL, no AOF, a new instance) gets them back from Kafka
   const rebuild = cfg.CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS
-    ? async () => { await rebuildWindows({ kafka, admin, redis, store, retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, onProgress: (p) => {
+    ? async () => { await rebuildWindows({ kafka, admin, redis, store, flowMarks: { registry, marks }, retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, onProgress: (p) => {
       metrics.rebuildEvents.set(p.events); metrics.rebuildRemaining.set(p.done ? 0 : p.remaining); metrics.rebuildRate.set(p.perSecond);
       logger.info(p, p.done ? 'windows rebuilt' : 'rebuilding windows');
     } }); }
     : async () => { await markStateBuilt(redis); };
   if (!(await redisStateLost(redis, admin))) await markStateBuilt(redis);
   const pipeline = createCorrelatorPipeline({
-    store, marks: createFlowMarks(redis),
+    store, marks,
     registry, producer, directory, metrics, logger,
     settings: join.settings,
     liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },

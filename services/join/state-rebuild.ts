@@ -6,8 +6,13 @@
 //   - the audit head needs nothing: the tracer reads it from audit.disclosures (audit-head.ts).
 // A marker key says "this Redis holds state built from Kafka": written after a rebuild and at
 // the first start on empty topics; a Redis without it while the topics hold data has lost it.
+import { readFileSync } from 'node:fs';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
+import { dependencyDown } from '../common/errors.ts';
+import type { RegistryClient } from '../common/registry.ts';
+import type { FlowEvent } from '../../schemas/types.gen.ts';
+import { batchMarks, type FlowMarkSample } from './flow-watermark.ts';
 import { indexRequestOf } from './index-request.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
@@ -44,6 +49,27 @@ export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown>
  *  idle consumer) resumes there on its next try; a Redis that lost it lost those windows too. */
 export const REBUILD_PROGRESS = 'ct:state:rebuild';
 
+const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+type ProgressCmds = {
+  ctRebuildClaim(key: string, run: string): Promise<string[]>;
+  ctRebuildProgress(key: string, run: string, ...offsets: string[]): Promise<number>;
+  ctRebuildDone(progress: string, marker: string, run: string, at: string): Promise<number>;
+};
+function progressCommands(redis: Redis): ProgressCmds {
+  const r = redis as Redis & ProgressCmds;
+  if (!('ctRebuildClaim' in r)) {
+    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 1, lua: lua('rebuild-claim') });
+    redis.defineCommand('ctRebuildProgress', { numberOfKeys: 1, lua: lua('rebuild-progress') });
+    redis.defineCommand('ctRebuildDone', { numberOfKeys: 2, lua: lua('rebuild-done') });
+  }
+  return r;
+}
+
+/** Redis lost what this rebuild wrote while it ran (a FLUSHALL, a restart without AOF): the
+ *  rebuild stops without marking Redis built; the next try (the correlator's state check, every
+ *  5 s; or the operator) starts over. Retriable. */
+export const lostDuringRebuild = (): Error => dependencyDown('Redis lost its data during the window rebuild (FLUSHALL or restart): not marked built; rebuild again', null);
+
 /** How far before the horizon the replay starts reading, ms. A record's Kafka timestamp is the
  *  time ingest produced it, which is after ingest received the raw record; ingest refuses an
  *  event time more than its future tolerance past that receipt (CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS,
@@ -52,7 +78,7 @@ export const REBUILD_PROGRESS = 'ct:state:rebuild';
 export const DEFAULT_REBUILD_SLACK_MS = 300_000;
 
 /** Events buffered before a bulk write (a write runs while the next batches are read). */
-const FLUSH_EVENTS = 40_000;
+export const FLUSH_EVENTS = 40_000;
 
 /**
  * Replays flows.norm and sessions.norm into the windows, from the first record produced after
@@ -61,22 +87,37 @@ const FLUSH_EVENTS = 40_000;
  * skipped (their windows would trim them at once). The events go in by the store's bulk write
  * (bulkIndex: the state index-one.lua leaves, a few plain commands per window and batch);
  * progress is kept in REBUILD_PROGRESS, so a failed rebuild resumes where it was.
- * `onProgress` is called about once a second and at the end.
+ * `onProgress` is called about once a second, after each batch written and at the end. If Redis
+ * loses its data meanwhile (a FLUSHALL: this run's id is gone from the progress), it stops with
+ * lostDuringRebuild() and leaves the marker unset.
  */
 export async function rebuildWindows(o: {
   kafka: Kafka; admin: Admin; redis: Redis; store: WindowStore; retentionMs: number;
   /** How long windows keep session records (the join's maxSessionAgeMs), ms; default retentionMs. */
   sessionRetentionMs?: number;
   slackMs?: number; now?: () => number;
-  onProgress?(p: RebuildProgress): void;
+  /** About once a second, after each batch written and at the end; a promise it returns is
+   *  awaited after a batch and at the end (not on the ticker). */
+  onProgress?(p: RebuildProgress): unknown;
   /** Replay consumer tuning (tests). */
   idleTimeoutMs?: number;
+  /** Events buffered before a bulk write (default FLUSH_EVENTS). */
+  flushEvents?: number;
+  /** The flow watermark (ct:flowmark, flow-watermark.ts; `marks`: flow-marks.ts createFlowMarks),
+   *  which the loss took too, and the registry to decode the flow records it is read from: without
+   *  it, marks come back only with flows indexed live after the rebuild, and a relay lookup on an
+   *  exporter silent since then never settles. */
+  flowMarks?: { registry: RegistryClient; marks: { advance(marks: ReadonlyMap<string, number>): Promise<void> } };
 }): Promise<RebuildProgress> {
   const now = o.now ?? Date.now;
   const t0 = now();
   // sessions stay in their windows as long as a session may last; flows for the retention
   const horizonOf = (topic: string): number => t0 - (topic === TOPICS.sessionsNorm ? Math.max(o.retentionMs, o.sessionRetentionMs ?? o.retentionMs) : o.retentionMs);
-  const resume = await o.redis.hgetall(REBUILD_PROGRESS);
+  const cmds = progressCommands(o.redis);
+  const run = `${process.pid}-${t0.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const claimed = await cmds.ctRebuildClaim(REBUILD_PROGRESS, run);
+  const resume: Record<string, string> = {};
+  for (let i = 0; i + 1 < claimed.length; i += 2) if (claimed[i] !== 'run') resume[claimed[i]!] = claimed[i + 1]!;
   let events = 0;
   let skipped = 0;
   const to = new Map<string, number>();
@@ -90,19 +131,44 @@ export async function rebuildWindows(o: {
   const seen = new Set<string>();
   let buf: IndexRequest[] = [];
   let bufAt = new Map<string, number>();
+  // per (exporter, flows.norm partition), the last flow record buffered: an exporter's records
+  // reach a partition in export order, so its export time is that pair's mark (only these few
+  // are decoded). The exporter is the ct-uid's first segment (ingest: exporterId/eventId).
+  let lastFlows = new Map<string, { partition: number; value: Buffer }>();
+  const marks = o.flowMarks?.marks;
+  const marksOf = async (flows: Map<string, { partition: number; value: Buffer }>): Promise<Map<string, number>> => {
+    const samples: FlowMarkSample[] = [];
+    for (const f of flows.values()) {
+      try {
+        const ev = await o.flowMarks!.registry.decode<FlowEvent>(TOPICS.flowsNorm, f.value);
+        samples.push({ exporterId: ev.exporterId, partition: f.partition, exportTime: ev.exportTime });
+      } catch { /* dead-lettered when first read */ }
+    }
+    return batchMarks(samples);
+  };
   let writing: Promise<void> = Promise.resolve();
   let failed: { e: unknown } | undefined;
   const flush = async (): Promise<void> => {
     const reqs = buf;
     const offsets = bufAt;
+    const flows = lastFlows;
     buf = [];
     bufAt = new Map();
+    lastFlows = new Map();
     await writing; // one write in flight while the next batches are read
     if (failed) throw failed.e;
-    writing = o.store.bulkIndex(reqs, seen, (pipe) => { if (offsets.size > 0) pipe.hset(REBUILD_PROGRESS, Object.fromEntries(offsets)); })
-      .then(() => { events += reqs.length; for (const [tp, off] of offsets) at.set(tp, off); }, (e: unknown) => { failed = { e }; });
+    writing = (async () => {
+      await o.store.bulkIndex(reqs, seen);
+      // the watermark moves only over records already in their windows (as the correlator's)
+      if (marks && flows.size > 0) await marks.advance(await marksOf(flows));
+      // the offsets are recorded after their events are written, and only beside this run
+      if ((await cmds.ctRebuildProgress(REBUILD_PROGRESS, run, ...[...offsets].flatMap(([tp, off]) => [tp, String(off)]))) !== 1) throw lostDuringRebuild();
+      events += reqs.length;
+      for (const [tp, off] of offsets) at.set(tp, off);
+      await o.onProgress?.(progress(false));
+    })().catch((e: unknown) => { failed = { e }; });
   };
-  const ticker = setInterval(() => o.onProgress?.(progress(false)), 1_000);
+  const ticker = setInterval(() => { void o.onProgress?.(progress(false)); }, 1_000);
   try {
     await replayTopics({
       kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], idleTimeoutMs: o.idleTimeoutMs,
@@ -124,9 +190,10 @@ export async function rebuildWindows(o: {
           try { r = indexRequestOf(msg); } catch { skipped++; continue; } // dead-lettered when first read
           if (r.time < horizon) { skipped++; continue; }
           buf.push(r);
+          if (marks && topic === TOPICS.flowsNorm) lastFlows.set(`${r.uid.slice(0, r.uid.indexOf('/'))}|${partition}`, { partition, value: m.value! });
         }
         bufAt.set(`${topic}/${partition}`, Number(messages[messages.length - 1]!.offset) + 1);
-        if (buf.length >= FLUSH_EVENTS) await flush();
+        if (buf.length >= (o.flushEvents ?? FLUSH_EVENTS)) await flush();
       },
     });
     await flush();
@@ -135,10 +202,11 @@ export async function rebuildWindows(o: {
   } finally {
     clearInterval(ticker);
   }
-  // the progress is dropped by expiring it at once: the correlator's Redis user has no DEL (with
+  // marked built only if Redis still holds this run's progress (nothing was flushed meanwhile);
+  // the progress is dropped by PEXPIRE 0 (deleted at once): the correlator's Redis user has no DEL (with
   // DEL on its key patterns it could delete the windows' events; redis-acl.test.ts)
-  await o.redis.pipeline().set(STATE_MARKER, new Date(now()).toISOString()).pexpire(REBUILD_PROGRESS, 1).exec();
+  if ((await cmds.ctRebuildDone(REBUILD_PROGRESS, STATE_MARKER, run, new Date(now()).toISOString())) !== 1) throw lostDuringRebuild();
   const last = progress(true);
-  o.onProgress?.(last);
+  await o.onProgress?.(last);
   return last;
 }

@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
 import { permanent } from '../common/errors.ts';
+import { createWindowBulkWrite } from './window-bulk-write.ts';
 
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -148,51 +149,9 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       }
       return out;
     },
-    /**
-     * The rebuild's bulk write (state-rebuild.ts): the same window state index-one.lua leaves
-     * for these events, without a script per event and without touching waiters. Per window
-     * part: HSETNX per event (the first payload of a uid wins, as in index-one), one ZADD NX of
-     * all its members (the first score wins; index-one adds a member only with its new hash
-     * field), and, the first time `seen` meets the window, its TTL as a new window gets it
-     * (1.5 x retention, or PERSIST when a preservation order pins it). Not done here: trimming
-     * (the caller leaves out events older than the retention) and waking waiters (nobody waits
-     * on windows being rebuilt; a lookup reads them once the marker is back). `extra` commands
-     * go last in the same pipeline (the rebuild's progress: written only after its events).
-     */
-    async bulkIndex(reqs: IndexRequest[], seen: Set<string>, extra?: (pipe: ReturnType<Redis['pipeline']>) => void): Promise<void> {
-      const parts = new Map<string, { hash: string; zset: string; pin: string; side: WindowSide; z: (string | number)[] }>();
-      const pipe = redis.pipeline();
-      for (const q of reqs) {
-        const side = sideOfPayload(q.payload);
-        const hash = side === 'session' ? `ct:sev:{${q.key}}` : `ct:ev:{${q.key}}`;
-        let p = parts.get(hash);
-        if (!p) parts.set(hash, p = { hash, zset: side === 'session' ? `ct:set:{${q.key}}` : `ct:et:{${q.key}}`, pin: `ct:pin:{${q.key}}`, side, z: [] });
-        pipe.hsetnx(hash, q.uid, q.payload);
-        p.z.push(q.time, q.uid);
-      }
-      const fresh = [...parts.values()].filter((p) => !seen.has(p.hash));
-      // pinned windows are rare (preservation orders): asked once per window and rebuild
-      const pinned = new Set<string>();
-      if (fresh.length > 0) {
-        const ask = redis.pipeline();
-        for (const p of fresh) ask.exists(p.pin);
-        const res = await ask.exec();
-        res?.forEach(([err, v], i) => { if (err) throw err; if (v === 1) pinned.add(fresh[i]!.hash); });
-      }
-      for (const p of parts.values()) pipe.zadd(p.zset, 'NX', ...(p.z as [number, string]));
-      for (const p of fresh) {
-        if (pinned.has(p.hash)) { pipe.persist(p.hash); pipe.persist(p.zset); } else {
-          const ttl = Math.floor(retentionOf(p.side) * 1.5);
-          pipe.pexpire(p.hash, ttl); pipe.pexpire(p.zset, ttl);
-        }
-      }
-      extra?.(pipe);
-      const res = await pipe.exec();
-      if (!res) throw new Error('redis pipeline returned nothing');
-      for (const [err] of res) if (err) throw err;
-      if (seen.size > 2_000_000) seen.clear(); // bounded: a window met again is asked again
-      for (const p of fresh) seen.add(p.hash);
-    },
+    /** The rebuild's bulk write (window-bulk-write.ts): the state index-one.lua leaves for these
+     *  events, one RESP buffer per call; `seen`: the windows this rebuild gave their TTL. */
+    bulkIndex: createWindowBulkWrite(redis, retentionOf),
     /** Registers a waiter on its window key and reads the stored events of `range`, nearest
      *  first; throws CT_HOT_KEY (permanent) when the key has maxWaitersPerKey live waiters. */
     async registerAndProbe(key: string, lookup: Lookup, expiresAt: number, range: ReadRange, now: number): Promise<WindowRead> {

@@ -1,0 +1,74 @@
+// A second connection to the Redis an ioredis client talks to, as the same user (host, port,
+// TLS, username, password, db taken from the client's options), that sends pre-built RESP
+// bytes (resp.ts) and hands back the replies. For bulk writes only: one Buffer carries a
+// whole pipeline, so no command object exists per command. Requests are answered in order;
+// the connection is unref'd (it keeps no process alive) and closed with its ioredis client.
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Redis } from 'ioredis';
+import { dependencyDown } from './errors.ts';
+import { RespError, RespWriter, createReplyReader, type RespReply } from './resp.ts';
+
+export interface RawRedis {
+  /** Writes `bytes` (`commands` RESP commands) and resolves with their replies, in order
+   *  (error replies are RespError values, not rejections). Rejects when the connection fails. */
+  send(bytes: Buffer, commands: number): Promise<RespReply[]>;
+  close(): void;
+}
+
+export async function openRawRedis(client: Redis): Promise<RawRedis> {
+  const o = client.options;
+  const host = o.host ?? '127.0.0.1';
+  const port = o.port ?? 6379;
+  const socket: Socket = await new Promise((resolve, reject) => {
+    const s: Socket = o.tls
+      ? tlsConnect({ host, port, ...o.tls }, () => resolve(s))
+      : tcpConnect({ host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  socket.unref();
+  const reader = createReplyReader();
+  const queue: { left: number; replies: RespReply[]; resolve(r: RespReply[]): void; reject(e: Error): void }[] = [];
+  let failed: Error | undefined;
+  const fail = (e: Error): void => {
+    failed ??= e;
+    for (const q of queue.splice(0)) q.reject(failed);
+  };
+  socket.on('data', (chunk: Buffer) => {
+    let replies: RespReply[];
+    try { replies = reader.feed(chunk); } catch (e) { fail(e as Error); socket.destroy(); return; }
+    let i = 0;
+    while (i < replies.length) {
+      const q = queue[0];
+      if (!q) { fail(new Error('Redis sent a reply nobody asked for')); socket.destroy(); return; }
+      const take = Math.min(q.left, replies.length - i);
+      for (let j = 0; j < take; j++) q.replies.push(replies[i + j]!);
+      i += take;
+      q.left -= take;
+      if (q.left === 0) { queue.shift(); q.resolve(q.replies); }
+    }
+  });
+  socket.on('error', (e) => fail(dependencyDown(`Redis bulk connection: ${e.message}`, e)));
+  socket.on('close', () => fail(dependencyDown('Redis bulk connection closed', null)));
+  const raw: RawRedis = {
+    send(bytes, commands) {
+      if (failed) return Promise.reject(failed);
+      if (commands === 0) return Promise.resolve([]);
+      return new Promise((resolve, reject) => {
+        queue.push({ left: commands, replies: [], resolve, reject });
+        socket.write(bytes);
+      });
+    },
+    close() { socket.destroy(); },
+  };
+  client.once('end', () => raw.close());
+  const hello = new RespWriter(256);
+  if (o.password) { if (o.username) hello.command('AUTH', o.username, o.password); else hello.command('AUTH', o.password); }
+  if (o.db) hello.command('SELECT', o.db);
+  const n = hello.commands;
+  const answers = await raw.send(hello.take(), n);
+  const refused = answers.find((a) => a instanceof RespError);
+  if (refused) { raw.close(); throw dependencyDown(`Redis bulk connection refused: ${(refused as Error).message}`, refused); }
+  return raw;
+}

@@ -1,0 +1,99 @@
+// The window rebuild's bulk write (state-rebuild.ts): the same window state index-one.lua
+// leaves for these events, without a script per event and without touching waiters, sent as
+// one RESP buffer per batch on a connection of its own as the same Redis user (redis-raw.ts):
+// ioredis's command objects and their garbage were over half of Node's CPU in the rebuild.
+//
+// Per window part: HSETNX per event (the first payload of a uid wins, as in index-one), one
+// ZADD NX of all its members (the first score wins; index-one adds a member only with its new
+// hash field), and, the first time `seen` meets the window, its TTL as a new window gets it:
+// PEXPIRE 1.5 x retention, then PERSIST when EXISTS says a preservation order pins it (rare:
+// a second round trip only then). Not done here: trimming (the caller leaves out events older
+// than the retention) and waking waiters (nobody waits on windows being rebuilt; a lookup
+// reads them once the marker is back).
+import type { Redis } from 'ioredis';
+import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
+import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
+
+/** What window-store.ts calls an IndexRequest and a WindowSide (declared here by shape: the store
+ *  imports this file). `payload[0]` is the stored kind byte, 0 = session. */
+interface IndexRequest { key: string; uid: string; time: number; payload: Buffer }
+type WindowSide = 'session' | 'flow';
+
+/** One window part in one batch: where its key's argument stands in the buffer, and per member
+ *  its score and where its uid's argument stands (written once, copied into the ZADD). */
+interface Part { key: string; side: WindowSide; hash: string; hashAt: number; hashEnd: number; z: number[] }
+
+const HSETNX = encodeHead(4, 'HSETNX');
+
+/** Windows `seen` remembers at most (a window met again after it is cleared gets its TTL again). */
+const SEEN_MAX = 2_000_000;
+
+/** Writes one batch's commands (HSETNX per event, ZADD NX per window part, EXISTS + PEXPIRE x 2
+ *  per window part `seen` has not met) into `writer`; what the replies are read against. */
+export function writeBulkCommands(writer: RespWriter, reqs: IndexRequest[], seen: Set<string>, retentionOf: (side: WindowSide) => number): { parts: number; fresh: Part[] } {
+  const sessions = new Map<string, Part>();
+  const flows = new Map<string, Part>();
+  for (const q of reqs) {
+    const side: WindowSide = q.payload[0] === 0 ? 'session' : 'flow';
+    const parts = side === 'session' ? sessions : flows;
+    let p = parts.get(q.key);
+    writer.begin(HSETNX);
+    if (p) writer.again(p.hashAt, p.hashEnd);
+    else {
+      const hash = side === 'session' ? `ct:sev:{${q.key}}` : `ct:ev:{${q.key}}`;
+      const at = writer.bytes;
+      writer.arg(hash);
+      parts.set(q.key, p = { key: q.key, side, hash, hashAt: at, hashEnd: writer.bytes, z: [] });
+    }
+    const u = writer.bytes;
+    writer.arg(q.uid);
+    p.z.push(q.time, u, writer.bytes);
+    writer.arg(q.payload);
+  }
+  const all = [...sessions.values(), ...flows.values()];
+  for (const p of all) {
+    writer.array(3 + (p.z.length / 3) * 2).arg(ZADD).arg(zsetOf(p)).arg('NX');
+    for (let i = 0; i < p.z.length; i += 3) writer.arg(p.z[i]!).again(p.z[i + 1]!, p.z[i + 2]!);
+  }
+  const fresh = all.filter((p) => !seen.has(p.hash));
+  for (const p of fresh) {
+    const ttl = Math.floor(retentionOf(p.side) * 1.5);
+    writer.command('EXISTS', `ct:pin:{${p.key}}`).command('PEXPIRE', p.hash, ttl).command('PEXPIRE', zsetOf(p), ttl);
+  }
+  return { parts: all.length, fresh };
+}
+
+const ZADD = Buffer.from('ZADD');
+const zsetOf = (p: Part): string => (p.side === 'session' ? `ct:set:{${p.key}}` : `ct:et:{${p.key}}`);
+
+export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSide) => number) {
+  let conn: Promise<RawRedis> | undefined;
+  const raw = (): Promise<RawRedis> => (conn ??= openRawRedis(redis).catch((e: unknown) => { conn = undefined; throw e; }));
+  const check = (replies: RespReply[]): void => {
+    const refused = replies.find((r): r is RespError => r instanceof RespError);
+    if (refused) throw new Error(`Redis refused the rebuild's bulk write: ${refused.message}`);
+  };
+  const send = async (w: RespWriter): Promise<RespReply[]> => {
+    const n = w.commands;
+    const bytes = w.take();
+    const c = await raw();
+    const replies = await c.send(bytes, n).catch((e: unknown) => { conn = undefined; c.close(); throw e; });
+    check(replies);
+    return replies;
+  };
+
+  return async function bulkIndex(reqs: IndexRequest[], seen: Set<string>): Promise<void> {
+    if (reqs.length === 0) return;
+    const writer = new RespWriter(reqs.length * 256);
+    const { parts, fresh } = writeBulkCommands(writer, reqs, seen, retentionOf);
+    const replies = await send(writer);
+    const first = reqs.length + parts;
+    const pinned = fresh.filter((_, i) => replies[first + 3 * i] === 1);
+    if (pinned.length > 0) {
+      for (const p of pinned) writer.command('PERSIST', p.hash).command('PERSIST', zsetOf(p));
+      await send(writer);
+    }
+    if (seen.size > SEEN_MAX) seen.clear();
+    for (const p of fresh) seen.add(p.hash);
+  };
+}
