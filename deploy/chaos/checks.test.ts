@@ -47,6 +47,22 @@ describe('chaos checks', () => {
     expect(judge(truth, o).correct).toBe(0);
     expect(judge(truth, { ...clean(), updates: clean().updates.slice(0, 2) }).wrong.get('t1')).toMatch(/status EXTENDED/);
   });
+  it('AMBIGUOUS is undecided, not wrong, only with the true chain rank 1 and a rival with evidence beside it', () => {
+    const rival = { ...hop('r', 'd', 'RELAY_TIMING', 'US', '7.239.213.134'), confidence: 0.16 } as Hop;
+    const o = clean();
+    o.updates[2] = update(3, 'AMBIGUOUS', [...hops, rival]);
+    const v = judge(truth, o);
+    expect([v.correct, v.wrong.size, v.undecided.size]).toEqual([0, 0, 1]);
+    expect(v.undecided.get('t1')).toMatch(/RELAY_TIMING:US->7\.239\.213\.134 .*confidence 0\.16/);
+    // no rival: owner or relay only because the flows are overdue (a pipeline behind) is wrong
+    o.updates[2] = update(3, 'AMBIGUOUS', hops);
+    expect(judge(truth, o).wrong.get('t1')).toMatch(/status AMBIGUOUS/);
+    // a rival too weak to leave the chain undecided, or a true hop missing, is wrong
+    o.updates[2] = update(3, 'AMBIGUOUS', [...hops, { ...rival, confidence: 0.05 }]);
+    expect(judge(truth, o).wrong.size).toBe(1);
+    o.updates[2] = update(3, 'AMBIGUOUS', [...hops.slice(0, 4), rival]);
+    expect(judge(truth, o).wrong.size).toBe(1);
+  });
   it('a gap in the seqs, and a disclosure missing from its audience topic, are lost updates', () => {
     const o = clean();
     o.updates.splice(1, 1);

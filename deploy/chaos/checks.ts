@@ -4,6 +4,13 @@
 //   chains correct   the trace's latest update is TERMINATED_AT_SUBSCRIBER and its best path
 //                    (rank-1 hops from the root, leading-on first) is the true chain hop by hop
 //                    (method, jurisdiction, where it leads, the subscriber at the end)
+//   undecided        the latest update is AMBIGUOUS, every true hop is a rank-1 hop of it, and
+//                    a rival hop that is not on the truth hangs off a true hop's parent with
+//                    more than 1 - 0.9 confidence (a background flow that timed like a relay,
+//                    say): the evidence does not decide, and the chain says so and shows the
+//                    candidates. Not a failure of the faults; listed apart, never counted
+//                    correct. An AMBIGUOUS with no such rival (owner or relay only because the
+//                    flows are overdue: a pipeline behind) is wrong.
 //   lost             per trace, the full view's seqs 1..max with a gap; per audience, a
 //                    disclosure the audit chain records whose signed view is not on
 //                    trace.updates.<CC>
@@ -35,6 +42,8 @@ export interface Verdict {
   correct: number;
   /** Why each incorrect opened trace is not correct, by trace id. */
   wrong: Map<string, string>;
+  /** AMBIGUOUS chains whose candidates hold the truth beside a rival with evidence, by trace id. */
+  undecided: Map<string, string>;
   lost: number;
   duplicate: number;
   replayed: number;
@@ -81,8 +90,22 @@ export function chainMismatch(last: TraceUpdate | undefined, truth: GroundTruth[
   return undefined;
 }
 
+/** The rival candidates when `last` is AMBIGUOUS only because the evidence does not decide
+ *  between the truth and a rival that has its own evidence; undefined otherwise. */
+export function undecidedBy(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number], decisive = 0.9): string | undefined {
+  if (!last || last.status !== 'AMBIGUOUS') return undefined;
+  const step = (h: Hop) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle);
+  const want = new Set(truth.hops.map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)));
+  const onTruth = last.hops.filter((h) => h.rank === 1 && want.has(step(h)));
+  if (new Set(onTruth.map(step)).size !== want.size) return undefined;
+  const parents = new Set(onTruth.map((h) => h.parentHopId));
+  const rivals = last.hops.filter((h) => !want.has(step(h)) && parents.has(h.parentHopId) && h.confidence > 1 - decisive);
+  if (rivals.length === 0) return undefined;
+  return rivals.map((h) => `${step(h)} (${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`}, confidence ${h.confidence.toFixed(2)})`).join(', ');
+}
+
 export function judge(truth: GroundTruth, o: Observed): Verdict {
-  const v: Verdict = { opened: 0, correct: 0, wrong: new Map(), lost: 0, duplicate: 0, replayed: 0, forks: 0, problems: [] };
+  const v: Verdict = { opened: 0, correct: 0, wrong: new Map(), undecided: new Map(), lost: 0, duplicate: 0, replayed: 0, forks: 0, problems: [] };
   const problem = (s: string): void => { if (v.problems.length < 20) v.problems.push(s); };
   const byTrace = new Map<string, TraceUpdate[]>();
   for (const u of o.updates) {
@@ -151,7 +174,10 @@ export function judge(truth: GroundTruth, o: Observed): Verdict {
     v.opened++;
     const last = list.reduce((a, b) => (b.seq >= a.seq ? b : a));
     const why = chainMismatch(last, t);
-    if (why === undefined) v.correct++; else v.wrong.set(t.traceId, why);
+    const rivals = why === undefined ? undefined : undecidedBy(last, t);
+    if (why === undefined) v.correct++;
+    else if (rivals !== undefined) v.undecided.set(t.traceId, `AMBIGUOUS at seq ${last.seq}: the true chain, and beside it ${rivals}`);
+    else v.wrong.set(t.traceId, why);
   }
   return v;
 }
