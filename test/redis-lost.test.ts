@@ -16,7 +16,7 @@ import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { pipelineServices } from './support/pipeline.ts';
-import { uniqueGroup, waitHealthy } from './support/services.ts';
+import { groupAtEnd, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 describe('a trace survives the loss of Redis', () => {
@@ -49,15 +49,16 @@ describe('a trace survives the loss of Redis', () => {
     await admin.disconnect();
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('lost-reader'), maxWaitTimeInMs: 50 });
+    const readerGroup = uniqueGroup('lost-reader');
+    await groupAtEnd(stack, readerGroup, [TOPICS.traceUpdates]); // every update from here on, however late the group's first fetch
+    consumer = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 50 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
+    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: true }); // from where groupAtEnd put it
     await consumer.run({ eachMessage: async ({ message }) => {
       const key = message.key?.toString();
       if (key === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
       if (key === sc2.request.traceId) updates2.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
     } });
-    await new Promise((r) => setTimeout(r, 2500));
   });
   afterAll(async () => {
     await consumer?.disconnect();

@@ -14,9 +14,7 @@ import { extendedExpiry } from '../common/extend-step.ts';
 import { STATE_MARKER } from '../join/state-rebuild.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { ChainStore } from './chain-store.ts';
-import { DEFAULT_CHAIN_OPTIONS } from './domain/chain-status.ts';
-import type { ChainState } from './domain/chain.ts';
-import { wantedLookups } from './domain/next-lookups.ts';
+import { restoreChain, type DirectoryLike } from './domain/chain.ts';
 import type { TracerEngine } from './engine.ts';
 
 /** Present = the chain state in this Redis was built from Kafka (or started empty with it). */
@@ -35,14 +33,10 @@ export async function markChainsBuiltUnlessLost(redis: Redis, admin: Admin): Pro
   if (!(await chainStateLost(redis, admin))) await redis.set(CHAINS_MARKER, new Date().toISOString(), 'NX');
 }
 
-/** The chain a trace had, from its last full update and its request (pure). */
-export function chainFromKafka(req: TraceRequest, u: TraceUpdate, now: number): ChainState {
-  const request = { ...req, expiresAt: Math.max(req.expiresAt, u.expiresAt) };
-  return { request, seq: u.seq, status: u.status, hops: u.hops.map((h) => ({ ...h, pathConfidence: null, onBestPath: null })), lookups: wantedLookups(request, u.hops, DEFAULT_CHAIN_OPTIONS.followRanks, now), lastChangeAt: u.publishedAt };
-}
-
 export async function rebuildChains(d: {
   kafka: Kafka; admin: Admin; redis: Redis; registry: RegistryClient; chains: ChainStore; engine: TracerEngine; logger: Logger; now?: () => number;
+  /** Where relay lookups open (the engine's directory). */
+  directory: DirectoryLike;
 }): Promise<{ traces: number; reopened: number; updates: number; ms: number }> {
   const now = d.now ?? Date.now;
   const t0 = now();
@@ -73,7 +67,7 @@ export async function rebuildChains(d: {
     const req = requests.get(traceId);
     if (!req || FINAL.has(u.status)) continue; // past its expiry: the tick expires it (and says so)
     // CAS on "absent": a chain the running tracer already holds again is left alone
-    if (!(await d.chains.save(traceId, -1, chainFromKafka(req, u, now()), true))) continue;
+    if (!(await d.chains.save(traceId, -1, restoreChain(req, u, now(), d.directory, d.engine.options), true))) continue;
     reopened++;
     updates += (await d.engine.reprobe(traceId)).length;
   }

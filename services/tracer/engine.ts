@@ -15,7 +15,7 @@ import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../join/window-store.ts';
 import { applyHops, applyRequest, applyResolution, expire, noteFlowsIndexed, noteOutboundSeen, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
-import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds, resolvedBy } from './domain/chain-status.ts';
+import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds, resolvedBy, type ChainOptions } from './domain/chain-status.ts';
 import { providerWatermark, watermarkPassed } from './domain/relay-settling.ts';
 import type { FlowMarks } from '../join/flow-marks.ts';
 import type { ChainStore } from './chain-store.ts';
@@ -55,12 +55,12 @@ const CONTEST_READ_FACTOR = 16;
 
 export function createTracerEngine(d: EngineDeps) {
   const now = d.now ?? Date.now;
-  const chainOpts = {
+  const chainOpts: Readonly<ChainOptions> = Object.freeze({
     ...DEFAULT_CHAIN_OPTIONS, stallAfterMs: d.stallAfterMs, relayGraceMs: Math.min(DEFAULT_CHAIN_OPTIONS.relayGraceMs, d.stallAfterMs),
     liveRefreshMs: d.liveRefreshMs ?? DEFAULT_CHAIN_OPTIONS.liveRefreshMs,
     flowExportLagMs: d.flowExportLagMs ?? DEFAULT_CHAIN_OPTIONS.flowExportLagMs,
     clockToleranceMs: d.settings.clockToleranceMs,
-  };
+  });
   /** lookupId -> when a server's unanswered relay lookup was last re-read by the ticker
    *  (in memory: a restart only re-reads once more). */
   const relayReread = new Map<string, number>();
@@ -184,6 +184,8 @@ export function createTracerEngine(d: EngineDeps) {
   }
 
   return {
+    /** The chain options this engine applies (a chain rebuilt from Kafka opens its lookups with them). */
+    options: chainOpts,
     /** Applies a trace's inputs in order (a request, hops), each as one locked pass. */
     async process(traceId: string, inputs: TraceInput[]): Promise<TraceUpdate[]> {
       const out: TraceUpdate[] = [];

@@ -76,7 +76,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
     health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
     stateGuard: {
       what: 'chains', lost: () => chainStateLost(redis, admin),
-      recover: () => recoverChains({ kafka, admin, redis, registry, chains, engine, logger, stopping: () => life.stopping }),
+      recover: () => recoverChains({ kafka, admin, redis, registry, chains, engine, directory, logger, stopping: () => life.stopping }),
     },
   });
   logger.info({ port: port(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }, 'tracer started');

@@ -1,7 +1,8 @@
 // The pipeline in-process, as the end-to-end tests start it: ingest -> correlator -> tracer
 // (and the gateway when asked) against the stack under test. Each service gets its own
 // consumer group (unique to the run, the same across restarts), an ephemeral HTTP port and
-// reads from the end of its topics; the tracer signs with a fresh key and ticks every 200 ms;
+// reads from the end of its topics, as they were when it was first started (the group's start
+// is committed then: groupAtEnd); the tracer signs with a fresh key and ticks every 200 ms;
 // the gateway serves plain HTTP on loopback.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,18 @@ import { startCorrelator } from '../../services/correlator/main.ts';
 import { startGateway } from '../../services/gateway/main.ts';
 import { startIngest } from '../../services/ingest/main.ts';
 import { startTracer } from '../../services/tracer/main.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './services.ts';
+import { TOPICS } from '../../services/common/topics.ts';
+import { groupAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './services.ts';
 import { stackEndpoints, type StackEndpoints } from './stack.ts';
 
 export type PipelineService = 'INGEST' | 'CORRELATOR' | 'TRACER';
+
+/** The topics each service consumes (its main.ts serveStage); ingest also reads the exporters'
+ *  own raw topics (flows.raw.<provider>.<exporter>, sessions.raw...) that exist. */
+const INPUTS: Record<PipelineService, string[]> = {
+  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm], TRACER: [TOPICS.traceRequests, TOPICS.traceHops],
+};
+const ownRaw = (t: string): boolean => t.startsWith(`${TOPICS.flowsRaw}.`) || t.startsWith(`${TOPICS.sessionsRaw}.`);
 
 export interface PipelineOptions {
   /** Names the consumer groups and the tracer's transactional id (made unique per run). */
@@ -35,18 +44,25 @@ export function pipelineServices(o: PipelineOptions) {
   const group = (svc: PipelineService) => uniqueGroup(`${o.name}-${svc.toLowerCase()}`);
   const groups: Record<PipelineService, string> = { INGEST: group('INGEST'), CORRELATOR: group('CORRELATOR'), TRACER: group('TRACER') };
   const transactionalId = uniqueGroup(`${o.name}-tracer-tx`);
+  // a group's start is committed once, before its service first starts; a restart goes on from its commits
+  const started = new Map<PipelineService, Promise<void>>();
+  const atEnd = (svc: PipelineService): Promise<void> => {
+    if (!started.has(svc)) started.set(svc, groupAtEnd(stack(), groups[svc], INPUTS[svc], svc === 'INGEST' ? ownRaw : undefined));
+    return started.get(svc)!;
+  };
   const env = (svc: PipelineService, extra: Record<string, string> = {}) => serviceEnv(stack(), {
-    [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groups[svc], [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false',
+    // from the beginning of what groupAtEnd left uncommitted (partitions empty when the group was made)
+    [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groups[svc], [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true',
     ...(o.providersFile ? { [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: o.providersFile } : {}), ...o.env?.[svc], ...extra,
   });
   return {
     get stack() { return stack(); },
     keyFile, env,
-    tracer: (extra: Record<string, string> = {}) => startTracer(env('TRACER', {
+    tracer: async (extra: Record<string, string> = {}) => { await atEnd('TRACER'); return startTracer(env('TRACER', {
       CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: transactionalId, ...extra,
-    })),
-    correlator: (extra: Record<string, string> = {}) => startCorrelator(env('CORRELATOR', extra)),
-    ingest: (extra: Record<string, string> = {}) => startIngest(env('INGEST', extra)),
+    })); },
+    correlator: async (extra: Record<string, string> = {}) => { await atEnd('CORRELATOR'); return startCorrelator(env('CORRELATOR', extra)); },
+    ingest: async (extra: Record<string, string> = {}) => { await atEnd('INGEST'); return startIngest(env('INGEST', extra)); },
   };
 }
 

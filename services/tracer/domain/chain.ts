@@ -181,6 +181,26 @@ export function noteFlowsIndexed(s: ChainState, l: Lookup, watermark: number, no
   return bump({ ...next, status }, why, now, now, [], dir, o);
 }
 
+/**
+ * The chain a trace had, from its last full update and its request (Redis lost it: the tracer's
+ * rebuild, chain-rebuild.ts): seq, status and hops as published, expiry moved by EXTENDs, and
+ * the lookups those hops want as applyChange opens them, relay lookups on hosts and their due
+ * times included. Without the relay lookups an AMBIGUOUS "owner or relay" chain had nothing
+ * pending and the next tick terminated it at the host's owner on no evidence. A lookup waits
+ * since the time the update's awaiting list gives it (else since the update: never earlier than
+ * it began), so a STALLED or overdue chain does not flip back for a grace period. What an update
+ * does not carry starts over: a relay lookup settled before settles again once the flow
+ * watermark (rebuilt with the windows) passes it.
+ */
+export function restoreChain(req: TraceRequest, u: TraceUpdate, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): ChainState {
+  const request = { ...req, expiresAt: Math.max(req.expiresAt, u.expiresAt) };
+  const hops = u.hops.map((h) => ({ ...h, pathConfidence: null, onBestPath: null }));
+  const at = (l: Pick<Lookup, 'parentHopId' | 'addr' | 'port' | 'windowFrom' | 'windowTo'>) => JSON.stringify([l.parentHopId, l.addr, l.port, l.windowFrom, l.windowTo]);
+  const waited = new Map(u.awaiting.map((a) => [at(a), a.since]));
+  const lookups = wantedLookups(request, hops, o.followRanks, now, relayRule(dir)).map((l) => ({ ...l, since: Math.min(now, waited.get(at(l)) ?? u.publishedAt) }));
+  return withRelayNotes({ request, seq: u.seq, status: u.status, hops, lookups, lastChangeAt: u.publishedAt }, lookups, dir, o);
+}
+
 /** EXPIRED once now is past request.expiresAt (sticky). */
 export function expire(s: ChainState, now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
   if (isFinal(s.status) || now <= s.request.expiresAt) return unchanged(s);
