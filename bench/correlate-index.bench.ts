@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
+import { partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0, ADDRS = 50_000] = process.argv.slice(2).map(Number);
@@ -94,9 +95,9 @@ const bytes = new Map<string, { bytes: number; keys: number; enc: Map<string, nu
 let sampled = 0;
 for (let w = 0; w < Math.min(200, ADDRS); w++) {
   const k = key(Math.floor((w * ADDRS) / Math.min(200, ADDRS)));
-  sampled += await admin.hlen(`ct:ev:{${k}}`);
-  for (const kind of ['ev', 'et', 'w', 'wt']) {
-    const name = `ct:${kind}:{${k}}`;
+  sampled += await admin.hlen(partKeys(k, 'flow')[0]);
+  for (const name of [...partKeys(k, 'flow'), ...waiterKeys(k)]) {
+    const kind = name.slice(3, name.indexOf(':', 3));
     const b = Number(await admin.call('MEMORY', 'USAGE', name, 'SAMPLES', '0') ?? 0);
     if (!b) continue;
     const e = String(await admin.call('OBJECT', 'ENCODING', name));
@@ -120,18 +121,19 @@ const bench = (args: string[]): number => {
   const out = execFileSync('redis-benchmark', [...conn, '-c', String(CLIENTS), '-n', String(N), '-P', String(BATCH), '-r', String(ADDRS), '--csv', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return Number(/"[^"]*","([\d.]+)"/.exec(out.trim().split('\n').at(-1)!)?.[1] ?? NaN);
 };
-const rb = `ct:ev:{${run}rb|__rand_int__}`;
+const [rb, rbz] = partKeys(`${run}rb|__rand_int__`, 'flow');
+const member = 'm'.repeat(4) + '__rand_int__'; // 16 bytes, as a member (window-layout.ts memberOf)
 const mix = {
-  HSETNX: bench(['HSETNX', rb, `${run}-u__rand_int__`, 'x'.repeat(value.length + 9)]),
-  ZADD: bench(['ZADD', rb.replace('ct:ev:', 'ct:et:'), '__rand_int__', `${run}-u__rand_int__`]),
+  HSETNX: bench(['HSETNX', rb, member, 'x'.repeat(value.length + 9)]),
+  ZADD: bench(['ZADD', rbz, '__rand_int__', member]),
   PTTL: bench(['PTTL', rb]),
-  EXISTS: bench(['EXISTS', rb.replace('ct:ev:', 'ct:wt:')]),
+  EXISTS: bench(['EXISTS', waiterKeys(`${run}rb|__rand_int__`)[1]]),
 };
 const ceiling = 1 / Object.values(mix).reduce((a, r) => a + 1 / r, 0);
 const loadCeil = loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`ceiling: redis-benchmark of the command mix ${Object.entries(mix).map(([c, r]) => `${c} ${fmt(r)}/s`).join(', ')} -> ${fmt(ceiling)} events/s; indexing = ${(100 * N / sec / ceiling).toFixed(0)} % of it; load average ${loadCeil}`);
 result('correlate-index', { scripts: perEventScripts ? 'per-event' : 'index-many', eventsPerSec: Math.round(N / sec), events: N, windows: ADDRS, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1),
-  redisCpuUsPerEvent: +redisUs.toFixed(1), redisCallsPerEvent: +callsPerEvent.toFixed(2), scriptUsPerEvent: +scriptUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('ev')), etBytesPerEvent: Math.round(perEvent('et')),
+  redisCpuUsPerEvent: +redisUs.toFixed(1), redisCallsPerEvent: +callsPerEvent.toFixed(2), scriptUsPerEvent: +scriptUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('fe')), etBytesPerEvent: Math.round(perEvent('ft')),
   ceilingEventsPerSec: Math.round(ceiling), ratioToCeiling: +(N / sec / ceiling).toFixed(2), loadAverage1m: +loadavg()[0]!.toFixed(1) });
 // clean up this run's keys
 let cursor = '0';
