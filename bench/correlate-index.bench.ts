@@ -3,7 +3,9 @@
 // some of the addresses. Prints events/s, p50/p99 per batch round trip and Redis bytes per
 // indexed record, where they go (MEMORY USAGE and encoding per key kind), and, in the same run,
 // the ceiling: redis-benchmark of the script's common-case command mix (HSETNX of the payload,
-// ZADD, PTTL, EXISTS; pipelined, same clients), with the ratio and the load average.
+// ZADD, PTTL, EXISTS; pipelined, same clients), with the ratio and the load average; the Redis
+// commands per event (INFO commandstats: what the scripts call) and their own CPU.
+// Uids have the shape the correlator stores (`exporterId/eventId:flow-in`, index-request.ts).
 // Needs REDIS_URL (eval "$(make -s stack-env)").
 //   node bench/correlate-index.bench.ts [events=300000] [activeTraces=1000] [batch=500] [clients=2] [perEventScripts=0] [addresses=50000]
 // perEventScripts=1 sends one index-and-probe call per event (as on Redis Cluster) instead of
@@ -14,6 +16,7 @@ import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
+import { partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0, ADDRS = 50_000] = process.argv.slice(2).map(Number);
@@ -38,6 +41,16 @@ for (let t = 0; t < TRACES; t++) {
 }
 
 const redisCpuUs = async () => { const i = await admin.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
+/** INFO commandstats: per command, calls and µs (the scripts' redis.call()s count as their commands). */
+async function commandStats(): Promise<Map<string, { calls: number; usec: number }>> {
+  const m = new Map<string, { calls: number; usec: number }>();
+  for (const l of (await admin.info('commandstats')).split('\r\n')) {
+    const x = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
+    if (x) m.set(x[1]!, { calls: Number(x[2]), usec: Number(x[3]) });
+  }
+  return m;
+}
+const stats0 = await commandStats();
 const rcpu0 = await redisCpuUs();
 const cpu0 = process.cpuUsage();
 let next = 0;
@@ -50,7 +63,7 @@ await Promise.all(stores.map(async (store) => {
     next += BATCH;
     const reqs = [];
     for (let i = start; i < Math.min(start + BATCH, N); i++) {
-      reqs.push({ key: key(i % ADDRS), uid: `${run}-e${i}`, time: now - (i % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: now, value }) });
+      reqs.push({ key: key(i % ADDRS), uid: `fr-flow-1/${run}-f${i}:flow-in`, time: now - (i % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: now, value }) });
     }
     const b0 = performance.now();
     const res = await store.indexMany(reqs, now);
@@ -61,22 +74,30 @@ await Promise.all(stores.map(async (store) => {
 const sec = (performance.now() - t0) / 1000;
 // CPU per event (Redis server, this client): far less sensitive to a loaded machine than events/s
 const redisUs = (await redisCpuUs() - rcpu0) / N;
+const stats1 = await commandStats();
+const perCmd = [...stats1].map(([c, s]) => ({ c, calls: (s.calls - (stats0.get(c)?.calls ?? 0)) / N, usec: (s.usec - (stats0.get(c)?.usec ?? 0)) / N }))
+  .filter((x) => x.calls > 0 && !/^(info|evalsha|eval|script|config|memory|object|hlen|scan)$/.test(x.c)).sort((a, b) => b.calls - a.calls);
+const script = stats1.get('evalsha') ?? { calls: 0, usec: 0 };
+const scriptUs = (script.usec - (stats0.get('evalsha')?.usec ?? 0)) / N;
+const callsPerEvent = perCmd.reduce((a, x) => a + x.calls, 0);
+const cmdUs = perCmd.reduce((a, x) => a + x.usec, 0);
 const cpu1 = process.cpuUsage(cpu0);
 const clientUs = (cpu1.user + cpu1.system) / N;
 const loadAtRun = loadavg().map((x) => x.toFixed(1)).join(' ');
 const after = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
 const s = summarise(rtts);
 console.log(`correlate index (${perEventScripts ? 'index-and-probe per event' : 'index-many'}): ${fmt(N / sec)} events/s (${N} events over ${ADDRS} windows, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}; CPU per event: Redis ${redisUs.toFixed(1)} µs, client ${clientUs.toFixed(1)} µs; load average ${loadAtRun}`);
-console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (used_memory; payload ${value.length + 9} bytes, uid ${run.length + 8} bytes); client ${mem()}`);
+console.log(`redis commands per event: ${callsPerEvent.toFixed(2)} (${perCmd.map((x) => `${x.c} ${x.calls.toFixed(2)}`).join(', ')}); their own time ${cmdUs.toFixed(1)} µs, the scripts' ${scriptUs.toFixed(1)} µs per event (commandstats; the rest of the script's time is Lua)`);
+console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (used_memory; payload ${value.length + 9} bytes, uid ${`fr-flow-1/${run}-f${N}:flow-in`.length} bytes); client ${mem()}`);
 
 // where the bytes go: MEMORY USAGE (all samples) and encoding per key kind over 200 windows
 const bytes = new Map<string, { bytes: number; keys: number; enc: Map<string, number> }>();
 let sampled = 0;
 for (let w = 0; w < Math.min(200, ADDRS); w++) {
   const k = key(Math.floor((w * ADDRS) / Math.min(200, ADDRS)));
-  sampled += await admin.hlen(`ct:ev:{${k}}`);
-  for (const kind of ['ev', 'et', 'w', 'wt']) {
-    const name = `ct:${kind}:{${k}}`;
+  sampled += await admin.hlen(partKeys(k, 'flow')[0]);
+  for (const name of [...partKeys(k, 'flow'), ...waiterKeys(k)]) {
+    const kind = name.slice(3, name.indexOf(':', 3));
     const b = Number(await admin.call('MEMORY', 'USAGE', name, 'SAMPLES', '0') ?? 0);
     if (!b) continue;
     const e = String(await admin.call('OBJECT', 'ENCODING', name));
@@ -100,18 +121,19 @@ const bench = (args: string[]): number => {
   const out = execFileSync('redis-benchmark', [...conn, '-c', String(CLIENTS), '-n', String(N), '-P', String(BATCH), '-r', String(ADDRS), '--csv', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return Number(/"[^"]*","([\d.]+)"/.exec(out.trim().split('\n').at(-1)!)?.[1] ?? NaN);
 };
-const rb = `ct:ev:{${run}rb|__rand_int__}`;
+const [rb, rbz] = partKeys(`${run}rb|__rand_int__`, 'flow');
+const member = 'm'.repeat(4) + '__rand_int__'; // 16 bytes, as a member (window-layout.ts memberOf)
 const mix = {
-  HSETNX: bench(['HSETNX', rb, `${run}-u__rand_int__`, 'x'.repeat(value.length + 9)]),
-  ZADD: bench(['ZADD', rb.replace('ct:ev:', 'ct:et:'), '__rand_int__', `${run}-u__rand_int__`]),
+  HSETNX: bench(['HSETNX', rb, member, 'x'.repeat(value.length + 9)]),
+  ZADD: bench(['ZADD', rbz, '__rand_int__', member]),
   PTTL: bench(['PTTL', rb]),
-  EXISTS: bench(['EXISTS', rb.replace('ct:ev:', 'ct:wt:')]),
+  EXISTS: bench(['EXISTS', waiterKeys(`${run}rb|__rand_int__`)[1]]),
 };
 const ceiling = 1 / Object.values(mix).reduce((a, r) => a + 1 / r, 0);
 const loadCeil = loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`ceiling: redis-benchmark of the command mix ${Object.entries(mix).map(([c, r]) => `${c} ${fmt(r)}/s`).join(', ')} -> ${fmt(ceiling)} events/s; indexing = ${(100 * N / sec / ceiling).toFixed(0)} % of it; load average ${loadCeil}`);
 result('correlate-index', { scripts: perEventScripts ? 'per-event' : 'index-many', eventsPerSec: Math.round(N / sec), events: N, windows: ADDRS, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1),
-  redisCpuUsPerEvent: +redisUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('ev')), etBytesPerEvent: Math.round(perEvent('et')),
+  redisCpuUsPerEvent: +redisUs.toFixed(1), redisCallsPerEvent: +callsPerEvent.toFixed(2), scriptUsPerEvent: +scriptUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('fe')), etBytesPerEvent: Math.round(perEvent('ft')),
   ceilingEventsPerSec: Math.round(ceiling), ratioToCeiling: +(N / sec / ceiling).toFixed(2), loadAverage1m: +loadavg()[0]!.toFixed(1) });
 // clean up this run's keys
 let cursor = '0';

@@ -25,6 +25,7 @@ import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
+import { memberOf, partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, result } from './lib.ts';
 import { rawLoad } from './raw-load.ts';
@@ -187,22 +188,22 @@ if (STAGES.includes('correlator')) await profileCorrelator();
 
 /** Where a window's Redis bytes go: MEMORY USAGE of the window keys over a sample, per part. */
 async function windowBytes(r: Redis): Promise<void> {
-  const [, keys] = await r.scan('0', 'MATCH', 'ct:ev:*', 'COUNT', 2000);
+  const [, keys] = await r.scan('0', 'MATCH', 'ct:fe:*', 'COUNT', 2000);
   const sample = keys.slice(0, 200);
   let events = 0;
-  const bytes = { 'ct:ev (hash uid -> payload)': 0, 'ct:et (zset uid by time)': 0 };
+  const bytes = { 'ct:fe (hash member -> payload)': 0, 'ct:ft (zset member by time)': 0 };
   let payload = 0;
-  let uid = 0;
+  let member = 0;
   for (const k of sample) {
-    const et = k.replace('ct:ev:', 'ct:et:');
+    const ft = k.replace('ct:fe:', 'ct:ft:');
     events += await r.hlen(k);
-    bytes['ct:ev (hash uid -> payload)'] += Number(await r.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
-    bytes['ct:et (zset uid by time)'] += Number(await r.call('MEMORY', 'USAGE', et, 'SAMPLES', '0'));
-    const fields = await r.hgetallBuffer(k);
-    for (const [f, v] of Object.entries(fields)) { uid += f.length; payload += v.length; }
+    bytes['ct:fe (hash member -> payload)'] += Number(await r.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+    bytes['ct:ft (zset member by time)'] += Number(await r.call('MEMORY', 'USAGE', ft, 'SAMPLES', '0'));
+    const flat = await r.callBuffer('HGETALL', k) as Buffer[];
+    for (let i = 0; i < flat.length; i += 2) { member += flat[i]!.length; payload += flat[i + 1]!.length; }
   }
   if (events === 0) return;
-  console.log(`  window bytes over ${sample.length} windows (${(events / sample.length).toFixed(1)} events each): ${Object.entries(bytes).map(([n, b]) => `${n} ${(b / events).toFixed(0)}`).join(', ')} bytes/event; of that, stored payload ${(payload / events).toFixed(0)} B and uid ${(uid / events).toFixed(0)} B (held twice)`);
+  console.log(`  window bytes over ${sample.length} windows (${(events / sample.length).toFixed(1)} events each): ${Object.entries(bytes).map(([n, b]) => `${n} ${(b / events).toFixed(0)}`).join(', ')} bytes/event; of that, stored payload ${(payload / events).toFixed(0)} B and member ${(member / events).toFixed(0)} B (held twice)`);
 }
 
 /** The correlator next to its ceilings, on this run's *.norm records (what ingest just wrote). */
@@ -252,7 +253,9 @@ async function profileCorrelator(): Promise<void> {
     const p = wredis.pipeline();
     for (let j = i; j < Math.min(normBacklog, i + 1000); j++) {
       const q = reqOf(j);
-      p.hsetnx(`ct:ev:{${q.key}}`, q.uid, q.payload).zadd(`ct:et:{${q.key}}`, q.time, q.uid).pttl(`ct:ev:{${q.key}}`).exists(`ct:wt:{${q.key}}`);
+      const [hash, zset] = partKeys(q.key, 'flow');
+      const m = memberOf(q.uid);
+      p.hsetnx(hash, m, q.payload).zadd(zset, q.time, m).pttl(hash).exists(waiterKeys(q.key)[1]);
     }
     await p.exec();
   }

@@ -30,6 +30,7 @@ import { openRawRedis } from '../services/common/redis-raw.ts';
 import { RespWriter } from '../services/common/resp.ts';
 import { FLUSH_EVENTS, STATE_MARKER, rebuildWindows } from '../services/join/state-rebuild.ts';
 import { writeBulkCommands } from '../services/join/window-bulk-write.ts';
+import { partKeys } from '../services/join/window-layout.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind, type WindowSide } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, mem, result } from './lib.ts';
@@ -122,7 +123,7 @@ const bare = await bareConsume();
 console.log(`ceiling kafka: bare kafkajs eachBatch read ${fmt(bare.records)} records in ${bare.secs.toFixed(1)} s = ${fmt(bare.records / bare.secs)} records/s, Node CPU ${(bare.cpuUs / bare.records).toFixed(2)} µs/record (${load()})`);
 
 // ---- 3. ceiling: the same events written in the windows' layout by a bare pipelined client
-const windowKeys = (k: string, kind: StoredKind) => (kind === 'session' ? [`ct:sev:{${k}}`, `ct:set:{${k}}`] : [`ct:ev:{${k}}`, `ct:et:{${k}}`]);
+const windowKeys = (k: string, kind: StoredKind) => partKeys(k, kind === 'session' ? 'session' : 'flow');
 async function dropWindows(): Promise<void> {
   for (let i = 0; i < K; i += 500) await redis.del(...keys.slice(i, i + 500).flatMap((k) => [...windowKeys(k, 'session'), ...windowKeys(k, 'flow-in')]));
 }

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind } from '../services/join/window-store.ts';
+import { partKeys, pinKey, waiterKeys } from '../services/join/window-layout.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 const RETENTION = 3_600_000;
@@ -40,7 +41,7 @@ describe('index-many memo', () => {
       return out;
     };
     const keysOf = (run: string) => Array.from({ length: windows }, (_, w) => keyOf(run, w))
-      .flatMap((k) => ['ev', 'et', 'sev', 'set', 'w', 'wt', 'pin'].map((p) => `ct:${p}:{${k}}`));
+      .flatMap((k) => [...partKeys(k, 'flow'), ...partKeys(k, 'session'), ...waiterKeys(k), pinKey(k)]);
     async function snapshot(run: string): Promise<Record<string, unknown>> {
       const out: Record<string, unknown> = {};
       for (const k of keysOf(run)) {
@@ -48,8 +49,14 @@ describe('index-many memo', () => {
         const pttl = await redis.pttl(k);
         const ttl = pttl < 0 ? pttl : Math.round(pttl / 60_000);
         const name = k.replace(run, 'RUN');
-        if (type === 'hash') out[name] = { ttl, fields: Object.fromEntries(Object.entries(await redis.hgetallBuffer(k)).sort().map(([f, v]) => [f, v.toString('hex')])) };
-        else if (type === 'zset') out[name] = { ttl, members: await redis.zrange(k, '0', '-1', 'WITHSCORES') };
+        // window members are binary (window-layout.ts memberOf): read raw, named by their hex (waiters' ids are text)
+        const text = (b: Buffer) => (/^ct:w/.test(k) ? b.toString('utf8') : b.toString('hex'));
+        if (type === 'hash') {
+          const flat = await redis.callBuffer('HGETALL', k) as Buffer[];
+          const fields: [string, string][] = [];
+          for (let i = 0; i < flat.length; i += 2) fields.push([text(flat[i]!), flat[i + 1]!.toString('hex')]);
+          out[name] = { ttl, fields: Object.fromEntries(fields.sort()) };
+        } else if (type === 'zset') out[name] = { ttl, members: (await redis.zrangeBuffer(k, '0', '-1', 'WITHSCORES')).map((b, i) => (i % 2 ? b.toString('utf8') : text(b))) };
         else out[name] = { type, ttl };
       }
       return out;
@@ -57,7 +64,7 @@ describe('index-many memo', () => {
     async function run(perEventScripts: boolean) {
       const run = `${base}-${perEventScripts ? 'one' : 'many'}`;
       const store = createWindowStore(redis, { retentionMs: RETENTION, sessionRetentionMs: SESSION_RETENTION, perEventScripts, maxWaitersPerKey: 0 });
-      await redis.set(`ct:pin:{${keyOf(run, 3)}}`, '1');
+      await redis.set(pinKey(keyOf(run, 3)), '1');
       // waiters: window 0 has 2 live ones and 1000 expired (more than the 64 one event removes), window 2 one live
       const wait = async (w: number, id: string, expiresAt: number) => {
         const l = { lookupId: id, traceId: `t-${id}`, mode: 'session', windowFrom: now - 1000, windowTo: now } as Lookup;
@@ -83,10 +90,10 @@ describe('index-many memo', () => {
     expect(busy.every(([, ws]) => JSON.stringify(ws) === JSON.stringify(['live-a', 'live-b']))).toBe(true);
     expect(one.state['ct:wt:{RUN|192.0.2.0}']).toMatchObject({ members: ['live-a', String(now + 600_000), 'live-b', String(now + 600_000)] });
     const oldIndexed = [0, 1, 2].flatMap((b) => reqsOf('x', b)).filter((q) => q.key === keyOf('x', 0) && q.payload[0] !== 0 && q.time < now - RETENTION).length;
-    const members = (one.state['ct:et:{RUN|192.0.2.0}'] as { members: string[] }).members;
+    const members = (one.state['ct:ft:{RUN|192.0.2.0}'] as { members: string[] }).members;
     const oldLeft = members.filter((_, i) => i % 2 === 1 && Number(members[i]) < now - RETENTION).length;
     expect(oldLeft).toBeLessThan(oldIndexed - 20); // trimmed
-    expect((one.state['ct:ev:{RUN|192.0.2.3}'] as { ttl: number }).ttl).toBe(-1);
+    expect((one.state['ct:fe:{RUN|192.0.2.3}'] as { ttl: number }).ttl).toBe(-1);
     expect(many.answers).toEqual(one.answers);
     expect(many.state).toEqual(one.state);
   });

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 const stack = stackEndpoints();
@@ -47,7 +48,7 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
   afterAll(async () => {
     for (const c of Object.values(clients)) c.disconnect();
     const admin = new Redis(stack.redisUrl, { maxRetriesPerRequest: 1 });
-    await admin.del(`ct:dd:${run}/e1`, `ct:ev:{${run}}`, `ct:et:{${run}}`, `ct:chain:{${run}}`);
+    await admin.del(`ct:dd:${run}/e1`, `ct:fe:{${run}}`, `ct:ft:{${run}}`, `ct:chain:{${run}}`);
     admin.disconnect();
   });
 
@@ -56,7 +57,7 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
     expect(await r.set(`ct:dd:${run}/e1`, 'flows.raw/0/1', 'PX', 60_000, 'NX', 'GET')).toBeNull();
     expect(await r.eval("return redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000, 'NX', 'GET')", 1, `ct:dd:${run}/e1`, 'x')).toBe('flows.raw/0/1');
     expect(await refusal(r.hget(`ct:chain:{${run}}`, 'state'))).toBe('NOPERM');
-    expect(await refusal(r.set(`ct:ev:{${run}}`, 'x'))).toBe('NOPERM');
+    expect(await refusal(r.set(`ct:fe:{${run}}`, 'x'))).toBe('NOPERM');
     expect(await refusal(r.get(`ct:dd:${run}/e1`))).toBe('NOPERM'); // a command it never runs
     expect(await refusal(r.eval("return redis.call('HSET', KEYS[1], 'seq', 1)", 1, `ct:chain:{${run}}`))).toBe('NOPERM');
     expect(await refusal(r.eval("return redis.call('SET', 'ct:chain:{x}', 1)", 0))).toBe('NOPERM'); // an undeclared key, checked at the call
@@ -64,10 +65,10 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
 
   it('correlator: the event side of the windows and the state marker, never chains or dedupe', async () => {
     const r = clients.correlator!;
-    const ev = `ct:ev:{${run}}`;
+    const ev = `ct:fe:{${run}}`;
     expect(await r.eval("return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])", 1, ev, 'u1', 'payload')).toBe(1);
-    expect(await r.eval("redis.call('ZADD', KEYS[1], 5, 'u1'); return redis.call('ZRANGEBYSCORE', KEYS[1], 0, 10)", 1, `ct:et:{${run}}`)).toEqual(['u1']);
-    expect(await r.exists('ct:state:built')).toBeGreaterThanOrEqual(0);
+    expect(await r.eval("redis.call('ZADD', KEYS[1], 5, 'u1'); return redis.call('ZRANGEBYSCORE', KEYS[1], 0, 10)", 1, `ct:ft:{${run}}`)).toEqual(['u1']);
+    expect(await r.exists(STATE_MARKER)).toBeGreaterThanOrEqual(0);
     expect(await r.dbsize()).toBeGreaterThan(0);
     expect(await refusal(r.eval("return redis.call('HGET', KEYS[1], 'state')", 1, `ct:chain:{${run}}`))).toBe('NOPERM');
     expect(await refusal(r.smembers('ct:traces:open'))).toBe('NOPERM');
@@ -83,10 +84,10 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
     expect(await r.hget(chain, 'seq')).toBe('1');
     expect(await r.sadd('ct:traces:open', `t-${run}`)).toBe(1);
     expect(await r.srem('ct:traces:open', `t-${run}`)).toBe(1);
-    expect(await r.eval("return redis.call('HMGET', KEYS[1], 'u1')", 1, `ct:ev:{${run}}`)).toEqual(['payload']);
-    expect(await refusal(r.eval("return redis.call('HSETNX', KEYS[1], 'u2', 'forged event')", 1, `ct:ev:{${run}}`))).toBe('NOPERM');
+    expect(await r.eval("return redis.call('HMGET', KEYS[1], 'u1')", 1, `ct:fe:{${run}}`)).toEqual(['payload']);
+    expect(await refusal(r.eval("return redis.call('HSETNX', KEYS[1], 'u2', 'forged event')", 1, `ct:fe:{${run}}`))).toBe('NOPERM');
     expect(await refusal(r.set(`ct:dd:${run}/e3`, 'x'))).toBe('NOPERM');
-    expect(await refusal(r.get('ct:state:built'))).toBe('NOPERM');
+    expect(await refusal(r.get(STATE_MARKER))).toBe('NOPERM');
     expect(await refusal(r.del(chain))).toBe('NOPERM');
   });
 

@@ -11,6 +11,7 @@ import { createLogger } from '../services/common/logger.ts';
 import { REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
+import { partKeys } from '../services/join/window-layout.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 describe('rebuilding windows from Kafka', () => {
@@ -43,7 +44,7 @@ describe('rebuilding windows from Kafka', () => {
     await producer.disconnect();
 
     // the state is gone: windows of this run and the marker
-    await redis.del(STATE_MARKER, ...keys.flatMap((k) => [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:sev:{${k}}`, `ct:set:{${k}}`]));
+    await redis.del(STATE_MARKER, ...keys.flatMap((k) => [...partKeys(k, 'flow'), ...partKeys(k, 'session')]));
     expect(await redisStateLost(redis, admin)).toBe(true);
 
     const seen: RebuildProgress[] = [];
@@ -126,6 +127,6 @@ describe('rebuilding windows from Kafka', () => {
     let back = 0;
     for (const k of keys) back += (await store.range(k, { from: now - 120_000, coreFrom: now - 120_000, coreTo: now, to: now + 1, limit: 10_000 }, 'session')).events.length;
     expect(back).toBe(3000);
-    for (const k of keys.slice(0, 3)) expect(await redis.pttl(`ct:sev:{${k}}`)).toBeGreaterThan(0);
+    for (const k of keys.slice(0, 3)) for (const part of partKeys(k, 'session')) expect(await redis.pttl(part)).toBeGreaterThan(0);
   }, 180_000);
 });

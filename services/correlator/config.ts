@@ -9,7 +9,7 @@ export const correlatorConfig = defineConfig('CROSSTRACE_CORRELATOR_', {
   CROSSTRACE_CORRELATOR_GROUP_ID: str('Kafka consumer group.', 'crosstrace-correlator'),
   CROSSTRACE_CORRELATOR_PROVIDERS_FILE: str('Provider registry seed file.', 'deploy/providers.json'),
   CROSSTRACE_CORRELATOR_PARTITIONS: int('Partitions of topics created when missing.', 6, 1, 1024),
-  CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: bool('At start, when Redis holds no state (marker ct:state:built missing) while flows.norm / sessions.norm hold records, rebuild the windows from them first; false = take the empty Redis as intended (a fresh deployment on old topics).', true),
+  CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: bool('At start, when Redis holds no state (marker ct:state:built:v2 missing: none, or windows of an older layout) while flows.norm / sessions.norm hold records, rebuild the windows from them first; false = take the empty Redis as intended (a fresh deployment on old topics).', true),
   CROSSTRACE_CORRELATOR_ARCHIVE_ANSWERS_OLD: bool('The tracer reads the archive (it has a DATABASE_URL): lookups whose window began longer ago than RETENTION_MS are left to it, answered from the live windows and the archive together; false = the correlator answers every lookup from the live windows (a node without an archive).', true),
   CROSSTRACE_CORRELATOR_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset.', true),
 });

@@ -18,9 +18,12 @@ import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { IndexRequest, WindowStore } from './window-store.ts';
+import { LAYOUT_VERSION } from './window-layout.ts';
 
-/** Present = this Redis holds state built from Kafka (value: when, ISO). */
-export const STATE_MARKER = 'ct:state:built';
+/** Present = this Redis holds state built from Kafka (value: when, ISO), in the windows' layout
+ *  of this version (window-layout.ts): a Redis holding an older layout's windows has no marker
+ *  of this name, so it is rebuilt into this layout's keys, never read as if it held them. */
+export const STATE_MARKER = `ct:state:built:v${LAYOUT_VERSION}`;
 
 export interface RebuildProgress {
   /** Events written into windows by this run; records skipped (older than their horizon, or invalid). */
@@ -47,7 +50,7 @@ export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown>
 /** The rebuild's progress, kept with the state it describes: per partition (`topic/partition`),
  *  the offset below which every record is written. A rebuild that failed (a lost broker, an
  *  idle consumer) resumes there on its next try; a Redis that lost it lost those windows too. */
-export const REBUILD_PROGRESS = 'ct:state:rebuild';
+export const REBUILD_PROGRESS = `ct:state:rebuild:v${LAYOUT_VERSION}`;
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 type ProgressCmds = {

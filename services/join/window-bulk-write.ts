@@ -3,33 +3,40 @@
 // one RESP buffer per batch on a connection of its own as the same Redis user (redis-raw.ts):
 // ioredis's command objects and their garbage were over half of Node's CPU in the rebuild.
 //
-// Per window part: HSETNX per event (the first payload of a uid wins, as in index-one), one
-// ZADD NX of all its members (the first score wins; index-one adds a member only with its new
-// hash field), and, the first time `seen` meets the window, its TTL as a new window gets it:
-// PEXPIRE 1.5 x retention, then PERSIST when EXISTS says a preservation order pins it (rare:
-// a second round trip only then). Not done here: trimming (the caller leaves out events older
-// than the retention) and waking waiters (nobody waits on windows being rebuilt; a lookup
-// reads them once the marker is back).
+// Per window part (window-layout.ts): HSETNX per event (the first payload of a member wins, as
+// in index-one), one ZADD NX of all its members (the first score wins; index-one adds a member
+// only with its new hash field), and, the first time `seen` meets the part, the TTL a new part
+// gets: window-ttl.lua, for up to TTL_CHUNK parts per call, reads the pin and sets PEXPIRE
+// 1.5 x retention (or PERSIST when a preservation order pins the window) in one step. Not done
+// here: trimming (the caller leaves out events older than the retention) and waking waiters
+// (nobody waits on windows being rebuilt; a lookup reads them once the marker is back).
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
 import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
+import { memberOf, partKeys, pinKey, type WindowSide } from './window-layout.ts';
 
-/** What window-store.ts calls an IndexRequest and a WindowSide (declared here by shape: the store
- *  imports this file). `payload[0]` is the stored kind byte, 0 = session. */
+/** What window-store.ts calls an IndexRequest (declared here by shape: the store imports this
+ *  file). `payload[0]` is the stored kind byte, 0 = session. */
 interface IndexRequest { key: string; uid: string; time: number; payload: Buffer }
-type WindowSide = 'session' | 'flow';
 
-/** One window part in one batch: where its key's argument stands in the buffer, and per member
- *  its score and where its uid's argument stands (written once, copied into the ZADD). */
-interface Part { key: string; side: WindowSide; hash: string; hashAt: number; hashEnd: number; z: number[] }
+/** One window part in one batch: where its hash key's argument stands in the buffer, and per
+ *  member its score and where the member's argument stands (written once, copied into the ZADD). */
+interface Part { key: string; side: WindowSide; hash: string; zset: string; hashAt: number; hashEnd: number; z: number[] }
 
 const HSETNX = encodeHead(4, 'HSETNX');
+const ZADD = Buffer.from('ZADD');
+const EVAL = Buffer.from('EVAL');
+const WINDOW_TTL = Buffer.from(readFileSync(new URL('./lua/window-ttl.lua', import.meta.url), 'utf8'));
+
+/** Window parts per window-ttl call: bounds how long one call holds Redis (~1 ms). */
+const TTL_CHUNK = 256;
 
 /** Windows `seen` remembers at most (a window met again after it is cleared gets its TTL again). */
 const SEEN_MAX = 2_000_000;
 
-/** Writes one batch's commands (HSETNX per event, ZADD NX per window part, EXISTS + PEXPIRE x 2
- *  per window part `seen` has not met) into `writer`; what the replies are read against. */
+/** Writes one batch's commands (HSETNX per event, ZADD NX per window part, window-ttl for the
+ *  parts `seen` has not met) into `writer`; `fresh`: those parts. */
 export function writeBulkCommands(writer: RespWriter, reqs: IndexRequest[], seen: Set<string>, retentionOf: (side: WindowSide) => number): { parts: number; fresh: Part[] } {
   const sessions = new Map<string, Part>();
   const flows = new Map<string, Part>();
@@ -40,31 +47,30 @@ export function writeBulkCommands(writer: RespWriter, reqs: IndexRequest[], seen
     writer.begin(HSETNX);
     if (p) writer.again(p.hashAt, p.hashEnd);
     else {
-      const hash = side === 'session' ? `ct:sev:{${q.key}}` : `ct:ev:{${q.key}}`;
+      const [hash, zset] = partKeys(q.key, side);
       const at = writer.bytes;
       writer.arg(hash);
-      parts.set(q.key, p = { key: q.key, side, hash, hashAt: at, hashEnd: writer.bytes, z: [] });
+      parts.set(q.key, p = { key: q.key, side, hash, zset, hashAt: at, hashEnd: writer.bytes, z: [] });
     }
     const u = writer.bytes;
-    writer.arg(q.uid);
+    writer.arg(memberOf(q.uid));
     p.z.push(q.time, u, writer.bytes);
     writer.arg(q.payload);
   }
   const all = [...sessions.values(), ...flows.values()];
   for (const p of all) {
-    writer.array(3 + (p.z.length / 3) * 2).arg(ZADD).arg(zsetOf(p)).arg('NX');
+    writer.array(3 + (p.z.length / 3) * 2).arg(ZADD).arg(p.zset).arg('NX');
     for (let i = 0; i < p.z.length; i += 3) writer.arg(p.z[i]!).again(p.z[i + 1]!, p.z[i + 2]!);
   }
   const fresh = all.filter((p) => !seen.has(p.hash));
-  for (const p of fresh) {
-    const ttl = Math.floor(retentionOf(p.side) * 1.5);
-    writer.command('EXISTS', `ct:pin:{${p.key}}`).command('PEXPIRE', p.hash, ttl).command('PEXPIRE', zsetOf(p), ttl);
+  for (let i = 0; i < fresh.length; i += TTL_CHUNK) {
+    const chunk = fresh.slice(i, i + TTL_CHUNK);
+    writer.array(3 + chunk.length * 4).arg(EVAL).arg(WINDOW_TTL).arg(chunk.length * 3);
+    for (const p of chunk) writer.arg(pinKey(p.key)).arg(p.hash).arg(p.zset);
+    for (const p of chunk) writer.arg(Math.floor(retentionOf(p.side) * 1.5));
   }
   return { parts: all.length, fresh };
 }
-
-const ZADD = Buffer.from('ZADD');
-const zsetOf = (p: Part): string => (p.side === 'session' ? `ct:set:{${p.key}}` : `ct:et:{${p.key}}`);
 
 export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSide) => number) {
   let conn: Promise<RawRedis> | undefined;
@@ -85,14 +91,8 @@ export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSi
   return async function bulkIndex(reqs: IndexRequest[], seen: Set<string>): Promise<void> {
     if (reqs.length === 0) return;
     const writer = new RespWriter(reqs.length * 256);
-    const { parts, fresh } = writeBulkCommands(writer, reqs, seen, retentionOf);
-    const replies = await send(writer);
-    const first = reqs.length + parts;
-    const pinned = fresh.filter((_, i) => replies[first + 3 * i] === 1);
-    if (pinned.length > 0) {
-      for (const p of pinned) writer.command('PERSIST', p.hash).command('PERSIST', zsetOf(p));
-      await send(writer);
-    }
+    const { fresh } = writeBulkCommands(writer, reqs, seen, retentionOf);
+    await send(writer);
     if (seen.size > SEEN_MAX) seen.clear();
     for (const p of fresh) seen.add(p.hash);
   };

@@ -4,7 +4,8 @@
 // runs on a single Redis and on Redis Cluster.
 //
 // Each window has two parts (WindowSide): session records, kept for the longest session age,
-// and flow records, kept for the flow retention; the waiters are shared.
+// and flow records, kept for the flow retention; the waiters are shared. Key names and members:
+// window-layout.ts (an event's member is a digest of its uid).
 //
 // An event is stored as its normalised Kafka value (Confluent-framed Avro, not re-encoded)
 // behind a 9-byte prefix: kind/direction (1 byte) and the Kafka produce time of the
@@ -15,6 +16,7 @@ import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
 import { permanent } from '../common/errors.ts';
 import { createWindowBulkWrite } from './window-bulk-write.ts';
+import { memberOf, partKeys, pinKey, waiterKeys, type WindowSide } from './window-layout.ts';
 
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -44,17 +46,16 @@ export function decodeStored(b: Buffer): StoredEvent {
  *  (the maximum session age, days); flow records for the flow retention (hours to a day). Two
  *  parts under one hash tag: a session lookup reads the session part only, a relay lookup the
  *  flow part only, and a busy window's flows never trim away a session's START. */
-export type WindowSide = 'session' | 'flow';
+export type { WindowSide } from './window-layout.ts';
 export const sideOf = (mode: LookupMode): WindowSide => (mode === 'relay' ? 'flow' : 'session');
 
-const keysOf = (k: string, side: WindowSide) => side === 'session'
-  ? [`ct:sev:{${k}}`, `ct:set:{${k}}`, `ct:w:{${k}}`, `ct:wt:{${k}}`, `ct:pin:{${k}}`]
-  : [`ct:ev:{${k}}`, `ct:et:{${k}}`, `ct:w:{${k}}`, `ct:wt:{${k}}`, `ct:pin:{${k}}`];
+/** The five keys the index scripts take: the part's hash and zset, the waiters' hash and zset, the pin. */
+const keysOf = (k: string, side: WindowSide): [string, string, string, string, string] => [...partKeys(k, side), ...waiterKeys(k), pinKey(k)];
 const sideOfPayload = (payload: Buffer): WindowSide => (payload[0] === KIND_BYTE.session ? 'session' : 'flow');
 
 type Cmds = {
   ctIndexMany(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<(number | (Buffer | null)[])[]>;
-  ctIndex(k1: string, k2: string, k3: string, k4: string, k5: string, uid: string, t: number, payload: Buffer, retention: number, now: number): Promise<[number, (Buffer | null)[]]>;
+  ctIndex(k1: string, k2: string, k3: string, k4: string, k5: string, member: Buffer, t: number, payload: Buffer, retention: number, now: number): Promise<[number, (Buffer | null)[]]>;
   ctRegister(k1: string, k2: string, k3: string, k4: string, id: string, json: string, exp: number,
     from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number, cap: number): Promise<[number, (Buffer | null)[]]>;
   ctUnregister(k1: string, k2: string, id: string): Promise<number>;
@@ -123,8 +124,8 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
         for (const i of sent) {
           const q = reqs[i]!;
           const side = sideOfPayload(q.payload);
-          const [a, b, c, d, e] = keysOf(q.key, side) as [string, string, string, string, string];
-          pipe.ctIndexBuffer(a, b, c, d, e, q.uid, q.time, q.payload, retentionOf(side), now);
+          const [a, b, c, d, e] = keysOf(q.key, side);
+          pipe.ctIndexBuffer(a, b, c, d, e, memberOf(q.uid), q.time, q.payload, retentionOf(side), now);
         }
       } else {
         for (const [s, ix] of sides.entries()) {
@@ -134,7 +135,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
             const chunk = mine.slice(i, i + INDEX_CHUNK);
             const args: (string | number | Buffer)[] = chunk.flatMap((q) => keysOf(q.key, side));
             args.push(retentionOf(side), now);
-            for (const q of chunk) args.push(q.uid, q.time, q.payload);
+            for (const q of chunk) args.push(memberOf(q.uid), q.time, q.payload);
             pipe.ctIndexManyBuffer(chunk.length * 5, ...args);
           }
         }
@@ -155,7 +156,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
     /** Registers a waiter on its window key and reads the stored events of `range`, nearest
      *  first; throws CT_HOT_KEY (permanent) when the key has maxWaitersPerKey live waiters. */
     async registerAndProbe(key: string, lookup: Lookup, expiresAt: number, range: ReadRange, now: number): Promise<WindowRead> {
-      const [a, b, c, d] = keysOf(key, sideOf(lookup.mode)) as [string, string, string, string];
+      const [a, b, c, d] = keysOf(key, sideOf(lookup.mode));
       const cap = opts.maxWaitersPerKey ?? 5000;
       const [cut, out] = await r.ctRegisterBuffer(a, b, c, d, lookup.lookupId, JSON.stringify(lookup), expiresAt,
         range.from, range.coreFrom, range.coreTo, range.to, range.limit, now, cap);
@@ -163,25 +164,25 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       return { events: present(out).map(decodeStored), truncated: cut === 1 };
     },
     async unregister(key: string, lookupId: string): Promise<void> {
-      const [, , c, d] = keysOf(key, 'flow') as [string, string, string, string];
+      const [c, d] = waiterKeys(key);
       await r.ctUnregister(c, d, lookupId);
     },
     /** Reads the stored events of `range` a lookup of `mode` needs (session or flow records), nearest the lookup window first. */
     async range(key: string, range: ReadRange, mode: LookupMode): Promise<WindowRead> {
-      const [a, b] = keysOf(key, sideOf(mode)) as [string, string];
+      const [a, b] = partKeys(key, sideOf(mode));
       const [cut, out] = await r.ctRangeBuffer(a, b, range.from, range.coreFrom, range.coreTo, range.to, range.limit);
       return { events: present(out).map(decodeStored), truncated: cut === 1 };
     },
     /** Pins a window (preservation order): no trimming, no TTL, until unpinned (then it lives
      *  1.5 x retention from now, like a refreshed window). */
     async pin(key: string, on: boolean): Promise<void> {
-      const [ev, et, , , pinKey] = keysOf(key, 'flow') as [string, string, string, string, string];
-      const [sev, set] = keysOf(key, 'session') as [string, string];
-      if (on) await redis.multi().set(pinKey, '1').persist(ev).persist(et).persist(sev).persist(set).exec();
+      const [ev, et] = partKeys(key, 'flow');
+      const [sev, set] = partKeys(key, 'session');
+      if (on) await redis.multi().set(pinKey(key), '1').persist(ev).persist(et).persist(sev).persist(set).exec();
       else {
         const f = Math.floor(retentionOf('flow') * 1.5);
         const s = Math.floor(retentionOf('session') * 1.5);
-        await redis.multi().del(pinKey).pexpire(ev, f).pexpire(et, f).pexpire(sev, s).pexpire(set, s).exec();
+        await redis.multi().del(pinKey(key)).pexpire(ev, f).pexpire(et, f).pexpire(sev, s).pexpire(set, s).exec();
       }
     },
   };

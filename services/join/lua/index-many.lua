@@ -2,8 +2,8 @@
 -- each exactly as index-and-probe would do it, in order. One script call carries many
 -- windows' keys, so it is for a single Redis only: on Redis Cluster every key of a script
 -- must share one hash slot, and the store sends index-and-probe per event instead.
--- KEYS[5i-4 .. 5i] the five keys of event i's window (ct:ev, ct:et, ct:w, ct:wt, ct:pin)
--- ARGV[1] retentionMs  ARGV[2] nowMs  ARGV[3i] eventUid  ARGV[3i+1] eventTime  ARGV[3i+2] payload
+-- KEYS[5i-4 .. 5i] the five keys of event i's window part (its hash and zset, ct:w, ct:wt, ct:pin)
+-- ARGV[1] retentionMs  ARGV[2] nowMs  ARGV[3i] member (window-layout.ts memberOf)  ARGV[3i+1] eventTime  ARGV[3i+2] payload
 -- Returns { isNew_1, {lookupJSON...}_1, isNew_2, {...}_2, ... }.
 -- One memo for the call (index-one): a window's later events skip what its first one learnt.
 --@include index-one

@@ -1,6 +1,6 @@
 -- range-events: reads the events of a window nearest the lookup window first (used after an
 -- event found waiters, to give the matcher the whole context: a STOP needs its START).
--- KEYS[1] ct:ev:{K}  KEYS[2] ct:et:{K}
+-- KEYS[1] the part's hash (ct:fe:{K} / ct:se:{K})  KEYS[2] its zset (ct:ft:{K} / ct:st:{K})
 -- ARGV[1] from  ARGV[2] coreFrom  ARGV[3] coreTo  ARGV[4] to (UTC ms)  ARGV[5] limit
 -- Returns { truncated (0/1), {payload...} }: every event in [coreFrom, coreTo] (at most
 -- limit), the limit NEWEST in [from, coreFrom) and the limit OLDEST in (coreTo, to];

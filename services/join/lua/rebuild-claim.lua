@@ -1,5 +1,5 @@
 -- rebuild-claim: a window rebuild (state-rebuild.ts) takes over the rebuild progress.
--- KEYS[1] ct:state:rebuild  hash  'topic/partition' -> offset below which every record is written; 'run' -> the rebuild writing it
+-- KEYS[1] ct:state:rebuild:v2  hash  'topic/partition' -> offset below which every record is written; 'run' -> the rebuild writing it
 -- ARGV[1] this rebuild's run id
 -- Returns the progress as it was (HGETALL, flat), then names this run as its writer.
 -- Invariant: read and claim are one step, so a FLUSHALL cannot fall between them: the offsets

@@ -1,6 +1,6 @@
 -- rebuild-done: a window rebuild that wrote everything marks Redis as built, if Redis still holds its run.
--- KEYS[1] ct:state:rebuild  hash (the progress; 'run' -> the rebuild writing it)
--- KEYS[2] ct:state:built    string: this Redis holds state built from Kafka (ISO time)
+-- KEYS[1] ct:state:rebuild:v2  hash (the progress; 'run' -> the rebuild writing it)
+-- KEYS[2] ct:state:built:v2 string: this Redis holds state built from Kafka (ISO time)
 -- ARGV[1] the run id (rebuild-claim)  ARGV[2] now, ISO 8601
 -- Returns 1 when marked, 0 when the run id is gone (a FLUSHALL or a restart during the
 -- rebuild took windows it wrote: the marker stays unset, so the loss is seen and rebuilt again).

@@ -1,5 +1,5 @@
 -- rebuild-progress: records how far a window rebuild has written, if Redis still holds its run.
--- KEYS[1] ct:state:rebuild  hash  'topic/partition' -> offset; 'run' -> the rebuild writing it
+-- KEYS[1] ct:state:rebuild:v2  hash  'topic/partition' -> offset; 'run' -> the rebuild writing it
 -- ARGV[1] the run id (rebuild-claim)  ARGV[2..] field, offset, field, offset, ...
 -- Returns 1 when written, 0 when the run id is gone (Redis lost its data during the rebuild:
 -- a FLUSHALL or a restart) or another rebuild claimed the progress.

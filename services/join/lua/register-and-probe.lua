@@ -1,7 +1,7 @@
 -- register-and-probe: the LOOKUP side of the symmetric join. Registers a waiter on an
 -- address, then reads the events of its window.
--- KEYS[1] ct:ev:{K}  hash  eventUid -> payload
--- KEYS[2] ct:et:{K}  zset  eventUid scored by event time
+-- KEYS[1] ct:fe:{K} / ct:se:{K}  hash  member -> payload (window-layout.ts)
+-- KEYS[2] ct:ft:{K} / ct:st:{K}  zset  member scored by event time
 -- KEYS[3] ct:w:{K}   hash  lookupId -> lookup JSON
 -- KEYS[4] ct:wt:{K}  zset  lookupId scored by expiry
 -- ARGV[1] lookupId  ARGV[2] lookup JSON  ARGV[3] expiresAt (UTC ms)
