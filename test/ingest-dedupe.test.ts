@@ -29,4 +29,13 @@ describe('ingest dedupe memory', () => {
       expect(await dedupe.remember([])).toEqual([]);
     });
   }
+
+  it('answers the same after Redis lost its scripts (NOSCRIPT: the script is sent again)', async () => {
+    const run = `dd-noscript-${Date.now().toString(36)}`;
+    const dedupe = createDedupe(redis, { windowMs: 60_000 });
+    expect(await dedupe.remember([{ eventId: `${run}/a`, coordinates: 'flows.raw/0/1' }])).toEqual([null]);
+    await redis.script('FLUSH');
+    expect(await dedupe.remember([{ eventId: `${run}/a`, coordinates: 'flows.raw/0/1' }, { eventId: `${run}/b`, coordinates: 'flows.raw/0/2' }]))
+      .toEqual(['flows.raw/0/1', null]);
+  });
 });

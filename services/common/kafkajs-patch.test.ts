@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeRecord, encodeRecordHeader, groupMessagesPerPartition, kafkajsRequestQueue, makeRecordEncoder, producePatchApplied, recordPatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
+import { decodeRecord, encodeRecordHeader, ensureAvailable, groupMessagesPerPartition, kafkajsRequestQueue, makeRecordEncoder, murmur2, murmurPatchApplied, producePatchApplied, recordPatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
 
 describe('kafkajs RequestQueue patch (idle 1 kHz loop on Node >= 24)', () => {
   const queue = (o: { throttledUntil?: number; pending?: unknown[] } = {}) => ({
@@ -106,4 +106,30 @@ describe('kafkajs producer patches (quadratic grouping, 512-byte header encoders
     d.readVarInt();
     expect(decodeRecord(d as never, { firstOffset: '0', firstTimestamp: '0' }).headers).toEqual({ a: Buffer.from([0, 255]), b: [Buffer.from('x'), Buffer.from('y')] });
   });
+
+  it('hashes keys to the same partitions as kafkajs\' murmur2, and is what its default partitioner uses', () => {
+    expect(murmurPatchApplied).toBe(true);
+    expect(require_('kafkajs/src/producer/partitioners/default/murmur2.js')).toBe(murmur2);
+    const kafkajs = original<(k: unknown) => number>('producer/partitioners/default/murmur2.js');
+    const keys: unknown[] = ['', 'a', 'ab', 'abc', 'abcd', 'fr-telecom|100.64.3.7', '198.51.100.17', '6:2001:db8:20::/48', 'k-é', '😀x', 'x'.repeat(252), 'y'.repeat(253), 'z'.repeat(300), 'é'.repeat(126), 'é'.repeat(127), '😀'.repeat(64), '\ud800', 42,
+      Buffer.from('fr|198.51.100.17'), Buffer.alloc(0), Buffer.from([255, 254, 253, 128, 0, 1, 127])];
+    for (let i = 0; i < 300; i++) keys.push(Buffer.from(Array.from({ length: i % 40 }, (_, j) => (i * 31 + j * 17) & 255)), `${i}.${i * 7}.${i % 13}-${'z'.repeat(i % 9)}`);
+    for (const k of keys) expect(murmur2(k), String(k)).toBe(kafkajs(k));
+    const Partitioner = (require_('kafkajs') as { Partitioners: { DefaultPartitioner: () => (a: unknown) => number } }).Partitioners.DefaultPartitioner();
+    expect(Partitioner({ topic: 't', partitionMetadata: [0, 1, 2, 3, 4, 5].map((partitionId) => ({ partitionId, leader: 0 })), message: { key: 'fr-telecom|100.64.3.7' } }))
+      .toBe((kafkajs('fr-telecom|100.64.3.7') & 0x7fffffff) % 6);
+  });
+
+  it('grows encoders without zero-filling and writes the same bytes as kafkajs\' own Encoder', () => {
+    type Enc = { buffer: Buffer; writeInt32(v: number): Enc; writeString(v: string): Enc; writeBytes(v: Buffer): Enc; writeVarIntBytes(v: Buffer): Enc; writeInt64(v: number): Enc };
+    const Patched = require_('kafkajs/src/protocol/encoder.js') as (new () => Enc) & { prototype: { ensureAvailable: unknown } };
+    expect(Patched.prototype.ensureAvailable).toBe(ensureAvailable);
+    const Kafkajs = original<new () => Enc>('protocol/encoder.js');
+    const fill = (e: Enc) => {
+      for (let i = 0; i < 3000; i++) e.writeInt32(i).writeString(`s-${i}-é`).writeBytes(Buffer.alloc(i % 700, i & 255)).writeVarIntBytes(Buffer.from([i & 255])).writeInt64(i * 1e6);
+      return e.buffer;
+    };
+    expect(fill(new Patched())).toEqual(fill(new Kafkajs()));
+  });
 });
+

@@ -116,7 +116,20 @@ function putVarInt(b: Buffer, at: number, v: number): number {
 }
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && (v | 0) === v;
 type RecordIn = { offsetDelta?: number; timestampDelta?: unknown; key?: Buffer | string | null; value?: Buffer | string | null; headers?: Record<string, unknown> };
-const bytesOf = (v: Buffer | string | null | undefined): Buffer | null => (v == null ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
+type Bytes = Buffer | string | null;
+const bytesOf = (v: Buffer | string | null | undefined): Bytes => (v == null ? null : Buffer.isBuffer(v) || typeof v === 'string' ? v : String(v));
+const lengthOf = (v: Buffer | string): number => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length);
+
+/** A record's bytes as the Encoder a record batch reads (.buf, .buffer, .size()), without the
+ *  Encoder's own zero-filled buffer and without a new view per read of .buffer. */
+class RecordBytes {
+  buf: Buffer;
+  offset: number;
+  constructor(buf: Buffer) { this.buf = buf; this.offset = buf.length; }
+  get buffer(): Buffer { return this.buf; }
+  size(): number { return this.offset; }
+}
+Object.setPrototypeOf(RecordBytes.prototype, Encoder.prototype);
 
 /** A header name's bytes, kept for the few names a service uses (ct-uid, ct-time, ...). */
 const headerNames = new Map<string, Buffer>();
@@ -142,27 +155,31 @@ export function makeRecordEncoder(original: (r: RecordIn) => unknown) {
     }
     const key = bytesOf(r.key);
     const value = bytesOf(r.value);
-    const hvLen = hv.map((v) => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length));
-    const sizeOfBytes = (b: Buffer | null) => (b === null ? varIntSize(-1) : varIntSize(b.length) + b.length);
-    let body = 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + sizeOfBytes(key) + sizeOfBytes(value) + varIntSize(names.length);
-    for (let i = 0; i < names.length; i++) body += sizeOfBytes(hk[i]!) + varIntSize(hvLen[i]!) + hvLen[i]!;
+    const keyLen = key === null ? 0 : lengthOf(key);
+    const valueLen = value === null ? 0 : lengthOf(value);
+    const hvLen: number[] = [];
+    for (const v of hv) hvLen.push(lengthOf(v));
+    const sizeOf = (b: Bytes, len: number) => (b === null ? varIntSize(-1) : varIntSize(len) + len);
+    let body = 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + sizeOf(key, keyLen) + sizeOf(value, valueLen) + varIntSize(names.length);
+    for (let i = 0; i < names.length; i++) body += sizeOf(hk[i]!, hk[i]!.length) + varIntSize(hvLen[i]!) + hvLen[i]!;
     const buf = Buffer.allocUnsafe(varIntSize(body) + body);
     let at = putVarInt(buf, 0, body);
     buf[at++] = 0; // attributes
     at = putVarInt(buf, at, timestampDelta);
     at = putVarInt(buf, at, offsetDelta);
-    const put = (b: Buffer | null) => { if (b === null) { at = putVarInt(buf, at, -1); return; } at = putVarInt(buf, at, b.length); at += b.copy(buf, at); };
-    put(key);
-    put(value);
+    const put = (b: Bytes, len: number) => {
+      if (b === null) { at = putVarInt(buf, at, -1); return; }
+      at = putVarInt(buf, at, len);
+      at += typeof b === 'string' ? buf.write(b, at, 'utf8') : b.copy(buf, at);
+    };
+    put(key, keyLen);
+    put(value, valueLen);
     at = putVarInt(buf, at, names.length);
     for (let i = 0; i < names.length; i++) {
-      put(hk[i]!);
-      const v = hv[i]!;
-      at = putVarInt(buf, at, hvLen[i]!);
-      at += typeof v === 'string' ? buf.write(v, at, 'utf8') : v.copy(buf, at);
+      put(hk[i]!, hk[i]!.length);
+      put(hv[i]!, hvLen[i]!);
     }
-    // an Encoder whose bytes are `buf` (the record batch reads .buf and .buffer)
-    return Object.assign(new Encoder(1), { buf, offset: at });
+    return new RecordBytes(buf);
   };
 }
 
@@ -233,6 +250,67 @@ export const recordPatchApplied = producePatchApplied
   && !require_.cache[require_.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]
   && preload('kafkajs/src/protocol/recordBatch/record/v0/index.js', makeRecordEncoder(originalModule<(r: RecordIn) => unknown>('protocol/recordBatch/record/v0/index.js')))
   && preload('kafkajs/src/protocol/recordBatch/record/v0/decoder.js', decodeRecord);
+
+// kafkajs' protocol Encoder grows its buffer with Buffer.alloc: every produce request's record
+// batch is copied up through ~5 nested Encoders, each doubling from 512 bytes, each new buffer
+// zero-filled (a bare passthrough's top self frame, FastBuffer under ensureAvailable). An Encoder
+// only reads what it wrote ([0, offset): every write advances the offset after writing its
+// bytes), so the zeros are never read: grow with allocUnsafe instead (the same bytes out).
+const EncoderProto = (Encoder as unknown as { prototype: { buf: Buffer; offset: number; ensureAvailable(n: number): void; __crosstracePatched?: true } }).prototype;
+const nextPowerOfTwo = (Encoder as unknown as { nextPowerOfTwo(n: number): number }).nextPowerOfTwo;
+export function ensureAvailable(this: { buf: Buffer; offset: number }, length: number): void {
+  if (this.offset + length <= this.buf.length) return;
+  const grown = Buffer.allocUnsafe(nextPowerOfTwo(this.offset + length));
+  this.buf.copy(grown, 0, 0, this.offset);
+  this.buf = grown;
+}
+if (!EncoderProto.__crosstracePatched) {
+  EncoderProto.ensureAvailable = ensureAvailable;
+  EncoderProto.__crosstracePatched = true;
+}
+
+// The default partitioner's murmur2 (Kafka's Java murmur2 on int) in kafkajs 2.2.4 builds
+// BigInt Longs for every 4 key bytes and never truncates them (a 20-byte key multiplies ~190-bit
+// numbers): the low 32 bits it returns are the same in Math.imul arithmetic. A string key is
+// hashed from a scratch copy (no Buffer per record); the same keys land in the same partitions
+// (tested against kafkajs' own murmur2).
+const M = 0x5bd1e995;
+const SCRATCH = 256;
+const murmurScratch = Buffer.allocUnsafe(SCRATCH);
+export function murmur2(key: unknown): number {
+  let data: Buffer;
+  let length: number;
+  // a string key is written into the scratch buffer, whole when at most SCRATCH - 4 bytes came
+  // out (a cut write stops within 3 bytes of the end); a longer one gets a Buffer of its own
+  if (typeof key === 'string' && (length = murmurScratch.write(key, 0, 'utf8')) <= SCRATCH - 4) {
+    data = murmurScratch;
+  } else {
+    data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+    length = data.length;
+  }
+  let h = 0x9747b28c ^ length;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  const tail = length & ~3;
+  const rest = length & 3; // Java's switch falling through from case 3 to case 1
+  if (rest === 3) h ^= data[tail + 2]! << 16;
+  if (rest >= 2) h ^= data[tail + 1]! << 8;
+  if (rest >= 1) h = Math.imul(h ^ data[tail]!, M);
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  return h ^ (h >>> 15);
+}
+
+/** True when kafkajs' default partitioner hashes keys with the murmur2 above. */
+export const murmurPatchApplied = !require_.cache[require_.resolve('kafkajs/src/producer/partitioners/default/index.js')]
+  && preload('kafkajs/src/producer/partitioners/default/murmur2.js', murmur2);
 
 // kafkajs 2.2.4's consumer Batch parses every message's offset string into a Long
 // (Long.fromValue(message.offset).gte(fetchedOffset)) to drop records before the fetched

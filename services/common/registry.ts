@@ -6,7 +6,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadSchemas, recordForTopic } from '../../schemas/catalog.ts';
 import { CrosstraceError, dependencyDown, permanent } from './errors.ts';
-import { frame, unframe } from './wire-format.ts';
+import { frameWith, unframe, type BodyWriter } from './wire-format.ts';
 
 const NS = 'org.crosstrace.v1.';
 /** Attempts of one registry write before start-up fails (backoff 100 ms doubling, with jitter). */
@@ -43,6 +43,10 @@ export interface RegistryClient {
   encode(topic: string, record: unknown): Buffer;
   /** Decodes a framed value read from `topic` into that topic's record (schema evolution resolved). */
   decode<T>(topic: string, value: Buffer | null): Promise<T>;
+  /** decode() without a wait when the value's writer schema is fetched already (every record
+   *  after the first of its schema id): the record, or undefined when decode() has to fetch it.
+   *  Throws what decode() rejects with. */
+  decodeKnown<T>(topic: string, value: Buffer | null): T | undefined;
   /** The writer's Avro type of a framed value (the schema its id names), as written: no resolution. */
   writerTypeOf(value: Buffer | null): Promise<avro.Type>;
   /** Avro type of a record name, e.g. 'TraceUpdate' (for signatures over canonical bytes). */
@@ -59,7 +63,9 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
   const types = new Map<string, avro.Type>();
   const ids = new Map<string, number>(); // topic -> schema id
   const writers = new Map<number, Promise<Writer>>();
-  const resolvers = new Map<string, avro.Resolver | null>();
+  const known = new Map<number, Writer>(); // the writers fetched, for decodeKnown
+  const resolvers = new Map<number, avro.Resolver | null>(); // writer schema id -> resolver to its topic's record
+  const records = new Map<string, string>(); // topic -> record name (recordForTopic tests regexes)
 
   function typeOf(name: string): avro.Type {
     let t = types.get(name);
@@ -73,8 +79,12 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
   }
 
   function recordOf(topic: string): string {
-    const r = recordForTopic(topic);
-    if (!r) throw new Error(`topic ${topic} carries no record of the catalog (schemas/catalog.ts TOPIC_RECORDS)`);
+    let r = records.get(topic);
+    if (r === undefined) {
+      r = recordForTopic(topic);
+      if (!r) throw new Error(`topic ${topic} carries no record of the catalog (schemas/catalog.ts TOPIC_RECORDS)`);
+      records.set(topic, r);
+    }
     return r;
   }
 
@@ -94,7 +104,11 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
     let w = writers.get(id);
     if (!w) {
       w = client.getSchema(id).then(
-        (t) => ({ type: t as unknown as avro.Type, name: String((t as unknown as avro.Type).name) }),
+        (t) => {
+          const writer = { type: t as unknown as avro.Type, name: String((t as unknown as avro.Type).name) };
+          known.set(id, writer);
+          return writer;
+        },
         (e: unknown) => {
           writers.delete(id);
           const status = (e as { status?: number }).status;
@@ -105,6 +119,27 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
       writers.set(id, w);
     }
     return w;
+  }
+
+  /** A framed value's body, written with `writer` (schema id `schemaId`), as `topic`'s record. */
+  function read<T>(topic: string, schemaId: number, writer: Writer, body: Buffer): T {
+    const readerName = recordOf(topic);
+    if (writer.name !== NS + readerName) {
+      throw permanent('CT_WRONG_SCHEMA', `schema id ${schemaId} is ${writer.name}, but ${topic} carries ${NS}${readerName}`);
+    }
+    const reader = typeOf(readerName);
+    let resolver = resolvers.get(schemaId);
+    if (resolver === undefined) {
+      resolver = reader.equals(writer.type) ? null : reader.createResolver(writer.type);
+      resolvers.set(schemaId, resolver);
+    }
+    try {
+      return (resolver ? reader.fromBuffer(body, resolver, false) : reader.fromBuffer(body)) as T;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/truncated/i.test(msg)) throw permanent('CT_TRUNCATED', `Avro body ends early (${body.length} bytes): ${msg}`, { cause: e });
+      throw permanent('CT_MALFORMED_AVRO', `Avro body does not decode as ${readerName}: ${msg}`, { cause: e });
+    }
   }
 
   /** Registers `schema` under `subject` and returns its id, idempotently under concurrency:
@@ -150,29 +185,16 @@ export function createRegistryClient(opts: { url: string }): RegistryClient {
     encode(topic, record) {
       const id = ids.get(topic);
       if (id === undefined) throw new Error(`encode: subject for ${topic} not ensured; call ensureSubjects first`);
-      return frame(id, typeOf(recordOf(topic)).toBuffer(record));
+      return frameWith(id, typeOf(recordOf(topic)) as BodyWriter<unknown>, record);
     },
     async decode<T>(topic: string, value: Buffer | null): Promise<T> {
       const { schemaId, body } = unframe(value);
-      const writer = await writerFor(schemaId);
-      const readerName = recordOf(topic);
-      if (writer.name !== NS + readerName) {
-        throw permanent('CT_WRONG_SCHEMA', `schema id ${schemaId} is ${writer.name}, but ${topic} carries ${NS}${readerName}`);
-      }
-      const reader = typeOf(readerName);
-      const key = `${schemaId}`;
-      let resolver = resolvers.get(key);
-      if (resolver === undefined) {
-        resolver = reader.equals(writer.type) ? null : reader.createResolver(writer.type);
-        resolvers.set(key, resolver);
-      }
-      try {
-        return (resolver ? reader.fromBuffer(body, resolver, false) : reader.fromBuffer(body)) as T;
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (/truncated/i.test(msg)) throw permanent('CT_TRUNCATED', `Avro body ends early (${body.length} bytes): ${msg}`, { cause: e });
-        throw permanent('CT_MALFORMED_AVRO', `Avro body does not decode as ${readerName}: ${msg}`, { cause: e });
-      }
+      return read<T>(topic, schemaId, known.get(schemaId) ?? await writerFor(schemaId), body);
+    },
+    decodeKnown<T>(topic: string, value: Buffer | null): T | undefined {
+      const { schemaId, body } = unframe(value);
+      const writer = known.get(schemaId);
+      return writer === undefined ? undefined : read<T>(topic, schemaId, writer, body);
     },
     async writerTypeOf(value) {
       return (await writerFor(unframe(value).schemaId)).type;

@@ -1,7 +1,9 @@
 // RESP2, the Redis wire protocol, as bytes: commands written into one growing buffer (a whole
 // pipeline as one Buffer, no command object per command) and replies read back from a byte
 // stream. Pure: no socket (redis-raw.ts sends and receives). For the window rebuild's bulk
-// write, where ioredis's command objects and their garbage were most of Node's CPU.
+// write, where ioredis's command objects and their garbage were most of Node's CPU, and
+// ingest's dedupe script calls.
+import { putDecimal } from './decimal-text.ts';
 
 /** A command's arguments: strings are written as UTF-8, numbers in decimal. */
 export type RespArg = string | Buffer | number;
@@ -21,12 +23,13 @@ export class RespWriter {
     this.buf = next;
   }
 
-  private ascii(s: string): void { this.at += this.buf.write(s, this.at, 'latin1'); }
-
   /** `*n\r\n`: a command of n arguments follows (its name counts). */
   array(n: number): this {
     this.room(24);
-    this.ascii(`*${n}\r\n`);
+    this.buf[this.at++] = 42;
+    this.at = putDecimal(this.buf, this.at, n);
+    this.buf[this.at++] = 13;
+    this.buf[this.at++] = 10;
     this.commands++;
     return this;
   }
@@ -55,13 +58,34 @@ export class RespWriter {
     return this;
   }
 
+  /** `$len\r\n`, the head of a bulk string (room checked by the caller). */
+  private bulk(len: number): void {
+    this.buf[this.at++] = 36;
+    this.at = putDecimal(this.buf, this.at, len);
+    this.buf[this.at++] = 13;
+    this.buf[this.at++] = 10;
+  }
+
   /** One bulk-string argument. */
   arg(a: RespArg): this {
     if (typeof a === 'number') a = String(a);
     const len = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
     this.room(len + 24);
-    this.ascii(`$${len}\r\n`);
+    this.bulk(len);
     if (typeof a === 'string') this.at += this.buf.write(a, this.at, 'utf8'); else { a.copy(this.buf, this.at); this.at += len; }
+    this.buf[this.at++] = 13;
+    this.buf[this.at++] = 10;
+    return this;
+  }
+
+  /** One bulk-string argument: `head`'s bytes, then the string `body` (a key prefix and a key,
+   *  written without building their concatenation). */
+  prefixed(head: Buffer, body: string): this {
+    const len = head.length + Buffer.byteLength(body);
+    this.room(len + 24);
+    this.bulk(len);
+    head.copy(this.buf, this.at); this.at += head.length;
+    this.at += this.buf.write(body, this.at, 'utf8');
     this.buf[this.at++] = 13;
     this.buf[this.at++] = 10;
     return this;
@@ -71,7 +95,7 @@ export class RespWriter {
   arg2(head: Buffer, body: Buffer): this {
     const len = head.length + body.length;
     this.room(len + 24);
-    this.ascii(`$${len}\r\n`);
+    this.bulk(len);
     head.copy(this.buf, this.at); this.at += head.length;
     body.copy(this.buf, this.at); this.at += body.length;
     this.buf[this.at++] = 13;

@@ -20,25 +20,27 @@ function harness(failSend = false) {
   return { io, sent, counted, value };
 }
 
-/** Doubles each record's number; a record that is not a number is rejected (not retriably). */
-const doubling = (io: StageIo) => wrapStage(io, async (msgs, batch) => {
+/** Doubles each record's number; a record that is not a number is rejected (not retriably).
+ *  `now`: read with batch.readNow (at once) instead of batch.read. */
+const doubling = (io: StageIo, now = false) => wrapStage(io, async (msgs, batch) => {
   const out = [];
   for (const m of msgs) {
-    const n = await batch.read(m, () => {
+    const read = () => {
       const v = Number(m.value!.toString());
       if (!Number.isFinite(v)) throw permanent('CT_MALFORMED_AVRO', `not a number: ${m.value!.toString()}`);
       if (v < 0) throw dependencyDown('the store is down', null);
       return v;
-    });
+    };
+    const n = now ? batch.readNow(m, read) : await batch.read(m, read);
     if (n !== undefined) out.push({ key: null, value: Buffer.from(String(n * 2)) });
   }
   return [{ topic: 'out', messages: out }, { topic: 'empty', messages: [] }];
 });
 
 describe('the stage wrapper (every stage\'s dead letters, counts and logs)', () => {
-  it('produces the output and the dead letters in one go, then counts them', async () => {
+  it.each([false, true])('produces the output and the dead letters in one go, then counts them (readNow: %s)', async (now) => {
     const h = harness();
-    await doubling(h.io)([msg('1', '2'), msg('2', 'x'), msg('3', '5')]);
+    await doubling(h.io, now)([msg('1', '2'), msg('2', 'x'), msg('3', '5')]);
     expect(h.sent.map((t) => [t.topic, t.messages.length])).toEqual([['out', 2], ['dlq.demo', 1]]);
     expect(h.sent[0]!.messages.map((m) => m.value!.toString())).toEqual(['4', '10']);
     expect(h.sent[1]!.messages[0]!.headers).toMatchObject({ 'ct-stage': 'demo', 'ct-reasonCode': 'CT_MALFORMED_AVRO', 'ct-sourceOffset': '2', 'ct-failedAt': '42' });
@@ -49,9 +51,9 @@ describe('the stage wrapper (every stage\'s dead letters, counts and logs)', () 
     expect(h.counted).toEqual(['2:CT_MALFORMED_AVRO']);
   });
 
-  it('fails the whole batch on a retriable failure, producing and counting nothing', async () => {
+  it.each([false, true])('fails the whole batch on a retriable failure, producing and counting nothing (readNow: %s)', async (now) => {
     const h = harness();
-    await expect(doubling(h.io)([msg('1', 'x'), msg('2', '-1')])).rejects.toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    await expect(doubling(h.io, now)([msg('1', 'x'), msg('2', '-1')])).rejects.toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
     expect(h.sent).toEqual([]);
     expect(await h.value('crosstrace_demo_dead_letters_total', { topic: 'in', reason: 'CT_MALFORMED_AVRO' })).toBe(0);
   });

@@ -31,6 +31,9 @@ export interface StageBatch {
   /** `read()`'s value, or undefined when it fails not retriably: the record `m` is then
    *  dead-lettered with the batch's output. A retriable failure fails the whole batch. */
   read<T>(m: ConsumedMessage, read: () => T | Promise<T>): Promise<T | undefined>;
+  /** read() for a reader that answers at once, without a promise per record: its value, or
+   *  undefined when it fails not retriably (dead-lettered the same way); a retriable failure is thrown. */
+  readNow<T>(m: ConsumedMessage, read: () => T): T | undefined;
 }
 
 /** A stage's processing of one batch: what to produce, by topic (empty topics are skipped). */
@@ -57,14 +60,18 @@ async function produce(io: StageIo, out: OutTopicMessages[], rejected: Rejected[
 export function wrapStage(io: StageIo, fn: StageFunction): (msgs: ConsumedMessage[]) => Promise<void> {
   return async (msgs) => {
     const rejected: Rejected[] = [];
+    const reject = (m: ConsumedMessage, e: unknown): undefined => {
+      const err = classify(e);
+      if (err.retriable) throw err;
+      rejected.push({ m, err });
+      return undefined;
+    };
     const out = await fn(msgs, {
       async read(m, read) {
-        try { return await read(); } catch (e) {
-          const err = classify(e);
-          if (err.retriable) throw err;
-          rejected.push({ m, err });
-          return undefined;
-        }
+        try { return await read(); } catch (e) { return reject(m, e); }
+      },
+      readNow(m, read) {
+        try { return read(); } catch (e) { return reject(m, e); }
       },
     });
     await produce(io, out ?? [], rejected);

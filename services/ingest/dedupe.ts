@@ -2,23 +2,42 @@
 // of the first message that carried it, kept for the dedupe window. One script call per chunk
 // of events (dedupe.lua: SET NX GET PX per key): a profile of ingest (bench/profile.ts) showed
 // ioredis spending 7-17 µs of client CPU per pipelined SET against ~2-3 µs per key in one
-// script call. Redis Cluster refuses a script whose keys lie in several slots, so `perKey`
-// sends one pipelined SET per event instead (the same command, the same answers).
+// script call. The calls of one batch go as one RESP buffer on a second connection as the same
+// user (common/redis-raw.ts): ioredis built each call's 1000 arguments as one concatenated
+// string, measured and encoded again per argument. Redis Cluster refuses a script whose keys
+// lie in several slots, so `perKey` sends one pipelined SET per event through ioredis instead
+// (the same command, the same answers).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
+import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
+import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
 
 /** Keys per script call: bounds how long one call holds Redis (~1 µs per key). */
 const CHUNK = 500;
 const LUA = readFileSync(new URL('./dedupe.lua', import.meta.url), 'utf8');
+const SHA = createHash('sha1').update(LUA).digest('hex');
+/** EVALSHA <sha> / EVAL <script>, encoded once. */
+const BY_SHA = Buffer.concat([encodeArg('EVALSHA'), encodeArg(SHA)]);
+const BY_TEXT = Buffer.concat([encodeArg('EVAL'), encodeArg(LUA)]);
+const KEY_PREFIX = Buffer.from('ct:dd:');
 
 export interface DedupeItem { eventId: string; coordinates: string }
-type WithScript = Redis & { ctDedupeMany(n: number, ...args: (string | number)[]): Promise<(string | null)[]> };
+
+/** The script calls for `items`, CHUNK keys each: KEYS ct:dd:<eventId>, ARGV window ms then the
+ *  coordinates (dedupe.lua). */
+export function writeDedupeCalls(w: RespWriter, items: DedupeItem[], windowMs: number, byText = false): void {
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const end = Math.min(items.length, i + CHUNK);
+    w.array(4 + 2 * (end - i)).raw(byText ? BY_TEXT : BY_SHA).arg(end - i);
+    for (let j = i; j < end; j++) w.prefixed(KEY_PREFIX, items[j]!.eventId);
+    w.arg(windowMs);
+    for (let j = i; j < end; j++) w.arg(items[j]!.coordinates);
+  }
+}
 
 export function createDedupe(redis: Redis, o: { windowMs: number; perKey?: boolean }) {
-  const r = redis as WithScript;
-  if (!('ctDedupeMany' in r)) redis.defineCommand('ctDedupeMany', { lua: LUA });
-
   async function perKey(items: DedupeItem[]): Promise<(string | null)[]> {
     const pipe = redis.pipeline();
     for (const it of items) pipe.set(`ct:dd:${it.eventId}`, it.coordinates, 'PX', o.windowMs, 'NX', 'GET');
@@ -31,17 +50,35 @@ export function createDedupe(redis: Redis, o: { windowMs: number; perKey?: boole
     });
   }
 
+  let conn: Promise<RawRedis> | undefined;
+  /** Sends the calls; a connection that failed is dropped (the next batch opens another). */
+  async function send(items: DedupeItem[], byText: boolean): Promise<RespReply[]> {
+    const w = new RespWriter(items.length * 96 + (byText ? BY_TEXT.length * 4 : 256));
+    writeDedupeCalls(w, items, o.windowMs, byText);
+    const calls = w.commands;
+    const opening = (conn ??= openRawRedis(redis));
+    try {
+      return await (await opening).send(w.take(), calls);
+    } catch (e) {
+      if (conn === opening) conn = undefined;
+      void opening.then((c) => c.close(), () => undefined);
+      throw dependencyDown('redis unavailable for dedupe', e);
+    }
+  }
+
   async function scripted(items: DedupeItem[]): Promise<(string | null)[]> {
+    let replies = await send(items, false);
+    // a Redis that lost its script cache (restarted, SCRIPT FLUSH) answers NOSCRIPT: send the
+    // script itself (the calls are idempotent: a key set by a call that did run answers our own
+    // coordinates, i.e. a redelivery)
+    if (replies.some((r) => r instanceof RespError && r.message.startsWith('NOSCRIPT'))) replies = await send(items, true);
     const out: (string | null)[] = [];
-    for (let i = 0; i < items.length; i += CHUNK) {
-      const chunk = items.slice(i, i + CHUNK);
-      const args: (string | number)[] = chunk.map((it) => `ct:dd:${it.eventId}`);
-      args.push(o.windowMs);
-      for (const it of chunk) args.push(it.coordinates);
-      let res: (string | null)[];
-      try { res = await r.ctDedupeMany(chunk.length, ...args); } catch (e) { throw dependencyDown('redis unavailable for dedupe', e); }
-      if (!Array.isArray(res) || res.length !== chunk.length) throw dependencyDown(`redis dedupe script answered ${Array.isArray(res) ? res.length : typeof res} values for ${chunk.length} keys`, null);
-      for (const prev of res) out.push(prev ?? null);
+    for (let k = 0; k < replies.length; k++) {
+      const r = replies[k];
+      const n = Math.min(CHUNK, items.length - k * CHUNK);
+      if (r instanceof RespError) throw dependencyDown(`redis dedupe script failed: ${r.message}`, r);
+      if (!Array.isArray(r) || r.length !== n) throw dependencyDown(`redis dedupe script answered ${Array.isArray(r) ? r.length : typeof r} values for ${n} keys`, null);
+      for (const prev of r) out.push(prev === null ? null : Buffer.isBuffer(prev) ? prev.toString('utf8') : String(prev));
     }
     return out;
   }

@@ -31,6 +31,9 @@ export interface IngestPipelineDeps {
   now?: () => number;
 }
 
+/** prepareNow's answer for a record whose writer schema is not fetched yet. */
+const PENDING = Symbol('pending');
+
 /** Event time a window orders by: a session's eventTime, a flow's startTime (UTC ms). */
 const timeOf = (e: FlowEvent | SessionEvent): number => ('eventTime' in e ? e.eventTime : e.startTime);
 
@@ -38,8 +41,25 @@ const timeOf = (e: FlowEvent | SessionEvent): number => ('eventTime' in e ? e.ev
  *  under the provider that spoke for it. */
 interface Ok { src: ConsumedMessage; eventId: string; dedupeKey: string; norm: Normalised<FlowEvent | SessionEvent> }
 
+/** The decimal text of a number, the last one kept: a batch's records mostly share their
+ *  produce timestamp (and an exporter's export a start time), so most calls cost a compare. */
+function decimalText() {
+  let last = Number.NaN;
+  let text = '';
+  return (n: number): string => (n === last ? text : (text = String(last = n)));
+}
+
 export function createIngestPipeline(d: IngestPipelineDeps) {
   const now = d.now ?? Date.now;
+  /** rawTopicOf per topic, once (a record's topic is asked three times). */
+  const rawTopics = new Map<string, ReturnType<typeof rawTopicOf> | null>();
+  const rawOf = (topic: string): ReturnType<typeof rawTopicOf> => {
+    let r = rawTopics.get(topic);
+    if (r === undefined) { r = rawTopicOf(topic) ?? null; rawTopics.set(topic, r); }
+    return r ?? undefined;
+  };
+  const originText = decimalText();
+  const timeText = decimalText();
 
   /**
    * Who may speak for whom: an exporter's own raw topic (flows.raw.<providerId>.<exporterId>) is
@@ -51,7 +71,7 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
    */
   function speaker(topic: string, exporterId: string): string {
     const provider = d.ctx.byExporter(exporterId)?.providerId;
-    const own = rawTopicOf(topic);
+    const own = rawOf(topic);
     if (own?.exporterId != null && own.exporterId !== exporterId) {
       throw permanent('CT_EXPORTER_NOT_OF_TOPIC', `${topic} takes exporter ${JSON.stringify(own.exporterId)}'s records only, not exporter ${JSON.stringify(exporterId)}'s`, { field: 'exporterId' });
     }
@@ -62,22 +82,37 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     return bound ?? provider ?? '-';
   }
 
-  function identity(topic: string, raw: { exporterId: string; eventId: string }): Pick<Ok, 'eventId' | 'dedupeKey'> {
+  /** A read record checked and normalised; who may speak for it is decided first. */
+  function accept<T extends FlowEvent | SessionEvent>(m: ConsumedMessage, raw: T, normalise: (raw: T, receivedAt: number, ctx: NormaliseContext) => Normalised<T>): Ok {
     const eventId = `${raw.exporterId}/${raw.eventId}`;
-    return { eventId, dedupeKey: `${speaker(topic, raw.exporterId)}/${eventId}` };
+    const dedupeKey = `${speaker(m.topic, raw.exporterId)}/${eventId}`;
+    return { src: m, eventId, dedupeKey, norm: normalise(raw, m.timestamp, d.ctx) };
   }
 
-  async function prepare(m: ConsumedMessage): Promise<Ok> {
+  function checkSize(m: ConsumedMessage): void {
     if (m.value && m.value.length > d.maxMessageBytes) {
       throw permanent('CT_OVERSIZED', `value is ${m.value.length} bytes, above the ${d.maxMessageBytes}-byte limit`);
     }
-    const base = rawTopicOf(m.topic)?.base ?? m.topic;
+  }
+
+  /** The record read at once, or PENDING when its schema id's writer is not fetched yet (the
+   *  first record of each: prepare() waits for it). No promise per record. */
+  function prepareNow(m: ConsumedMessage): Ok | typeof PENDING {
+    checkSize(m);
+    const base = rawOf(m.topic)?.base ?? m.topic;
     if (base === TOPICS.flowsRaw) {
-      const raw = await d.registry.decode<FlowEvent>(base, m.value);
-      return { src: m, ...identity(m.topic, raw), norm: normaliseFlow(raw, m.timestamp, d.ctx) };
+      const raw = d.registry.decodeKnown<FlowEvent>(base, m.value);
+      return raw === undefined ? PENDING : accept(m, raw, normaliseFlow);
     }
-    const raw = await d.registry.decode<SessionEvent>(base, m.value);
-    return { src: m, ...identity(m.topic, raw), norm: normaliseSession(raw, m.timestamp, d.ctx) };
+    const raw = d.registry.decodeKnown<SessionEvent>(base, m.value);
+    return raw === undefined ? PENDING : accept(m, raw, normaliseSession);
+  }
+
+  async function prepare(m: ConsumedMessage): Promise<Ok> {
+    checkSize(m);
+    const base = rawOf(m.topic)?.base ?? m.topic;
+    if (base === TOPICS.flowsRaw) return accept(m, await d.registry.decode<FlowEvent>(base, m.value), normaliseFlow);
+    return accept(m, await d.registry.decode<SessionEvent>(base, m.value), normaliseSession);
   }
 
   const memory = createDedupe(d.redis, { windowMs: d.dedupeWindowMs, perKey: d.dedupePerKey });
@@ -100,18 +135,21 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
   }, async (msgs, batch) => {
     const ok: Ok[] = [];
     for (const m of msgs) {
-      const o = await batch.read(m, () => prepare(m));
+      const got = batch.readNow(m, () => prepareNow(m));
+      const o = got === PENDING ? await batch.read(m, () => prepare(m)) : got;
       if (o) ok.push(o);
     }
     const fresh = await dedupe(ok);
     const flows: OutMessage[] = [];
     const sessions: OutMessage[] = [];
     for (const o of fresh) {
-      const isFlow = rawTopicOf(o.src.topic)?.base === TOPICS.flowsRaw;
+      const isFlow = rawOf(o.src.topic)?.base === TOPICS.flowsRaw;
       const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
       const value = d.registry.encode(topic, o.norm.event);
+      const origin = originText(o.src.timestamp);
+      const time = timeText(timeOf(o.norm.event));
       for (const k of o.norm.keys) {
-        const headers: Record<string, string> = { 'ct-origin-ts': String(o.src.timestamp), 'ct-uid': o.eventId, 'ct-time': String(timeOf(o.norm.event)) };
+        const headers: Record<string, string> = { 'ct-origin-ts': origin, 'ct-uid': o.eventId, 'ct-time': time };
         if (k.dir) headers['ct-dir'] = k.dir;
         (isFlow ? flows : sessions).push({ key: k.key, value, headers });
       }

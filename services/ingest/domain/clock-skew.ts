@@ -84,7 +84,8 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
         else c.instants.push([receivedAt, sample]);
         const oldest = c.lastReceivedAt - opts.windowMs;
         while (c.instants.length > 0 && (c.instants[0]![0] < oldest || c.instants.length > opts.maxInstants)) c.instants.shift();
-        const max = Math.max(...c.instants.map(([, v]) => v));
+        let max = -Infinity; // a loop, not Math.max(...map): this runs once per event
+        for (let i = 0; i < c.instants.length; i++) max = Math.max(max, c.instants[i]![1]);
         // max > 0 proves the clock at least that fast (delay only lowers a sample): correcting
         // by it never overshoots, whatever the count. A negative max may be delay: it needs
         // minSamples distinct receive instants.
