@@ -60,9 +60,11 @@ export async function openRawRedis(client: Redis): Promise<RawRedis> {
         socket.write(bytes);
       });
     },
-    close() { socket.destroy(); },
+    close() { socket.destroy(); client.off('end', onEnd); },
   };
-  client.once('end', () => raw.close());
+  // removed again on close: a connection reopened after each Redis restart adds no listener for good
+  const onEnd = (): void => raw.close();
+  client.once('end', onEnd);
   const hello = new RespWriter(256);
   if (o.password) { if (o.username) hello.command('AUTH', o.username, o.password); else hello.command('AUTH', o.password); }
   if (o.db) hello.command('SELECT', o.db);
