@@ -1,7 +1,8 @@
 // Where a stage's memory goes while it drains a backlog (issue 14: RSS <= 256 MiB per service):
 // N raw events are produced, then the stage (ingest, or the correlator on ingest's output of
 // them) is started as a child process with the caller's environment (the settings under trial:
-// MALLOC_ARENA_MAX, NODE_OPTIONS, CROSSTRACE_*_FETCH_*) and drains them. Every 250 ms: VmRSS
+// MALLOC_ARENA_MAX, NODE_OPTIONS, CROSSTRACE_*_FETCH_*; DRAIN_NODE_ARGS: V8 flags NODE_OPTIONS
+// refuses) and drains them. Every 250 ms: VmRSS
 // split by /proc/PID/smaps into glibc malloc (the brk heap and the 64 MiB-aligned arena heaps),
 // other anonymous memory (V8's heap pages, mmap'd Buffers, stacks) and file-backed (code), next
 // to V8's heap and external memory from the stage's /metrics. Prints the peak sample, the
@@ -67,7 +68,7 @@ async function drain(name: 'ingest' | 'correlator', from: Offsets, to: Offsets, 
   const groupId = `bench-mem-${name}-${stamp}`;
   for (const [topic, partitions] of from) await admin.setOffsets({ groupId, topic, partitions });
   const up = name.toUpperCase();
-  const child = spawn(process.execPath, [`${root}services/${name}/main.ts`], {
+  const child = spawn(process.execPath, [...(env.DRAIN_NODE_ARGS ?? '').split(' ').filter(Boolean), `${root}services/${name}/main.ts`], {
     cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...env, [`CROSSTRACE_${up}_GROUP_ID`]: groupId, [`CROSSTRACE_${up}_FROM_BEGINNING`]: 'false', [`CROSSTRACE_${up}_HTTP_PORT`]: String(port), ...extra },
   });
@@ -116,7 +117,7 @@ async function drain(name: 'ingest' | 'correlator', from: Offsets, to: Offsets, 
   const line = (what: string, s: Sample | null) => s
     ? `${what} RSS ${s.rss.toFixed(0)} MiB = malloc ${s.malloc.toFixed(0)} (${s.arenas} arenas + brk) + other anon ${s.anon.toFixed(0)} + file ${s.file.toFixed(0)}; V8 heap ${s.v8?.heapUsed.toFixed(0)} used of ${s.v8?.heapTotal.toFixed(0)} (by space, size/used: ${s.v8?.spaces}), external ${s.v8?.external.toFixed(0)}`
     : `${what}: no sample`;
-  const settings = Object.entries(extra).filter(([k]) => !k.endsWith('_URL')).concat(Object.keys(env).filter((k) => /^(MALLOC_|NODE_OPTIONS$|LD_PRELOAD$|CROSSTRACE_\w+_FETCH_)/.test(k)).map((k) => [k, env[k]!]));
+  const settings = Object.entries(extra).filter(([k]) => !k.endsWith('_URL')).concat(Object.keys(env).filter((k) => /^(MALLOC_|NODE_OPTIONS$|DRAIN_NODE_ARGS$|LD_PRELOAD$|CROSSTRACE_\w+_FETCH_)/.test(k)).map((k) => [k, env[k]!]));
   console.log(`${name}: drained ${total - base} records at ${Math.round(rate)} records/s (±${errPct.toFixed(1)} %, ${secs.toFixed(2)} s), ${cpuUs.toFixed(1)} µs CPU/record; peak RSS (VmHWM) ${hwm.toFixed(0)} MiB; load average ${load.toFixed(1)}; settings ${settings.map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`);
   console.log(`  ${line('peak sample:', peak)}`);
   console.log(`  ${line('5 s after:  ', after)}`);

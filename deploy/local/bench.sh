@@ -7,6 +7,9 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_NO_WARNINGS=1
+# the services' memory settings, for the stages the benches start too (bench/profile, drain-memory)
+# shellcheck source=node-memory.sh
+. "$root/deploy/local/node-memory.sh"
 out="$root/.stack/bench"; mkdir -p "$out" "$root/bench/results"
 quick="${BENCH_QUICK:-}"
 n() { if [ -n "$quick" ]; then echo "$2"; else echo "$1"; fi; }
