@@ -17,18 +17,20 @@
 // PROFILE_STAGES=ingest,correlator (default both; the correlator needs ingest's output of this run).
 import { spawn } from 'node:child_process';
 import os from 'node:os';
+import { resolve } from 'node:path';
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
-import { createKafka, createProducer, ensureTopics } from '../services/common/kafka.ts';
+import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
+import { loadProvidersFile } from '../services/common/provider-directory.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { memberOf, partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, result } from './lib.ts';
-import { rawLoad } from './raw-load.ts';
+import { produceRawLoad, rawLoad } from './raw-load.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
 const TOP = Number(process.env.PROFILE_TOP ?? 20);
@@ -62,14 +64,7 @@ const start = await highs();
 const normStart = await highs(NORM);
 const run = `p${Date.now().toString(36)}`;
 const load = rawLoad(registry, N, run);
-const producer = await createProducer(kafka);
-for (let i = 0; i < Math.max(load.flows.length, load.sessions.length); i += 2000) {
-  await producer.sendBatch({ topicMessages: [
-    { topic: TOPICS.flowsRaw, messages: load.flows.slice(i, i + 2000) },
-    { topic: TOPICS.sessionsRaw, messages: load.sessions.slice(i, i + 2000) },
-  ].filter((t) => t.messages.length > 0) });
-}
-await producer.disconnect();
+await produceRawLoad(kafka, load);
 const end = await highs();
 const backlog = sum(end) - sum(start);
 console.log(`backlog: ${backlog} raw events (${load.flows.length} flows, ${load.sessions.length} sessions) in ${IN.join(', ')}; profiles in ${dir.slice(root.length)}`);
@@ -83,8 +78,16 @@ const cpuMs = (pid: number): number => {
   try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
 };
 
+/** Committed offsets are polled this often (plus a round trip), ms: the rate's error bound. */
+const POLL_MS = 10;
+
 /** Drains a backlog (`from` -> `to` offsets of its topics) with `instances` child processes
- *  consuming as `groupId`; rate from first progress to done, CPU summed over the children. */
+ *  consuming as `groupId`; CPU summed over the children. The rate is the records committed
+ *  between the first commit seen and the last, over the time between them: each is placed at
+ *  the middle of the first poll that saw it and the poll before (a poll's answer reflects a
+ *  moment between its request and its answer), so either end is off by at most half that gap,
+ *  printed as the rate's ± bound (polls every POLL_MS, a few ms: exact enough for a backlog
+ *  drained in a few seconds, which a 200 ms poll was not). */
 async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>, nodeArgs: string[] = [],
   from: Offsets = start, to: Offsets = end, instances = 1) {
   const topics = [...from.keys()];
@@ -96,28 +99,36 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
   const exited = children.map((c) => new Promise<void>((r) => c.once('exit', () => r())));
   const cpuAll = () => children.reduce((a, c) => a + cpuMs(c.pid!), 0);
   const total = sum(to);
-  let first: { t: number; done: number; cpu: number } | null = null;
+  const base = sum(from);
+  let first: { at: number; halfGap: number; done: number; cpu: number } | null = null;
+  let last: { at: number; halfGap: number; done: number } | null = null;
   let peak = 0;
   let cpuUsed = NaN;
   const t0 = performance.now();
+  let prevSent = t0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, POLL_MS));
     peak = Math.max(peak, ...children.map((c) => rssMiB(c.pid!)));
+    const sent = performance.now();
     const offs = await admin.fetchOffsets({ groupId, topics });
+    const got = performance.now();
     const committed = offs.flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    if (!first && committed > sum(from)) first = { t: performance.now(), done: committed, cpu: cpuAll() };
-    const cpu = cpuAll();
-    if (committed >= total) { cpuUsed = cpu - (first?.cpu ?? 0); break; }
+    // the commit that made `committed` happened after the previous poll was sent, before this one was answered
+    const seen = { at: (prevSent + got) / 2, halfGap: (got - prevSent) / 2, done: committed };
+    prevSent = sent;
+    if (!first && committed > base) first = { ...seen, cpu: cpuAll() };
+    if (committed >= total) { last = seen; cpuUsed = cpuAll() - (first?.cpu ?? 0); break; }
     if (performance.now() - t0 > 600_000) { console.error(`${name}: gave up, ${total - committed} still behind after 600 s`); break; }
   }
-  const secs = (performance.now() - (first?.t ?? t0)) / 1000;
-  const records = total - (first?.done ?? sum(from));
+  const secs = last && first && last.at > first.at ? (last.at - first.at) / 1000 : NaN;
+  const records = (last?.done ?? NaN) - (first?.done ?? base);
+  const errorShare = last && first ? (last.halfGap + first.halfGap) / 1000 / secs : NaN;
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(exited);
   const sub = `${dir}/${name}${instances > 1 ? '-1' : ''}`;
   const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
   if (file) renameSync(`${sub}/${file}`, `${dir}/${name}.cpuprofile`);
-  return { rate: records / secs, secs, records, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
+  return { rate: records / secs, secs, records, errorPct: 100 * errorShare, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
 }
 
 function printProfile(name: string, file: string | null): void {
@@ -129,11 +140,20 @@ function printProfile(name: string, file: string | null): void {
   console.log(formatTop(s.frames, TOP).replace(/^/gm, '    '));
 }
 
-/** Redis bytes one dedupe key of this run holds (MEMORY USAGE over a sample of 200 keys). */
+/** Redis bytes one dedupe key of this run holds (MEMORY USAGE over a sample of 200 flow keys).
+ *  The key is ingest's (services/ingest/pipeline.ts identity, dedupe.ts): `ct:dd:` + the provider
+ *  that spoke for the exporter (the registry's, on the shared raw topics) + `/exporterId/eventId`. */
 async function dedupeKeyBytes(): Promise<number> {
+  const exporter = 'fr-flow-1'; // raw-load.ts
+  const provider = loadProvidersFile(resolve(root, env.CROSSTRACE_INGEST_PROVIDERS_FILE ?? 'deploy/providers.json')).find((p) => p.exporters.includes(exporter))?.providerId ?? '-';
   let total = 0;
-  for (let i = 1; i <= 200; i++) total += Number(await redis.call('MEMORY', 'USAGE', `ct:dd:fr-flow-1/${run}-f${i * 4 - 3}`) ?? 0);
-  return total / 200;
+  let missing = 0;
+  for (let i = 1; i <= 200; i++) {
+    const bytes = await redis.call('MEMORY', 'USAGE', `ct:dd:${provider}/${exporter}/${run}-f${i * 4 - 3}`);
+    if (bytes === null) missing++; else total += Number(bytes);
+  }
+  if (missing > 0) console.error(`dedupe key sample: ${missing} of 200 keys ct:dd:${provider}/${exporter}/${run}-f* not in Redis (expired, or the key format changed)`);
+  return missing === 200 ? NaN : total / (200 - missing);
 }
 
 const load1 = () => `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
@@ -142,12 +162,12 @@ const stageArgs = (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean)
 
 if (STAGES.includes('ingest')) {
   const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, passEnv(`bench-pass-${stamp}`, IN));
-  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
+  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(2)} s, ±${pass.errorPct.toFixed(1)} %), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
   const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
     CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
   }, stageArgs);
   const ddBytes = await dedupeKeyBytes();
-  console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(1)} s) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE); ${load1()}`);
+  console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(2)} s, ±${ingest.errorPct.toFixed(1)} %) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE); ${load1()}`);
 
   // Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
   const t0 = performance.now();
@@ -166,7 +186,7 @@ if (STAGES.includes('ingest')) {
   if (n > 1) {
     const group = `bench-ingest${n}-${stamp}`;
     scale = await drain(`ingest-x${n}`, 'services/ingest/main.ts', group, { CROSSTRACE_INGEST_GROUP_ID: group, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0' }, stageArgs, start, end, n);
-    console.log(`scale:   ${n} ingest instances in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(1)} s) = ${(scale.rate / ingest.rate).toFixed(2)}x one instance, ${(100 * scale.rate / pass.rate).toFixed(0)} % of the passthrough; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (summed); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
+    console.log(`scale:   ${n} ingest instances in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(2)} s, ±${scale.errorPct.toFixed(1)} %) = ${(scale.rate / ingest.rate).toFixed(2)}x one instance, ${(100 * scale.rate / pass.rate).toFixed(0)} % of the passthrough; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (summed); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
   }
   printProfile('passthrough (ceiling)', pass.profile);
   printProfile('ingest', ingest.profile);
@@ -220,7 +240,7 @@ async function profileCorrelator(): Promise<void> {
   const redisCpuUs = async () => { const i = await wredis.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
   console.log(`\ncorrelator backlog: ${normBacklog} normalised events in ${NORM.join(', ')}; windows in Redis database ${DB}`);
   const pass = await drain('passthrough-norm', 'bench/passthrough.ts', `bench-pass-norm-${stamp}`, passEnv(`bench-pass-norm-${stamp}`, NORM), [], normStart, normEnd);
-  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(1)} s), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
+  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(2)} s, ±${pass.errorPct.toFixed(1)} %), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
   const corrEnv = (group: string) => ({
     CROSSTRACE_CORRELATOR_GROUP_ID: group, CROSSTRACE_CORRELATOR_FROM_BEGINNING: 'false', CROSSTRACE_CORRELATOR_HTTP_PORT: '0',
     CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false', REDIS_URL: dbUrl,
@@ -231,7 +251,7 @@ async function profileCorrelator(): Promise<void> {
   const corr = await drain('correlator', 'services/correlator/main.ts', `bench-corr-${stamp}`, corrEnv(`bench-corr-${stamp}`), stageArgs, normStart, normEnd);
   const corrRedisUs = (await redisCpuUs() - rcpu0) / corr.records; // the whole drain (with startup), so a little high
   const bytesPerEvent = (await usedMemory() - mem0) / corr.records;
-  console.log(`stage:   correlator through the service ${fmt(corr.rate)} events/s (${corr.secs.toFixed(1)} s) = ${(100 * corr.rate / pass.rate).toFixed(0)} % of the passthrough; ${corr.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(corr.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${corr.peakRssMiB} MiB; Redis ${bytesPerEvent.toFixed(0)} bytes per indexed event (used_memory), Redis server CPU ${corrRedisUs.toFixed(1)} µs/event; ${load1()}`);
+  console.log(`stage:   correlator through the service ${fmt(corr.rate)} events/s (${corr.secs.toFixed(2)} s, ±${corr.errorPct.toFixed(1)} %) = ${(100 * corr.rate / pass.rate).toFixed(0)} % of the passthrough; ${corr.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(corr.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${corr.peakRssMiB} MiB; Redis ${bytesPerEvent.toFixed(0)} bytes per indexed event (used_memory), Redis server CPU ${corrRedisUs.toFixed(1)} µs/event; ${load1()}`);
   await windowBytes(wredis);
 
   // Redis ceilings: the index-many script called bare (EVALSHA through the store, batches of
@@ -268,7 +288,7 @@ async function profileCorrelator(): Promise<void> {
   if (n > 1) {
     await wredis.flushdb();
     scale = await drain(`correlator-x${n}`, 'services/correlator/main.ts', `bench-corr${n}-${stamp}`, corrEnv(`bench-corr${n}-${stamp}`), stageArgs, normStart, normEnd, n);
-    console.log(`scale:   ${n} correlators in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(1)} s) = ${(scale.rate / corr.rate).toFixed(2)}x one instance; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (both); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
+    console.log(`scale:   ${n} correlators in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(2)} s, ±${scale.errorPct.toFixed(1)} %) = ${(scale.rate / corr.rate).toFixed(2)}x one instance; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (both); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
   }
   await wredis.flushdb();
   wredis.disconnect();

@@ -1,6 +1,8 @@
 // The raw events the ingest benchmarks produce: a realistic mix (75 % flows, 25 % port-block
 // sessions) from 12 exporters' keys, Confluent-framed with the registry's schema ids.
 import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
+import type { Kafka } from 'kafkajs';
+import { createProducer } from '../services/common/kafka.ts';
 import type { RegistryClient } from '../services/common/registry.ts';
 import { TOPICS } from '../services/common/topics.ts';
 
@@ -29,4 +31,16 @@ export function rawLoad(registry: RegistryClient, n: number, run = Date.now().to
     }
   }
   return { flows, sessions };
+}
+
+/** Produces a load into flows.raw / sessions.raw, 2000 records of each per request. */
+export async function produceRawLoad(kafka: Kafka, load: RawLoad): Promise<void> {
+  const producer = await createProducer(kafka);
+  for (let i = 0; i < Math.max(load.flows.length, load.sessions.length); i += 2000) {
+    await producer.sendBatch({ topicMessages: [
+      { topic: TOPICS.flowsRaw, messages: load.flows.slice(i, i + 2000) },
+      { topic: TOPICS.sessionsRaw, messages: load.sessions.slice(i, i + 2000) },
+    ].filter((t) => t.messages.length > 0) });
+  }
+  await producer.disconnect();
 }

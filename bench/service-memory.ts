@@ -1,11 +1,13 @@
 // RSS of every running service (`services.sh up`), where it goes, right after a load step:
 // peak RSS since start (VmHWM) and now (VmRSS) from /proc, the V8 heap (used/total) and
-// external memory (Buffers: kafkajs fetch responses, socket buffers) from each /metrics.
+// external memory (Buffers: kafkajs fetch responses, socket buffers) from each /metrics, and
+// the RSS by mapping (bench/proc-memory.ts: glibc malloc heaps, other anonymous, file-backed).
 //   node bench/service-memory.ts     (SERVICES_PORT_BASE as services.sh; pid files in .stack/run)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { result } from './lib.ts';
+import { rssSplit } from './proc-memory.ts';
 
 const root = join(import.meta.dirname, '..');
 const base = Number(process.env.SERVICES_PORT_BASE ?? 9100);
@@ -16,13 +18,16 @@ const r1 = (n: number) => +n.toFixed(1);
 
 for (const [name, off] of services) {
   let status: string;
-  try { status = readFileSync(`/proc/${readFileSync(join(root, '.stack/run', `svc-${name}.pid`), 'utf8').trim()}/status`, 'utf8'); } catch { console.log(`${name}: not running`); continue; }
+  let pid: number;
+  try { pid = Number(readFileSync(join(root, '.stack/run', `svc-${name}.pid`), 'utf8').trim()); status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { console.log(`${name}: not running`); continue; }
+  const split = rssSplit(pid);
   const text = await fetch(`http://127.0.0.1:${base + off}/metrics`).then((r) => r.text(), () => '');
   const row = {
     service: name, peakRssMiB: Math.round(kib(status, 'VmHWM')), rssMiB: Math.round(kib(status, 'VmRSS')),
     heapUsedMiB: r1(metric(text, 'nodejs_heap_size_used_bytes')), heapTotalMiB: r1(metric(text, 'nodejs_heap_size_total_bytes')),
     externalMiB: r1(metric(text, 'nodejs_external_memory_bytes')), loadAverage1m: +loadavg()[0]!.toFixed(1),
+    mallocMiB: Math.round(split?.malloc ?? NaN), otherAnonMiB: Math.round(split?.anon ?? NaN), fileMiB: Math.round(split?.file ?? NaN),
   };
-  console.log(`${name.padEnd(10)} peak RSS ${row.peakRssMiB} MiB, now ${row.rssMiB} MiB: V8 heap ${row.heapUsedMiB} used of ${row.heapTotalMiB} MiB, external (Buffers) ${row.externalMiB} MiB, the rest (code, malloc arenas, stacks) ${Math.round(row.rssMiB - row.heapTotalMiB - row.externalMiB)} MiB`);
+  console.log(`${name.padEnd(10)} peak RSS ${row.peakRssMiB} MiB, now ${row.rssMiB} MiB: V8 heap ${row.heapUsedMiB} used of ${row.heapTotalMiB} MiB, external (Buffers) ${row.externalMiB} MiB, the rest (code, malloc arenas, stacks) ${Math.round(row.rssMiB - row.heapTotalMiB - row.externalMiB)} MiB; by mapping: glibc malloc ${row.mallocMiB} MiB (${split?.arenas ?? '?'} arenas + brk), other anonymous (V8 pages, large Buffers, stacks) ${row.otherAnonMiB}, file-backed (code) ${row.fileMiB}`);
   result('service-memory', row);
 }

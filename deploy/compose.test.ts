@@ -137,6 +137,13 @@ describe('docker-compose.yml', () => {
     expect(all.services['acl-init']!.entrypoint?.join(' ')).toMatch(/acl apply --credentials-dir \/kafka-clients --principal-dirs/);
   });
 
+  it('runs the services with the memory settings the local services run with (deploy/local/node-memory.sh, measured in issue 14)', () => {
+    const local = execFileSync('bash', ['-c', '. deploy/local/node-memory.sh; printf "%s\\n" "$MALLOC_ARENA_MAX" "$MALLOC_MMAP_THRESHOLD_" "$NODE_OPTIONS"'],
+      { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8' }).trim().split('\n');
+    const env = Object.fromEntries([...readFileSync(`${root}Dockerfile`, 'utf8').matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1]!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)));
+    expect([env.MALLOC_ARENA_MAX, env.MALLOC_MMAP_THRESHOLD_, env.NODE_OPTIONS]).toEqual(local);
+  });
+
   it('has every service that has a config schema', () => {
     expect(serviceDirs.length).toBeGreaterThanOrEqual(3);
     for (const s of serviceDirs) expect(Object.keys(compose.services), `service ${s} missing from docker-compose.yml`).toContain(s);

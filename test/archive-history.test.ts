@@ -17,7 +17,7 @@ import { startCorrelator } from '../services/correlator/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { normContext, normalisedMessages, sendMessages, sendNormalised } from './support/norm-records.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { groupAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const DAY = 86_400_000;
@@ -50,12 +50,17 @@ describe.skipIf(!stackEndpoints().databaseUrl)('tracing afterwards from the arch
   let archivePort = 0;
   const updates: TraceUpdate[] = [];
   const stack = stackEndpoints();
-  const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, {
-    [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`hist-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra,
-  });
+  /** Each service reads from the end of its topics as they are when it starts (groupAtEnd: kafkajs
+   *  would fix "latest" only at its first fetch, and skip what was sent before that). */
+  const INPUTS: Record<string, string[]> = { ARCHIVE: [TOPICS.sessionsNorm, TOPICS.flowsNorm], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm], TRACER: [TOPICS.traceRequests, TOPICS.traceHops] };
+  const env = async (svc: string, extra: Record<string, string> = {}) => {
+    const groupId = uniqueGroup(`hist-${svc}`);
+    await groupAtEnd(stack, groupId, INPUTS[svc]!);
+    return serviceEnv(stack, { [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groupId, [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true', ...extra });
+  };
 
   beforeAll(async () => {
-    const archive = await startArchive({ ...env('ARCHIVE'), DATABASE_URL: stack.databaseUrl });
+    const archive = await startArchive({ ...await env('ARCHIVE'), DATABASE_URL: stack.databaseUrl });
     stops.push(archive.stop);
     archivePort = archive.port();
     await waitHealthy(archivePort);
@@ -120,27 +125,28 @@ describe.skipIf(!stackEndpoints().databaseUrl)('tracing afterwards from the arch
   });
 
   it('a trace opened now resolves the chain from the archive', { timeout: 180_000 }, async () => {
-    // neither service ever sees the handed-over records live: they start after them, from the latest
-    // offsets, and the correlator does not rebuild its (empty) windows from the topics as it would after
+    // neither service ever sees the handed-over records live: they start after them, from the end
+    // offsets as they are then (groupAtEnd), and the correlator does not rebuild its (empty) windows from the topics as it would after
     // a Redis loss — these records stand for a communication older than any live window
     const key = join(mkdtempSync(join(tmpdir(), 'ct-key-')), 'node.pem');
-    const tracer = await startTracer(env('TRACER', {
+    const tracer = await startTracer(await env('TRACER', {
       DATABASE_URL: stack.databaseUrl, CROSSTRACE_TRACER_SIGNING_KEY_FILE: key, CROSSTRACE_TRACER_STALL_AFTER_MS: '3000', CROSSTRACE_TRACER_TICK_MS: '200',
       CROSSTRACE_TRACER_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS, CROSSTRACE_TRACER_ARCHIVE_RECHECK_MS: '1000', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('hist-tracer-tx'),
     }));
     stops.push(tracer.stop);
-    const correlator = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS, CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' }));
+    const correlator = await startCorrelator(await env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: MONTH_OF_SESSIONS, CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS: 'false' }));
     stops.push(correlator.stop);
     for (const p of [tracer.port(), correlator.port()]) await waitHealthy(p);
-    consumer = testKafka('hist-reader').consumer({ groupId: uniqueGroup('hist-reader'), maxWaitTimeInMs: 50 });
+    const readerGroup = uniqueGroup('hist-reader');
+    await groupAtEnd(stack, readerGroup, [TOPICS.traceUpdates]); // every update from here on, however late the group's first fetch
+    consumer = testKafka('hist-reader').consumer({ groupId: readerGroup, maxWaitTimeInMs: 50 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
+    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: true }); // from where groupAtEnd put it
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.key?.toString() === request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
       },
     });
-    await new Promise((r) => setTimeout(r, 2500));
     await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: request.traceId, value: registry.encode(TOPICS.traceRequests, request) }] });
 
     const reached = (addr: string) => updates.at(-1)?.hops.some((h) => h.method === 'VPN_SESSION' && h.leadsToAddr === addr) ?? false;

@@ -14,12 +14,11 @@ import type { Disclosure, TraceUpdate } from '../schemas/types.gen.ts';
 import { ensureTopics } from '../services/common/kafka.ts';
 import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
-import { startCorrelator } from '../services/correlator/main.ts';
-import { startIngest } from '../services/ingest/main.ts';
 import { verifyAuditChains } from '../services/partner/domain/audit-chain.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { chainScenario } from './support/chain-scenario.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { pipelineServices } from './support/pipeline.ts';
+import { groupAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const freePort = () => new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
@@ -63,14 +62,15 @@ describe('kill -9 of the tracer', () => {
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit]);
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('kill-reader'), maxWaitTimeInMs: 50 });
+    const readerGroup = uniqueGroup('kill-reader');
+    await groupAtEnd(stack, readerGroup, [TOPICS.traceUpdates, TOPICS.audit]); // every record from here on, however late the group's first fetch
+    consumer = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 50 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates, TOPICS.audit], fromBeginning: false });
+    await consumer.subscribe({ topics: [TOPICS.traceUpdates, TOPICS.audit], fromBeginning: true }); // from where groupAtEnd put it
     await consumer.run({ eachMessage: async ({ topic, message }) => {
       if (topic === TOPICS.audit) audit.push(await registry.decode<Disclosure>(topic, message.value));
       else if (message.key?.toString() === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(topic, message.value));
     } });
-    await new Promise((r) => setTimeout(r, 2500));
   });
   afterAll(async () => {
     for (const c of children) c.kill('SIGKILL');
@@ -86,9 +86,10 @@ describe('kill -9 of the tracer', () => {
   const sendSessions = (list: typeof sc.sessions.early) => producer.send({ topic: TOPICS.sessionsRaw, messages: list.map((s) => ({ key: s.exporterId, value: registry.encode(TOPICS.sessionsRaw, s) })) });
 
   it('a new tracer process finishes the trace: no seq with two contents, one unbroken audit chain', async () => {
-    const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stackEndpoints(), { [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`kill-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false', ...extra });
-    const c = await startCorrelator(env('CORRELATOR', { CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' }));
-    const i = await startIngest(env('INGEST'));
+    // ingest and the correlator read from the end of their topics as it is now (groupAtEnd)
+    const pipeline = pipelineServices({ name: 'kill' });
+    const c = await pipeline.correlator({ CROSSTRACE_CORRELATOR_MAX_SESSION_AGE_MS: '7200000' });
+    const i = await pipeline.ingest();
     stops.push(() => c.stop(), () => i.stop());
     for (const p of [c.port(), i.port()]) await waitHealthy(p);
     const first = await tracerProcess();

@@ -7,6 +7,9 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1 NODE_NO_WARNINGS=1
+# the services' memory settings, for the stages the benches start too (bench/profile, drain-memory)
+# shellcheck source=node-memory.sh
+. "$root/deploy/local/node-memory.sh"
 out="$root/.stack/bench"; mkdir -p "$out" "$root/bench/results"
 quick="${BENCH_QUICK:-}"
 n() { if [ -n "$quick" ]; then echo "$2"; else echo "$1"; fi; }
@@ -14,7 +17,12 @@ n() { if [ -n "$quick" ]; then echo "$2"; else echo "$1"; fi; }
 "$root/deploy/local/stack.sh" up
 set -a; eval "$("$root/deploy/local/stack.sh" env)"; set +a
 # what earlier runs left in Redis slows every step (windows are kept for a day); say so
-redis_mb="$(redis-cli -u "$REDIS_URL" info memory 2>/dev/null | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | awk '{ printf "%d", $1 / 1048576 }' || true)"
+# (redis-cli -u with the stack's URL, redis://:password@host:port, sends AUTH "" password and is
+# refused: the password goes in REDISCLI_AUTH, off the command line, host and port as options)
+redis_hostport="${REDIS_URL#*://}"; redis_hostport="${redis_hostport##*@}"; redis_hostport="${redis_hostport%%/*}"
+redis_user=(); redis_pw=""
+case "$REDIS_URL" in *@*) redis_pw="${REDIS_URL#*://}"; redis_pw="${redis_pw%@*}"; [ -n "${redis_pw%%:*}" ] && redis_user=(--user "${redis_pw%%:*}"); redis_pw="${redis_pw#*:}" ;; esac
+redis_mb="$(REDISCLI_AUTH="$redis_pw" redis-cli "${redis_user[@]}" -h "${redis_hostport%:*}" -p "${redis_hostport##*:}" info memory 2>/dev/null | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | awk '{ printf "%d", $1 / 1048576 }' || true)"
 if [ "${redis_mb:-0}" -gt 512 ]; then
   echo "bench: note: Redis already holds ${redis_mb} MiB from earlier runs; the figures below assume a fresh stack (make stack-down; make bench)"
 fi

@@ -13,10 +13,9 @@ run="$root/.stack/run"; logs="$root/.stack/logs"
 mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# glibc malloc: two arenas and a fixed mmap threshold, so the large Buffers kafkajs and TLS
-# allocate and free (fetch responses) go back to the OS instead of fragmenting the arenas
-# (measured, issue 14, load average 50-60: RSS of the tracer, gateway and collector at rest 131-149 -> 109-120 MiB, the same V8 heap; under a backlog the V8 heap itself is what grows).
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+# glibc malloc arenas and V8's semi-space, as measured (issue 14): node-memory.sh
+# shellcheck source=node-memory.sh
+. "$root/deploy/local/node-memory.sh"
 # name:port of each service that exists: its ops port (/healthz, /metrics); SERVICES_PORT_BASE
 # (default 9100) moves every port so that two stacks can run side by side. The gateway's API
 # (HTTPS, the certificate stack.sh made in .stack/security/) is on base + 343 (default 9443).

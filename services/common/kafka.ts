@@ -132,6 +132,8 @@ export interface ConsumerLoopOptions {
   stallAfterMs?: number;
   /** Most bytes fetched per partition and fetch, bytes. Default CONSUMER_DEFAULTS. */
   maxBytesPerPartition?: number;
+  /** Most bytes per fetch, all partitions together, bytes. Default CONSUMER_DEFAULTS. */
+  maxBytes?: number;
   /** Partitions whose batches are handled at the same time (kafkajs partitionsConsumedConcurrently);
    *  one partition's batches stay in order. Default CONSUMER_DEFAULTS. */
   partitionsConcurrently?: number;
@@ -297,7 +299,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
    *  stage without a consumer while its /healthz only says so. */
   async function open(): Promise<void> {
     const c = o.kafka.consumer({
-      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition, maxBytes: CONSUMER_DEFAULTS.maxBytes,
+      groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition, maxBytes: o.maxBytes ?? CONSUMER_DEFAULTS.maxBytes,
       maxWaitTimeInMs: o.maxWaitTimeInMs ?? CONSUMER_DEFAULTS.maxWaitTimeInMs, allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: o.heartbeatIntervalMs ?? HEARTBEAT_MS,
       retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },

@@ -8,17 +8,23 @@ import { putDecimal } from './decimal-text.ts';
 /** A command's arguments: strings are written as UTF-8, numbers in decimal. */
 export type RespArg = string | Buffer | number;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Writes commands as RESP arrays of bulk strings into one buffer; `take()` hands it over. */
 export class RespWriter {
   private buf: Buffer;
   private at = 0;
   /** Commands written since the last take(). */
   commands = 0;
-  constructor(initialBytes = 1 << 20) { this.buf = Buffer.allocUnsafe(initialBytes); }
+  /** The first buffer's size, bytes; after a take() the next buffer is allocated at the first
+   *  write, not by take() (a writer used once would otherwise leave one as large as its last,
+   *  unused: the window rebuild's are tens of MiB per batch). */
+  private readonly initialBytes: number;
+  constructor(initialBytes = 1 << 20) { this.initialBytes = initialBytes; this.buf = Buffer.allocUnsafe(initialBytes); }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.initialBytes, this.at + n));
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }
@@ -111,10 +117,10 @@ export class RespWriter {
 
   get bytes(): number { return this.at; }
 
-  /** The bytes written (a copy-free view); the writer starts over with a fresh buffer. */
+  /** The bytes written (a copy-free view); the writer starts over (a fresh buffer at its next write). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.buf = EMPTY;
     this.at = 0;
     this.commands = 0;
     return out;

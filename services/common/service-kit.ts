@@ -69,8 +69,9 @@ export interface StageOptions {
    *  every 5 s; when `lost()`, `recover()` rebuilds it (the consumer keeps running: writes
    *  are idempotent) and /healthz is 503 until it is done. */
   stateGuard?: StateGuard;
-  /** Most bytes fetched per partition and batch (default: the consumer loop's 1 MiB). */
+  /** Most bytes fetched per partition and batch, and per fetch (defaults: the consumer loop's, kafka.ts). */
   maxBytesPerPartition?: number;
+  maxBytes?: number;
   /** Partitions handled at once, records per chunk (defaults: the consumer loop's, kafka.ts). */
   partitionsConcurrently?: number;
   maxBatchRecords?: number;
@@ -85,7 +86,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const { kafka, logger, redis, usesRedis, life, producer, service } = kit;
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
-    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
+    stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, maxBytes: o.maxBytes, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
   const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;

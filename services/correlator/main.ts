@@ -38,6 +38,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_CORRELATOR_GROUP_ID, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], fromBeginning: cfg.CROSSTRACE_CORRELATOR_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'correlate', port: cfg.CROSSTRACE_CORRELATOR_HTTP_PORT,
+    maxBytesPerPartition: cfg.CROSSTRACE_CORRELATOR_FETCH_BYTES_PER_PARTITION, maxBytes: cfg.CROSSTRACE_CORRELATOR_FETCH_BYTES,
     stateGuard: { what: 'windows', lost: () => redisStateLost(redis, admin), recover: rebuild },
   });
   const sample = setInterval(() => {

@@ -38,7 +38,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_INGEST_GROUP_ID, topics: [TOPICS.flowsRaw, TOPICS.sessionsRaw, ...ownRaw.filter((t) => existing.has(t))], fromBeginning: cfg.CROSSTRACE_INGEST_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'ingest', port: cfg.CROSSTRACE_INGEST_HTTP_PORT,
-    partitionsConcurrently: cfg.CROSSTRACE_INGEST_PARTITIONS_CONCURRENTLY, maxBytesPerPartition: cfg.CROSSTRACE_INGEST_FETCH_BYTES_PER_PARTITION,
+    partitionsConcurrently: cfg.CROSSTRACE_INGEST_PARTITIONS_CONCURRENTLY, maxBytesPerPartition: cfg.CROSSTRACE_INGEST_FETCH_BYTES_PER_PARTITION, maxBytes: cfg.CROSSTRACE_INGEST_FETCH_BYTES,
     maxBatchRecords: cfg.CROSSTRACE_INGEST_CHUNK_RECORDS,
   });
   // refresh the exporter-skew gauge once a second

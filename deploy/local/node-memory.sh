@@ -1,0 +1,13 @@
+# shellcheck shell=bash
+# Memory settings of every crosstrace Node process on this machine: sourced by services.sh (the
+# services) and bench.sh (the stages bench/profile starts), so benches measure what runs. The
+# Dockerfile sets the same ENV (deploy/compose.test.ts checks they agree). Measured in issue 14
+# (bench/drain-memory.ts, README "Round 4"): draining a 200k-event backlog,
+#  - glibc malloc with two arenas and a fixed mmap threshold: the large Buffers kafkajs and TLS
+#    allocate and free go back to the OS instead of fragmenting arenas (malloc 55-105 -> 37-59 MiB);
+#  - V8's semi-space capped at 16 MiB: Node 24 let the young generation grow to 128 MiB on this
+#    machine (the heap limit scales with RAM), most of it empty after each scavenge; capped,
+#    ingest's peak RSS 530 -> 390 MiB, CPU per record the same within the noise.
+# A value already in the environment wins (NODE_OPTIONS: ours first, the caller's flags after).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+case " ${NODE_OPTIONS:-} " in *" --max-semi-space-size"*) ;; *) export NODE_OPTIONS="--max-semi-space-size=16${NODE_OPTIONS:+ $NODE_OPTIONS}" ;; esac
