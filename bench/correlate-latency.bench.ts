@@ -23,6 +23,7 @@ import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
+import { cpuBetween, sampleCpu } from './process-cpu.ts';
 import { between, scrape, startStageTrace, STAGES, type ServiceSample } from './stage-trace.ts';
 
 /** Background rates, events/s: one, or a comma-separated sweep (each measured in turn, the
@@ -48,9 +49,10 @@ const services = external ? [] : [
 // would be measured as latency.
 const base = Number(process.env.SERVICES_PORT_BASE ?? 9100);
 if (external) {
-  const ports = [base + 1, base + 2, base + 3];
+  // the archive (base + 6) reads the same topics: its catch-up would be measured as latency too
+  const ports = [base + 1, base + 2, base + 3, base + 6];
   const lagOf = async (port: number) => {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => ''); // a service not running has nothing queued
     return [...text.matchAll(/^crosstrace_\w+_consumer_lag_messages\{[^}]*\} (\d+)/mg)].reduce((a, m) => a + Number(m[1]), 0);
   };
   for (const until = Date.now() + 600_000; ;) {
@@ -127,9 +129,12 @@ const groups: [string, string[]][] = [
   [external ? 'crosstrace-correlator' : g('correlator'), [TOPICS.flowsNorm, TOPICS.sessionsNorm]],
   [external ? 'crosstrace-tracer' : g('tracer'), [TOPICS.traceHops]],
 ];
-async function backlog(): Promise<number> {
+// the drain between rates waits for the archive too (it competes for the same cores); the
+// backlog figure of a rate stays the three stages' (the decisive path)
+const drainGroups: [string, string[]][] = external ? [...groups, ['crosstrace-archive', [TOPICS.flowsNorm, TOPICS.sessionsNorm]]] : groups;
+async function backlog(of = groups): Promise<number> {
   let lag = 0;
-  for (const [groupId, topics] of groups) {
+  for (const [groupId, topics] of of) {
     for (const t of await admin.fetchOffsets({ groupId, topics })) {
       const highs = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
       for (const p of t.partitions) lag += Number(p.offset) >= 0 ? Math.max(0, highs.get(p.partition)! - Number(p.offset)) : 0;
@@ -151,6 +156,7 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
   const lagStart = await backlog();
   const loadStart = load();
   const before = await sample();
+  const cpu0 = sampleCpu();
   const tStart = Date.now();
   const lat: number[] = [];
   let misses = 0;
@@ -183,6 +189,7 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
   const lagEnd = await backlog();
   const loadEnd = load();
   const after = await sample();
+  const cpu1 = sampleCpu();
   const secs = (Date.now() - tStart) / 1000;
   const bgRate = await bg.stop();
   const s = summarise(lat);
@@ -205,13 +212,18 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
     console.log(`  ${n}: ${d.batchesPerSec} batches/s of ${d.meanBatchMessages} records, ${d.meanBatchMs} ms each (busy in batches ${d.busyPct} %), CPU ${d.cpuPct} % of a core, GC ${d.gcPct} %, event-loop delay p99 ${d.loopP99Ms} ms; RSS ${d.rssMiB} MiB (heap ${d.heapMiB}, external ${d.externalMiB})`);
     result(`end-to-end-service-${n}`, { backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, ...d });
   }
+  if (cpu0 && cpu1) {
+    const c = cpuBetween(cpu0, cpu1, bgRate * secs);
+    console.log(`  CPU by process over the ${c.seconds.toFixed(0)} s (${c.cores} cores; % of one core, µs per background event): ${c.rows.map((r) => `${r.name} ${r.corePct} % (${r.usPerEvent})`).join(', ')}`);
+    result('end-to-end-cpu', { backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, cores: c.cores, ...Object.fromEntries(c.rows.flatMap((r) => [[`${r.name}CorePct`, r.corePct], [`${r.name}UsPerEvent`, r.usPerEvent]])) });
+  }
   return { rate: bgRate, p99: s.n === TRACES ? s.p99 : Infinity, flat };
 }
 
 /** Waits (up to `ms`) until the stages have caught up with what the last rate left queued. */
 async function drained(ms: number): Promise<number> {
-  let lag = await backlog();
-  for (const until = Date.now() + ms; lag > 0 && Date.now() < until; lag = await backlog()) await new Promise((r) => setTimeout(r, 1000));
+  let lag = await backlog(drainGroups);
+  for (const until = Date.now() + ms; lag > 0 && Date.now() < until; lag = await backlog(drainGroups)) await new Promise((r) => setTimeout(r, 1000));
   return lag;
 }
 
