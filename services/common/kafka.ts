@@ -186,6 +186,7 @@ export function createCommitter() {
   let pending = new Map<string, { topic: string; partition: number; offset: string }>();
   let waiting: { resolve(): void; reject(e: unknown): void }[] = [];
   let busy = false;
+  let idle: (() => void)[] = [];
   async function drain(): Promise<void> {
     busy = true;
     while (pending.size > 0) {
@@ -207,8 +208,15 @@ export function createCommitter() {
       }
     }
     busy = false;
+    const was = idle;
+    idle = [];
+    for (const r of was) r();
   }
   return {
+    /** Resolves once no commit is pending or in flight (at once when none is). */
+    idle(): Promise<void> {
+      return busy ? new Promise<void>((r) => { idle.push(r); }) : Promise.resolve();
+    },
     /** Commits `offset` (the next offset to read) of topic/partition, with whatever else is
      *  pending, through `via` (kafkajs' commitOffsetsIfNecessary with explicit offsets). */
     commit(topic: string, partition: number, offset: string, via: CommitOffsets): Promise<void> {
@@ -274,17 +282,26 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         end();
         if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: msgs[0]!.offset, deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
         // the last chunk resolves the batch's last offset (transaction markers included); what
-        // is handled is committed before the next chunk (with other partitions' chunks: one
-        // request in flight, createCommitter), never before it was produced
+        // is handled is committed (with other partitions' chunks: one request in flight,
+        // createCommitter), never before it was produced
         const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
         resolveOffset(done);
-        await commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary);
+        // the commit is not awaited: the next chunk, the next fetch and every record behind
+        // them would wait a broker round trip for it (the decisive-event path). It carries only
+        // what is handled; one that fails (a rebalance) is superseded by the partition's next
+        // commit, and what stays uncommitted is read again by the partition's next owner
+        // (handlers are idempotent). On stop the batch waits for it (below).
+        commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary).catch((err: unknown) => {
+          o.logger.warn({ err, topic, partition, offset: done }, 'offset commit failed; the partition\'s next commit carries it on, or its next owner reads the rest again');
+        });
         const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
         health.progressed(topic, partition, lag);
         o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
         await heartbeat();
-        if (!last && (stopping || isStale())) return; // the rest is read again by whoever has the partition now
+        if (!last && (stopping || isStale())) break; // the rest is read again by whoever has the partition now
       }
+      // a stopping consumer leaves its group once its batches return: their commits go first
+      if (stopping) await commits.idle();
     } finally {
       clearInterval(beat);
     }
@@ -313,7 +330,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     await c.connect();
     await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     // autoCommit off: kafkajs would send an OffsetCommit after every batch; each chunk's
-    // offsets are committed here instead (createCommitter), awaited before the next chunk
+    // offsets are committed here instead (createCommitter), off the records' path
     await c.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? CONSUMER_DEFAULTS.partitionsConcurrently, eachBatch });
   }
   let replaceDelay = RESTART_MIN_MS;
