@@ -53,6 +53,8 @@ export async function startStageTrace(kafka: Kafka, o: { groupId: string; uidPre
       }
       return out;
     },
+    /** Forgets the rows added so far (the next summary covers what is added after). */
+    reset(): void { rows.length = 0; },
     stop: () => consumer.disconnect(),
   };
 }

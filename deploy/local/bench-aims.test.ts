@@ -37,6 +37,13 @@ describe('judgeAims', () => {
     expect(a.verdict).toBe('NOT MET');
   });
 
+  it('names a sweep run by the rate it asked for, and counts a run toward the highest rate only when every trace arrived', () => {
+    const short = e2e(7_400, 15, 90).map((r) => ({ ...r, askedEventsPerSec: 10_000 }));
+    expect(verdict(short, 'end to end').verdict).toBe('met');
+    const missing = e2e(5_000, 15, 60).map((r) => (r.name === 'end-to-end-latency' ? { ...r, traces: 12, tracesAsked: 40 } : r));
+    expect(verdict([...e2e(1000, 10, 60), ...missing], 'highest').ceiling).toBe('1.0k events/s');
+  });
+
   it('fails RSS on any service over 256 MiB peak, and Redis bytes over 250', () => {
     const mem = (service: string, peakRssMiB: number): Row => ({ name: 'service-memory', service, peakRssMiB, rssMiB: 200, heapUsedMiB: 40, heapTotalMiB: 60, externalMiB: 20 });
     const a = verdict([mem('ingest', 300), mem('tracer', 140)], 'RSS');

@@ -54,7 +54,10 @@ function endToEnd(rows: Row[]): Aim[] {
   const runs = rows.filter((r) => r.name === 'end-to-end-latency' && typeof r.p99Ms === 'number');
   const stagesAt = (rate: number) => rows.find((r) => r.name === 'end-to-end-stages' && r.backgroundEventsPerSec === rate);
   const aim = `end to end at ${k(AIMS.e2eRate)} events/s background: p50 <= ${AIMS.p50Ms} ms, p99 <= ${AIMS.p99Ms} ms, backlog flat`;
-  const at10k = runs.filter((r) => num(r, 'backgroundEventsPerSec')! >= 0.9 * AIMS.e2eRate).at(-1);
+  // a run is named by the rate it asked for where the row says it (a loaded machine may fall
+  // short of producing it: the rate achieved is printed beside it), else by the rate achieved
+  const rateOf = (r: Row) => num(r, 'askedEventsPerSec') ?? num(r, 'backgroundEventsPerSec')!;
+  const at10k = runs.filter((r) => rateOf(r) >= 0.9 * AIMS.e2eRate).at(-1);
   const out: Aim[] = [];
   if (!at10k) out.push(missing(aim, `end-to-end-latency at ${k(AIMS.e2eRate)}/s`));
   else {
@@ -66,12 +69,14 @@ function endToEnd(rows: Row[]): Aim[] {
     const worst = st ? names.reduce((a, b) => ((num(st, `${b}P99Ms`) ?? 0) > (num(st, `${a}P99Ms`) ?? 0) ? b : a)) : undefined;
     out.push({
       aim, verdict: met ? 'met' : 'NOT MET',
-      measured: `p50 ${p50} ms, p99 ${p99} ms over ${num(at10k, 'traces')} traces, backlog ${at10k.backlogStart} -> ${at10k.backlogEnd} (${flat ? 'flat' : 'growing'})${load(at10k)}`,
+      measured: `p50 ${p50} ms, p99 ${p99} ms over ${num(at10k, 'traces')}${num(at10k, 'tracesAsked') === undefined ? '' : `/${num(at10k, 'tracesAsked')}`} traces at ${k(num(at10k, 'backgroundEventsPerSec'))}/s achieved, backlog ${at10k.backlogStart} -> ${at10k.backlogEnd} (${flat ? 'flat' : 'growing'})${load(at10k)}`,
       ceiling: st ? `per stage p50/p99 ms: ${split}` : 'no per-stage split in this run',
       why: met ? '' : `${!flat ? 'the backlog grows (a stage does not keep up); ' : ''}${worst ? `the largest p99 is ${worst}'s` : ''}`,
     });
   }
-  const ok = runs.filter((r) => num(r, 'p99Ms')! <= AIMS.p99Ms && r.backlogFlat === 'yes').map((r) => num(r, 'backgroundEventsPerSec')!);
+  // every trace asked for arrived (a p99 over the traces that made it within 10 s is no p99)
+  const complete = (r: Row) => num(r, 'tracesAsked') === undefined || num(r, 'traces') === num(r, 'tracesAsked');
+  const ok = runs.filter((r) => num(r, 'p99Ms')! <= AIMS.p99Ms && r.backlogFlat === 'yes' && complete(r)).map((r) => num(r, 'backgroundEventsPerSec')!);
   const best = ok.length ? Math.max(...ok) : undefined;
   out.push({
     aim: `highest background rate with p99 <= ${AIMS.p99Ms} ms (and the backlog flat)`,

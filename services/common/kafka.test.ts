@@ -117,6 +117,49 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
   });
 });
 
+describe('createConsumerLoop commits off the records\' path', () => {
+  it('handles the next chunk while a commit is in flight, commits only what is handled, and a stopping batch waits for its commit', async () => {
+    const { kafka, silent, eachBatch } = oneConsumerKafka();
+    const events: string[] = [];
+    const releases: (() => void)[] = [];
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
+      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); },
+    });
+    await loop.start();
+    const payload = (first: number, n: number) => ({
+      batch: { topic: 't', partition: 0, messages: Array.from({ length: n }, (_, i) => ({ offset: String(first + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' })),
+        highWatermark: String(first + n), firstOffset: () => String(first), lastOffset: () => String(first + n - 1) },
+      resolveOffset: () => undefined, heartbeat: async () => undefined, isStale: () => false,
+      // a broker that does not answer the commit until the test says so
+      commitOffsetsIfNecessary: (o: { topics: { partitions: { offset: string }[] }[] }) => {
+        events.push(`commit ${o.topics[0]!.partitions[0]!.offset}`);
+        return new Promise<void>((r) => { releases.push(r); });
+      },
+    });
+    await eachBatch()(payload(10, 4)); // returns with its commits unanswered
+    expect(events).toEqual(['handle 10,11', 'commit 12', 'handle 12,13']);
+    releases.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(events.at(-1)).toBe('commit 14'); // the second chunk's, once the first request is answered
+    // stopping: the batch returns only once its commit is answered (the member leaves after it)
+    const stop = loop.stop();
+    let returned = false;
+    const done = eachBatch()(payload(14, 4)).then(() => { returned = true; });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events.slice(-1)).toEqual(['handle 14,15']); // chunk 2 is left for the next owner
+    expect(returned).toBe(false);
+    releases.shift()!(); // commit 14 answered: commit 16 goes
+    await new Promise((r) => setTimeout(r, 0));
+    expect(events.at(-1)).toBe('commit 16');
+    expect(returned).toBe(false);
+    releases.shift()!();
+    await done;
+    await stop;
+    expect(returned).toBe(true);
+  });
+});
+
 describe('createConsumerLoop health on a chunked batch', () => {
   it('a handler hung in a later chunk of a batch stalls its partition while other partitions progress', async () => {
     const { kafka, silent, eachBatch } = oneConsumerKafka();

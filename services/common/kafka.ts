@@ -109,7 +109,12 @@ export async function createTransactionalProducer(kafka: Kafka, transactionalId:
   // A transaction left open by a crashed writer holds back read_committed readers of its
   // partitions until the broker aborts it: 10 s, not kafkajs' default 60 s (a publish takes
   // milliseconds; a restarted writer with the same id aborts it at once).
-  const p = kafka.producer({ allowAutoTopicCreation: false, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 10_000, retry: { retries: 8 } });
+  // A transaction that starts right after the previous one committed is refused with
+  // CONCURRENT_TRANSACTIONS until the broker has written the previous one's markers (a few ms);
+  // kafkajs retries it with the client's backoff, 200 ms first: every back-to-back publish
+  // waited ~200 ms. 20 ms first (the Java client's backoff for this error), doubling over
+  // 12 retries: ~70 s of patience for an outage (before: ~51 s).
+  const p = kafka.producer({ allowAutoTopicCreation: false, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 10_000, retry: { initialRetryTime: 20, retries: 12 } });
   await p.connect();
   return p;
 }
@@ -188,6 +193,7 @@ export function createCommitter() {
   let pending = new Map<string, { topic: string; partition: number; offset: string }>();
   let waiting: { resolve(): void; reject(e: unknown): void }[] = [];
   let busy = false;
+  let idle: (() => void)[] = [];
   async function drain(): Promise<void> {
     busy = true;
     while (pending.size > 0) {
@@ -209,8 +215,15 @@ export function createCommitter() {
       }
     }
     busy = false;
+    const was = idle;
+    idle = [];
+    for (const r of was) r();
   }
   return {
+    /** Resolves once no commit is pending or in flight (at once when none is). */
+    idle(): Promise<void> {
+      return busy ? new Promise<void>((r) => { idle.push(r); }) : Promise.resolve();
+    },
     /** Commits `offset` (the next offset to read) of topic/partition, with whatever else is
      *  pending, through `via` (kafkajs' commitOffsetsIfNecessary with explicit offsets). */
     commit(topic: string, partition: number, offset: string, via: CommitOffsets): Promise<void> {
@@ -276,17 +289,26 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         end();
         if (outcome.isolated) o.logger.warn({ topic, partition, firstOffset: msgs[0]!.offset, deadLettered: outcome.deadLettered }, 'batch failed not retriably; ran it one record at a time and dead-lettered the records that failed');
         // the last chunk resolves the batch's last offset (transaction markers included); what
-        // is handled is committed before the next chunk (with other partitions' chunks: one
-        // request in flight, createCommitter), never before it was produced
+        // is handled is committed (with other partitions' chunks: one request in flight,
+        // createCommitter), never before it was produced
         const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
         resolveOffset(done);
-        await commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary);
+        // the commit is not awaited: the next chunk, the next fetch and every record behind
+        // them would wait a broker round trip for it (the decisive-event path). It carries only
+        // what is handled; one that fails (a rebalance) is superseded by the partition's next
+        // commit, and what stays uncommitted is read again by the partition's next owner
+        // (handlers are idempotent). On stop the batch waits for it (below).
+        commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary).catch((err: unknown) => {
+          o.logger.warn({ err, topic, partition, offset: done }, 'offset commit failed; the partition\'s next commit carries it on, or its next owner reads the rest again');
+        });
         const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
         health.progressed(topic, partition, lag);
         o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
         await heartbeat();
-        if (!last && (stopping || isStale())) return; // the rest is read again by whoever has the partition now
+        if (!last && (stopping || isStale())) break; // the rest is read again by whoever has the partition now
       }
+      // a stopping consumer leaves its group once its batches return: their commits go first
+      if (stopping) await commits.idle();
     } finally {
       clearInterval(beat);
     }
@@ -315,7 +337,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     await c.connect();
     await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     // autoCommit off: kafkajs would send an OffsetCommit after every batch; each chunk's
-    // offsets are committed here instead (createCommitter), awaited before the next chunk
+    // offsets are committed here instead (createCommitter), off the records' path
     await c.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? CONSUMER_DEFAULTS.partitionsConcurrently, eachBatch });
   }
   let replaceDelay = RESTART_MIN_MS;
