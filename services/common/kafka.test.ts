@@ -235,4 +235,27 @@ describe('createCommitter', () => {
     await expect(b).resolves.toBeUndefined();
     expect(sent).toEqual(['a/0@1', 'a/0@2']);
   });
+
+  it('drops what is not yet sent when the member joins a new generation: an old chunk\'s offset never goes out after it', async () => {
+    const sent: string[] = [];
+    let release: () => void = () => undefined;
+    const via = (o: Offsets) => { sent.push(flat(o)); return new Promise<void>((r) => { release = r; }); };
+    const c = createCommitter();
+    const inFlight = c.commit('a', 0, '10', via);
+    const queued = c.commit('a', 0, '1200', via);
+    await Promise.resolve();
+    c.discard(); // GROUP_JOIN: the partition may be someone else's now
+    await expect(queued).rejects.toThrow('new generation');
+    release();
+    await inFlight;
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual(['a/0@10']); // 1200 never sent
+    await c.idle();
+    // the committer goes on with the new generation's offsets
+    const next = c.commit('a', 0, '1300', via);
+    await Promise.resolve();
+    release();
+    await next;
+    expect(sent).toEqual(['a/0@10', 'a/0@1300']);
+  });
 });

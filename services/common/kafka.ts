@@ -220,6 +220,17 @@ export function createCommitter() {
     for (const r of was) r();
   }
   return {
+    /** Drops the offsets not yet sent (their callers' promises reject): called when the member
+     *  joined a new generation. kafkajs would send them with the new generation id, and the
+     *  broker does not check who owns a partition, so an old chunk's offset could land after
+     *  the partition's new owner committed further, moving it back. A request already in flight
+     *  carries the old generation and is refused. Dropped offsets are only read again. */
+    discard(): void {
+      const was = waiting;
+      pending = new Map();
+      waiting = [];
+      for (const w of was) w.reject(new Error('offset commit dropped: the member joined a new generation'));
+    },
     /** Resolves once no commit is pending or in flight (at once when none is). */
     idle(): Promise<void> {
       return busy ? new Promise<void>((r) => { idle.push(r); }) : Promise.resolve();
@@ -333,7 +344,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
       if (!ev.payload.restart && !stopping && consumer === c) replaceLater(c);
     });
-    c.on(c.events.GROUP_JOIN, () => { isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
+    c.on(c.events.GROUP_JOIN, () => { committer.discard(); isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
     await c.connect();
     await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     // autoCommit off: kafkajs would send an OffsetCommit after every batch; each chunk's
@@ -370,7 +381,11 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       clearTimeout(replaceTimer);
       const c = consumer;
       consumer = undefined;
-      if (c) await c.disconnect(); // commits resolved offsets
+      // offsets of batches that already returned go out before the member leaves the group
+      // (batches still running wait for theirs themselves); kafkajs commits nothing on
+      // disconnect with autoCommit off
+      await committer.idle();
+      if (c) await c.disconnect();
     },
   };
 }
