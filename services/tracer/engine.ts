@@ -3,9 +3,7 @@
 // script (register-and-probe); hops found that way are applied at once, so a chain whose
 // data is already indexed resolves in one pass. Updates are published BEFORE the state is
 // saved: a crash in between republishes the same seq (consumers drop seq <= seen), never
-// loses an update. The input's own update is published before the pass probes for the next
-// hop (run), the rest once the probes are done. One in-process lock per trace serialises the
-// consumer and the ticker.
+// loses an update. One in-process lock per trace serialises the consumer and the ticker.
 import type { Hop, TraceRequest, TraceUpdate } from '../../schemas/types.gen.ts';
 import { CrosstraceError, dependencyDown } from '../common/errors.ts';
 import { createSerialQueue } from '../common/serial-queue.ts';
@@ -124,18 +122,6 @@ export function createTracerEngine(d: EngineDeps) {
       for (const l of contestedLookups(state)) if (!reprobed.has(l.lookupId)) { reprobed.add(l.lookupId); pending.push(l); }
     };
     contest();
-    // the update the input made (the decisive hop applied, a request opened) goes out before
-    // the probes of the open ends it adds: their window and archive reads only search for the
-    // NEXT hop and take round trips to Redis and PostgreSQL that the partner should not wait
-    // for. What partners see is the same sequence of updates (each one its own record, seq by
-    // seq), in two transactions instead of one; a pass that fails after this publish is redone
-    // from the saved state and republishes the same seq (dropped by readers), as a crash between
-    // publish and save always did.
-    let published = 0;
-    if (updates.length > 0 && pending.length > 0) {
-      await d.publisher.publish([...updates]);
-      published = updates.length;
-    }
     // what made this pass happen: hops a probe finds now were completed by it, even when
     // their evidence was produced earlier (end-to-end latency counts from the later one)
     const trigger = first.update?.decisiveAt ?? 0;
@@ -174,7 +160,7 @@ export function createTracerEngine(d: EngineDeps) {
     }
     if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
-    if (updates.length > published) await d.publisher.publish(updates.slice(published));
+    await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
