@@ -16,24 +16,32 @@ export interface RawRedis {
   close(): void;
 }
 
-export async function openRawRedis(client: Redis): Promise<RawRedis> {
+/** `replyTimeoutMs`: a request not fully answered by then fails the connection (and with it
+ *  every request on it: the caller retries on a new one). A Redis host that stops answering
+ *  without a reset (a crash of its machine, a partition, a dropped conntrack entry) would
+ *  otherwise leave a batch waiting for good, heartbeating, its partitions held. */
+export async function openRawRedis(client: Redis, opts: { connectTimeoutMs?: number; replyTimeoutMs?: number } = {}): Promise<RawRedis> {
   const o = client.options;
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? 6379;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? o.connectTimeout ?? 10_000;
+  const replyTimeoutMs = opts.replyTimeoutMs ?? 60_000;
   const socket: Socket = await new Promise((resolve, reject) => {
     const s: Socket = o.tls
-      ? tlsConnect({ host, port, ...o.tls }, () => resolve(s))
-      : tcpConnect({ host, port }, () => resolve(s));
-    s.once('error', reject);
+      ? tlsConnect({ host, port, ...o.tls }, () => { clearTimeout(t); resolve(s); })
+      : tcpConnect({ host, port }, () => { clearTimeout(t); resolve(s); });
+    const t = setTimeout(() => { s.destroy(); reject(dependencyDown(`Redis bulk connection to ${host}:${port}: no connection after ${connectTimeoutMs} ms`, null)); }, connectTimeoutMs);
+    s.once('error', (e) => { clearTimeout(t); reject(e); });
   });
   socket.setNoDelay(true);
+  socket.setKeepAlive(true, 30_000);
   socket.unref();
   const reader = createReplyReader();
-  const queue: { left: number; replies: RespReply[]; resolve(r: RespReply[]): void; reject(e: Error): void }[] = [];
+  const queue: { left: number; replies: RespReply[]; timer: NodeJS.Timeout; resolve(r: RespReply[]): void; reject(e: Error): void }[] = [];
   let failed: Error | undefined;
   const fail = (e: Error): void => {
     failed ??= e;
-    for (const q of queue.splice(0)) q.reject(failed);
+    for (const q of queue.splice(0)) { clearTimeout(q.timer); q.reject(failed); }
   };
   socket.on('data', (chunk: Buffer) => {
     let replies: RespReply[];
@@ -46,7 +54,7 @@ export async function openRawRedis(client: Redis): Promise<RawRedis> {
       for (let j = 0; j < take; j++) q.replies.push(replies[i + j]!);
       i += take;
       q.left -= take;
-      if (q.left === 0) { queue.shift(); q.resolve(q.replies); }
+      if (q.left === 0) { queue.shift(); clearTimeout(q.timer); q.resolve(q.replies); }
     }
   });
   socket.on('error', (e) => fail(dependencyDown(`Redis bulk connection: ${e.message}`, e)));
@@ -56,7 +64,12 @@ export async function openRawRedis(client: Redis): Promise<RawRedis> {
       if (failed) return Promise.reject(failed);
       if (commands === 0) return Promise.resolve([]);
       return new Promise((resolve, reject) => {
-        queue.push({ left: commands, replies: [], resolve, reject });
+        const timer = setTimeout(() => {
+          fail(dependencyDown(`Redis bulk connection: no full answer to ${commands} commands after ${replyTimeoutMs} ms`, null));
+          socket.destroy();
+        }, replyTimeoutMs);
+        timer.unref();
+        queue.push({ left: commands, replies: [], timer, resolve, reject });
         socket.write(bytes);
       });
     },

@@ -1,0 +1,46 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { openRawRedis } from './redis-raw.ts';
+import { RespWriter } from './resp.ts';
+
+// A server that accepts and reads but answers only what `answer` says: a Redis host that stops
+// answering without a reset looks like this from the client.
+let server: Server | undefined;
+const sockets: Socket[] = [];
+afterEach(async () => { for (const s of sockets.splice(0)) s.destroy(); await new Promise((r) => (server ? server.close(r) : r(undefined))); server = undefined; });
+async function silentRedis(answer: (chunk: Buffer) => string | undefined): Promise<number> {
+  server = createServer((s) => { sockets.push(s); s.on('data', (c) => { const a = answer(c); if (a) s.write(a); }); });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+const clientOn = (port: number) => Object.assign(new EventEmitter(), { options: { host: '127.0.0.1', port } }) as unknown as Redis;
+
+describe('openRawRedis', () => {
+  it('answers requests in order', async () => {
+    const port = await silentRedis(() => '+OK\r\n:7\r\n');
+    const raw = await openRawRedis(clientOn(port));
+    const w = new RespWriter(64).command('SET', 'a', '1').command('INCR', 'b');
+    expect(await raw.send(w.take(), 2)).toEqual(['OK', 7]);
+    raw.close();
+  });
+
+  it('fails a request Redis never answers, instead of waiting for good, and every later one on that connection', async () => {
+    const port = await silentRedis(() => undefined);
+    const raw = await openRawRedis(clientOn(port), { replyTimeoutMs: 150 });
+    const t0 = Date.now();
+    await expect(raw.send(new RespWriter(64).command('PING').take(), 1)).rejects.toThrow(/no full answer to 1 commands after 150 ms/);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await expect(raw.send(new RespWriter(64).command('PING').take(), 1)).rejects.toThrow(/no full answer/);
+  });
+
+  it('removes its listener from the ioredis client when it closes', async () => {
+    const port = await silentRedis(() => undefined);
+    const client = clientOn(port);
+    const raw = await openRawRedis(client);
+    expect((client as unknown as EventEmitter).listenerCount('end')).toBe(1);
+    raw.close();
+    expect((client as unknown as EventEmitter).listenerCount('end')).toBe(0);
+  });
+});
