@@ -62,7 +62,11 @@ function endToEnd(rows: Row[]): Aim[] {
   if (!at10k) out.push(missing(aim, `end-to-end-latency at ${k(AIMS.e2eRate)}/s`));
   else {
     const p50 = num(at10k, 'p50Ms')!, p99 = num(at10k, 'p99Ms')!, flat = at10k.backlogFlat === 'yes';
-    const met = p50 <= AIMS.p50Ms && p99 <= AIMS.p99Ms && flat;
+    // met only at the rate itself (a machine that could not produce 10k/s measured a lower rate)
+    // and over every trace asked for
+    const reached = num(at10k, 'backgroundEventsPerSec')! >= 0.95 * AIMS.e2eRate;
+    const allArrived = num(at10k, 'tracesAsked') === undefined || num(at10k, 'traces') === num(at10k, 'tracesAsked');
+    const met = p50 <= AIMS.p50Ms && p99 <= AIMS.p99Ms && flat && reached && allArrived;
     const st = stagesAt(num(at10k, 'backgroundEventsPerSec')!);
     const names = ['ingest', 'correlator', 'tracer', 'publish', 'commit'];
     const split = st ? names.map((n) => `${n} ${num(st, `${n}P50Ms`)}/${num(st, `${n}P99Ms`)}`).join(', ') : '';
@@ -71,7 +75,7 @@ function endToEnd(rows: Row[]): Aim[] {
       aim, verdict: met ? 'met' : 'NOT MET',
       measured: `p50 ${p50} ms, p99 ${p99} ms over ${num(at10k, 'traces')}${num(at10k, 'tracesAsked') === undefined ? '' : `/${num(at10k, 'tracesAsked')}`} traces at ${k(num(at10k, 'backgroundEventsPerSec'))}/s achieved, backlog ${at10k.backlogStart} -> ${at10k.backlogEnd} (${flat ? 'flat' : 'growing'})${load(at10k)}`,
       ceiling: st ? `per stage p50/p99 ms: ${split}` : 'no per-stage split in this run',
-      why: met ? '' : `${!flat ? 'the backlog grows (a stage does not keep up); ' : ''}${worst ? `the largest p99 is ${worst}'s` : ''}`,
+      why: met ? '' : `${!reached ? `the bench produced only ${k(num(at10k, 'backgroundEventsPerSec'))}/s; ` : ''}${!allArrived ? 'not every trace arrived within 10 s; ' : ''}${!flat ? 'the backlog grows (a stage does not keep up); ' : ''}${worst ? `the largest p99 is ${worst}'s` : ''}`,
     });
   }
   // every trace asked for arrived (a p99 over the traces that made it within 10 s is no p99)
@@ -102,11 +106,14 @@ function memory(rs: Row[]): Aim {
 
 function redisBytes(prof: Row | undefined, idx: Row | undefined): Aim {
   const aim = `Redis <= ${AIMS.redisBytesPerEvent} bytes per indexed event`;
-  const b = num(prof, 'redisBytesPerIndexedEvent') ?? num(idx, 'redisBytesPerEvent');
-  if (b === undefined) return missing(aim, 'profile-correlator / correlate-index');
+  // the worst of the run's measures: the profile's used_memory over its drain (few events per
+  // window) and the index bench's (6 per window) disagree, and the aim holds only if both do
+  const measures = [num(prof, 'redisBytesPerIndexedEvent'), num(idx, 'redisBytesPerEvent')].filter((x): x is number => x !== undefined);
+  if (measures.length === 0) return missing(aim, 'profile-correlator / correlate-index');
+  const b = Math.max(...measures);
   return {
     aim, verdict: b <= AIMS.redisBytesPerEvent ? 'met' : 'NOT MET',
-    measured: `${b} bytes/event (used_memory over the drain)${idx ? `; index bench ${num(idx, 'redisBytesPerEvent')} bytes/event` : ''}`,
+    measured: `${num(prof, 'redisBytesPerIndexedEvent') ?? '-'} bytes/event (used_memory over the profile's drain); index bench ${num(idx, 'redisBytesPerEvent') ?? '-'} bytes/event; judged on the larger`,
     ceiling: '-', why: b <= AIMS.redisBytesPerEvent ? '' : 'the window layout (event-id -> payload hash + time zset, four keys per window with TTLs): see the window-bytes split in the profile step',
   };
 }
