@@ -18,7 +18,7 @@ import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
-import { result } from './lib.ts';
+import { offsetSum as sum, processCpuMs as cpuMs, result, topicHighs, type Offsets } from './lib.ts';
 import { rssSplit } from './proc-memory.ts';
 import { produceRawLoad, rawLoad } from './raw-load.ts';
 
@@ -38,19 +38,9 @@ const RAW = [TOPICS.flowsRaw, TOPICS.sessionsRaw];
 const NORM = [TOPICS.flowsNorm, TOPICS.sessionsNorm];
 const port = Number(env.SERVICES_PORT_BASE ?? 9100) + 60;
 const stamp = Date.now().toString(36);
-type Offsets = Map<string, { partition: number; offset: string }[]>;
 
-async function highs(topics: string[]): Promise<Offsets> {
-  const m: Offsets = new Map();
-  for (const t of topics) m.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
-  return m;
-}
-const sum = (m: Offsets) => [...m.values()].flat().reduce((a, p) => a + Number(p.offset), 0);
+const highs = (topics: string[]): Promise<Offsets> => topicHighs(admin, topics);
 const MiB = (bytes: number) => bytes / 2 ** 20;
-/** CPU time (user + system) a process used so far, ms: steadier than wall time on a loaded machine. */
-const cpuMs = (pid: number): number => {
-  try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
-};
 
 async function v8(name: string): Promise<{ heapUsed: number; heapTotal: number; external: number; spaces: string } | null> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');

@@ -1,4 +1,7 @@
-// Small helpers the benchmarks share: percentiles, memory, a table printer.
+// Small helpers the benchmarks share: percentiles, memory, a table printer, topic offsets, a
+// process's CPU time.
+import { readFileSync } from 'node:fs';
+import type { Admin } from 'kafkajs';
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -22,4 +25,20 @@ export function fmt(n: number): string {
  *  bench/results/latest.json. */
 export function result(name: string, figures: Record<string, number | string>): void {
   console.log(`RESULT ${JSON.stringify({ name, ...figures })}`);
+}
+
+/** Per topic, each partition's high watermark. */
+export type Offsets = Map<string, { partition: number; offset: string }[]>;
+export async function topicHighs(admin: Admin, topics: string[]): Promise<Offsets> {
+  const m: Offsets = new Map();
+  for (const t of topics) m.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
+  return m;
+}
+/** The offsets summed over every topic and partition (two sums' difference: records between). */
+export const offsetSum = (m: Map<string, { offset: string }[]>): number => [...m.values()].flat().reduce((a, p) => a + Number(p.offset), 0);
+
+/** CPU time (user + system) a process used so far, ms: far steadier than wall time on a loaded
+ *  machine. NaN when the process is gone. */
+export function processCpuMs(pid: number): number {
+  try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
 }

@@ -29,7 +29,7 @@ import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { memberOf, partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
-import { fmt, result } from './lib.ts';
+import { fmt, offsetSum as sum, processCpuMs as cpuMs, result, topicHighs, type Offsets } from './lib.ts';
 import { produceRawLoad, rawLoad } from './raw-load.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -50,14 +50,8 @@ await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw]);
 const IN = [TOPICS.flowsRaw, TOPICS.sessionsRaw];
 const NORM = [TOPICS.flowsNorm, TOPICS.sessionsNorm];
 const STAGES = (env.PROFILE_STAGES ?? 'ingest,correlator').split(',');
-type Offsets = Map<string, { partition: number; offset: string }[]>;
 
-async function highs(topics: string[] = IN): Promise<Offsets> {
-  const m: Offsets = new Map();
-  for (const t of topics) m.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
-  return m;
-}
-const sum = (m: Map<string, { offset: string }[]>) => [...m.values()].flat().reduce((a, p) => a + Number(p.offset), 0);
+const highs = (topics: string[] = IN): Promise<Offsets> => topicHighs(admin, topics);
 
 // the backlog: N raw events, produced before any consumer runs
 const start = await highs();
@@ -73,10 +67,6 @@ const rssMiB = (pid: number): number => {
   try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024; } catch { return 0; }
 };
 
-/** CPU time (user + system) a process used so far, ms: far less sensitive to a loaded machine than wall time. */
-const cpuMs = (pid: number): number => {
-  try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
-};
 
 /** Committed offsets are polled this often (plus a round trip), ms: the rate's error bound. */
 const POLL_MS = 10;
