@@ -174,7 +174,8 @@ async function main(): Promise<number> {
     for (const s of stalled) log(`  stalled: ${s.group} ${s.topic}/${s.partition} committed ${s.committed} end ${s.end}`);
     for (const s of v.problems.slice(last?.problems.length ?? 0)) log(`  ${s}`);
     last = v;
-    log(`${fault}: recovered in ${recoveryMs === null ? 'NOT RECOVERED' : `${(recoveryMs / 1000).toFixed(1)} s`}; chains ${v.correct}/${v.opened} opened correct${v.undecided.size ? ` (+${v.undecided.size} undecided by the evidence)` : ''}; lost ${v.lost}, duplicate ${v.duplicate}, forks ${v.forks}, stalled ${stalled.length}${note ? `; ${note}` : ''}`);
+    const recovery = recoveryMs !== null ? `recovered in ${(recoveryMs / 1000).toFixed(1)} s` : fault === '(end of run)' ? 'settled' : 'recovered in NOT RECOVERED';
+    log(`${fault}: ${recovery}; chains ${v.correct}/${v.opened} opened correct${v.undecided.size ? ` (+${v.undecided.size} undecided by the evidence)` : ''}; lost ${v.lost}, duplicate ${v.duplicate}, forks ${v.forks}, stalled ${stalled.length}${note ? `; ${note}` : ''}`);
   };
   /** Waits until every service answers /healthz 200 and then every partition that has records
    *  waiting moves on (commits): the pipeline flows again. */
