@@ -8,7 +8,7 @@
 import type { Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
+import type { SessionEvent } from '../schemas/types.gen.ts';
 import type { ConsumedMessage } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createProviderDirectory, loadProvidersFile } from '../services/common/provider-directory.ts';
@@ -19,7 +19,8 @@ import { createCorrelatorPipeline } from '../services/correlator/pipeline.ts';
 import { indexRequestOf } from '../services/join/index-request.ts';
 import { toIndexed } from '../services/join/indexed-events.ts';
 import { DEFAULT_JOIN_SETTINGS, lookupRange, resolveLookup, type ReadRange } from '../services/join/join.ts';
-import type { Lookup, LookupMode } from '../services/join/join-types.ts';
+import type { IndexedEvent, Lookup, LookupMode } from '../services/join/join-types.ts';
+import { relayScenario } from '../services/simulator/relay-fixtures.ts';
 import { memberOf, partKeys } from '../services/join/window-layout.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredEvent } from '../services/join/window-store.ts';
 import { stackEndpoints } from './support/stack.ts';
@@ -129,12 +130,12 @@ describe('correlator stage: hops from shared wake reads', () => {
     const t0 = now - 3_600_000;
     const run = `wks${seed}`;
     const cgn = '198.51.100.77';
-    const relay = '192.88.99.77';
     const victim = '192.0.2.10';
     const key = (a: string) => `${run}|${a}`;
     const settings = { ...DEFAULT_JOIN_SETTINGS, windowReadLimit: 150 }; // some reads are cut
     const directory = createProviderDirectory(loadProvidersFile(new URL('../deploy/providers.json', import.meta.url).pathname));
-    const store = createWindowStore(redis, { retentionMs: 6 * 3_600_000, sessionRetentionMs: settings.maxSessionAgeMs });
+    // retention long enough for the relay scenario's flows (2025) not to be trimmed as old
+    const store = createWindowStore(redis, { retentionMs: 1_000 * 86_400_000 });
     const ports = [40_001, 40_002, 40_003, 41_000, 50_123];
     const session = (i: number, t: number): SessionEvent => {
       const block = i % 3 === 0;
@@ -145,20 +146,17 @@ describe('correlator stage: hops from shared wake reads', () => {
         insideAddr: `100.64.0.${1 + rnd(20)}`, insidePort: block ? null : 1024 + rnd(1000), framedIpAddress: null, framedIpv6Prefix: null, delegatedIpv6Prefix: null,
         acctSessionId: null, acctDelayTime: null, subscriberHandle: null, jurisdiction: 'FR', providerId: 'fr-telecom', clockOffsetMs: 0 };
     };
-    const flow = (i: number, t: number): FlowEvent => {
-      const out = i % 2 === 0;
-      return { eventId: `${run}-f${i}`, exporterId: 'nl-flow-1', exportTime: t + 30_500, srcAddr: out ? relay : `198.51.100.${1 + rnd(5)}`, srcPort: out ? 50_000 + rnd(4) : 40_000 + rnd(4),
-        dstAddr: out ? victim : relay, dstPort: out ? 22 : 443, protocol: 6, startTime: t, endTime: t + 30_000, octets: 10_000 + rnd(5_000), packets: 100 + rnd(50),
-        postNatSrcAddr: null, postNatSrcPort: null, endReason: 'ACTIVE_TIMEOUT', jurisdiction: 'NL', providerId: 'nl-hosting', clockOffsetMs: 0 };
+    // the relay: the simulator's traffic through a stepping stone (one inbound feeds the
+    // outbound toward the peer, among unrelated connections), under this run's window key
+    const sc = relayScenario({ seed: 1 + (seed % 50), concurrent: 40 });
+    const relay = sc.lookup.addr;
+    const flowMsg = (e: IndexedEvent, i: number): ConsumedMessage => {
+      if (e.kind !== 'flow') throw new Error('the relay scenario has flows only');
+      return { topic: TOPICS.flowsNorm, partition: 0, offset: String(i), key: Buffer.from(key(relay)), value: registry.encode(TOPICS.flowsNorm, { ...e.ev, eventId: `${run}-${e.ev.eventId}` }),
+        timestamp: now, headers: { 'ct-uid': `${e.ev.exporterId}/${run}-${e.ev.eventId}`, 'ct-time': String(e.ev.startTime), 'ct-origin-ts': String(e.producedAt), 'ct-dir': e.dir } };
     };
     const msg = (i: number): ConsumedMessage => {
       const t = t0 + rnd(3_000_000);
-      if (i % 2) {
-        const f = flow(i, t);
-        const dir = f.srcAddr === relay ? 'out' : 'in';
-        return { topic: TOPICS.flowsNorm, partition: 0, offset: String(i), key: Buffer.from(key(relay)), value: registry.encode(TOPICS.flowsNorm, f), timestamp: now,
-          headers: { 'ct-uid': `nl-flow-1/${f.eventId}`, 'ct-time': String(t), 'ct-origin-ts': String(now), 'ct-dir': dir } };
-      }
       const s = session(i, t);
       return { topic: TOPICS.sessionsNorm, partition: 0, offset: String(i), key: Buffer.from(key(cgn)), value: registry.encode(TOPICS.sessionsNorm, s), timestamp: now,
         headers: { 'ct-uid': `fr-cgn-1/${s.eventId}`, 'ct-time': String(t), 'ct-origin-ts': String(now) } };
@@ -166,18 +164,22 @@ describe('correlator stage: hops from shared wake reads', () => {
     // 100 waiters with overlapping windows (as the tracer registers them), then the windows'
     // history, then one batch through the stage that meets every waiter
     const waiters: Lookup[] = Array.from({ length: 100 }, (_, j) => {
+      const id = { lookupId: `${run}-l${j}`, traceId: `${run}-t${j}` };
+      if (j % 5 >= 3) { // relay waiters: the scenario's lookup, its window shifted and stretched
+        const shift = 5_000 * (rnd(13) - 6);
+        return { ...sc.lookup, ...id, windowFrom: sc.lookup.windowFrom + shift, windowTo: sc.lookup.windowTo + shift + 1_000 * rnd(20) };
+      }
       const obs = t0 + 60_000 * rnd(50);
-      const mode = j % 5 < 3 ? 'session' : 'relay';
-      return { lookupId: `${run}-l${j}`, traceId: `${run}-t${j}`, parentHopId: null, depth: 1, mode, addr: mode === 'session' ? cgn : relay, scopeProviderId: null,
-        port: mode === 'session' ? (j % 7 === 0 ? null : ports[rnd(ports.length)]!) : null, protocol: 6, peerAddr: victim, peerPort: 22,
-        windowFrom: obs - 2_000, windowTo: obs + 2_000 + 1_000 * rnd(120), since: now };
+      return { ...id, parentHopId: null, depth: 1, mode: 'session', addr: cgn, scopeProviderId: null, port: j % 7 === 0 ? null : ports[rnd(ports.length)]!, protocol: 6,
+        peerAddr: victim, peerPort: 22, windowFrom: obs - 2_000, windowTo: obs + 2_000 + 1_000 * rnd(120), since: now };
     });
     for (const w of waiters) await store.registerAndProbe(key(w.addr), w, now + 3_600_000, lookupRange(w, settings), now);
-    const history = Array.from({ length: 1_200 }, (_, i) => msg(i));
+    const flows = sc.events.map(flowMsg);
+    const history = [...Array.from({ length: 1_000 }, (_, i) => msg(i)), ...flows.slice(0, -40)];
     await store.indexMany(history.map(indexRequestOf), now);
-    const batch = Array.from({ length: 200 }, (_, i) => msg(10_000 + i));
-    // a port block (wakes every session waiter, whatever its port) and flows (every relay waiter)
-    batch.push(msg(30_000), msg(30_001));
+    // sessions (with a port block: it wakes every session waiter, whatever its port) and the
+    // relay's last flows (each wakes every relay waiter)
+    const batch = [...Array.from({ length: 200 }, (_, i) => msg(10_000 + i)), msg(30_000), ...flows.slice(-40)];
 
     const published: Buffer[] = [];
     const producer = { sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: { value: Buffer }[] }[] }) => {
