@@ -12,7 +12,7 @@ export function createCorrelatorMetrics() {
     redelivered: new Counter({ name: 'crosstrace_correlator_redelivered_events_total', help: 'Events already present in their window (replay / redelivery).', registers: r }),
     wakeups: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_total', help: 'Waiters met by an arriving event.', registers: r }),
     leftToArchive: new Counter({ name: 'crosstrace_correlator_waiters_left_to_archive_total', help: 'Waiters met whose lookup window is older than the live windows: left to the tracer, which reads the live windows and the archive together.', registers: r }),
-    wakeupsSkipped: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_skipped_total', help: 'Waiters met by an event that cannot change their resolution (a flow for a session lookup, another port\'s mapping): no window read.', registers: r }),
+    wakeupsSkipped: new Counter({ name: 'crosstrace_correlator_waiter_wakeups_skipped_total', help: 'Waiters met by an event that cannot change their resolution (a flow for a session lookup, another port\'s mapping, an event outside the range the waiter\'s window read covers): no window read.', registers: r }),
     matches: new Counter({ name: 'crosstrace_correlator_hops_total', help: 'Hop candidates emitted, by method.', labelNames: ['method'], registers: r }),
     windowsWithWaiters: new Gauge({ name: 'crosstrace_correlator_waiters_met_last_batch', help: 'Distinct windows with live waiters met in the last batch.', registers: r }),
     redisMemory: new Gauge({ name: 'crosstrace_correlator_redis_memory_bytes', help: 'Redis used_memory (windows, waiters, chains, dedupe), bytes, sampled every 5 s.', registers: r }),
@@ -22,7 +22,7 @@ export function createCorrelatorMetrics() {
     rebuildRemaining: new Gauge({ name: 'crosstrace_correlator_rebuild_remaining_records', help: 'Records the running window rebuild still has to read (0 when none runs).', registers: r }),
     rebuildRate: new Gauge({ name: 'crosstrace_correlator_rebuild_events_per_second', help: 'Events per second of the running (or last) window rebuild.', registers: r }),
     batchPhaseSeconds: new Histogram({ name: 'crosstrace_correlator_batch_phase_seconds', help: 'Time of one batch in each phase, seconds: decode (routing headers and Avro, every record), index (the index-many pipeline, one round trip), wakes (the waiters met: window reads, decoding, matching; the flow watermark overlaps it). Producing and committing follow (the stage\'s processing_seconds minus these).', labelNames: ['phase'], registers: r, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] }),
-    matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve one waiter an event met (its window read, decoding, matching), seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
+    matchSeconds: new Histogram({ name: 'crosstrace_correlator_match_seconds', help: 'Time to resolve one waiter an event met (matching, plus its share of its window part\'s read and decoding, which the waiters met there in one batch share), seconds.', registers: r, buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5] }),
   };
 }
 

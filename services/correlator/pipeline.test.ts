@@ -57,7 +57,7 @@ describe('correlator stage with a waiter whose lookup is older than the live win
     const read: string[] = [];
     const store = {
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter('old', 10 * DAY), waiter('new', 60_000)] })),
-      range: async () => { read.push('range'); return { events: [], truncated: false }; },
+      rangeMany: async (_k: string, ranges: unknown[]) => { read.push(`rangeMany ${ranges.length}`); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }; },
     } as unknown as WindowStore;
     const registry = { decode: async () => ({}) } as unknown as RegistryClient;
     const metrics = createCorrelatorMetrics();
@@ -65,26 +65,26 @@ describe('correlator stage with a waiter whose lookup is older than the live win
     const p = createCorrelatorPipeline({ store, registry, producer: { sendBatch: async () => [] } as unknown as Producer, directory: {} as ProviderDirectory, settings, metrics,
       logger: createLogger('test', 'silent'), now: () => NOW, archiveAnswersOlderThanMs: DAY });
     await p.handle([msg({ headers: { ...msg().headers, 'ct-time': String(NOW - 60_000) } })]);
-    expect(read).toEqual(['range']); // the recent waiter's window was read, the old one's not
+    expect(read).toEqual(['rangeMany 1']); // the recent waiter's window was read, the old one's not
     expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiters_left_to_archive_total')).toMatch(/ 1$/m);
   });
 });
 
 describe('correlator stage with waiters met', () => {
   const relay = (id: string) => ({ lookupId: id, traceId: `t-${id}`, parentHopId: null, depth: 1, mode: 'relay', addr: '192.0.2.7', scopeProviderId: null, port: null, protocol: 6,
-    peerAddr: '198.51.100.1', peerPort: 443, windowFrom: Date.now() - 10_000, windowTo: Date.now(), since: Date.now() });
+    peerAddr: '198.51.100.1', peerPort: 443, windowFrom: 1_700_000_000_000 - 10_000, windowTo: 1_700_000_000_000, since: 1_700_000_000_000 }); // around the events' ct-time
   const setup = (advance: () => Promise<void>) => {
     const log: string[] = [];
     let inFlight = 0;
     let most = 0;
     const store = {
       indexMany: async (reqs: IndexRequest[]) => { log.push('indexed'); return reqs.map((_, i) => ({ isNew: true, waiters: [relay(`l${i}`)] })); },
-      range: async (key: string) => {
+      rangeMany: async (key: string, ranges: unknown[]) => {
         log.push(`read ${key}`);
         most = Math.max(most, ++inFlight);
         await new Promise((r) => setTimeout(r, 20));
         inFlight--;
-        return { events: [], truncated: false };
+        return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) };
       },
     } as unknown as WindowStore;
     const registry = { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }) } as unknown as RegistryClient;
@@ -109,5 +109,28 @@ describe('correlator stage with waiters met', () => {
     const s = setup(async () => { throw new Error('connection lost'); });
     await expect(s.p.handle(s.msgs)).rejects.toMatchObject({ retriable: true });
     expect(s.sent).toEqual([]);
+  });
+});
+
+describe('correlator stage with many waiters on one window', () => {
+  const T = 1_700_000_000_000; // the events' ct-time (msg())
+  const waiter = (id: string, mode: 'session' | 'relay', at: number) => ({ lookupId: id, traceId: `t-${id}`, parentHopId: null, depth: 1, mode, addr: '100.64.3.4', scopeProviderId: null,
+    port: null, protocol: 6, peerAddr: '198.51.100.1', peerPort: 443, windowFrom: at - 2_000, windowTo: at + 2_000, since: T });
+  it('reads each window part once for all its waiters met, and skips a waiter whose read range the event is outside', async () => {
+    const reads: { key: string; mode: string; ranges: number }[] = [];
+    const ws = [waiter('a', 'relay', T), waiter('b', 'relay', T - 60_000), waiter('far', 'relay', T + 10 * 3_600_000), waiter('c', 'relay', T + 1_000)];
+    const store = {
+      indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: ws })),
+      rangeMany: async (key: string, ranges: unknown[], mode: string) => { reads.push({ key, mode, ranges: ranges.length }); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }; },
+    } as unknown as WindowStore;
+    const metrics = createCorrelatorMetrics();
+    const settings = { maxSessionAgeMs: 86_400_000, clockToleranceMs: 2_000, maxFlowAgeMs: 3_600_000, windowReadLimit: 100 } as JoinSettings;
+    const p = createCorrelatorPipeline({ store, registry: { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }) } as unknown as RegistryClient,
+      producer: { sendBatch: async () => [] } as unknown as Producer, directory: {} as ProviderDirectory, settings, metrics, logger: createLogger('test', 'silent') });
+    await p.handle([1, 2, 3].map((i) => msg({ offset: String(i), headers: { ...msg().headers, 'ct-uid': `fr-flow-1/e${i}` } })));
+    // one read of the window's flow part, with the three waiters whose range holds the events
+    expect(reads).toEqual([{ key: 'fr-cgn|100.64.3.4', mode: 'relay', ranges: 3 }]);
+    expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiter_wakeups_total')).toMatch(/ 3$/m);
+    expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiter_wakeups_skipped_total')).toMatch(/ 3$/m); // 'far', once per event
   });
 });

@@ -6,8 +6,8 @@ import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
 import { toIndexed } from '../join/indexed-events.ts';
-import type { IndexedEvent, Lookup } from '../join/join-types.ts';
-import { lookupRange, resolveLookup, wakes, type JoinSettings } from '../join/join.ts';
+import type { IndexedEvent, Lookup, LookupMode } from '../join/join-types.ts';
+import { inReadRange, lookupRange, resolveLookup, wakes, type JoinSettings } from '../join/join.ts';
 import { indexRequestOf } from '../join/index-request.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
@@ -44,8 +44,11 @@ export interface CorrelatorDeps {
   marks?: FlowMarks;
 }
 
-/** Window reads of waiters met that one batch has in flight at once. */
+/** Window parts with waiters met whose reads one batch has in flight at once. */
 const WAKE_READS = 16;
+
+/** A window part to read for the waiters a batch met there: their positions in the batch's jobs. */
+interface WakePart { key: string; mode: LookupMode; jobs: number[] }
 
 /** fn over xs, at most `n` at a time, results in the order of xs. */
 async function inBatches<T, R>(xs: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -89,7 +92,8 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
     const marked = (d.marks ? d.marks.advance(batchMarks(samples)) : Promise.resolve()).then(() => undefined, (e: unknown) => e ?? new Error('flow watermark failed'));
     const counts = { session: 0, flow: 0, redelivered: 0 }; // counted once per batch (a labelled inc per event costs)
     const met = new Map<string, Set<string>>(); // window key -> lookup ids already resolved in this batch
-    const jobs: { key: string; w: Lookup }[] = [];
+    const jobs: Lookup[] = [];
+    const parts = new Map<string, WakePart>(); // the window parts to read: `${mode}|${key}`
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
       const q = reqs[i]!;
@@ -100,27 +104,43 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       const seen = met.get(q.key) ?? new Set<string>();
       met.set(q.key, seen);
       for (const w of r.waiters) {
-        if (seen.has(w.lookupId)) continue; // later events of this batch are in the same range read
+        if (seen.has(w.lookupId)) continue; // later events of this batch are in the same window read
         if (!wakes(w, arrived[i]!)) { d.metrics.wakeupsSkipped.inc(); continue; }
         if (d.archiveAnswersOlderThanMs !== undefined && w.windowFrom < now() - d.archiveAnswersOlderThanMs) { d.metrics.leftToArchive.inc(); continue; }
+        // outside the event-time range the waiter's window read covers: it is never read, so it
+        // cannot change the resolution either
+        if (!inReadRange(w, q.time, d.settings)) { d.metrics.wakeupsSkipped.inc(); continue; }
         seen.add(w.lookupId);
         d.metrics.wakeups.inc();
-        jobs.push({ key: q.key, w });
+        const at = `${w.mode}|${q.key}`;
+        const part = parts.get(at) ?? { key: q.key, mode: w.mode, jobs: [] };
+        parts.set(at, part);
+        part.jobs.push(jobs.length);
+        jobs.push(w);
       }
     }
-    // the waiters met are resolved WAKE_READS at a time (their window reads overlap instead of
-    // one round trip each), every read after the batch was indexed; hops keep the jobs' order
-    const resolved = await inBatches(jobs, WAKE_READS, async ({ key, w }) => {
-      const end = d.metrics.matchSeconds.startTimer();
+    // each window part with waiters met is read once, after the batch was indexed: every waiter's
+    // read (lookupRange, the same events in the same order as a read of its own) in one script
+    // call, the events they share decoded once; WAKE_READS parts in flight; hops keep the jobs' order
+    const resolved: Hop[][] = new Array(jobs.length);
+    await inBatches([...parts.values()], WAKE_READS, async ({ key, mode, jobs: mine }) => {
+      const t = performance.now();
+      const ranges = mine.map((j) => lookupRange(jobs[j]!, d.settings));
       let read;
-      try { read = await d.store.range(key, lookupRange(w, d.settings), w.mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
-      if (read.truncated) {
-        d.metrics.truncatedReads.inc();
-        d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
+      try { read = await d.store.rangeMany(key, ranges, mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+      const events = await toIndexed(read.stored, d.registry);
+      const shared = (performance.now() - t) / 1000 / mine.length; // the read and decoding, split over the waiters
+      for (let k = 0; k < mine.length; k++) {
+        const t0w = performance.now();
+        const w = jobs[mine[k]!]!;
+        const { picks, truncated } = read.reads[k]!;
+        if (truncated) {
+          d.metrics.truncatedReads.inc();
+          d.logger.debug({ traceId: w.traceId, lookupId: w.lookupId, key, events: picks.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
+        }
+        resolved[mine[k]!] = resolveLookup(w, picks.map((p) => events[p]!), d.directory, d.settings);
+        d.metrics.matchSeconds.observe(shared + (performance.now() - t0w) / 1000);
       }
-      const found = resolveLookup(w, await toIndexed(read.events, d.registry), d.directory, d.settings);
-      end();
-      return found;
     });
     const failed = await marked;
     if (failed) throw dependencyDown('redis unavailable for the flow watermark', failed);

@@ -61,6 +61,14 @@ export function wakes(l: Lookup, e: IndexedEvent): boolean {
   return (e.kind === 'flow' ? METHODS.RELAY_TIMING : BY_KIND[e.ev.kind]).wakes(l, e);
 }
 
+/** Whether an event of event time `t` (its window score) lies in the range a lookup's window
+ *  read covers (lookupRange: from..to): one outside it is never read, so it cannot change what
+ *  the lookup resolves to. */
+export function inReadRange(l: Lookup, t: number, s: JoinSettings): boolean {
+  const r = lookupRange(l, s);
+  return t >= r.from && t <= r.to;
+}
+
 /** Whether a relay lookup's window read holds its host's own outbound flow toward the peer
  *  (matchers/relay-timing.ts outboundSeen): the flows were there to be read. */
 export function sawOutbound(l: Lookup, events: readonly IndexedEvent[], s: JoinSettings): boolean {

@@ -60,13 +60,19 @@ type Cmds = {
     from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number, cap: number): Promise<[number, (Buffer | null)[]]>;
   ctUnregister(k1: string, k2: string, id: string): Promise<number>;
   ctRange(k1: string, k2: string, from: number, coreFrom: number, coreTo: number, to: number, limit: number): Promise<[number, (Buffer | null)[]]>;
+  ctRangeMany(k1: string, k2: string, ...ranges: number[]): Promise<[(Buffer | null)[], ...number[]]>;
 };
 
 export interface IndexRequest { key: string; uid: string; time: number; payload: Buffer }
-export interface IndexResult { isNew: boolean; waiters: Lookup[] }
+/** waiters: the live waiters the event met; one window's events of a batch may share one array
+ *  and its lookups (read them, never change them). */
+export interface IndexResult { isNew: boolean; waiters: readonly Lookup[] }
 /** A window read: the events found, and whether a part of the read reached its limit (the
  *  events farthest from the lookup window were left out). */
 export interface WindowRead { events: StoredEvent[]; truncated: boolean }
+/** The reads of many ranges of one window part (rangeMany): each read's events are
+ *  `stored[i]` for i in its `picks`, in read order (an event several reads share is stored once). */
+export interface WindowReads { stored: StoredEvent[]; reads: { picks: number[]; truncated: boolean }[] }
 
 /** Events per index-many script call: bounds how long one call holds Redis (~1 ms). */
 const INDEX_CHUNK = 128;
@@ -107,6 +113,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
     redis.defineCommand('ctRegister', { numberOfKeys: 4, lua: lua('register-and-probe') });
     redis.defineCommand('ctUnregister', { numberOfKeys: 2, lua: lua('unregister') });
     redis.defineCommand('ctRange', { numberOfKeys: 2, lua: lua('range-events') });
+    redis.defineCommand('ctRangeMany', { numberOfKeys: 2, lua: lua('range-many') });
   }
   const present = (xs: (Buffer | null)[]) => xs.filter((x): x is Buffer => x !== null);
   const retentionOf = (side: WindowSide) => (side === 'session' ? Math.max(opts.retentionMs, opts.sessionRetentionMs ?? opts.retentionMs) : opts.retentionMs);
@@ -142,11 +149,20 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       }
       const res = await pipe.exec();
       if (!res) throw new Error('redis pipeline returned nothing');
-      // either script answers isNew, waiters per event: [isNew, ws] per call, or them all flat
-      const flat = res.flatMap(([err, v]) => { if (err) throw err; return v as unknown[]; });
+      // either script answers isNew, waiters per event: [isNew, ws] per call, or them all flat;
+      // index-many answers a window's later events with the call's position (1-based) of the
+      // event that carries its waiters, instead of the same list again
       const out: IndexResult[] = new Array(reqs.length);
-      for (let i = 0; i < flat.length; i += 2) {
-        out[sent[i / 2]!] = { isNew: flat[i] === 1, waiters: present(flat[i + 1] as (Buffer | null)[]).map((w) => JSON.parse(w.toString('utf8')) as Lookup) };
+      let n = 0;
+      for (const [err, v] of res) {
+        if (err) throw err;
+        const call = v as (number | (Buffer | null)[])[];
+        const first = n;
+        for (let i = 0; i < call.length; i += 2) {
+          const ws = call[i + 1]!;
+          const waiters = typeof ws === 'number' ? out[sent[first + ws - 1]!]!.waiters : present(ws).map((w) => JSON.parse(w.toString('utf8')) as Lookup);
+          out[sent[n++]!] = { isNew: call[i] === 1, waiters };
+        }
       }
       return out;
     },
@@ -172,6 +188,24 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       const [a, b] = partKeys(key, sideOf(mode));
       const [cut, out] = await r.ctRangeBuffer(a, b, range.from, range.coreFrom, range.coreTo, range.to, range.limit);
       return { events: present(out).map(decodeStored), truncated: cut === 1 };
+    },
+    /** The reads range() makes for each of `ranges` (lookups of `mode` on one window), in one
+     *  script call that reads the events they share once (lua/range-many.lua). */
+    async rangeMany(key: string, ranges: readonly ReadRange[], mode: LookupMode): Promise<WindowReads> {
+      const [a, b] = partKeys(key, sideOf(mode));
+      const [payloads, ...runs] = await r.ctRangeManyBuffer(a, b, ...ranges.flatMap((x) => [x.from, x.coreFrom, x.coreTo, x.to, x.limit]));
+      const stored: StoredEvent[] = [];
+      const slot = payloads.map((p) => (p === null ? -1 : stored.push(decodeStored(p)) - 1)); // a member without payload is left out, as range() does
+      const reads = ranges.map((_, i) => {
+        const [cut, coreAt, coreN, beforeAt, beforeN, afterAt, afterN] = runs.slice(7 * i, 7 * i + 7) as number[];
+        const picks: number[] = [];
+        const take = (p: number) => { if (slot[p]! >= 0) picks.push(slot[p]!); };
+        for (let p = coreAt!; p < coreAt! + coreN!; p++) take(p);
+        for (let p = beforeAt! + beforeN! - 1; p >= beforeAt!; p--) take(p); // newest first
+        for (let p = afterAt!; p < afterAt! + afterN!; p++) take(p);
+        return { picks, truncated: cut === 1 };
+      });
+      return { stored, reads };
     },
     /** Pins a window (preservation order): no trimming, no TTL, until unpinned (then it lives
      *  1.5 x retention from now, like a refreshed window). */

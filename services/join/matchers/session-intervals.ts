@@ -111,8 +111,17 @@ interface Open extends SessionInterval {
 
 /** What a record says beyond its own identity, time and action: two records equal here answer
  *  `sameSession` alike. */
-const holderOf = (ev: SessionEvent): string =>
+const holderText = (ev: SessionEvent): string =>
   JSON.stringify({ ...ev, eventId: null, eventTime: null, exportTime: null, action: null, natEvent: null, acctDelayTime: null, clockOffsetMs: null });
+/** holderOf of each record object met, kept as long as the record: the correlator gives one
+ *  window read's records to every waiter met there (records are never changed: a matcher only
+ *  reads them, services/join/shared-events.test.ts), so each is serialised once, not per waiter. */
+const holders = new WeakMap<SessionEvent, string>();
+const holderOf = (ev: SessionEvent): string => {
+  let h = holders.get(ev);
+  if (h === undefined) holders.set(ev, (h = holderText(ev)));
+  return h;
+};
 
 function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: SessionEvent) => number): SessionInterval[] {
   records.sort((a, b) => a.ev.eventTime - b.ev.eventTime
