@@ -28,6 +28,7 @@ import { createRegistryClient } from '../services/common/registry.ts';
 import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
+import { followUpRequest } from '../services/partner/domain/open-request.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { fmt, mem, result, summarise } from './lib.ts';
 import { cpuBetween, sampleCpu } from './process-cpu.ts';
@@ -156,6 +157,10 @@ const ports = { ingest: base + 1, correlator: base + 2, tracer: base + 3 };
 const sample = async () => Object.fromEntries(await Promise.all(Object.entries(ports).map(async ([n, p]) => [n, external ? await scrape(p) : undefined]))) as Record<string, ServiceSample | undefined>;
 /** Traces opened so far (ids, addresses and port blocks stay fresh across the sweep's rates). */
 let opened = 0;
+/** Every trace this run opened, closed at the end: an open trace keeps its lookups waiting on
+ *  their windows until it expires, and a later run (make chaos after make bench) would pay for
+ *  waking them. */
+const openedTraces: TraceRequest[] = [];
 /** A rate whose traces time out this many times in a row is cut short (the sweep stays bounded). */
 const MISSES_IN_A_ROW = 3;
 
@@ -169,6 +174,7 @@ async function oneTrace(countStages = true): Promise<number | undefined> {
   const req: TraceRequest = { traceId: `${run}-t${k}`, action: 'OPEN', requestingJurisdiction: 'GB', legalBasis: 'EMERGENCY', caseReference: `bench-${run}`,
     srcAddr: addr, srcPort: 40001 + k, dstAddr: '192.0.2.10', dstPort: 443, protocol: 6, observedTime: now - 1000, toleranceMs: 2000, requestedAt: now, expiresAt: now + 600_000 };
   await producer.send({ topic: TOPICS.traceRequests, messages: [{ key: req.traceId, value: registry.encode(TOPICS.traceRequests, req) }] });
+  openedTraces.push(req);
   await new Promise((r) => setTimeout(r, 300)); // the lookup is registered and waiting
   const pb: SessionEvent = { eventId: `${run}-pb${k}`, exporterId: 'fr-cgn-1', exportTime: Date.now(), kind: 'PORT_BLOCK', action: 'START', natEvent: 14, eventTime: now - 60_000, protocol: null,
     outsideAddr: addr, outsidePort: null, portRangeStart: 39936, portRangeEnd: 40447 + k, insideAddr: `100.66.${k >> 8}.${(k & 255) + 1}`, insidePort: null, framedIpAddress: null,
@@ -268,6 +274,9 @@ if (RATES.length > 1) {
   const best = ok.length ? Math.max(...ok.map((r) => r.rate)) : undefined;
   console.log(`sweep: highest background rate with p99 <= ${P99_AIM_MS} ms over all ${TRACES} traces and the backlog flat: ${best === undefined ? 'none of the rates measured' : `${fmt(best)} events/s`} (rates ${sweep.map((r) => `${fmt(r.rate)}/s p99 ${Number.isFinite(r.p99) ? r.p99 : 'incomplete'}${r.flat ? '' : ' growing'}`).join(', ')})`);
 }
+// closed by the jurisdiction that opened them (the tracer unregisters a closed chain's lookups)
+await sendChunked(producer, [{ topic: TOPICS.traceRequests, messages: openedTraces.map((req) => ({ key: req.traceId, value: registry.encode(TOPICS.traceRequests, followUpRequest(req, 'CLOSE', Date.now())) })) }]);
+console.log(`closed the ${openedTraces.length} traces this run opened`);
 await stages.stop();
 await consumer.disconnect();
 await producer.disconnect();
