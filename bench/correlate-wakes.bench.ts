@@ -4,7 +4,8 @@
 // each hold W open waiters (lookups as the tracer registers them: a session lookup on a CGN
 // address and port, a relay lookup on a hosting server toward the victim), for each W asked, on
 // fresh windows each time. W = 0 comes first: the same events with no waiter, the ceiling.
-// Prints events/s, CPU per event (this client, and Redis: INFO used_cpu), window reads and hops,
+// Prints events/s, CPU per event (this client, and Redis: INFO used_cpu), window reads and hops
+// (resolved, and published: exact repeats of a version already published are not, published-hops.ts),
 // each W as a ratio to W = 0, and the load average. A CGN address (port blocks: every record
 // wakes every session waiter) or a server's flows meet every waiter; hotShare of the events go
 // to the W-waiter windows, the rest to windows without waiters.
@@ -141,6 +142,8 @@ async function runOnce(W: number) {
   const count = async (name: string) => (await metrics.stage.registry.getSingleMetric(name)!.get()).values.reduce((a, v) => a + v.value, 0);
   const woke = await count('crosstrace_correlator_waiter_wakeups_total');
   const skipped = await count('crosstrace_correlator_waiter_wakeups_skipped_total');
+  const resolved = await count('crosstrace_correlator_hops_total');
+  const repeats = await count('crosstrace_correlator_hop_repeats_suppressed_total');
   // this run's keys go
   let cursor = '0';
   do {
@@ -148,7 +151,7 @@ async function runOnce(W: number) {
     cursor = c;
     if (keys.length) await admin.unlink(...keys);
   } while (cursor !== '0');
-  return { W, rate: N / sec, clientUs: (cpu.user + cpu.system) / N, redisUs: rcpu / N, woke, skipped, hops, load, top };
+  return { W, rate: N / sec, clientUs: (cpu.user + cpu.system) / N, redisUs: rcpu / N, woke, skipped, hops, resolved, repeats, load, top };
 }
 
 async function redisCpuUs(): Promise<number> {
@@ -162,11 +165,11 @@ for (const W of WS) {
   const r = await runOnce(W);
   base ??= r;
   const ratio = W === 0 ? '(the ceiling)' : `= ${(100 * r.rate / base.rate).toFixed(0)} % of W=0's rate, client CPU x${(r.clientUs / base.clientUs).toFixed(1)}, Redis CPU x${(r.redisUs / base.redisUs).toFixed(1)}`;
-  console.log(`correlate wakes W=${W}: ${fmt(r.rate)} events/s; CPU per event: client ${r.clientUs.toFixed(1)} µs, Redis ${r.redisUs.toFixed(1)} µs ${ratio}; waiters woken ${r.woke} (${(r.woke / N).toFixed(2)}/event), skipped ${r.skipped}, hops ${r.hops}; `
+  console.log(`correlate wakes W=${W}: ${fmt(r.rate)} events/s; CPU per event: client ${r.clientUs.toFixed(1)} µs, Redis ${r.redisUs.toFixed(1)} µs ${ratio}; waiters woken ${r.woke} (${(r.woke / N).toFixed(2)}/event), skipped ${r.skipped}, hops published ${r.hops} of ${r.resolved} resolved (${r.repeats} exact repeats not published again); `
     + `${N} events, ${HOT} hot windows, hot share ${HOT_SHARE}, batch ${BATCH}; load average ${r.load}`);
   if (r.top) console.log(r.top);
   result('correlate-wakes', { waiters: W, eventsPerSec: Math.round(r.rate), clientCpuUsPerEvent: +r.clientUs.toFixed(1), redisCpuUsPerEvent: +r.redisUs.toFixed(1),
-    ratioToNoWaiters: +(r.rate / base.rate).toFixed(2), wakeups: r.woke, hops: r.hops, events: N, hotWindows: HOT, hotShare: HOT_SHARE, loadAverage1m: +loadavg()[0]!.toFixed(1) });
+    ratioToNoWaiters: +(r.rate / base.rate).toFixed(2), wakeups: r.woke, hops: r.hops, hopsResolved: r.resolved, repeatsSuppressed: r.repeats, events: N, hotWindows: HOT, hotShare: HOT_SHARE, loadAverage1m: +loadavg()[0]!.toFixed(1) });
 }
 redis.disconnect();
 admin.disconnect();

@@ -31,7 +31,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   const pipeline = createCorrelatorPipeline({
     store, marks,
     registry, producer, directory, metrics, logger,
-    settings: join.settings,
+    settings: join.settings, hopsRemembered: cfg.CROSSTRACE_CORRELATOR_HOPS_REMEMBERED,
     liveRetention: { flowMs: join.retentionMs, sessionMs: Math.max(join.retentionMs, join.settings.maxSessionAgeMs) },
     ...(cfg.CROSSTRACE_CORRELATOR_ARCHIVE_ANSWERS_OLD ? { archiveAnswersOlderThanMs: join.retentionMs } : {}),
   });

@@ -1,7 +1,8 @@
 // The correlator stage: each normalised event is indexed into the window of its key and
 // probes the waiters there (index-many scripts, one pipeline round trip per batch). Waiters met
 // are resolved against their window's events (reads overlapped, after the batch is indexed) and
-// the hops go to trace.hops keyed by trace id. Batch time per phase: batchPhaseSeconds.
+// the hops go to trace.hops keyed by trace id, but for exact repeats of versions already
+// published (published-hops.ts). Batch time per phase: batchPhaseSeconds.
 import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
@@ -12,12 +13,14 @@ import { indexRequestOf } from '../join/index-request.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { wrapStage } from '../common/stage.ts';
+import { wrapStage, type StageBatch } from '../common/stage.ts';
+import type { ConsumedMessage } from '../common/kafka.ts';
 import { TOPICS } from '../common/topics.ts';
 import { decodeStored, type IndexRequest, type WindowStore } from '../join/window-store.ts';
 import { batchMarks, type FlowMarkSample } from '../join/flow-watermark.ts';
 import type { FlowMarks } from '../join/flow-marks.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
+import { createPublishedHops, DEFAULT_HOPS_REMEMBERED, type PublishingBatch } from './published-hops.ts';
 
 export interface CorrelatorDeps {
   store: WindowStore;
@@ -42,6 +45,9 @@ export interface CorrelatorDeps {
   /** The flow watermark (join/flow-watermark.ts), advanced after each batch is indexed; none =
    *  not kept (then no relay lookup ever settles by silence: AMBIGUOUS, never terminated). */
   marks?: FlowMarks;
+  /** Hop ids whose last published version is remembered, so an exact repeat is not published
+   *  again (published-hops.ts); 0 = every hop resolved is published. Default DEFAULT_HOPS_REMEMBERED. */
+  hopsRemembered?: number;
 }
 
 /** Window parts with waiters met whose reads one batch has in flight at once. */
@@ -49,6 +55,9 @@ const WAKE_READS = 16;
 
 /** A window part to read for the waiters a batch met there: their positions in the batch's jobs. */
 interface WakePart { key: string; mode: LookupMode; jobs: number[] }
+
+/** A hop as it goes to trace.hops, with its id (published-hops.ts). */
+interface HopMessage { hopId: string; key: string; value: Buffer; headers: Record<string, string> }
 
 /** fn over xs, at most `n` at a time, results in the order of xs. */
 async function inBatches<T, R>(xs: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -59,7 +68,10 @@ async function inBatches<T, R>(xs: T[], n: number, fn: (x: T) => Promise<R>): Pr
 
 export function createCorrelatorPipeline(d: CorrelatorDeps) {
   const now = d.now ?? Date.now;
-  const handle = wrapStage({ stage: 'correlator', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, batch) => {
+  const published = createPublishedHops({ capacity: d.hopsRemembered ?? DEFAULT_HOPS_REMEMBERED });
+  const io = { stage: 'correlator', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now };
+  /** One batch: `sending` gets what it publishes, settled by `handle` once the produce ended. */
+  async function correlate(msgs: ConsumedMessage[], batch: StageBatch, sending: { hops?: PublishingBatch<HopMessage> }) {
     const t0 = performance.now();
     const reqs: IndexRequest[] = [];
     const arrived: IndexedEvent[] = [];
@@ -154,7 +166,21 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
     d.metrics.indexed.inc({ kind: 'flow' }, counts.flow);
     d.metrics.redelivered.inc(counts.redelivered);
     d.metrics.windowsWithWaiters.set(met.size);
-    return [{ topic: TOPICS.traceHops, messages: hops.map((h) => ({ key: h.traceId, value: d.registry.encode(TOPICS.traceHops, h), headers: { 'ct-decisive-ts': String(h.decisiveAt) } })) }];
-  });
+    const out = published.begin(hops.map((h): HopMessage => ({ hopId: h.hopId, key: h.traceId, value: d.registry.encode(TOPICS.traceHops, h), headers: { 'ct-decisive-ts': String(h.decisiveAt) } })));
+    sending.hops = out;
+    if (out.suppressed > 0) d.metrics.repeatsSuppressed.inc(out.suppressed);
+    return [{ topic: TOPICS.traceHops, messages: out.publish.map(({ key, value, headers }) => ({ key, value, headers })) }];
+  }
+  /** The stage's handler: a batch's hops count as published only once wrapStage produced them
+   *  (it throws when the produce fails: then nothing is remembered and the retry publishes). */
+  async function handle(msgs: ConsumedMessage[]): Promise<void> {
+    const sending: { hops?: PublishingBatch<HopMessage> } = {};
+    try {
+      await wrapStage(io, (m, b) => correlate(m, b, sending))(msgs);
+      sending.hops?.settle(true);
+    } finally {
+      sending.hops?.settle(false); // failed (after a success: nothing, settle counts once)
+    }
+  }
   return { handle };
 }
