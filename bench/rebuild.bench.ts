@@ -28,7 +28,7 @@ import { createLogger } from '../services/common/logger.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { openRawRedis } from '../services/common/redis-raw.ts';
 import { RespWriter } from '../services/common/resp.ts';
-import { FLUSH_EVENTS, STATE_MARKER, rebuildWindows } from '../services/join/state-rebuild.ts';
+import { FLUSH_EVENTS, STATE_MARKER, rebuildWindows, replayFetch } from '../services/join/state-rebuild.ts';
 import { writeBulkCommands } from '../services/join/window-bulk-write.ts';
 import { partKeys } from '../services/join/window-layout.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind, type WindowSide } from '../services/join/window-store.ts';
@@ -94,7 +94,7 @@ async function bareConsume(): Promise<{ records: number; secs: number; cpuUs: nu
   for (const topic of [TOPICS.flowsNorm, TOPICS.sessionsNorm]) {
     await admin.setOffsets({ groupId, topic, partitions: [...from].filter(([k]) => k.startsWith(`${topic}/`)).map(([k, v]) => ({ partition: Number(k.slice(topic.length + 1)), offset: String(v.start) })) });
   }
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 4 * 1_048_576, maxBytes: 32 * 1_048_576, maxWaitTimeInMs: 100, allowAutoTopicCreation: false }); // replayTopics' settings
+  const consumer = kafka.consumer({ groupId, ...replayFetch(), maxWaitTimeInMs: 100, allowAutoTopicCreation: false }); // replayTopics' settings
   let n = 0;
   let first = 0;
   let done: () => void = () => undefined;

@@ -22,7 +22,8 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   const marks = createFlowMarks(redis);
   // a Redis that lost its windows (FLUSHALL, no AOF, a new instance) gets them back from Kafka
   const rebuild = cfg.CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS
-    ? async () => { await rebuildWindows({ kafka, admin, redis, store, flowMarks: { registry, marks }, retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs, onProgress: (p) => {
+    ? async () => { await rebuildWindows({ kafka, admin, redis, store, flowMarks: { registry, marks }, retentionMs: join.retentionMs, sessionRetentionMs: join.settings.maxSessionAgeMs,
+      fetchBytes: cfg.CROSSTRACE_CORRELATOR_REBUILD_FETCH_BYTES, flushEvents: cfg.CROSSTRACE_CORRELATOR_REBUILD_BATCH_EVENTS, onProgress: (p) => {
       metrics.rebuildEvents.set(p.events); metrics.rebuildRemaining.set(p.done ? 0 : p.remaining); metrics.rebuildRate.set(p.perSecond);
       logger.info(p, p.done ? 'windows rebuilt' : 'rebuilding windows');
     } }); }

@@ -80,8 +80,21 @@ export const lostDuringRebuild = (): Error => dependencyDown('Redis lost its dat
  *  was produced at or after horizon - future tolerance: seeking there by timestamp misses none. */
 export const DEFAULT_REBUILD_SLACK_MS = 300_000;
 
-/** Events buffered before a bulk write (a write runs while the next batches are read). */
-export const FLUSH_EVENTS = 40_000;
+/** Events buffered before a bulk write (a write runs while the next batches are read). Issue
+ *  14, bench/drain-memory.ts rebuild of 200k events: 40k -> 10k changed neither the peak RSS
+ *  nor CPU per event beyond the noise; kept small, as it bounds two batches in memory. */
+export const FLUSH_EVENTS = 10_000;
+
+/** Most bytes per fetch of the replay, all partitions together: kafkajs decodes a whole fetch
+ *  into message objects (~8 per record: headers, key, value), several times its bytes in V8's
+ *  heap. Issue 14, bench/drain-memory.ts rebuild of 200k events (load 11-16): peak RSS 504 MiB
+ *  at 32 MiB, 366 at 4 MiB, 324 at 4 MiB with the flow-mark copy (onBatch), 288 at 2 MiB; CPU
+ *  per event 15.3, 13.9, 15.9, 15.3 µs (start-up included). */
+export const REPLAY_FETCH_BYTES = 2 * 1_048_576;
+
+/** The replay's fetch sizes for `fetchBytes` per fetch: an eighth of it per partition. */
+export const replayFetch = (fetchBytes = REPLAY_FETCH_BYTES): { maxBytes: number; maxBytesPerPartition: number } =>
+  ({ maxBytes: fetchBytes, maxBytesPerPartition: Math.max(65_536, Math.floor(fetchBytes / 8)) });
 
 /**
  * Replays flows.norm and sessions.norm into the windows, from the first record produced after
@@ -106,6 +119,9 @@ export async function rebuildWindows(o: {
   idleTimeoutMs?: number;
   /** Events buffered before a bulk write (default FLUSH_EVENTS). */
   flushEvents?: number;
+  /** Most bytes per fetch of the replay, all partitions together (default REPLAY_FETCH_BYTES);
+   *  per partition an eighth of it. */
+  fetchBytes?: number;
   /** The flow watermark (ct:flowmark, flow-watermark.ts; `marks`: flow-marks.ts createFlowMarks),
    *  which the loss took too, and the registry to decode the flow records it is read from: without
    *  it, marks come back only with flows indexed live after the rebuild, and a relay lookup on an
@@ -175,6 +191,7 @@ export async function rebuildWindows(o: {
   try {
     await replayTopics({
       kafka: o.kafka, admin: o.admin, topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm], idleTimeoutMs: o.idleTimeoutMs,
+      ...replayFetch(o.fetchBytes),
       startOffset: async (topic, partition) => {
         const found = await o.admin.fetchTopicOffsetsByTimestamp(topic, horizonOf(topic) - (o.slackMs ?? DEFAULT_REBUILD_SLACK_MS));
         const byTime = found.find((p) => p.partition === partition)?.offset;
@@ -187,14 +204,18 @@ export async function rebuildWindows(o: {
         if (failed) throw failed.e;
         if (messages.length === 0) return;
         const horizon = horizonOf(topic);
+        const lastOfBatch = new Map<string, Buffer>();
         for (const m of messages) {
           const msg: ConsumedMessage = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp) };
           let r: IndexRequest;
           try { r = indexRequestOf(msg); } catch { skipped++; continue; } // dead-lettered when first read
           if (r.time < horizon) { skipped++; continue; }
           buf.push(r);
-          if (marks && topic === TOPICS.flowsNorm) lastFlows.set(`${r.uid.slice(0, r.uid.indexOf('/'))}|${partition}`, { partition, value: m.value! });
+          if (marks && topic === TOPICS.flowsNorm) lastOfBatch.set(r.uid.slice(0, r.uid.indexOf('/')), m.value!);
         }
+        // copied: a record's value is a slice of its fetch response, which it would keep whole
+        // (up to the fetch size) until the flush
+        for (const [exporter, value] of lastOfBatch) lastFlows.set(`${exporter}|${partition}`, { partition, value: Buffer.from(value) });
         bufAt.set(`${topic}/${partition}`, Number(messages[messages.length - 1]!.offset) + 1);
         if (buf.length >= (o.flushEvents ?? FLUSH_EVENTS)) await flush();
       },
