@@ -42,7 +42,7 @@ export async function startArchive(env: Record<string, string | undefined> = pro
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_ARCHIVE_GROUP_ID, topics: [TOPICS.sessionsNorm, TOPICS.flowsNorm], fromBeginning: cfg.CROSSTRACE_ARCHIVE_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'archive', port: cfg.CROSSTRACE_ARCHIVE_HTTP_PORT,
-    maxBytesPerPartition: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES,
+    maxBytesPerPartition: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES_PER_PARTITION, maxBytes: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES,
     health: () => ({ database: dbOk ? 'ready' : 'unreachable', ...(dbOk ? {} : { ok: false }) }),
   });
   logger.info({ port: port() }, 'archive started');
