@@ -60,6 +60,18 @@ describe.skipIf(!stackEndpoints().databaseUrl)('archive redelivery and the flow 
     expect(after.intervals[1]).toMatch(/^2048 \[.*,\)$/); // session 2 still open
   });
 
+  it('batches written together (group commit) each store once; a replayed one among them is merged, the others\' rows all land', async () => {
+    const w = createHistoryWriter(pool);
+    const fresh = await w.writeMany([batchOf([10], []), batchOf([11], [[3, 'START']])]);
+    expect(fresh.map((r) => r.status === 'fulfilled' && r.value)).toEqual([{ flowsNew: 2, sessionsNew: 0, intervals: 0 }, { flowsNew: 2, sessionsNew: 1, intervals: 1 }]);
+    // the second fetch after a crash: batch 11 again beside a new one
+    const again = await w.writeMany([batchOf([12], []), batchOf([11], [[3, 'START']])]);
+    expect(again.map((r) => r.status === 'fulfilled' && r.value)).toEqual([{ flowsNew: 2, sessionsNew: 0, intervals: 0 }, { flowsNew: 0, sessionsNew: 0, intervals: 1 }]);
+    const flows = (await state()).flows.filter((k) => / r\w+\/f1[0-2] /.test(k));
+    expect(flows).toHaveLength(6);
+    expect(new Set(flows).size).toBe(6);
+  });
+
   it('a store made before migration 005 upgrades with its flow rows and still refuses them twice', async () => {
     const schema = `up_${run}`;
     await pool.query(`CREATE SCHEMA ${schema}`);

@@ -168,6 +168,29 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
         client.release(broken);
       }
     },
+    /** Several batches (the partitions of one fetch) in ONE transaction on the direct path;
+     *  each batch's outcome, in order. When that transaction fails on the data (SQLSTATE class
+     *  22 or 23: a stored record, a row refused), each batch is written again on its own
+     *  (write()), so a replayed batch is merged and a batch at fault fails alone. */
+    async writeMany(bs: readonly HistoryBatch[]): Promise<PromiseSettledResult<WriteResult>[]> {
+      if (bs.length === 1) return Promise.allSettled([this.write(bs[0]!)]);
+      const all: HistoryBatch = { sessions: bs.flatMap((b) => b.sessions), intervals: bs.flatMap((b) => b.intervals), flows: bs.flatMap((b) => b.flows) };
+      await ensurePartitions(all.flows);
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await attempt(client, all, true);
+        return bs.map((b) => ({ status: 'fulfilled', value: { sessionsNew: b.sessions.length, flowsNew: b.flows.length, intervals: b.intervals.length } }));
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => { broken = true; });
+        if (!/^2[23]/.test(String((e as { code?: unknown }).code ?? ''))) return bs.map(() => ({ status: 'rejected', reason: e }));
+      } finally {
+        client.release(broken);
+      }
+      const out: PromiseSettledResult<WriteResult>[] = [];
+      for (const b of bs) out.push((await Promise.allSettled([this.write(b)]))[0]!);
+      return out;
+    },
     /** Forgets the partitions known to exist (after a retention run dropped some). */
     forgetPartitions(): void { partitions.clear(); },
   };

@@ -17,7 +17,7 @@ import type { HistoryBatch, HistoryWriter } from './history-writer.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 
 export interface ArchiveDeps {
-  writer: HistoryWriter;
+  writer: Pick<HistoryWriter, 'write'>;
   registry: RegistryClient;
   producer: Producer;
   metrics: ArchiveMetrics;
