@@ -4,7 +4,7 @@
 // transaction is rolled back and the whole batch is written again on the merge path: COPY into
 // per-connection staging tables (ON COMMIT DELETE ROWS), then INSERT ... ON CONFLICT DO NOTHING,
 // so the common case costs one COPY per table and a replay changes nothing. Session intervals
-// always go through staging and an upsert (LEAST/GREATEST merges: applying the same records
+// go as parameter arrays into one upsert (LEAST/GREATEST merges: applying the same records
 // again changes nothing). The caller commits Kafka offsets only after write() resolved, i.e.
 // after the database commit. Flow day partitions are created before, outside the transaction.
 import { Writable } from 'node:stream';
@@ -25,25 +25,35 @@ export interface WriteResult { sessionsNew: number; flowsNew: number; intervals:
 
 const STAGING = `
 CREATE TEMP TABLE IF NOT EXISTS stage_session_records (LIKE session_records) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS stage_sessions (session_key text, scope text, addr cidr, ports int4range, kind text,
-  provider_id text, leads_to text, start_at timestamptz, evidence_at timestamptz, stop_at timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_flow_records (LIKE flow_records) ON COMMIT DELETE ROWS;`;
 
 const MOVE = {
   session_records: 'INSERT INTO session_records SELECT * FROM stage_session_records ON CONFLICT DO NOTHING',
   flow_records: 'INSERT INTO flow_records SELECT * FROM stage_flow_records ON CONFLICT DO NOTHING',
 } as const;
+// the batch's intervals as parameter arrays (no staging table): one row per session and
+// address, merged with what the store holds
 const UPSERT_INTERVALS = `
 INSERT INTO sessions (session_key, scope, addr, ports, kind, provider_id, leads_to, start_at, evidence_at, stop_at)
-SELECT session_key, scope, addr, ports, min(kind), min(provider_id), min(leads_to), min(start_at), max(evidence_at), max(stop_at)
-  FROM stage_sessions GROUP BY session_key, scope, addr, ports
+SELECT session_key, scope, addr, int4range(lo, hi, '[]'), min(kind), min(provider_id), min(leads_to), min(start_at), max(evidence_at), max(stop_at)
+  FROM unnest($1::text[], $2::text[], $3::cidr[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+    AS i(session_key, scope, addr, lo, hi, kind, provider_id, leads_to, start_at, evidence_at, stop_at)
+ GROUP BY session_key, scope, addr, lo, hi
 ON CONFLICT (session_key, scope, addr, ports) DO UPDATE SET
   start_at = LEAST(sessions.start_at, EXCLUDED.start_at),
   evidence_at = GREATEST(sessions.evidence_at, EXCLUDED.evidence_at),
   stop_at = GREATEST(sessions.stop_at, EXCLUDED.stop_at)`;
 
-const intervalLine = (r: SessionIntervalRow): string =>
-  copyLine([r.sessionKey, r.scope, r.addr, `[${r.portLo},${r.portHi}]`, r.kind, r.providerId, r.leadsTo, tsText(r.startAt), tsText(r.evidenceAt), tsText(r.stopAt)]);
+/** UPSERT_INTERVALS' parameters: one array per column. */
+function intervalArrays(rows: readonly SessionIntervalRow[]): unknown[] {
+  const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+  for (const r of rows) {
+    const v = [r.sessionKey, r.scope, r.addr, r.portLo, r.portHi, r.kind, r.providerId, r.leadsTo, tsText(r.startAt), tsText(r.evidenceAt), tsText(r.stopAt)];
+    for (let k = 0; k < 11; k++) cols[k]!.push(v[k]);
+  }
+  return cols;
+}
+
 const flowLine = (r: FlowRow): string =>
   copyLine([r.windowKey, r.uid, r.dir === 'in' ? 'i' : 'o', tsText(r.at), tsText(r.producedAt), r.src, r.srcPort, r.dst, r.dstPort, r.value] as CopyValue[]);
 
@@ -129,11 +139,7 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
     };
     let sessionsNew = 0, flowsNew = 0;
     if (b.sessions.length > 0) sessionsNew = await records('session_records', sessionsBinary(b.sessions), b.sessions.length);
-    if (b.intervals.length > 0) {
-      await stage();
-      await copyInto(client, 'stage_sessions', b.intervals.map(intervalLine));
-      await client.query(UPSERT_INTERVALS);
-    }
+    if (b.intervals.length > 0) await client.query(UPSERT_INTERVALS, intervalArrays(b.intervals));
     if (b.flows.length > 0 && binaryFlows) flowsNew = await records('flow_records', flowsBinary(b.flows), b.flows.length);
     else if (b.flows.length > 0) {
       await stage();
