@@ -94,7 +94,7 @@ function eventRecords(run: string, i: number): Out[] {
 const producer = await createProducer(kafka);
 async function send(recs: Out[]): Promise<void> {
   const byTopic = new Map<string, Out[]>();
-  for (const r of recs) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+  for (const r of recs) { const l = byTopic.get(r.topic); if (l) l.push(r); else byTopic.set(r.topic, [r]); }
   await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms.map(({ key, value, headers }) => ({ key, value, headers })) })) });
 }
 
