@@ -14,7 +14,7 @@
 // The ceiling, after the drain, on the same database: the same number of rows, pre-encoded,
 // (a) flows COPY'd in binary straight into flow_records and session rows through the archive's
 // own statements, in transactions of the service's mean batch size; (b) the same with one
-// transaction per 5000 rows. Needs the stack: eval "$(make -s stack-env)".
+// transaction per 5000 rows (BENCH_CEILING=0: none). Needs the stack: eval "$(make -s stack-env)".
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
@@ -221,6 +221,7 @@ async function ceiling(label: string, perTx: number): Promise<{ rate: number; pg
   return out;
 }
 const perTx = Math.max(1, Math.round(meanBatch));
+if (env.BENCH_CEILING === '0') { await db.end(); await producer.disconnect(); await admin.disconnect(); process.exit(0); }
 const same = await ceiling(`(bare pg: flows binary COPY into flow_records, sessions through the archive's statements, ${perTx} rows per transaction as the service's mean batch)`, perTx);
 const big = await ceiling('(the same, 5000 rows per transaction)', 5000);
 console.log(`archive at ${((100 * records) / secs / same.rate).toFixed(0)} % of the same-batch ceiling's rate; PostgreSQL per record ${pgUs.toFixed(1)} µs vs ${same.pgUs.toFixed(1)} µs at the ceiling (${big.pgUs.toFixed(1)} µs at 5000 rows per transaction)`);
