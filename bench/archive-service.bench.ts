@@ -115,11 +115,17 @@ const child = spawn(process.execPath, [...(env.ARCHIVE_NODE_ARGS ?? '').split(' 
 const exited = new Promise<void>((r) => child.once('exit', () => r()));
 const committed = async () => (await admin.fetchOffsets({ groupId, topics: NORM })).flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// transactions committed on the scratch database (the statistics lag up to a second: read at the
+// end of a drain after that long)
+const stats = new pg.Client({ connectionString: dbUrl.toString() });
+await stats.connect();
+const commits = async () => Number((await stats.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]!.n);
 interface Mark { at: number; done: number; archive: number; cpu: CpuSample }
 const mark = async (): Promise<Mark> => ({ at: performance.now(), done: await committed(), archive: processCpuMs(child.pid!), cpu: sampleCpu()! });
 const pgSeconds = (a: CpuSample, b: CpuSample) => ((b.byName.get('postgres') ?? 0) - (a.byName.get('postgres') ?? 0)) / 100;
 const t0 = performance.now();
 let first: Mark | undefined;
+let commitsAtFirst = NaN;
 let last: Mark | undefined;
 const baseDone = sum(start);
 if (RATE === 0) {
@@ -127,7 +133,7 @@ if (RATE === 0) {
   for (;;) {
     await sleep(50);
     const m = await mark();
-    if (!first && m.done > baseDone) first = m;
+    if (!first && m.done > baseDone) { first = m; commitsAtFirst = await commits(); }
     if (m.done >= total) { last = m; break; }
     if (performance.now() - t0 > 900_000) throw new Error(`gave up: ${total - m.done} behind after 900 s`);
   }
@@ -141,6 +147,7 @@ if (RATE === 0) {
   }
   await sleep(3000);
   first = await mark();
+  commitsAtFirst = await commits();
   const tick = 50;
   const tp = performance.now();
   for (let i = 0; i < EVENTS;) {
@@ -163,6 +170,10 @@ const secs = (last.at - first.at) / 1000;
 const archiveUs = ((last.archive - first.archive) * 1000) / records;
 const pgUs = (pgSeconds(first.cpu, last.cpu) * 1e6) / records;
 const kafkaUs = (((last.cpu.byName.get('kafka') ?? 0) - (first.cpu.byName.get('kafka') ?? 0)) * 1e4) / records;
+await sleep(1500);
+// less the statistics read itself and the archive's database ping (every 5 s): roughly
+const transactions = await commits() - commitsAtFirst - 1 - Math.round((performance.now() - first.at) / 5000);
+await stats.end();
 const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
 const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN);
 const batches = metric('crosstrace_archive_batch_rows_count');
@@ -178,7 +189,7 @@ const sessionRowsN = await count('SELECT count(*) AS n FROM session_records');
 const expectFlows = EVENTS - Math.ceil(EVENTS / 4);
 const stored = flowRows === 2 * expectFlows && sessionRowsN === Math.ceil(EVENTS / 4) ? 'exact' : `MISMATCH (flows ${flowRows} of ${2 * expectFlows}, sessions ${sessionRowsN} of ${Math.ceil(EVENTS / 4)})`;
 const indexes = (await db.query<{ d: string }>(`SELECT indexdef AS d FROM pg_indexes WHERE tablename IN ('flow_records', 'session_records') ORDER BY tablename, indexname`)).rows.map((r) => r.d.replace(/^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?public\./, '$1'));
-console.log(`archive (${root}) ${RATE === 0 ? 'draining a backlog' : `at ${RATE} events/s`}: ${records} records in ${secs.toFixed(1)} s = ${Math.round(records / secs)} records/s; CPU per record: archive ${archiveUs.toFixed(1)} µs, PostgreSQL ${pgUs.toFixed(1)} µs, Kafka ${kafkaUs.toFixed(1)} µs; ${batches} batches of ${meanBatch.toFixed(0)} rows on average; stored: ${stored}; load average ${load.map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`archive (${root}) ${RATE === 0 ? 'draining a backlog' : `at ${RATE} events/s`}: ${records} records in ${secs.toFixed(1)} s = ${Math.round(records / secs)} records/s; CPU per record: archive ${archiveUs.toFixed(1)} µs, PostgreSQL ${pgUs.toFixed(1)} µs, Kafka ${kafkaUs.toFixed(1)} µs; ${batches} batches of ${meanBatch.toFixed(0)} rows on average, ~${transactions} transactions (${(records / transactions).toFixed(0)} records each); stored: ${stored}; load average ${load.map((x) => x.toFixed(1)).join(' ')}`);
 console.log(`  indexes: ${indexes.join('; ')}`);
 
 // --- the ceiling: a bare client, the same rows, the same tables ------------------------------
@@ -227,7 +238,7 @@ const big = await ceiling('(the same, 5000 rows per transaction)', 5000);
 console.log(`archive at ${((100 * records) / secs / same.rate).toFixed(0)} % of the same-batch ceiling's rate; PostgreSQL per record ${pgUs.toFixed(1)} µs vs ${same.pgUs.toFixed(1)} µs at the ceiling (${big.pgUs.toFixed(1)} µs at 5000 rows per transaction)`);
 result(`archive-service-${RATE === 0 ? 'backlog' : `rate${RATE}`}`, {
   records, records_per_s: Math.round(records / secs), archive_us_per_record: +archiveUs.toFixed(1), postgres_us_per_record: +pgUs.toFixed(1), kafka_us_per_record: +kafkaUs.toFixed(1),
-  mean_batch_rows: +meanBatch.toFixed(0), stored, ceiling_rows_per_s: Math.round(same.rate), ceiling_postgres_us_per_row: +same.pgUs.toFixed(1), ceiling_client_us_per_row: +same.clientUs.toFixed(1),
+  mean_batch_rows: +meanBatch.toFixed(0), transactions, stored, ceiling_rows_per_s: Math.round(same.rate), ceiling_postgres_us_per_row: +same.pgUs.toFixed(1), ceiling_client_us_per_row: +same.clientUs.toFixed(1),
   ceiling5000_rows_per_s: Math.round(big.rate), ceiling5000_postgres_us_per_row: +big.pgUs.toFixed(1), load_average_1m: +load[0]!.toFixed(1),
 });
 await db.end();
