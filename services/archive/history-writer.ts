@@ -81,6 +81,7 @@ export function sessionsBinary(rows: readonly SessionRecordRow[]): Buffer {
 
 /** SQLSTATE unique_violation: a record row the store already holds. */
 const UNIQUE_VIOLATION = '23505';
+const DAY_MS = 86_400_000;
 
 async function copyInto(client: PoolClient, table: string, lines: Iterable<string>): Promise<void> {
   const sink: Writable = client.query(copyFrom(`COPY ${table} FROM STDIN`));
@@ -104,14 +105,16 @@ export interface HistoryWriterOptions {
 
 export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {}) {
   const binaryFlows = (opts.flowCopy ?? 'binary') === 'binary';
-  const partitions = new Set<string>();
+  /** Day partitions known to exist, as UTC day numbers (ms / DAY). */
+  const partitions = new Set<number>();
 
   /** Creates the day partitions of flow_records the batch needs (idempotent, race-safe). */
   async function ensurePartitions(flows: FlowRow[]): Promise<void> {
-    const days = new Set(flows.map((f) => dayOf(f.at)));
-    for (const day of days) {
-      if (partitions.has(day)) continue;
-      const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const days = new Set<number>();
+    for (const f of flows) days.add(Math.floor(f.at / DAY_MS));
+    for (const n of days) {
+      if (partitions.has(n)) continue;
+      const [day, next] = [dayOf(n * DAY_MS), dayOf((n + 1) * DAY_MS)];
       const name = `flow_records_${day.replaceAll('-', '')}`;
       try {
         await pool.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF flow_records FOR VALUES FROM ('${day}T00:00:00Z') TO ('${next}T00:00:00Z')`);
@@ -119,7 +122,7 @@ export function createHistoryWriter(pool: Pool, opts: HistoryWriterOptions = {})
         // another writer created it between our check and our CREATE
         if (!/already exists/.test((e as Error).message)) throw e;
       }
-      partitions.add(day);
+      partitions.add(n);
     }
   }
 
