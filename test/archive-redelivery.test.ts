@@ -32,7 +32,7 @@ describe.skipIf(!stackEndpoints().databaseUrl)('archive redelivery and the flow 
   beforeAll(async () => { pool = new pg.Pool({ connectionString: stackEndpoints().databaseUrl, max: 3 }); await migrate(pool); });
   afterAll(async () => { await pool?.end(); });
   const state = async () => ({
-    flows: (await pool.query<{ k: string }>(`SELECT window_key || ' ' || uid || ' ' || dir AS k FROM flow_records WHERE uid LIKE $1 ORDER BY 1`, [`${run}/%`])).rows.map((r) => r.k),
+    flows: (await pool.query<{ k: string }>(`SELECT window_key || ' ' || uid || ' ' || dir::text AS k FROM flow_records WHERE uid LIKE $1 ORDER BY 1`, [`${run}/%`])).rows.map((r) => r.k),
     records: (await pool.query<{ uid: string }>('SELECT uid FROM session_records WHERE window_key = $1 ORDER BY uid', [`${run}|198.51.100.6`])).rows.map((r) => r.uid),
     intervals: (await pool.query<{ v: string }>(`SELECT lower(ports) || ' ' || valid::text AS v FROM sessions WHERE provider_id = $1 ORDER BY 1`, [`${run}-p`])).rows.map((r) => r.v),
   });
