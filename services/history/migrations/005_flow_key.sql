@@ -11,7 +11,7 @@
 -- drops whole day partitions by name), so BRIN (at) goes too.
 -- On an existing store this rebuilds the key of every day partition inside the migration's
 -- transaction (ACCESS EXCLUSIVE on flow_records while it runs: the archive waits, the tracer's
--- archive reads wait); minutes per hundred million rows.
+-- archive reads wait) for as long as building that btree over every row takes (not measured here).
 ALTER TABLE flow_records DROP CONSTRAINT flow_records_pkey;
 ALTER TABLE flow_records ADD PRIMARY KEY (window_key, at, uid, dir);
 DROP INDEX flow_records_window_time;
