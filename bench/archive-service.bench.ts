@@ -92,10 +92,14 @@ function eventRecords(run: string, i: number): Out[] {
 }
 
 const producer = await createProducer(kafka);
+/** Produces `recs` in requests of at most 2000 records (a tick that fell behind carries more
+ *  than one request may: MESSAGE_TOO_LARGE). */
 async function send(recs: Out[]): Promise<void> {
-  const byTopic = new Map<string, Out[]>();
-  for (const r of recs) { const l = byTopic.get(r.topic); if (l) l.push(r); else byTopic.set(r.topic, [r]); }
-  await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms.map(({ key, value, headers }) => ({ key, value, headers })) })) });
+  for (let i = 0; i < recs.length; i += 2000) {
+    const byTopic = new Map<string, Out[]>();
+    for (const r of recs.slice(i, i + 2000)) { const l = byTopic.get(r.topic); if (l) l.push(r); else byTopic.set(r.topic, [r]); }
+    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, ms]) => ({ topic, messages: ms.map(({ key, value, headers }) => ({ key, value, headers })) })) });
+  }
 }
 
 // --- the archive, a child process ----------------------------------------------------------
@@ -113,6 +117,8 @@ const child = spawn(process.execPath, [...(env.ARCHIVE_NODE_ARGS ?? '').split(' 
   env: { ...env, DATABASE_URL: dbUrl.toString(), CROSSTRACE_ARCHIVE_GROUP_ID: groupId, CROSSTRACE_ARCHIVE_FROM_BEGINNING: 'false', CROSSTRACE_ARCHIVE_HTTP_PORT: String(port) },
 });
 const exited = new Promise<void>((r) => child.once('exit', () => r()));
+// the archive goes with the bench, whatever ends it
+process.once('exit', () => { child.kill('SIGTERM'); });
 const committed = async () => (await admin.fetchOffsets({ groupId, topics: NORM })).flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // transactions committed on the scratch database (the statistics lag up to a second: read at the
