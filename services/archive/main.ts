@@ -5,6 +5,7 @@ import { TOPICS } from '../common/topics.ts';
 import { archiveConfig } from './config.ts';
 import { openHistoryDb } from '../history/history-db.ts';
 import { createHistoryWriter } from './history-writer.ts';
+import { createWriteGroup } from './write-group.ts';
 import { createArchiveMetrics } from './metrics.ts';
 import { createArchivePipeline } from './pipeline.ts';
 import { loadProvidersFile } from '../common/provider-directory.ts';
@@ -38,11 +39,16 @@ export async function startArchive(env: Record<string, string | undefined> = pro
     everyMs: cfg.CROSSTRACE_ARCHIVE_RETENTION_EVERY_MS, firstAfterMs: 60_000, metrics, logger,
   });
   life.onStop('retention', () => retention.stop());
-  const pipeline = createArchivePipeline({ writer: createHistoryWriter(pool), registry, producer, metrics, logger });
+  const writer = createHistoryWriter(pool);
+  const grouped = cfg.CROSSTRACE_ARCHIVE_TRANSACTION_ROWS > 0
+    ? createWriteGroup({ writeMany: (bs) => writer.writeMany(bs), maxRows: cfg.CROSSTRACE_ARCHIVE_TRANSACTION_ROWS, inFlight: cfg.CROSSTRACE_ARCHIVE_TRANSACTIONS })
+    : writer;
+  const pipeline = createArchivePipeline({ writer: grouped, registry, producer, metrics, logger });
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_ARCHIVE_GROUP_ID, topics: [TOPICS.sessionsNorm, TOPICS.flowsNorm], fromBeginning: cfg.CROSSTRACE_ARCHIVE_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'archive', port: cfg.CROSSTRACE_ARCHIVE_HTTP_PORT,
-    maxBytesPerPartition: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES_PER_PARTITION, maxBytes: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES,
+    maxBytesPerPartition: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES_PER_PARTITION, maxBytes: cfg.CROSSTRACE_ARCHIVE_FETCH_BYTES, minBytes: cfg.CROSSTRACE_ARCHIVE_FETCH_MIN_BYTES,
+    maxWaitTimeInMs: cfg.CROSSTRACE_ARCHIVE_FETCH_WAIT_MS, maxBatchRecords: cfg.CROSSTRACE_ARCHIVE_BATCH_RECORDS,
     health: () => ({ database: dbOk ? 'ready' : 'unreachable', ...(dbOk ? {} : { ok: false }) }),
   });
   logger.info({ port: port() }, 'archive started');

@@ -17,7 +17,7 @@ import type { HistoryBatch, HistoryWriter } from './history-writer.ts';
 import type { ArchiveMetrics } from './metrics.ts';
 
 export interface ArchiveDeps {
-  writer: HistoryWriter;
+  writer: Pick<HistoryWriter, 'write'>;
   registry: RegistryClient;
   producer: Producer;
   metrics: ArchiveMetrics;
@@ -36,22 +36,34 @@ export function recordMetaOf(m: ConsumedMessage): RecordMeta {
 export function createArchivePipeline(d: ArchiveDeps) {
   const now = d.now ?? Date.now;
 
-  async function rowsOf(m: ConsumedMessage, batch: HistoryBatch): Promise<void> {
+  /** The record's rows added to the batch; false when its writer schema is not fetched yet
+   *  (then rowsOf, which fetches it). Decoded at once: no promise per record. */
+  function rowsNow(m: ConsumedMessage, batch: HistoryBatch): boolean {
     const meta = recordMetaOf(m);
     if (m.topic === TOPICS.flowsNorm) {
       const dir = headerString(m.headers, 'ct-dir');
       if (dir !== 'in' && dir !== 'out') throw permanent('CT_MISSING_FIELD', `flow lacks a valid ct-dir header (got ${JSON.stringify(dir)})`);
-      batch.flows.push(flowRow(meta, dir, await d.registry.decode<FlowEvent>(TOPICS.flowsNorm, m.value)));
+      const ev = d.registry.decodeKnown<FlowEvent>(TOPICS.flowsNorm, m.value);
+      if (ev === undefined) return false;
+      batch.flows.push(flowRow(meta, dir, ev));
     } else {
-      const { record, intervals } = sessionRows(meta, await d.registry.decode<SessionEvent>(TOPICS.sessionsNorm, m.value));
+      const ev = d.registry.decodeKnown<SessionEvent>(TOPICS.sessionsNorm, m.value);
+      if (ev === undefined) return false;
+      const { record, intervals } = sessionRows(meta, ev);
       batch.sessions.push(record);
-      batch.intervals.push(...intervals);
+      for (const i of intervals) batch.intervals.push(i);
     }
+    return true;
+  }
+
+  async function rowsOf(m: ConsumedMessage, batch: HistoryBatch): Promise<void> {
+    await d.registry.decode(m.topic === TOPICS.flowsNorm ? TOPICS.flowsNorm : TOPICS.sessionsNorm, m.value);
+    rowsNow(m, batch);
   }
 
   const handle = wrapStage({ stage: 'archive', producer: d.producer, metrics: d.metrics.stage, logger: d.logger, now }, async (msgs, records) => {
     const batch: HistoryBatch = { sessions: [], intervals: [], flows: [] };
-    for (const m of msgs) await records.read(m, () => rowsOf(m, batch));
+    for (const m of msgs) if (records.readNow(m, () => rowsNow(m, batch)) === false) await records.read(m, () => rowsOf(m, batch));
     const rows = batch.sessions.length + batch.flows.length;
     if (rows === 0) return;
     const end = d.metrics.batchSeconds.startTimer();

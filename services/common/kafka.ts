@@ -144,6 +144,9 @@ export interface ConsumerLoopOptions {
   partitionsConcurrently?: number;
   /** Longest the broker holds a fetch waiting for data, ms. Default CONSUMER_DEFAULTS. */
   maxWaitTimeInMs?: number;
+  /** Bytes a fetch waits for (up to maxWaitTimeInMs) before it returns, all partitions
+   *  together. Default 1 (kafkajs': a fetch returns as soon as any record is there). */
+  minBytes?: number;
   /** Most records handled (and committed) at once; a larger fetched batch is handled in
    *  chunks of this many. Default 1000. */
   maxBatchRecords?: number;
@@ -333,7 +336,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   async function open(): Promise<void> {
     const c = o.kafka.consumer({
       groupId: o.groupId, maxBytesPerPartition: o.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition, maxBytes: o.maxBytes ?? CONSUMER_DEFAULTS.maxBytes,
-      maxWaitTimeInMs: o.maxWaitTimeInMs ?? CONSUMER_DEFAULTS.maxWaitTimeInMs, allowAutoTopicCreation: false,
+      maxWaitTimeInMs: o.maxWaitTimeInMs ?? CONSUMER_DEFAULTS.maxWaitTimeInMs, minBytes: o.minBytes ?? 1, allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: o.heartbeatIntervalMs ?? HEARTBEAT_MS,
       retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
     });

@@ -75,6 +75,9 @@ export interface StageOptions {
   /** Partitions handled at once, records per chunk (defaults: the consumer loop's, kafka.ts). */
   partitionsConcurrently?: number;
   maxBatchRecords?: number;
+  /** A fetch returns once it has minBytes or after maxWaitTimeInMs (defaults: the consumer loop's, kafka.ts). */
+  minBytes?: number;
+  maxWaitTimeInMs?: number;
 }
 
 /** Runs a service's consumer stage: the consumer loop, /metrics and /healthz, both closed on
@@ -87,6 +90,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
     stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, maxBytes: o.maxBytes, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
+    minBytes: o.minBytes, maxWaitTimeInMs: o.maxWaitTimeInMs,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
   const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;
