@@ -51,7 +51,7 @@ export function pipelineServices(o: PipelineOptions) {
     return started.get(svc)!;
   };
   const env = (svc: PipelineService, extra: Record<string, string> = {}) => serviceEnv(stack(), {
-    // from the beginning of what groupAtEnd left uncommitted (partitions empty when the group was made)
+    // from where groupAtEnd committed the group's start (FROM_BEGINNING: a partition it has no commit of)
     [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groups[svc], [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true',
     ...(o.providersFile ? { [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: o.providersFile } : {}), ...o.env?.[svc], ...extra,
   });
