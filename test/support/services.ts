@@ -1,9 +1,19 @@
 // Starts crosstrace services in-process against the stack under test, each with its own
 // consumer group and an ephemeral HTTP port, and stops them after the test file.
-import { ensureTopics } from '../../services/common/kafka.ts';
-import { pipelineTopics } from '../../services/common/topics.ts';
+import type { Consumer, Kafka } from 'kafkajs';
 import { commitAtEnd } from '../../services/common/group-start.ts';
+import { ensureTopics } from '../../services/common/kafka.ts';
+import { pipelineTopics, TOPICS } from '../../services/common/topics.ts';
 import { testKafka, type StackEndpoints } from './stack.ts';
+
+/** The topics each service consumes (its main.ts serveStage); ingest also reads the exporters'
+ *  own raw topics (flows.raw.<provider>.<exporter>, sessions.raw...) that exist: ownRawTopic. */
+export const SERVICE_INPUTS = Object.freeze({
+  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  TRACER: [TOPICS.traceRequests, TOPICS.traceHops], ARCHIVE: [TOPICS.sessionsNorm, TOPICS.flowsNorm],
+});
+export type InputService = keyof typeof SERVICE_INPUTS;
+export const ownRawTopic = (t: string): boolean => t.startsWith(`${TOPICS.flowsRaw}.`) || t.startsWith(`${TOPICS.sessionsRaw}.`);
 
 export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -65,4 +75,22 @@ export async function groupAtEnd(stack: StackEndpoints, groupId: string, topics:
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The settings of service `svc` in group `groupId`, whose start is committed at the end of the
+ *  service's inputs as they are now (groupAtEnd): it reads exactly what is sent from here on. */
+export async function groupAtEndEnv(stack: StackEndpoints, svc: InputService, groupId: string): Promise<Record<string, string>> {
+  await groupAtEnd(stack, groupId, [...SERVICE_INPUTS[svc]], svc === 'INGEST' ? ownRawTopic : undefined);
+  return { [`CROSSTRACE_${svc}_GROUP_ID`]: groupId, [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true' };
+}
+
+/** A test's reader of `topics` in a new group (named after `name`) that starts at their end as it
+ *  is now (groupAtEnd), however late its first fetch: connected and subscribed, to be run. */
+export async function readerAtEnd(kafka: Kafka, stack: StackEndpoints, name: string, topics: string[], maxWaitTimeInMs = 100): Promise<Consumer> {
+  const groupId = uniqueGroup(name);
+  await groupAtEnd(stack, groupId, topics);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true }); // from where groupAtEnd put it
+  return consumer;
 }
