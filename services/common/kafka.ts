@@ -9,6 +9,7 @@ import { runBatch } from './batch-runner.ts';
 import { createCommitter } from './offset-committer.ts';
 import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
+import { kafkajsLogCreator } from './kafkajs-log.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
@@ -27,7 +28,6 @@ export interface ConsumedMessage {
 
 /** `security`: TLS and SASL settings (kafka-security.ts); omitted = PLAINTEXT. */
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; security?: KafkaClientSecurity }): Kafka {
-  const log = opts.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -35,11 +35,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     connectionTimeout: 5_000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      const fn = level <= logLevel.ERROR ? log.error.bind(log) : level === logLevel.WARN ? log.warn.bind(log) : log.info.bind(log);
-      fn(rest, message);
-    },
+    logCreator: kafkajsLogCreator(opts.logger),
   });
 }
 
