@@ -127,6 +127,20 @@ describe('createCommitter retries a failed request', () => {
     expect(sent).toEqual(['a/0@10']);
   });
 
+  it('never retries a request that was in flight when the member joined a new generation', async () => {
+    vi.useFakeTimers();
+    const sent: string[] = [];
+    let refuse: (e: Error) => void = () => undefined;
+    const via: CommitOffsets = (o) => { sent.push(flat(o)); return new Promise<void>((_r, reject) => { refuse = reject; }); };
+    const c = createCommitter();
+    const inFlight = c.commit('a', 0, '10', via).catch(() => undefined);
+    c.discard(); // GROUP_JOIN while the old generation's request is on the wire
+    refuse(new Error('ILLEGAL_GENERATION'));
+    await inFlight;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sent).toEqual(['a/0@10']); // never sent with the new generation id
+  });
+
   it('on close, sends a request waiting for its retry at once, once, and resolves when it is answered', async () => {
     vi.useFakeTimers();
     const { sent, via } = refusing(100);

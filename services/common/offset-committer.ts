@@ -49,6 +49,8 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
   let waiting: { resolve(): void; reject(e: unknown): void }[] = [];
   let busy = false;
   let closing = false;
+  /** Bumped by discard(): a request sent before it is never retried (its offsets are an old generation's). */
+  let generation = 0;
   let retry: NodeJS.Timeout | undefined;
   let quiet: (() => void)[] = [];
 
@@ -73,6 +75,7 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
     cancelRetry();
     while (pending.size > 0) {
       const batch = [...pending.values()];
+      const sentIn = generation;
       const waiters = waiting;
       pending = new Map();
       waiting = [];
@@ -84,7 +87,9 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
         for (const w of waiters) w.resolve();
       } catch (e) {
         for (const w of waiters) w.reject(e);
-        if (closing) continue; // leaving: not retried (what else came in still goes out once)
+        // leaving: not retried (what else came in still goes out once); sent before the member
+        // joined a new generation: dropped, as discard() drops what was pending then
+        if (closing || sentIn !== generation) continue;
         for (const entry of batch) requeue(entry);
         const delay = backoff.next();
         o.onFailed?.(e, delay, batch.map((x) => `${x.topic}/${x.partition}@${x.offset}`));
@@ -106,6 +111,7 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
       return done;
     },
     discard() {
+      generation++;
       cancelRetry();
       const was = waiting;
       pending = new Map();
