@@ -24,12 +24,20 @@ describe('kafkajsLogCreator', () => {
     const { lines, logger } = captured();
     const kafkajs = createLogger({ level: logLevel.INFO, logCreator: kafkajsLogCreator(logger) }).namespace('Connection');
     kafkajs.error('Response AddPartitionsToTxn(key: 24, version: 1)', { error: createErrorFromCode(51).message, correlationId: 7, size: 20 });
+    // the producer's retry line (the shape the tracer wrote at every retry in the integration runs)
+    const producer = createLogger({ level: logLevel.INFO, logCreator: kafkajsLogCreator(logger) }).namespace('Producer');
+    producer.error(`Failed to send messages: ${createErrorFromCode(51).message}`, { retryCount: 0, retryTime: 21 });
+    producer.error(createErrorFromCode(51).message, { retryCount: 1, retryTime: 40 });
+    producer.error(`Failed to send messages: ${createErrorFromCode(14).message}`, { retryCount: 0, retryTime: 21 });
     kafkajs.error('Response InitProducerId(key: 22, version: 1)', { error: createErrorFromCode(14).message, correlationId: 5, size: 20 }); // COORDINATOR_LOAD_IN_PROGRESS
     kafkajs.error('Response Produce(key: 0, version: 7)', { error: createErrorFromCode(87).message }); // INVALID_RECORD
     kafkajs.warn('Connection timeout', { broker: '127.0.0.1:9092' });
     kafkajs.info('Consumer has joined the group');
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       [20, 'Response AddPartitionsToTxn(key: 24, version: 1)'],
+      [20, `Failed to send messages: ${createErrorFromCode(51).message}`],
+      [20, createErrorFromCode(51).message],
+      [50, `Failed to send messages: ${createErrorFromCode(14).message}`],
       [50, 'Response InitProducerId(key: 22, version: 1)'],
       [50, 'Response Produce(key: 0, version: 7)'],
       [40, 'Connection timeout'],

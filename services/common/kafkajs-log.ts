@@ -14,12 +14,17 @@ const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/prot
 /** Messages of the protocol errors kafkajs retries by itself that are no fault (kafkajs' own texts). */
 const RETRIED_NOT_FAULTS = new Set([51 /* CONCURRENT_TRANSACTIONS */].map((code) => createErrorFromCode(code).message));
 
+/** kafkajs says it two ways: a broker response's line (`error` the text) and its producer's
+ *  retry line (sendMessages.js: "Failed to send messages: <text>", or the text alone). */
+const retriedNotFault = (message: string, rest: Record<string, unknown>): boolean =>
+  (typeof rest.error === 'string' && RETRIED_NOT_FAULTS.has(rest.error)) || RETRIED_NOT_FAULTS.has(message.replace(/^Failed to send messages: /, ''));
+
 /** kafkajs' `logCreator` writing to `logger`. */
 export function kafkajsLogCreator(logger: Logger): logCreator {
   const log = logger.child({ component: 'kafkajs' });
   return () => ({ level, log: entry }) => {
     const { message, ...rest } = entry;
-    if (level <= logLevel.ERROR && typeof rest.error === 'string' && RETRIED_NOT_FAULTS.has(rest.error)) log.debug(rest, message);
+    if (level <= logLevel.ERROR && retriedNotFault(message, rest)) log.debug(rest, message);
     else if (level <= logLevel.ERROR) log.error(rest, message);
     else if (level === logLevel.WARN) log.warn(rest, message);
     else log.info(rest, message);
