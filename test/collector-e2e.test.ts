@@ -15,7 +15,7 @@ import { TOPICS } from '../services/common/topics.ts';
 import { conversationPackets, pcapFile } from './support/pcap-writer.ts';
 import { NAS_SECRET, runSoftflowd, startCollectorHarness } from './support/collector-harness.ts';
 import { startPipeline } from './support/pipeline.ts';
-import { uniqueGroup } from './support/services.ts';
+import { readerAtEnd } from './support/services.ts';
 import { testKafka } from './support/stack.ts';
 
 type Harness = Awaited<ReturnType<typeof startCollectorHarness>>;
@@ -54,12 +54,10 @@ describe('softflowd flow + radclient session -> a hop in a trace opened through 
     producer = testKafka('wire-e2e-exporters').producer();
     await producer.connect();
     stops.push(() => producer.disconnect());
-    const c = testKafka('wire-e2e').consumer({ groupId: uniqueGroup('wire-e2e-norm'), maxWaitTimeInMs: 100 });
-    await c.connect();
-    await c.subscribe({ topics: [TOPICS.flowsNorm], fromBeginning: false });
+    // every flows.norm record from here on, however late the reader's first fetch
+    const c = await readerAtEnd(testKafka('wire-e2e'), stack, 'wire-e2e-norm', [TOPICS.flowsNorm]);
     await c.run({ eachMessage: async ({ message }) => { norm.push({ key: message.key?.toString() ?? '', flow: await registry.decode<FlowEvent>(TOPICS.flowsNorm, message.value) }); } });
     stops.push(() => c.disconnect());
-    await new Promise((r) => setTimeout(r, 2500));
   }, 300_000);
   afterAll(async () => { for (const s of stops.reverse()) await s(); await h?.stop(); });
 

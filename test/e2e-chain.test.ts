@@ -14,7 +14,7 @@ import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { verify } from '../services/partner/domain/signing.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { startPipeline } from './support/pipeline.ts';
-import { uniqueGroup } from './support/services.ts';
+import { readerAtEnd } from './support/services.ts';
 import { ensureJurisdictionTopics, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
@@ -46,9 +46,7 @@ describe('four-jurisdiction live trace on the real stack', () => {
     await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('e2e-reader'), maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)], fromBeginning: false });
+    consumer = await readerAtEnd(kafka, stack, 'e2e-reader', [TOPICS.traceUpdates, TOPICS.audit, ...CCS.map(jurisdictionTopic)], 50);
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         // every audit record since the start (other traces' too): the chain is verified contiguously
@@ -61,7 +59,6 @@ describe('four-jurisdiction live trace on the real stack', () => {
         }
       },
     });
-    await new Promise((r) => setTimeout(r, 2500));
   });
   afterAll(async () => {
     if (process.env.CROSSTRACE_TEST_VERBOSE) for (const u of updates) console.log(`seq ${u.seq} ${u.status} +${u.publishedAt - u.decisiveAt} ms: ${u.change}`);

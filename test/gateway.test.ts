@@ -18,7 +18,7 @@ import { createRegistryClient } from '../services/common/registry.ts';
 import { jurisdictionTopic } from '../services/common/topics.ts';
 import { startGateway } from '../services/gateway/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
-import { serviceEnv, uniqueGroup } from './support/services.ts';
+import { groupAtEndEnv, serviceEnv, uniqueGroup } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const exec = promisify(execFile);
@@ -96,7 +96,7 @@ describe('gateway and partner CLI on the real stack', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-gw-'));
     const keyFile = join(dir, 'node.pem');
     const tracer = await startTracer(serviceEnv(stack, {
-      CROSSTRACE_TRACER_HTTP_PORT: '0', CROSSTRACE_TRACER_GROUP_ID: uniqueGroup('gw-tracer'), CROSSTRACE_TRACER_FROM_BEGINNING: 'false',
+      CROSSTRACE_TRACER_HTTP_PORT: '0', ...await groupAtEndEnv(stack, 'TRACER', uniqueGroup('gw-tracer')),
       CROSSTRACE_TRACER_SIGNING_KEY_FILE: keyFile, CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('gw-tracer-tx'),
     }));
     stops.push(tracer.stop);

@@ -8,7 +8,7 @@ import { createRegistryClient, type RegistryClient } from '../services/common/re
 import { TOPICS, dlqTopic, exporterRawTopic } from '../services/common/topics.ts';
 import { frame } from '../services/common/wire-format.ts';
 import { startIngest } from '../services/ingest/main.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { groupAtEndEnv, readerAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const run = Date.now().toString(36);
@@ -41,19 +41,18 @@ describe('ingest service on the real stack', () => {
 
   beforeAll(async () => {
     const stack = stackEndpoints();
-    const svc = await startIngest(serviceEnv(stack, { CROSSTRACE_INGEST_HTTP_PORT: '0', CROSSTRACE_INGEST_GROUP_ID: uniqueGroup('ingest-test'), CROSSTRACE_INGEST_MAX_MESSAGE_BYTES: '4096', CROSSTRACE_INGEST_FROM_BEGINNING: 'false' }));
+    // from the end of its topics as they are now: earlier runs' history is not replayed, and
+    // nothing this file sends is skipped, however late the service's first fetch
+    const svc = await startIngest(serviceEnv(stack, { CROSSTRACE_INGEST_HTTP_PORT: '0', ...await groupAtEndEnv(stack, 'INGEST', uniqueGroup('ingest-test')), CROSSTRACE_INGEST_MAX_MESSAGE_BYTES: '4096' }));
     stop = svc.stop; port = svc.port;
-    await waitHealthy(port()); // joined at the end of flows.raw: earlier runs' history is not replayed
+    await waitHealthy(port());
     registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.flowsNorm, TOPICS.sessionsNorm]);
     const kafka = testKafka('ingest-test');
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('ingest-test-reader'), maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.flowsNorm, TOPICS.sessionsNorm, dlqTopic('ingest')], fromBeginning: false });
+    consumer = await readerAtEnd(kafka, stack, 'ingest-test-reader', [TOPICS.flowsNorm, TOPICS.sessionsNorm, dlqTopic('ingest')]);
     await consumer.run({ eachMessage: async ({ topic, partition, message }) => { seen.push({ topic, partition, key: message.key, value: message.value, headers: message.headers ?? {} }); } });
-    await new Promise((r) => setTimeout(r, 2000)); // group joined, positioned at the end
   });
   afterAll(async () => { await consumer?.disconnect(); await producer?.disconnect(); await stop?.(); });
 

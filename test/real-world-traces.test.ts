@@ -22,7 +22,7 @@ import { judge } from '../services/simulator/record-judge.ts';
 import { exporterHeartbeats, materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
 import { loadProvidersFile } from '../services/common/provider-directory.ts';
 import { startPipeline } from './support/pipeline.ts';
-import { uniqueGroup } from './support/services.ts';
+import { readerAtEnd } from './support/services.ts';
 import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const CCS = ['GB', 'FR', 'US', 'NL'];
@@ -61,14 +61,11 @@ describe('real-world traces (issue 10) on the real stack', () => {
     await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('rw-reader'), maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
+    consumer = await readerAtEnd(kafka, stack, 'rw-reader', [TOPICS.traceUpdates], 50);
     await consumer.run({ eachMessage: async ({ message }) => {
       const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
       if ((latest.get(u.traceId)?.seq ?? 0) < u.seq) latest.set(u.traceId, u);
     } });
-    await new Promise((r) => setTimeout(r, 2000));
   }, 300_000);
 
   afterAll(async () => {

@@ -17,7 +17,7 @@ import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { judge } from '../services/simulator/record-judge.ts';
 import { materialise, type RecordScenario } from '../services/simulator/record-scenario.ts';
 import { startPipeline } from './support/pipeline.ts';
-import { uniqueGroup } from './support/services.ts';
+import { readerAtEnd } from './support/services.ts';
 import { ensureJurisdictionTopics, stackEndpoints, testKafka } from './support/stack.ts';
 
 const CCS = ['GB', 'US'];
@@ -72,14 +72,13 @@ describe('a relay\'s flow records behind an ingest backlog (issue 10) on the rea
     await ensureJurisdictionTopics(kafka, CCS.map(jurisdictionTopic));
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: uniqueGroup('backlog-reader'), maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
+    // every update from here on, however late the reader's first fetch: "never TERMINATED at
+    // the owner" must hold over all of them
+    consumer = await readerAtEnd(kafka, stack, 'backlog-reader', [TOPICS.traceUpdates], 50);
     await consumer.run({ eachMessage: async ({ message }) => {
       const u = await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value);
       seen.set(u.traceId, [...seen.get(u.traceId) ?? [], u]);
     } });
-    await new Promise((r) => setTimeout(r, 2000));
   }, 300_000);
 
   afterAll(async () => {

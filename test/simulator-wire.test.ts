@@ -20,7 +20,7 @@ import type { AttackTruth } from '../services/simulator/ground-truth.ts';
 import { startSimulator } from '../services/simulator/main.ts';
 import { planWireDevices, withDeviceAddresses } from '../services/simulator/wire-devices.ts';
 import { startTracer } from '../services/tracer/main.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { groupAtEndEnv, readerAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
 import { stackEndpoints, testKafka } from './support/stack.ts';
 
 const line = (m: string, cc: string, p: string, oa: string, op: number | null, la: string | null, lp: number | null) =>
@@ -43,12 +43,13 @@ describe('simulator on the wire -> collector -> a trace that resolves as the gro
     const env = (svc: string, extra: Record<string, string> = {}) => serviceEnv(stack, {
       [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: pf, ...extra,
     });
-    const group = (svc: string) => ({ [`CROSSTRACE_${svc}_GROUP_ID`]: uniqueGroup(`wire-sim-${svc}`), [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'false' });
-    const tracer = await startTracer(env('TRACER', { ...group('TRACER'), CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(dir, 'node.pem'), CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('wire-sim-tx') }));
+    // each service reads from the end of its topics as they are now, however late its first fetch
+    const group = (svc: 'TRACER' | 'CORRELATOR' | 'INGEST') => groupAtEndEnv(stack, svc, uniqueGroup(`wire-sim-${svc}`));
+    const tracer = await startTracer(env('TRACER', { ...await group('TRACER'), CROSSTRACE_TRACER_SIGNING_KEY_FILE: join(dir, 'node.pem'), CROSSTRACE_TRACER_TICK_MS: '200', CROSSTRACE_TRACER_TRANSACTIONAL_ID: uniqueGroup('wire-sim-tx') }));
     stops.push(tracer.stop);
-    const correlator = await startCorrelator(env('CORRELATOR', group('CORRELATOR')));
+    const correlator = await startCorrelator(env('CORRELATOR', await group('CORRELATOR')));
     stops.push(correlator.stop);
-    const ingest = await startIngest(env('INGEST', group('INGEST')));
+    const ingest = await startIngest(env('INGEST', await group('INGEST')));
     stops.push(ingest.stop);
     const collector = await startCollector(env('COLLECTOR', {
       CROSSTRACE_COLLECTOR_IPFIX_PORT: '0', CROSSTRACE_COLLECTOR_NETFLOW9_PORT: '0', CROSSTRACE_COLLECTOR_RADIUS_PORT: '0',
@@ -59,12 +60,9 @@ describe('simulator on the wire -> collector -> a trace that resolves as the gro
 
     const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.traceUpdates]);
-    const consumer = testKafka('wire-sim').consumer({ groupId: uniqueGroup('wire-sim-updates'), maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: false });
+    const consumer = await readerAtEnd(testKafka('wire-sim'), stack, 'wire-sim-updates', [TOPICS.traceUpdates]);
     await consumer.run({ eachMessage: async ({ message }) => { updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value)); } });
     stops.push(() => consumer.disconnect());
-    await new Promise((r) => setTimeout(r, 2500));
 
     const sim = await startSimulator(env('SIMULATOR', {
       CROSSTRACE_SIMULATOR_OUTPUT: 'wire', CROSSTRACE_SIMULATOR_WIRE_DEVICES_FILE: join(dir, 'devices.json'),

@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { commitAtEnd } from '../../services/common/group-start.ts';
 import { kafkajsSecurity, resolveKafkaSecurity } from '../../services/common/kafka-security.ts';
 import { readDeadLetter } from '../../services/common/dead-letter.ts';
 import { createRegistryClient } from '../../services/common/registry.ts';
@@ -28,7 +29,7 @@ import { dlqTopic, TOPICS } from '../../services/common/topics.ts';
 import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
 import { judge, type Verdict } from './checks.ts';
 import { INPUT_TOPICS, flushRedis, killService, restartComponent, sendPoison, servicesDown, servicesUp, type StackHandles } from './faults.ts';
-import { commitAtEnd, deleteUpToEnd, endOffsets, groupProgress, observedTopics, readObserved, stalledBetween, totalLag, type GroupProgress } from './observe.ts';
+import { deleteUpToEnd, endOffsets, groupProgress, observedTopics, readObserved, stalledBetween, totalLag, type GroupProgress } from './observe.ts';
 import { chaosScenario } from './scenario.ts';
 
 const root = resolve(import.meta.dirname, '../..');

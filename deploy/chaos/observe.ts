@@ -27,16 +27,6 @@ export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<st
   return out;
 }
 
-/** Commits `group`'s offsets at the end of `topics` (the group must have no members): it starts
- *  there whatever its FROM_BEGINNING, and a member restarted after a kill resumes from commits.
- *  (kafkajs' resetOffsets commits the sentinel -1, which a joining member reads as "none".) */
-export async function commitAtEnd(admin: Admin, group: string, topics: string[]): Promise<void> {
-  for (const topic of topics) {
-    const partitions = (await retrying(() => admin.fetchTopicOffsets(topic))).map((p) => ({ partition: p.partition, offset: p.high }));
-    await retrying(() => admin.setOffsets({ groupId: group, topic, partitions }));
-  }
-}
-
 /** Deletes every record of `topics` up to their end now (the admin's DeleteRecords); returns
  *  how many were deleted. */
 export async function deleteUpToEnd(admin: Admin, topics: string[]): Promise<number> {

@@ -164,7 +164,11 @@ kafka_security() {
   # passwords in .stack/security/redis-<service>.password, services.sh builds their REDIS_URL)
   (umask 077; { printf 'requirepass %s\n' "$(secret redis)"
     "$NODE" "$ROOT/services/common/redis-acl.ts" "$ROOT/deploy/security/redis-users.json" "$SEC"; } >"$SEC/redis-auth.conf")
+  # (the note as services/common/kafka-security.ts SCRAM_LIBRDKAFKA_NOTE writes it in every other SCRAM file)
   (umask 077; printf '%s\n' "# the admin principal of the local stack (super user); made by deploy/local/stack.sh" \
+    "# SCRAM with Kafka 4 needs librdkafka >= 2.6.1 (Debian 12's kcat and python3-confluent-kafka have 2.0.2, whose login" \
+    "# Kafka 4 refuses): with an older one use Java clients (deploy/security/java-client-properties.sh turns this file" \
+    "# into their form); no certificate maps to the admin" \
     "bootstrap.servers=127.0.0.1:$KAFKA_PORT" security.protocol=SASL_SSL sasl.mechanisms=SCRAM-SHA-512 \
     sasl.username=admin "sasl.password=$(secret admin)" "ssl.ca.location=$SEC/ca.pem" >"$ADMIN_PROPERTIES")
 }

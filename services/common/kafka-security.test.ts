@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clientPropertiesText, describeKafkaSecurity, kafkajsSecurity, parseClientProperties, resolveKafkaSecurity } from './kafka-security.ts';
+import { clientPropertiesText, describeKafkaSecurity, kafkajsSecurity, parseClientProperties, resolveKafkaSecurity, SCRAM_LIBRDKAFKA_NOTE } from './kafka-security.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kafka-security-test-'));
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -56,5 +56,8 @@ describe('kafka client security', () => {
       'bootstrap.servers': 'h:1', 'security.protocol': 'SASL_SSL', 'sasl.mechanisms': 'SCRAM-SHA-512', 'sasl.username': 'partner-DE', 'sasl.password': 'pw', 'ssl.ca.location': '/x/ca.pem',
     });
     expect(() => clientPropertiesText({ bootstrap: ['h:1'], username: 'a\nsasl.username=admin', password: 'p', caLocation: 'c' })).toThrow(/line break/);
+    // a SCRAM file says which librdkafka can log in with it (comments: no client reads them)
+    expect(text.split('\n').slice(0, 4)).toEqual(['# partner DE', ...SCRAM_LIBRDKAFKA_NOTE.split('\n').map((l) => `# ${l}`)]);
+    expect(clientPropertiesText({ bootstrap: ['h:1'], certificateLocation: 'c.pem', keyLocation: 'k.pem', caLocation: 'ca.pem' })).not.toContain('librdkafka');
   });
 });

@@ -134,14 +134,22 @@ export function describeKafkaSecurity(sec: KafkaClientSecurity | undefined): str
   return [sec.protocol, sec.sasl ? `${sec.sasl.mechanism} as ${sec.sasl.username}` : '', sec.clientCert ? `client certificate ${sec.clientCert.certLocation}` : '', sec.caLocation ? `CA ${sec.caLocation}` : 'system CAs'].filter(Boolean).join(', ');
 }
 
+/** Said in every SCRAM properties file: librdkafka before 2.6.1 sends the client nonce twice in
+ *  its SCRAM final message, which Kafka 4 refuses (librdkafka#4895): the file is right, the login
+ *  fails ("Authentication failed ... invalid credentials with SASL mechanism SCRAM-SHA-512"). */
+export const SCRAM_LIBRDKAFKA_NOTE = 'SCRAM with Kafka 4 needs librdkafka >= 2.6.1 (Debian 12\'s kcat and python3-confluent-kafka have 2.0.2, whose login\n' +
+  'Kafka 4 refuses): with an older one use a TLS client certificate (partners: <CC>-tls.properties), or Java clients\n' +
+  '(deploy/security/java-client-properties.sh turns this file into their form)';
+
 /** A librdkafka-style properties file for one principal (what `admin partner add` hands out):
  *  SASL_SSL with SCRAM-SHA-512 given a password, SSL with a client certificate given one. */
 export function clientPropertiesText(o: { bootstrap: readonly string[]; caLocation: string; comment?: string } &
   ({ username: string; password: string } | { certificateLocation: string; keyLocation: string })): string {
+  const comment = [o.comment, 'password' in o ? SCRAM_LIBRDKAFKA_NOTE : undefined].filter((c) => c !== undefined).join('\n');
   const lines = 'password' in o
     ? ['security.protocol=SASL_SSL', 'sasl.mechanisms=SCRAM-SHA-512', `sasl.username=${o.username}`, `sasl.password=${o.password}`]
     : ['security.protocol=SSL', `ssl.certificate.location=${o.certificateLocation}`, `ssl.key.location=${o.keyLocation}`];
   const body = [`bootstrap.servers=${o.bootstrap.join(',')}`, ...lines, `ssl.ca.location=${o.caLocation}`];
   if (body.some((l) => /[\r\n]/.test(l))) throw new CrosstraceError('CT_CONFIG', 'a client property value must not contain a line break');
-  return [...(o.comment ? o.comment.split('\n').map((l) => `# ${l}`) : []), ...body, ''].join('\n');
+  return [...(comment ? comment.split('\n').map((l) => `# ${l}`) : []), ...body, ''].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { createCommitter, createConsumerLoop, sendChunked } from './kafka.ts';
+import { createConsumerLoop, sendChunked } from './kafka.ts';
 import type { Logger } from './logger.ts';
 import { createStageMetrics } from './metrics.ts';
 
@@ -195,67 +195,33 @@ describe('createConsumerLoop health on a chunked batch', () => {
   });
 });
 
-describe('createCommitter', () => {
-  type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
-  const flat = (o: Offsets) => o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)).sort().join(' ');
-
-  it('sends one request at a time; what comes in meanwhile goes out together in the next, highest offset per partition', async () => {
-    const sent: string[] = [];
-    let release: () => void = () => undefined;
-    const via = (o: Offsets) => { sent.push(flat(o)); return new Promise<void>((r) => { release = r; }); };
-    const c = createCommitter();
-    const settled: string[] = [];
-    const first = c.commit('a', 0, '10', via).then(() => settled.push('a0@10'));
-    const second = c.commit('a', 1, '5', via).then(() => settled.push('a1@5'));
-    const third = c.commit('a', 1, '7', via).then(() => settled.push('a1@7'));
-    const fourth = c.commit('b', 0, '3', via).then(() => settled.push('b0@3'));
-    c.commit('a', 1, '6', via).catch(() => undefined); // lower than one pending: the higher stays
-    await Promise.resolve();
-    expect(sent).toEqual(['a/0@10']);
-    expect(settled).toEqual([]); // nothing settles before its own request is answered
-    release();
-    await first;
-    await new Promise((r) => setImmediate(r));
-    expect(sent).toEqual(['a/0@10', 'a/1@7 b/0@3']);
-    expect(settled).toEqual(['a0@10']);
-    release();
-    await Promise.all([second, third, fourth]);
-    expect(settled.sort()).toEqual(['a0@10', 'a1@5', 'a1@7', 'b0@3']);
-    expect(sent).toHaveLength(2);
-  });
-
-  it('rejects the callers of a failed request only, and carries on with the next', async () => {
-    let fail = true;
-    const sent: string[] = [];
-    const via = async (o: Offsets) => { sent.push(flat(o)); await Promise.resolve(); if (fail) { fail = false; throw new Error('REBALANCE_IN_PROGRESS'); } };
-    const c = createCommitter();
-    const a = c.commit('a', 0, '1', via);
-    const b = c.commit('a', 0, '2', via);
-    await expect(a).rejects.toThrow('REBALANCE_IN_PROGRESS');
-    await expect(b).resolves.toBeUndefined();
-    expect(sent).toEqual(['a/0@1', 'a/0@2']);
-  });
-
-  it('drops what is not yet sent when the member joins a new generation: an old chunk\'s offset never goes out after it', async () => {
-    const sent: string[] = [];
-    let release: () => void = () => undefined;
-    const via = (o: Offsets) => { sent.push(flat(o)); return new Promise<void>((r) => { release = r; }); };
-    const c = createCommitter();
-    const inFlight = c.commit('a', 0, '10', via);
-    const queued = c.commit('a', 0, '1200', via);
-    await Promise.resolve();
-    c.discard(); // GROUP_JOIN: the partition may be someone else's now
-    await expect(queued).rejects.toThrow('new generation');
-    release();
-    await inFlight;
-    await new Promise((r) => setImmediate(r));
-    expect(sent).toEqual(['a/0@10']); // 1200 never sent
-    await c.idle();
-    // the committer goes on with the new generation's offsets
-    const next = c.commit('a', 0, '1300', via);
-    await Promise.resolve();
-    release();
-    await next;
-    expect(sent).toEqual(['a/0@10', 'a/0@1300']);
+describe('createConsumerLoop on a refused commit', () => {
+  it('commits it later though the partition gets no more records, and logs the refusal', async () => {
+    const { kafka, eachBatch } = oneConsumerKafka();
+    const warned: string[] = [];
+    const logger = { error: () => undefined, info: () => undefined, warn: (_o: unknown, msg: string) => { warned.push(msg); } } as unknown as Logger;
+    vi.useFakeTimers();
+    try {
+      const loop = createConsumerLoop({ kafka, groupId: 'g', topics: ['t'], logger, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, handle: async () => undefined });
+      await loop.start();
+      const commits: string[] = [];
+      await eachBatch()({
+        batch: { topic: 't', partition: 3, messages: [{ offset: '41', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
+          highWatermark: '42', firstOffset: () => '41', lastOffset: () => '41' },
+        resolveOffset: () => undefined, heartbeat: async () => undefined, isStale: () => false,
+        commitOffsetsIfNecessary: async (o: { topics: { partitions: { partition: number; offset: string }[] }[] }) => {
+          commits.push(`${o.topics[0]!.partitions[0]!.partition}@${o.topics[0]!.partitions[0]!.offset}`);
+          if (commits.length === 1) throw new Error('The coordinator is not available');
+        },
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(commits).toEqual(['3@42']);
+      await vi.advanceTimersByTimeAsync(5_000); // the partition stays quiet
+      expect(commits).toEqual(['3@42', '3@42']);
+      expect(warned).toEqual([expect.stringMatching(/^offset commit failed; sent again after the wait/)]);
+      await loop.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -6,8 +6,10 @@
 import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
 import { runBatch } from './batch-runner.ts';
+import { createCommitter } from './offset-committer.ts';
 import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
+import { kafkajsLogCreator } from './kafkajs-log.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
@@ -26,7 +28,6 @@ export interface ConsumedMessage {
 
 /** `security`: TLS and SASL settings (kafka-security.ts); omitted = PLAINTEXT. */
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger; security?: KafkaClientSecurity }): Kafka {
-  const log = opts.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -34,11 +35,7 @@ export function createKafka(opts: { brokers: string[]; clientId: string; logger:
     connectionTimeout: 5_000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, ...rest } = entry;
-      const fn = level <= logLevel.ERROR ? log.error.bind(log) : level === logLevel.WARN ? log.warn.bind(log) : log.info.bind(log);
-      fn(rest, message);
-    },
+    logCreator: kafkajsLogCreator(opts.logger),
   });
 }
 
@@ -182,76 +179,6 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   maxWaitTimeInMs: 100,
 });
 
-type CommitOffsets = (offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }) => Promise<void>;
-
-/**
- * One OffsetCommit in flight per consumer: offsets handed in while one is under way go out
- * together in the next (one request for every partition that finished a chunk meanwhile),
- * and each caller's promise settles once its offsets are committed, or rejects with the
- * commit's error. kafkajs' own auto-commit sent one request after every batch, 12 per fetch
- * with 12 partitions at once.
- */
-export function createCommitter() {
-  let send: CommitOffsets | undefined;
-  let pending = new Map<string, { topic: string; partition: number; offset: string }>();
-  let waiting: { resolve(): void; reject(e: unknown): void }[] = [];
-  let busy = false;
-  let idle: (() => void)[] = [];
-  async function drain(): Promise<void> {
-    busy = true;
-    while (pending.size > 0) {
-      const batch = pending;
-      const waiters = waiting;
-      pending = new Map();
-      waiting = [];
-      const topics = new Map<string, { partition: number; offset: string }[]>();
-      for (const { topic, partition, offset } of batch.values()) {
-        const list = topics.get(topic) ?? [];
-        list.push({ partition, offset });
-        topics.set(topic, list);
-      }
-      try {
-        await send!({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
-        for (const w of waiters) w.resolve();
-      } catch (e) {
-        for (const w of waiters) w.reject(e);
-      }
-    }
-    busy = false;
-    const was = idle;
-    idle = [];
-    for (const r of was) r();
-  }
-  return {
-    /** Drops the offsets not yet sent (their callers' promises reject): called when the member
-     *  joined a new generation. kafkajs would send them with the new generation id, and the
-     *  broker does not check who owns a partition, so an old chunk's offset could land after
-     *  the partition's new owner committed further, moving it back. A request already in flight
-     *  carries the old generation and is refused. Dropped offsets are only read again. */
-    discard(): void {
-      const was = waiting;
-      pending = new Map();
-      waiting = [];
-      for (const w of was) w.reject(new Error('offset commit dropped: the member joined a new generation'));
-    },
-    /** Resolves once no commit is pending or in flight (at once when none is). */
-    idle(): Promise<void> {
-      return busy ? new Promise<void>((r) => { idle.push(r); }) : Promise.resolve();
-    },
-    /** Commits `offset` (the next offset to read) of topic/partition, with whatever else is
-     *  pending, through `via` (kafkajs' commitOffsetsIfNecessary with explicit offsets). */
-    commit(topic: string, partition: number, offset: string, via: CommitOffsets): Promise<void> {
-      send = via;
-      const key = `${topic}\u0000${partition}`;
-      const had = pending.get(key);
-      if (!had || BigInt(had.offset) < BigInt(offset)) pending.set(key, { topic, partition, offset });
-      const done = new Promise<void>((resolve, reject) => { waiting.push({ resolve, reject }); });
-      if (!busy) void drain();
-      return done;
-    },
-  };
-}
-
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
 export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let consumer: Consumer | undefined;
@@ -259,7 +186,11 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   let isRunning = false;
   const health = createStageHealth({ stallAfterMs: o.stallAfterMs ?? 30_000 });
   /** One per consumer (a replaced consumer is a new member: its commits are its own). */
-  let committer = createCommitter();
+  const newCommitter = () => createCommitter({
+    onFailed: (err, retryInMs, offsets) => o.logger.warn({ err, offsets, retryInMs },
+      'offset commit failed; sent again after the wait (with whatever else is pending), until it succeeds or the member joins a new generation'),
+  });
+  let committer = newCommitter();
 
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
@@ -309,12 +240,11 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         resolveOffset(done);
         // the commit is not awaited: the next chunk, the next fetch and every record behind
         // them would wait a broker round trip for it (the decisive-event path). It carries only
-        // what is handled; one that fails (a rebalance) is superseded by the partition's next
-        // commit, and what stays uncommitted is read again by the partition's next owner
-        // (handlers are idempotent). On stop the batch waits for it (below).
-        commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary).catch((err: unknown) => {
-          o.logger.warn({ err, topic, partition, offset: done }, 'offset commit failed; the partition\'s next commit carries it on, or its next owner reads the rest again');
-        });
+        // what is handled; one that fails is sent again after a backoff (the committer logs
+        // it) until it succeeds or a rebalance drops it, and what stays uncommitted then is read
+        // again by the partition's next owner (handlers are idempotent). On stop the batch
+        // waits for it (below).
+        commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary).catch(() => undefined);
         const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
         health.progressed(topic, partition, lag);
         o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
@@ -322,7 +252,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         if (!last && (stopping || isStale())) break; // the rest is read again by whoever has the partition now
       }
       // a stopping consumer leaves its group once its batches return: their commits go first
-      if (stopping) await commits.idle();
+      if (stopping) await commits.close();
     } finally {
       clearInterval(beat);
     }
@@ -341,9 +271,11 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       retry: { initialRetryTime: 300, maxRetryTime: RESTART_MAX_MS, retries: 10 },
     });
     consumer = c;
-    committer = createCommitter();
+    committer.discard(); // a replaced consumer's retries must not go out through it
+    committer = newCommitter();
     c.on(c.events.CRASH, (ev) => {
       isRunning = false;
+      committer.discard(); // kafkajs left the group before this: what is pending would be refused
       o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
       if (!ev.payload.restart && !stopping && consumer === c) replaceLater(c);
     });
@@ -387,7 +319,7 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       // offsets of batches that already returned go out before the member leaves the group
       // (batches still running wait for theirs themselves); kafkajs commits nothing on
       // disconnect with autoCommit off
-      await committer.idle();
+      await committer.close();
       if (c) await c.disconnect();
     },
   };

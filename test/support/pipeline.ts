@@ -11,18 +11,10 @@ import { startCorrelator } from '../../services/correlator/main.ts';
 import { startGateway } from '../../services/gateway/main.ts';
 import { startIngest } from '../../services/ingest/main.ts';
 import { startTracer } from '../../services/tracer/main.ts';
-import { TOPICS } from '../../services/common/topics.ts';
-import { groupAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './services.ts';
+import { groupAtEnd, ownRawTopic, SERVICE_INPUTS, serviceEnv, uniqueGroup, waitHealthy } from './services.ts';
 import { stackEndpoints, type StackEndpoints } from './stack.ts';
 
 export type PipelineService = 'INGEST' | 'CORRELATOR' | 'TRACER';
-
-/** The topics each service consumes (its main.ts serveStage); ingest also reads the exporters'
- *  own raw topics (flows.raw.<provider>.<exporter>, sessions.raw...) that exist. */
-const INPUTS: Record<PipelineService, string[]> = {
-  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm], TRACER: [TOPICS.traceRequests, TOPICS.traceHops],
-};
-const ownRaw = (t: string): boolean => t.startsWith(`${TOPICS.flowsRaw}.`) || t.startsWith(`${TOPICS.sessionsRaw}.`);
 
 export interface PipelineOptions {
   /** Names the consumer groups and the tracer's transactional id (made unique per run). */
@@ -47,11 +39,11 @@ export function pipelineServices(o: PipelineOptions) {
   // a group's start is committed once, before its service first starts; a restart goes on from its commits
   const started = new Map<PipelineService, Promise<void>>();
   const atEnd = (svc: PipelineService): Promise<void> => {
-    if (!started.has(svc)) started.set(svc, groupAtEnd(stack(), groups[svc], INPUTS[svc], svc === 'INGEST' ? ownRaw : undefined));
+    if (!started.has(svc)) started.set(svc, groupAtEnd(stack(), groups[svc], [...SERVICE_INPUTS[svc]], svc === 'INGEST' ? ownRawTopic : undefined));
     return started.get(svc)!;
   };
   const env = (svc: PipelineService, extra: Record<string, string> = {}) => serviceEnv(stack(), {
-    // from the beginning of what groupAtEnd left uncommitted (partitions empty when the group was made)
+    // from where groupAtEnd committed the group's start (FROM_BEGINNING: a partition it has no commit of)
     [`CROSSTRACE_${svc}_HTTP_PORT`]: '0', [`CROSSTRACE_${svc}_GROUP_ID`]: groups[svc], [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true',
     ...(o.providersFile ? { [`CROSSTRACE_${svc}_PROVIDERS_FILE`]: o.providersFile } : {}), ...o.env?.[svc], ...extra,
   });

@@ -1,9 +1,19 @@
 // Starts crosstrace services in-process against the stack under test, each with its own
 // consumer group and an ephemeral HTTP port, and stops them after the test file.
+import type { Consumer, Kafka } from 'kafkajs';
+import { commitAtEnd } from '../../services/common/group-start.ts';
 import { ensureTopics } from '../../services/common/kafka.ts';
-import { pipelineTopics } from '../../services/common/topics.ts';
-import type { Admin } from 'kafkajs';
+import { pipelineTopics, TOPICS } from '../../services/common/topics.ts';
 import { testKafka, type StackEndpoints } from './stack.ts';
+
+/** The topics each service consumes (its main.ts serveStage); ingest also reads the exporters'
+ *  own raw topics (flows.raw.<provider>.<exporter>, sessions.raw...) that exist: ownRawTopic. */
+export const SERVICE_INPUTS = Object.freeze({
+  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  TRACER: [TOPICS.traceRequests, TOPICS.traceHops], ARCHIVE: [TOPICS.sessionsNorm, TOPICS.flowsNorm],
+});
+export type InputService = keyof typeof SERVICE_INPUTS;
+export const ownRawTopic = (t: string): boolean => t.startsWith(`${TOPICS.flowsRaw}.`) || t.startsWith(`${TOPICS.sessionsRaw}.`);
 
 export function serviceEnv(stack: StackEndpoints, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -48,15 +58,12 @@ export async function waitHealthy(port: number, ms = 60_000): Promise<void> {
 /**
  * Makes a new consumer group start at the current end of `topics` (created first if missing, as
  * the services create them: 6 partitions) for a service or reader started with fromBeginning
- * TRUE: each partition that holds records gets the group's offset committed at its end (checked),
- * an empty one has nothing to skip and is read from its start. "From the end" as kafkajs does it
- * (fromBeginning false, no commit) resolves "latest" only at the group's first fetch of each
- * partition, and that can come seconds after /healthz says OK: on topics created moments before,
- * ListOffsets answers NOT_LEADER and is retried. Records a test sent meanwhile were skipped for
- * good (redis-lost: ingest never read the first trace's flows nor its early sessions, so its
- * relay lookup found nothing, no flow watermark ever passed it, and it stayed AMBIGUOUS "its flow
- * records are overdue"). `alsoExisting`: further topics the group reads where they exist (ingest:
- * exporters' own raw topics). Before the group's first member only; a restart goes on from its commits.
+ * TRUE: services/common/group-start.ts commitAtEnd, which says why "from the end" as kafkajs does
+ * it loses records a test sends right after the start (redis-lost: ingest never read the first
+ * trace's flows nor its early sessions, so its relay lookup found nothing and it stayed AMBIGUOUS
+ * "its flow records are overdue"). `alsoExisting`: further topics the group reads where they
+ * exist (ingest: exporters' own raw topics). Before the group's first member only; a restart goes
+ * on from its commits.
  */
 export async function groupAtEnd(stack: StackEndpoints, groupId: string, topics: string[], alsoExisting: (topic: string) => boolean = () => false): Promise<void> {
   const admin = testKafka(`start-${groupId}`, stack.kafkaBrokers, stack.kafkaClientProperties).admin();
@@ -64,29 +71,26 @@ export async function groupAtEnd(stack: StackEndpoints, groupId: string, topics:
   try {
     await ensureTopics(admin, pipelineTopics(6, []).filter((t) => topics.includes(t.topic)));
     const more = (await admin.listTopics()).filter((t) => !topics.includes(t) && alsoExisting(t));
-    for (const topic of [...topics, ...more]) {
-      const held = (await endOffsets(admin, topic)).filter((p) => Number(p.high) > 0);
-      if (held.length === 0) continue;
-      await admin.setOffsets({ groupId, topic, partitions: held.map((p) => ({ partition: p.partition, offset: p.high })) });
-      const [got] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const missed = held.filter((p) => got?.partitions.find((x) => x.partition === p.partition)?.offset !== p.high);
-      if (missed.length > 0) throw new Error(`group ${groupId}: the start of ${topic} partitions ${missed.map((p) => p.partition).join(', ')} was not committed`);
-    }
+    await commitAtEnd(admin, groupId, [...topics, ...more]);
   } finally {
     await admin.disconnect();
   }
 }
 
-/** admin.fetchTopicOffsets, retried with fresh metadata for up to `waitMs` while the broker
- *  answers a retriable error (kafkajs gives up at once on NOT_LEADER, which a topic created
- *  moments before answers for a few seconds). */
-async function endOffsets(admin: Admin, topic: string, waitMs = 30_000): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
-  const until = Date.now() + waitMs;
-  for (;;) {
-    try { return await admin.fetchTopicOffsets(topic); } catch (e) {
-      if (!(e as { retriable?: boolean }).retriable || Date.now() > until) throw e;
-      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+/** The settings of service `svc` in group `groupId`, whose start is committed at the end of the
+ *  service's inputs as they are now (groupAtEnd): it reads exactly what is sent from here on. */
+export async function groupAtEndEnv(stack: StackEndpoints, svc: InputService, groupId: string): Promise<Record<string, string>> {
+  await groupAtEnd(stack, groupId, [...SERVICE_INPUTS[svc]], svc === 'INGEST' ? ownRawTopic : undefined);
+  return { [`CROSSTRACE_${svc}_GROUP_ID`]: groupId, [`CROSSTRACE_${svc}_FROM_BEGINNING`]: 'true' };
+}
+
+/** A test's reader of `topics` in a new group (named after `name`) that starts at their end as it
+ *  is now (groupAtEnd), however late its first fetch: connected and subscribed, to be run. */
+export async function readerAtEnd(kafka: Kafka, stack: StackEndpoints, name: string, topics: string[], maxWaitTimeInMs = 100): Promise<Consumer> {
+  const groupId = uniqueGroup(name);
+  await groupAtEnd(stack, groupId, topics);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true }); // from where groupAtEnd put it
+  return consumer;
 }

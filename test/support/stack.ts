@@ -2,6 +2,7 @@
 // plus the small Kafka helpers every such test repeats.
 import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ensureTopics } from '../../services/common/kafka.ts';
 import { kafkajsSecurity, resolveKafkaSecurity } from '../../services/common/kafka-security.ts';
 
 /** How the stack was obtained: given by the environment, containers, or local processes. */
@@ -64,14 +65,14 @@ export async function createTopics(admin: Admin, names: string[], partitions = 3
   });
 }
 
-/** Creates the per-jurisdiction view topics that do not exist yet (one partition each). */
+/** Creates the per-jurisdiction view topics that do not exist yet (one partition each), as the
+ *  services do (ensureTopics: on a loaded machine kafkajs' wait for the new topics' leaders can ask
+ *  a broker whose metadata has not caught up, UNKNOWN_TOPIC_OR_PARTITION; e2e-chain at load 14). */
 export async function ensureJurisdictionTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 1 })) });
+    await ensureTopics(admin, topics.map((topic) => ({ topic, numPartitions: 1 })));
   } finally {
     await admin.disconnect();
   }
