@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type
 import { runBatch } from './batch-runner.ts';
 import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
+import type { BatchSender } from './send-coalescer.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
@@ -403,7 +404,7 @@ export interface OutTopicMessages { topic: string; messages: { key: Buffer | str
 /** Produces in requests of at most `maxBytes` of keys+values (default 512 KiB), so no record
  *  batch exceeds the broker's message.max.bytes (1 MiB by default): one oversized batch would
  *  otherwise be refused on every retry and block the partition it was read from. */
-export async function sendChunked(producer: Pick<Producer, 'sendBatch'>, topicMessages: OutTopicMessages[], maxBytes = 512 * 1024): Promise<void> {
+export async function sendChunked(producer: BatchSender, topicMessages: OutTopicMessages[], maxBytes = 512 * 1024): Promise<void> {
   let chunk: OutTopicMessages[] = [];
   let size = 0;
   const flush = async () => {
