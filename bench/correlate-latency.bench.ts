@@ -22,7 +22,7 @@ import { TOPICS, jurisdictionTopic } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { startTracer } from '../services/tracer/main.ts';
-import { fmt, mem, result, summarise } from './lib.ts';
+import { fmt, groupLag, mem, result, summarise } from './lib.ts';
 import { cpuBetween, sampleCpu } from './process-cpu.ts';
 import { between, scrape, startStageTrace, STAGES, type ServiceSample } from './stage-trace.ts';
 
@@ -132,16 +132,7 @@ const groups: [string, string[]][] = [
 // the drain between rates waits for the archive too (it competes for the same cores); the
 // backlog figure of a rate stays the three stages' (the decisive path)
 const drainGroups: [string, string[]][] = external ? [...groups, ['crosstrace-archive', [TOPICS.flowsNorm, TOPICS.sessionsNorm]]] : groups;
-async function backlog(of = groups): Promise<number> {
-  let lag = 0;
-  for (const [groupId, topics] of of) {
-    for (const t of await admin.fetchOffsets({ groupId, topics })) {
-      const highs = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
-      for (const p of t.partitions) lag += Number(p.offset) >= 0 ? Math.max(0, highs.get(p.partition)! - Number(p.offset)) : 0;
-    }
-  }
-  return lag;
-}
+const backlog = (of = groups): Promise<number> => groupLag(admin, of);
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 const ports = { ingest: base + 1, correlator: base + 2, tracer: base + 3 };
 const sample = async () => Object.fromEntries(await Promise.all(Object.entries(ports).map(async ([n, p]) => [n, external ? await scrape(p) : undefined]))) as Record<string, ServiceSample | undefined>;
