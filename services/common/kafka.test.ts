@@ -88,6 +88,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
         // the first chunk is slow: longer than a few heartbeat intervals
         if (handled.length === 1) await new Promise<void>((r) => { release = r; });
       },
+      commitIntervalMs: 0, // every chunk's commit as it comes (the interval has a test of its own)
     });
     await loop.start();
     const events: string[] = [];
@@ -124,7 +125,7 @@ describe('createConsumerLoop commits off the records\' path', () => {
     const releases: (() => void)[] = [];
     const loop = createConsumerLoop({
       kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
-      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); },
+      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); }, commitIntervalMs: 0, // back to back
     });
     await loop.start();
     const payload = (first: number, n: number) => ({
@@ -257,5 +258,39 @@ describe('createCommitter', () => {
     release();
     await next;
     expect(sent).toEqual(['a/0@10', 'a/0@1300']);
+  });
+
+  it('with an interval: the first commit goes at once, the next no sooner than the interval after it; flush() sends at once', async () => {
+    const sent: { at: number; offsets: string }[] = [];
+    const via = async (o: Offsets) => { sent.push({ at: Date.now(), offsets: flat(o) }); };
+    const c = createCommitter({ intervalMs: 200 });
+    const t0 = Date.now();
+    await c.commit('a', 0, '1', via);
+    const second = c.commit('a', 0, '2', via);
+    c.commit('a', 1, '7', via).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1']); // the rest waits out the interval
+    await second;
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1', 'a/0@2 a/1@7']);
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(195);
+    const third = c.commit('a', 0, '3', via);
+    await Promise.resolve();
+    await c.flush(); // a stopping consumer: no waiting out the interval
+    await third;
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1', 'a/0@2 a/1@7', 'a/0@3']);
+    expect(Date.now() - t0).toBeLessThan(195 + 150);
+  });
+
+  it('with an interval: offsets discarded while waiting out the interval are never sent', async () => {
+    const sent: string[] = [];
+    const via = async (o: Offsets) => { sent.push(flat(o)); };
+    const c = createCommitter({ intervalMs: 100 });
+    await c.commit('a', 0, '1', via);
+    const queued = c.commit('a', 0, '500', via);
+    c.discard();
+    await expect(queued).rejects.toThrow('new generation');
+    await new Promise((r) => setTimeout(r, 150));
+    await c.idle();
+    expect(sent).toEqual(['a/0@1']);
   });
 });
