@@ -72,7 +72,9 @@ const received = new Map<string, { at: number; viewTs: number; publishedAt: numb
 const consumer = kafka.consumer({ groupId: g('reader'), maxWaitTimeInMs: 20 });
 await consumer.connect();
 await consumer.subscribe({ topic: jurisdictionTopic('FR'), fromBeginning: false });
-await consumer.run({ eachMessage: async ({ message }) => {
+// autoCommit off: a throwaway group that starts at the end; kafkajs would commit after every
+// batch, OffsetCommits the broker's CPU per event would count as the pipeline's
+await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => {
   const at = Date.now();
   const s = await registry.decode<SignedTraceUpdate>(jurisdictionTopic('FR'), message.value);
   if (s.update.hops.some((h) => h.method === 'PORT_BLOCK') && !received.has(s.update.traceId)) received.set(s.update.traceId, { at, viewTs: Number(message.timestamp), publishedAt: s.update.publishedAt });
