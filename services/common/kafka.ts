@@ -8,7 +8,6 @@ import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type
 import { runBatch } from './batch-runner.ts';
 import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
-import type { BatchSender } from './send-coalescer.ts';
 import { kafkajsSecurity, type KafkaClientSecurity } from './kafka-security.ts';
 import { createStageHealth, type StalledPartition } from './stage-health.ts';
 import type { Logger } from './logger.ts';
@@ -436,6 +435,8 @@ export function headerString(h: IHeaders, name: string): string {
 }
 
 export interface OutTopicMessages { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string> }[] }
+/** What stages produce through: kafkajs' Producer fits, and so does coalesceSends (send-coalescer.ts). */
+export interface BatchSender { sendBatch(batch: { topicMessages: OutTopicMessages[] }): Promise<unknown> }
 
 /** Produces in requests of at most `maxBytes` of keys+values (default 512 KiB), so no record
  *  batch exceeds the broker's message.max.bytes (1 MiB by default): one oversized batch would

@@ -10,10 +10,7 @@
 // alone). Order is kept: calls go out in the order they came, a topic's messages in call order.
 // Each caller's promise settles with the request its messages went in: a failure rejects every
 // caller in it (each retries its own batch, handlers are idempotent).
-import type { OutTopicMessages } from './kafka.ts';
-
-/** What the stages produce through: kafkajs' Producer fits. */
-export interface BatchSender { sendBatch(batch: { topicMessages: OutTopicMessages[] }): Promise<unknown> }
+import type { BatchSender, OutTopicMessages } from './kafka.ts';
 
 interface Waiting { topicMessages: OutTopicMessages[]; bytes: number; resolve(): void; reject(e: unknown): void }
 

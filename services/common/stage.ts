@@ -13,8 +13,8 @@
 import type { Producer } from 'kafkajs';
 import { deadLetterMessage } from './dead-letter.ts';
 import { classify, dependencyDown, type CrosstraceError } from './errors.ts';
-import { sendChunked, type ConsumedMessage, type OutTopicMessages } from './kafka.ts';
-import { coalesceSends, type BatchSender } from './send-coalescer.ts';
+import { sendChunked, type BatchSender, type ConsumedMessage, type OutTopicMessages } from './kafka.ts';
+import { coalesceSends } from './send-coalescer.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics } from './metrics.ts';
 import { dlqTopic } from './topics.ts';
