@@ -42,3 +42,16 @@ export const offsetSum = (m: Map<string, { offset: string }[]>): number => [...m
 export function processCpuMs(pid: number): number {
   try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return NaN; }
 }
+
+/** Records the consumer groups have not committed yet on their topics, summed (a partition a
+ *  group never committed counts nothing). */
+export async function groupLag(admin: Admin, groups: [groupId: string, topics: string[]][]): Promise<number> {
+  let lag = 0;
+  for (const [groupId, topics] of groups) {
+    for (const t of await admin.fetchOffsets({ groupId, topics })) {
+      const highs = new Map((await admin.fetchTopicOffsets(t.topic)).map((p) => [p.partition, Number(p.high)]));
+      for (const p of t.partitions) lag += Number(p.offset) >= 0 ? Math.max(0, highs.get(p.partition)! - Number(p.offset)) : 0;
+    }
+  }
+  return lag;
+}

@@ -88,6 +88,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
         // the first chunk is slow: longer than a few heartbeat intervals
         if (handled.length === 1) await new Promise<void>((r) => { release = r; });
       },
+      commitIntervalMs: 0, // every chunk's commit as it comes (the interval has a test of its own)
     });
     await loop.start();
     const events: string[] = [];
@@ -124,7 +125,7 @@ describe('createConsumerLoop commits off the records\' path', () => {
     const releases: (() => void)[] = [];
     const loop = createConsumerLoop({
       kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
-      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); },
+      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); }, commitIntervalMs: 0, // back to back
     });
     await loop.start();
     const payload = (first: number, n: number) => ({

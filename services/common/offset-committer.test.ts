@@ -155,3 +155,41 @@ describe('createCommitter retries a failed request', () => {
     expect(sent).toHaveLength(2); // leaving: refused again, not retried
   });
 });
+
+describe('createCommitter with an interval', () => {
+  type Offsets = Parameters<CommitOffsets>[0];
+  const flat = (o: Offsets) => o.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)).sort().join(' ');
+
+  it('with an interval: the first commit goes at once, the next no sooner than the interval after it; close() sends at once', async () => {
+    const sent: { at: number; offsets: string }[] = [];
+    const via = async (o: Offsets) => { sent.push({ at: Date.now(), offsets: flat(o) }); };
+    const c = createCommitter({ intervalMs: 200 });
+    const t0 = Date.now();
+    await c.commit('a', 0, '1', via);
+    const second = c.commit('a', 0, '2', via);
+    c.commit('a', 1, '7', via).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1']); // the rest waits out the interval
+    await second;
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1', 'a/0@2 a/1@7']);
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(195);
+    const third = c.commit('a', 0, '3', via);
+    await Promise.resolve();
+    await c.close(); // a stopping consumer: no waiting out the interval
+    await third;
+    expect(sent.map((x) => x.offsets)).toEqual(['a/0@1', 'a/0@2 a/1@7', 'a/0@3']);
+    expect(Date.now() - t0).toBeLessThan(195 + 150);
+  });
+
+  it('with an interval: offsets discarded while waiting out the interval are never sent', async () => {
+    const sent: string[] = [];
+    const via = async (o: Offsets) => { sent.push(flat(o)); };
+    const c = createCommitter({ intervalMs: 100 });
+    await c.commit('a', 0, '1', via);
+    const queued = c.commit('a', 0, '500', via);
+    c.discard();
+    await expect(queued).rejects.toThrow('new generation');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sent).toEqual(['a/0@1']);
+  });
+});

@@ -13,6 +13,9 @@ import { createBackoff } from './backoff.ts';
 export type CommitOffsets = (offsets: { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }) => Promise<void>;
 
 export interface CommitterOptions {
+  /** Least time between two requests, ms: the first after a pause goes at once, close() sends
+   *  at once. Default 0 (back to back, one in flight). */
+  intervalMs?: number;
   /** First wait before a failed request is sent again, ms; doubles up to maxRetryMs. Default 200. */
   retryMs?: number;
   /** Longest wait between two tries, ms. Default 5000. */
@@ -53,6 +56,10 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
   let generation = 0;
   let retry: NodeJS.Timeout | undefined;
   let quiet: (() => void)[] = [];
+  const intervalMs = o.intervalMs ?? 0;
+  let lastSentAt = -Infinity;
+  /** Ends a wait for the interval at once (close). */
+  let cutWait: (() => void) | undefined;
 
   /** Puts `e` back unless a higher offset of its partition is pending (a later chunk's). */
   const requeue = (e: Entry): void => {
@@ -74,6 +81,16 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
     busy = true;
     cancelRetry();
     while (pending.size > 0) {
+      const wait = lastSentAt + intervalMs - Date.now();
+      if (wait > 0 && !closing) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, wait);
+          cutWait = () => { clearTimeout(t); resolve(); };
+        });
+        cutWait = undefined;
+        if (pending.size === 0) break; // discarded meanwhile
+      }
+      lastSentAt = Date.now();
       const batch = [...pending.values()];
       const sentIn = generation;
       const waiters = waiting;
@@ -121,6 +138,7 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
     },
     close() {
       closing = true;
+      cutWait?.(); // no waiting out the interval
       if (retry && !busy) void drain(); // the failed request once more, now
       return busy ? new Promise<void>((r) => { quiet.push(r); }) : Promise.resolve();
     },

@@ -72,4 +72,15 @@ describe('the stage wrapper (every stage\'s dead letters, counts and logs)', () 
     expect(await h.value('crosstrace_demo_dead_letters_total', { topic: 'in', reason: 'CT_PROCESSING_FAILED' })).toBe(1);
     expect(h.counted).toEqual(['9:CT_PROCESSING_FAILED']);
   });
+
+  it('merges what concurrent batches produce while a request is in flight into the next request (send-coalescer.ts)', async () => {
+    const h = harness();
+    const requests: number[] = [];
+    const inner = h.io.producer;
+    h.io.producer = { sendBatch: async (b) => { requests.push(b.topicMessages!.length); await new Promise((r) => setTimeout(r, 5)); return inner.sendBatch(b); } };
+    const handle = doubling(h.io);
+    await Promise.all([handle([msg('1', '1')]), handle([msg('2', '2')]), handle([msg('3', '3')])]);
+    expect(requests).toHaveLength(2);
+    expect(h.sent.flatMap((t) => t.messages.map((x) => x.value!.toString()))).toEqual(['2', '4', '6']);
+  });
 });

@@ -3,7 +3,9 @@
 //   - a record the function cannot take (read() fails on it, not retriably) is set aside and
 //     dead-lettered to dlq.<stage> with its reason code and coordinates (dead-letter.ts);
 //   - what the function returns, and the batch's dead letters, are produced in one go
-//     (sendChunked); a produce failure is an outage: the batch is retried, nothing committed;
+//     (sendChunked), merged with what the stage's other partitions hand in meanwhile into one
+//     request in flight (send-coalescer.ts); a produce failure is an outage: the batch is
+//     retried, nothing committed;
 //   - only once produced: messages out counted by topic, each dead letter counted and logged.
 // A retriable failure fails the batch (the consumer loop retries it with backoff, batch-runner.ts);
 // a record that fails the function itself, not retriably, comes back one record at a time and
@@ -11,7 +13,8 @@
 import type { Producer } from 'kafkajs';
 import { deadLetterMessage } from './dead-letter.ts';
 import { classify, dependencyDown, type CrosstraceError } from './errors.ts';
-import { sendChunked, type ConsumedMessage, type OutTopicMessages } from './kafka.ts';
+import { sendChunked, type BatchSender, type ConsumedMessage, type OutTopicMessages } from './kafka.ts';
+import { coalesceSends } from './send-coalescer.ts';
 import type { Logger } from './logger.ts';
 import type { StageMetrics } from './metrics.ts';
 import { dlqTopic } from './topics.ts';
@@ -42,12 +45,12 @@ export type StageFunction = (msgs: ConsumedMessage[], batch: StageBatch) => Prom
 interface Rejected { m: ConsumedMessage; err: CrosstraceError }
 
 /** Produces `out` plus the dead letters of `rejected`, then counts and logs them. */
-async function produce(io: StageIo, out: OutTopicMessages[], rejected: Rejected[]): Promise<void> {
+async function produce(io: StageIo, out: OutTopicMessages[], rejected: Rejected[], sender: BatchSender = io.producer): Promise<void> {
   const at = (io.now ?? Date.now)();
   const dead = { topic: dlqTopic(io.stage), messages: rejected.map((r) => deadLetterMessage(io.stage, r.err, r.m, at)) };
   const topics = [...out, dead].filter((t) => t.messages.length > 0);
   if (topics.length === 0) return;
-  try { await sendChunked(io.producer, topics); } catch (e) { throw dependencyDown('producing to Kafka failed', e); }
+  try { await sendChunked(sender, topics); } catch (e) { throw dependencyDown('producing to Kafka failed', e); }
   for (const t of topics) io.metrics.messagesOut.inc({ topic: t.topic }, t.messages.length);
   for (const { m, err } of rejected) {
     io.metrics.deadLetters.inc({ topic: m.topic, reason: err.code });
@@ -58,6 +61,7 @@ async function produce(io: StageIo, out: OutTopicMessages[], rejected: Rejected[
 
 /** The consumer handler of a stage: `fn` wrapped as above. */
 export function wrapStage(io: StageIo, fn: StageFunction): (msgs: ConsumedMessage[]) => Promise<void> {
+  const sender = coalesceSends(io.producer);
   return async (msgs) => {
     const rejected: Rejected[] = [];
     const reject = (m: ConsumedMessage, e: unknown): undefined => {
@@ -74,7 +78,7 @@ export function wrapStage(io: StageIo, fn: StageFunction): (msgs: ConsumedMessag
         try { return read(); } catch (e) { return reject(m, e); }
       },
     });
-    await produce(io, out ?? [], rejected);
+    await produce(io, out ?? [], rejected, sender);
   };
 }
 

@@ -65,7 +65,8 @@ export async function followTopics(o: FollowOptions): Promise<TopicFollower> {
   let isRunning = false;
   // after a broker outage kafkajs restarts the consumer once its retries ran out, after the
   // last retry's delay: at most 5 s here, not kafkajs' 30 s
-  const consumer: Consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false, retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 } });
+  // maxWait: the idle polling only (a record that arrives completes a waiting fetch at once)
+  const consumer: Consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false, retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 } });
   consumer.on(consumer.events.GROUP_JOIN, () => { isRunning = true; });
   consumer.on(consumer.events.CRASH, () => { isRunning = false; });
   // Transactions put commit/abort markers (and aborted records, not delivered) at the end of
