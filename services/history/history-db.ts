@@ -14,7 +14,9 @@ export interface HistoryDbOptions {
 }
 
 export async function openHistoryDb(o: HistoryDbOptions): Promise<{ pool: pg.Pool; applied: number[] }> {
-  const pool = new pg.Pool({ connectionString: o.url, max: o.max, application_name: o.applicationName, connectionTimeoutMillis: 10_000 });
+  // TCP keepalive: a database host that vanishes without a reset (a half-open connection) is
+  // noticed instead of holding a query, and with group commit the whole archive, for good
+  const pool = new pg.Pool({ connectionString: o.url, max: o.max, application_name: o.applicationName, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
   // an idle client losing its connection (database restart) must not crash the process
   pool.on('error', () => undefined);
   try {

@@ -28,4 +28,13 @@ describe('the window write of a normalised record (correlator, window rebuild)',
     expect(() => indexRequestOf(msg({ headers: { 'ct-time': '1' } }))).toThrow(/ct-uid/);
     expect(() => indexRequestOf(msg({ headers: { 'ct-uid': 'a', 'ct-time': '1', 'ct-dir': 'sideways' } }))).toThrow(/ct-dir/);
   });
+  it('refuses times with no date form as permanent (the archive would fail the whole batch on them, as if PostgreSQL were down)', () => {
+    for (const t of ['1e17', '-5', '1.5', '1e400']) {
+      expect(() => indexRequestOf(msg({ headers: { 'ct-uid': 'a', 'ct-time': t, 'ct-dir': 'in' } }))).toThrow(expect.objectContaining({ code: t === '1e400' ? 'CT_MISSING_FIELD' : 'CT_IMPOSSIBLE_TIME', retriable: false }));
+    }
+    for (const o of ['1e400', '-1', 'x']) {
+      expect(() => indexRequestOf(msg({ headers: { 'ct-uid': 'a', 'ct-time': '1', 'ct-origin-ts': o, 'ct-dir': 'in' } }))).toThrow(expect.objectContaining({ code: 'CT_IMPOSSIBLE_TIME' }));
+    }
+    expect(indexRequestOf(msg({ headers: { 'ct-uid': 'a', 'ct-time': '253402300799999', 'ct-dir': 'in' } })).time).toBe(253402300799999);
+  });
 });
