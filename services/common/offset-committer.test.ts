@@ -91,7 +91,7 @@ describe('createCommitter retries a failed request', () => {
     expect(failed).toEqual([[200, ['a/0@10']]]);
   });
 
-  it('backs off doubling while refused; what the partition commits meanwhile goes at once and supersedes it, never lowered', async () => {
+  it('backs off doubling while refused; what the partitions commit meanwhile waits for the retry and supersedes it, never lowered', async () => {
     vi.useFakeTimers();
     const { sent, via } = refusing(2);
     const waits: number[] = [];
@@ -102,7 +102,9 @@ describe('createCommitter retries a failed request', () => {
     expect(sent).toEqual(['a/0@10']);
     await vi.advanceTimersByTimeAsync(50); // in the backoff: the partition moves on
     const later = c.commit('a', 0, '12', via).then(() => 'committed', (e: Error) => e.message);
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(149);
+    expect(sent).toEqual(['a/0@10']); // a new commit does not cut the backoff short
+    await vi.advanceTimersByTimeAsync(1);
     expect(sent).toEqual(['a/0@10', 'a/0@12 b/0@3']); // refused again: waits twice as long
     await vi.advanceTimersByTimeAsync(399);
     expect(sent).toHaveLength(2);

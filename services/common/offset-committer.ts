@@ -112,7 +112,7 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
         o.onFailed?.(e, delay, batch.map((x) => `${x.topic}/${x.partition}@${x.offset}`));
         retry = setTimeout(() => { retry = undefined; if (!busy) void drain(); }, delay);
         retry.unref(); // a retry never holds the process open
-        break; // sent again by the timer, or sooner by the next commit
+        break; // sent again by the timer (later commits wait for it)
       }
     }
     busy = false;
@@ -124,7 +124,10 @@ export function createCommitter(o: CommitterOptions = {}): Committer {
       send = via;
       requeue({ topic, partition, offset });
       const done = new Promise<void>((resolve, reject) => { waiting.push({ resolve, reject }); });
-      if (!busy) void drain();
+      // a failed request waiting out its backoff goes with this one when the timer fires: the
+      // other partitions' commits do not cut the backoff short (a coordinator down would be
+      // asked, and warned about, every interval instead of every few seconds)
+      if (!busy && !retry) void drain();
       return done;
     },
     discard() {

@@ -26,11 +26,13 @@ const hop = (hopId: string, confidence: number) => ({ traceId: 't1', hopId, meth
 
 describe('correlator stage publishing the hops of woken waiters', () => {
   let sent: string[];
+  let requests: number;
   let failNext: boolean;
   let p: ReturnType<typeof createCorrelatorPipeline>;
   let metrics: ReturnType<typeof createCorrelatorMetrics>;
   beforeEach(() => {
     sent = [];
+    requests = 0;
     failNext = false;
     const store = {
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter] })),
@@ -41,6 +43,8 @@ describe('correlator stage publishing the hops of woken waiters', () => {
       encode: (_t: string, h: Hop) => Buffer.from(`${h.hopId}@${h.confidence}`),
     } as unknown as RegistryClient;
     const producer = { sendBatch: async ({ topicMessages }: { topicMessages: { messages: { value: Buffer }[] }[] }) => {
+      requests++;
+      await new Promise((r) => setTimeout(r, 5));
       if (failNext) { failNext = false; throw new Error('broker gone'); }
       for (const t of topicMessages) sent.push(...t.messages.map((m) => m.value.toString()));
       return [];
@@ -78,5 +82,11 @@ describe('correlator stage publishing the hops of woken waiters', () => {
     await p.handle([msg(2)]);
     expect(sent).toEqual(['h1@0.9']);
     expect(await suppressed()).toBe(1);
+  });
+  it('coalesces the produce requests of batches handled at once (one wrapped stage, not one per batch)', async () => {
+    resolved.hops = [hop('c1', 0.5)];
+    await Promise.all([1, 2, 3, 4].map((i) => p.handle([msg(10 + i)])));
+    expect(sent.length).toBeGreaterThan(0);
+    expect(requests).toBeLessThan(4); // the batches handed in while the first request was in flight went together
   });
 });

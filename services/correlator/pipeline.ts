@@ -173,10 +173,16 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
   }
   /** The stage's handler: a batch's hops count as published only once wrapStage produced them
    *  (it throws when the produce fails: then nothing is remembered and the retry publishes). */
+  /** Each batch's hops in flight, by the batch's message array (the one staged() hands to its
+   *  function): the stage is wrapped once, so its produce requests are coalesced across the
+   *  partitions' concurrent batches (send-coalescer.ts), a wrapper per batch would not. */
+  const inFlight = new WeakMap<ConsumedMessage[], { hops?: PublishingBatch<HopMessage> }>();
+  const staged = wrapStage(io, (m, b) => correlate(m, b, inFlight.get(m)!));
   async function handle(msgs: ConsumedMessage[]): Promise<void> {
     const sending: { hops?: PublishingBatch<HopMessage> } = {};
+    inFlight.set(msgs, sending);
     try {
-      await wrapStage(io, (m, b) => correlate(m, b, sending))(msgs);
+      await staged(msgs);
       sending.hops?.settle(true);
     } finally {
       sending.hops?.settle(false); // failed (after a success: nothing, settle counts once)

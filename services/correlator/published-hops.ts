@@ -14,7 +14,14 @@
 //   - a hop id carried by two batches in flight at once (two partitions: their order on
 //     trace.hops is not known) is neither suppressed nor remembered: the next version goes out;
 //   - bounded: the `capacity` ids used last are kept (0 = none: every hop is published); an id
-//     forgotten, or a restart, only lets one repeat through again.
+//     forgotten, or a restart, only lets one repeat through again;
+//   - per instance: "last version" is the last one THIS process published. Another instance
+//     may have published a newer version of the id meanwhile (a rebalance moved the partition
+//     and back), or a produce reported failed may have reached the broker; a later exact repeat
+//     of this instance's older version is then left out. Harmless as far as the cold review
+//     (2026-12-02) could build it: a window only grows until trimmed, so an older version is
+//     a strict subset of the evidence of the newer, which the tracer keeps (hop-versions.ts
+//     isStale ignores the older one anyway).
 // Pure: no Kafka, no metrics.
 import { createHash } from 'node:crypto';
 
