@@ -10,15 +10,11 @@ import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { commitAtEnd } from '../services/common/group-start.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import { SERVICE_INPUTS, pipelineTopics } from '../services/common/topics.ts';
 
 /** The groups deploy/local/services.sh's services consume in (their default group ids). */
-const GROUPS: [groupId: string, topics: string[]][] = [
-  ['crosstrace-ingest', [TOPICS.flowsRaw, TOPICS.sessionsRaw]],
-  ['crosstrace-correlator', [TOPICS.flowsNorm, TOPICS.sessionsNorm]],
-  ['crosstrace-archive', [TOPICS.sessionsNorm, TOPICS.flowsNorm]],
-  ['crosstrace-tracer', [TOPICS.traceRequests, TOPICS.traceHops]],
-];
+const GROUPS: [groupId: string, topics: readonly string[]][] = (['INGEST', 'CORRELATOR', 'ARCHIVE', 'TRACER'] as const)
+  .map((svc) => [`crosstrace-${svc.toLowerCase()}`, SERVICE_INPUTS[svc]]);
 
 const logger = createLogger('bench', 'error');
 const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-services-at-end', logger, security: resolveKafkaSecurity(process.env) });

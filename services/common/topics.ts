@@ -15,6 +15,14 @@ export const TOPICS = Object.freeze({
   providers: 'registry.providers',
 });
 
+/** The topics each service's stage consumer reads (its main.ts serveStage); ingest also reads
+ *  the exporters' own raw topics (flows.raw.<provider>.<exporter>, ...) that exist. One list
+ *  for the tests' group starts and make bench's (bench/services-at-end.ts). */
+export const SERVICE_INPUTS = Object.freeze({
+  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
+  TRACER: [TOPICS.traceRequests, TOPICS.traceHops], ARCHIVE: [TOPICS.sessionsNorm, TOPICS.flowsNorm],
+});
+
 export const jurisdictionTopic = (cc: string): string => `trace.updates.${cc}`;
 /** A jurisdiction's own audit feed: its chain of disclosure records, nobody else's. */
 export const auditTopic = (cc: string): string => `audit.disclosures.${cc}`;

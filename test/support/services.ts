@@ -3,15 +3,10 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { commitAtEnd } from '../../services/common/group-start.ts';
 import { ensureTopics } from '../../services/common/kafka.ts';
-import { pipelineTopics, TOPICS } from '../../services/common/topics.ts';
+import { pipelineTopics, SERVICE_INPUTS, TOPICS } from '../../services/common/topics.ts';
 import { testKafka, type StackEndpoints } from './stack.ts';
 
-/** The topics each service consumes (its main.ts serveStage); ingest also reads the exporters'
- *  own raw topics (flows.raw.<provider>.<exporter>, sessions.raw...) that exist: ownRawTopic. */
-export const SERVICE_INPUTS = Object.freeze({
-  INGEST: [TOPICS.flowsRaw, TOPICS.sessionsRaw], CORRELATOR: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
-  TRACER: [TOPICS.traceRequests, TOPICS.traceHops], ARCHIVE: [TOPICS.sessionsNorm, TOPICS.flowsNorm],
-});
+export { SERVICE_INPUTS };
 export type InputService = keyof typeof SERVICE_INPUTS;
 export const ownRawTopic = (t: string): boolean => t.startsWith(`${TOPICS.flowsRaw}.`) || t.startsWith(`${TOPICS.sessionsRaw}.`);
 
