@@ -25,7 +25,7 @@ import { kafkajsSecurity, resolveKafkaSecurity } from '../../services/common/kaf
 import { readDeadLetter } from '../../services/common/dead-letter.ts';
 import { createRegistryClient } from '../../services/common/registry.ts';
 import { replayTopics } from '../../services/common/topic-replay.ts';
-import { dlqTopic, TOPICS } from '../../services/common/topics.ts';
+import { dlqTopic, SERVICE_INPUTS, TOPICS } from '../../services/common/topics.ts';
 import type { GroundTruth } from '../../services/simulator/ground-truth.ts';
 import { judge, type Verdict } from './checks.ts';
 import { INPUT_TOPICS, flushRedis, killService, restartComponent, sendPoison, servicesDown, servicesUp, type StackHandles } from './faults.ts';
@@ -51,10 +51,8 @@ const FINAL_TIMEOUT = num('CHAOS_FINAL_TIMEOUT_MS', 240_000);
 const MAX_UNDECIDED = num('CHAOS_MAX_UNDECIDED', Math.floor(CHAINS / 10));
 const KEEP_HISTORY = num('CHAOS_KEEP_HISTORY', 0) > 0;
 const SERVICES = ['ingest', 'correlator', 'tracer', 'gateway', 'archive', 'collector'] as const;
-const GROUP_TOPICS: Record<string, string[]> = {
-  ingest: [TOPICS.flowsRaw, TOPICS.sessionsRaw], correlator: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
-  tracer: [TOPICS.traceRequests, TOPICS.traceHops], archive: [TOPICS.flowsNorm, TOPICS.sessionsNorm],
-};
+/** The services that consume in a group, by name, and their input topics (SERVICE_INPUTS). */
+const GROUP_TOPICS: Record<string, readonly string[]> = Object.fromEntries(Object.entries(SERVICE_INPUTS).map(([svc, topics]) => [svc.toLowerCase(), topics]));
 const GROUP_SERVICES = Object.keys(GROUP_TOPICS);
 const base = Number(process.env.SERVICES_PORT_BASE || 9100);
 const PORTS: Record<string, number> = { ingest: base + 1, correlator: base + 2, tracer: base + 3, gateway: base + 4, archive: base + 6, collector: base + 7 };
