@@ -78,8 +78,10 @@ const span = (a: Seen, b: Seen) => ({ secs: (b.at - a.at) / 1000, errorShare: (a
 
 /** Drains a backlog (`from` -> `to` offsets of its topics) with `instances` child processes
  *  consuming as `groupId`; CPU summed over the children. The drain's window opens when the group
- *  is Stable with every instance in it (each holds its partitions: what comes after is the drain,
- *  what came before is start-up) and closes when the last record was written (`outTopics`' ends
+ *  is first Stable (a member holds partitions: what comes after is the drain, what came before is
+ *  start-up; with several instances, the first may drain alone until the others join and the
+ *  group rebalances: counted, so a scale-out figure is never better than it was) and closes when
+ *  the last record was written (`outTopics`' ends
  *  stop where they end up; without outTopics, when the last offset is committed). Every record of
  *  the backlog is counted, and every CPU ms the children spent on it. A moment is placed at the
  *  middle of the first poll that saw it and the poll before (a poll's answer reflects a moment
@@ -123,7 +125,7 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
     // what this poll saw happened after the previous poll was sent, before this one was answered
     const seen = { at: (prevSent + got) / 2, halfGap: (got - prevSent) / 2, cpu };
     prevSent = sent;
-    if (group && group.state === 'Stable' && group.members.length === instances) stable = seen;
+    if (group && group.state === 'Stable' && group.members.length > 0) stable = seen;
     if (outTopics.length && out !== (outs.at(-1)?.out ?? 0)) outs.push({ ...seen, out });
     if (!firstCommit && committed > base) firstCommit = { ...seen, done: committed };
     if (committed >= total) { last = { ...seen, done: committed }; break; }
