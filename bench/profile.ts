@@ -18,19 +18,20 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { loadProvidersFile } from '../services/common/provider-directory.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import { dlqTopic, TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { memberOf, partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, offsetSum as sum, processCpuMs as cpuMs, result, topicHighs, type Offsets } from './lib.ts';
 import { produceRawLoad, rawLoad } from './raw-load.ts';
+import { writeReplayFile } from './replay-file.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
 const TOP = Number(process.env.PROFILE_TOP ?? 20);
@@ -68,20 +69,34 @@ const rssMiB = (pid: number): number => {
 };
 
 
-/** Committed offsets are polled this often (plus a round trip), ms: the rate's error bound. */
+/** Committed offsets, the group's state and the output topics' ends are polled this often (plus
+ *  the round trips), ms: the rate's error bound. */
 const POLL_MS = 10;
 
+interface Seen { at: number; halfGap: number }
+const span = (a: Seen, b: Seen) => ({ secs: (b.at - a.at) / 1000, errorShare: (a.halfGap + b.halfGap) / (b.at - a.at) });
+
 /** Drains a backlog (`from` -> `to` offsets of its topics) with `instances` child processes
- *  consuming as `groupId`; CPU summed over the children. The rate is the records committed
- *  between the first commit seen and the last, over the time between them: each is placed at
- *  the middle of the first poll that saw it and the poll before (a poll's answer reflects a
- *  moment between its request and its answer), so either end is off by at most half that gap,
- *  printed as the rate's ± bound (polls every POLL_MS, a few ms: exact enough for a backlog
- *  drained in a few seconds, which a 200 ms poll was not). */
+ *  consuming as `groupId`; CPU summed over the children. The drain's window opens when the group
+ *  is first Stable (a member holds partitions: what comes after is the drain, what came before is
+ *  start-up; with several instances, the first may drain alone until the others join and the
+ *  group rebalances: counted, so a scale-out figure is never better than it was) and closes when
+ *  the last record was written (`outTopics`' ends
+ *  stop where they end up; without outTopics, when the last offset is committed). Every record of
+ *  the backlog is counted, and every CPU ms the children spent on it. A moment is placed at the
+ *  middle of the first poll that saw it and the poll before (a poll's answer reflects a moment
+ *  between its request and its answer), so either end is off by at most half that gap, printed
+ *  as the rate's ± bound.
+ *  Until session 9 the window opened at the first committed offset seen and counted the records
+ *  committed after it: a stage that commits after a whole fetch (the passthrough: 10 MiB, 50-90k
+ *  records handled at once by 12 partitions) had done a third to a half of the backlog before its
+ *  window opened, so its rate and CPU/event read 2-3x better than the drain was, by how the first
+ *  commit fell (its first-commit figures are still printed, `firstCommit`, for comparison). */
 async function drain(name: string, script: string, groupId: string, extraEnv: Record<string, string>, nodeArgs: string[] = [],
-  from: Offsets = start, to: Offsets = end, instances = 1) {
+  from: Offsets = start, to: Offsets = end, instances = 1, outTopics: string[] = []) {
   const topics = [...from.keys()];
   for (const [topic, partitions] of from) await admin.setOffsets({ groupId, topic, partitions });
+  const outBase = outTopics.length ? sum(await highs(outTopics)) : 0;
   const children = Array.from({ length: instances }, (_, i) => spawn(process.execPath,
     [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}/${name}${instances > 1 ? `-${i + 1}` : ''}`, `${root}${script}`], {
       cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -90,10 +105,11 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
   const cpuAll = () => children.reduce((a, c) => a + cpuMs(c.pid!), 0);
   const total = sum(to);
   const base = sum(from);
-  let first: { at: number; halfGap: number; done: number; cpu: number } | null = null;
-  let last: { at: number; halfGap: number; done: number } | null = null;
+  let stable: (Seen & { cpu: number }) | null = null;
+  let firstCommit: (Seen & { cpu: number; done: number }) | null = null;
+  let last: (Seen & { cpu: number; done: number }) | null = null;
+  const outs: (Seen & { cpu: number; out: number })[] = [];
   let peak = 0;
-  let cpuUsed = NaN;
   const t0 = performance.now();
   let prevSent = t0;
   for (;;) {
@@ -101,25 +117,41 @@ async function drain(name: string, script: string, groupId: string, extraEnv: Re
     peak = Math.max(peak, ...children.map((c) => rssMiB(c.pid!)));
     const sent = performance.now();
     const offs = await admin.fetchOffsets({ groupId, topics });
+    const group = stable ? null : (await admin.describeGroups([groupId])).groups[0];
+    const out = outTopics.length ? sum(await highs(outTopics)) - outBase : 0;
     const got = performance.now();
+    const cpu = cpuAll();
     const committed = offs.flatMap((t) => t.partitions).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
-    // the commit that made `committed` happened after the previous poll was sent, before this one was answered
-    const seen = { at: (prevSent + got) / 2, halfGap: (got - prevSent) / 2, done: committed };
+    // what this poll saw happened after the previous poll was sent, before this one was answered
+    const seen = { at: (prevSent + got) / 2, halfGap: (got - prevSent) / 2, cpu };
     prevSent = sent;
-    if (!first && committed > base) first = { ...seen, cpu: cpuAll() };
-    if (committed >= total) { last = seen; cpuUsed = cpuAll() - (first?.cpu ?? 0); break; }
+    if (group && group.state === 'Stable' && group.members.length > 0) stable = seen;
+    if (outTopics.length && out !== (outs.at(-1)?.out ?? 0)) outs.push({ ...seen, out });
+    if (!firstCommit && committed > base) firstCommit = { ...seen, done: committed };
+    if (committed >= total) { last = { ...seen, done: committed }; break; }
     if (performance.now() - t0 > 600_000) { console.error(`${name}: gave up, ${total - committed} still behind after 600 s`); break; }
   }
-  const secs = last && first && last.at > first.at ? (last.at - first.at) / 1000 : NaN;
-  const records = (last?.done ?? NaN) - (first?.done ?? base);
-  const errorShare = last && first ? (last.halfGap + first.halfGap) / 1000 / secs : NaN;
+  // the last record written: the first poll that saw the output topics where they ended
+  const finalOut = outs.at(-1)?.out;
+  const wrote = outTopics.length ? outs.find((o) => o.out === finalOut) ?? null : last;
+  const records = total - base;
+  const w = stable && wrote && last ? span(stable, wrote) : { secs: NaN, errorShare: NaN };
+  const fc = firstCommit && last && last.at > firstCommit.at ? span(firstCommit, last) : { secs: NaN, errorShare: NaN };
+  const fcRecords = (last?.done ?? NaN) - (firstCommit?.done ?? NaN);
   for (const c of children) c.kill('SIGTERM');
   await Promise.all(exited);
   const sub = `${dir}/${name}${instances > 1 ? '-1' : ''}`;
   const file = readdirSync(sub).find((f) => f.endsWith('.cpuprofile'));
   if (file) renameSync(`${sub}/${file}`, `${dir}/${name}.cpuprofile`);
-  return { rate: records / secs, secs, records, errorPct: 100 * errorShare, cpuUsPerEvent: (cpuUsed * 1000) / records, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null };
+  return {
+    rate: records / w.secs, secs: w.secs, records, errorPct: 100 * w.errorShare, cpuUsPerEvent: ((wrote?.cpu ?? NaN) - (stable?.cpu ?? NaN)) * 1000 / records,
+    written: finalOut ?? NaN, peakRssMiB: Math.round(peak), profile: file ? `${dir}/${name}.cpuprofile` : null,
+    firstCommit: { rate: fcRecords / fc.secs, records: fcRecords, cpuUsPerEvent: ((last?.cpu ?? NaN) - (firstCommit?.cpu ?? NaN)) * 1000 / fcRecords },
+  };
 }
+type Drain = Awaited<ReturnType<typeof drain>>;
+/** The window before session 9 (from the first commit seen), for comparison. */
+const asBefore = (d: Drain) => `first-commit window as before: ${fmt(d.firstCommit.rate)} events/s over the last ${d.firstCommit.records} records, ${d.firstCommit.cpuUsPerEvent.toFixed(1)} µs CPU/event`;
 
 function printProfile(name: string, file: string | null): void {
   if (!file) { console.log(`  ${name}: no profile written`); return; }
@@ -150,14 +182,27 @@ const load1 = () => `load average ${os.loadavg().map((x) => x.toFixed(1)).join('
 const passEnv = (groupId: string, topics: string[]) => ({ PASS_GROUP_ID: groupId, PASS_TOPICS: topics.join(','), ...(env.PASS_MAX_BYTES ? { PASS_MAX_BYTES: env.PASS_MAX_BYTES } : {}), ...(env.PASS_MAX_BYTES_PER_PARTITION ? { PASS_MAX_BYTES_PER_PARTITION: env.PASS_MAX_BYTES_PER_PARTITION } : {}) });
 const stageArgs = (env.PROFILE_STAGE_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. a V8 flag under trial
 
+const INGEST_OUT = [TOPICS.flowsNorm, TOPICS.sessionsNorm, dlqTopic('ingest')];
+const passOut = (inputs: string[]) => inputs.map((t) => `bench.passthrough.${t}`);
+
 if (STAGES.includes('ingest')) {
-  const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, passEnv(`bench-pass-${stamp}`, IN));
-  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(2)} s, ±${pass.errorPct.toFixed(1)} %), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
-  const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, {
-    CROSSTRACE_INGEST_GROUP_ID: `bench-ingest-${stamp}`, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0',
-  }, stageArgs);
+  const ingestEnv = (group: string) => ({ CROSSTRACE_INGEST_GROUP_ID: group, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0' });
+  const normBefore = await highs(NORM);
+  const ingest = await drain('ingest', 'services/ingest/main.ts', `bench-ingest-${stamp}`, ingestEnv(`bench-ingest-${stamp}`), stageArgs, start, end, 1, INGEST_OUT);
+  // the ceiling writes what ingest just wrote for this backlog (same records, sizes and count)
+  const replayFile = `${dir}/ingest-output.json`;
+  const replayed = await writeReplayFile(kafka, { [TOPICS.flowsNorm]: TOPICS.flowsRaw, [TOPICS.sessionsNorm]: TOPICS.sessionsRaw }, normBefore, await highs(NORM), replayFile);
+  await ensureTopics(admin, passOut(NORM).map((topic) => ({ topic, numPartitions: 6, retentionMs: 3_600_000 })));
+  const pass = await drain('passthrough', 'bench/passthrough.ts', `bench-pass-${stamp}`, { ...passEnv(`bench-pass-${stamp}`, IN), PASS_REPLAY: replayFile }, [], start, end, 1, passOut(NORM));
+  rmSync(replayFile);
+  console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(2)} s, ±${pass.errorPct.toFixed(1)} %), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; consumed ${pass.records}, wrote ${pass.written} (ingest's own ${replayed} records of this backlog, in answer to the same input); ${asBefore(pass)}; ${load1()}`);
+  if (env.PROFILE_PASS_COPY === '1') {
+    await ensureTopics(admin, passOut(IN).map((topic) => ({ topic, numPartitions: 6, retentionMs: 3_600_000 })));
+    const copy = await drain('passthrough-copy', 'bench/passthrough.ts', `bench-pass-copy-${stamp}`, passEnv(`bench-pass-copy-${stamp}`, IN), [], start, end, 1, passOut(IN));
+    console.log(`         the same passthrough writing a copy of each raw record (the ceiling before session 9) ${fmt(copy.rate)} events/s (${copy.secs.toFixed(2)} s, ±${copy.errorPct.toFixed(1)} %), ${copy.cpuUsPerEvent.toFixed(1)} µs CPU/event; ${asBefore(copy)}; ${load1()}`);
+  }
   const ddBytes = await dedupeKeyBytes();
-  console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(2)} s, ±${ingest.errorPct.toFixed(1)} %) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE); ${load1()}`);
+  console.log(`stage:   ingest through the service ${fmt(ingest.rate)} events/s (${ingest.secs.toFixed(2)} s, ±${ingest.errorPct.toFixed(1)} %) = ${(100 * ingest.rate / pass.rate).toFixed(0)} % of the passthrough; wrote ${ingest.written}; ${asBefore(ingest)}; ${ingest.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(ingest.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${ingest.peakRssMiB} MiB; Redis ${ddBytes.toFixed(0)} bytes/event (a dedupe key, MEMORY USAGE); ${load1()}`);
 
   // Redis ceiling: ingest's dedupe command, one pipeline per batch of 1000, same key/value shapes
   const t0 = performance.now();
@@ -172,10 +217,10 @@ if (STAGES.includes('ingest')) {
   // scale-out: n ingest instances in one consumer group drain the same backlog (the dedupe
   // records hold this run's coordinates, so every record is re-produced, not dropped)
   const n = Number(env.PROFILE_SCALE ?? 1);
-  let scale: Awaited<ReturnType<typeof drain>> | null = null;
+  let scale: Drain | null = null;
   if (n > 1) {
     const group = `bench-ingest${n}-${stamp}`;
-    scale = await drain(`ingest-x${n}`, 'services/ingest/main.ts', group, { CROSSTRACE_INGEST_GROUP_ID: group, CROSSTRACE_INGEST_FROM_BEGINNING: 'false', CROSSTRACE_INGEST_HTTP_PORT: '0' }, stageArgs, start, end, n);
+    scale = await drain(`ingest-x${n}`, 'services/ingest/main.ts', group, ingestEnv(group), stageArgs, start, end, n, INGEST_OUT);
     console.log(`scale:   ${n} ingest instances in one consumer group ${fmt(scale.rate)} events/s (${scale.secs.toFixed(2)} s, ±${scale.errorPct.toFixed(1)} %) = ${(scale.rate / ingest.rate).toFixed(2)}x one instance, ${(100 * scale.rate / pass.rate).toFixed(0)} % of the passthrough; ${scale.cpuUsPerEvent.toFixed(1)} µs CPU/event (summed); peak RSS ${scale.peakRssMiB} MiB each at most; ${load1()}`);
   }
   printProfile('passthrough (ceiling)', pass.profile);
@@ -273,7 +318,7 @@ async function profileCorrelator(): Promise<void> {
   const mixRedisUs = (await redisCpuUs() - rc) / normBacklog;
   console.log(`ceiling: index-many script bare (EVALSHA, 1000 events per round trip) ${fmt(scriptRate)} events/s, Redis CPU ${scriptRedisUs.toFixed(1)} µs/event; its command mix without Lua (HSETNX ZADD PTTL EXISTS, pipelined) ${fmt(mixRate)} events/s, Redis CPU ${mixRedisUs.toFixed(1)} µs/event; correlator = ${(100 * corr.rate / scriptRate).toFixed(0)} % of the script's rate; ${load1()}`);
 
-  let scale: Awaited<ReturnType<typeof drain>> | null = null;
+  let scale: Drain | null = null;
   const n = Number(env.PROFILE_SCALE ?? 1);
   if (n > 1) {
     await wredis.flushdb();

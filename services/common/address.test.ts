@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalAddress, ipv4ToInt, isScopedAddress, isValidAddress, networkOf, parsePrefix, prefixContains, windowKey, windowKeysForPrefix,
+  addressBits, canonicalAddress, ipv4ToInt, isScopedAddress, isValidAddress, networkOf, parsePrefix, prefixContains, windowKey, windowKeysForPrefix,
 } from './address.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -104,6 +104,7 @@ describe('scoped space and window keys', () => {
     expect(scoped.filter((a) => !isScopedAddress(a))).toEqual([]);
     const global = ['100.63.255.255', '100.128.0.1', '198.51.100.7', '172.32.0.1', '172.15.255.255', '11.0.0.1', '2001:db8::1', 'fec0::1', 'fbff::1'];
     expect(global.filter(isScopedAddress)).toEqual([]);
+    expect([...scoped, ...global].filter((a) => isScopedAddress(addressBits(a)) !== isScopedAddress(a))).toEqual([]);
   });
   it('keys IPv4 by address, IPv6 by /48 bucket, scoped ones by provider too', () => {
     expect(windowKey('198.51.100.7', null)).toBe('198.51.100.7');

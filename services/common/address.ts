@@ -149,11 +149,17 @@ export function prefixContains(prefix: string | Prefix, addr: string): boolean {
   return hexPrefix(a.hex, p.length) === hexPrefix(ipv6ToHex(p.network), p.length);
 }
 
-const SCOPED_V4: ReadonlyArray<readonly [number, number]> = [
+/** Scoped IPv4 space as network, mask pairs (uint32), flat: checked once per address in ingest. */
+const SCOPED_V4: readonly number[] = [
   ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], // RFC 1918
   ['100.64.0.0', 10], // RFC 6598 shared (CGN) space
   ['127.0.0.0', 8], ['169.254.0.0', 16], // loopback, link-local
-].map(([a, l]) => [ipv4ToInt(a as string), l as number] as const);
+].flatMap(([a, l]) => [ipv4ToInt(a as string), v4Mask(l as number)]);
+
+function isScopedV4(n: number): boolean {
+  for (let i = 0; i < SCOPED_V4.length; i += 2) if (((n & SCOPED_V4[i + 1]!) >>> 0) === SCOPED_V4[i]) return true;
+  return false;
+}
 
 /**
  * True for addresses that repeat across providers, so their windows are scoped by provider:
@@ -161,8 +167,10 @@ const SCOPED_V4: ReadonlyArray<readonly [number, number]> = [
  * Throws AddressError on invalid text.
  */
 export function isScopedAddress(addr: string | AddressBits): boolean {
+  const v4 = typeof addr === 'string' ? ipv4ToInt(addr) : -1; // dotted quad: no AddressBits object
+  if (v4 >= 0) return isScopedV4(v4);
   const b = typeof addr === 'string' ? addressBits(addr) : addr;
-  if (b.family === 4) return SCOPED_V4.some(([net, len]) => ((b.n & v4Mask(len)) >>> 0) === net);
+  if (b.family === 4) return isScopedV4(b.n);
   const b0 = parseInt(b.hex.slice(0, 2), 16);
   const b1 = parseInt(b.hex.slice(2, 4), 16);
   return (b0 & 0xfe) === 0xfc || (b0 === 0xfe && (b1 & 0xc0) === 0x80) || b.hex === '00000000000000000000000000000001';

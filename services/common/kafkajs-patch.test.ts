@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { decodeRecord, encodeRecordHeader, ensureAvailable, groupMessagesPerPartition, kafkajsRequestQueue, makeRecordEncoder, murmur2, murmurPatchApplied, producePatchApplied, recordPatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
+import { crc32C, crcPatchApplied, decodeRecord, encodeRecordHeader, ensureAvailable, groupMessagesPerPartition, kafkajsRequestQueue, makeRecordEncoder, murmur2, murmurPatchApplied, producePatchApplied, recordPatchApplied, scheduleCheckPendingRequests } from './kafkajs-patch.ts';
 
 describe('kafkajs RequestQueue patch (idle 1 kHz loop on Node >= 24)', () => {
   const queue = (o: { throttledUntil?: number; pending?: unknown[] } = {}) => ({
@@ -118,6 +118,20 @@ describe('kafkajs producer patches (quadratic grouping, 512-byte header encoders
     const Partitioner = (require_('kafkajs') as { Partitioners: { DefaultPartitioner: () => (a: unknown) => number } }).Partitioners.DefaultPartitioner();
     expect(Partitioner({ topic: 't', partitionMetadata: [0, 1, 2, 3, 4, 5].map((partitionId) => ({ partitionId, leader: 0 })), message: { key: 'fr-telecom|100.64.3.7' } }))
       .toBe((kafkajs('fr-telecom|100.64.3.7') & 0x7fffffff) % 6);
+  });
+
+  it('checksums record batches with the same CRC-32C as kafkajs, and is what its record batch uses', () => {
+    expect(crcPatchApplied).toBe(true);
+    expect(require_('kafkajs/src/protocol/recordBatch/crc32C/index.js')).toBe(crc32C);
+    const kafkajs = original<(b: Buffer) => number>('protocol/recordBatch/crc32C/index.js');
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283); // the CRC-32C check value
+    for (let len = 0; len < 300; len++) {
+      const b = Buffer.from(Array.from({ length: len }, (_, j) => (len * 131 + j * 29 + (j >> 3)) & 255));
+      expect(crc32C(b), `length ${len}`).toBe(kafkajs(b));
+      if (len > 9) expect(crc32C(b.subarray(3, len - 2))).toBe(kafkajs(b.subarray(3, len - 2)));
+    }
+    const big = Buffer.alloc(100_003, 0xa5);
+    expect(crc32C(big)).toBe(kafkajs(big));
   });
 
   it('grows encoders without zero-filling and writes the same bytes as kafkajs\' own Encoder', () => {
