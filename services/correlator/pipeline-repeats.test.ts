@@ -40,6 +40,7 @@ describe('correlator stage publishing the hops of woken waiters', () => {
     } as unknown as WindowStore;
     const registry = {
       decode: async () => ({ exporterId: 'nl-flow-1', exportTime: T }),
+      decodeKnown: () => ({ exporterId: 'nl-flow-1', exportTime: T }),
       encode: (_t: string, h: Hop) => Buffer.from(`${h.hopId}@${h.confidence}`),
     } as unknown as RegistryClient;
     const producer = { sendBatch: async ({ topicMessages }: { topicMessages: { messages: { value: Buffer }[] }[] }) => {

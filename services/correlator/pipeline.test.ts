@@ -20,7 +20,9 @@ describe('correlator stage with a record whose body does not decode', () => {
     const indexed: string[] = [];
     const sent: { topic: string; messages: { headers?: Record<string, string> }[] }[] = [];
     const store = { indexMany: async (reqs: IndexRequest[]) => { indexed.push(...reqs.map((r) => r.uid)); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
-    const registry = { decode: async (_t: string, v: Buffer) => { if (v[0] !== 0) throw permanent('CT_BAD_MAGIC', 'not framed'); return {}; } } as unknown as RegistryClient;
+    // decodeKnown as the registry's: it throws what decode rejects with (the record is read at once)
+    const decodeKnown = (_t: string, v: Buffer) => { if (v[0] !== 0) throw permanent('CT_BAD_MAGIC', 'not framed'); return {}; };
+    const registry = { decode: async (t: string, v: Buffer) => decodeKnown(t, v), decodeKnown } as unknown as RegistryClient;
     const producer = { sendBatch: async ({ topicMessages }: { topicMessages: typeof sent }) => { sent.push(...topicMessages); return []; } } as unknown as Producer;
     const p = createCorrelatorPipeline({ store, registry, producer, directory: {} as ProviderDirectory, settings: {} as JoinSettings, metrics: createCorrelatorMetrics(), logger: createLogger('test', 'silent') });
     await p.handle([msg(), msg({ offset: '8', value: Buffer.from('{"not":"avro"}'), headers: { ...msg().headers, 'ct-uid': 'bad/1' } })]);
@@ -33,7 +35,7 @@ describe('correlator stage with records older than the live windows', () => {
   it('indexes only what the windows still cover (flows: the retention; sessions: the session retention) and counts the rest', async () => {
     const indexed: string[] = [];
     const store = { indexMany: async (reqs: IndexRequest[]) => { indexed.push(...reqs.map((r) => r.uid)); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
-    const registry = { decode: async () => ({}) } as unknown as RegistryClient;
+    const registry = { decode: async () => ({}), decodeKnown: () => undefined } as unknown as RegistryClient;
     const metrics = createCorrelatorMetrics();
     const NOW = 1_700_000_000_000;
     const DAY = 86_400_000;
@@ -59,7 +61,7 @@ describe('correlator stage with a waiter whose lookup is older than the live win
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter('old', 10 * DAY), waiter('new', 60_000)] })),
       rangeMany: async (_k: string, ranges: unknown[]) => { read.push(`rangeMany ${ranges.length}`); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }; },
     } as unknown as WindowStore;
-    const registry = { decode: async () => ({}) } as unknown as RegistryClient;
+    const registry = { decode: async () => ({}), decodeKnown: () => undefined } as unknown as RegistryClient;
     const metrics = createCorrelatorMetrics();
     const settings = { maxFlowAgeMs: 60_000, maxSessionAgeMs: DAY, clockToleranceMs: 2_000, windowReadLimit: 100 } as JoinSettings;
     const p = createCorrelatorPipeline({ store, registry, producer: { sendBatch: async () => [] } as unknown as Producer, directory: {} as ProviderDirectory, settings, metrics,
@@ -87,7 +89,7 @@ describe('correlator stage with waiters met', () => {
         return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) };
       },
     } as unknown as WindowStore;
-    const registry = { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }) } as unknown as RegistryClient;
+    const registry = { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }), decodeKnown: () => undefined } as unknown as RegistryClient;
     const sent: unknown[] = [];
     const producer = { sendBatch: async ({ topicMessages }: { topicMessages: unknown[] }) => { sent.push(...topicMessages); return []; } } as unknown as Producer;
     const marks = { advance: async () => { log.push('marked'); await advance(); } };
@@ -125,7 +127,7 @@ describe('correlator stage with many waiters on one window', () => {
     } as unknown as WindowStore;
     const metrics = createCorrelatorMetrics();
     const settings = { maxSessionAgeMs: 86_400_000, clockToleranceMs: 2_000, maxFlowAgeMs: 3_600_000, windowReadLimit: 100 } as JoinSettings;
-    const p = createCorrelatorPipeline({ store, registry: { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }) } as unknown as RegistryClient,
+    const p = createCorrelatorPipeline({ store, registry: { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }), decodeKnown: () => undefined } as unknown as RegistryClient,
       producer: { sendBatch: async () => [] } as unknown as Producer, directory: {} as ProviderDirectory, settings, metrics, logger: createLogger('test', 'silent') });
     await p.handle([1, 2, 3].map((i) => msg({ offset: String(i), headers: { ...msg().headers, 'ct-uid': `fr-flow-1/e${i}` } })));
     // one read of the window's flow part, with the three waiters whose range holds the events

@@ -6,7 +6,7 @@
 import type { Producer } from 'kafkajs';
 import type { Hop } from '../../schemas/types.gen.ts';
 import { dependencyDown } from '../common/errors.ts';
-import { toIndexed } from '../join/indexed-events.ts';
+import { indexedLater, indexedNow, toIndexed } from '../join/indexed-events.ts';
 import type { IndexedEvent, Lookup, LookupMode } from '../join/join-types.ts';
 import { inReadRange, lookupRange, resolveLookup, wakes, type JoinSettings } from '../join/join.ts';
 import { indexRequestOf } from '../join/index-request.ts';
@@ -50,6 +50,12 @@ export interface CorrelatorDeps {
   hopsRemembered?: number;
 }
 
+/** readNow's answer for a record whose writer schema is not fetched yet. */
+const PENDING = Symbol('pending');
+
+/** A record the live windows take: its window write and its decoded event. */
+interface Read { req: IndexRequest; event: IndexedEvent }
+
 /** Window parts with waiters met whose reads one batch has in flight at once. */
 const WAKE_READS = 16;
 
@@ -76,18 +82,26 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
     const reqs: IndexRequest[] = [];
     const arrived: IndexedEvent[] = [];
     const samples: FlowMarkSample[] = [];
+    // what the live windows take of a record and its decoded event, or null when it is older
+    // than they hold (the archive keeps it); PENDING when its writer schema is not fetched yet
+    const readNow = (m: ConsumedMessage): Read | null | typeof PENDING => {
+      const req = indexRequestOf(m);
+      const session = req.payload[0] === 0;
+      if (d.liveRetention && req.time < now() - (session ? d.liveRetention.sessionMs : d.liveRetention.flowMs)) {
+        d.metrics.archiveOnly.inc({ kind: session ? 'session' : 'flow' });
+        return null; // older than the live windows hold: the archive keeps it
+      }
+      const event = indexedNow(decodeStored(req.payload), d.registry);
+      return event === undefined ? PENDING : { req, event };
+    };
     for (const m of msgs) {
       // decoded here, before indexing: an event whose body does not decode is dead-lettered,
-      // never indexed into a window where every later read would trip on it
-      const read = await batch.read(m, async () => {
-        const req = indexRequestOf(m);
-        const session = req.payload[0] === 0;
-        if (d.liveRetention && req.time < now() - (session ? d.liveRetention.sessionMs : d.liveRetention.flowMs)) {
-          d.metrics.archiveOnly.inc({ kind: session ? 'session' : 'flow' });
-          return null; // older than the live windows hold: the archive keeps it
-        }
-        return { req, event: (await toIndexed([decodeStored(req.payload)], d.registry))[0]! };
-      });
+      // never indexed into a window where every later read would trip on it. At once, without
+      // a promise per record, but for the first record of a schema id (its writer is fetched)
+      const got = batch.readNow(m, () => readNow(m));
+      const read = got === PENDING
+        ? await batch.read(m, async () => { const req = indexRequestOf(m); return { req, event: await indexedLater(decodeStored(req.payload), d.registry) }; })
+        : got;
       if (read) {
         reqs.push(read.req);
         arrived.push(read.event);
