@@ -17,6 +17,10 @@ import { readReplayFile } from './replay-file.ts';
 const topics = (process.env.PASS_TOPICS ?? 'flows.raw,sessions.raw').split(',');
 const out = (t: string) => `bench.passthrough.${t}`;
 const replay = process.env.PASS_REPLAY ? readReplayFile(process.env.PASS_REPLAY) : null;
+// a topic the replay holds nothing for (every record of it dead-lettered or deduplicated) would
+// throw in every batch and kafkajs would retry it until the drain gave up: refused here, at once
+const unanswered = replay ? topics.filter((t) => !replay.get(t)?.messages.length) : [];
+if (unanswered.length > 0) { console.error(`passthrough: PASS_REPLAY has no records for ${unanswered.join(', ')}`); process.exit(2); }
 const logger = createLogger('bench-passthrough', 'error');
 const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'bench-passthrough', logger, security: resolveKafkaSecurity(process.env) });
 const admin = kafka.admin();

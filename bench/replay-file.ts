@@ -35,7 +35,16 @@ export async function writeReplayFile(kafka: Kafka, outputs: Record<string, stri
   const end = (topic: string, partition: number) => Number(to.get(topic)!.find((p) => p.partition === partition)!.offset);
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   let got = 0;
+  let lastRecordAt = Date.now();
+  let idle: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {
+    // the offsets count transaction markers too, and a log may have been truncated: what has
+    // not come after 30 s without a record is not coming (the sample is taken from what came)
+    idle = setInterval(() => {
+      if (Date.now() - lastRecordAt < 30_000) return;
+      process.stderr.write(`replay-file: ${got} of ${want} records by offset read, none for 30 s: sampling those\n`);
+      if (got > 0) resolve(); else reject(new Error(`replay-file: no record of ${[...to.keys()].join(', ')} within 30 s`));
+    }, 1000);
     void (async () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [...to.keys()], fromBeginning: false });
@@ -49,13 +58,14 @@ export async function writeReplayFile(kafka: Kafka, outputs: Record<string, stri
             const h: Record<string, string> = {};
             for (const [k, v] of Object.entries(m.headers ?? {})) h[k] = String(v);
             list.push({ k: m.key ? m.key.toString('utf8') : null, v: m.value ? m.value.toString('base64') : null, h });
+            lastRecordAt = Date.now();
             if (++got === want) resolve();
           }
         },
       });
       if (want === 0) resolve();
     })().catch(reject);
-  });
+  }).finally(() => clearInterval(idle));
   await consumer.disconnect();
   for (const [key, list] of byPartition) stored[outputs[key.slice(0, key.lastIndexOf('/'))]!]!.messages.push(...list);
   for (const s of Object.values(stored)) {
