@@ -31,6 +31,24 @@ describe('correlator stage with a record whose body does not decode', () => {
   });
 });
 
+describe('correlator stage with a record of a schema id the registry does not know', () => {
+  it('dead-letters it when fetching its writer fails for good, and indexes the known records around it', async () => {
+    const indexed: string[] = [];
+    const sent: { topic: string; messages: { headers?: Record<string, string> }[] }[] = [];
+    const store = { indexMany: async (reqs: IndexRequest[]) => { indexed.push(...reqs.map((r) => r.uid)); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
+    // schema id 1 fetched already; id 9 not: decodeKnown says so, and its fetch is refused (404)
+    const decodeKnown = (_t: string, v: Buffer) => (v.readUInt32BE(1) === 1 ? {} : undefined);
+    const decode = async (_t: string, v: Buffer) => { if (v.readUInt32BE(1) === 9) throw permanent('CT_UNKNOWN_SCHEMA', 'schema 9 not found'); return {}; };
+    const registry = { decode, decodeKnown } as unknown as RegistryClient;
+    const producer = { sendBatch: async ({ topicMessages }: { topicMessages: typeof sent }) => { sent.push(...topicMessages); return []; } } as unknown as Producer;
+    const p = createCorrelatorPipeline({ store, registry, producer, directory: {} as ProviderDirectory, settings: {} as JoinSettings, metrics: createCorrelatorMetrics(), logger: createLogger('test', 'silent') });
+    const known = (i: number) => msg({ offset: String(i), value: Buffer.from([0, 0, 0, 0, 1, 2, 3]), headers: { ...msg().headers, 'ct-uid': `fr-flow-1/e${i}` } });
+    await p.handle([known(1), msg({ offset: '2', value: Buffer.from([0, 0, 0, 0, 9, 2, 3]), headers: { ...msg().headers, 'ct-uid': 'unknown/2' } }), known(3)]);
+    expect(indexed).toEqual(['fr-flow-1/e1:flow-in', 'fr-flow-1/e3:flow-in']);
+    expect(sent.map((t) => [t.topic, t.messages.map((m) => m.headers?.['ct-reasonCode'])])).toEqual([['dlq.correlator', ['CT_UNKNOWN_SCHEMA']]]);
+  });
+});
+
 describe('correlator stage with records older than the live windows', () => {
   it('indexes only what the windows still cover (flows: the retention; sessions: the session retention) and counts the rest', async () => {
     const indexed: string[] = [];
