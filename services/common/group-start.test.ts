@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { commitAtEnd, type GroupStartAdmin } from './group-start.ts';
 
@@ -52,5 +53,51 @@ describe('commitAtEnd', () => {
   it('fails when the group does not read back what was committed, naming the partitions', async () => {
     const { admin } = fakeAdmin({ a: ['4', '9'] }, { dropCommit: 'a/1' });
     await expect(commitAtEnd(admin, 'g', ['a'])).rejects.toThrow('group g: the end of a partitions 1 was not committed');
+  });
+
+  it('with a kafka client, commits every topic in one session of the group: one consumer, one join, every partition sought, left once read back', async () => {
+    const { admin, committed, calls } = fakeAdmin({ a: ['5', '0'], b: ['3'], c: ['8'] });
+    const consumers: string[][] = [];
+    // a kafkajs consumer as setOffsets uses it: seeks are committed at the member's first fetch
+    const kafka = { consumer: ({ groupId }: { groupId: string }) => {
+      const log: string[] = [];
+      consumers.push(log);
+      const handlers = new Map<string, (ev: unknown) => void>();
+      const seeks: { topic: string; partition: number; offset: string }[] = [];
+      return {
+        events: { FETCH: 'fetch', CRASH: 'crash' },
+        connect: async () => { log.push('connect'); },
+        subscribe: async ({ topics }: { topics: string[] }) => { log.push(`subscribe ${topics.join(',')}`); },
+        describeGroup: async () => ({ state: 'Empty' }),
+        on: (ev: string, f: (ev: unknown) => void) => { handlers.set(ev, f); return () => handlers.delete(ev); },
+        run: async () => {
+          log.push('run');
+          setTimeout(() => { for (const k of seeks) committed.set(`${groupId} ${k.topic}/${k.partition}`, k.offset); handlers.get('fetch')?.({}); }, 5);
+        },
+        pause: (t: { topic: string }[]) => { log.push(`pause ${t.map((x) => x.topic).join(',')}`); },
+        seek: (k: { topic: string; partition: number; offset: string }) => { seeks.push(k); },
+        disconnect: async () => { log.push('disconnect'); },
+      };
+    } } as unknown as Pick<Kafka, 'consumer'>;
+    const got = await commitAtEnd(admin, 'g', ['a', 'b', 'c'], { kafka });
+    expect([...got]).toEqual([['a/0', '5'], ['a/1', '0'], ['b/0', '3'], ['c/0', '8']]);
+    expect([...committed].sort()).toEqual([['g a/0', '5'], ['g a/1', '0'], ['g b/0', '3'], ['g c/0', '8']]);
+    expect(consumers).toEqual([['connect', 'subscribe a,b,c', 'run', 'pause a,b,c', 'disconnect']]);
+    expect(calls.filter((c) => c.startsWith('set'))).toEqual([]); // no per-topic setOffsets session
+  });
+
+  it('with a kafka client, falls back to per-topic setOffsets when the one session fails: a group with members, seeks not read back in time', async () => {
+    const member = (state: string, commits: boolean) => ({ consumer: () => ({
+      events: { FETCH: 'fetch', CRASH: 'crash' }, connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+      describeGroup: async () => ({ state }), pause: () => undefined, seek: () => undefined,
+      on: (ev: string, f: () => void) => { if (ev === 'fetch' && !commits) setTimeout(f, 1); return () => undefined; },
+      run: async () => undefined,
+    }) }) as unknown as Pick<Kafka, 'consumer'>;
+    for (const kafka of [member('Stable', true), member('Empty', false)]) {
+      const { admin, calls, committed } = fakeAdmin({ a: ['5'] });
+      expect([...await commitAtEnd(admin, 'g', ['a'], { kafka, waitMs: 50 })]).toEqual([['a/0', '5']]);
+      expect(calls.filter((c) => c.startsWith('set'))).toEqual(['set a']);
+      expect([...committed]).toEqual([['g a/0', '5']]);
+    }
   });
 });

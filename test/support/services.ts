@@ -61,12 +61,13 @@ export async function waitHealthy(port: number, ms = 60_000): Promise<void> {
  * on from its commits.
  */
 export async function groupAtEnd(stack: StackEndpoints, groupId: string, topics: string[], alsoExisting: (topic: string) => boolean = () => false): Promise<void> {
-  const admin = testKafka(`start-${groupId}`, stack.kafkaBrokers, stack.kafkaClientProperties).admin();
+  const kafka = testKafka(`start-${groupId}`, stack.kafkaBrokers, stack.kafkaClientProperties);
+  const admin = kafka.admin();
   await admin.connect();
   try {
     await ensureTopics(admin, pipelineTopics(6, []).filter((t) => topics.includes(t.topic)));
     const more = (await admin.listTopics()).filter((t) => !topics.includes(t) && alsoExisting(t));
-    await commitAtEnd(admin, groupId, [...topics, ...more]);
+    await commitAtEnd(admin, groupId, [...topics, ...more], { kafka });
   } finally {
     await admin.disconnect();
   }
