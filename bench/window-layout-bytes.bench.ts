@@ -31,6 +31,8 @@ import { result } from './lib.ts';
 const [W = 20_000, SIZES = '1,2,6,20,100,1-12', PAYLOAD = 189] = process.argv.slice(2).map((x, i) => (i === 1 ? x : Number(x))) as [number?, string?, number?];
 const url = process.env.REDIS_URL;
 if (!url) { console.error('REDIS_URL is not set: eval "$(make -s stack-env)" first'); process.exit(2); }
+// window keys carry 16 bits of a window number (198.18.x.y): more windows would share keys
+if (!(W >= 1 && W <= 65_536)) { console.error(`windows per size ${W}: 1 to 65536`); process.exit(2); }
 
 const redis = new Redis(url);
 const run = `lb${Date.now().toString(36)}`;
