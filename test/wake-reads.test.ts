@@ -8,7 +8,7 @@
 import type { Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../schemas/types.gen.ts';
+import type { FlowEvent, SessionEvent } from '../schemas/types.gen.ts';
 import type { ConsumedMessage } from '../services/common/kafka.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { createProviderDirectory, loadProvidersFile } from '../services/common/provider-directory.ts';
@@ -17,7 +17,6 @@ import { TOPICS } from '../services/common/topics.ts';
 import { createCorrelatorMetrics } from '../services/correlator/metrics.ts';
 import { createCorrelatorPipeline } from '../services/correlator/pipeline.ts';
 import { indexRequestOf } from '../services/join/index-request.ts';
-import { toIndexed } from '../services/join/indexed-events.ts';
 import { DEFAULT_JOIN_SETTINGS, lookupRange, resolveLookup, type ReadRange } from '../services/join/join.ts';
 import type { IndexedEvent, Lookup, LookupMode } from '../services/join/join-types.ts';
 import { relayScenario } from '../services/simulator/relay-fixtures.ts';
@@ -192,13 +191,17 @@ describe('correlator stage: hops from shared wake reads', () => {
     const woken = (await metrics.stage.registry.getSingleMetric('crosstrace_correlator_waiter_wakeups_total')!.get()).values[0]!.value;
     expect(woken).toBe(waiters.length);
 
-    // the oracle: each waiter's own read, its events decoded for it alone
+    // the oracle: each waiter's own read, its events decoded for it alone, here with the
+    // registry's decode (not the stage's own decoding: toIndexed)
+    const decodeOwn = (events: StoredEvent[]): Promise<IndexedEvent[]> => Promise.all(events.map(async (e): Promise<IndexedEvent> => (e.kind === 'session'
+      ? { kind: 'session', ev: await registry.decode<SessionEvent>(TOPICS.sessionsNorm, e.value), producedAt: e.producedAt }
+      : { kind: 'flow', dir: e.kind === 'flow-in' ? 'in' : 'out', ev: await registry.decode<FlowEvent>(TOPICS.flowsNorm, e.value), producedAt: e.producedAt })));
     const expected: Buffer[] = [];
     let truncated = 0;
     for (const w of waiters) {
       const own = await store.range(key(w.addr), lookupRange(w, settings), w.mode);
       if (own.truncated) truncated++;
-      for (const h of resolveLookup(w, await toIndexed(own.events, registry), directory, settings)) expected.push(registry.encode(TOPICS.traceHops, h));
+      for (const h of resolveLookup(w, await decodeOwn(own.events), directory, settings)) expected.push(registry.encode(TOPICS.traceHops, h));
     }
     const sorted = (xs: Buffer[]) => xs.map((x) => x.toString('hex')).sort();
     expect(sorted(published), `seed ${seed}`).toEqual(sorted(expected));
