@@ -22,7 +22,7 @@ const admin = kafka.admin();
 await admin.connect();
 await ensureTopics(admin, pipelineTopics(Number(process.env.CROSSTRACE_INGEST_PARTITIONS ?? 6), []));
 for (const [groupId, topics] of GROUPS) {
-  const at = await commitAtEnd(admin, groupId, topics);
+  const at = await commitAtEnd(admin, groupId, topics, { kafka });
   const total = [...at.values()].reduce((a, o) => a + Number(o), 0);
   console.log(`${groupId}: starts at the end of ${topics.join(', ')} (end offsets summed: ${total})`);
 }

@@ -101,7 +101,7 @@ async function main(): Promise<number> {
   log('services (their own groups, crosstrace-<service>-chaos; what the groups have not read yet is read first)');
   await servicesDown(h);
   // the run starts on caught-up groups: what earlier runs left unread is skipped, not replayed
-  for (const [svc, topics] of Object.entries(GROUP_TOPICS)) await commitAtEnd(admin, groupOf(svc), topics);
+  for (const [svc, topics] of Object.entries(GROUP_TOPICS)) await commitAtEnd(admin, groupOf(svc), topics, { kafka });
   // the rebuild after the FLUSHALL replays flows.norm and sessions.norm from the join's horizon
   // (30 min, 4 h): what earlier runs left there is deleted first, so that each run rebuilds its
   // own records, as on a fresh stack (of two runs in a row, the second's rebuild would replay

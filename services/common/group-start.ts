@@ -39,9 +39,11 @@ export async function commitAtEnd(admin: GroupStartAdmin, groupId: string, topic
     planned.push({ topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
   }
   const missing = async (): Promise<string[]> => {
+    // one request for every topic (kafkajs' fetchOffsets takes them all), not one per topic
+    const all = await retry(() => admin.fetchOffsets({ groupId, topics: planned.map((t) => t.topic) }));
     const out: string[] = [];
     for (const { topic, partitions } of planned) {
-      const [got] = await retry(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+      const got = all.find((t) => t.topic === topic);
       const missed = partitions.filter((p) => got?.partitions.find((x) => x.partition === p.partition)?.offset !== p.offset);
       if (missed.length > 0) out.push(`${topic} partitions ${missed.map((p) => p.partition).join(', ')}`);
     }
