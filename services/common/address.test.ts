@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import {
-  addressBits, canonicalAddress, ipv4ToInt, isScopedAddress, isValidAddress, networkOf, parsePrefix, prefixContains, windowKey, windowKeysForPrefix,
+  addressBits, canonicalAddress, ipv4ToInt, isScopedAddress, isValidAddress, networkOf, parsePrefix, prefixContains, scopedWindowKey, windowKey, windowKeysForPrefix,
 } from './address.ts';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -105,6 +105,10 @@ describe('scoped space and window keys', () => {
     const global = ['100.63.255.255', '100.128.0.1', '198.51.100.7', '172.32.0.1', '172.15.255.255', '11.0.0.1', '2001:db8::1', 'fec0::1', 'fbff::1'];
     expect(global.filter(isScopedAddress)).toEqual([]);
     expect([...scoped, ...global].filter((a) => isScopedAddress(addressBits(a)) !== isScopedAddress(a))).toEqual([]);
+    // scopedWindowKey: the check and the key in one parse, the same answer as the two asked apart
+    for (const a of [...scoped, ...global]) expect(scopedWindowKey(a, 'fr'), a).toBe(isScopedAddress(a) ? windowKey(a, 'fr') : null);
+    expect(scopedWindowKey('100.64.3.4', 'fr')).toBe('fr|100.64.3.4');
+    expect(codeOf(() => scopedWindowKey('100.64.3', 'fr'))).toBe('CT_INVALID_ADDRESS');
   });
   it('keys IPv4 by address, IPv6 by /48 bucket, scoped ones by provider too', () => {
     expect(windowKey('198.51.100.7', null)).toBe('198.51.100.7');

@@ -192,6 +192,15 @@ export function windowKey(addr: string, scopeProviderId: string | null): string 
   return scoped(b.family === 4 ? intToIpv4(b.n) : v6Bucket(b.hex), scopeProviderId);
 }
 
+/** windowKey(addr, scopeProviderId) when `addr` is scoped (isScopedAddress), else null: the check
+ *  and the key in one parse of a dotted quad (ingest asks both for every address it indexes).
+ *  Throws AddressError on invalid text. */
+export function scopedWindowKey(addr: string, scopeProviderId: string): string | null {
+  const v4 = ipv4ToInt(addr);
+  if (v4 >= 0) return isScopedV4(v4) ? scoped(addr, scopeProviderId) : null;
+  return isScopedAddress(addr) ? windowKey(addr, scopeProviderId) : null;
+}
+
 /** Most IPv4 addresses a prefix may expand to (a /24). */
 export const MAX_V4_PREFIX_KEYS = 256;
 /** Shortest IPv6 prefix indexed: a /40 spans 256 /48 buckets. */

@@ -4,6 +4,7 @@
 // code (dead-lettered by the caller), an unreachable registry is retriable.
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import './avsc-patch.ts'; // short ASCII strings written without Buffer.byteLength (same bytes)
 import { loadSchemas, recordForTopic } from '../../schemas/catalog.ts';
 import { CrosstraceError, dependencyDown, permanent } from './errors.ts';
 import { frameWith, unframe, type BodyWriter } from './wire-format.ts';

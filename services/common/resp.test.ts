@@ -29,4 +29,15 @@ describe('RESP2 bytes', () => {
     expect(readReply(Buffer.from(':12'), 0)).toBeUndefined();
     expect(() => readReply(Buffer.from('?x\r\n'), 0)).toThrow(/not a RESP2 reply/);
   });
+
+  it('writes ASCII and non-ASCII string arguments (plain and prefixed) as their UTF-8 bytes, also across growth', () => {
+    const strings = ['', 'k', 'fr/fr-flow-1/run-f123', 'flows.raw/3/1234567', 'x'.repeat(300), 'é', `${'a'.repeat(40)}é`, 'naïve/1', '日本', '😀', '\u007f', '\u0080'];
+    const head = Buffer.from('ct:dd:');
+    const bulk = (b: Buffer) => Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
+    for (const initial of [1, 16, 1 << 16]) {
+      const w = new RespWriter(initial);
+      for (const s of strings) w.arg(s).prefixed(head, s);
+      expect(w.take().equals(Buffer.concat(strings.flatMap((s) => [bulk(Buffer.from(s, 'utf8')), bulk(Buffer.concat([head, Buffer.from(s, 'utf8')]))])))).toBe(true);
+    }
+  });
 });

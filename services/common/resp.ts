@@ -3,6 +3,7 @@
 // stream. Pure: no socket (redis-raw.ts sends and receives). For the window rebuild's bulk
 // write, where ioredis's command objects and their garbage were most of Node's CPU, and
 // ingest's dedupe script calls.
+import { putAscii } from './ascii-text.ts';
 import { putDecimal } from './decimal-text.ts';
 
 /** A command's arguments: strings are written as UTF-8, numbers in decimal. */
@@ -72,9 +73,26 @@ export class RespWriter {
     this.buf[this.at++] = 10;
   }
 
+  /** `s` as one bulk string when it is ASCII, without Buffer.byteLength and a UTF-8 write
+   *  (ascii-text.ts); false, with nothing written, otherwise. */
+  private ascii(head: Buffer | null, s: string): boolean {
+    const mark = this.at;
+    const len = (head?.length ?? 0) + s.length;
+    this.room(len + 24);
+    this.bulk(len);
+    if (head) { head.copy(this.buf, this.at); this.at += head.length; }
+    const end = putAscii(this.buf, this.at, s);
+    if (end < 0) { this.at = mark; return false; }
+    this.at = end;
+    this.buf[this.at++] = 13;
+    this.buf[this.at++] = 10;
+    return true;
+  }
+
   /** One bulk-string argument. */
   arg(a: RespArg): this {
     if (typeof a === 'number') a = String(a);
+    if (typeof a === 'string' && this.ascii(null, a)) return this;
     const len = typeof a === 'string' ? Buffer.byteLength(a) : a.length;
     this.room(len + 24);
     this.bulk(len);
@@ -87,6 +105,7 @@ export class RespWriter {
   /** One bulk-string argument: `head`'s bytes, then the string `body` (a key prefix and a key,
    *  written without building their concatenation). */
   prefixed(head: Buffer, body: string): this {
+    if (this.ascii(head, body)) return this;
     const len = head.length + Buffer.byteLength(body);
     this.room(len + 24);
     this.bulk(len);

@@ -10,7 +10,7 @@
 // under the address a trace looks up: the outside address (NAT, port block, VPN exit) or the
 // framed address / IPv6 prefixes (access).
 import type { FlowEvent, Provider, SessionEvent } from '../../../schemas/types.gen.ts';
-import { canonicalAddress, isScopedAddress, windowKey, windowKeysForPrefix } from '../../common/address.ts';
+import { canonicalAddress, isScopedAddress, scopedWindowKey, windowKey, windowKeysForPrefix } from '../../common/address.ts';
 import { CrosstraceError, permanent, type ErrorCode } from '../../common/errors.ts';
 import type { ClockSkewEstimator } from './clock-skew.ts';
 import { DEFAULT_SESSION_AGE_CEILING_MS, maxSessionAgeMs } from '../../join/methods/session-ages.ts';
@@ -100,12 +100,14 @@ function offsetFor(exporterId: string, exportTime: number, receivedAt: number, c
 
 /** Key for an address if the provider serves it (own prefix or scoped inside space), else null. */
 function ownKey(a: string, p: Provider, ctx: NormaliseContext): string | null {
-  if (isScopedAddress(a)) return windowKey(a, p.providerId);
+  const scoped = scopedWindowKey(a, p.providerId);
+  if (scoped !== null) return scoped;
   return ctx.byAddress(a)?.provider.providerId === p.providerId ? windowKey(a, null) : null;
 }
 
-function scopeOf(a: string, p: Provider): string | null {
-  return isScopedAddress(a) ? p.providerId : null;
+/** The key a session's address is indexed under: in its provider's scope when scoped. */
+function keyOf(a: string, p: Provider): string {
+  return scopedWindowKey(a, p.providerId) ?? windowKey(a, null);
 }
 
 export function normaliseFlow(raw: FlowEvent, receivedAt: number, ctx: NormaliseContext): Normalised<FlowEvent> {
@@ -161,7 +163,7 @@ export function normaliseSession(raw: SessionEvent, receivedAt: number, ctx: Nor
       const o = need(event.outsideAddr, 'outsideAddr', raw.kind);
       need(event.insideAddr, 'insideAddr', raw.kind);
       if (raw.kind === 'NAT_SESSION') need(event.outsidePort, 'outsidePort', raw.kind);
-      keys.add(windowKey(o, scopeOf(o, p)));
+      keys.add(keyOf(o, p));
       break;
     }
     case 'PORT_BLOCK': {
@@ -170,12 +172,12 @@ export function normaliseSession(raw: SessionEvent, receivedAt: number, ctx: Nor
       const lo = need(event.portRangeStart, 'portRangeStart', raw.kind);
       const hi = need(event.portRangeEnd, 'portRangeEnd', raw.kind);
       if (lo > hi) fail('CT_INVALID_PORT', `port range ${lo}-${hi} has lo > hi`, 'portRangeStart');
-      keys.add(windowKey(o, scopeOf(o, p)));
+      keys.add(keyOf(o, p));
       break;
     }
     case 'ACCESS_SESSION': {
       need(raw.acctSessionId, 'acctSessionId', raw.kind);
-      if (event.framedIpAddress) keys.add(windowKey(event.framedIpAddress, scopeOf(event.framedIpAddress, p)));
+      if (event.framedIpAddress) keys.add(keyOf(event.framedIpAddress, p));
       for (const [field, cidr] of [['framedIpv6Prefix', raw.framedIpv6Prefix], ['delegatedIpv6Prefix', raw.delegatedIpv6Prefix]] as const) {
         if (cidr === null) continue;
         try {
