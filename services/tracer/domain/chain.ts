@@ -92,17 +92,30 @@ export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir:
 }
 
 /**
- * Applies the COMPLETE candidate set one read of lookup `l` found now (the tracer's own
- * probe, which sees every event an earlier resolution saw): hops of `l` the chain holds that
- * this set no longer has are superseded — a later START ended the session they stood for,
- * or the record that made them look best was a decoy — and leave the chain with everything
- * found beyond them (their lookups' waiters go, see Outcome.unregister). A read that finds
- * nothing supersedes nothing (a trimmed window is no evidence against a hop).
+ * Applies the candidate set one read of lookup `l` found now (the tracer's own probe). When the
+ * read was COMPLETE (not cut at its limit: it sees every event an earlier resolution saw) and
+ * found something, hops of `l` the chain holds that this set no longer has are superseded — a
+ * later START ended the session they stood for, or the record that made them look best was a
+ * decoy — and leave the chain with everything found beyond them (their lookups' waiters go, see
+ * Outcome.unregister). Otherwise a read supersedes only what `held` proves: a hop of `l` it no
+ * longer yields although it holds every record the hop rests on (its evidenceEventIds) — the
+ * same matcher on a superset of the hop's evidence no longer names it (a relay candidate that an
+ * early, short stretch of the flows showed and the longer stretch since does not); only a hop
+ * below decisiveConfidence, since superseding a decided relay would hand the chain to the host's
+ * owner on the strength of a read alone. A read that
+ * finds nothing and proves nothing supersedes nothing (a trimmed window is no evidence against
+ * a hop, and a trimmed hop's records are not all held).
  */
-export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
-  if (hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
+export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS,
+  read: { complete: boolean; held?: ReadonlySet<string> } = { complete: true }): Outcome {
+  if (isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
   const found = new Set(hops.map((h) => h.hopId));
-  return applyChange(s, hops, s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId)), now, dir, o);
+  const { held } = read;
+  // an undecided hop only: a decided one stays as the probe of its time found it (a decided relay
+  // superseded would hand the chain to the host's owner)
+  const proven = (h: Hop) => held !== undefined && h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id));
+  const supersede = s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId) && ((read.complete && hops.length > 0) || proven(h)));
+  return applyChange(s, hops, supersede, now, dir, o);
 }
 
 function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions): Outcome {
