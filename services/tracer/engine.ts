@@ -178,7 +178,8 @@ export function createTracerEngine(d: EngineDeps) {
    *  longer finds, so a candidate an early, short stretch of the flows showed above 0.1 (a
    *  pipeline behind when the trace opened meets the attack's records from the first) stays in
    *  the chain at that confidence, holding it AMBIGUOUS, after the longer stretch since no longer
-   *  names it; the re-read supersedes it (applyResolution: the read holds all its records). */
+   *  names it; the re-read supersedes it when the read holds all its records and yields a decided
+   *  relay in its place (applyResolution). */
   function undecidedRelaysToReread(s: ChainState): Lookup[] {
     if (s.status !== 'AMBIGUOUS') return [];
     const t = now();

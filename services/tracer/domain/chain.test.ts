@@ -225,7 +225,7 @@ describe('a later resolution supersedes hops it no longer finds', () => {
   });
 });
 
-describe('a relay read that holds all the records of a rival it no longer yields supersedes it', () => {
+describe('a relay read that holds all the records of a rival it no longer yields, and yields a decided relay, supersedes it', () => {
   // The true relay (0.97) and a rival an early, short stretch of the flows showed at 0.2 (an
   // inbound that started with the outbound, before the activity said otherwise): the
   // correlator published the rival then and never again, since its later reads no longer
@@ -246,9 +246,11 @@ describe('a relay read that holds all the records of a rival it no longer yields
     expect(o.state.hops.map((h) => h.hopId).sort()).toEqual(['h-de-vpn', 'h-fr-pb', 'h-fr-relay', 'h-fr-sub', 'h-us-sub']);
     expect(o.state.status).toBe('TERMINATED_AT_SUBSCRIBER');
     expect(o.update!.change).toMatch(/superseded RELAY_TIMING/);
-    // a read that yields nothing at all proves the same
-    const none = applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held });
-    expect(none.state.hops.some((h) => h.hopId === 'h-fr-rival')).toBe(false);
+    // a read that yields nothing, or nothing decided, does not: the rival may be a true relay in
+    // a dip, and without it the host's owner would be decided
+    expect(applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held }).update).toBeNull();
+    const undecided = applyResolution(s, relayLookup(s), [{ ...H.relay, confidence: 0.6 }], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held });
+    expect(undecided.state.hops.some((h) => h.hopId === 'h-fr-rival')).toBe(true);
   });
 
   it('keeps the rival when the read lacks one of its records (trimmed, or cut at the limit), and without a list of what it holds', () => {

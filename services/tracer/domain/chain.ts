@@ -100,9 +100,10 @@ export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir:
  * Outcome.unregister). Otherwise a read supersedes only what `held` proves: a hop of `l` it no
  * longer yields although it holds every record the hop rests on (its evidenceEventIds) — the
  * same matcher on a superset of the hop's evidence no longer names it (a relay candidate that an
- * early, short stretch of the flows showed and the longer stretch since does not); only a hop
- * below decisiveConfidence, since superseding a decided relay would hand the chain to the host's
- * owner on the strength of a read alone. A read that
+ * early, short stretch of the flows showed and the longer stretch since does not) — only an
+ * undecided hop, and only when the same read yields a decided answer (rank 1, at least
+ * decisiveConfidence) in its place: superseding the lookup's last answer, or a decided one, would
+ * hand the chain to the host's owner on the strength of a read alone. A read that
  * finds nothing and proves nothing supersedes nothing (a trimmed window is no evidence against
  * a hop, and a trimmed hop's records are not all held).
  */
@@ -111,9 +112,12 @@ export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], 
   if (isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
   const found = new Set(hops.map((h) => h.hopId));
   const { held } = read;
-  // an undecided hop only: a decided one stays as the probe of its time found it (a decided relay
-  // superseded would hand the chain to the host's owner)
-  const proven = (h: Hop) => held !== undefined && h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id));
+  // only beside a decided answer of the same read, and an undecided hop only: a true relay shown
+  // undecided can drop out of a longer read for a while (bench/relay-dips.ts: 6 of 180 seeded
+  // relays), and superseded with nothing decided in its place it would hand the chain to the
+  // host's owner, a wrong subscriber; beside a decided relay it cannot
+  const decidedAnswer = hops.some((h) => h.rank === 1 && h.confidence >= o.decisiveConfidence);
+  const proven = (h: Hop) => held !== undefined && decidedAnswer && h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id));
   const supersede = s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId) && ((read.complete && hops.length > 0) || proven(h)));
   return applyChange(s, hops, supersede, now, dir, o);
 }
