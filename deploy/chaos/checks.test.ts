@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Disclosure, Hop, TraceUpdate } from '../../schemas/types.gen.ts';
 import type { GroundTruth, TruthHop } from '../../services/simulator/ground-truth.ts';
-import { judge, type Observed } from './checks.ts';
+import { judge, sortUndecided, type Observed, type Rescored } from './checks.ts';
 import type { Admin } from 'kafkajs';
 import { deleteUpToEnd, stalledBetween, type GroupProgress } from './observe.ts';
 
@@ -62,6 +62,26 @@ describe('chaos checks', () => {
     expect(judge(truth, o).wrong.size).toBe(1);
     o.updates[2] = update(3, 'AMBIGUOUS', [...hops.slice(0, 4), rival]);
     expect(judge(truth, o).wrong.size).toBe(1);
+  });
+  it('an undecided chain passes only when the complete records show its rival too; otherwise the run made it', () => {
+    const rival = { ...hop('r', 'a', 'RELAY_TIMING', 'FR', '198.18.9.9'), observedAddr: 'obs-c', leadsToPort: 20000, confidence: 0.14 } as Hop;
+    const o = clean();
+    o.updates[2] = update(3, 'AMBIGUOUS', [...hops, rival]);
+    const v = judge(truth, o);
+    expect(v.rivals.get('t1')!.map((h) => h.hopId)).toEqual(['r']);
+    const scored = (confidence: number, leadsToPort = 20000): Map<string, Rescored> =>
+      new Map([['t1', [{ ...rival, hopId: 'other-id', rank: 2, leadsToPort, confidence }, { ...hops[2]!, observedAddr: 'obs-c', confidence: 0.86 }]]]);
+    // the data: the same candidate (host, endpoint) on the complete records, at 0.12 or at 0.06 (the margin)
+    expect(sortUndecided(v, scored(0.12))).toEqual({ byData: new Map([['t1', expect.stringMatching(/RELAY_TIMING:FR->198\.18\.9\.9 .*0\.120 on the complete records/)]]), byRun: new Map() });
+    expect(sortUndecided(v, scored(0.06)).byData.size).toBe(1);
+    // the run: far weaker there, another endpoint, not scored, or not a relay answer at all
+    expect(sortUndecided(v, scored(0.01)).byRun.get('t1')).toMatch(/0\.010 on the complete records/);
+    expect(sortUndecided(v, scored(0.3, 20001)).byRun.get('t1')).toMatch(/not a candidate on the complete records/);
+    expect(sortUndecided(v, new Map()).byRun.get('t1')).toMatch(/not scored/);
+    const holder = { ...rival, method: 'ACCESS_SESSION', leadsToAddr: null, subscriberHandle: 'sub-x' } as Hop;
+    o.updates[2] = update(3, 'AMBIGUOUS', [...hops, holder]);
+    const w = judge(truth, o);
+    expect(sortUndecided(w, scored(0.5)).byRun.get('t1')).toMatch(/not a relay answer/);
   });
   it('a gap in the seqs, and a disclosure missing from its audience topic, are lost updates', () => {
     const o = clean();

@@ -7,9 +7,10 @@
 //   undecided        the latest update is AMBIGUOUS, every true hop is a rank-1 hop of it, and
 //                    a rival hop that is not on the truth hangs off a true hop's parent with
 //                    more than 1 - 0.9 confidence (a background flow that timed like a relay,
-//                    say): the evidence does not decide, and the chain says so and shows the
-//                    candidates. Not a failure of the faults; listed apart, never counted
-//                    correct. An AMBIGUOUS with no such rival (owner or relay only because the
+//                    say): listed apart, never counted correct. Whether the DATA leaves it
+//                    undecided is sortUndecided's to say, from the run's complete records
+//                    (complete-records.ts): a rival they do not hold is the run's doing and
+//                    fails it. An AMBIGUOUS with no such rival (owner or relay only because the
 //                    flows are overdue: a pipeline behind) is wrong.
 //   lost             per trace, the full view's seqs 1..max with a gap; per audience, a
 //                    disclosure the audit chain records whose signed view is not on
@@ -44,6 +45,8 @@ export interface Verdict {
   wrong: Map<string, string>;
   /** AMBIGUOUS chains whose candidates hold the truth beside a rival with evidence, by trace id. */
   undecided: Map<string, string>;
+  /** The rival hops of each undecided chain, by trace id. */
+  rivals: Map<string, Hop[]>;
   lost: number;
   duplicate: number;
   replayed: number;
@@ -90,9 +93,9 @@ export function chainMismatch(last: TraceUpdate | undefined, truth: GroundTruth[
   return undefined;
 }
 
-/** The rival candidates when `last` is AMBIGUOUS only because the evidence does not decide
- *  between the truth and a rival that has its own evidence; undefined otherwise. */
-export function undecidedBy(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number], decisive = 0.9): string | undefined {
+/** The rival hops when `last` is AMBIGUOUS only because the evidence does not decide between
+ *  the truth and a rival that has its own evidence; undefined otherwise. */
+export function rivalsOf(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number], decisive = 0.9): Hop[] | undefined {
   if (!last || last.status !== 'AMBIGUOUS') return undefined;
   const step = (h: Hop) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle);
   const want = new Set(truth.hops.map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)));
@@ -100,12 +103,58 @@ export function undecidedBy(last: TraceUpdate | undefined, truth: GroundTruth['t
   if (new Set(onTruth.map(step)).size !== want.size) return undefined;
   const parents = new Set(onTruth.map((h) => h.parentHopId));
   const rivals = last.hops.filter((h) => !want.has(step(h)) && parents.has(h.parentHopId) && h.confidence > 1 - decisive);
-  if (rivals.length === 0) return undefined;
-  return rivals.map((h) => `${step(h)} (${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`}, confidence ${h.confidence.toFixed(2)})`).join(', ');
+  return rivals.length === 0 ? undefined : rivals;
+}
+
+const describeRival = (h: Hop): string =>
+  `${stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle)} (${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`}, confidence ${h.confidence.toFixed(2)})`;
+
+/** The rival candidates when `last` is AMBIGUOUS only because the evidence does not decide between
+ *  the truth and a rival that has its own evidence, described; undefined otherwise. */
+export function undecidedBy(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number], decisive = 0.9): string | undefined {
+  return rivalsOf(last, truth, decisive)?.map(describeRival).join(', ');
+}
+
+/** What the complete records say of one undecided chain (complete-records.ts): the relay hops
+ *  its true chain's relay lookups yield from every record of the run; null when they were not
+ *  scored (the run's records could not be generated again). */
+export type Rescored = Hop[] | null;
+
+/**
+ * Sorts the undecided chains by whether the DATA leaves them undecided. A chain is undecided by
+ * the data when each of its rivals is a relay answer that the same host's relay lookup, scored
+ * on the complete records of the run (every record in place, no fault), also reports, leading
+ * to the same endpoint, with at least `shown` confidence (below the chain's 1 - 0.9 rule by a
+ * margin: the live read and the rebuilt one differ by ingest's clock estimate, milliseconds, which
+ * moves a rival right at 0.1 either way). Any other rival (not a relay answer, not reported on
+ * the complete records, or far weaker there) was made by the run: a fault's doing, or a hop the
+ * chain kept from an earlier read that the complete records no longer support. Those fail the run.
+ */
+export function sortUndecided(v: Pick<Verdict, 'rivals'>, rescored: ReadonlyMap<string, Rescored>, shown = 0.05): { byData: Map<string, string>; byRun: Map<string, string> } {
+  const byData = new Map<string, string>();
+  const byRun = new Map<string, string>();
+  for (const [traceId, rivals] of v.rivals) {
+    const complete = rescored.get(traceId) ?? null;
+    const why = rivals.map((h) => {
+      if (complete === null) return `${describeRival(h)}: the complete records were not scored`;
+      if (h.method !== 'RELAY_TIMING') return `${describeRival(h)}: not a relay answer, which the complete records would have to show`;
+      const same = complete.find((c) => c.observedAddr === h.observedAddr && c.leadsToAddr === h.leadsToAddr && c.leadsToPort === h.leadsToPort);
+      if (!same) return `${describeRival(h)}: not a candidate on the complete records`;
+      if (same.confidence < shown) return `${describeRival(h)}: ${same.confidence.toFixed(3)} on the complete records`;
+      return undefined;
+    }).filter((x): x is string => x !== undefined);
+    if (why.length === 0) {
+      byData.set(traceId, rivals.map((h) => {
+        const c = complete!.find((x) => x.observedAddr === h.observedAddr && x.leadsToAddr === h.leadsToAddr && x.leadsToPort === h.leadsToPort)!;
+        return `${describeRival(h)}, ${c.confidence.toFixed(3)} on the complete records`;
+      }).join(', '));
+    } else byRun.set(traceId, why.join('; '));
+  }
+  return { byData, byRun };
 }
 
 export function judge(truth: GroundTruth, o: Observed): Verdict {
-  const v: Verdict = { opened: 0, correct: 0, wrong: new Map(), undecided: new Map(), lost: 0, duplicate: 0, replayed: 0, forks: 0, problems: [] };
+  const v: Verdict = { opened: 0, correct: 0, wrong: new Map(), undecided: new Map(), rivals: new Map(), lost: 0, duplicate: 0, replayed: 0, forks: 0, problems: [] };
   const problem = (s: string): void => { if (v.problems.length < 20) v.problems.push(s); };
   const byTrace = new Map<string, TraceUpdate[]>();
   for (const u of o.updates) {
@@ -174,9 +223,12 @@ export function judge(truth: GroundTruth, o: Observed): Verdict {
     v.opened++;
     const last = list.reduce((a, b) => (b.seq >= a.seq ? b : a));
     const why = chainMismatch(last, t);
-    const rivals = why === undefined ? undefined : undecidedBy(last, t);
+    const rivals = why === undefined ? undefined : rivalsOf(last, t);
     if (why === undefined) v.correct++;
-    else if (rivals !== undefined) v.undecided.set(t.traceId, `AMBIGUOUS at seq ${last.seq}: the true chain, and beside it ${rivals}`);
+    else if (rivals !== undefined) {
+      v.undecided.set(t.traceId, `AMBIGUOUS at seq ${last.seq}: the true chain, and beside it ${rivals.map(describeRival).join(', ')}`);
+      v.rivals.set(t.traceId, rivals);
+    }
     else v.wrong.set(t.traceId, why);
   }
   return v;
