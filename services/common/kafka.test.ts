@@ -267,33 +267,37 @@ function queuedPayload(events: string[], partition: number, first: number, n: nu
 describe('createConsumerLoop with queueAhead (the default)', () => {
   const tick = () => new Promise((r) => setTimeout(r, 0));
 
-  it('returns from eachBatch before the batch is handled, so the next fetch goes; handles a partition\'s batches in order and commits each once handled', async () => {
+  it('returns from eachBatch before the batch is handled, so the next fetch goes; handles what a partition\'s fetches bring meanwhile as one batch, in order, pausing the partition once maxBatchRecords wait', async () => {
     const { kafka, silent, eachBatch } = queuedConsumerKafka();
     const events: string[] = [];
     const gates = new Map<string, () => void>();
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0,
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 3,
       handle: async (ms, _t, p) => {
         const id = `${p}:${ms[0]!.offset}`;
-        events.push(`handle ${id}`);
+        events.push(`handle ${id}x${ms.length}`);
         await new Promise<void>((r) => { gates.set(id, r); });
       },
     });
     await loop.start();
     await eachBatch(queuedPayload(events, 0, 10, 2)); // returns while partition 0's batch is being handled
     await eachBatch(queuedPayload(events, 1, 50, 1));
-    await eachBatch(queuedPayload(events, 0, 12, 2)); // the next fetch's: waits behind 0:10, partition 0 paused
-    expect(events).toEqual(['handle 0:10', 'resolve 0:11', 'handle 1:50', 'resolve 1:50', 'pause 0', 'resolve 0:13']);
+    await eachBatch(queuedPayload(events, 0, 12, 2)); // the next fetch's: waits behind 0:10
+    await eachBatch(queuedPayload(events, 0, 14, 2)); // joins it: 4 records wait, partition 0 paused
+    expect(events).toEqual(['handle 0:10x2', 'resolve 0:11', 'handle 1:50x1', 'resolve 1:50', 'resolve 0:13', 'pause 0', 'resolve 0:15']);
     expect(events.some((e) => e.startsWith('heartbeat'))).toBe(false); // kafkajs' fetch loop heartbeats: no batch holds it
     gates.get('1:50')!();
     await tick();
     expect(events.at(-1)).toBe('commit 1:51');
     gates.get('0:10')!();
     await tick();
-    expect(events.slice(7)).toEqual(['commit 0:12', 'resume 0', 'handle 0:12']);
+    expect(events.slice(8)).toEqual(['commit 0:12', 'resume 0', 'handle 0:12x3']);
     gates.get('0:12')!();
     await tick();
-    expect(events.at(-1)).toBe('commit 0:14');
+    expect(events.slice(11)).toEqual(['commit 0:15', 'handle 0:15x1']);
+    gates.get('0:15')!();
+    await tick();
+    expect(events.at(-1)).toBe('commit 0:16');
     await loop.stop();
   });
 
@@ -302,7 +306,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     const events: string[] = [];
     let release: () => void = () => undefined;
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0,
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 2,
       handle: async (ms) => {
         events.push(`handle ${ms[0]!.offset}`);
         if (++calls === 1) await new Promise<void>((r) => { release = r; });
@@ -320,7 +324,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     await tick();
     await tick();
     // 0:10 (old generation) handled but not committed; 0:12 dropped; the re-read batch handled and committed
-    expect(events).toEqual(['handle 10', 'resolve 0:11', 'pause 0', 'resolve 0:13', 'resume 0', 'pause 0', 'resolve 0:13', 'resume 0', 'handle 10', 'commit 0:14']);
+    expect(events).toEqual(['handle 10', 'resolve 0:11', 'pause 0', 'resolve 0:13', 'resume 0', 'pause 0', 'resolve 0:13', 'resume 0', 'handle 10', 'commit 0:12', 'handle 12', 'commit 0:14']);
     await loop.stop();
   });
 

@@ -155,9 +155,11 @@ export interface ConsumerLoopOptions {
   heartbeatIntervalMs?: number;
   /** Least time between two offset commits of this consumer, ms. Default CONSUMER_DEFAULTS. */
   commitIntervalMs?: number;
-  /** A fetched batch is queued for its partition and the next fetch goes at once
-   *  (partition-queues.ts); false = kafkajs' cycle: the next fetch waits until every batch of
-   *  the last one is handled. Default CONSUMER_DEFAULTS. */
+  /** A fetched batch is queued for its partition and the next fetch goes at once; what a
+   *  partition's fetches bring while its batch is handled is handled next as one batch, and a
+   *  partition with maxBatchRecords waiting is paused (partition-queues.ts). false = kafkajs'
+   *  cycle: the next fetch waits until every batch of the last one is handled. Default
+   *  CONSUMER_DEFAULTS. */
   queueAhead?: boolean;
 }
 
@@ -216,7 +218,13 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
    *  partition may be another member's now, and the broker does not check who commits). */
   let joins = 0;
   const queueAhead = o.queueAhead ?? CONSUMER_DEFAULTS.queueAhead;
+  const chunk = o.maxBatchRecords ?? 1_000;
   const queues = createPartitionQueues<Fetched>({
+    // what a partition's fetches brought while its batch was handled goes as one batch (the
+    // latest fetch's payload: its last offset, transaction markers included, and high watermark)
+    merge: (a, b) => (a.joins === b.joins ? { payload: b.payload, all: a.all.concat(b.all), next: a.next, joins: a.joins } : undefined),
+    size: (f) => f.all.length,
+    pauseAt: chunk,
     run: async (f, current) => {
       const now = () => current() && !f.payload.isStale();
       try { await handleChunks(f, now, true); } catch (e) {
@@ -267,14 +275,13 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     const all = f.all;
     const commits = committer;
     o.metrics.messagesIn.inc({ topic }, all.length);
-    health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
+    health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(all[0]!.offset));
     // A fetched batch (up to maxBytesPerPartition: ~14k raw records) is handled and committed
     // in chunks of at most `chunk` records, heartbeating meanwhile: on a loaded machine one
     // whole batch took 88 s, longer than the group's 30 s session, so the member was expelled
     // before it could commit, rejoined and got the same batch again — a partition that
     // never moved, and a stage whose /healthz said stalled.
     o.metrics.recordWait.observe({ topic }, Math.max(0, Date.now() - all[0]!.timestamp) / 1000);
-    const chunk = o.maxBatchRecords ?? 1_000;
     const beat = queued ? undefined : setInterval(() => { heartbeat().catch(() => undefined); }, o.heartbeatIntervalMs ?? HEARTBEAT_MS);
     try {
       for (let i = 0; i < all.length; i += chunk) {

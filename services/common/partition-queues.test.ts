@@ -95,4 +95,27 @@ describe('createPartitionQueues', () => {
     await done;
     expect(events).toEqual(['start a1', 'start b1', 'pause b', 'resume b']);
   });
+
+  it('with merge: what is pushed while a batch runs waits as one batch, and the partition is paused once pauseAt records wait', async () => {
+    const events: string[] = [];
+    const ends = new Map<string, () => void>();
+    const q = createPartitionQueues<string[]>({
+      run: (b) => { events.push(`start ${b.join('+')}`); return new Promise<void>((r) => { ends.set(b.join('+'), r); }); },
+      onFailed: async () => undefined,
+      merge: (a, b) => a.concat(b), size: (b) => b.length, pauseAt: 3,
+    });
+    const pause = () => { events.push('pause'); return () => { events.push('resume'); }; };
+    q.push('a', ['1'], pause);
+    q.push('a', ['2'], pause);
+    q.push('a', ['3'], pause);
+    expect(events).toEqual(['start 1']); // two records wait: not paused yet
+    q.push('a', ['4'], pause);
+    expect(events).toEqual(['start 1', 'pause']);
+    expect(q.waiting()).toBe(1);
+    ends.get('1')!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(events).toEqual(['start 1', 'pause', 'resume', 'start 2+3+4']);
+    ends.get('2+3+4')!();
+    await q.idle();
+  });
 });

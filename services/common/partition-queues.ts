@@ -8,9 +8,13 @@
 // Contract:
 //   - one partition's batches are handled one at a time, in the order they were queued; several
 //     partitions at once;
-//   - at most one batch waits behind the one being handled: queueing a second pauses the
-//     partition (no fetch asks for it) until it starts; so memory stays within two fetched
-//     batches per partition;
+//   - what is fetched while a batch is handled waits behind it as ONE batch (`merge`): the next
+//     batch is whatever came meanwhile, so batches grow with the handling time, not with a count
+//     (a batch's Redis round trips and produce are shared by more records when the stage is busy);
+//   - once `pauseAt` records wait, the partition is paused (no fetch asks for it) until they
+//     start: memory stays within a running batch, pauseAt records and one fetched batch per
+//     partition. A pause only when a partition is that far behind: kafkajs sleeps maxWaitTime
+//     before its next fetch when every partition is paused;
 //   - newEpoch() (a rebalance, a crash, stop) drops every batch not started yet and resumes every
 //     partition this paused (kafkajs keeps a pause across assignments); a batch already started
 //     sees `current()` turn false and ends at its next chunk;
@@ -19,6 +23,12 @@
 // (no Kafka client), unit-tested with plain functions.
 
 export interface PartitionQueuesOptions<B> {
+  /** `waiting` and `next` as one batch (next after waiting), or undefined to keep them apart. */
+  merge?(waiting: B, next: B): B | undefined;
+  /** Records of a batch (default 1). */
+  size?(batch: B): number;
+  /** Records waiting (not started) on a partition at which it is paused. Default 1 (a second batch). */
+  pauseAt?: number;
   /** Handles one batch; `current()` is false once the batch's epoch is over (stop at the next
    *  chunk). A rejection is the caller's to have logged and dealt with: the queue goes on. */
   run(batch: B, current: () => boolean): Promise<void>;
@@ -50,6 +60,8 @@ export function createPartitionQueues<B>(o: PartitionQueuesOptions<B>): Partitio
   let closed = false;
   let active = 0;
   let quiet: (() => void)[] = [];
+  const size = o.size ?? (() => 1);
+  const pauseAt = o.pauseAt ?? 1;
 
   const resumeLane = (lane: Lane<B>): void => {
     const r = lane.resume;
@@ -63,7 +75,7 @@ export function createPartitionQueues<B>(o: PartitionQueuesOptions<B>): Partitio
     try {
       for (let next = lane.waiting.shift(); next; next = lane.waiting.shift()) {
         if (next.epoch !== epoch) continue; // an earlier epoch's: read again by whoever owns the partition
-        if (lane.waiting.length === 0) resumeLane(lane); // room for one more behind this one
+        if (lane.waiting.length === 0) resumeLane(lane); // nothing waits: the partition is fetched again
         const mine = next.epoch;
         try {
           await o.run(next.batch, () => mine === epoch && !closed);
@@ -97,8 +109,11 @@ export function createPartitionQueues<B>(o: PartitionQueuesOptions<B>): Partitio
       if (closed) return false;
       let lane = lanes.get(key);
       if (!lane) lanes.set(key, (lane = { waiting: [], running: false }));
-      lane.waiting.push({ batch, epoch });
-      if (lane.running && !lane.resume) lane.resume = pause();
+      const last = lane.waiting.at(-1);
+      const merged = last && last.epoch === epoch ? o.merge?.(last.batch, batch) : undefined;
+      if (merged !== undefined) last!.batch = merged; else lane.waiting.push({ batch, epoch });
+      const waiting = lane.waiting.reduce((n, w) => n + size(w.batch), 0);
+      if (lane.running && !lane.resume && waiting >= pauseAt) lane.resume = pause();
       if (!lane.running) void work(key, lane);
       return true;
     },
