@@ -228,7 +228,7 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
     const a = after[n];
     if (!b || !a) continue;
     const d = between(b, a, secs);
-    console.log(`  ${n}: ${d.batchesPerSec} batches/s of ${d.meanBatchMessages} records, ${d.meanBatchMs} ms each (busy in batches ${d.busyPct} %), CPU ${d.cpuPct} % of a core, GC ${d.gcPct} %, event-loop delay p99 ${d.loopP99Ms} ms; RSS ${d.rssMiB} MiB (heap ${d.heapMiB}, external ${d.externalMiB})`);
+    console.log(`  ${n}: ${d.batchesPerSec} batches/s of ${d.meanBatchMessages} records, ${d.meanBatchMs} ms each (busy in batches ${d.busyPct} %; first record's wait before its batch starts p50 <= ${d.waitP50Ms}, p99 <= ${d.waitP99Ms} ms), CPU ${d.cpuPct} % of a core, GC ${d.gcPct} %, event-loop delay p99 ${d.loopP99Ms} ms; RSS ${d.rssMiB} MiB (heap ${d.heapMiB}, external ${d.externalMiB})`);
     result(`end-to-end-service-${n}`, { backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, ...d });
   }
   if (cpu0 && cpu1) {

@@ -61,7 +61,9 @@ export async function startStageTrace(kafka: Kafka, o: { groupId: string; uidPre
   };
 }
 
-export interface ServiceSample { batches: number; batchSeconds: number; messagesIn: number; gcSeconds: number; loopP99Ms: number; cpuSeconds: number; rssMiB: number; heapMiB: number; externalMiB: number }
+export interface ServiceSample { batches: number; batchSeconds: number; messagesIn: number; gcSeconds: number; loopP99Ms: number; cpuSeconds: number; rssMiB: number; heapMiB: number; externalMiB: number;
+  /** record_wait_seconds' cumulative buckets summed over topics: upper bound (s) -> batches. */
+  waitBuckets: Map<number, number> }
 
 /** One service's /metrics, the figures the latency split needs. */
 export async function scrape(port: number): Promise<ServiceSample | undefined> {
@@ -79,7 +81,19 @@ export async function scrape(port: number): Promise<ServiceSample | undefined> {
     rssMiB: mib(sum(/^crosstrace_\w+_process_resident_memory_bytes\{[^}]*\} (\S+)/mg)),
     heapMiB: mib(sum(/^crosstrace_\w+_nodejs_heap_size_used_bytes\{[^}]*\} (\S+)/mg)),
     externalMiB: mib(sum(/^crosstrace_\w+_nodejs_external_memory_bytes\{[^}]*\} (\S+)/mg)),
+    waitBuckets: [...text.matchAll(/^crosstrace_\w+_record_wait_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)/mg)]
+      .reduce((m, x) => m.set(x[1] === '+Inf' ? Infinity : Number(x[1]), (m.get(x[1] === '+Inf' ? Infinity : Number(x[1])) ?? 0) + Number(x[2])), new Map<number, number>()),
   };
+}
+
+/** The bucket bound (ms) under which `q` of the batches between two samples waited, from the
+ *  cumulative buckets: an upper bound, as coarse as the buckets. */
+function waitQuantileMs(a: Map<number, number>, b: Map<number, number>, q: number): number {
+  const bounds = [...b.keys()].sort((x, y) => x - y);
+  const total = (b.get(Infinity) ?? 0) - (a.get(Infinity) ?? 0);
+  if (total <= 0) return NaN;
+  for (const le of bounds) if ((b.get(le)! - (a.get(le) ?? 0)) >= q * total) return le * 1000;
+  return Infinity;
 }
 
 /** What a service did between two samples: mean batch time and size, GC share, CPU share. */
@@ -93,5 +107,7 @@ export function between(a: ServiceSample, b: ServiceSample, seconds: number) {
     gcPct: Math.round((100 * (b.gcSeconds - a.gcSeconds)) / seconds),
     cpuPct: Math.round((100 * (b.cpuSeconds - a.cpuSeconds)) / seconds),
     loopP99Ms: b.loopP99Ms, rssMiB: b.rssMiB, heapMiB: b.heapMiB, externalMiB: b.externalMiB,
+    /** A batch's first record from produce to the start of its handling (record_wait_seconds), ms, bucket bounds. */
+    waitP50Ms: waitQuantileMs(a.waitBuckets, b.waitBuckets, 0.5), waitP99Ms: waitQuantileMs(a.waitBuckets, b.waitBuckets, 0.99),
   };
 }

@@ -119,5 +119,6 @@ export const commonSpec = {
   REDIS_URL: url('Redis URL for windows, dedupe and chain state.', ['redis:', 'rediss:'], 'redis://127.0.0.1:16379'),
   LOG_LEVEL: oneOf('pino log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
   CROSSTRACE_OPS_HOST: str('Address the ops port (/metrics, /healthz; CROSSTRACE_<SERVICE>_HTTP_PORT) listens on. Loopback by default: metrics and health details stay on the node. Widen it (0.0.0.0, or one interface) only for a scraper on another host, as compose does inside its own network.', '127.0.0.1'),
+  CROSSTRACE_CONSUMER_QUEUE_AHEAD: bool('A stage fetches again while the batches of its last fetch are handled: each batch is queued for its partition (at most one waiting behind the one being handled; a partition with one waiting is paused). false = kafkajs\' own cycle: the next fetch waits until every partition\'s batch of the last one is handled, and a record that arrives meanwhile waits for the slowest of them (kafka.ts, partition-queues.ts).', true),
   ...kafkaSecuritySpec,
 } satisfies Spec;

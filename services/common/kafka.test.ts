@@ -76,7 +76,7 @@ function oneConsumerKafka() {
   return { kafka, silent, eachBatch: () => run! };
 }
 
-describe('createConsumerLoop on a batch larger than a chunk', () => {
+describe('createConsumerLoop on a batch larger than a chunk (kafkajs\' cycle: queueAhead false)', () => {
   it('handles and commits it chunk by chunk, heartbeating while a slow chunk runs', async () => {
     const { kafka, silent, eachBatch } = oneConsumerKafka();
     const handled: number[] = [];
@@ -89,6 +89,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
         if (handled.length === 1) await new Promise<void>((r) => { release = r; });
       },
       commitIntervalMs: 0, // every chunk's commit as it comes (the interval has a test of its own)
+      queueAhead: false,
     });
     await loop.start();
     const events: string[] = [];
@@ -118,7 +119,7 @@ describe('createConsumerLoop on a batch larger than a chunk', () => {
   });
 });
 
-describe('createConsumerLoop commits off the records\' path', () => {
+describe('createConsumerLoop commits off the records\' path (kafkajs\' cycle: queueAhead false)', () => {
   it('handles the next chunk while a commit is in flight, commits only what is handled, and a stopping batch waits for its commit', async () => {
     const { kafka, silent, eachBatch } = oneConsumerKafka();
     const events: string[] = [];
@@ -126,6 +127,7 @@ describe('createConsumerLoop commits off the records\' path', () => {
     const loop = createConsumerLoop({
       kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
       handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); }, commitIntervalMs: 0, // back to back
+      queueAhead: false,
     });
     await loop.start();
     const payload = (first: number, n: number) => ({
@@ -224,5 +226,147 @@ describe('createConsumerLoop on a refused commit', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+/** A Kafka whose one consumer hands its eachBatch and its event handlers to the test. */
+function queuedConsumerKafka() {
+  let run: ((p: unknown) => Promise<void>) | undefined;
+  const handlers = new Map<string, (ev: { payload: Record<string, unknown> }) => void>();
+  const seeks: string[] = [];
+  const kafka = {
+    consumer: () => ({
+      events: { CRASH: 'crash', GROUP_JOIN: 'join', REBALANCING: 'rebalancing' },
+      on: (ev: string, h: (ev: { payload: Record<string, unknown> }) => void) => { handlers.set(ev, h); },
+      connect: async () => undefined, subscribe: async () => undefined, disconnect: async () => undefined,
+      seek: (o: { topic: string; partition: number; offset: string }) => { seeks.push(`${o.topic}/${o.partition}@${o.offset}`); },
+      run: async (o: { eachBatch: (p: unknown) => Promise<void> }) => { run = o.eachBatch; },
+    }),
+  } as unknown as Kafka;
+  const silent = { error: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
+  const emit = (ev: string) => handlers.get(ev)!({ payload: {} });
+  return { kafka, silent, seeks, emit, eachBatch: (p: unknown) => run!(p) };
+}
+
+/** An eachBatch payload of `n` records of partition `partition` from offset `first`, logging
+ *  what kafkajs is asked (resolve, pause/resume, commit) into `events`. */
+function queuedPayload(events: string[], partition: number, first: number, n: number) {
+  return {
+    batch: { topic: 't', partition, messages: Array.from({ length: n }, (_, i) => ({ offset: String(first + i), key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' })),
+      highWatermark: String(first + n), firstOffset: () => String(first), lastOffset: () => String(first + n - 1) },
+    resolveOffset: (o: string) => { events.push(`resolve ${partition}:${o}`); },
+    heartbeat: async () => { events.push('heartbeat'); },
+    isStale: () => false,
+    pause: () => { events.push(`pause ${partition}`); return () => { events.push(`resume ${partition}`); }; },
+    commitOffsetsIfNecessary: async (o: { topics: { partitions: { partition: number; offset: string }[] }[] }) => {
+      events.push(`commit ${o.topics[0]!.partitions.map((p) => `${p.partition}:${p.offset}`).join(' ')}`);
+    },
+  };
+}
+
+describe('createConsumerLoop with queueAhead (the default)', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('returns from eachBatch before the batch is handled, so the next fetch goes; handles what a partition\'s fetches bring meanwhile as one batch, in order, pausing the partition once maxBatchRecords wait', async () => {
+    const { kafka, silent, eachBatch } = queuedConsumerKafka();
+    const events: string[] = [];
+    const gates = new Map<string, () => void>();
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 3,
+      handle: async (ms, _t, p) => {
+        const id = `${p}:${ms[0]!.offset}`;
+        events.push(`handle ${id}x${ms.length}`);
+        await new Promise<void>((r) => { gates.set(id, r); });
+      },
+    });
+    await loop.start();
+    await eachBatch(queuedPayload(events, 0, 10, 2)); // returns while partition 0's batch is being handled
+    await eachBatch(queuedPayload(events, 1, 50, 1));
+    await eachBatch(queuedPayload(events, 0, 12, 2)); // the next fetch's: waits behind 0:10
+    await eachBatch(queuedPayload(events, 0, 14, 2)); // joins it: 4 records wait, partition 0 paused
+    expect(events).toEqual(['handle 0:10x2', 'resolve 0:11', 'handle 1:50x1', 'resolve 1:50', 'resolve 0:13', 'pause 0', 'resolve 0:15']);
+    expect(events.some((e) => e.startsWith('heartbeat'))).toBe(false); // kafkajs' fetch loop heartbeats: no batch holds it
+    gates.get('1:50')!();
+    await tick();
+    expect(events.at(-1)).toBe('commit 1:51');
+    gates.get('0:10')!();
+    await tick();
+    expect(events.slice(8)).toEqual(['commit 0:12', 'resume 0', 'handle 0:12x3']);
+    gates.get('0:12')!();
+    await tick();
+    expect(events.slice(11)).toEqual(['commit 0:15', 'handle 0:15x1']);
+    gates.get('0:15')!();
+    await tick();
+    expect(events.at(-1)).toBe('commit 0:16');
+    await loop.stop();
+  });
+
+  it('a rebalance drops the batches not started and resumes their partitions; a batch handled after the member joined a new generation commits nothing', async () => {
+    const { kafka, silent, eachBatch, emit } = queuedConsumerKafka();
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 2,
+      handle: async (ms) => {
+        events.push(`handle ${ms[0]!.offset}`);
+        if (++calls === 1) await new Promise<void>((r) => { release = r; });
+      },
+    });
+    let calls = 0;
+    await loop.start();
+    emit('join');
+    await eachBatch(queuedPayload(events, 0, 10, 2));
+    await eachBatch(queuedPayload(events, 0, 12, 2));
+    emit('rebalancing');
+    emit('join'); // the new generation: partition 0 is still ours, read again from its committed offset
+    await eachBatch(queuedPayload(events, 0, 10, 4));
+    release();
+    await tick();
+    await tick();
+    // 0:10 (old generation) handled but not committed; 0:12 dropped; the re-read batch handled and committed
+    expect(events).toEqual(['handle 10', 'resolve 0:11', 'pause 0', 'resolve 0:13', 'resume 0', 'pause 0', 'resolve 0:13', 'resume 0', 'handle 10', 'commit 0:12', 'handle 12', 'commit 0:14']);
+    await loop.stop();
+  });
+
+  it('stop() lets the batch being handled end, drops what waits, sends the commits, and only then leaves', async () => {
+    const { kafka, silent, eachBatch } = queuedConsumerKafka();
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
+      handle: async (ms) => {
+        events.push(`handle ${ms[0]!.offset}`);
+        if (ms[0]!.offset === '10') await new Promise<void>((r) => { release = r; });
+      },
+    });
+    await loop.start();
+    await eachBatch(queuedPayload(events, 0, 10, 4));
+    await eachBatch(queuedPayload(events, 0, 14, 2));
+    let stopped = false;
+    const stop = loop.stop().then(() => { stopped = true; });
+    await eachBatch(queuedPayload(events, 1, 0, 2)); // fetched while stopping: not handled, not resolved
+    await tick();
+    expect(stopped).toBe(false);
+    release();
+    await stop;
+    // the first chunk ends and is committed; its batch's second chunk and the waiting batch are left
+    expect(events).toEqual(['handle 10', 'resolve 0:13', 'pause 0', 'resolve 0:15', 'resume 0', 'commit 0:12']);
+  });
+
+  it('a batch whose dead letter cannot be written rewinds its partition to its first record not handled', async () => {
+    const { kafka, silent, eachBatch, seeks } = queuedConsumerKafka();
+    const events: string[] = [];
+    const loop = createConsumerLoop({
+      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', maxBatchRecords: 2, commitIntervalMs: 0,
+      handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); if (ms.some((m) => m.offset === '13')) throw new Error('bad record'); },
+      deadLetter: async () => { throw new Error('the dead-letter sink is broken'); },
+    });
+    await loop.start();
+    await eachBatch(queuedPayload(events, 0, 10, 4));
+    await eachBatch(queuedPayload(events, 0, 14, 2)); // waits; dropped by the failure
+    for (let i = 0; i < 20 && seeks.length === 0; i++) await tick();
+    expect(seeks).toEqual(['t/0@12']);
+    expect(events).toEqual(['handle 10,11', 'resolve 0:13', 'pause 0', 'resolve 0:15', 'commit 0:12', 'handle 12,13', 'handle 12', 'handle 13']);
+    await loop.stop(); // does not wait out the failure's backoff
   });
 });

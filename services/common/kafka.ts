@@ -7,6 +7,7 @@ import './kafkajs-patch.ts';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type Producer, type IHeaders } from 'kafkajs';
 import { runBatch } from './batch-runner.ts';
 import { createCommitter } from './offset-committer.ts';
+import { createPartitionQueues } from './partition-queues.ts';
 import { sleep } from './backoff.ts';
 import type { CrosstraceError } from './errors.ts';
 import { kafkajsLogCreator } from './kafkajs-log.ts';
@@ -154,6 +155,12 @@ export interface ConsumerLoopOptions {
   heartbeatIntervalMs?: number;
   /** Least time between two offset commits of this consumer, ms. Default CONSUMER_DEFAULTS. */
   commitIntervalMs?: number;
+  /** A fetched batch is queued for its partition and the next fetch goes at once; what a
+   *  partition's fetches bring while its batch is handled is handled next as one batch, and a
+   *  partition with maxBatchRecords waiting is paused (partition-queues.ts). false = kafkajs'
+   *  cycle: the next fetch waits until every batch of the last one is handled. Default
+   *  CONSUMER_DEFAULTS. */
+  queueAhead?: boolean;
 }
 
 export interface ConsumerLoop { start(): Promise<void>; stop(): Promise<void>; running(): boolean; stalled(): StalledPartition[] }
@@ -188,6 +195,8 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    *  rebalance leaves uncommitted is read again (handlers are idempotent): at most this much
    *  more of it. A stopping consumer sends what is pending at once. */
   commitIntervalMs: 500,
+  /** Fetch while the last fetch's batches are handled (partition-queues.ts). */
+  queueAhead: true,
 });
 
 /** A batch consumer that commits only what was processed or dead-lettered (batch-runner.ts). */
@@ -204,23 +213,76 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
   });
   let committer = newCommitter();
 
-  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+  /** Bumped when the member joins a group generation or its consumer crashes: a queued batch's
+   *  chunk handled after it does not commit (its offsets were an earlier generation's; the
+   *  partition may be another member's now, and the broker does not check who commits). */
+  let joins = 0;
+  const queueAhead = o.queueAhead ?? CONSUMER_DEFAULTS.queueAhead;
+  const chunk = o.maxBatchRecords ?? 1_000;
+  const queues = createPartitionQueues<Fetched>({
+    // what a partition's fetches brought while its batch was handled goes as one batch (the
+    // latest fetch's payload: its last offset, transaction markers included, and high watermark)
+    merge: (a, b) => (a.joins === b.joins ? { payload: b.payload, all: a.all.concat(b.all), next: a.next, joins: a.joins } : undefined),
+    size: (f) => f.all.length,
+    pauseAt: chunk,
+    run: async (f, current) => {
+      const now = () => current() && !f.payload.isStale();
+      try { await handleChunks(f, now, true); } catch (e) {
+        if (stopping || !now()) return; // a retry given up because the batch is over: read again by the partition's owner
+        throw e;
+      }
+    },
+    onFailed: async (key, f, err) => {
+      const { topic, partition } = f.payload.batch;
+      o.logger.error({ err, topic, partition, offset: f.next },
+        'batch failed for good (its dead letter could not be written); the partition is read again from its first record not handled, after a wait');
+      // what the fetches brought past it is dropped (queued: by the queue; fetched but not queued
+      // yet: stale by the seek); the partition is fetched again from the record that failed
+      if (f.joins === joins && !stopping) {
+        try { consumer?.seek({ topic, partition, offset: f.next }); } catch { /* not ours any more: its next owner reads it */ }
+      }
+      for (let waited = 0; waited < RESTART_MAX_MS && !stopping; waited += 100) await sleep(100);
+    },
+  });
+
+  /** A fetched batch as its chunks are handled: `next` is its first offset not handled yet. */
+  interface Fetched { payload: EachBatchPayload; all: ConsumedMessage[]; next: string; joins: number }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset } = payload;
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const commits = committer;
     const all: ConsumedMessage[] = batch.messages.map((m) => ({
       topic, partition, offset: m.offset, key: m.key ?? null,
       value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp),
     }));
+    const f: Fetched = { payload, all, next: all[0]!.offset, joins };
+    if (!queueAhead) return handleChunks(f, () => !payload.isStale(), false);
+    // fetched before a seek (a failed batch's rewind) or after stop: read again, not queued
+    if (stopping || payload.isStale()) return;
+    if (!queues.push(`${topic}\u0000${partition}`, f, payload.pause)) return;
+    // kafkajs' next fetch asks from here on (its resolved offset is only the fetch position:
+    // autoCommit is off, offsets are committed below as chunks are handled)
+    resolveOffset(batch.lastOffset());
+  }
+
+  /** Handles a batch chunk by chunk, committing each chunk once handled. `queued`: called from a
+   *  partition queue after eachBatch returned (kafkajs' fetch loop heartbeats meanwhile); else
+   *  within eachBatch, which heartbeats while a chunk runs. Ends early once `current()` is false. */
+  async function handleChunks(f: Fetched, current: () => boolean, queued: boolean): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = f.payload;
+    const { topic, partition } = batch;
+    const all = f.all;
+    const commits = committer;
     o.metrics.messagesIn.inc({ topic }, all.length);
-    health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
+    health.batchStarted(topic, partition, Number(batch.highWatermark) - Number(all[0]!.offset));
     // A fetched batch (up to maxBytesPerPartition: ~14k raw records) is handled and committed
     // in chunks of at most `chunk` records, heartbeating meanwhile: on a loaded machine one
     // whole batch took 88 s, longer than the group's 30 s session, so the member was expelled
     // before it could commit, rejoined and got the same batch again — a partition that
     // never moved, and a stage whose /healthz said stalled.
-    const chunk = o.maxBatchRecords ?? 1_000;
-    const beat = setInterval(() => { heartbeat().catch(() => undefined); }, o.heartbeatIntervalMs ?? HEARTBEAT_MS);
+    o.metrics.recordWait.observe({ topic }, Math.max(0, Date.now() - all[0]!.timestamp) / 1000);
+    const beat = queued ? undefined : setInterval(() => { heartbeat().catch(() => undefined); }, o.heartbeatIntervalMs ?? HEARTBEAT_MS);
     try {
       for (let i = 0; i < all.length; i += chunk) {
         const msgs = all.slice(i, i + chunk);
@@ -233,14 +295,14 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
           handle: (ms) => o.handle(ms, topic, partition),
           deadLetter: o.deadLetter,
           initialBackoffMs: o.retryBackoffMs ?? 200,
-          shouldStop: () => stopping || isStale(),
+          shouldStop: () => stopping || !current(),
           onProgress: () => health.progressed(topic, partition),
           onRetry: async (err, delay) => {
             o.metrics.retries.inc({ reason: err.code });
             health.failed(topic, partition, err.code);
             o.logger.warn({ err, topic, partition, firstOffset: msgs[0]!.offset, retryInMs: delay },
               'batch failed with a retriable error; retrying the same batch (nothing committed, nothing dead-lettered)');
-            await heartbeat();
+            if (!queued) await heartbeat();
           },
         });
         end();
@@ -249,22 +311,25 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
         // is handled is committed (with other partitions' chunks: one request in flight,
         // createCommitter), never before it was produced
         const done = last ? batch.lastOffset() : msgs.at(-1)!.offset;
-        resolveOffset(done);
+        f.next = String(BigInt(done) + 1n);
+        if (!queued) resolveOffset(done);
         // the commit is not awaited: the next chunk, the next fetch and every record behind
         // them would wait a broker round trip for it (the decisive-event path). It carries only
         // what is handled; one that fails is sent again after a backoff (the committer logs
         // it) until it succeeds or a rebalance drops it, and what stays uncommitted then is read
         // again by the partition's next owner (handlers are idempotent). On stop the batch
-        // waits for it (below).
-        commits.commit(topic, partition, String(BigInt(done) + 1n), commitOffsetsIfNecessary).catch(() => undefined);
+        // waits for it (below). A queued batch's chunk handled after the member joined a new
+        // generation commits nothing (what it handled is read again).
+        if (f.joins === joins) commits.commit(topic, partition, f.next, commitOffsetsIfNecessary).catch(() => undefined);
         const lag = Math.max(0, Number(batch.highWatermark) - Number(done) - 1);
         health.progressed(topic, partition, lag);
         o.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
-        await heartbeat();
-        if (!last && (stopping || isStale())) break; // the rest is read again by whoever has the partition now
+        if (!queued) await heartbeat();
+        if (!last && (stopping || !current())) break; // the rest is read again by whoever has the partition now
       }
       // a stopping consumer leaves its group once its batches return: their commits go first
-      if (stopping) await commits.close();
+      // (a queued batch's are sent by stop(), once every queue is idle)
+      if (stopping && !queued) await commits.close();
     } finally {
       clearInterval(beat);
     }
@@ -287,11 +352,16 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     committer = newCommitter();
     c.on(c.events.CRASH, (ev) => {
       isRunning = false;
+      joins++;
+      queues.newEpoch(); // kafkajs left the group: what is queued is read again after the rejoin
       committer.discard(); // kafkajs left the group before this: what is pending would be refused
       o.logger.error({ err: ev.payload.error, restart: ev.payload.restart }, 'consumer crashed');
       if (!ev.payload.restart && !stopping && consumer === c) replaceLater(c);
     });
-    c.on(c.events.GROUP_JOIN, () => { committer.discard(); isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
+    c.on(c.events.GROUP_JOIN, () => { joins++; queues.newEpoch(); committer.discard(); isRunning = true; replaceDelay = RESTART_MIN_MS; health.reset(); });
+    // a rebalance begins: batches not started are dropped (whoever owns their partitions next
+    // reads them again from the committed offsets; kafkajs fetches from there after the join)
+    c.on(c.events.REBALANCING, () => { queues.newEpoch(); });
     await c.connect();
     await c.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     // autoCommit off: kafkajs would send an OffsetCommit after every batch; each chunk's
@@ -327,10 +397,14 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
       isRunning = false;
       clearTimeout(replaceTimer);
       const c = consumer;
+      // queued batches not started are left to the partitions' next owners; the ones being
+      // handled end at their next chunk
+      queues.close();
+      await queues.idle();
       consumer = undefined;
       // offsets of batches that already returned go out before the member leaves the group
-      // (batches still running wait for theirs themselves); kafkajs commits nothing on
-      // disconnect with autoCommit off
+      // (batches still running in eachBatch wait for theirs themselves); kafkajs commits nothing
+      // on disconnect with autoCommit off
       await committer.close();
       if (c) await c.disconnect();
     },

@@ -9,6 +9,7 @@ export interface StageMetrics {
   deadLetters: Counter<'topic' | 'reason'>;
   retries: Counter<'reason'>;
   processing: Histogram<'stage'>;
+  recordWait: Histogram<'topic'>;
   consumerLag: Gauge<'topic' | 'partition'>;
 }
 
@@ -26,6 +27,13 @@ export function createStageMetrics(service: string): StageMetrics {
     processing: new Histogram({
       name: `${p}processing_seconds`, help: 'Time to process one consumed batch, seconds.', labelNames: ['stage'], registers: [registry],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+    // what a record waits before its stage starts on it: the fetch, the rest of the fetch cycle
+    // it arrived in (queueAhead false) or its partition's queue: the decisive path's wait, apart
+    // from the batch's own work (processing_seconds)
+    recordWait: new Histogram({
+      name: `${p}record_wait_seconds`, help: 'From the produce time (CreateTime) of a batch\'s first record to the start of its handling, by source topic, seconds.', labelNames: ['topic'], registers: [registry],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
     consumerLag: new Gauge({ name: `${p}consumer_lag_messages`, help: 'High watermark minus next offset, per partition, at the last batch.', labelNames: ['topic', 'partition'], registers: [registry] }),
   };

@@ -19,7 +19,7 @@ import { TOPICS, pipelineTopics } from './topics.ts';
 
 export interface ServiceKitOptions {
   service: string;
-  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string; CROSSTRACE_OPS_HOST?: string } & Partial<KafkaSecuritySettings>>;
+  cfg: Readonly<{ KAFKA_BROKERS: string[]; SCHEMA_REGISTRY_URL: string; REDIS_URL: string; LOG_LEVEL: string; CROSSTRACE_OPS_HOST?: string; CROSSTRACE_CONSUMER_QUEUE_AHEAD?: boolean } & Partial<KafkaSecuritySettings>>;
   providersFile: string;
   /** Partitions of the pipeline topics created when missing. */
   partitions: number;
@@ -48,7 +48,7 @@ export async function startServiceKit(o: ServiceKitOptions) {
   life.onStop('producer', () => producer.disconnect());
   const feed = await followProviderFeed({ kafka, registry, directory, logger, service: o.service });
   life.onStop('provider-feed', () => feed.stop());
-  return { service: o.service, logger, life, directory, kafka, registry, redis, usesRedis, admin, producer, opsHost: o.cfg.CROSSTRACE_OPS_HOST };
+  return { service: o.service, logger, life, directory, kafka, registry, redis, usesRedis, admin, producer, opsHost: o.cfg.CROSSTRACE_OPS_HOST, queueAhead: o.cfg.CROSSTRACE_CONSUMER_QUEUE_AHEAD };
 }
 
 export interface StageOptions {
@@ -90,7 +90,7 @@ export async function serveStage(kit: Awaited<ReturnType<typeof startServiceKit>
   const loop = createConsumerLoop({
     kafka, groupId: o.groupId, topics: o.topics, fromBeginning: o.fromBeginning, handle: o.handle, logger, metrics: o.metrics, stage: o.stage,
     stallAfterMs: o.stallAfterMs, maxBytesPerPartition: o.maxBytesPerPartition, maxBytes: o.maxBytes, partitionsConcurrently: o.partitionsConcurrently, maxBatchRecords: o.maxBatchRecords,
-    minBytes: o.minBytes, maxWaitTimeInMs: o.maxWaitTimeInMs,
+    minBytes: o.minBytes, maxWaitTimeInMs: o.maxWaitTimeInMs, queueAhead: kit.queueAhead,
     deadLetter: (m, err) => deadLetterOne({ stage: service, producer, metrics: o.metrics, logger }, m, err),
   });
   const guard = o.stateGuard ? createStateGuardCheck(o.stateGuard, logger, () => life.stopping) : undefined;
