@@ -28,7 +28,7 @@ describe('a consumer loop that queues each partition\'s batches', () => {
   afterAll(async () => { await admin.disconnect(); });
 
   const loopOf = (topic: string, groupId: string, handle: (offsets: string[], partition: number) => Promise<void>): ConsumerLoop => createConsumerLoop({
-    kafka: testKafka(`queue-ahead-${metricsN}`), groupId, topics: [topic], logger: quiet, metrics: createStageMetrics(`queueahead${metricsN++}`), stage: 'queue-ahead',
+    kafka: testKafka(`queue-ahead-${metricsN}`), groupId, topics: [topic], logger: quiet, metrics: createStageMetrics(`queueahead${metricsN++}`), stage: 'queue-ahead', queueAhead: true,
     sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeInMs: 100, commitIntervalMs: 100,
     deadLetter: async () => { throw new Error('nothing here fails'); },
     handle: (ms, _topic, partition) => handle(ms.map((m) => m.offset), partition),

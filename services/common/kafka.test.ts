@@ -264,7 +264,7 @@ function queuedPayload(events: string[], partition: number, first: number, n: nu
   };
 }
 
-describe('createConsumerLoop with queueAhead (the default)', () => {
+describe('createConsumerLoop with queueAhead (opt-in)', () => {
   const tick = () => new Promise((r) => setTimeout(r, 0));
 
   it('returns from eachBatch before the batch is handled, so the next fetch goes; handles what a partition\'s fetches bring meanwhile as one batch, in order, pausing the partition once maxBatchRecords wait', async () => {
@@ -272,7 +272,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     const events: string[] = [];
     const gates = new Map<string, () => void>();
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 3,
+      kafka, queueAhead: true, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 3,
       handle: async (ms, _t, p) => {
         const id = `${p}:${ms[0]!.offset}`;
         events.push(`handle ${id}x${ms.length}`);
@@ -306,7 +306,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     const events: string[] = [];
     let release: () => void = () => undefined;
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 2,
+      kafka, queueAhead: true, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, commitIntervalMs: 0, maxBatchRecords: 2,
       handle: async (ms) => {
         events.push(`handle ${ms[0]!.offset}`);
         if (++calls === 1) await new Promise<void>((r) => { release = r; });
@@ -333,7 +333,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     const events: string[] = [];
     let release: () => void = () => undefined;
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
+      kafka, queueAhead: true, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', deadLetter: async () => undefined, maxBatchRecords: 2,
       handle: async (ms) => {
         events.push(`handle ${ms[0]!.offset}`);
         if (ms[0]!.offset === '10') await new Promise<void>((r) => { release = r; });
@@ -357,7 +357,7 @@ describe('createConsumerLoop with queueAhead (the default)', () => {
     const { kafka, silent, eachBatch, seeks } = queuedConsumerKafka();
     const events: string[] = [];
     const loop = createConsumerLoop({
-      kafka, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', maxBatchRecords: 2, commitIntervalMs: 0,
+      kafka, queueAhead: true, groupId: 'g', topics: ['t'], logger: silent, metrics: createStageMetrics('test'), stage: 't', maxBatchRecords: 2, commitIntervalMs: 0,
       handle: async (ms) => { events.push(`handle ${ms.map((m) => m.offset).join(',')}`); if (ms.some((m) => m.offset === '13')) throw new Error('bad record'); },
       deadLetter: async () => { throw new Error('the dead-letter sink is broken'); },
     });
