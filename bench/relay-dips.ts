@@ -1,6 +1,7 @@
 // Does a true relay, once shown undecided (>= 0.1, < 0.9), drop out of a later, longer read of
-// the same flows? The tracer's re-read of an AMBIGUOUS chain supersedes an undecided relay hop a
-// read holding all its records no longer yields (tracer/domain/chain.ts applyResolution): were a
+// the same flows? A candidate rule (studied, NOT applied by the tracer: README) has a re-read of
+// an AMBIGUOUS chain supersede an undecided relay hop a read holding all its records no longer
+// yields: were a
 // true relay to drop out, the host's owner would be decided in its place, a wrong subscriber.
 // Seeded relay-fixtures scenarios (simulator/relay-fixtures.ts), each read on growing prefixes of
 // its records in the order they were produced (PREFIXES reads), as the correlator meets them.

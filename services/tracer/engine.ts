@@ -70,7 +70,7 @@ export function createTracerEngine(d: EngineDeps) {
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
    *  the usual events. */
-  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string> }> {
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean }> {
     const key = lookupKey(l);
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
@@ -84,12 +84,9 @@ export function createTracerEngine(d: EngineDeps) {
     const events = await toIndexed(read.events, d.registry);
     const hops = resolveLookup(l, events, d.directory, d.settings);
     const outbound = sawOutbound(l, events, d.settings);
-    // a relay read proves a relay hop it no longer yields outdated when it holds all the hop's
-    // records (chain.ts applyResolution); the live records only, archived ones never count
-    const held = l.mode === 'relay' ? new Set(events.map((e) => e.ev.eventId)) : undefined;
-    if (!d.archive) return { hops, complete: !read.truncated, outbound, held };
+    if (!d.archive) return { hops, complete: !read.truncated, outbound };
     // same matchers, live records plus archived ones (history-read.ts decides when to ask)
-    return { outbound, held, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
+    return { outbound, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
   }
 
   /** The relay lookups of `state` the flow watermark passed (lookupId -> the watermark), not yet
@@ -142,7 +139,7 @@ export function createTracerEngine(d: EngineDeps) {
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
-      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held });
+      const o = found.complete ? applyResolution(state, l, hops, now(), d.directory, chainOpts) : applyHops(state, hops, now(), d.directory, chainOpts);
       state = o.state;
       if (o.update) updates.push(o.update);
       if (found.outbound) {
@@ -171,21 +168,6 @@ export function createTracerEngine(d: EngineDeps) {
     if (!open) unregister.push(...state.lookups);
     for (const l of unregister) await d.store.unregister(lookupKey(l), l.lookupId);
     return updates;
-  }
-
-  /** The relay lookups that answered an AMBIGUOUS chain: each is re-read at most every
-   *  stallAfterMs. The correlator publishes what each of its reads finds, never what a read no
-   *  longer finds, so a candidate an early, short stretch of the flows showed above 0.1 (a
-   *  pipeline behind when the trace opened meets the attack's records from the first) stays in
-   *  the chain at that confidence, holding it AMBIGUOUS, after the longer stretch since no longer
-   *  names it; the re-read supersedes it when the read holds all its records and yields a decided
-   *  relay in its place (applyResolution). */
-  function undecidedRelaysToReread(s: ChainState): Lookup[] {
-    if (s.status !== 'AMBIGUOUS') return [];
-    const t = now();
-    const due = s.lookups.filter((l) => l.mode === 'relay' && resolvedBy(l, s.hops) && t - (relayReread.get(l.lookupId) ?? 0) >= chainOpts.stallAfterMs);
-    for (const l of due) relayReread.set(l.lookupId, t);
-    return due;
   }
 
   /** A server's relay lookups still open past their grace with no outbound flow seen: their
@@ -231,7 +213,7 @@ export function createTracerEngine(d: EngineDeps) {
           const e = expire(s, now(), d.directory, chainOpts);
           if (e.update) return e;
           const st = stallCheck(s, now(), d.directory, chainOpts);
-          const reread = [...serverRelaysToReread(st.state), ...undecidedRelaysToReread(st.state)];
+          const reread = serverRelaysToReread(st.state);
           // open ends older than the live windows: late records reach them only via the archive
           return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
         }));

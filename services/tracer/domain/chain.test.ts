@@ -225,48 +225,6 @@ describe('a later resolution supersedes hops it no longer finds', () => {
   });
 });
 
-describe('a relay read that holds all the records of a rival it no longer yields, and yields a decided relay, supersedes it', () => {
-  // The true relay (0.97) and a rival an early, short stretch of the flows showed at 0.2 (an
-  // inbound that started with the outbound, before the activity said otherwise): the
-  // correlator published the rival then and never again, since its later reads no longer
-  // name it. Kept at 0.2, it holds the relay hop undecided (chaos: relay-1, relay-18, ...).
-  const rival = hop('h-fr-rival', 'h-fr-pb', 2, {
-    method: 'RELAY_TIMING', observedAddr: ADDR.inside, observedPort: 51000, leadsToAddr: '198.18.9.9', leadsToPort: 20000, confidence: 0.2, rank: 2,
-    evidenceEventIds: ['ev-out-1', 'ev-rival-1'],
-  });
-  const relayLookup = (s: ReturnType<typeof open>) => s.lookups.find((l) => l.mode === 'relay' && l.parentHopId === 'h-fr-pb')!;
-  const withRival = () => runHops([H.pb, H.fr, rival, H.relay, H.vpn, H.us]).state;
-
-  it('the stale rival holds the chain AMBIGUOUS until a read holding its records no longer yields it', () => {
-    const s = withRival();
-    expect(s.status).toBe('AMBIGUOUS');
-    // a read cut at its limit that still yields the true relay, and holds the rival's records
-    const held = new Set(['ev-out-1', 'ev-out-2', 'ev-rival-1', 'ev-rival-2', 'ev-h-fr-relay']);
-    const o = applyResolution(s, relayLookup(s), [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held });
-    expect(o.state.hops.map((h) => h.hopId).sort()).toEqual(['h-de-vpn', 'h-fr-pb', 'h-fr-relay', 'h-fr-sub', 'h-us-sub']);
-    expect(o.state.status).toBe('TERMINATED_AT_SUBSCRIBER');
-    expect(o.update!.change).toMatch(/superseded RELAY_TIMING/);
-    // a read that yields nothing, or nothing decided, does not: the rival may be a true relay in
-    // a dip, and without it the host's owner would be decided
-    expect(applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held }).update).toBeNull();
-    const undecided = applyResolution(s, relayLookup(s), [{ ...H.relay, confidence: 0.6 }], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held });
-    expect(undecided.state.hops.some((h) => h.hopId === 'h-fr-rival')).toBe(true);
-  });
-
-  it('keeps the rival when the read lacks one of its records (trimmed, or cut at the limit), and without a list of what it holds', () => {
-    const s = withRival();
-    const partial = new Set(['ev-out-1']);
-    expect(applyResolution(s, relayLookup(s), [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held: partial }).state.hops.some((h) => h.hopId === 'h-fr-rival')).toBe(true);
-    expect(applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: true, held: partial }).update).toBeNull();
-    expect(applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false }).update).toBeNull();
-    // nor a decided hop whose records it holds (the true relay, 0.97), nor a hop of another lookup (the owner)
-    expect(applyResolution(s, relayLookup(s), [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held: new Set(['ev-h-fr-relay']) }).update).toBeNull();
-    const o = applyResolution(s, relayLookup(s), [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false, held: new Set(['ev-out-1', 'ev-rival-1', 'ev-h-fr-relay', 'ev-h-fr-sub']) });
-    expect(o.state.hops.some((h) => h.hopId === 'h-fr-sub')).toBe(true);
-    expect(o.state.hops.some((h) => h.hopId === 'h-fr-relay')).toBe(true);
-  });
-});
-
 describe('requests after opening', () => {
   it('EXTEND moves the expiry with a new seq; the same or an earlier one, or another jurisdiction, changes nothing', () => {
     const s = open();

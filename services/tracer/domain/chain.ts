@@ -92,34 +92,17 @@ export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir:
 }
 
 /**
- * Applies the candidate set one read of lookup `l` found now (the tracer's own probe). When the
- * read was COMPLETE (not cut at its limit: it sees every event an earlier resolution saw) and
- * found something, hops of `l` the chain holds that this set no longer has are superseded — a
- * later START ended the session they stood for, or the record that made them look best was a
- * decoy — and leave the chain with everything found beyond them (their lookups' waiters go, see
- * Outcome.unregister). Otherwise a read supersedes only what `held` proves: a hop of `l` it no
- * longer yields although it holds every record the hop rests on (its evidenceEventIds) — the
- * same matcher on a superset of the hop's evidence no longer names it (a relay candidate that an
- * early, short stretch of the flows showed and the longer stretch since does not) — only an
- * undecided hop, and only when the same read yields a decided answer (rank 1, at least
- * decisiveConfidence) in its place: superseding the lookup's last answer, or a decided one, would
- * hand the chain to the host's owner on the strength of a read alone. A read that
- * finds nothing and proves nothing supersedes nothing (a trimmed window is no evidence against
- * a hop, and a trimmed hop's records are not all held).
+ * Applies the COMPLETE candidate set one read of lookup `l` found now (the tracer's own
+ * probe, which sees every event an earlier resolution saw): hops of `l` the chain holds that
+ * this set no longer has are superseded — a later START ended the session they stood for,
+ * or the record that made them look best was a decoy — and leave the chain with everything
+ * found beyond them (their lookups' waiters go, see Outcome.unregister). A read that finds
+ * nothing supersedes nothing (a trimmed window is no evidence against a hop).
  */
-export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS,
-  read: { complete: boolean; held?: ReadonlySet<string> } = { complete: true }): Outcome {
-  if (isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
+export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
+  if (hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
   const found = new Set(hops.map((h) => h.hopId));
-  const { held } = read;
-  // only beside a decided answer of the same read, and an undecided hop only: a true relay shown
-  // undecided can drop out of a longer read for a while (bench/relay-dips.ts: 6 of 180 seeded
-  // relays), and superseded with nothing decided in its place it would hand the chain to the
-  // host's owner, a wrong subscriber; beside a decided relay it cannot
-  const decidedAnswer = hops.some((h) => h.rank === 1 && h.confidence >= o.decisiveConfidence);
-  const proven = (h: Hop) => held !== undefined && decidedAnswer && h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id));
-  const supersede = s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId) && ((read.complete && hops.length > 0) || proven(h)));
-  return applyChange(s, hops, supersede, now, dir, o);
+  return applyChange(s, hops, s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId)), now, dir, o);
 }
 
 function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions): Outcome {
