@@ -81,9 +81,18 @@ export async function scrape(port: number): Promise<ServiceSample | undefined> {
     rssMiB: mib(sum(/^crosstrace_\w+_process_resident_memory_bytes\{[^}]*\} (\S+)/mg)),
     heapMiB: mib(sum(/^crosstrace_\w+_nodejs_heap_size_used_bytes\{[^}]*\} (\S+)/mg)),
     externalMiB: mib(sum(/^crosstrace_\w+_nodejs_external_memory_bytes\{[^}]*\} (\S+)/mg)),
-    waitBuckets: [...text.matchAll(/^crosstrace_\w+_record_wait_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)/mg)]
-      .reduce((m, x) => m.set(x[1] === '+Inf' ? Infinity : Number(x[1]), (m.get(x[1] === '+Inf' ? Infinity : Number(x[1])) ?? 0) + Number(x[2])), new Map<number, number>()),
+    waitBuckets: sumBuckets(text.matchAll(/^crosstrace_\w+_record_wait_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)/mg)),
   };
+}
+
+/** Cumulative bucket counts summed over label sets, by upper bound (s; +Inf as Infinity). */
+function sumBuckets(matches: Iterable<RegExpMatchArray>): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const [, le, count] of matches) {
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    m.set(bound, (m.get(bound) ?? 0) + Number(count));
+  }
+  return m;
 }
 
 /** The bucket bound (ms) under which `q` of the batches between two samples waited, from the
