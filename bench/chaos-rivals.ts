@@ -145,13 +145,13 @@ for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
         + `${events.length} records; complete: ${pairOf(l, events, to(h))}`);
       const last = met.behind.get(h.hopId) ?? met.open.get(h.hopId);
       if (last) {
-        // what a re-read of the AMBIGUOUS chain would do with it under the candidate rule (studied,
-        // not applied by the tracer: README):
-        // supersedes it when it is undecided, the read holds all its records and yields a decided relay
+        // what the tracer's stale-relay re-read of the AMBIGUOUS chain does with it (README; the
+        // chain-state check after the change is not simulated here): supersedes it when it is
+        // undecided, the read holds all its records and yields a decided relay
         const held = new Set(readWindow(events, lookupRange(l, DEFAULT_JOIN_SETTINGS)).map((e) => e.ev.eventId));
         const gone = !c && last.confidence < 0.9 && complete.some((x) => x.rank === 1 && x.confidence >= 0.9) && last.evidenceEventIds.every((id) => held.has(id));
         if (gone) counts.supersededByReread++;
-        console.log(`    when last reported (${last.prefix} records): ${pairOf(l, events.slice(0, last.prefix), to(h))}; the candidate rule's re-read ${gone ? 'would supersede it' : 'would keep it'}`);
+        console.log(`    when last reported (${last.prefix} records): ${pairOf(l, events.slice(0, last.prefix), to(h))}; the stale-relay re-read ${gone ? 'would supersede it' : 'would keep it'}`);
       }
     }
   }

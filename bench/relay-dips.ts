@@ -1,8 +1,8 @@
 // Does a true relay, once shown undecided (>= 0.1, < 0.9), drop out of a later, longer read of
-// the same flows? A candidate rule (studied, NOT applied by the tracer: README) has a re-read of
-// an AMBIGUOUS chain supersede an undecided relay hop a read holding all its records no longer
-// yields: were a
-// true relay to drop out, the host's owner would be decided in its place, a wrong subscriber.
+// the same flows? The tracer's stale-relay re-read (engine.ts staleRelaysToReread, chain.ts
+// applyResolution staleOnly; README) has a re-read of an AMBIGUOUS chain supersede an undecided
+// relay hop a complete read holding all its records no longer yields: were a true relay to drop
+// out, the host's owner would be decided in its place, a wrong subscriber.
 // Seeded relay-fixtures scenarios (simulator/relay-fixtures.ts), each read on growing prefixes of
 // its records in the order they were produced (PREFIXES reads), as the correlator meets them.
 // `node bench/relay-dips.ts [trials=200]`; counts per cell, and the same for unrelated candidates

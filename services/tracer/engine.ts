@@ -15,7 +15,7 @@ import type { ProviderDirectory } from '../common/provider-directory.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { WindowStore } from '../join/window-store.ts';
 import { applyHops, applyRequest, applyResolution, expire, noteFlowsIndexed, noteOutboundSeen, stallCheck, type ChainState, type Outcome } from './domain/chain.ts';
-import { contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds, resolvedBy, type ChainOptions } from './domain/chain-status.ts';
+import { cameFrom, contestedLookups, DEFAULT_CHAIN_OPTIONS, openEnds, resolvedBy, type ChainOptions } from './domain/chain-status.ts';
 import { providerWatermark, watermarkPassed } from './domain/relay-settling.ts';
 import type { FlowMarks } from '../join/flow-marks.ts';
 import type { ChainStore } from './chain-store.ts';
@@ -52,6 +52,8 @@ const CLOSED = new Set(['CLOSED', 'EXPIRED']);
 const MAX_ROUNDS = 64;
 /** How many times the usual window read a contested lookup's re-probe may take. */
 const CONTEST_READ_FACTOR = 16;
+/** A stale relay candidate's lookup is re-read at most every stallAfterMs, doubling up to this many times it. */
+const STALE_REREAD_MAX_FACTOR = 8;
 
 export function createTracerEngine(d: EngineDeps) {
   const now = d.now ?? Date.now;
@@ -64,13 +66,16 @@ export function createTracerEngine(d: EngineDeps) {
   /** lookupId -> when a server's unanswered relay lookup was last re-read by the ticker
    *  (in memory: a restart only re-reads once more). */
   const relayReread = new Map<string, number>();
+  /** lookupId -> when a stale relay candidate's lookup was last re-read and the gap to the
+   *  next re-read (in memory: a restart starts the backoff over). */
+  const staleReread = new Map<string, { at: number; gap: number }>();
   /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
   const locked = createSerialQueue();
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
    *  the usual events. */
-  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean }> {
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string> }> {
     const key = lookupKey(l);
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
@@ -84,9 +89,12 @@ export function createTracerEngine(d: EngineDeps) {
     const events = await toIndexed(read.events, d.registry);
     const hops = resolveLookup(l, events, d.directory, d.settings);
     const outbound = sawOutbound(l, events, d.settings);
-    if (!d.archive) return { hops, complete: !read.truncated, outbound };
+    // what a relay read held, for a stale candidate's proof (chain.ts applyResolution): the live
+    // records only, archived ones never count
+    const held = l.mode === 'relay' ? new Set(events.map((e) => e.ev.eventId)) : undefined;
+    if (!d.archive) return { hops, complete: !read.truncated, outbound, held };
     // same matchers, live records plus archived ones (history-read.ts decides when to ask)
-    return { outbound, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
+    return { outbound, held, ...await readArchive(d.archive, { lookup: l, key, range, live: events, liveHops: hops, liveComplete: !read.truncated, now: now(), registry: d.registry, directory: d.directory, settings: d.settings, logger: d.logger }) };
   }
 
   /** The relay lookups of `state` the flow watermark passed (lookupId -> the watermark), not yet
@@ -106,8 +114,10 @@ export function createTracerEngine(d: EngineDeps) {
     return out;
   }
 
-  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. */
-  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null): Promise<TraceUpdate[]> {
+  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. The
+   *  lookups in `staleOnly` are the ticker's re-reads of stale relay candidates (their reads
+   *  supersede only what they prove stale, chain.ts applyResolution). */
+  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, staleOnly: ReadonlySet<string> = new Set()): Promise<TraceUpdate[]> {
     const loaded = await d.chains.load(traceId);
     const first = step(loaded);
     if (!first) return [];
@@ -139,7 +149,8 @@ export function createTracerEngine(d: EngineDeps) {
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
-      const o = found.complete ? applyResolution(state, l, hops, now(), d.directory, chainOpts) : applyHops(state, hops, now(), d.directory, chainOpts);
+      const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
+      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
       state = o.state;
       if (o.update) updates.push(o.update);
       if (found.outbound) {
@@ -148,7 +159,9 @@ export function createTracerEngine(d: EngineDeps) {
         if (seen.update) updates.push(seen.update);
       }
       const mark = settle?.get(l.lookupId);
-      if (mark !== undefined && found.complete) {
+      // only a read that found no relay settles the lookup: one whose only relay is a hop the
+      // chain retired earlier (not brought back on no new evidence) is no evidence of silence
+      if (mark !== undefined && found.complete && found.hops.length === 0) {
         settle!.delete(l.lookupId);
         const quiet = noteFlowsIndexed(state, l, mark, now(), d.directory, chainOpts);
         state = quiet.state;
@@ -183,6 +196,31 @@ export function createTracerEngine(d: EngineDeps) {
     return due;
   }
 
+  /** The relay lookups of an AMBIGUOUS chain that hold a decided rank-1 relay beside an
+   *  undecided one: the correlator publishes what each of its reads finds, never what a later
+   *  read no longer finds, so a candidate an early, short stretch of the flows showed (a
+   *  pipeline behind when the trace opened meets the flows from the first) stays in the chain,
+   *  holding it AMBIGUOUS, after the longer stretch since no longer names it (make chaos's
+   *  "NOT by the data" chains). Each is re-read after stallAfterMs, then at doubling intervals
+   *  up to STALE_REREAD_MAX_FACTOR times it; the read supersedes only what it proves stale. */
+  function staleRelaysToReread(s: ChainState): Lookup[] {
+    if (s.status !== 'AMBIGUOUS') return [];
+    const t = now();
+    const decisive = chainOpts.decisiveConfidence;
+    const due = s.lookups.filter((l) => {
+      if (l.mode !== 'relay') return false;
+      const mine = s.hops.filter((h) => cameFrom(l, h));
+      if (!mine.some((h) => h.rank === 1 && h.confidence >= decisive) || !mine.some((h) => h.confidence < decisive)) return false;
+      const last = staleReread.get(l.lookupId);
+      return t - (last?.at ?? l.since) >= (last?.gap ?? chainOpts.stallAfterMs);
+    });
+    for (const l of due) {
+      const gap = staleReread.get(l.lookupId)?.gap;
+      staleReread.set(l.lookupId, { at: t, gap: gap === undefined ? chainOpts.stallAfterMs : Math.min(gap * 2, STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) });
+    }
+    return due;
+  }
+
   return {
     /** The chain options this engine applies (a chain rebuilt from Kafka opens its lookups with them). */
     options: chainOpts,
@@ -208,20 +246,24 @@ export function createTracerEngine(d: EngineDeps) {
       const ids = await d.chains.openTraces();
       let stalled = 0;
       for (const id of ids) {
+        const staleOnly = new Set<string>();
         const ups = await locked(id, () => run(id, (s) => {
           if (!s) return null;
           const e = expire(s, now(), d.directory, chainOpts);
           if (e.update) return e;
           const st = stallCheck(s, now(), d.directory, chainOpts);
-          const reread = serverRelaysToReread(st.state);
+          const stale = staleRelaysToReread(st.state);
+          for (const l of stale) staleOnly.add(l.lookupId);
+          const reread = [...serverRelaysToReread(st.state), ...stale];
           // open ends older than the live windows: late records reach them only via the archive
           return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
-        }));
+        }, staleOnly));
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;
       }
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
+      for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
     },

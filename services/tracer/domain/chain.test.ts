@@ -225,6 +225,97 @@ describe('a later resolution supersedes hops it no longer finds', () => {
   });
 });
 
+describe('a stale relay candidate: the ticker\'s re-read supersedes only what it proves stale', () => {
+  // The true relay (0.97) and a rival an early, short stretch of the flows showed at 0.2 (an
+  // inbound that started with the outbound, before the activity said otherwise): the
+  // correlator published the rival then and never again, since its later reads no longer
+  // name it. Kept at 0.2, it holds the chain AMBIGUOUS (make chaos: relay-1, "NOT by the data").
+  const rival = hop('h-fr-rival', 'h-fr-pb', 2, {
+    method: 'RELAY_TIMING', observedAddr: ADDR.inside, observedPort: 51000, leadsToAddr: '198.18.9.9', leadsToPort: 20000, confidence: 0.2, rank: 2,
+    evidenceEventIds: ['ev-out-1', 'ev-rival-1'],
+  });
+  const relayLookup = (s: ReturnType<typeof open>) => s.lookups.find((l) => l.mode === 'relay' && l.parentHopId === 'h-fr-pb')!;
+  const withRival = () => runHops([H.pb, H.fr, rival, H.relay, H.vpn, H.us]).state;
+  const held = new Set(['ev-out-1', 'ev-out-2', 'ev-rival-1', 'ev-rival-2', 'ev-h-fr-relay']);
+  const stale = { complete: true, held, staleOnly: true };
+  const ids = (s: ReturnType<typeof open>) => s.hops.map((h) => h.hopId).sort();
+
+  it('a complete read holding the rival\'s records, yielding the decided relay and not the rival, supersedes the rival', () => {
+    const s = withRival();
+    expect(s.status).toBe('AMBIGUOUS');
+    const o = applyResolution(s, relayLookup(s), [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, stale);
+    expect(ids(o.state)).toEqual(['h-de-vpn', 'h-fr-pb', 'h-fr-relay', 'h-fr-sub', 'h-us-sub']);
+    expect(o.state.status).toBe('TERMINATED_AT_SUBSCRIBER');
+    expect(bestPath(o.state.hops).at(-1)!.subscriberHandle).toBe('us-sub-1');
+    expect(o.update!.change).toMatch(/superseded RELAY_TIMING/);
+  });
+
+  it('keeps the rival on a read cut at its limit, one lacking the rival\'s records, or one that yields nothing decided', () => {
+    const s = withRival();
+    const l = relayLookup(s);
+    const kept = (o: ReturnType<typeof applyResolution>) => o.state.hops.some((h) => h.hopId === 'h-fr-rival');
+    expect(kept(applyResolution(s, l, [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { ...stale, complete: false }))).toBe(true);
+    expect(kept(applyResolution(s, l, [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { ...stale, held: new Set(['ev-out-1', 'ev-h-fr-relay']) }))).toBe(true);
+    expect(kept(applyResolution(s, l, [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: true, staleOnly: true }))).toBe(true);
+    expect(applyResolution(s, l, [], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, stale).update).toBeNull();
+    expect(kept(applyResolution(s, l, [{ ...H.relay, confidence: 0.6 }], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, stale))).toBe(true);
+    expect(kept(applyResolution(s, l, [{ ...H.relay, rank: 2 }], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, stale))).toBe(true);
+  });
+
+  it('never supersedes a decided hop, nor a hop of another lookup (the owner)', () => {
+    const s = withRival();
+    // the read yields the rival, decided now, and not the true relay: the true relay stays
+    const o = applyResolution(s, relayLookup(s), [{ ...rival, confidence: 0.95, rank: 1 }], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { ...stale, held: new Set([...held, 'ev-h-fr-relay']) });
+    expect(o.state.hops.some((h) => h.hopId === 'h-fr-relay')).toBe(true);
+    expect(o.state.hops.some((h) => h.hopId === 'h-fr-sub')).toBe(true);
+  });
+
+  it('judges the read\'s own copy of the decided relay: the chain\'s copy, on more records, does not count for a read that found it undecided', () => {
+    // the chain's relay: 0.97 on three records; the re-read yields it at 0.5 on two of them (the
+    // chain keeps its own copy, which has more evidence) and no longer yields the rival
+    const relay = { ...H.relay, evidenceEventIds: ['ev-out-1', 'ev-h-fr-relay', 'ev-w-2'] };
+    const s = runHops([H.pb, H.fr, rival, relay, H.vpn, H.us]).state;
+    const read = { ...relay, confidence: 0.5, evidenceEventIds: ['ev-out-1', 'ev-h-fr-relay'] };
+    const o = applyResolution(s, relayLookup(s), [read], T + 20_000, dir, DEFAULT_CHAIN_OPTIONS, stale);
+    expect(o.state.hops.some((h) => h.hopId === 'h-fr-rival')).toBe(true);
+    expect(o.state.status).toBe('AMBIGUOUS');
+  });
+
+  it('the review\'s sequence: a read yielding a hop the chain retired earlier brings it back, and the lookup never loses its last answer', () => {
+    // 1. a complete read yields the rival only: the true relay (and the path beyond it) retire
+    const s0 = withRival();
+    const l = relayLookup(s0);
+    const s1 = applyResolution(s0, l, [{ ...rival, rank: 1 }], T + 4000, dir).state;
+    expect(ids(s1)).toEqual(['h-fr-pb', 'h-fr-rival', 'h-fr-sub']);
+    expect((s1.retired ?? []).map((h) => h.hopId)).toEqual(['h-fr-relay']);
+    // 2. a later read of the tracer's own yields the retired true relay again, on the same
+    //    evidence, and not the rival: the latest read is fresh evidence, the relay is a claim again
+    //    (session 10's rule left it out and superseded the rival: no relay answer at all, and the
+    //    host's owner could then be settled as the subscriber)
+    for (const read of [stale, { complete: true }]) {
+      const o = applyResolution(s1, l, [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, read);
+      expect(ids(o.state)).toEqual(['h-fr-pb', 'h-fr-relay', 'h-fr-sub']);
+      expect(o.state.status).not.toBe('TERMINATED_AT_SUBSCRIBER');
+      expect(o.state.lookups.some((x) => x.parentHopId === 'h-fr-relay')).toBe(true);
+    }
+    // a redelivery of the correlator's old relay hop (not a read) stays out
+    expect(applyHops(s1, [H.relay], T + 5000, dir).update).toBeNull();
+    // a read cut at its limit supersedes nothing and brings nothing back
+    expect(applyResolution(s1, l, [H.relay], T + 5000, dir, DEFAULT_CHAIN_OPTIONS, { complete: false }).update).toBeNull();
+  });
+
+  it('a true relay a complete read missed (a dip) comes back with the next read that yields it, and the wrong relay followed meanwhile goes', () => {
+    const wrong = hop('h-fr-w', 'h-fr-pb', 2, { method: 'RELAY_TIMING', observedAddr: ADDR.inside, observedPort: 51000, leadsToAddr: '198.18.9.9', leadsToPort: 20000, confidence: 0.95, evidenceEventIds: ['ev-out-1', 'ev-w-1'] });
+    const s0 = runHops([H.pb, H.fr, H.relay, H.vpn, H.us]).state;
+    const l = relayLookup(s0);
+    const dip = applyResolution(s0, l, [wrong], T + 4000, dir).state;
+    expect(ids(dip)).toEqual(['h-fr-pb', 'h-fr-sub', 'h-fr-w']);
+    const back = applyResolution(dip, l, [H.relay], T + 6000, dir).state;
+    expect(ids(back)).toEqual(['h-fr-pb', 'h-fr-relay', 'h-fr-sub']);
+    expect((back.retired ?? []).map((h) => h.hopId)).toEqual(['h-fr-w']);
+  });
+});
+
 describe('requests after opening', () => {
   it('EXTEND moves the expiry with a new seq; the same or an earlier one, or another jurisdiction, changes nothing', () => {
     const s = open();

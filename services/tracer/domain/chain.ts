@@ -91,21 +91,65 @@ export function applyHops(s: ChainState, hops: readonly Hop[], now: number, dir:
   return applyChange(s, hops, [], now, dir, o);
 }
 
-/**
- * Applies the COMPLETE candidate set one read of lookup `l` found now (the tracer's own
- * probe, which sees every event an earlier resolution saw): hops of `l` the chain holds that
- * this set no longer has are superseded — a later START ended the session they stood for,
- * or the record that made them look best was a decoy — and leave the chain with everything
- * found beyond them (their lookups' waiters go, see Outcome.unregister). A read that finds
- * nothing supersedes nothing (a trimmed window is no evidence against a hop).
- */
-export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS): Outcome {
-  if (hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
-  const found = new Set(hops.map((h) => h.hopId));
-  return applyChange(s, hops, s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId)), now, dir, o);
+/** What a read of a lookup was: `complete` when it was not cut at its limit (it sees every
+ *  event an earlier resolution saw); `held`, the ids of the records it read (live windows); and
+ *  `staleOnly` for the ticker's re-read of a relay lookup that holds a decided relay beside
+ *  undecided candidates (engine.ts): it may supersede only what it proves stale (below). */
+export interface ReadFacts { complete: boolean; held?: ReadonlySet<string>; staleOnly?: boolean }
+
+/** Whether `after` still holds, from lookup `l`, a hop the read yielded (`found`: hopIds); for
+ *  a staleOnly read, `found` is the hops it yielded DECIDED (rank 1, at least decisiveConfidence),
+ *  and the chain's copy must be decided too (the chain keeps its own copy of a hop when the read's
+ *  has less evidence, hop-versions.ts). Superseding the rest without such an answer would leave
+ *  the lookup with none, or with no decided relay although the read found one; and a relay lookup
+ *  with no answer can settle the host's owner as the subscriber (noteFlowsIndexed). */
+function keepsAnswer(after: ChainState, l: Lookup, found: ReadonlySet<string>, decidedOnly: boolean, o: ChainOptions): boolean {
+  return after.hops.some((h) => cameFrom(l, h) && found.has(h.hopId) && (!decidedOnly || (h.rank === 1 && h.confidence >= o.decisiveConfidence)));
 }
 
-function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions): Outcome {
+/**
+ * Applies the candidate set one read of lookup `l` found now (the tracer's own probe).
+ *
+ * A COMPLETE read that found something supersedes the hops of `l` the chain holds that this set
+ * no longer has — a later START ended the session they stood for, or the record that made them
+ * look best was a decoy — and they leave the chain with everything found beyond them (their
+ * lookups' waiters go, see Outcome.unregister); but only when the chain keeps one of the hops
+ * the read found (keepsAnswer), else nothing is superseded. Being the latest read, it brings back
+ * a hop it yields that the chain had retired (a true relay an earlier read missed in a dip), which
+ * a replay or redelivery of the correlator's hop does not. A read that finds nothing, or is cut
+ * at its limit, supersedes and brings back nothing (a trimmed window is no evidence against a
+ * hop; a cut read holds fewer candidates, and a wrong one can look decided among them).
+ *
+ * A `staleOnly` read (complete, of a relay lookup) supersedes only the undecided hops of `l`
+ * (confidence below decisiveConfidence) whose every record it read (`held`) and no longer
+ * yields — the same matcher on a superset of a hop's evidence no longer names it: a candidate an
+ * early, short stretch of the flows showed, which the correlator published then and never takes
+ * back — and only when this read yielded a decided rank-1 relay of `l` and the chain AFTER the
+ * change holds it decided too. A true relay shown undecided can drop out of a longer read for a while
+ * (bench/relay-dips.ts), so the lookup's last answer, or a decided one, is never superseded this
+ * way: that would hand the chain to the host's owner on the strength of one read.
+ */
+export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS,
+  read: ReadFacts = { complete: true }): Outcome {
+  if (!read.complete || hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
+  // a complete read of the tracer's own is fresh evidence: a hop it yields that the chain retired
+  // earlier is a claim again (the retired list keeps out the correlator's replays and
+  // redeliveries of superseded hops, not the latest read)
+  const found = new Set(hops.map((h) => h.hopId));
+  const missing = s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId));
+  const held = read.held;
+  const decidedFound = new Set(hops.filter((h) => h.rank === 1 && h.confidence >= o.decisiveConfidence).map((h) => h.hopId));
+  const supersede = !read.staleOnly ? missing
+    : l.mode !== 'relay' || held === undefined || decidedFound.size === 0 ? []
+      : missing.filter((h) => h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id)));
+  const kept = applyChange(s, hops, [], now, dir, o, true);
+  if (supersede.length === 0) return kept;
+  const out = applyChange(s, hops, supersede, now, dir, o, true);
+  return keepsAnswer(out.state, l, read.staleOnly ? decidedFound : found, read.staleOnly === true, o) ? out : kept;
+}
+
+/** `fresh`: the hops are the tracer's own complete read, which brings a retired hop back. */
+function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions, fresh = false): Outcome {
   if (isFinal(s.status)) return unchanged(s);
   if (now > s.request.expiresAt) return expire(s, now, dir, o);
   // the superseded hops and every hop found beyond them go; the superseded are kept as retired
@@ -122,7 +166,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   for (const h of hops) {
     if (h.traceId !== s.request.traceId) continue;
     const old = retired.get(h.hopId);
-    if (old && noMoreEvidence(h, old)) continue; // an old claim, already superseded
+    if (old && !fresh && noMoreEvidence(h, old)) continue; // an old claim, already superseded
     if (old) retired.delete(h.hopId); // new evidence: a claim again
     const change = hopChange(byId.get(h.hopId), h, o.liveRefreshMs);
     if (change === 'unchanged') continue;
