@@ -69,19 +69,26 @@ describe('chaos checks', () => {
     o.updates[2] = update(3, 'AMBIGUOUS', [...hops, rival]);
     const v = judge(truth, o);
     expect(v.rivals.get('t1')!.map((h) => h.hopId)).toEqual(['r']);
-    const scored = (confidence: number, leadsToPort = 20000): Map<string, Rescored> =>
-      new Map([['t1', [{ ...rival, hopId: 'other-id', rank: 2, leadsToPort, confidence }, { ...hops[2]!, observedAddr: 'obs-c', confidence: 0.86 }]]]);
-    // the data: the same candidate (host, endpoint) on the complete records, at 0.12 or at 0.06 (the margin)
-    expect(sortUndecided(v, scored(0.12))).toEqual({ byData: new Map([['t1', expect.stringMatching(/RELAY_TIMING:FR->198\.18\.9\.9 .*0\.120 on the complete records/)]]), byRun: new Map() });
-    expect(sortUndecided(v, scored(0.06)).byData.size).toBe(1);
+    const scored = (confidence: number, leadsToPort = 20000, trueRelay: number | null = 0.86): Map<string, Rescored> =>
+      new Map([['t1', [{ ...rival, hopId: 'other-id', rank: 2, leadsToPort, confidence }, ...(trueRelay === null ? [] : [{ ...hops[2]!, observedAddr: 'obs-c', confidence: trueRelay }])]]]);
+    // the data: the same candidate (host, endpoint) on the complete records, at 0.12, or at 0.06
+    // (the margin) beside a true relay the complete records leave undecided too (0.86)
+    expect(sortUndecided(v, scored(0.12), truth)).toEqual({ byData: new Map([['t1', expect.stringMatching(/RELAY_TIMING:FR->198\.18\.9\.9 .*0\.120 on the complete records, the true relay there 0\.860/)]]), byRun: new Map() });
+    expect(sortUndecided(v, scored(0.06), truth).byData.size).toBe(1);
+    // a rival at 0.06 beside a true relay the complete records decide (0.97) is the run's: so is
+    // one at 0.085 (below 0.1 by more than the near margin) with no true relay (the owner) beside it
+    expect(sortUndecided(v, scored(0.06, 20000, 0.97), truth).byRun.get('t1')).toMatch(/0\.060 on the complete records, the true relay there 0\.970, which decide the lookup/);
+    expect(sortUndecided(v, scored(0.09, 20000, 0.97), truth).byData.size).toBe(1);
+    expect(sortUndecided(v, scored(0.07, 20000, null), truth).byRun.get('t1')).toMatch(/the true relay there none \(the owner\), which decide/);
+    expect(sortUndecided(v, scored(0.085, 20000, null), truth).byData.size).toBe(1);
     // the run: far weaker there, another endpoint, not scored, or not a relay answer at all
-    expect(sortUndecided(v, scored(0.01)).byRun.get('t1')).toMatch(/0\.010 on the complete records/);
-    expect(sortUndecided(v, scored(0.3, 20001)).byRun.get('t1')).toMatch(/not a candidate on the complete records/);
-    expect(sortUndecided(v, new Map()).byRun.get('t1')).toMatch(/not scored/);
+    expect(sortUndecided(v, scored(0.01), truth).byRun.get('t1')).toMatch(/0\.010 on the complete records/);
+    expect(sortUndecided(v, scored(0.3, 20001), truth).byRun.get('t1')).toMatch(/not a candidate on the complete records/);
+    expect(sortUndecided(v, new Map(), truth).byRun.get('t1')).toMatch(/not scored/);
     const holder = { ...rival, method: 'ACCESS_SESSION', leadsToAddr: null, subscriberHandle: 'sub-x' } as Hop;
     o.updates[2] = update(3, 'AMBIGUOUS', [...hops, holder]);
     const w = judge(truth, o);
-    expect(sortUndecided(w, scored(0.5)).byRun.get('t1')).toMatch(/not a relay answer/);
+    expect(sortUndecided(w, scored(0.5), truth).byRun.get('t1')).toMatch(/not a relay answer/);
   });
   it('a gap in the seqs, and a disclosure missing from its audience topic, are lost updates', () => {
     const o = clean();

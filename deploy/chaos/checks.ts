@@ -124,31 +124,42 @@ export type Rescored = Hop[] | null;
  * Sorts the undecided chains by whether the DATA leaves them undecided. A chain is undecided by
  * the data when each of its rivals is a relay answer that the same host's relay lookup, scored
  * on the complete records of the run (every record in place, no fault), also reports, leading
- * to the same endpoint, with at least `shown` confidence (below the chain's 1 - 0.9 rule by a
- * margin: the live read and the rebuilt one differ by ingest's clock estimate, milliseconds, which
- * moves a rival right at 0.1 either way). Any other rival (not a relay answer, not reported on
- * the complete records, or far weaker there) was made by the run: a fault's doing, or a hop the
- * chain kept from an earlier read that the complete records no longer support. Those fail the run.
+ * to the same endpoint, with at least `shown` confidence, AND the complete records leave that
+ * lookup undecided too, up to `near`: the rival there holds at least 1 - decisive - near, or the
+ * true relay beside it (the candidate leading where the truth goes) less than decisive + near.
+ * The margins: the live read and the rebuilt one differ by ingest's clock estimate,
+ * milliseconds, which moves a candidate right at a threshold either way. Any other rival (not a
+ * relay answer, not reported on the complete records, far weaker there, or beside a true relay
+ * the complete records decide) was made by the run: a fault's doing, or a hop the chain kept from
+ * an earlier read that the complete records no longer support. Those fail the run. Both figures
+ * of the complete records are printed either way.
  */
-export function sortUndecided(v: Pick<Verdict, 'rivals'>, rescored: ReadonlyMap<string, Rescored>, shown = 0.05): { byData: Map<string, string>; byRun: Map<string, string> } {
+export function sortUndecided(v: Pick<Verdict, 'rivals'>, rescored: ReadonlyMap<string, Rescored>, truth: GroundTruth,
+  o: { shown?: number; near?: number; decisive?: number } = {}): { byData: Map<string, string>; byRun: Map<string, string> } {
+  const { shown = 0.05, near = 0.02, decisive = 0.9 } = o;
   const byData = new Map<string, string>();
   const byRun = new Map<string, string>();
   for (const [traceId, rivals] of v.rivals) {
     const complete = rescored.get(traceId) ?? null;
-    const why = rivals.map((h) => {
-      if (complete === null) return `${describeRival(h)}: the complete records were not scored`;
-      if (h.method !== 'RELAY_TIMING') return `${describeRival(h)}: not a relay answer, which the complete records would have to show`;
+    const t = truth.traces.find((x) => x.traceId === traceId);
+    const want = new Set((t?.hops ?? []).map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)));
+    let undecided = true;
+    const said = rivals.map((h) => {
+      if (complete === null) { undecided = false; return `${describeRival(h)}: the complete records were not scored`; }
+      if (h.method !== 'RELAY_TIMING') { undecided = false; return `${describeRival(h)}: not a relay answer, which the complete records would have to show`; }
       const same = complete.find((c) => c.observedAddr === h.observedAddr && c.leadsToAddr === h.leadsToAddr && c.leadsToPort === h.leadsToPort);
-      if (!same) return `${describeRival(h)}: not a candidate on the complete records`;
-      if (same.confidence < shown) return `${describeRival(h)}: ${same.confidence.toFixed(3)} on the complete records`;
-      return undefined;
-    }).filter((x): x is string => x !== undefined);
-    if (why.length === 0) {
-      byData.set(traceId, rivals.map((h) => {
-        const c = complete!.find((x) => x.observedAddr === h.observedAddr && x.leadsToAddr === h.leadsToAddr && x.leadsToPort === h.leadsToPort)!;
-        return `${describeRival(h)}, ${c.confidence.toFixed(3)} on the complete records`;
-      }).join(', '));
-    } else byRun.set(traceId, why.join('; '));
+      if (!same) { undecided = false; return `${describeRival(h)}: not a candidate on the complete records`; }
+      const truths = complete.filter((c) => c.observedAddr === h.observedAddr && want.has(stepOf(c.method, c.jurisdiction, c.leadsToAddr, c.subscriberHandle)));
+      const trueBest = truths.length === 0 ? undefined : Math.max(...truths.map((c) => c.confidence));
+      const figures = `${same.confidence.toFixed(3)} on the complete records, the true relay there ${trueBest === undefined ? 'none (the owner)' : trueBest.toFixed(3)}`;
+      if (same.confidence < shown) { undecided = false; return `${describeRival(h)}: ${figures}`; }
+      if (same.confidence < 1 - decisive - near && (trueBest === undefined || trueBest >= decisive + near)) {
+        undecided = false;
+        return `${describeRival(h)}: ${figures}, which decide the lookup`;
+      }
+      return `${describeRival(h)}, ${figures}`;
+    });
+    (undecided ? byData : byRun).set(traceId, said.join(undecided ? ', ' : '; '));
   }
   return { byData, byRun };
 }

@@ -311,7 +311,7 @@ async function main(): Promise<number> {
       log(`complete records scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     } catch (e) { log(`the complete records could not be scored: ${(e as Error).message}`); }
   }
-  const { byData, byRun } = sortUndecided(final, rescored);
+  const { byData, byRun } = sortUndecided(final, rescored, truth);
   for (const [id, why] of byData) out.push(`undecided chain, by the data (its rivals are candidates on the complete records too; not counted correct): ${id}: ${why}`);
   for (const [id, why] of byRun) out.push(`undecided chain, NOT by the data (the complete records do not hold its rival): ${id}: ${final.undecided.get(id)}; ${why}`);
   if (poisonMissing) out.push(`poison: ${poisonMissing} record(s) neither processed nor dead-lettered`);
