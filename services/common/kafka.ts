@@ -284,7 +284,9 @@ export function createConsumerLoop(o: ConsumerLoopOptions): ConsumerLoop {
     // whole batch took 88 s, longer than the group's 30 s session, so the member was expelled
     // before it could commit, rejoined and got the same batch again — a partition that
     // never moved, and a stage whose /healthz said stalled.
-    o.metrics.recordWait.observe({ topic }, Math.max(0, Date.now() - all[0]!.timestamp) / 1000);
+    // a record without a produce time (NaN, or -1) tells no wait: not observed
+    const producedAt = all[0]!.timestamp;
+    if (producedAt > 0) o.metrics.recordWait.observe({ topic }, Math.max(0, Date.now() - producedAt) / 1000);
     const beat = queued ? undefined : setInterval(() => { heartbeat().catch(() => undefined); }, o.heartbeatIntervalMs ?? HEARTBEAT_MS);
     try {
       for (let i = 0; i < all.length; i += chunk) {

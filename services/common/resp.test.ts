@@ -31,7 +31,7 @@ describe('RESP2 bytes', () => {
   });
 
   it('writes ASCII and non-ASCII string arguments (plain and prefixed) as their UTF-8 bytes, also across growth', () => {
-    const strings = ['', 'k', 'fr/fr-flow-1/run-f123', 'flows.raw/3/1234567', 'x'.repeat(300), 'é', `${'a'.repeat(40)}é`, 'naïve/1', '日本', '😀', '\u007f', '\u0080'];
+    const strings = ['', 'k', 'fr/fr-flow-1/run-f123', 'flows.raw/3/1234567', 'x'.repeat(300), 'y'.repeat(256), 'z'.repeat(257), `${'b'.repeat(300)}é`, 'é', `${'a'.repeat(40)}é`, 'naïve/1', '日本', '😀', '\u007f', '\u0080'];
     const head = Buffer.from('ct:dd:');
     const bulk = (b: Buffer) => Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
     for (const initial of [1, 16, 1 << 16]) {

@@ -6,6 +6,9 @@
 import { putAscii } from './ascii-text.ts';
 import { putDecimal } from './decimal-text.ts';
 
+/** Longest string written by the JS loop (ids, addresses, keys); longer ones take Buffer.write. */
+const ASCII_LOOP_MAX = 256;
+
 /** A command's arguments: strings are written as UTF-8, numbers in decimal. */
 export type RespArg = string | Buffer | number;
 
@@ -76,6 +79,7 @@ export class RespWriter {
   /** `s` as one bulk string when it is ASCII, without Buffer.byteLength and a UTF-8 write
    *  (ascii-text.ts); false, with nothing written, otherwise. */
   private ascii(head: Buffer | null, s: string): boolean {
+    if (s.length > ASCII_LOOP_MAX) return false; // a long string: Node's native UTF-8 write is faster
     const mark = this.at;
     const len = (head?.length ?? 0) + s.length;
     this.room(len + 24);
