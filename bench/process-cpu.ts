@@ -10,12 +10,15 @@ import { join } from 'node:path';
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux build in use). */
 const HZ = 100;
 
-/** utime + stime of `pid`, and its parent, or undefined when it is gone. */
+/** utime + stime of `pid` plus cutime + cstime (its exited, reaped children's: Redis's AOF
+ *  rewrite fork, PostgreSQL's autovacuum workers; without them a fork that ends within a window
+ *  counted as "others" and took its CPU out of its parent's row), and its parent; undefined when
+ *  it is gone. */
 function stat(pid: number): { ticks: number; ppid: number } | undefined {
   let s: string;
   try { s = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
   const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
 }
 
 /** Busy ticks of the whole machine (all cores) from /proc/stat. */
