@@ -151,6 +151,11 @@ export function createTracerEngine(d: EngineDeps) {
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
       const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
+      if (careful) {
+        const gone = state.hops.filter((h) => cameFrom(l, h) && !o.state.hops.some((x) => x.hopId === h.hopId));
+        d.metrics.staleRelayRereads.inc({ result: gone.length > 0 ? 'superseded' : 'kept' });
+        if (gone.length > 0) d.logger.info({ traceId, lookupId: l.lookupId, superseded: gone.map((h) => ({ hopId: h.hopId, confidence: h.confidence, leadsTo: h.leadsToAddr })) }, 'stale relay candidate superseded: a complete re-read holding its records no longer yields it, beside a decided relay');
+      }
       state = o.state;
       if (o.update) updates.push(o.update);
       if (found.outbound) {

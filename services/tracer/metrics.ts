@@ -17,6 +17,7 @@ export function createTracerMetrics() {
     archiveReads: new Counter({ name: 'crosstrace_tracer_archive_reads_total', help: 'Lookups also read from the archive (PostgreSQL), by result (complete, truncated, error).', labelNames: ['result'], registers: r }),
     archiveReadSeconds: new Histogram({ name: 'crosstrace_tracer_archive_read_seconds', help: 'One archive read of a lookup, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
     archiveHops: new Counter({ name: 'crosstrace_tracer_archive_hops_total', help: 'Hop candidates only the archive\'s records yielded, by method.', labelNames: ['method'], registers: r }),
+    staleRelayRereads: new Counter({ name: 'crosstrace_tracer_stale_relay_rereads_total', help: 'The ticker\'s re-reads of a relay lookup holding a decided relay beside an undecided one, by result: superseded (the read proved an undecided candidate stale), kept (nothing proven).', labelNames: ['result'], registers: r }),
     endToEnd: new Histogram({ name: 'crosstrace_tracer_end_to_end_seconds', help: 'Decisive event produce time -> update published, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
   };
 }
