@@ -114,11 +114,12 @@ function keepsAnswer(after: ChainState, l: Lookup, found: ReadonlySet<string>, d
  * no longer has — a later START ended the session they stood for, or the record that made them
  * look best was a decoy — and they leave the chain with everything found beyond them (their
  * lookups' waiters go, see Outcome.unregister); but only when the chain keeps one of the hops
- * the read found (keepsAnswer), else nothing is superseded. Being the latest read, it brings back
- * a hop it yields that the chain had retired (a true relay an earlier read missed in a dip), which
- * a replay or redelivery of the correlator's hop does not. A read that finds nothing, or is cut
- * at its limit, supersedes and brings back nothing (a trimmed window is no evidence against a
- * hop; a cut read holds fewer candidates, and a wrong one can look decided among them).
+ * the read found (keepsAnswer), else nothing is superseded: a read can yield only hops the chain
+ * retired earlier on no new evidence, which stay out (a read is not fenced from a window still
+ * being rebuilt, which can hold a decoy's record without the one that retired it), and superseding
+ * the rest would then leave the lookup with no answer. A read that finds nothing, or is cut at its
+ * limit, supersedes nothing (a trimmed window is no evidence against a hop; a cut read holds fewer
+ * candidates, and a wrong one can look decided among them).
  *
  * A `staleOnly` read (complete, of a relay lookup) supersedes only the undecided hops of `l`
  * (confidence below decisiveConfidence) whose every record it read (`held`) and no longer
@@ -132,9 +133,6 @@ function keepsAnswer(after: ChainState, l: Lookup, found: ReadonlySet<string>, d
 export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions = DEFAULT_CHAIN_OPTIONS,
   read: ReadFacts = { complete: true }): Outcome {
   if (!read.complete || hops.length === 0 || isFinal(s.status) || now > s.request.expiresAt) return applyHops(s, hops, now, dir, o);
-  // a complete read of the tracer's own is fresh evidence: a hop it yields that the chain retired
-  // earlier is a claim again (the retired list keeps out the correlator's replays and
-  // redeliveries of superseded hops, not the latest read)
   const found = new Set(hops.map((h) => h.hopId));
   const missing = s.hops.filter((h) => cameFrom(l, h) && !found.has(h.hopId));
   const held = read.held;
@@ -142,14 +140,12 @@ export function applyResolution(s: ChainState, l: Lookup, hops: readonly Hop[], 
   const supersede = !read.staleOnly ? missing
     : l.mode !== 'relay' || held === undefined || decidedFound.size === 0 ? []
       : missing.filter((h) => h.confidence < o.decisiveConfidence && h.evidenceEventIds.length > 0 && h.evidenceEventIds.every((id) => held.has(id)));
-  const kept = applyChange(s, hops, [], now, dir, o, true);
-  if (supersede.length === 0) return kept;
-  const out = applyChange(s, hops, supersede, now, dir, o, true);
-  return keepsAnswer(out.state, l, read.staleOnly ? decidedFound : found, read.staleOnly === true, o) ? out : kept;
+  if (supersede.length === 0) return applyHops(s, hops, now, dir, o);
+  const out = applyChange(s, hops, supersede, now, dir, o);
+  return keepsAnswer(out.state, l, read.staleOnly ? decidedFound : found, read.staleOnly === true, o) ? out : applyHops(s, hops, now, dir, o);
 }
 
-/** `fresh`: the hops are the tracer's own complete read, which brings a retired hop back. */
-function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions, fresh = false): Outcome {
+function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Hop[], now: number, dir: DirectoryLike, o: ChainOptions): Outcome {
   if (isFinal(s.status)) return unchanged(s);
   if (now > s.request.expiresAt) return expire(s, now, dir, o);
   // the superseded hops and every hop found beyond them go; the superseded are kept as retired
@@ -166,7 +162,7 @@ function applyChange(s: ChainState, hops: readonly Hop[], supersede: readonly Ho
   for (const h of hops) {
     if (h.traceId !== s.request.traceId) continue;
     const old = retired.get(h.hopId);
-    if (old && !fresh && noMoreEvidence(h, old)) continue; // an old claim, already superseded
+    if (old && noMoreEvidence(h, old)) continue; // an old claim, already superseded
     if (old) retired.delete(h.hopId); // new evidence: a claim again
     const change = hopChange(byId.get(h.hopId), h, o.liveRefreshMs);
     if (change === 'unchanged') continue;
