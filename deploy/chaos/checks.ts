@@ -73,6 +73,9 @@ export function bestPathOf(hops: readonly Hop[]): Hop[] {
 }
 
 const stepOf = (method: string, jurisdiction: string, leadsTo: string | null, handle: string | null): string => `${method}:${jurisdiction}->${leadsTo ?? handle ?? '?'}`;
+/** The step a chain's hop takes, and the one a true hop takes, in the same words. */
+const hopStep = (h: Hop): string => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle);
+const truthStep = (h: GroundTruth['traces'][number]['hops'][number]): string => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle);
 
 /**
  * Why `last` is not the true chain, or undefined when it is. The truth lists every hop by depth;
@@ -83,12 +86,12 @@ const stepOf = (method: string, jurisdiction: string, leadsTo: string | null, ha
 export function chainMismatch(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number]): string | undefined {
   if (!last) return 'no update';
   if (last.status !== 'TERMINATED_AT_SUBSCRIBER') return `status ${last.status} at seq ${last.seq}`;
-  const got = bestPathOf(last.hops).map((h) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle));
+  const got = bestPathOf(last.hops).map(hopStep);
   const want = truth.hops.filter((h, i) => h.leadsTo !== null || i === truth.hops.length - 1)
-    .map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle));
+    .map(truthStep);
   if (got.join(' ') !== want.join(' ')) return `path ${got.join(' ')} != truth ${want.join(' ')}`;
-  const rank1 = new Set(last.hops.filter((h) => h.rank === 1).map((h) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle)));
-  const absent = truth.hops.map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)).filter((s) => !rank1.has(s));
+  const rank1 = new Set(last.hops.filter((h) => h.rank === 1).map(hopStep));
+  const absent = truth.hops.map(truthStep).filter((s) => !rank1.has(s));
   if (absent.length) return `true hop(s) ${absent.join(' ')} not rank 1 in the chain`;
   return undefined;
 }
@@ -97,17 +100,16 @@ export function chainMismatch(last: TraceUpdate | undefined, truth: GroundTruth[
  *  the truth and a rival that has its own evidence; undefined otherwise. */
 export function rivalsOf(last: TraceUpdate | undefined, truth: GroundTruth['traces'][number], decisive = 0.9): Hop[] | undefined {
   if (!last || last.status !== 'AMBIGUOUS') return undefined;
-  const step = (h: Hop) => stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle);
-  const want = new Set(truth.hops.map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)));
-  const onTruth = last.hops.filter((h) => h.rank === 1 && want.has(step(h)));
-  if (new Set(onTruth.map(step)).size !== want.size) return undefined;
+  const want = new Set(truth.hops.map(truthStep));
+  const onTruth = last.hops.filter((h) => h.rank === 1 && want.has(hopStep(h)));
+  if (new Set(onTruth.map(hopStep)).size !== want.size) return undefined;
   const parents = new Set(onTruth.map((h) => h.parentHopId));
-  const rivals = last.hops.filter((h) => !want.has(step(h)) && parents.has(h.parentHopId) && h.confidence > 1 - decisive);
+  const rivals = last.hops.filter((h) => !want.has(hopStep(h)) && parents.has(h.parentHopId) && h.confidence > 1 - decisive);
   return rivals.length === 0 ? undefined : rivals;
 }
 
 const describeRival = (h: Hop): string =>
-  `${stepOf(h.method, h.jurisdiction, h.leadsToAddr, h.subscriberHandle)} (${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`}, confidence ${h.confidence.toFixed(2)})`;
+  `${hopStep(h)} (${h.observedAddr}${h.observedPort === null ? '' : `:${h.observedPort}`}, confidence ${h.confidence.toFixed(2)})`;
 
 /** The rival candidates when `last` is AMBIGUOUS only because the evidence does not decide between
  *  the truth and a rival that has its own evidence, described; undefined otherwise. */
@@ -142,24 +144,22 @@ export function sortUndecided(v: Pick<Verdict, 'rivals'>, rescored: ReadonlyMap<
   for (const [traceId, rivals] of v.rivals) {
     const complete = rescored.get(traceId) ?? null;
     const t = truth.traces.find((x) => x.traceId === traceId);
-    const want = new Set((t?.hops ?? []).map((h) => stepOf(h.method, h.jurisdiction, h.leadsTo?.addr ?? null, h.subscriberHandle)));
-    let undecided = true;
-    const said = rivals.map((h) => {
-      if (complete === null) { undecided = false; return `${describeRival(h)}: the complete records were not scored`; }
-      if (h.method !== 'RELAY_TIMING') { undecided = false; return `${describeRival(h)}: not a relay answer, which the complete records would have to show`; }
+    const want = new Set((t?.hops ?? []).map(truthStep));
+    // each rival: what the complete records say of it, and whether they leave it undecided
+    const said = rivals.map((h): { text: string; byData: boolean } => {
+      if (complete === null) return { text: `${describeRival(h)}: the complete records were not scored`, byData: false };
+      if (h.method !== 'RELAY_TIMING') return { text: `${describeRival(h)}: not a relay answer, which the complete records would have to show`, byData: false };
       const same = complete.find((c) => c.observedAddr === h.observedAddr && c.leadsToAddr === h.leadsToAddr && c.leadsToPort === h.leadsToPort);
-      if (!same) { undecided = false; return `${describeRival(h)}: not a candidate on the complete records`; }
-      const truths = complete.filter((c) => c.observedAddr === h.observedAddr && want.has(stepOf(c.method, c.jurisdiction, c.leadsToAddr, c.subscriberHandle)));
+      if (!same) return { text: `${describeRival(h)}: not a candidate on the complete records`, byData: false };
+      const truths = complete.filter((c) => c.observedAddr === h.observedAddr && want.has(hopStep(c)));
       const trueBest = truths.length === 0 ? undefined : Math.max(...truths.map((c) => c.confidence));
       const figures = `${same.confidence.toFixed(3)} on the complete records, the true relay there ${trueBest === undefined ? 'none (the owner)' : trueBest.toFixed(3)}`;
-      if (same.confidence < shown) { undecided = false; return `${describeRival(h)}: ${figures}`; }
-      if (same.confidence < 1 - decisive - near && (trueBest === undefined || trueBest >= decisive + near)) {
-        undecided = false;
-        return `${describeRival(h)}: ${figures}, which decide the lookup`;
-      }
-      return `${describeRival(h)}, ${figures}`;
+      if (same.confidence < shown) return { text: `${describeRival(h)}: ${figures}`, byData: false };
+      if (same.confidence < 1 - decisive - near && (trueBest === undefined || trueBest >= decisive + near)) return { text: `${describeRival(h)}: ${figures}, which decide the lookup`, byData: false };
+      return { text: `${describeRival(h)}, ${figures}`, byData: true };
     });
-    (undecided ? byData : byRun).set(traceId, said.join(undecided ? ', ' : '; '));
+    const undecided = said.every((x) => x.byData);
+    (undecided ? byData : byRun).set(traceId, said.map((x) => x.text).join(undecided ? ', ' : '; '));
   }
   return { byData, byRun };
 }
