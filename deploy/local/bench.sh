@@ -53,6 +53,10 @@ steps=(
   "accuracy per failure class, record scenarios (deploy/scenarios/records)|node bench/record-accuracy.bench.ts"
 )
 : >"$out/results.jsonl"
+# what the stack holds after each step (Redis, PostgreSQL, the broker's logs): the later steps
+# run on what the earlier ones left (bench/stack-state.ts); one JSON line per step
+: >"$out/stack-state.jsonl"
+node bench/stack-state.ts 0 2>/dev/null | sed 's/^/    /' || true
 i=0
 for step in "${steps[@]}"; do
   i=$((i + 1)); name="${step%%|*}"; cmd="${step#*|}"
@@ -62,6 +66,7 @@ for step in "${steps[@]}"; do
   $cmd 2>"$out/step-$i.err" | tee "$out/step-$i.log" | grep -v '^RESULT ' | sed 's/^/    /'
   grep '^RESULT ' "$out/step-$i.log" | sed 's/^RESULT //' >>"$out/results.jsonl" || true
   echo "bench:     done in $((SECONDS - t0)) s"
+  node bench/stack-state.ts "$i" 2>/dev/null | sed 's/^/    /' || true
 done
 
 i=$((i + 1))
