@@ -79,13 +79,10 @@ export function createTracerEngine(d: EngineDeps) {
    *  value changed), counts in `windowsMoved`; a tick that finds them built while the count is
    *  past `rereadAt` reads every open chain's lookups again, adding what they find and superseding
    *  nothing (they stand in for the wakes the correlator skipped, which only add, and a rebuild
-   *  wakes no waiter: a full re-read could retire a true relay in a dip). It starts at 0: a
-   *  restart does not read every chain again (CI, 2026-12-02: on a Redis holding ~30 open chains
-   *  of earlier runs, that first tick's reads held every tick back past a minute and a new trace
-   *  missed its relay settling); what a predecessor deferred is in the chains (unbuiltReads).
-   *  Not covered: a layout bump whose rebuild ends while no tracer runs (deploy the tracer first,
-   *  so a running one sees the marker missing). `build`: the value the last tick found. */
-  let windowsMoved = 0;
+   *  wakes no waiter: a full re-read could retire a true relay in a dip). It starts at 1: the first tick after
+   *  a start reads every open chain again, as this process cannot know what its predecessor
+   *  deferred or which build its chains were read under. `build`: the value the last tick found. */
+  let windowsMoved = 1;
   let rereadAt = 0;
   /** Traces whose tick failed during a re-read of every chain: re-read on the next ticks until
    *  one passes (in memory: a restart re-reads every chain anyway). */
@@ -342,10 +339,7 @@ export function createTracerEngine(d: EngineDeps) {
           ups = await locked(id, () => run(id, step(pass, readAll), pass));
           rereadOwed.delete(id);
         } catch (e) {
-          // owed again only when retrying can help: a permanent refusal (a hot key) would make
-          // every tick read all its lookups until it expires
-          if (readAll && !(e instanceof CrosstraceError && !e.retriable)) rereadOwed.add(id);
-          else rereadOwed.delete(id);
+          if (readAll) rereadOwed.add(id);
           failed ??= e;
           d.logger.warn({ err: e, traceId: id }, 'tick of one trace failed; retried next tick');
           continue;
