@@ -65,7 +65,7 @@ export async function takeWindowsAsBuilt(redis: Redis, now = Date.now()): Promis
   if (await markStateBuilt(redis, now)) return;
   if ((await redis.exists(STATE_MARKER)) === 1) return;
   const run = await redis.hget(REBUILD_PROGRESS, 'run');
-  throw dependencyDown(`the windows cannot be marked built: a rebuild holds the progress (${REBUILD_PROGRESS} run ${run}; running, or stopped midway): every window read is fenced until a rebuild completes: wait for the one running, or run \`crosstrace rebuild\` if it stopped`, null);
+  throw dependencyDown(`the windows cannot be marked built: a rebuild holds the progress (${REBUILD_PROGRESS} run ${run}; running, or stopped midway): until one completes every window read is fenced; run \`crosstrace rebuild\``, null);
 }
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');

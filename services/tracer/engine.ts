@@ -84,9 +84,6 @@ export function createTracerEngine(d: EngineDeps) {
    *  deferred or which build its chains were read under. `build`: the value the last tick found. */
   let windowsMoved = 1;
   let rereadAt = 0;
-  /** Traces whose tick failed during a re-read of every chain: re-read on the next ticks until
-   *  one passes (in memory: a restart re-reads every chain anyway). */
-  const rereadOwed = new Set<string>();
   let build: string | null | undefined;
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
@@ -308,19 +305,16 @@ export function createTracerEngine(d: EngineDeps) {
       /** One trace's tick: expiry, stall, and the lookups to read again: those read while the
        *  windows were not built (a first read, as it was meant to be), and after the windows were
        *  (re)built every other one, add-only (`pass`). */
-      const step = (pass: { staleOnly: Set<string>; addOnly: Set<string> }, readAll: boolean) => (s: ChainState | undefined): Outcome | null => {
+      const step = (pass: { staleOnly: Set<string>; addOnly: Set<string> }) => (s: ChainState | undefined): Outcome | null => {
         if (!s) return null;
         const e = expire(s, now(), d.directory, chainOpts);
         if (e.update) return e;
         const st = stallCheck(s, now(), d.directory, chainOpts);
         const unread = new Set(s.unbuiltReads ?? []);
-        if (found !== null && (readAll || unread.size > 0)) {
+        if (found !== null && (rereadAll || unread.size > 0)) {
           d.metrics.rereadsAfterRebuild.inc();
-          const again = readAll ? st.state.lookups : st.state.lookups.filter((l) => unread.has(l.lookupId));
-          // a first read only where the lookup has no hop yet (its deferred first read); any
-          // other, add-only (a deferred re-read of a lookup holding hops, e.g. a chain restored
-          // while the windows were rebuilt, must not retire a true relay caught in a dip)
-          for (const l of again) if (!unread.has(l.lookupId) || st.state.hops.some((h) => cameFrom(l, h))) pass.addOnly.add(l.lookupId);
+          const again = rereadAll ? st.state.lookups : st.state.lookups.filter((l) => unread.has(l.lookupId));
+          for (const l of again) if (!unread.has(l.lookupId)) pass.addOnly.add(l.lookupId);
           const all = [...st.register, ...again];
           return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
         }
@@ -334,12 +328,7 @@ export function createTracerEngine(d: EngineDeps) {
         const pass = { staleOnly: new Set<string>(), addOnly: new Set<string>() };
         let ups: TraceUpdate[];
         // one chain's failure (a hot key refusing its lookup) does not stop the others' ticks
-        const readAll = rereadAll || (found !== null && rereadOwed.has(id));
-        try {
-          ups = await locked(id, () => run(id, step(pass, readAll), pass));
-          rereadOwed.delete(id);
-        } catch (e) {
-          if (readAll) rereadOwed.add(id);
+        try { ups = await locked(id, () => run(id, step(pass), pass)); } catch (e) {
           failed ??= e;
           d.logger.warn({ err: e, traceId: id }, 'tick of one trace failed; retried next tick');
           continue;
@@ -350,10 +339,9 @@ export function createTracerEngine(d: EngineDeps) {
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
-      // reads deferred meanwhile moved it on: read again next tick (a chain whose tick failed in
-      // this re-read is owed one: rereadOwed)
+      // reads deferred meanwhile moved it on: read again next tick (a chain whose tick failed keeps
+      // its deferred lookups in unbuiltReads; its add-only re-read is not repeated for it)
       if (rereadAll) rereadAt = moved;
-      for (const id of rereadOwed) if (!ids.includes(id)) rereadOwed.delete(id); // closed meanwhile
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
       if (failed !== undefined) throw failed;
