@@ -32,12 +32,9 @@ export interface RebuildProgress {
   ms: number; perSecond: number; done: boolean;
 }
 
-/** True when Redis has no marker while the norm topics hold records (its state is gone), or
- *  while a rebuild holds the progress (one that stopped midway: its windows are a prefix of the
- *  topics until a rebuild completes; and while it holds it, nothing else marks them). */
+/** True when the norm topics hold records but Redis has no marker: its state is gone. */
 export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPICS.flowsNorm, TOPICS.sessionsNorm]): Promise<boolean> {
   if ((await redis.exists(STATE_MARKER)) === 1) return false;
-  if ((await redis.hget(REBUILD_PROGRESS, 'run')) !== null) return true;
   for (const t of topics) {
     const offsets = await admin.fetchTopicOffsets(t).catch(() => []);
     if (offsets.some((p) => Number(p.high) > Number(p.low))) return true;
@@ -56,16 +53,6 @@ export const REBUILD_PROGRESS = `ct:state:rebuild:v${LAYOUT_VERSION}`;
  *  windows built anew and read again what they read meanwhile). True when it marked. */
 export async function markStateBuilt(redis: Redis, now = Date.now()): Promise<boolean> {
   return (await progressCommands(redis).ctMarkBuilt(REBUILD_PROGRESS, STATE_MARKER, new Date(now).toISOString())) === 1;
-}
-
-/** Takes the windows as they are (CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS=false): marks them
- *  built, or says why it cannot — a rebuild holds the progress (one running, or one stopped
- *  midway, which only a completed rebuild clears): the state check shows it and tries again. */
-export async function takeWindowsAsBuilt(redis: Redis, now = Date.now()): Promise<void> {
-  if (await markStateBuilt(redis, now)) return;
-  if ((await redis.exists(STATE_MARKER)) === 1) return;
-  const run = await redis.hget(REBUILD_PROGRESS, 'run');
-  throw dependencyDown(`the windows cannot be marked built: a rebuild holds the progress (${REBUILD_PROGRESS} run ${run}; running, or stopped midway): until one completes every window read is fenced; run \`crosstrace rebuild\``, null);
 }
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');

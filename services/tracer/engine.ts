@@ -74,12 +74,11 @@ export function createTracerEngine(d: EngineDeps) {
   /** The windows' fence. A window read while they are not built (lost, or being rebuilt from
    *  Kafka: after a FLUSHALL, a restart without AOF, a layout bump, `crosstrace rebuild`) may
    *  hold a decoy's record and not yet the true one's: it decides nothing (probe), and the chain
-   *  keeps the lookup in `unbuiltReads` (saved with it) until a read of it on built windows.
+   *  keeps `unbuiltRead` (saved with it) until a pass that reads all its lookups on built windows.
    *  Each such read, and each tick that finds the windows unbuilt or built anew (STATE_MARKER's
    *  value changed), counts in `windowsMoved`; a tick that finds them built while the count is
-   *  past `rereadAt` reads every open chain's lookups again, adding what they find and superseding
-   *  nothing (they stand in for the wakes the correlator skipped, which only add, and a rebuild
-   *  wakes no waiter: a full re-read could retire a true relay in a dip). It starts at 1: the first tick after
+   *  past `rereadAt` reads every open chain's lookups again (the correlator resolves no wake from
+   *  such windows either, and the rebuild wakes no waiter). It starts at 1: the first tick after
    *  a start reads every open chain again, as this process cannot know what its predecessor
    *  deferred or which build its chains were read under. `build`: the value the last tick found. */
   let windowsMoved = 1;
@@ -138,9 +137,9 @@ export function createTracerEngine(d: EngineDeps) {
   /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. `pass`,
    *  filled in by `step`: the lookups in `staleOnly` are the ticker's re-reads of stale relay
    *  candidates (their reads supersede only what they prove stale, chain.ts applyResolution);
-   *  those in `addOnly`, the tick's re-reads after the windows were (re)built: what they find is
-   *  added, nothing superseded. */
-  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, pass: { staleOnly: Set<string>; addOnly: Set<string> } = { staleOnly: new Set(), addOnly: new Set() }): Promise<TraceUpdate[]> {
+   *  `readsAll`: the pass registers every lookup of the chain, so if none of its reads is
+   *  deferred it clears the chain's `unbuiltRead`. */
+  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, pass: { staleOnly: Set<string>; readsAll: boolean } = { staleOnly: new Set(), readsAll: false }): Promise<TraceUpdate[]> {
     const staleOnly = pass.staleOnly;
     const loaded = await d.chains.load(traceId);
     const first = step(loaded);
@@ -162,9 +161,7 @@ export function createTracerEngine(d: EngineDeps) {
     // once the probes are done: the relay lookups the flow watermark passed are read once more
     // and, still silent, settled (relay-settling.ts); a relay found instead leads on
     let settle: Map<string, number> | undefined;
-    /** Lookups read while the windows were not built (nothing applied), and read on built ones. */
-    const deferred = new Set<string>();
-    const readOnBuilt = new Set<string>();
+    let deferredRead = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (pending.length === 0) {
         if (settle) break;
@@ -175,13 +172,10 @@ export function createTracerEngine(d: EngineDeps) {
       const l = pending.shift()!;
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
-      if (found.deferred) { deferred.add(l.lookupId); continue; } // read again once the windows are built (tick)
-      readOnBuilt.add(l.lookupId);
+      if (found.deferred) { deferredRead = true; continue; } // read again once the windows are built (tick)
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
-      // an incomplete read supersedes nothing (chain.ts applyResolution): what an add-only read is
-      const adds = pass.addOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
-      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete && !adds, held: found.held, staleOnly: careful });
+      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
       if (careful) {
         const gone = state.hops.filter((h) => cameFrom(l, h) && !o.state.hops.some((x) => x.hopId === h.hopId));
         d.metrics.staleRelayRereads.inc({ result: gone.length > 0 ? 'superseded' : 'kept' });
@@ -207,16 +201,13 @@ export function createTracerEngine(d: EngineDeps) {
       unregister.push(...o.unregister ?? []);
       contest();
     }
-    // the fence's marks, kept with the chain: a restart or a race with the tick cannot lose them;
-    // a lookup leaves them once read on built windows (or dropped with a superseded hop)
-    const unbuilt = [...new Set([...(loaded?.unbuiltReads ?? []).filter((id) => !readOnBuilt.has(id)), ...deferred])]
-      .filter((id) => state.lookups.some((x) => x.lookupId === id)).sort();
-    const marksChanged = unbuilt.join() !== [...(loaded?.unbuiltReads ?? [])].sort().join();
-    if (unbuilt.join() !== [...(state.unbuiltReads ?? [])].sort().join()) {
-      const { unbuiltReads: _drop, ...rest } = state;
-      state = unbuilt.length > 0 ? { ...rest, unbuiltReads: unbuilt } : rest;
+    // the fence's mark, kept with the chain: a restart or a race with the tick cannot lose it
+    const unbuilt = deferredRead || (loaded?.unbuiltRead === true && !pass.readsAll);
+    if (unbuilt !== (state.unbuiltRead === true)) {
+      const { unbuiltRead: _drop, ...rest } = state;
+      state = unbuilt ? { ...rest, unbuiltRead: true } : rest;
     }
-    if (updates.length === 0 && loaded && state.seq === loaded.seq && !marksChanged) return [];
+    if (updates.length === 0 && loaded && state.seq === loaded.seq && (loaded.unbuiltRead === true) === unbuilt) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
     if (updates.length > 0) await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
@@ -286,7 +277,7 @@ export function createTracerEngine(d: EngineDeps) {
      *  pass): after a chain was rebuilt into an empty Redis, its waiters are back and what
      *  arrived meanwhile is found. */
     async reprobe(traceId: string): Promise<TraceUpdate[]> {
-      return locked(traceId, () => run(traceId, (s) => (s ? { state: s, update: null, register: [...s.lookups] } : null)));
+      return locked(traceId, () => run(traceId, (s) => (s ? { state: s, update: null, register: [...s.lookups] } : null), { staleOnly: new Set(), readsAll: true }));
     },
     /** Checks every open trace for expiry and stall. */
     async tick(): Promise<void> {
@@ -302,20 +293,17 @@ export function createTracerEngine(d: EngineDeps) {
       const ids = await d.chains.openTraces();
       let stalled = 0;
       let failed: unknown;
-      /** One trace's tick: expiry, stall, and the lookups to read again: those read while the
-       *  windows were not built (a first read, as it was meant to be), and after the windows were
-       *  (re)built every other one, add-only (`pass`). */
-      const step = (pass: { staleOnly: Set<string>; addOnly: Set<string> }) => (s: ChainState | undefined): Outcome | null => {
+      /** One trace's tick: expiry, stall, and the lookups to read again (all of them after the
+       *  windows were rebuilt or when the chain holds a deferred read; `pass` says which). */
+      const step = (pass: { staleOnly: Set<string>; readsAll: boolean }) => (s: ChainState | undefined): Outcome | null => {
         if (!s) return null;
         const e = expire(s, now(), d.directory, chainOpts);
         if (e.update) return e;
         const st = stallCheck(s, now(), d.directory, chainOpts);
-        const unread = new Set(s.unbuiltReads ?? []);
-        if (found !== null && (rereadAll || unread.size > 0)) {
+        if (found !== null && (rereadAll || s.unbuiltRead === true)) {
+          pass.readsAll = true;
           d.metrics.rereadsAfterRebuild.inc();
-          const again = rereadAll ? st.state.lookups : st.state.lookups.filter((l) => unread.has(l.lookupId));
-          for (const l of again) if (!unread.has(l.lookupId)) pass.addOnly.add(l.lookupId);
-          const all = [...st.register, ...again];
+          const all = [...st.register, ...st.state.lookups];
           return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
         }
         const stale = staleRelaysToReread(st.state);
@@ -325,7 +313,7 @@ export function createTracerEngine(d: EngineDeps) {
         return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
       };
       for (const id of ids) {
-        const pass = { staleOnly: new Set<string>(), addOnly: new Set<string>() };
+        const pass = { staleOnly: new Set<string>(), readsAll: false };
         let ups: TraceUpdate[];
         // one chain's failure (a hot key refusing its lookup) does not stop the others' ticks
         try { ups = await locked(id, () => run(id, step(pass), pass)); } catch (e) {
@@ -339,9 +327,9 @@ export function createTracerEngine(d: EngineDeps) {
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
-      // reads deferred meanwhile moved it on: read again next tick (a chain whose tick failed keeps
-      // its deferred lookups in unbuiltReads; its add-only re-read is not repeated for it)
-      if (rereadAll) rereadAt = moved;
+      // reads deferred meanwhile moved it on: read again next tick; a chain that failed is read
+      // again with every chain next tick
+      if (rereadAll && failed === undefined) rereadAt = moved;
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
       if (failed !== undefined) throw failed;
