@@ -89,6 +89,7 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
     expect(await refusal(r.set(`ct:dd:${run}/e3`, 'x'))).toBe('NOPERM');
     // the windows' marker: GET around each window read and in each tick (engine.ts's fence)
     await expect(r.get(STATE_MARKER)).resolves.toSatisfy((v: unknown) => v === null || typeof v === 'string');
+    expect(await refusal(r.set(`${STATE_MARKER}:${run}`, 'x'))).toBe('NOPERM');
     expect(await refusal(r.get(`ct:dd:${run}/e1`))).toBe('NOPERM');
     expect(await refusal(r.del(chain))).toBe('NOPERM');
   });

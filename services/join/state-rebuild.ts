@@ -42,31 +42,26 @@ export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPIC
   return false;
 }
 
+/** Marks Redis built unless it already is: the marker's value names the build (window-layout.ts
+ *  STATE_MARKER), so a correlator's restart on windows it keeps leaves it as it was (readers
+ *  take a changed value as windows built anew and read again what they read meanwhile). */
+export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown> => redis.set(STATE_MARKER, new Date(now).toISOString(), 'NX');
+
 /** The rebuild's progress, kept with the state it describes: per partition (`topic/partition`),
  *  the offset below which every record is written. A rebuild that failed (a lost broker, an
  *  idle consumer) resumes there on its next try; a Redis that lost it lost those windows too. */
 export const REBUILD_PROGRESS = `ct:state:rebuild:v${LAYOUT_VERSION}`;
 
-/** Marks Redis built without a rebuild (lua/mark-built.lua) unless it already is or a rebuild
- *  holds the progress: the marker's value names the build (window-layout.ts STATE_MARKER), so a
- *  correlator's restart on windows it keeps leaves it as it was (readers take a changed value as
- *  windows built anew and read again what they read meanwhile). True when it marked. */
-export async function markStateBuilt(redis: Redis, now = Date.now()): Promise<boolean> {
-  return (await progressCommands(redis).ctMarkBuilt(REBUILD_PROGRESS, STATE_MARKER, new Date(now).toISOString())) === 1;
-}
-
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 type ProgressCmds = {
-  ctRebuildClaim(key: string, marker: string, run: string): Promise<string[]>;
-  ctMarkBuilt(progress: string, marker: string, at: string): Promise<number>;
+  ctRebuildClaim(key: string, run: string): Promise<string[]>;
   ctRebuildProgress(key: string, run: string, ...offsets: string[]): Promise<number>;
   ctRebuildDone(progress: string, marker: string, run: string, at: string): Promise<number>;
 };
 function progressCommands(redis: Redis): ProgressCmds {
   const r = redis as Redis & ProgressCmds;
   if (!('ctRebuildClaim' in r)) {
-    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 2, lua: lua('rebuild-claim') });
-    redis.defineCommand('ctMarkBuilt', { numberOfKeys: 2, lua: lua('mark-built') });
+    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 1, lua: lua('rebuild-claim') });
     redis.defineCommand('ctRebuildProgress', { numberOfKeys: 1, lua: lua('rebuild-progress') });
     redis.defineCommand('ctRebuildDone', { numberOfKeys: 2, lua: lua('rebuild-done') });
   }
@@ -76,7 +71,7 @@ function progressCommands(redis: Redis): ProgressCmds {
 /** Redis lost what this rebuild wrote while it ran (a FLUSHALL, a restart without AOF): the
  *  rebuild stops without marking Redis built; the next try (the correlator's state check, every
  *  5 s; or the operator) starts over. Retriable. */
-export const lostDuringRebuild = (): Error => dependencyDown('the window rebuild lost its claim on the progress: Redis lost its data meanwhile (FLUSHALL or restart), or another rebuild took over (the correlator\'s own, when it found the windows unmarked); not marked built by this run', null);
+export const lostDuringRebuild = (): Error => dependencyDown('Redis lost its data during the window rebuild (FLUSHALL or restart): not marked built; rebuild again', null);
 
 /** How far before the horizon the replay starts reading, ms. A record's Kafka timestamp is the
  *  time ingest produced it, which is after ingest received the raw record; ingest refuses an
@@ -139,7 +134,7 @@ export async function rebuildWindows(o: {
   const horizonOf = (topic: string): number => t0 - (topic === TOPICS.sessionsNorm ? Math.max(o.retentionMs, o.sessionRetentionMs ?? o.retentionMs) : o.retentionMs);
   const cmds = progressCommands(o.redis);
   const run = `${process.pid}-${t0.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const claimed = await cmds.ctRebuildClaim(REBUILD_PROGRESS, STATE_MARKER, run);
+  const claimed = await cmds.ctRebuildClaim(REBUILD_PROGRESS, run);
   const resume: Record<string, string> = {};
   for (let i = 0; i + 1 < claimed.length; i += 2) if (claimed[i] !== 'run') resume[claimed[i]!] = claimed[i + 1]!;
   let events = 0;

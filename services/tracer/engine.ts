@@ -72,16 +72,13 @@ export function createTracerEngine(d: EngineDeps) {
   /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
   const locked = createSerialQueue();
   /** The windows' fence. A window read while they are not built (lost, or being rebuilt from
-   *  Kafka: after a FLUSHALL, a restart without AOF, a layout bump, `crosstrace rebuild`) may
-   *  hold a decoy's record and not yet the true one's: it decides nothing (probe), and the chain
-   *  keeps `unbuiltRead` (saved with it) until a pass that reads all its lookups on built windows.
-   *  Each such read, and each tick that finds the windows unbuilt or built anew (STATE_MARKER's
-   *  value changed), counts in `windowsMoved`; a tick that finds them built while the count is
-   *  past `rereadAt` reads every open chain's lookups again (the correlator resolves no wake from
-   *  such windows either, and the rebuild wakes no waiter). It starts at 1: the first tick after
-   *  a start reads every open chain again, as this process cannot know what its predecessor
-   *  deferred or which build its chains were read under. `build`: the value the last tick found. */
-  let windowsMoved = 1;
+   *  Kafka: after a FLUSHALL, a restart without AOF, a layout bump) may hold a decoy's record
+   *  and not yet the true one's: it decides nothing (probe). Each such read, and each tick that
+   *  finds the windows unbuilt or built anew (STATE_MARKER's value changed), counts in
+   *  `windowsMoved`; a tick that finds them built while the count is past `rereadAt` reads every
+   *  open chain's lookups again (the correlator resolves no wake from such windows either, and
+   *  the rebuild wakes no waiter). `build`: the value the last tick found (undefined: none yet). */
+  let windowsMoved = 0;
   let rereadAt = 0;
   let build: string | null | undefined;
 
@@ -134,13 +131,10 @@ export function createTracerEngine(d: EngineDeps) {
     return out;
   }
 
-  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. `pass`,
-   *  filled in by `step`: the lookups in `staleOnly` are the ticker's re-reads of stale relay
-   *  candidates (their reads supersede only what they prove stale, chain.ts applyResolution);
-   *  `readsAll`: the pass registers every lookup of the chain, so if none of its reads is
-   *  deferred it clears the chain's `unbuiltRead`. */
-  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, pass: { staleOnly: Set<string>; readsAll: boolean } = { staleOnly: new Set(), readsAll: false }): Promise<TraceUpdate[]> {
-    const staleOnly = pass.staleOnly;
+  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. The
+   *  lookups in `staleOnly` are the ticker's re-reads of stale relay candidates (their reads
+   *  supersede only what they prove stale, chain.ts applyResolution). */
+  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, staleOnly: ReadonlySet<string> = new Set()): Promise<TraceUpdate[]> {
     const loaded = await d.chains.load(traceId);
     const first = step(loaded);
     if (!first) return [];
@@ -161,7 +155,6 @@ export function createTracerEngine(d: EngineDeps) {
     // once the probes are done: the relay lookups the flow watermark passed are read once more
     // and, still silent, settled (relay-settling.ts); a relay found instead leads on
     let settle: Map<string, number> | undefined;
-    let deferredRead = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (pending.length === 0) {
         if (settle) break;
@@ -172,7 +165,7 @@ export function createTracerEngine(d: EngineDeps) {
       const l = pending.shift()!;
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
-      if (found.deferred) { deferredRead = true; continue; } // read again once the windows are built (tick)
+      if (found.deferred) continue; // read again once the windows are built (tick)
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
       const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
@@ -201,15 +194,9 @@ export function createTracerEngine(d: EngineDeps) {
       unregister.push(...o.unregister ?? []);
       contest();
     }
-    // the fence's mark, kept with the chain: a restart or a race with the tick cannot lose it
-    const unbuilt = deferredRead || (loaded?.unbuiltRead === true && !pass.readsAll);
-    if (unbuilt !== (state.unbuiltRead === true)) {
-      const { unbuiltRead: _drop, ...rest } = state;
-      state = unbuilt ? { ...rest, unbuiltRead: true } : rest;
-    }
-    if (updates.length === 0 && loaded && state.seq === loaded.seq && (loaded.unbuiltRead === true) === unbuilt) return [];
+    if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
-    if (updates.length > 0) await d.publisher.publish(updates);
+    await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
@@ -277,7 +264,7 @@ export function createTracerEngine(d: EngineDeps) {
      *  pass): after a chain was rebuilt into an empty Redis, its waiters are back and what
      *  arrived meanwhile is found. */
     async reprobe(traceId: string): Promise<TraceUpdate[]> {
-      return locked(traceId, () => run(traceId, (s) => (s ? { state: s, update: null, register: [...s.lookups] } : null), { staleOnly: new Set(), readsAll: true }));
+      return locked(traceId, () => run(traceId, (s) => (s ? { state: s, update: null, register: [...s.lookups] } : null)));
     },
     /** Checks every open trace for expiry and stall. */
     async tick(): Promise<void> {
@@ -292,47 +279,33 @@ export function createTracerEngine(d: EngineDeps) {
       if (rereadAll) d.logger.warn({ build: found }, 'windows built (again): every open chain\'s lookups are read again');
       const ids = await d.chains.openTraces();
       let stalled = 0;
-      let failed: unknown;
-      /** One trace's tick: expiry, stall, and the lookups to read again (all of them after the
-       *  windows were rebuilt or when the chain holds a deferred read; `pass` says which). */
-      const step = (pass: { staleOnly: Set<string>; readsAll: boolean }) => (s: ChainState | undefined): Outcome | null => {
-        if (!s) return null;
-        const e = expire(s, now(), d.directory, chainOpts);
-        if (e.update) return e;
-        const st = stallCheck(s, now(), d.directory, chainOpts);
-        if (found !== null && (rereadAll || s.unbuiltRead === true)) {
-          pass.readsAll = true;
-          d.metrics.rereadsAfterRebuild.inc();
-          const all = [...st.register, ...st.state.lookups];
-          return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
-        }
-        const stale = staleRelaysToReread(st.state);
-        for (const l of stale) pass.staleOnly.add(l.lookupId);
-        const reread = [...serverRelaysToReread(st.state), ...stale];
-        // open ends older than the live windows: late records reach them only via the archive
-        return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
-      };
       for (const id of ids) {
-        const pass = { staleOnly: new Set<string>(), readsAll: false };
-        let ups: TraceUpdate[];
-        // one chain's failure (a hot key refusing its lookup) does not stop the others' ticks
-        try { ups = await locked(id, () => run(id, step(pass), pass)); } catch (e) {
-          failed ??= e;
-          d.logger.warn({ err: e, traceId: id }, 'tick of one trace failed; retried next tick');
-          continue;
-        }
+        const staleOnly = new Set<string>();
+        const ups = await locked(id, () => run(id, (s) => {
+          if (!s) return null;
+          const e = expire(s, now(), d.directory, chainOpts);
+          if (e.update) return e;
+          const st = stallCheck(s, now(), d.directory, chainOpts);
+          if (rereadAll) {
+            d.metrics.rereadsAfterRebuild.inc();
+            const all = [...st.register, ...st.state.lookups];
+            return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
+          }
+          const stale = staleRelaysToReread(st.state);
+          for (const l of stale) staleOnly.add(l.lookupId);
+          const reread = [...serverRelaysToReread(st.state), ...stale];
+          // open ends older than the live windows: late records reach them only via the archive
+          return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
+        }, staleOnly));
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;
       }
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
-      // reads deferred meanwhile moved it on: read again next tick; a chain that failed is read
-      // again with every chain next tick
-      if (rereadAll && failed === undefined) rereadAt = moved;
+      if (rereadAll) rereadAt = moved; // reads deferred meanwhile moved it on: read again next tick
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
-      if (failed !== undefined) throw failed;
     },
   };
 }

@@ -34,8 +34,4 @@ export interface ChainState {
    *  end + the host's flow exporters' export lag + clock tolerance. Past it by stallAfterMs with
    *  no watermark there, the exporters are overdue: owner or relay, AMBIGUOUS. */
   relayDueAt?: Record<string, number>;
-  /** A window read of this chain was made while the windows were not built (lost, or being
-   *  rebuilt from Kafka) and decided nothing (the windows' fence, tracer/engine.ts): once they
-   *  are built, the tick reads all its lookups again and clears this. */
-  unbuiltRead?: true;
 }
