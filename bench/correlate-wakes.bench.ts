@@ -28,7 +28,6 @@ import { createCorrelatorMetrics } from '../services/correlator/metrics.ts';
 import { createCorrelatorPipeline } from '../services/correlator/pipeline.ts';
 import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
 import type { Lookup } from '../services/join/join-types.ts';
-import { markStateBuilt } from '../services/join/state-rebuild.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, result } from './lib.ts';
@@ -55,9 +54,6 @@ const redis = new Redis(url);
 const admin = new Redis(url);
 const store = createWindowStore(redis, { retentionMs: 6 * 3_600_000, sessionRetentionMs: settings.maxSessionAgeMs, maxWaitersPerKey: 0 });
 const logger = createLogger('bench', 'error');
-// the windows count as built, as after the correlator's start: otherwise every wake read is
-// deferred (the windows' fence, window-store.ts) and the bench would time reads that decide nothing
-await markStateBuilt(redis);
 
 const SPAN = 30 * 60_000; // event times over the last 30 min
 const rnd = (n: number) => Math.floor(Math.random() * n);

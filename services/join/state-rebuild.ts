@@ -18,9 +18,12 @@ import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { IndexRequest, WindowStore } from './window-store.ts';
-import { LAYOUT_VERSION, STATE_MARKER } from './window-layout.ts';
+import { LAYOUT_VERSION } from './window-layout.ts';
 
-export { STATE_MARKER };
+/** Present = this Redis holds state built from Kafka (value: when, ISO), in the windows' layout
+ *  of this version (window-layout.ts): a Redis holding an older layout's windows has no marker
+ *  of this name, so it is rebuilt into this layout's keys, never read as if it held them. */
+export const STATE_MARKER = `ct:state:built:v${LAYOUT_VERSION}`;
 
 export interface RebuildProgress {
   /** Events written into windows by this run; records skipped (older than their horizon, or invalid). */
@@ -42,10 +45,7 @@ export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPIC
   return false;
 }
 
-/** Marks Redis built unless it already is: the marker's value names the build (window-layout.ts
- *  STATE_MARKER), so a correlator's restart on windows it keeps leaves it as it was (readers
- *  take a changed value as windows built anew and read again what they read meanwhile). */
-export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown> => redis.set(STATE_MARKER, new Date(now).toISOString(), 'NX');
+export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown> => redis.set(STATE_MARKER, new Date(now).toISOString());
 
 /** The rebuild's progress, kept with the state it describes: per partition (`topic/partition`),
  *  the offset below which every record is written. A rebuild that failed (a lost broker, an

@@ -71,34 +71,17 @@ export function createTracerEngine(d: EngineDeps) {
   const staleReread = new Map<string, { at: number; gap: number }>();
   /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
   const locked = createSerialQueue();
-  /** The windows' fence. A window read while they are not built (lost, or being rebuilt from
-   *  Kafka: after a FLUSHALL, a restart without AOF, a layout bump) may hold a decoy's record
-   *  and not yet the true one's: it decides nothing (probe). Each such read, and each tick that
-   *  finds the windows unbuilt or built anew (STATE_MARKER's value changed), counts in
-   *  `windowsMoved`; a tick that finds them built while the count is past `rereadAt` reads every
-   *  open chain's lookups again (the correlator resolves no wake from such windows either, and
-   *  the rebuild wakes no waiter). `build`: the value the last tick found (undefined: none yet). */
-  let windowsMoved = 0;
-  let rereadAt = 0;
-  let build: string | null | undefined;
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
    *  the usual events. */
-  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string>; deferred?: boolean }> {
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string> }> {
     const key = lookupKey(l);
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
     let read;
     try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw e instanceof CrosstraceError ? e : dependencyDown('redis unavailable for register-and-probe', e); }
     d.metrics.waitersRegistered.inc({ mode: l.mode });
-    if (read.built === false) {
-      // the waiter stands (live records still wake it); what the read found is not used
-      windowsMoved++;
-      d.metrics.readsDeferred.inc();
-      d.logger.info({ traceId: l.traceId, lookupId: l.lookupId, key }, 'window read while the windows are not built (a rebuild from Kafka runs): deferred until they are');
-      return { hops: [], complete: false, outbound: false, deferred: true };
-    }
     if (read.truncated) {
       d.metrics.truncatedReads.inc();
       d.logger.warn({ traceId: l.traceId, lookupId: l.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
@@ -165,7 +148,6 @@ export function createTracerEngine(d: EngineDeps) {
       const l = pending.shift()!;
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
-      if (found.deferred) continue; // read again once the windows are built (tick)
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
       const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
@@ -245,8 +227,6 @@ export function createTracerEngine(d: EngineDeps) {
   }
 
   return {
-    /** For /healthz: whether the last tick found the windows built (reads deferred while not). */
-    health: (): { windows: string } => ({ windows: build === undefined ? 'not checked yet' : build === null ? 'not built (lost, or a rebuild from Kafka runs): window reads deferred' : `built ${build}` }),
     /** The chain options this engine applies (a chain rebuilt from Kafka opens its lookups with them). */
     options: chainOpts,
     /** Applies a trace's inputs in order (a request, hops), each as one locked pass. */
@@ -268,15 +248,6 @@ export function createTracerEngine(d: EngineDeps) {
     },
     /** Checks every open trace for expiry and stall. */
     async tick(): Promise<void> {
-      let found: string | null;
-      try { found = await d.store.build(); } catch (e) { throw dependencyDown('redis unavailable for the windows\' marker', e); }
-      if (found === null || (build !== undefined && build !== found)) windowsMoved++;
-      build = found;
-      d.metrics.windowsBuilt.set(found === null ? 0 : 1);
-      // every open chain read again, once, after the windows were not built or built anew
-      const moved = windowsMoved;
-      const rereadAll = found !== null && moved > rereadAt;
-      if (rereadAll) d.logger.warn({ build: found }, 'windows built (again): every open chain\'s lookups are read again');
       const ids = await d.chains.openTraces();
       let stalled = 0;
       for (const id of ids) {
@@ -286,11 +257,6 @@ export function createTracerEngine(d: EngineDeps) {
           const e = expire(s, now(), d.directory, chainOpts);
           if (e.update) return e;
           const st = stallCheck(s, now(), d.directory, chainOpts);
-          if (rereadAll) {
-            d.metrics.rereadsAfterRebuild.inc();
-            const all = [...st.register, ...st.state.lookups];
-            return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
-          }
           const stale = staleRelaysToReread(st.state);
           for (const l of stale) staleOnly.add(l.lookupId);
           const reread = [...serverRelaysToReread(st.state), ...stale];
@@ -303,7 +269,6 @@ export function createTracerEngine(d: EngineDeps) {
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
-      if (rereadAll) rereadAt = moved; // reads deferred meanwhile moved it on: read again next tick
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
     },
