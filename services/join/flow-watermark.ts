@@ -10,7 +10,11 @@
 // export order) and ingest keeps that order into each flows.norm partition: once a record
 // exported at t is indexed from partition p, every earlier record of that exporter in p is too.
 // What it does not see: a partition that has not carried the exporter's records since Redis was
-// (re)built does not hold the watermark back (stated in README, The tracing model).
+// (re)built does not hold the watermark back (stated in README, The tracing model). And one that
+// has carried them holds it back until it carries them again: a quiet exporter (a few hosts, so
+// a few keys) leaves relay lookups on its hosts unsettled (AMBIGUOUS, never a wrong subscriber)
+// once its records of an earlier time reached a partition its later ones do not; a watermark
+// record ingest would send to every partition per exporter would lift that (not built).
 
 /** Redis hash of the marks: field "<exporterId>|<partition>" -> export time, UTC ms. */
 export const FLOW_MARKS_KEY = 'ct:flowmark';

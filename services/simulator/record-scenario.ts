@@ -8,7 +8,8 @@
 // `materialise` turns a file into raw records for one run.
 import type { FlowEndReason, FlowEvent, HopMethod, Provider, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
 import { createAccountingTable } from '../collector/domain/accounting-table.ts';
-import { isScopedAddress } from '../common/address.ts';
+import { isScopedAddress, windowKey } from '../common/address.ts';
+import { murmur2 } from '../common/kafkajs-patch.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario } from './relay-fixtures.ts';
 
 export interface RecordScenario {
@@ -115,30 +116,57 @@ function flowOf(eventId: string, exporterId: string, now: number, f: Pick<FlowEv
   return { eventId, exporterId, exportTime: now, ...f, postNatSrcAddr: null, postNatSrcPort: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
 }
 
+/** The flows.norm partition counts `exporterHeartbeats` covers by default: every divisor of 12
+ *  (1, 2, 3, 4, 6, 12; the tests' topics have 6): a key's partition among n | 12 is its
+ *  partition among 12, mod n. */
+export const HEARTBEAT_PARTITIONS = 12;
+
 /**
- * A flow exporter exports all the time (every host it serves has traffic): one record of
- * unrelated traffic per flow exporter of `providers`, exported at `now`, from the last address
- * but one of the provider's first public IPv4 prefix (no scenario uses it) to an address no
- * demo provider holds. Produced after a scenario's records, they move each exporter's flow
- * watermark past the scenario's window, as a live exporter's next records would: without them a
- * relay lookup on a host of a silent exporter never settles (AMBIGUOUS, tracer/domain/relay-settling.ts).
+ * A flow exporter exports all the time (every host it serves has traffic): unrelated traffic of
+ * every flow exporter of `providers`, exported at `now`, from the top addresses of the provider's
+ * first public IPv4 prefix (no scenario uses them) to an address no demo provider holds. Produced
+ * after a scenario's records, they move each exporter's flow watermark past the scenario's window,
+ * as a live exporter's next records would: without them a relay lookup on a host of a silent
+ * exporter never settles (AMBIGUOUS, tracer/domain/relay-settling.ts).
+ * An exporter's watermark is the minimum over the flows.norm partitions that have carried its
+ * records (join/flow-watermark.ts), and a real exporter's traffic reaches every partition (it
+ * covers thousands of addresses). So one record from one address would not do: its key lands in
+ * one partition, and a partition an earlier run's records of the exporter reached (another test
+ * on the same Redis, the demo's previous scenario) would hold its watermark back for good (CI,
+ * 2026-12-02/03: collector-e2e AMBIGUOUS after relay-backlog). Each exporter exports from as many
+ * addresses, counted down from the last but one, as it takes for their window keys to reach
+ * every one of `partitions` partitions under the producer's partitioner (kafkajs' default:
+ * murmur2, as Java's), one record each: `partitions` records per exporter.
  */
-export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerId' | 'prefixes' | 'exporters' | 'exporterKinds'>[], now: number, run: string): FlowEvent[] {
+export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerId' | 'prefixes' | 'exporters' | 'exporterKinds'>[], now: number, run: string, partitions = HEARTBEAT_PARTITIONS): FlowEvent[] {
   const out: FlowEvent[] = [];
   for (const p of providers) {
     const v4 = p.prefixes.map((c) => /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(c)).find((m) => m !== null && !isScopedAddress(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`));
     if (!v4) continue;
     const base = ((Number(v4[1]) << 24) | (Number(v4[2]) << 16) | (Number(v4[3]) << 8) | Number(v4[4])) >>> 0;
-    const last = (base + 2 ** (32 - Number(v4[5])) - 2) >>> 0;
-    const src = [last >>> 24, (last >>> 16) & 255, (last >>> 8) & 255, last & 255].join('.');
+    const size = 2 ** (32 - Number(v4[5]));
+    const srcs: string[] = [];
+    const seen = new Set<number>();
+    // the prefix's addresses from the last but one down, until every partition has one (or the prefix ends)
+    for (let i = 2; i < size && seen.size < partitions; i++) {
+      const a = (base + size - i) >>> 0;
+      const src = [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+      const part = heartbeatPartition(windowKey(src, null), partitions);
+      if (seen.has(part) && srcs.length > 0) continue;
+      seen.add(part);
+      srcs.push(src);
+    }
     const kinds = p.exporterKinds ?? {};
     const flowExporters = Object.keys(kinds).length === 0 ? p.exporters : p.exporters.filter((e) => kinds[e] === 'flow');
     for (const e of flowExporters) {
-      out.push(flowOf(`${run}-hb-${e}`, e, now, { srcAddr: src, srcPort: 40000, dstAddr: '192.31.196.1', dstPort: 53, protocol: 17, startTime: now - 1000, endTime: now - 900, octets: 80, packets: 1, endReason: 'IDLE_TIMEOUT' }));
+      srcs.forEach((src, i) => out.push(flowOf(`${run}-hb-${e}-${i}`, e, now, { srcAddr: src, srcPort: 40000, dstAddr: '192.31.196.1', dstPort: 53, protocol: 17, startTime: now - 1000, endTime: now - 900, octets: 80, packets: 1, endReason: 'IDLE_TIMEOUT' })));
     }
   }
   return out;
 }
+
+/** The partition kafkajs' default partitioner gives `key` among `partitions` (all available). */
+export const heartbeatPartition = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
 
 /** The relay model's flows moved onto the scenario's addresses and its observation time. */
 function relayFlows(t: NonNullable<RecordScenario['relayTraffic']>, obs: number, now: number, run: string) {
