@@ -28,6 +28,7 @@ import { createCorrelatorMetrics } from '../services/correlator/metrics.ts';
 import { createCorrelatorPipeline } from '../services/correlator/pipeline.ts';
 import { DEFAULT_JOIN_SETTINGS, lookupRange } from '../services/join/join.ts';
 import type { Lookup } from '../services/join/join-types.ts';
+import { markStateBuilt, REBUILD_PROGRESS, STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
 import { fmt, result } from './lib.ts';
@@ -54,6 +55,9 @@ const redis = new Redis(url);
 const admin = new Redis(url);
 const store = createWindowStore(redis, { retentionMs: 6 * 3_600_000, sessionRetentionMs: settings.maxSessionAgeMs, maxWaitersPerKey: 0 });
 const logger = createLogger('bench', 'error');
+// the windows count as built, as after the correlator's start: otherwise every wake read is
+// deferred (the windows' fence, window-store.ts) and the bench would time reads that decide nothing
+if (!(await markStateBuilt(redis)) && (await redis.exists(STATE_MARKER)) === 0) throw new Error(`the windows are fenced: a rebuild holds ${REBUILD_PROGRESS} (an interrupted rebuild bench or CLI run); run crosstrace rebuild or flush the bench's database`);
 
 const SPAN = 30 * 60_000; // event times over the last 30 min
 const rnd = (n: number) => Math.floor(Math.random() * n);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, ensureTopics } from '../services/common/kafka.ts';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
-import { REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisStateLost, type RebuildProgress } from '../services/join/state-rebuild.ts';
+import { markStateBuilt, REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisStateLost, takeWindowsAsBuilt, type RebuildProgress } from '../services/join/state-rebuild.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { partKeys } from '../services/join/window-layout.ts';
@@ -64,6 +64,55 @@ describe('rebuilding windows from Kafka', () => {
     expect(back).toBe(1900); // the 100 events older than the retention stay out
   }, 120_000);
 
+  // The windows' fence (window-store.ts): while a rebuild writes, the windows hold a prefix of
+  // each partition and no read may decide anything, so a rebuild on windows marked built (an
+  // operator's `crosstrace rebuild`, or after a correlator with REBUILD_EMPTY_REDIS=false took an
+  // emptied Redis as intended) unmarks them first; nothing marks them meanwhile (the correlator's
+  // plain mark refuses while a rebuild holds the progress); the rebuild's end marks them anew,
+  // with another value, which readers take as "built anew" (the tracer reads its chains again).
+  it('a rebuild unmarks the windows while it writes, nothing marks them meanwhile, and its end marks them anew', async () => {
+    const now = Date.now();
+    const run = `fence-${now.toString(36)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.sessionsNorm, messages: Array.from({ length: 300 }, (_, i) => ({
+      key: `${run}|198.51.100.${i % 10}`, value: Buffer.from([0, 0, 0, 0, 1, i % 256]),
+      headers: { 'ct-uid': `${run}/${i}`, 'ct-time': String(now - 1000), 'ct-origin-ts': String(now) },
+    })) });
+    await producer.disconnect();
+    await redis.set(STATE_MARKER, 'built-before');
+    const during: (string | null)[] = [];
+    const marked: boolean[] = [];
+    const retentionMs = 3_600_000;
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs, flushEvents: 100,
+      onProgress: async (p) => { if (!p.done) { during.push(await redis.get(STATE_MARKER)); marked.push(await markStateBuilt(redis)); } } });
+    expect(done.done).toBe(true);
+    expect(during.length, 'progress seen while writing').toBeGreaterThan(0);
+    expect(during, 'unmarked while the rebuild writes').toEqual(during.map(() => null));
+    expect(marked, 'the plain mark refused meanwhile').toEqual(marked.map(() => false));
+    const after = await redis.get(STATE_MARKER);
+    expect(after).not.toBeNull();
+    expect(after).not.toBe('built-before');
+    // marked: the plain mark leaves the value (the build) as it is
+    expect(await markStateBuilt(redis)).toBe(false);
+    expect(await redis.get(STATE_MARKER)).toBe(after);
+  }, 180_000);
+
+  // A rebuild stopped midway (a CLI run cut off) holds the progress and left the windows
+  // unmarked: that must not stay silent (every window read is fenced), nor be marked over.
+  it('a rebuild stopped midway: Redis counts as lost, the plain mark says why it cannot, a completed rebuild clears it', async () => {
+    await redis.set(STATE_MARKER, 'built-before');
+    await redis.eval("redis.call('HSET', KEYS[1], 'run', ARGV[1]); return redis.call('PEXPIRE', KEYS[2], 0)", 2, REBUILD_PROGRESS, STATE_MARKER, 'cut-off-run'); // what rebuild-claim leaves
+    expect(await redisStateLost(redis, admin, [])).toBe(true); // even with no records on the topics
+    await expect(takeWindowsAsBuilt(redis)).rejects.toThrow(/a rebuild holds the progress .*cut-off-run/);
+    expect(await redis.exists(STATE_MARKER)).toBe(0);
+    const retentionMs = 3_600_000;
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs }), retentionMs });
+    expect(done.done).toBe(true);
+    expect(await redisStateLost(redis, admin)).toBe(false);
+    await expect(takeWindowsAsBuilt(redis)).resolves.toBeUndefined();
+  }, 180_000);
+
   // A rebuild that failed resumes from its progress (kept in Redis with the windows it wrote):
   // partitions recorded as done up to their end are not read again.
   it('resumes from the progress a failed rebuild left', async () => {
@@ -117,7 +166,7 @@ describe('rebuilding windows from Kafka', () => {
       onProgress: async (p) => { if (!flushed && p.events > 0 && !p.done) { flushed = true; await redis.flushall(); } },
     }).then(() => 'marked built', (e: Error) => e.message);
     expect(flushed).toBe(true);
-    expect(lost).toMatch(/lost its data during the window rebuild/);
+    expect(lost).toMatch(/lost its claim on the progress: Redis lost its data meanwhile/);
     expect(await redis.exists(STATE_MARKER)).toBe(0);
     expect(await redisStateLost(redis, admin)).toBe(true);
 

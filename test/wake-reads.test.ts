@@ -17,6 +17,7 @@ import { TOPICS } from '../services/common/topics.ts';
 import { createCorrelatorMetrics } from '../services/correlator/metrics.ts';
 import { createCorrelatorPipeline } from '../services/correlator/pipeline.ts';
 import { indexRequestOf } from '../services/join/index-request.ts';
+import { markStateBuilt } from '../services/join/state-rebuild.ts';
 import { DEFAULT_JOIN_SETTINGS, lookupRange, resolveLookup, type ReadRange } from '../services/join/join.ts';
 import type { IndexedEvent, Lookup, LookupMode } from '../services/join/join-types.ts';
 import { relayScenario } from '../services/simulator/relay-fixtures.ts';
@@ -116,7 +117,9 @@ describe('correlator stage: hops from shared wake reads', () => {
   let redis: Redis;
   let registry: RegistryClient;
   beforeAll(async () => {
-    redis = new Redis(stackEndpoints().redisUrl);
+    // a database of its own, emptied: its windows start unbuilt (no STATE_MARKER)
+    redis = new Redis(`${stackEndpoints().redisUrl.replace(/\/\d+$/, '')}/14`);
+    await redis.flushdb();
     registry = createRegistryClient({ url: stackEndpoints().schemaRegistryUrl });
     await registry.ensureSubjects([TOPICS.sessionsNorm, TOPICS.flowsNorm, TOPICS.traceHops]);
   });
@@ -185,9 +188,20 @@ describe('correlator stage: hops from shared wake reads', () => {
       for (const t of topicMessages) if (t.topic === TOPICS.traceHops) published.push(...t.messages.map((m) => m.value));
       return [];
     } } as unknown as Producer;
+    // while the windows are not built (a rebuild from Kafka runs: no marker), a wake read
+    // resolves nothing: the windows may hold a decoy's record and not yet the true one's
+    const unbuilt = createCorrelatorMetrics();
+    const early = createCorrelatorPipeline({ store, registry, producer, directory, settings, metrics: unbuilt, logger: createLogger('test', 'silent') });
+    await early.handle(Array.from({ length: 20 }, (_, i) => msg(20_000 + i)));
+    const deferred = (await unbuilt.stage.registry.getSingleMetric('crosstrace_correlator_wakes_deferred_total')!.get()).values[0]!.value;
+    expect(deferred, 'wakes deferred while unbuilt').toBeGreaterThan(0);
+    expect(published, 'no hop from an unbuilt window').toEqual([]);
+    await markStateBuilt(redis);
+
     const metrics = createCorrelatorMetrics();
     const p = createCorrelatorPipeline({ store, registry, producer, directory, settings, metrics, logger: createLogger('test', 'silent') });
     await p.handle(batch);
+    expect((await metrics.stage.registry.getSingleMetric('crosstrace_correlator_wakes_deferred_total')!.get()).values[0]?.value ?? 0).toBe(0);
     const woken = (await metrics.stage.registry.getSingleMetric('crosstrace_correlator_waiter_wakeups_total')!.get()).values[0]!.value;
     expect(woken).toBe(waiters.length);
 

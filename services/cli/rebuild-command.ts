@@ -19,7 +19,10 @@ import { cliKafka } from './env.ts';
 export const REBUILD_USAGE = `crosstrace rebuild [--retention-ms MS] [--session-retention-ms MS]
   Rebuilds the Redis windows from flows.norm (from MS before now; default 86400000, the
   flow windows' retention) and sessions.norm (default 1209600000, the longest session age),
-  marks Redis as built (${STATE_MARKER}); prints progress and events/s. Needs REDIS_URL
+  marks Redis as built (${STATE_MARKER}: unmarked while it writes, so no window read decides
+  anything meanwhile; a correlator with CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS=true finds
+  them unmarked and takes the rebuild over, this command then exits saying so: run it with the
+  correlators stopped, or leave the rebuild to them); prints progress and events/s. Needs REDIS_URL
   (default redis://127.0.0.1:16379). Restarted or running, the tracer rebuilds its chains.
   Then prints where each audience's audit chain continues (audit.disclosures.<CC>).`;
 

@@ -24,7 +24,7 @@ const callsIn = (text: string) => [...text.matchAll(/redis\.p?call\('([A-Za-z]+)
 const SCRIPTS: Record<string, string[]> = {
   ingest: ['dedupe.lua'],
   correlator: ['index-one.lua', 'index-many.lua', 'index-and-probe.lua', 'range-events.lua', 'read-nearest.lua', 'range-many.lua', 'advance-flow-marks.lua',
-    'rebuild-claim.lua', 'rebuild-progress.lua', 'rebuild-done.lua', 'window-ttl.lua'],
+    'rebuild-claim.lua', 'rebuild-progress.lua', 'rebuild-done.lua', 'mark-built.lua', 'window-ttl.lua'],
   tracer: ['register-and-probe.lua', 'read-nearest.lua', 'unregister.lua', 'range-events.lua', 'chain-store.ts'],
 };
 

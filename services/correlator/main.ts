@@ -4,7 +4,7 @@ import { TOPICS } from '../common/topics.ts';
 import { createWindowStore } from '../join/window-store.ts';
 import { createFlowMarks } from '../join/flow-marks.ts';
 import { joinSettingsOf } from '../join/join-config.ts';
-import { markStateBuilt, rebuildWindows, redisStateLost } from '../join/state-rebuild.ts';
+import { markStateBuilt, rebuildWindows, redisStateLost, takeWindowsAsBuilt } from '../join/state-rebuild.ts';
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
@@ -27,7 +27,7 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
       metrics.rebuildEvents.set(p.events); metrics.rebuildRemaining.set(p.done ? 0 : p.remaining); metrics.rebuildRate.set(p.perSecond);
       logger.info(p, p.done ? 'windows rebuilt' : 'rebuilding windows');
     } }); }
-    : async () => { await markStateBuilt(redis); };
+    : () => takeWindowsAsBuilt(redis);
   if (!(await redisStateLost(redis, admin))) await markStateBuilt(redis);
   const pipeline = createCorrelatorPipeline({
     store, marks,

@@ -36,7 +36,7 @@ describe('correlator stage publishing the hops of woken waiters', () => {
     failNext = false;
     const store = {
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter] })),
-      rangeMany: async (_k: string, ranges: unknown[]) => ({ stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }),
+      rangeMany: async (_k: string, ranges: unknown[]) => ({ stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })), built: true }),
     } as unknown as WindowStore;
     const registry = {
       decode: async () => ({ exporterId: 'nl-flow-1', exportTime: T }),

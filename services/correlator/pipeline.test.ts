@@ -77,7 +77,7 @@ describe('correlator stage with a waiter whose lookup is older than the live win
     const read: string[] = [];
     const store = {
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: [waiter('old', 10 * DAY), waiter('new', 60_000)] })),
-      rangeMany: async (_k: string, ranges: unknown[]) => { read.push(`rangeMany ${ranges.length}`); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }; },
+      rangeMany: async (_k: string, ranges: unknown[]) => { read.push(`rangeMany ${ranges.length}`); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })), built: true }; },
     } as unknown as WindowStore;
     const registry = { decode: async () => ({}), decodeKnown: () => undefined } as unknown as RegistryClient;
     const metrics = createCorrelatorMetrics();
@@ -104,7 +104,7 @@ describe('correlator stage with waiters met', () => {
         most = Math.max(most, ++inFlight);
         await new Promise((r) => setTimeout(r, 20));
         inFlight--;
-        return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) };
+        return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })), built: true };
       },
     } as unknown as WindowStore;
     const registry = { decode: async () => ({ exporterId: 'x-flow-1', exportTime: 1 }), decodeKnown: () => undefined } as unknown as RegistryClient;
@@ -141,7 +141,7 @@ describe('correlator stage with many waiters on one window', () => {
     const ws = [waiter('a', 'relay', T), waiter('b', 'relay', T - 60_000), waiter('far', 'relay', T + 10 * 3_600_000), waiter('c', 'relay', T + 1_000)];
     const store = {
       indexMany: async (reqs: IndexRequest[]) => reqs.map(() => ({ isNew: true, waiters: ws })),
-      rangeMany: async (key: string, ranges: unknown[], mode: string) => { reads.push({ key, mode, ranges: ranges.length }); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })) }; },
+      rangeMany: async (key: string, ranges: unknown[], mode: string) => { reads.push({ key, mode, ranges: ranges.length }); return { stored: [], reads: ranges.map(() => ({ picks: [], truncated: false })), built: true }; },
     } as unknown as WindowStore;
     const metrics = createCorrelatorMetrics();
     const settings = { maxSessionAgeMs: 86_400_000, clockToleranceMs: 2_000, maxFlowAgeMs: 3_600_000, windowReadLimit: 100 } as JoinSettings;

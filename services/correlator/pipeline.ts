@@ -154,6 +154,15 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       const ranges = mine.map((j) => lookupRange(jobs[j]!, d.settings));
       let read;
       try { read = await d.store.rangeMany(key, ranges, mode); } catch (e) { throw dependencyDown('redis unavailable for window read', e); }
+      if (!read.built) {
+        // a window still being rebuilt from Kafka (or lost during the read) may lack the records
+        // that decide these lookups: nothing is resolved from it. The tracer reads every open
+        // chain again once the windows are built (engine.ts windowsRebuilt)
+        d.metrics.wakesDeferred.inc(mine.length);
+        for (const j of mine) resolved[j] = [];
+        d.logger.debug({ key, waiters: mine.length }, 'window read while the windows are not built: wakes left to the tracer\'s re-read');
+        return;
+      }
       const events = await toIndexed(read.stored, d.registry);
       const shared = (performance.now() - t) / 1000 / mine.length; // the read and decoding, split over the waiters
       for (let k = 0; k < mine.length; k++) {

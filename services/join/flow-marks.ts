@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { exporterWatermarks, FLOW_MARKS_KEY } from './flow-watermark.ts';
-import { STATE_MARKER } from './state-rebuild.ts';
+import { STATE_MARKER } from './window-layout.ts';
 
 const SCRIPT = readFileSync(new URL('./lua/advance-flow-marks.lua', import.meta.url), 'utf8');
 
@@ -20,8 +20,14 @@ export function createFlowMarks(redis: Redis) {
     },
     /** exporterId -> watermark (UTC ms); empty when the windows are not (yet) built from Kafka. */
     async watermarks(): Promise<Map<string, number>> {
-      if ((await redis.exists(STATE_MARKER)) !== 1) return new Map();
-      return exporterWatermarks(await redis.hgetall(FLOW_MARKS_KEY));
+      // the marks between two reads of the marker in one round trip: the same build before and
+      // after (a FLUSHALL or a rebuild's end between them is seen), as the window reads
+      const res = await redis.pipeline().get(STATE_MARKER).hgetall(FLOW_MARKS_KEY).get(STATE_MARKER).exec();
+      if (!res) throw new Error('redis pipeline returned nothing');
+      for (const [err] of res) if (err) throw err;
+      const [before, marks, after] = res.map(([, v]) => v);
+      if (before === null || before !== after) return new Map();
+      return exporterWatermarks(marks as Record<string, string>);
     },
   };
 }

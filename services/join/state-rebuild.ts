@@ -18,12 +18,9 @@ import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
 import { TOPICS } from '../common/topics.ts';
 import type { IndexRequest, WindowStore } from './window-store.ts';
-import { LAYOUT_VERSION } from './window-layout.ts';
+import { LAYOUT_VERSION, STATE_MARKER } from './window-layout.ts';
 
-/** Present = this Redis holds state built from Kafka (value: when, ISO), in the windows' layout
- *  of this version (window-layout.ts): a Redis holding an older layout's windows has no marker
- *  of this name, so it is rebuilt into this layout's keys, never read as if it held them. */
-export const STATE_MARKER = `ct:state:built:v${LAYOUT_VERSION}`;
+export { STATE_MARKER };
 
 export interface RebuildProgress {
   /** Events written into windows by this run; records skipped (older than their horizon, or invalid). */
@@ -35,9 +32,12 @@ export interface RebuildProgress {
   ms: number; perSecond: number; done: boolean;
 }
 
-/** True when the norm topics hold records but Redis has no marker: its state is gone. */
+/** True when Redis has no marker while the norm topics hold records (its state is gone), or
+ *  while a rebuild holds the progress (one that stopped midway: its windows are a prefix of the
+ *  topics until a rebuild completes; and while it holds it, nothing else marks them). */
 export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPICS.flowsNorm, TOPICS.sessionsNorm]): Promise<boolean> {
   if ((await redis.exists(STATE_MARKER)) === 1) return false;
+  if ((await redis.hget(REBUILD_PROGRESS, 'run')) !== null) return true;
   for (const t of topics) {
     const offsets = await admin.fetchTopicOffsets(t).catch(() => []);
     if (offsets.some((p) => Number(p.high) > Number(p.low))) return true;
@@ -45,23 +45,41 @@ export async function redisStateLost(redis: Redis, admin: Admin, topics = [TOPIC
   return false;
 }
 
-export const markStateBuilt = (redis: Redis, now = Date.now()): Promise<unknown> => redis.set(STATE_MARKER, new Date(now).toISOString());
-
 /** The rebuild's progress, kept with the state it describes: per partition (`topic/partition`),
  *  the offset below which every record is written. A rebuild that failed (a lost broker, an
  *  idle consumer) resumes there on its next try; a Redis that lost it lost those windows too. */
 export const REBUILD_PROGRESS = `ct:state:rebuild:v${LAYOUT_VERSION}`;
 
+/** Marks Redis built without a rebuild (lua/mark-built.lua) unless it already is or a rebuild
+ *  holds the progress: the marker's value names the build (window-layout.ts STATE_MARKER), so a
+ *  correlator's restart on windows it keeps leaves it as it was (readers take a changed value as
+ *  windows built anew and read again what they read meanwhile). True when it marked. */
+export async function markStateBuilt(redis: Redis, now = Date.now()): Promise<boolean> {
+  return (await progressCommands(redis).ctMarkBuilt(REBUILD_PROGRESS, STATE_MARKER, new Date(now).toISOString())) === 1;
+}
+
+/** Takes the windows as they are (CROSSTRACE_CORRELATOR_REBUILD_EMPTY_REDIS=false): marks them
+ *  built, or says why it cannot — a rebuild holds the progress (one running, or one stopped
+ *  midway, which only a completed rebuild clears): the state check shows it and tries again. */
+export async function takeWindowsAsBuilt(redis: Redis, now = Date.now()): Promise<void> {
+  if (await markStateBuilt(redis, now)) return;
+  if ((await redis.exists(STATE_MARKER)) === 1) return;
+  const run = await redis.hget(REBUILD_PROGRESS, 'run');
+  throw dependencyDown(`the windows cannot be marked built: a rebuild holds the progress (${REBUILD_PROGRESS} run ${run}; running, or stopped midway): every window read is fenced until a rebuild completes: wait for the one running, or run \`crosstrace rebuild\` if it stopped`, null);
+}
+
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 type ProgressCmds = {
-  ctRebuildClaim(key: string, run: string): Promise<string[]>;
+  ctRebuildClaim(key: string, marker: string, run: string): Promise<string[]>;
+  ctMarkBuilt(progress: string, marker: string, at: string): Promise<number>;
   ctRebuildProgress(key: string, run: string, ...offsets: string[]): Promise<number>;
   ctRebuildDone(progress: string, marker: string, run: string, at: string): Promise<number>;
 };
 function progressCommands(redis: Redis): ProgressCmds {
   const r = redis as Redis & ProgressCmds;
   if (!('ctRebuildClaim' in r)) {
-    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 1, lua: lua('rebuild-claim') });
+    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 2, lua: lua('rebuild-claim') });
+    redis.defineCommand('ctMarkBuilt', { numberOfKeys: 2, lua: lua('mark-built') });
     redis.defineCommand('ctRebuildProgress', { numberOfKeys: 1, lua: lua('rebuild-progress') });
     redis.defineCommand('ctRebuildDone', { numberOfKeys: 2, lua: lua('rebuild-done') });
   }
@@ -71,7 +89,7 @@ function progressCommands(redis: Redis): ProgressCmds {
 /** Redis lost what this rebuild wrote while it ran (a FLUSHALL, a restart without AOF): the
  *  rebuild stops without marking Redis built; the next try (the correlator's state check, every
  *  5 s; or the operator) starts over. Retriable. */
-export const lostDuringRebuild = (): Error => dependencyDown('Redis lost its data during the window rebuild (FLUSHALL or restart): not marked built; rebuild again', null);
+export const lostDuringRebuild = (): Error => dependencyDown('the window rebuild lost its claim on the progress: Redis lost its data meanwhile (FLUSHALL or restart), or another rebuild took over (the correlator\'s own, when it found the windows unmarked); not marked built by this run', null);
 
 /** How far before the horizon the replay starts reading, ms. A record's Kafka timestamp is the
  *  time ingest produced it, which is after ingest received the raw record; ingest refuses an
@@ -134,7 +152,7 @@ export async function rebuildWindows(o: {
   const horizonOf = (topic: string): number => t0 - (topic === TOPICS.sessionsNorm ? Math.max(o.retentionMs, o.sessionRetentionMs ?? o.retentionMs) : o.retentionMs);
   const cmds = progressCommands(o.redis);
   const run = `${process.pid}-${t0.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const claimed = await cmds.ctRebuildClaim(REBUILD_PROGRESS, run);
+  const claimed = await cmds.ctRebuildClaim(REBUILD_PROGRESS, STATE_MARKER, run);
   const resume: Record<string, string> = {};
   for (let i = 0; i + 1 < claimed.length; i += 2) if (claimed[i] !== 'run') resume[claimed[i]!] = claimed[i + 1]!;
   let events = 0;

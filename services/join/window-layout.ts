@@ -24,6 +24,14 @@ export type WindowSide = 'session' | 'flow';
 /** Bumped with any change of key names, members or payloads; named in STATE_MARKER. */
 export const LAYOUT_VERSION = 2;
 
+/** Present = this Redis holds state built from Kafka (value: when it was built, ISO), in the
+ *  windows' layout of this version: a Redis holding an older layout's windows has no marker of
+ *  this name, so it is rebuilt into this layout's keys, never read as if it held them. The value
+ *  names the build: it changes only when the windows were built anew (a rebuild after a loss, or
+ *  `crosstrace rebuild`), so a read between two equal values read a whole window (a read made
+ *  while it is missing, or across a change, may have read a window still being rebuilt). */
+export const STATE_MARKER = `ct:state:built:v${LAYOUT_VERSION}`;
+
 /** A window part's hash (member -> payload) and sorted set (member by event time). */
 export const partKeys = (k: string, side: WindowSide): [hash: string, zset: string] => (side === 'session'
   ? [`ct:se:{${k}}`, `ct:st:{${k}}`]

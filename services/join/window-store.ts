@@ -16,7 +16,7 @@ import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
 import { permanent } from '../common/errors.ts';
 import { createWindowBulkWrite } from './window-bulk-write.ts';
-import { memberOf, partKeys, pinKey, waiterKeys, type WindowSide } from './window-layout.ts';
+import { memberOf, partKeys, pinKey, STATE_MARKER, waiterKeys, type WindowSide } from './window-layout.ts';
 
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
@@ -68,11 +68,30 @@ export interface IndexRequest { key: string; uid: string; time: number; payload:
  *  and its lookups (read them, never change them). */
 export interface IndexResult { isNew: boolean; waiters: readonly Lookup[] }
 /** A window read: the events found, and whether a part of the read reached its limit (the
- *  events farthest from the lookup window were left out). */
-export interface WindowRead { events: StoredEvent[]; truncated: boolean }
+ *  events farthest from the lookup window were left out). `built` (registerAndProbe, rangeMany):
+ *  the windows were built when the read ran, the same build before and after it (STATE_MARKER,
+ *  read in the same round trip): false = the read may have met a window still being rebuilt
+ *  from Kafka (after a FLUSHALL, a restart without AOF, a layout bump) and decides nothing. */
+export interface WindowRead { events: StoredEvent[]; truncated: boolean; built?: boolean }
 /** The reads of many ranges of one window part (rangeMany): each read's events are
  *  `stored[i]` for i in its `picks`, in read order (an event several reads share is stored once). */
-export interface WindowReads { stored: StoredEvent[]; reads: { picks: number[]; truncated: boolean }[] }
+export interface WindowReads { stored: StoredEvent[]; reads: { picks: number[]; truncated: boolean }[]; built: boolean }
+
+/** A script's answer between two reads of the windows' marker, in one pipeline (one round trip;
+ *  Redis runs them in order, other clients' commands may fall between): built = the marker was
+ *  there, the same value, before and after (no loss, no rebuild finished in between). Two
+ *  commands and not one script: the marker is not in the window's hash slot (Redis Cluster). */
+async function betweenMarkers<T>(redis: Redis, call: (pipe: Record<string, (...a: unknown[]) => unknown>) => void): Promise<{ v: T; built: boolean }> {
+  const pipe = redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { exec(): Promise<[Error | null, unknown][] | null> };
+  pipe.get!(STATE_MARKER);
+  call(pipe);
+  pipe.get!(STATE_MARKER);
+  const res = await pipe.exec();
+  if (!res || res.length !== 3) throw new Error('redis pipeline returned nothing');
+  for (const [err] of res) if (err) throw err;
+  const [before, v, after] = res.map(([, x]) => x);
+  return { v: v as T, built: before !== null && before === after };
+}
 
 /** Events per index-many script call: bounds how long one call holds Redis (~1 ms). */
 const INDEX_CHUNK = 128;
@@ -174,10 +193,10 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
     async registerAndProbe(key: string, lookup: Lookup, expiresAt: number, range: ReadRange, now: number): Promise<WindowRead> {
       const [a, b, c, d] = keysOf(key, sideOf(lookup.mode));
       const cap = opts.maxWaitersPerKey ?? 5000;
-      const [cut, out] = await r.ctRegisterBuffer(a, b, c, d, lookup.lookupId, JSON.stringify(lookup), expiresAt,
-        range.from, range.coreFrom, range.coreTo, range.to, range.limit, now, cap);
+      const { v: [cut, out], built } = await betweenMarkers<[number, (Buffer | null)[]]>(redis, (p) => p.ctRegisterBuffer!(a, b, c, d, lookup.lookupId, JSON.stringify(lookup), expiresAt,
+        range.from, range.coreFrom, range.coreTo, range.to, range.limit, now, cap));
       if (cut === -1) throw permanent('CT_HOT_KEY', `${cap} lookups already wait on ${key}; lookup ${lookup.lookupId} of trace ${lookup.traceId} refused (raise the cap or close traces)`);
-      return { events: present(out).map(decodeStored), truncated: cut === 1 };
+      return { events: present(out).map(decodeStored), truncated: cut === 1, built };
     },
     async unregister(key: string, lookupId: string): Promise<void> {
       const [c, d] = waiterKeys(key);
@@ -193,7 +212,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
      *  script call that reads the events they share once (lua/range-many.lua). */
     async rangeMany(key: string, ranges: readonly ReadRange[], mode: LookupMode): Promise<WindowReads> {
       const [a, b] = partKeys(key, sideOf(mode));
-      const [payloads, ...runs] = await r.ctRangeManyBuffer(a, b, ...ranges.flatMap((x) => [x.from, x.coreFrom, x.coreTo, x.to, x.limit]));
+      const { v: [payloads, ...runs], built } = await betweenMarkers<[(Buffer | null)[], ...number[]]>(redis, (p) => p.ctRangeManyBuffer!(a, b, ...ranges.flatMap((x) => [x.from, x.coreFrom, x.coreTo, x.to, x.limit])));
       const stored: StoredEvent[] = [];
       const slot = payloads.map((p) => (p === null ? -1 : stored.push(decodeStored(p)) - 1)); // a member without payload is left out, as range() does
       const reads = ranges.map((_, i) => {
@@ -205,7 +224,12 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
         for (let p = afterAt!; p < afterAt! + afterN!; p++) take(p);
         return { picks, truncated: cut === 1 };
       });
-      return { stored, reads };
+      return { stored, reads, built };
+    },
+    /** The windows' build: STATE_MARKER's value (when they were built), null while they are not
+     *  (lost, or being rebuilt from Kafka). */
+    build(): Promise<string | null> {
+      return redis.get(STATE_MARKER);
     },
     /** Pins a window (preservation order): no trimming, no TTL, until unpinned (then it lives
      *  1.5 x retention from now, like a refreshed window). */

@@ -13,6 +13,9 @@ if (cur == false and expected ~= -1) or (cur ~= false and tonumber(cur) ~= expec
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'state', ARGV[2])
 return 1`;
 
+/** See windowsReadUnder. */
+export const WINDOWS_READ_UNDER = 'ct:chains:windows-read';
+
 export function createChainStore(redis: Redis) {
   redis.defineCommand('ctChainCas', { numberOfKeys: 1, lua: CAS });
   const r = redis as Redis & { ctChainCas(k: string, expected: number, json: string, seq: number): Promise<number> };
@@ -29,6 +32,12 @@ export function createChainStore(redis: Redis) {
       return ok;
     },
     openTraces: (): Promise<string[]> => redis.smembers('ct:traces:open'),
+    /** The windows' build (their marker's value, window-layout.ts STATE_MARKER) under which every
+     *  open chain was last read in full (engine.ts tick): a tracer that finds the windows built
+     *  under another value (it was down while they were rebuilt) reads every open chain again.
+     *  Gone with the chains on a FLUSHALL: chains rebuilt from Kafka are read again too. */
+    windowsReadUnder: (): Promise<string | null> => redis.get(WINDOWS_READ_UNDER),
+    setWindowsReadUnder: async (build: string): Promise<void> => { await redis.set(WINDOWS_READ_UNDER, build); },
   };
 }
 

@@ -71,17 +71,44 @@ export function createTracerEngine(d: EngineDeps) {
   const staleReread = new Map<string, { at: number; gap: number }>();
   /** One pass at a time per trace: the consumer and the ticker never interleave on a chain. */
   const locked = createSerialQueue();
+  /** The windows' fence. A window read while they are not built (lost, or being rebuilt from
+   *  Kafka: after a FLUSHALL, a restart without AOF, a layout bump, `crosstrace rebuild`) may
+   *  hold a decoy's record and not yet the true one's: it decides nothing (probe), and the chain
+   *  keeps the lookup in `unbuiltReads` (saved with it) until a read of it on built windows.
+   *  Each such read, and each tick that finds the windows unbuilt or built anew (STATE_MARKER's
+   *  value changed), counts in `windowsMoved`; a tick that finds them built while the count is
+   *  past `rereadAt` reads every open chain's lookups again, adding what they find and superseding
+   *  nothing (they stand in for the wakes the correlator skipped, which only add, and a rebuild
+   *  wakes no waiter: a full re-read could retire a true relay in a dip). A restart reads every
+   *  chain again only when the windows were built anew since the last full read
+   *  (chain-store.ts windowsReadUnder, kept in Redis beside the chains: a tracer down through a
+   *  rebuild, e.g. a layout bump, catches up on the wakes the correlator skipped meanwhile); what
+   *  a predecessor deferred is in the chains (unbuiltReads). `build`: the value the last tick found. */
+  let windowsMoved = 0;
+  let rereadAt = 0;
+  /** Traces whose tick failed during a re-read of every chain: re-read on the next ticks until
+   *  one passes (in memory: while one is owed, windowsReadUnder is not moved on, so a restart
+   *  reads every chain again). */
+  const rereadOwed = new Set<string>();
+  let build: string | null | undefined;
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
    *  the usual events. */
-  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string> }> {
+  async function probe(l: Lookup, state: ChainState, wide = false): Promise<{ hops: Hop[]; complete: boolean; outbound: boolean; held?: Set<string>; deferred?: boolean }> {
     const key = lookupKey(l);
     const range = lookupRange(l, d.settings);
     if (wide) range.limit *= CONTEST_READ_FACTOR;
     let read;
     try { read = await d.store.registerAndProbe(key, l, state.request.expiresAt, range, now()); } catch (e) { throw e instanceof CrosstraceError ? e : dependencyDown('redis unavailable for register-and-probe', e); }
     d.metrics.waitersRegistered.inc({ mode: l.mode });
+    if (read.built === false) {
+      // the waiter stands (live records still wake it); what the read found is not used
+      windowsMoved++;
+      d.metrics.readsDeferred.inc();
+      d.logger.info({ traceId: l.traceId, lookupId: l.lookupId, key }, 'window read while the windows are not built (a rebuild from Kafka runs): deferred until they are');
+      return { hops: [], complete: false, outbound: false, deferred: true };
+    }
     if (read.truncated) {
       d.metrics.truncatedReads.inc();
       d.logger.warn({ traceId: l.traceId, lookupId: l.lookupId, key, events: read.events.length }, 'window read reached its limit: the events farthest from the lookup window were left out');
@@ -114,10 +141,13 @@ export function createTracerEngine(d: EngineDeps) {
     return out;
   }
 
-  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. The
-   *  lookups in `staleOnly` are the ticker's re-reads of stale relay candidates (their reads
-   *  supersede only what they prove stale, chain.ts applyResolution). */
-  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, staleOnly: ReadonlySet<string> = new Set()): Promise<TraceUpdate[]> {
+  /** Runs inputs (and the probes they cause) against one trace; publishes, then saves. `pass`,
+   *  filled in by `step`: the lookups in `staleOnly` are the ticker's re-reads of stale relay
+   *  candidates (their reads supersede only what they prove stale, chain.ts applyResolution);
+   *  those in `addOnly`, the tick's re-reads after the windows were (re)built: what they find is
+   *  added, nothing superseded. */
+  async function run(traceId: string, step: (s: ChainState | undefined) => Outcome | null, pass: { staleOnly: Set<string>; addOnly: Set<string> } = { staleOnly: new Set(), addOnly: new Set() }): Promise<TraceUpdate[]> {
+    const staleOnly = pass.staleOnly;
     const loaded = await d.chains.load(traceId);
     const first = step(loaded);
     if (!first) return [];
@@ -138,6 +168,9 @@ export function createTracerEngine(d: EngineDeps) {
     // once the probes are done: the relay lookups the flow watermark passed are read once more
     // and, still silent, settled (relay-settling.ts); a relay found instead leads on
     let settle: Map<string, number> | undefined;
+    /** Lookups read while the windows were not built (nothing applied), and read on built ones. */
+    const deferred = new Set<string>();
+    const readOnBuilt = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (pending.length === 0) {
         if (settle) break;
@@ -148,9 +181,13 @@ export function createTracerEngine(d: EngineDeps) {
       const l = pending.shift()!;
       if (!state.lookups.some((x) => x.lookupId === l.lookupId)) continue; // dropped with a superseded hop meanwhile
       const found = await probe(l, state, reprobed.has(l.lookupId));
+      if (found.deferred) { deferred.add(l.lookupId); continue; } // read again once the windows are built (tick)
+      readOnBuilt.add(l.lookupId);
       const hops = found.hops.map((h) => ({ ...h, decisiveAt: Math.max(h.decisiveAt, trigger) }));
       const careful = staleOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
-      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete, held: found.held, staleOnly: careful });
+      // an incomplete read supersedes nothing (chain.ts applyResolution): what an add-only read is
+      const adds = pass.addOnly.has(l.lookupId) && !reprobed.has(l.lookupId);
+      const o = applyResolution(state, l, hops, now(), d.directory, chainOpts, { complete: found.complete && !adds, held: found.held, staleOnly: careful });
       if (careful) {
         const gone = state.hops.filter((h) => cameFrom(l, h) && !o.state.hops.some((x) => x.hopId === h.hopId));
         d.metrics.staleRelayRereads.inc({ result: gone.length > 0 ? 'superseded' : 'kept' });
@@ -176,9 +213,18 @@ export function createTracerEngine(d: EngineDeps) {
       unregister.push(...o.unregister ?? []);
       contest();
     }
-    if (updates.length === 0 && loaded && state.seq === loaded.seq) return [];
+    // the fence's marks, kept with the chain: a restart or a race with the tick cannot lose them;
+    // a lookup leaves them once read on built windows (or dropped with a superseded hop)
+    const unbuilt = [...new Set([...(loaded?.unbuiltReads ?? []).filter((id) => !readOnBuilt.has(id)), ...deferred])]
+      .filter((id) => state.lookups.some((x) => x.lookupId === id)).sort();
+    const marksChanged = unbuilt.join() !== [...(loaded?.unbuiltReads ?? [])].sort().join();
+    if (unbuilt.join() !== [...(state.unbuiltReads ?? [])].sort().join()) {
+      const { unbuiltReads: _drop, ...rest } = state;
+      state = unbuilt.length > 0 ? { ...rest, unbuiltReads: unbuilt } : rest;
+    }
+    if (updates.length === 0 && loaded && state.seq === loaded.seq && !marksChanged) return [];
     for (const u of updates) for (const h of u.hops) if (!loaded?.hops.some((x) => x.hopId === h.hopId)) d.metrics.hopsApplied.inc({ method: h.method });
-    await d.publisher.publish(updates);
+    if (updates.length > 0) await d.publisher.publish(updates);
     const open = !CLOSED.has(state.status);
     if (!(await d.chains.save(traceId, loaded?.seq ?? -1, state, open))) {
       throw dependencyDown(`chain ${traceId} changed under us (seq ${loaded?.seq}); retrying`, null);
@@ -227,6 +273,8 @@ export function createTracerEngine(d: EngineDeps) {
   }
 
   return {
+    /** For /healthz: whether the last tick found the windows built (reads deferred while not). */
+    health: (): { windows: string } => ({ windows: build === undefined ? 'not checked yet' : build === null ? 'not built (lost, or a rebuild from Kafka runs): window reads deferred' : `built ${build}` }),
     /** The chain options this engine applies (a chain rebuilt from Kafka opens its lookups with them). */
     options: chainOpts,
     /** Applies a trace's inputs in order (a request, hops), each as one locked pass. */
@@ -248,29 +296,83 @@ export function createTracerEngine(d: EngineDeps) {
     },
     /** Checks every open trace for expiry and stall. */
     async tick(): Promise<void> {
+      let found: string | null;
+      try { found = await d.store.build(); } catch (e) { throw dependencyDown('redis unavailable for the windows\' marker', e); }
+      if (found === null || (build !== undefined && build !== found)) windowsMoved++;
+      else if (build === undefined) {
+        // a start: were the windows built anew since every open chain was last read in full?
+        let readUnder: string | null;
+        try { readUnder = await d.chains.windowsReadUnder(); } catch (e) { throw dependencyDown('redis unavailable for the chains\' windows build', e); }
+        if (readUnder !== found) windowsMoved++;
+      }
+      build = found;
+      d.metrics.windowsBuilt.set(found === null ? 0 : 1);
+      // every open chain read again, once, after the windows were not built or built anew
+      const moved = windowsMoved;
+      const rereadAll = found !== null && moved > rereadAt;
+      if (rereadAll) d.logger.warn({ build: found }, 'windows built (again): every open chain\'s lookups are read again');
       const ids = await d.chains.openTraces();
       let stalled = 0;
+      let failed: unknown;
+      /** One trace's tick: expiry, stall, and the lookups to read again: those read while the
+       *  windows were not built (a first read, as it was meant to be), and after the windows were
+       *  (re)built every other one, add-only (`pass`). */
+      const step = (pass: { staleOnly: Set<string>; addOnly: Set<string> }, readAll: boolean) => (s: ChainState | undefined): Outcome | null => {
+        if (!s) return null;
+        const e = expire(s, now(), d.directory, chainOpts);
+        if (e.update) return e;
+        const st = stallCheck(s, now(), d.directory, chainOpts);
+        const unread = new Set(s.unbuiltReads ?? []);
+        if (found !== null && (readAll || unread.size > 0)) {
+          d.metrics.rereadsAfterRebuild.inc();
+          const again = readAll ? st.state.lookups : st.state.lookups.filter((l) => unread.has(l.lookupId));
+          // a first read only where the lookup has no hop yet (its deferred first read); any
+          // other, add-only (a deferred re-read of a lookup holding hops, e.g. a chain restored
+          // while the windows were rebuilt, must not retire a true relay caught in a dip)
+          for (const l of again) if (!unread.has(l.lookupId) || st.state.hops.some((h) => cameFrom(l, h))) pass.addOnly.add(l.lookupId);
+          const all = [...st.register, ...again];
+          return { ...st, register: all.filter((l, i) => all.findIndex((x) => x.lookupId === l.lookupId) === i) };
+        }
+        const stale = staleRelaysToReread(st.state);
+        for (const l of stale) pass.staleOnly.add(l.lookupId);
+        const reread = [...serverRelaysToReread(st.state), ...stale];
+        // open ends older than the live windows: late records reach them only via the archive
+        return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
+      };
       for (const id of ids) {
-        const staleOnly = new Set<string>();
-        const ups = await locked(id, () => run(id, (s) => {
-          if (!s) return null;
-          const e = expire(s, now(), d.directory, chainOpts);
-          if (e.update) return e;
-          const st = stallCheck(s, now(), d.directory, chainOpts);
-          const stale = staleRelaysToReread(st.state);
-          for (const l of stale) staleOnly.add(l.lookupId);
-          const reread = [...serverRelaysToReread(st.state), ...stale];
-          // open ends older than the live windows: late records reach them only via the archive
-          return d.archive ? { ...st, register: [...st.register, ...reread, ...archiveRecheck(d.archive, st.state.lookups, now())] } : { ...st, register: [...st.register, ...reread] };
-        }, staleOnly));
+        const pass = { staleOnly: new Set<string>(), addOnly: new Set<string>() };
+        let ups: TraceUpdate[];
+        // one chain's failure (a hot key refusing its lookup) does not stop the others' ticks
+        const readAll = rereadAll || (found !== null && rereadOwed.has(id));
+        try {
+          ups = await locked(id, () => run(id, step(pass, readAll), pass));
+          rereadOwed.delete(id);
+        } catch (e) {
+          // owed again only when retrying can help: a permanent refusal (a hot key) would make
+          // every tick read all its lookups until it expires
+          if (readAll && !(e instanceof CrosstraceError && !e.retriable)) rereadOwed.add(id);
+          else rereadOwed.delete(id);
+          failed ??= e;
+          d.logger.warn({ err: e, traceId: id }, 'tick of one trace failed; retried next tick');
+          continue;
+        }
         const last = ups.at(-1);
         if (last?.status === 'STALLED') stalled++;
       }
       // an entry as old as stallAfterMs is as good as none: drop it (the map stays bounded)
       for (const [id, at] of relayReread) if (now() - at >= chainOpts.stallAfterMs) relayReread.delete(id);
       for (const [id, r] of staleReread) if (now() - r.at > 2 * STALE_REREAD_MAX_FACTOR * chainOpts.stallAfterMs) staleReread.delete(id);
+      // reads deferred meanwhile moved it on: read again next tick (a chain whose tick failed in
+      // this re-read is owed one: rereadOwed)
+      if (rereadAll) rereadAt = moved;
+      for (const id of rereadOwed) if (!ids.includes(id)) rereadOwed.delete(id); // closed meanwhile
+      // every open chain read under this build (none owed): a restart need not read them again
+      if (rereadAll && rereadOwed.size === 0) {
+        try { await d.chains.setWindowsReadUnder(found!); } catch (e) { failed ??= dependencyDown('redis unavailable for the chains\' windows build', e); }
+      }
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);
+      if (failed !== undefined) throw failed;
     },
   };
 }

@@ -73,7 +73,7 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   const { port } = await serveStage(kit, {
     groupId: cfg.CROSSTRACE_TRACER_GROUP_ID, topics: [TOPICS.traceRequests, TOPICS.traceHops], fromBeginning: cfg.CROSSTRACE_TRACER_FROM_BEGINNING,
     handle: pipeline.handle, metrics: metrics.stage, stage: 'trace', port: cfg.CROSSTRACE_TRACER_HTTP_PORT,
-    health: () => ({ ...publisher.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
+    health: () => ({ ...publisher.health(), ...engine.health(), node: cfg.CROSSTRACE_TRACER_NODE_ID, signerKeyId: key.keyId }),
     stateGuard: {
       what: 'chains', lost: () => chainStateLost(redis, admin),
       recover: () => recoverChains({ kafka, admin, redis, registry, chains, engine, directory, logger, stopping: () => life.stopping }),

@@ -18,6 +18,9 @@ export function createTracerMetrics() {
     archiveReadSeconds: new Histogram({ name: 'crosstrace_tracer_archive_read_seconds', help: 'One archive read of a lookup, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
     archiveHops: new Counter({ name: 'crosstrace_tracer_archive_hops_total', help: 'Hop candidates only the archive\'s records yielded, by method.', labelNames: ['method'], registers: r }),
     staleRelayRereads: new Counter({ name: 'crosstrace_tracer_stale_relay_rereads_total', help: 'The ticker\'s re-reads of a relay lookup holding a decided relay beside an undecided one, by result: superseded (the read proved an undecided candidate stale), kept (nothing proven).', labelNames: ['result'], registers: r }),
+    readsDeferred: new Counter({ name: 'crosstrace_tracer_window_reads_deferred_total', help: 'Window reads made while the windows were not built (a rebuild from Kafka running, or Redis lost during the read): nothing applied from them; every open chain is read again once the windows are built.', registers: r }),
+    windowsBuilt: new Gauge({ name: 'crosstrace_tracer_windows_built', help: '1 when the last tick found the windows built (their marker present), 0 while they are lost or being rebuilt (window reads then decide nothing).', registers: r }),
+    rereadsAfterRebuild: new Counter({ name: 'crosstrace_tracer_chains_reread_after_rebuild_total', help: 'Open chains read again because the windows were rebuilt (or not built) since they were read.', registers: r }),
     endToEnd: new Histogram({ name: 'crosstrace_tracer_end_to_end_seconds', help: 'Decisive event produce time -> update published, seconds.', registers: r, buckets: LATENCY_BUCKETS }),
   };
 }

@@ -34,4 +34,8 @@ export interface ChainState {
    *  end + the host's flow exporters' export lag + clock tolerance. Past it by stallAfterMs with
    *  no watermark there, the exporters are overdue: owner or relay, AMBIGUOUS. */
   relayDueAt?: Record<string, number>;
+  /** Lookups (lookupIds) whose window read was made while the windows were not built (lost, or
+   *  being rebuilt from Kafka) and decided nothing (the windows' fence, tracer/engine.ts): once
+   *  they are built, the tick reads each again; a read on built windows takes it out. */
+  unbuiltReads?: string[];
 }
