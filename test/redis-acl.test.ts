@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WINDOWS_READ_UNDER } from '../services/tracer/chain-store.ts';
 import { STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { stackEndpoints } from './support/stack.ts';
 
@@ -89,6 +90,10 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
     expect(await refusal(r.set(`ct:dd:${run}/e3`, 'x'))).toBe('NOPERM');
     // the windows' marker: GET around each window read and in each tick (engine.ts's fence)
     await expect(r.get(STATE_MARKER)).resolves.toSatisfy((v: unknown) => v === null || typeof v === 'string');
+    // the build the open chains were last read under (engine.ts tick): GET and SET; put back as it was
+    const was = await r.get(WINDOWS_READ_UNDER);
+    expect(await r.set(WINDOWS_READ_UNDER, was ?? `acl-${run}`)).toBe('OK');
+    if (was === null) expect(await r.pexpire(WINDOWS_READ_UNDER, 0)).toBe(1);
     expect(await refusal(r.get(`ct:dd:${run}/e1`))).toBe('NOPERM');
     expect(await refusal(r.del(chain))).toBe('NOPERM');
   });

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createProviderDirectory, loadProvidersFile } from '../common/provider-directory.ts';
@@ -6,7 +7,8 @@ import { DEFAULT_NORMALISE, normaliseFlow, type NormaliseContext } from '../inge
 import { flowExportersOf } from '../tracer/domain/relay-settling.ts';
 import { exporterHeartbeats } from './record-scenario.ts';
 
-// kafkajs' own partitioner (not the project's patched murmur2): where ingest's producer puts a key
+// kafkajs' partitioner (its murmur2 is the project's, kafkajs-patch.ts, checked against kafkajs'
+// own in kafkajs-patch.test.ts): where ingest's producer puts a key
 const { Partitioners } = createRequire(import.meta.url)('kafkajs') as { Partitioners: { DefaultPartitioner(): (a: { topic: string; partitionMetadata: unknown[]; message: { key: string } }) => number } };
 
 const path = new URL('../../deploy/providers.json', import.meta.url).pathname;
@@ -44,5 +46,20 @@ describe('exporter heartbeats', () => {
     const parts = new Set(exporterHeartbeats(providers, NOW, 'hb-test').filter((f) => f.exporterId === 'us-flow-1')
       .flatMap((f) => normaliseFlow(f, NOW, ctx).keys.map((k) => partitioner({ topic: 'flows.norm', partitionMetadata, message: { key: k.key } }))));
     expect(parts.size).toBe(6);
+  });
+  it('come from addresses no record scenario (deploy/scenarios/records) uses, nor the range test/support/chain-scenario.ts draws from', () => {
+    const dirUrl = new URL('../../deploy/scenarios/records/', import.meta.url);
+    const used = new Set<string>();
+    for (const f of readdirSync(dirUrl).filter((x) => x.endsWith('.json'))) for (const m of readFileSync(new URL(f, dirUrl), 'utf8').matchAll(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g)) used.add(m[0]);
+    expect(used.size).toBeGreaterThan(20);
+    const srcs = new Set(exporterHeartbeats(providers, NOW, 'hb-test').map((f) => f.srcAddr));
+    expect([...srcs].filter((a) => used.has(a))).toEqual([]);
+    // chain-scenario: CGN 198.51.100.1-240, DE exit 203.0.113.1-100, US client 198.18.0-254.x
+    const last = (a: string) => Number(a.split('.')[3]);
+    for (const a of srcs) {
+      if (a.startsWith('198.51.100.')) expect(last(a), a).toBeGreaterThan(240);
+      if (a.startsWith('203.0.113.') && last(a) < 128) expect(last(a), a).toBeGreaterThan(100);
+      if (a.startsWith('198.18.')) expect(a.split('.')[2], a).toBe('255');
+    }
   });
 });

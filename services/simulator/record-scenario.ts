@@ -116,18 +116,18 @@ function flowOf(eventId: string, exporterId: string, now: number, f: Pick<FlowEv
   return { eventId, exporterId, exportTime: now, ...f, postNatSrcAddr: null, postNatSrcPort: null, jurisdiction: null, providerId: null, clockOffsetMs: 0 };
 }
 
-/** The flows.norm partition counts `exporterHeartbeats` covers by default: every divisor of 12
- *  (1, 2, 3, 4, 6, 12; the tests' topics have 6): a key's partition among n | 12 is its
- *  partition among 12, mod n. */
-export const HEARTBEAT_PARTITIONS = 12;
+/** The flows.norm partitions `exporterHeartbeats` covers by default: the pipeline's default
+ *  (CROSSTRACE_*_PARTITIONS, and the tests' topics). */
+export const HEARTBEAT_PARTITIONS = 6;
 
 /**
  * A flow exporter exports all the time (every host it serves has traffic): unrelated traffic of
  * every flow exporter of `providers`, exported at `now`, from the top addresses of the provider's
- * first public IPv4 prefix (no scenario uses them) to an address no demo provider holds. Produced
- * after a scenario's records, they move each exporter's flow watermark past the scenario's window,
- * as a live exporter's next records would: without them a relay lookup on a host of a silent
- * exporter never settles (AMBIGUOUS, tracer/domain/relay-settling.ts).
+ * first public IPv4 prefix to an address no demo provider holds (the record scenarios and
+ * test/support/chain-scenario.ts draw their hosts below them: heartbeats.test.ts checks the
+ * scenarios'). Produced after a scenario's records, they move each exporter's flow watermark past
+ * the scenario's window, as a live exporter's next records would: without them a relay lookup on
+ * a host of a silent exporter never settles (AMBIGUOUS, tracer/domain/relay-settling.ts).
  * An exporter's watermark is the minimum over the flows.norm partitions that have carried its
  * records (join/flow-watermark.ts), and a real exporter's traffic reaches every partition (it
  * covers thousands of addresses). So one record from one address would not do: its key lands in
@@ -136,7 +136,7 @@ export const HEARTBEAT_PARTITIONS = 12;
  * 2026-12-02/03: collector-e2e AMBIGUOUS after relay-backlog). Each exporter exports from as many
  * addresses, counted down from the last but one, as it takes for their window keys to reach
  * every one of `partitions` partitions under the producer's partitioner (kafkajs' default:
- * murmur2, as Java's), one record each: `partitions` records per exporter.
+ * murmur2, as Java's), one record from each address that reaches a partition not yet reached.
  */
 export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerId' | 'prefixes' | 'exporters' | 'exporterKinds'>[], now: number, run: string, partitions = HEARTBEAT_PARTITIONS): FlowEvent[] {
   const out: FlowEvent[] = [];
@@ -165,7 +165,7 @@ export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerI
   return out;
 }
 
-/** The partition kafkajs' default partitioner gives `key` among `partitions` (all available). */
+/** The partition kafkajs' default partitioner gives a record keyed `key` among `partitions`. */
 export const heartbeatPartition = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
 
 /** The relay model's flows moved onto the scenario's addresses and its observation time. */

@@ -91,6 +91,9 @@ export function createTracerEngine(d: EngineDeps) {
    *  reads every chain again). */
   const rereadOwed = new Set<string>();
   let build: string | null | undefined;
+  /** The build of the last re-read of every chain, until saved (windowsReadUnder): once no chain
+   *  is owed one. */
+  let unsaved: string | undefined;
 
   /** Registers `l`'s waiter and resolves it from its window; `complete` when the read was not
    *  cut. A `wide` read (settling a contested lookup, rare) may take CONTEST_READ_FACTOR times
@@ -301,8 +304,10 @@ export function createTracerEngine(d: EngineDeps) {
       if (found === null || (build !== undefined && build !== found)) windowsMoved++;
       else if (build === undefined) {
         // a start: were the windows built anew since every open chain was last read in full?
-        let readUnder: string | null;
-        try { readUnder = await d.chains.windowsReadUnder(); } catch (e) { throw dependencyDown('redis unavailable for the chains\' windows build', e); }
+        // (unreadable, e.g. a NOPERM before the ACL file is re-rendered: read them all rather
+        // than stop every tick before the chains)
+        let readUnder: string | null | undefined;
+        try { readUnder = await d.chains.windowsReadUnder(); } catch (e) { d.logger.warn({ err: e }, 'the build the open chains were last read under is unreadable: every open chain is read again'); }
         if (readUnder !== found) windowsMoved++;
       }
       build = found;
@@ -366,9 +371,14 @@ export function createTracerEngine(d: EngineDeps) {
       // this re-read is owed one: rereadOwed)
       if (rereadAll) rereadAt = moved;
       for (const id of rereadOwed) if (!ids.includes(id)) rereadOwed.delete(id); // closed meanwhile
-      // every open chain read under this build (none owed): a restart need not read them again
-      if (rereadAll && rereadOwed.size === 0) {
-        try { await d.chains.setWindowsReadUnder(found!); } catch (e) { failed ??= dependencyDown('redis unavailable for the chains\' windows build', e); }
+      // every open chain read under this build (none owed any more): a restart need not read
+      // them again. A chain refused for good (not owed) counts as read, as in memory.
+      if (rereadAll) unsaved = found!;
+      if (unsaved !== undefined && unsaved !== found) unsaved = undefined; // built anew meanwhile: its own pass saves it
+      if (unsaved !== undefined && rereadOwed.size === 0) {
+        // unsaved, a restart reads every chain again: a cost, not a loss
+        try { await d.chains.setWindowsReadUnder(unsaved); } catch (e) { d.logger.warn({ err: e }, 'could not save the build the open chains were read under: a restart will read them all again'); }
+        unsaved = undefined;
       }
       d.metrics.openTraces.set(ids.length);
       d.metrics.stalledTraces.set(stalled);

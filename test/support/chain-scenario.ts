@@ -17,8 +17,8 @@ export interface ChainScenario { request: TraceRequest; flows: FlowEvent[]; sess
 function addressesFor(run: string): ChainAddresses {
   const h = createHash('sha256').update(run).digest();
   return {
-    cgn: `198.51.100.${1 + (h[0]! % 250)}`, cgnPort: 40001, inside: `100.64.${h[1]}.${1 + (h[2]! % 250)}`,
-    deExit: `203.0.113.${1 + (h[3]! % 120)}`, usClient: `198.18.${h[4]}.${1 + (h[5]! % 250)}`, usClientPort: 61000,
+    cgn: `198.51.100.${1 + (h[0]! % 240)}`, cgnPort: 40001, inside: `100.64.${h[1]}.${1 + (h[2]! % 250)}`,
+    deExit: `203.0.113.${1 + (h[3]! % 100)}`, usClient: `198.18.${h[4]! % 255}.${1 + (h[5]! % 250)}`, usClientPort: 61000,
   };
 }
 
