@@ -12,6 +12,8 @@ import { markStateBuilt, REBUILD_PROGRESS, STATE_MARKER, rebuildWindows, redisSt
 import { TOPICS } from '../services/common/topics.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { partKeys } from '../services/join/window-layout.ts';
+import { createFlowMarks } from '../services/join/flow-marks.ts';
+import { FLOW_MARKS_KEY } from '../services/join/flow-watermark.ts';
 import { stackEndpoints } from './support/stack.ts';
 
 describe('rebuilding windows from Kafka', () => {
@@ -62,6 +64,23 @@ describe('rebuilding windows from Kafka', () => {
       back += read.events.length;
     }
     expect(back).toBe(1900); // the 100 events older than the retention stay out
+  }, 120_000);
+
+  it('takes a flow watermark record (ingest\'s, no event) for its exporter\'s mark in that partition', async () => {
+    const now = Date.now();
+    const exporter = `rb-exp-${now.toString(36)}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.flowsNorm, messages: [3, 5].map((partition) => ({ key: null, value: null, partition, headers: { 'ct-flowmark': exporter, 'ct-flowmark-time': String(now - 1000 + partition) } })) });
+    await producer.disconnect();
+    await redis.del(STATE_MARKER);
+    const marks = createFlowMarks(redis);
+    const registry = { decode: async () => { throw new Error('a watermark record is not decoded'); } } as never;
+    const done = await rebuildWindows({ kafka, admin, redis, store: createWindowStore(redis, { retentionMs: 3_600_000 }), retentionMs: 3_600_000, flowMarks: { registry, marks } });
+    expect(done.done).toBe(true);
+    expect(await redis.hget(FLOW_MARKS_KEY, `${exporter}|3`)).toBe(String(now - 997));
+    expect(await redis.hget(FLOW_MARKS_KEY, `${exporter}|5`)).toBe(String(now - 995));
+    expect((await marks.watermarks()).get(exporter)).toBe(now - 997);
   }, 120_000);
 
   // The windows' fence (window-store.ts): while a rebuild writes, the windows hold a prefix of

@@ -3,6 +3,7 @@
 // dlq.archive with the reason (the stage wrapper, common/stage.ts); a database or registry
 // outage fails the batch, which the consumer loop retries without committing offsets (nothing
 // lost, nothing dead-lettered).
+import { flowMarkOf } from '../join/flow-watermark.ts';
 import type { Producer } from 'kafkajs';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { dependencyDown, permanent } from '../common/errors.ts';
@@ -39,6 +40,7 @@ export function createArchivePipeline(d: ArchiveDeps) {
   /** The record's rows added to the batch; false when its writer schema is not fetched yet
    *  (then rowsOf, which fetches it). Decoded at once: no promise per record. */
   function rowsNow(m: ConsumedMessage, batch: HistoryBatch): boolean {
+    if (m.topic === TOPICS.flowsNorm && flowMarkOf(m)) return true; // a watermark record (ingest): no event
     const meta = recordMetaOf(m);
     if (m.topic === TOPICS.flowsNorm) {
       const dir = headerString(m.headers, 'ct-dir');
@@ -57,6 +59,7 @@ export function createArchivePipeline(d: ArchiveDeps) {
   }
 
   async function rowsOf(m: ConsumedMessage, batch: HistoryBatch): Promise<void> {
+    if (m.topic === TOPICS.flowsNorm && flowMarkOf(m)) return;
     await d.registry.decode(m.topic === TOPICS.flowsNorm ? TOPICS.flowsNorm : TOPICS.sessionsNorm, m.value);
     rowsNow(m, batch);
   }

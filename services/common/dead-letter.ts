@@ -19,7 +19,7 @@ export interface SourceMessage {
   offset: string;
 }
 
-export interface OutMessage { key: Buffer | string | null; value: Buffer | null; headers: Record<string, string> }
+export interface OutMessage { key: Buffer | string | null; value: Buffer | null; headers: Record<string, string>; partition?: number }
 
 export function deadLetterMessage(stage: string, err: CrosstraceError, src: SourceMessage, now: number, maxBytes = MAX_DEAD_LETTER_BYTES): OutMessage {
   const headers: Record<string, string> = {

@@ -424,7 +424,9 @@ export function headerString(h: IHeaders, name: string): string {
   return Buffer.isBuffer(one) ? one.toString('utf8') : String(one ?? '');
 }
 
-export interface OutTopicMessages { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string> }[] }
+/** `partition`: set only where a record must go to one partition whatever its key (a flow
+ *  watermark record, join/flow-watermark.ts); else the key's. */
+export interface OutTopicMessages { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string>; partition?: number }[] }
 /** What stages produce through: kafkajs' Producer fits, and so does coalesceSends (send-coalescer.ts). */
 export interface BatchSender { sendBatch(batch: { topicMessages: OutTopicMessages[] }): Promise<unknown> }
 

@@ -346,6 +346,10 @@ export function murmur2(key: unknown): number {
   return h ^ (h >>> 15);
 }
 
+/** The partition kafkajs' default partitioner gives a record keyed `key` among `partitions`
+ *  (Java's: toPositive(murmur2) mod the topic's partition count). */
+export const keyPartition = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
+
 /** True when kafkajs' default partitioner hashes keys with the murmur2 above. */
 export const murmurPatchApplied = !require_.cache[require_.resolve('kafkajs/src/producer/partitioners/default/index.js')]
   && preload('kafkajs/src/producer/partitioners/default/murmur2.js', murmur2);

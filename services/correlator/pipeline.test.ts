@@ -154,3 +154,20 @@ describe('correlator stage with many waiters on one window', () => {
     expect(await metrics.stage.registry.getSingleMetricAsString('crosstrace_correlator_waiter_wakeups_skipped_total')).toMatch(/ 3$/m); // 'far', once per event
   });
 });
+
+describe('correlator stage with flow watermark records (ingest\'s, join/flow-watermark.ts)', () => {
+  it('moves the exporter\'s mark in that partition, after indexing the records before it, and indexes no event for it', async () => {
+    const log: string[] = [];
+    const advanced: Map<string, number>[] = [];
+    const store = { indexMany: async (reqs: IndexRequest[]) => { log.push(`indexed ${reqs.map((r) => r.uid).join(',')}`); return reqs.map(() => ({ isNew: true, waiters: [] })); } } as unknown as WindowStore;
+    const registry = { decode: async () => ({ exporterId: 'fr-flow-1', exportTime: 1_700_000_000_100 }), decodeKnown: () => ({ exporterId: 'fr-flow-1', exportTime: 1_700_000_000_100 }) } as unknown as RegistryClient;
+    const marks = { advance: async (m: Map<string, number>) => { log.push('marked'); advanced.push(m); } };
+    const metrics = createCorrelatorMetrics();
+    const p = createCorrelatorPipeline({ store, registry, producer: {} as Producer, directory: {} as ProviderDirectory, settings: {} as JoinSettings, metrics, logger: createLogger('test', 'silent'), marks: marks as never });
+    const mark = (partition: number, exporter: string, time: number) => msg({ partition, offset: '9', key: null, value: null, headers: { 'ct-flowmark': exporter, 'ct-flowmark-time': String(time) } });
+    await p.handle([msg({ partition: 2 }), mark(2, 'fr-flow-1', 1_700_000_000_900), mark(2, 'de-flow-1', 1_700_000_000_500)]);
+    expect(log).toEqual(['indexed fr-flow-1/e1:flow-in', 'marked']);
+    expect(Object.fromEntries(advanced[0]!)).toEqual({ 'fr-flow-1|2': 1_700_000_000_900, 'de-flow-1|2': 1_700_000_000_500 });
+    expect((await metrics.flowMarks.get()).values[0]?.value).toBe(2);
+  });
+});

@@ -17,7 +17,7 @@ import { wrapStage, type StageBatch } from '../common/stage.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { TOPICS } from '../common/topics.ts';
 import { decodeStored, type IndexRequest, type WindowStore } from '../join/window-store.ts';
-import { batchMarks, type FlowMarkSample } from '../join/flow-watermark.ts';
+import { batchMarks, flowMarkOf, type FlowMarkSample } from '../join/flow-watermark.ts';
 import type { FlowMarks } from '../join/flow-marks.ts';
 import type { CorrelatorMetrics } from './metrics.ts';
 import { createPublishedHops, DEFAULT_HOPS_REMEMBERED, type PublishingBatch } from './published-hops.ts';
@@ -95,6 +95,10 @@ export function createCorrelatorPipeline(d: CorrelatorDeps) {
       return event === undefined ? PENDING : { req, event };
     };
     for (const m of msgs) {
+      // a watermark record (ingest, join/flow-watermark.ts): no event, its exporter's mark in
+      // this partition moves with the batch's, after the records before it are indexed
+      const mark = m.topic === TOPICS.flowsNorm ? flowMarkOf(m) : null;
+      if (mark) { if (Number.isFinite(mark.exportTime)) samples.push(mark); d.metrics.flowMarks.inc(); continue; }
       // decoded here, before indexing: an event whose body does not decode is dead-lettered,
       // never indexed into a window where every later read would trip on it. At once, without
       // a promise per record, but for the first record of a schema id (its writer is fetched)

@@ -18,8 +18,21 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   });
   const { logger, life, directory, registry, redis, producer } = kit;
 
+  // flows.norm's partition count, read again every minute (partitions added meanwhile): where
+  // the exporters' watermark records go (pipeline.ts)
+  let normPartitions = 0;
+  const readPartitions = async (): Promise<void> => {
+    try {
+      const meta = await kit.admin.fetchTopicMetadata({ topics: [TOPICS.flowsNorm] });
+      normPartitions = meta.topics[0]?.partitions.length ?? 0;
+    } catch (e) { logger.warn({ err: e }, `could not read ${TOPICS.flowsNorm}'s partitions: flow watermark records wait for the next try`); }
+  };
+  await readPartitions();
+  const partitionsTimer = setInterval(() => { void readPartitions(); }, 60_000);
+  partitionsTimer.unref();
+  life.onStop('flows.norm partitions', () => clearInterval(partitionsTimer));
   const pipeline = createIngestPipeline({
-    registry, redis, producer, metrics, logger,
+    registry, redis, producer, metrics, logger, flowsNormPartitions: () => normPartitions,
     ctx: { byExporter: directory.byExporter, byAddress: directory.byAddress, skew, opts: {
       futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 3600,
       historyMs: cfg.CROSSTRACE_INGEST_HISTORY_DAYS * 86_400_000,

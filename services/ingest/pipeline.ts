@@ -11,7 +11,9 @@ import type { OutMessage } from '../common/dead-letter.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
+import { keyPartition } from '../common/kafkajs-patch.ts';
 import { wrapStage } from '../common/stage.ts';
+import { flowMarkMessages } from '../join/flow-watermark.ts';
 import { rawTopicOf, TOPICS } from '../common/topics.ts';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { normaliseFlow, normaliseSession, type NormaliseContext, type Normalised } from './domain/normalise.ts';
@@ -28,6 +30,10 @@ export interface IngestPipelineDeps {
   dedupeWindowMs: number;
   /** One pipelined SET per event instead of one script per chunk (Redis Cluster). Default false. */
   dedupePerKey?: boolean;
+  /** flows.norm's partition count as last read (main.ts): each exporter's batch of flow records
+   *  is followed by a watermark record in every partition it did not reach
+   *  (join/flow-watermark.ts). 0 or absent: none. */
+  flowsNormPartitions?: () => number;
   now?: () => number;
 }
 
@@ -142,17 +148,37 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     const fresh = await dedupe(ok);
     const flows: OutMessage[] = [];
     const sessions: OutMessage[] = [];
+    const parts = d.flowsNormPartitions?.() ?? 0;
+    /** per flow exporter: the latest export time of its records here, the partitions they reach */
+    const exporters = new Map<string, { time: number; reached: Set<number> }>();
     for (const o of fresh) {
       const isFlow = rawOf(o.src.topic)?.base === TOPICS.flowsRaw;
       const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
       const value = d.registry.encode(topic, o.norm.event);
       const origin = originText(o.src.timestamp);
       const time = timeText(timeOf(o.norm.event));
+      let ex: { time: number; reached: Set<number> } | undefined;
+      if (isFlow && parts > 1) {
+        const f = o.norm.event as FlowEvent;
+        ex = exporters.get(f.exporterId);
+        if (!ex) exporters.set(f.exporterId, ex = { time: f.exportTime, reached: new Set() });
+        else if (f.exportTime > ex.time) ex.time = f.exportTime;
+      }
       for (const k of o.norm.keys) {
         const headers: Record<string, string> = { 'ct-origin-ts': origin, 'ct-uid': o.eventId, 'ct-time': time };
         if (k.dir) headers['ct-dir'] = k.dir;
         (isFlow ? flows : sessions).push({ key: k.key, value, headers });
+        if (ex && ex.reached.size < parts) ex.reached.add(keyPartition(k.key, parts));
       }
+    }
+    // after the records, in each partition's order: what the correlator indexed before a mark
+    // holds every record of that exporter up to its time (a quiet exporter's few keys no longer
+    // hold its watermark back in the partitions they do not reach)
+    for (const [exporterId, ex] of exporters) {
+      if (!Number.isFinite(ex.time) || ex.reached.size >= parts) continue;
+      const marks = flowMarkMessages(exporterId, ex.time, parts, ex.reached);
+      for (const m of marks) flows.push(m);
+      d.metrics.flowMarks.inc(marks.length);
     }
     return [{ topic: TOPICS.flowsNorm, messages: flows }, { topic: TOPICS.sessionsNorm, messages: sessions }];
   });

@@ -11,10 +11,11 @@
 // exported at t is indexed from partition p, every earlier record of that exporter in p is too.
 // What it does not see: a partition that has not carried the exporter's records since Redis was
 // (re)built does not hold the watermark back (stated in README, The tracing model). And one that
-// has carried them holds it back until it carries them again: a quiet exporter (a few hosts, so
-// a few keys) leaves relay lookups on its hosts unsettled (AMBIGUOUS, never a wrong subscriber)
-// once its records of an earlier time reached a partition its later ones do not; a watermark
-// record ingest would send to every partition per exporter would lift that (not built).
+// has carried them would hold it back until it carried them again — a quiet exporter (a few
+// hosts, so a few keys) would leave relay lookups on its hosts unsettled (AMBIGUOUS) once its
+// earlier records reached a partition its later ones do not — were it not for the watermark
+// records below: ingest follows each exporter's batch of flow records with one in every
+// partition the batch did not reach, so every partition moves with the exporter's export time.
 
 /** Redis hash of the marks: field "<exporterId>|<partition>" -> export time, UTC ms. */
 export const FLOW_MARKS_KEY = 'ct:flowmark';
@@ -45,5 +46,38 @@ export function exporterWatermarks(hash: Readonly<Record<string, string>>): Map<
     const e = field.slice(0, cut);
     out.set(e, Math.min(out.get(e) ?? Infinity, ms));
   }
+  return out;
+}
+
+/** Headers of a watermark record on flows.norm (ingest): no key, no value; the
+ *  exporter, and the export time up to which its records before this one in this partition
+ *  reach. Ingest sends one to every partition an exporter's batch of flow records did not reach
+ *  (ingest/pipeline.ts), after the batch's records, so a partition its records reach rarely (a
+ *  quiet exporter: a few hosts) holds its watermark back no longer than a batch. */
+export const FLOW_MARK_HEADER = 'ct-flowmark';
+export const FLOW_MARK_TIME_HEADER = 'ct-flowmark-time';
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+const headerText = (v: HeaderValue): string | undefined => {
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : typeof one === 'string' ? one : one.toString('utf8');
+};
+
+/** The watermark a flows.norm record carries when it is a watermark record (no value, the two
+ *  headers), else null: correlator, rebuild and archive take it for no event. */
+export function flowMarkOf(m: { partition: number; value: Buffer | null; headers: Record<string, HeaderValue> }): FlowMarkSample | null {
+  if (m.value !== null && m.value !== undefined) return null;
+  const exporterId = headerText(m.headers[FLOW_MARK_HEADER]);
+  if (exporterId === undefined) return null;
+  const exportTime = Number(headerText(m.headers[FLOW_MARK_TIME_HEADER]));
+  return { exporterId, partition: m.partition, exportTime };
+}
+
+/** The watermark records for one exporter's batch: one to each partition its records did not
+ *  reach, at the latest export time of the batch. */
+export function flowMarkMessages(exporterId: string, exportTime: number, partitions: number, reached: ReadonlySet<number>): { key: null; value: null; partition: number; headers: Record<string, string> }[] {
+  const out: { key: null; value: null; partition: number; headers: Record<string, string> }[] = [];
+  const time = String(exportTime);
+  for (let p = 0; p < partitions; p++) if (!reached.has(p)) out.push({ key: null, value: null, partition: p, headers: { [FLOW_MARK_HEADER]: exporterId, [FLOW_MARK_TIME_HEADER]: time } });
   return out;
 }

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
 import type { RegistryClient } from '../common/registry.ts';
 import type { FlowEvent } from '../../schemas/types.gen.ts';
-import { batchMarks, type FlowMarkSample } from './flow-watermark.ts';
+import { batchMarks, flowMarkOf, type FlowMarkSample } from './flow-watermark.ts';
 import { indexRequestOf } from './index-request.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
@@ -172,9 +172,10 @@ export async function rebuildWindows(o: {
   // reach a partition in export order, so its export time is that pair's mark (only these few
   // are decoded). The exporter is the ct-uid's first segment (ingest: exporterId/eventId).
   let lastFlows = new Map<string, { partition: number; value: Buffer }>();
+  /** watermark records read (ingest's, join/flow-watermark.ts): their marks, no event */
+  let markRecords: FlowMarkSample[] = [];
   const marks = o.flowMarks?.marks;
-  const marksOf = async (flows: Map<string, { partition: number; value: Buffer }>): Promise<Map<string, number>> => {
-    const samples: FlowMarkSample[] = [];
+  const marksOf = async (flows: Map<string, { partition: number; value: Buffer }>, samples: FlowMarkSample[]): Promise<Map<string, number>> => {
     for (const f of flows.values()) {
       try {
         const ev = await o.flowMarks!.registry.decode<FlowEvent>(TOPICS.flowsNorm, f.value);
@@ -189,15 +190,17 @@ export async function rebuildWindows(o: {
     const reqs = buf;
     const offsets = bufAt;
     const flows = lastFlows;
+    const marked = markRecords;
     buf = [];
     bufAt = new Map();
     lastFlows = new Map();
+    markRecords = [];
     await writing; // one write in flight while the next batches are read
     if (failed) throw failed.e;
     writing = (async () => {
       await o.store.bulkIndex(reqs, seen);
       // the watermark moves only over records already in their windows (as the correlator's)
-      if (marks && flows.size > 0) await marks.advance(await marksOf(flows));
+      if (marks && (flows.size > 0 || marked.length > 0)) await marks.advance(await marksOf(flows, marked));
       // the offsets are recorded after their events are written, and only beside this run
       if ((await cmds.ctRebuildProgress(REBUILD_PROGRESS, run, ...[...offsets].flatMap(([tp, off]) => [tp, String(off)]))) !== 1) throw lostDuringRebuild();
       events += reqs.length;
@@ -225,6 +228,8 @@ export async function rebuildWindows(o: {
         const lastOfBatch = new Map<string, Buffer>();
         for (const m of messages) {
           const msg: ConsumedMessage = { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: Number(m.timestamp) };
+          const mark = topic === TOPICS.flowsNorm ? flowMarkOf(msg) : null;
+          if (mark) { if (marks && Number.isFinite(mark.exportTime)) markRecords.push(mark); continue; }
           let r: IndexRequest;
           try { r = indexRequestOf(msg); } catch { skipped++; continue; } // dead-lettered when first read
           if (r.time < horizon) { skipped++; continue; }

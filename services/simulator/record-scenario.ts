@@ -9,7 +9,7 @@
 import type { FlowEndReason, FlowEvent, HopMethod, Provider, SessionEvent, TraceStatus } from '../../schemas/types.gen.ts';
 import { createAccountingTable } from '../collector/domain/accounting-table.ts';
 import { isScopedAddress, windowKey } from '../common/address.ts';
-import { murmur2 } from '../common/kafkajs-patch.ts';
+import { keyPartition } from '../common/kafkajs-patch.ts';
 import { PEER_ADDR, RELAY_ADDR, relayScenario } from './relay-fixtures.ts';
 
 export interface RecordScenario {
@@ -166,7 +166,7 @@ export function exporterHeartbeats(providers: readonly Pick<Provider, 'providerI
 }
 
 /** The partition kafkajs' default partitioner gives a record keyed `key` among `partitions`. */
-export const heartbeatPartition = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;
+export const heartbeatPartition = keyPartition;
 
 /** The relay model's flows moved onto the scenario's addresses and its observation time. */
 function relayFlows(t: NonNullable<RecordScenario['relayTraffic']>, obs: number, now: number, run: string) {
