@@ -74,15 +74,16 @@ describe('ingest service on the real stack', () => {
     expect(fe.jurisdiction).toBe('FR');
     expect(f.key?.toString()).toContain('100.64.3.4');
     expect(String(f.headers['ct-dir'])).toBe('out');
-    // one record of fr-flow-1 in this batch, so one partition reached: a watermark record at its
-    // export time goes to every other flows.norm partition (join/flow-watermark.ts)
+    // one record of fr-flow-1 in this batch, so one partition reached: a watermark record goes to
+    // every other flows.norm partition, 60 s (CROSSTRACE_INGEST_FLOW_MARK_LAG_MS) behind its
+    // export time (join/flow-watermark.ts)
     const admin = testKafka('ingest-test-admin').admin();
     await admin.connect();
     const parts = (await admin.fetchTopicMetadata({ topics: [TOPICS.flowsNorm] })).topics[0]!.partitions.length;
     await admin.disconnect();
     expect(parts).toBeGreaterThan(1);
     const markedIn = () => new Set(seen.filter((m) => m.topic === TOPICS.flowsNorm && m.value === null && String(m.headers['ct-flowmark']) === 'fr-flow-1'
-      && String(m.headers['ct-flowmark-time']) === String(fe.exportTime)).map((m) => m.partition));
+      && String(m.headers['ct-flowmark-time']) === String(fe.exportTime - 60_000)).map((m) => m.partition));
     await waitFor('watermark records', () => (markedIn().size >= parts - 1 ? true : undefined));
     expect([...markedIn()].sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i).filter((i) => i !== f.partition));
     const s = await waitFor('sessions.norm', () => seen.find((m) => m.topic === TOPICS.sessionsNorm && String(m.headers['ct-uid']) === `fr-bng-1/${run}-s1`));

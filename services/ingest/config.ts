@@ -13,6 +13,8 @@ export const ingestConfig = defineConfig('CROSSTRACE_INGEST_', {
   CROSSTRACE_INGEST_HISTORY_DAYS: int('How far back the history store (archive) keeps records, days: records up to this old are accepted even past the live limits above (the correlator indexes only what its windows cover, the archive keeps them all); 0 = no history store, the live limits apply.', 180, 0, 36_500),
   CROSSTRACE_INGEST_DEDUPE_WINDOW_MS: int('How long an event id is remembered for dedupe, ms.', 600_000, 1_000, 86_400_000),
   CROSSTRACE_INGEST_DEDUPE_PER_KEY: bool('Dedupe with one pipelined SET per event instead of one script per chunk of events (needed on Redis Cluster).', false),
+  CROSSTRACE_INGEST_FLOW_MARKS: bool('Follow each flow exporter\'s batch with a watermark record in every flows.norm partition it did not reach (join/flow-watermark.ts), so a quiet exporter\'s relay lookups settle. Deploy correlator and archive of this version first: older ones dead-letter them.', true),
+  CROSSTRACE_INGEST_FLOW_MARK_LAG_MS: int('How far behind the batch\'s latest export time a watermark record claims, ms: the raw reordering of an exporter\'s records it tolerates (the collector retries a failed batch after later ones; its produce can take a request timeout, 30 s). A quiet exporter\'s relay lookups settle this much later.', 60_000, 0, 3_600_000),
   CROSSTRACE_INGEST_CLOCK_FLAG_MS: int('Exporter clock offset above which its events are flagged and dead-lettered, ms.', 3_600_000, 1_000, 30 * 86_400_000),
   CROSSTRACE_INGEST_PARTITIONS: int('Partitions of the topics ingest creates when missing.', 6, 1, 1024),
   CROSSTRACE_INGEST_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset.', true),

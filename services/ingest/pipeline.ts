@@ -34,6 +34,9 @@ export interface IngestPipelineDeps {
    *  is followed by a watermark record in every partition it did not reach
    *  (join/flow-watermark.ts). 0 or absent: none. */
   flowsNormPartitions?: () => number;
+  /** How far behind the batch's latest export time a watermark record claims, ms (default
+   *  60 s): the reordering of an exporter's raw records it tolerates. */
+  flowMarkLagMs?: number;
   now?: () => number;
 }
 
@@ -55,8 +58,14 @@ function decimalText() {
   return (n: number): string => (n === last ? text : (text = String(last = n)));
 }
 
+/** Watermark records per exporter at most this often, ms (wall clock). */
+const FLOW_MARK_EVERY_MS = 1000;
+
 export function createIngestPipeline(d: IngestPipelineDeps) {
   const now = d.now ?? Date.now;
+  const markLag = d.flowMarkLagMs ?? 60_000;
+  /** per exporter, when its last watermark records were made (in memory) */
+  const markedAt = new Map<string, number>();
   /** rawTopicOf per topic, once (a record's topic is asked three times). */
   const rawTopics = new Map<string, ReturnType<typeof rawTopicOf> | null>();
   const rawOf = (topic: string): ReturnType<typeof rawTopicOf> => {
@@ -174,9 +183,16 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     // after the records, in each partition's order: what the correlator indexed before a mark
     // holds every record of that exporter up to its time (a quiet exporter's few keys no longer
     // hold its watermark back in the partitions they do not reach)
+    // At most one round a second per exporter (fewer marks cost only how soon lookups settle),
+    // and `flowMarkLagMs` behind its records: an exporter's raw records are in export order but
+    // for a batch the collector retries after later ones (record-sink.ts) or a slow clock's
+    // estimate starting again at a restart (clock-skew.ts); a mark never moves back, so a
+    // partition its records do reach keeps their own later mark.
+    const at = now();
     for (const [exporterId, ex] of exporters) {
-      if (!Number.isFinite(ex.time) || ex.reached.size >= parts) continue;
-      const marks = flowMarkMessages(exporterId, ex.time, parts, ex.reached);
+      if (!Number.isFinite(ex.time) || ex.reached.size >= parts || at - (markedAt.get(exporterId) ?? -Infinity) < FLOW_MARK_EVERY_MS) continue;
+      markedAt.set(exporterId, at);
+      const marks = flowMarkMessages(exporterId, ex.time - markLag, parts, ex.reached);
       for (const m of marks) flows.push(m);
       d.metrics.flowMarks.inc(marks.length);
     }

@@ -15,7 +15,9 @@
 // hosts, so a few keys) would leave relay lookups on its hosts unsettled (AMBIGUOUS) once its
 // earlier records reached a partition its later ones do not — were it not for the watermark
 // records below: ingest follows each exporter's batch of flow records with one in every
-// partition the batch did not reach, so every partition moves with the exporter's export time.
+// partition the batch did not reach (at most once a second, a lag behind: ingest/pipeline.ts),
+// so every partition moves with the exporter's export time. A mark's claim holds for records
+// that reach flows.raw in export order up to that lag (CROSSTRACE_INGEST_FLOW_MARK_LAG_MS, 60 s).
 
 /** Redis hash of the marks: field "<exporterId>|<partition>" -> export time, UTC ms. */
 export const FLOW_MARKS_KEY = 'ct:flowmark';
@@ -53,7 +55,7 @@ export function exporterWatermarks(hash: Readonly<Record<string, string>>): Map<
  *  exporter, and the export time up to which its records before this one in this partition
  *  reach. Ingest sends one to every partition an exporter's batch of flow records did not reach
  *  (ingest/pipeline.ts), after the batch's records, so a partition its records reach rarely (a
- *  quiet exporter: a few hosts) holds its watermark back no longer than a batch. */
+ *  quiet exporter: a few hosts) no longer holds its watermark back for good. */
 export const FLOW_MARK_HEADER = 'ct-flowmark';
 export const FLOW_MARK_TIME_HEADER = 'ct-flowmark-time';
 
