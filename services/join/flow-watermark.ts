@@ -19,6 +19,9 @@
 // so every partition moves with the exporter's export time. A mark's claim holds for records
 // that reach flows.raw in export order up to that lag (CROSSTRACE_INGEST_FLOW_MARK_LAG_MS, 60 s).
 
+import type { IHeaders } from 'kafkajs';
+import { headerString } from '../common/kafka.ts';
+
 /** Redis hash of the marks: field "<exporterId>|<partition>" -> export time, UTC ms. */
 export const FLOW_MARKS_KEY = 'ct:flowmark';
 
@@ -59,19 +62,13 @@ export function exporterWatermarks(hash: Readonly<Record<string, string>>): Map<
 export const FLOW_MARK_HEADER = 'ct-flowmark';
 export const FLOW_MARK_TIME_HEADER = 'ct-flowmark-time';
 
-type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
-const headerText = (v: HeaderValue): string | undefined => {
-  const one = Array.isArray(v) ? v[0] : v;
-  return one === undefined ? undefined : typeof one === 'string' ? one : one.toString('utf8');
-};
-
 /** The watermark a flows.norm record carries when it is a watermark record (no value, the two
  *  headers), else null: correlator, rebuild and archive take it for no event. */
-export function flowMarkOf(m: { partition: number; value: Buffer | null; headers: Record<string, HeaderValue> }): FlowMarkSample | null {
+export function flowMarkOf(m: { partition: number; value: Buffer | null; headers: IHeaders }): FlowMarkSample | null {
   if (m.value !== null && m.value !== undefined) return null;
-  const exporterId = headerText(m.headers[FLOW_MARK_HEADER]);
-  if (exporterId === undefined) return null;
-  const exportTime = Number(headerText(m.headers[FLOW_MARK_TIME_HEADER]));
+  const exporterId = headerString(m.headers, FLOW_MARK_HEADER);
+  if (exporterId === '') return null;
+  const exportTime = Number(headerString(m.headers, FLOW_MARK_TIME_HEADER));
   return { exporterId, partition: m.partition, exportTime };
 }
 
