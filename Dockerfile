@@ -19,6 +19,6 @@ COPY deploy/security/acls.json deploy/security/acls.json
 RUN mkdir -p /kafka-clients /keys /trust && chown node:node /kafka-clients /keys /trust
 USER node
 # memory settings as deploy/local/node-memory.sh (issue 14; deploy/compose.test.ts checks they agree)
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 NODE_OPTIONS=--max-semi-space-size=16
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 NODE_OPTIONS=--max-semi-space-size=16 CROSSTRACE_HEAP_GROWING_PERCENT=100
 ENV SERVICE=ingest
 CMD ["sh", "-c", "exec node services/${SERVICE}/main.ts"]

@@ -21,13 +21,16 @@ for (const [name, off] of services) {
   let pid: number;
   try { pid = Number(readFileSync(join(root, '.stack/run', `svc-${name}.pid`), 'utf8').trim()); status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { console.log(`${name}: not running`); continue; }
   const split = rssSplit(pid);
+  // the heap policy the service started with (common/heap-growth.ts), from its environment
+  let growth = '';
+  try { growth = /(?:^|\0)CROSSTRACE_HEAP_GROWING_PERCENT=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1]?.trim() ?? ''; } catch { /* not ours to read */ }
   const text = await fetch(`http://127.0.0.1:${base + off}/metrics`).then((r) => r.text(), () => '');
   const row = {
     service: name, peakRssMiB: Math.round(kib(status, 'VmHWM')), rssMiB: Math.round(kib(status, 'VmRSS')),
     heapUsedMiB: r1(metric(text, 'nodejs_heap_size_used_bytes')), heapTotalMiB: r1(metric(text, 'nodejs_heap_size_total_bytes')),
-    externalMiB: r1(metric(text, 'nodejs_external_memory_bytes')), loadAverage1m: +loadavg()[0]!.toFixed(1),
+    externalMiB: r1(metric(text, 'nodejs_external_memory_bytes')), heapGrowingPercent: Number(growth) || 0, loadAverage1m: +loadavg()[0]!.toFixed(1),
     mallocMiB: Math.round(split?.malloc ?? NaN), otherAnonMiB: Math.round(split?.anon ?? NaN), fileMiB: Math.round(split?.file ?? NaN),
   };
-  console.log(`${name.padEnd(10)} peak RSS ${row.peakRssMiB} MiB, now ${row.rssMiB} MiB: V8 heap ${row.heapUsedMiB} used of ${row.heapTotalMiB} MiB, external (Buffers) ${row.externalMiB} MiB, the rest (code, malloc arenas, stacks) ${Math.round(row.rssMiB - row.heapTotalMiB - row.externalMiB)} MiB; by mapping: glibc malloc ${row.mallocMiB} MiB (${split?.arenas ?? '?'} arenas + brk), other anonymous (V8 pages, large Buffers, stacks) ${row.otherAnonMiB}, file-backed (code) ${row.fileMiB}`);
+  console.log(`${name.padEnd(10)} peak RSS ${row.peakRssMiB} MiB, now ${row.rssMiB} MiB: V8 heap ${row.heapUsedMiB} used of ${row.heapTotalMiB} MiB, external (Buffers) ${row.externalMiB} MiB, the rest (code, malloc arenas, stacks) ${Math.round(row.rssMiB - row.heapTotalMiB - row.externalMiB)} MiB; by mapping: glibc malloc ${row.mallocMiB} MiB (${split?.arenas ?? '?'} arenas + brk), other anonymous (V8 pages, large Buffers, stacks) ${row.otherAnonMiB}, file-backed (code) ${row.fileMiB}; old-space growth ${row.heapGrowingPercent ? `${row.heapGrowingPercent} %` : "V8's own"}`);
   result('service-memory', row);
 }

@@ -138,10 +138,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the services with the memory settings the local services run with (deploy/local/node-memory.sh, measured in issue 14)', () => {
-    const local = execFileSync('bash', ['-c', '. deploy/local/node-memory.sh; printf "%s\\n" "$MALLOC_ARENA_MAX" "$MALLOC_MMAP_THRESHOLD_" "$NODE_OPTIONS"'],
+    const local = execFileSync('bash', ['-c', '. deploy/local/node-memory.sh; printf "%s\\n" "$MALLOC_ARENA_MAX" "$MALLOC_MMAP_THRESHOLD_" "$NODE_OPTIONS" "$CROSSTRACE_HEAP_GROWING_PERCENT"'],
       { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8' }).trim().split('\n');
     const env = Object.fromEntries([...readFileSync(`${root}Dockerfile`, 'utf8').matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1]!.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)));
-    expect([env.MALLOC_ARENA_MAX, env.MALLOC_MMAP_THRESHOLD_, env.NODE_OPTIONS]).toEqual(local);
+    expect([env.MALLOC_ARENA_MAX, env.MALLOC_MMAP_THRESHOLD_, env.NODE_OPTIONS, env.CROSSTRACE_HEAP_GROWING_PERCENT]).toEqual(local);
   });
 
   it('has every service that has a config schema', () => {
