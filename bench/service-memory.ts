@@ -21,9 +21,13 @@ for (const [name, off] of services) {
   let pid: number;
   try { pid = Number(readFileSync(join(root, '.stack/run', `svc-${name}.pid`), 'utf8').trim()); status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { console.log(`${name}: not running`); continue; }
   const split = rssSplit(pid);
-  // the heap policy the service started with (common/heap-growth.ts), from its environment
+  // the heap policy the service started with (common/heap-growth.ts): a flag on its node command
+  // line wins over its environment's CROSSTRACE_HEAP_GROWING_PERCENT
   let growth = '';
-  try { growth = /(?:^|\0)CROSSTRACE_HEAP_GROWING_PERCENT=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1]?.trim() ?? ''; } catch { /* not ours to read */ }
+  try {
+    const cmd = /--heap[-_]growing[-_]percent=(\d+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'latin1'))?.[1];
+    growth = cmd ?? /(?:^|\0)CROSSTRACE_HEAP_GROWING_PERCENT=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1]?.trim() ?? '';
+  } catch { /* not ours to read */ }
   const text = await fetch(`http://127.0.0.1:${base + off}/metrics`).then((r) => r.text(), () => '');
   const row = {
     service: name, peakRssMiB: Math.round(kib(status, 'VmHWM')), rssMiB: Math.round(kib(status, 'VmRSS')),

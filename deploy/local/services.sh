@@ -13,7 +13,7 @@ run="$root/.stack/run"; logs="$root/.stack/logs"
 mkdir -p "$run" "$logs"
 PATH="$("$root/deploy/tools/ensure-node.sh"):$PATH"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
-# glibc malloc arenas and V8's semi-space, as measured (issue 14): node-memory.sh
+# glibc malloc arenas, V8's semi-space and old-space growth, as measured (issue 14): node-memory.sh
 # shellcheck source=node-memory.sh
 . "$root/deploy/local/node-memory.sh"
 # name:port of each service that exists: its ops port (/healthz, /metrics); SERVICES_PORT_BASE

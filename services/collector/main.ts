@@ -11,6 +11,7 @@ import { createCollectorMetrics } from './metrics.ts';
 import { createCollectorPipeline } from './pipeline.ts';
 import { loadRadiusFile } from './radius-file.ts';
 import { createRecordSink } from './record-sink.ts';
+import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startCollector(env: Record<string, string | undefined> = process.env) {
   const cfg = collectorConfig.parse(env);
@@ -71,7 +72,8 @@ export async function startCollector(env: Record<string, string | undefined> = p
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  startCollector().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
+  Promise.resolve().then(() => { applyHeapGrowth(); return startCollector(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
     console.error(`collector failed to start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

@@ -3,7 +3,6 @@
 // created when missing), registry (subjects ensured), Redis and a producer. Everything opened
 // is registered with the lifecycle, so stop() closes it in reverse order. serveStage() then
 // runs the service's consumer stage with its /metrics and /healthz.
-import './heap-growth.ts'; // first: V8's heap policy before the service allocates
 import { Redis } from 'ioredis';
 import { resolveKafkaSecurity, type KafkaSecuritySettings } from './kafka-security.ts';
 import { createConsumerLoop, createKafka, createProducer, ensureTopics, type ConsumerLoopOptions } from './kafka.ts';

@@ -8,6 +8,7 @@ import { markStateBuilt, rebuildWindows, redisStateLost, takeWindowsAsBuilt } fr
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
+import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startCorrelator(env: Record<string, string | undefined> = process.env) {
   const cfg = correlatorConfig.parse(env);
@@ -55,7 +56,8 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  startCorrelator().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
+  Promise.resolve().then(() => { applyHeapGrowth(); return startCorrelator(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
     console.error(`correlator failed to start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

@@ -25,6 +25,7 @@ import { requestLogFields } from './request-log.ts';
 import { assertNoPrivateKey, loadTokenFile, reloadingTokenTable } from './token-file.ts';
 import { createTokenTable, type TokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
+import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startGateway(env: Record<string, string | undefined> = process.env) {
   const cfg = gatewayConfig.parse(env);
@@ -99,7 +100,8 @@ export async function startGateway(env: Record<string, string | undefined> = pro
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  startGateway().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
+  Promise.resolve().then(() => { applyHeapGrowth(); return startGateway(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
     console.error(`gateway failed to start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

@@ -7,6 +7,7 @@ import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { createIngestPipeline } from './pipeline.ts';
+import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startIngest(env: Record<string, string | undefined> = process.env) {
   const cfg = ingestConfig.parse(env);
@@ -62,7 +63,8 @@ export async function startIngest(env: Record<string, string | undefined> = proc
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  startIngest().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
+  Promise.resolve().then(() => { applyHeapGrowth(); return startIngest(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
     console.error(`ingest failed to start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

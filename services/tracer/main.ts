@@ -17,6 +17,7 @@ import { chainStateLost, markChainsBuiltUnlessLost, recoverChains } from './chai
 import { createTracerPipeline } from './pipeline.ts';
 import { openHistoryDb } from '../history/history-db.ts';
 import { createHistorySource } from './history-lookup.ts';
+import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
   const cfg = tracerConfig.parse(env);
@@ -84,7 +85,8 @@ export async function startTracer(env: Record<string, string | undefined> = proc
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  startTracer().then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
+  Promise.resolve().then(() => { applyHeapGrowth(); return startTracer(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
     console.error(`tracer failed to start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });
