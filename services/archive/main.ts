@@ -11,7 +11,7 @@ import { createArchivePipeline } from './pipeline.ts';
 import { loadProvidersFile } from '../common/provider-directory.ts';
 import { retentionPlanOf } from '../history/domain/retention-plan.ts';
 import { scheduleRetention } from './retention-schedule.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
+import { runService } from '../common/lifecycle.ts';
 
 export async function startArchive(env: Record<string, string | undefined> = process.env) {
   const cfg = archiveConfig.parse(env);
@@ -56,10 +56,4 @@ export async function startArchive(env: Record<string, string | undefined> = pro
   return { stop: life.stop, port, lifecycle: life, pool, runRetention: retention.runNow };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startArchive(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`archive failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('archive', () => startArchive());

@@ -11,7 +11,7 @@ import { createCollectorMetrics } from './metrics.ts';
 import { createCollectorPipeline } from './pipeline.ts';
 import { loadRadiusFile } from './radius-file.ts';
 import { createRecordSink } from './record-sink.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
+import { runService } from '../common/lifecycle.ts';
 
 export async function startCollector(env: Record<string, string | undefined> = process.env) {
   const cfg = collectorConfig.parse(env);
@@ -71,10 +71,4 @@ export async function startCollector(env: Record<string, string | undefined> = p
   return { stop: life.stop, port: ops.port, ports: () => ({ ...ports }), lifecycle: life, kernelDrops: () => Object.fromEntries([...udp].map(([n, l]) => [n, l.kernelDrops()])), rcvbuf: () => Object.fromEntries([...udp].map(([n, l]) => [n, l.rcvbuf()])) };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startCollector(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`collector failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('collector', () => startCollector());

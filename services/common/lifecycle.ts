@@ -1,5 +1,6 @@
 // Start/stop plumbing for a service's main.ts: SIGTERM/SIGINT call stop() once; stop() is
 // idempotent, may be called before start(), and closes in reverse order of start.
+import { applyHeapGrowth } from './heap-growth.ts';
 import type { Logger } from './logger.ts';
 
 export interface Closer { name: string; close(): Promise<void> | void }
@@ -27,4 +28,13 @@ export function createLifecycle(logger: Logger) {
       }
     },
   };
+}
+
+/** A service's main.ts run as a process: V8's heap policy first (heap-growth.ts), then start;
+ *  signals stop it gracefully; a start that fails (a bad setting included) prints why and exits 1. */
+export function runService(name: string, start: () => Promise<{ lifecycle: { installSignalHandlers(): void } }>): void {
+  Promise.resolve().then(() => { applyHeapGrowth(); return start(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
+    console.error(`${name} failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
 }

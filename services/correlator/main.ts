@@ -8,7 +8,7 @@ import { markStateBuilt, rebuildWindows, redisStateLost, takeWindowsAsBuilt } fr
 import { correlatorConfig } from './config.ts';
 import { createCorrelatorMetrics } from './metrics.ts';
 import { createCorrelatorPipeline } from './pipeline.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
+import { runService } from '../common/lifecycle.ts';
 
 export async function startCorrelator(env: Record<string, string | undefined> = process.env) {
   const cfg = correlatorConfig.parse(env);
@@ -55,10 +55,4 @@ export async function startCorrelator(env: Record<string, string | undefined> = 
   return { stop: life.stop, port, lifecycle: life };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startCorrelator(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`correlator failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('correlator', () => startCorrelator());

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { TraceRequest } from '../../schemas/types.gen.ts';
 import { resolveKafkaSecurity } from '../common/kafka-security.ts';
 import { createKafka, createProducer, ensureTopics } from '../common/kafka.ts';
-import { createLifecycle } from '../common/lifecycle.ts';
+import { createLifecycle, runService } from '../common/lifecycle.ts';
 import { createLogger } from '../common/logger.ts';
 import { startOpsServer } from '../common/http-server.ts';
 import { createRegistryClient } from '../common/registry.ts';
@@ -25,7 +25,6 @@ import { requestLogFields } from './request-log.ts';
 import { assertNoPrivateKey, loadTokenFile, reloadingTokenTable } from './token-file.ts';
 import { createTokenTable, type TokenTable } from './tokens.ts';
 import { createTraceBook } from './trace-book.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
 
 export async function startGateway(env: Record<string, string | undefined> = process.env) {
   const cfg = gatewayConfig.parse(env);
@@ -99,10 +98,4 @@ export async function startGateway(env: Record<string, string | undefined> = pro
   return { stop: life.stop, port: apiPort, url: apiUrl, opsPort: ops.port, lifecycle: life, caughtUp: () => follower.caughtUp() };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startGateway(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`gateway failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('gateway', () => startGateway());

@@ -7,7 +7,7 @@ import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { createIngestPipeline } from './pipeline.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
+import { runService } from '../common/lifecycle.ts';
 
 export async function startIngest(env: Record<string, string | undefined> = process.env) {
   const cfg = ingestConfig.parse(env);
@@ -62,10 +62,4 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   return { stop: life.stop, port, lifecycle: life };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startIngest(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`ingest failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('ingest', () => startIngest());

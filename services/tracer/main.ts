@@ -17,7 +17,7 @@ import { chainStateLost, markChainsBuiltUnlessLost, recoverChains } from './chai
 import { createTracerPipeline } from './pipeline.ts';
 import { openHistoryDb } from '../history/history-db.ts';
 import { createHistorySource } from './history-lookup.ts';
-import { applyHeapGrowth } from '../common/heap-growth.ts';
+import { runService } from '../common/lifecycle.ts';
 
 export async function startTracer(env: Record<string, string | undefined> = process.env) {
   const cfg = tracerConfig.parse(env);
@@ -84,10 +84,4 @@ export async function startTracer(env: Record<string, string | undefined> = proc
   return { stop: life.stop, port, lifecycle: life, keyId: key.keyId, publicKey: key.publicKey };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  // V8's heap policy first (common/heap-growth.ts); a bad value fails the start like any setting
-  Promise.resolve().then(() => { applyHeapGrowth(); return startTracer(); }).then((s) => s.lifecycle.installSignalHandlers(), (e: unknown) => {
-    console.error(`tracer failed to start: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runService('tracer', () => startTracer());
