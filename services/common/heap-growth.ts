@@ -1,6 +1,7 @@
 // How far V8 lets a service's old space grow past what its last full GC kept, set once when the
-// service runs as a process (each services/*/main.ts calls applyHeapGrowth first, before it
-// starts; a test or bench that imports a service in its own process keeps its own heap policy).
+// service runs as a process (each services/*/main.ts runs through lifecycle.ts runService, which
+// calls applyHeapGrowth before the start; a test or bench that imports a service in its own
+// process keeps its own heap policy).
 // CROSSTRACE_HEAP_GROWING_PERCENT=P: the next full GC comes when the old space is (1 + P/100)
 // times what the last one kept; unset, empty or 0: V8's own choice, which sizes the heap from the
 // machine's memory or the container's limit (here, 24 GiB and no limit: heap limit 4.3 GiB, the
