@@ -57,7 +57,7 @@ historical_trace() {
   # the victim's report, as GB's 24/7 point of contact files it: what it saw, and when
   req="$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).traces[0].request; console.log([`--src=${r.srcAddr}:${r.srcPort}`, `--dst=${r.dstAddr}:${r.dstPort}`, `--proto=${r.protocol}`, `--observed=${new Date(r.observedTime).toISOString()}`, `--tolerance-ms=${r.toleranceMs}`, `--legal-basis=${r.legalBasis}`, `--case=${r.caseReference}`].join(" "))' "$truth_h")"
   # shellcheck disable=SC2086 # $req is a list of --flag=value words without spaces
-  htrace="$(bin/crosstrace trace open --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token "$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
+  htrace="$(bin/crosstrace trace open --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token="$token" $req)" || { echo "demo: opening the historical trace failed" >&2; return 1; }
   echo "demo: [history] GB opened trace $htrace for that time: crosstrace trace open $req"
   # every hop of a communication 10 days ago has ended, so the chain is ENDED (which --until-terminal
   # counts as terminal) while it still grows: watch until it reaches the subscriber instead
@@ -150,7 +150,7 @@ else
     pinned=""
     for _ in $(seq 1 20); do # the archive writes the records within seconds; re-opening re-pins
       # over HTTPS: the gateway's certificate is checked against the stack's CA
-      order="$(bin/crosstrace preserve open "$trace_id" --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token "$gb_token")" || { rc=1; break; }
+      order="$(bin/crosstrace preserve open "$trace_id" --gateway "$gateway_api" --gateway-ca .stack/security/ca.pem --token="$gb_token")" || { rc=1; break; }
       pinned="$(node -e 'const o = JSON.parse(process.argv[1]); if (o.preserved.flows > 0 && o.preserved.sessions > 0) console.log(`${o.preserved.sessions} session and ${o.preserved.flows} flow records, until ${new Date(o.expiresAt).toISOString()}`)' "$order")"
       [ -n "$pinned" ] && break
       sleep 1
