@@ -97,4 +97,23 @@ describe('index-many memo', () => {
     expect(many.answers).toEqual(one.answers);
     expect(many.state).toEqual(one.state);
   });
+
+  it('indexes through a Redis that lost its scripts (NOSCRIPT: the calls go again with the text)', async () => {
+    const now = Date.now();
+    const key = `memo-noscript-${now.toString(36)}|192.0.2.9`;
+    const store = createWindowStore(redis, { retentionMs: RETENTION });
+    const l = { lookupId: 'ns-live', traceId: 't-ns', mode: 'relay', windowFrom: now - 1000, windowTo: now } as Lookup;
+    await store.registerAndProbe(key, l, now + 600_000, { from: now - 1, coreFrom: now - 1, coreTo: now, to: now, limit: 10 }, now);
+    const reqs = (tag: string): IndexRequest[] => [0, 1].map((i) => ({ key, uid: `ns/${i}:flow-in`, time: now - i, payload: encodeStored({ kind: 'flow-in', producedAt: now, value: Buffer.from(`${tag}${i}`) }) }));
+    await redis.script('FLUSH');
+    const first = await store.indexMany(reqs('a'), now);
+    expect(first.map((r) => [r.isNew, r.waiters.map((w) => w.lookupId)])).toEqual([[true, ['ns-live']], [true, ['ns-live']]]);
+    await redis.script('FLUSH');
+    // ran once only: the second time the uids are known (and the first payloads stay)
+    const again = await store.indexMany(reqs('b'), now);
+    expect(again.map((r) => r.isNew)).toEqual([false, false]);
+    const [hash] = partKeys(key, 'flow');
+    expect((await redis.hvalsBuffer(hash)).map((b) => b.subarray(9).toString()).sort()).toEqual(['a0', 'a1']);
+    await redis.del(...partKeys(key, 'flow'), ...waiterKeys(key));
+  });
 });

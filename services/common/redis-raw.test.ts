@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { openRawRedis } from './redis-raw.ts';
+import { lazyRawRedis, openRawRedis } from './redis-raw.ts';
 import { RespWriter } from './resp.ts';
 
 // A server that accepts and reads but answers only what `answer` says: a Redis host that stops
@@ -42,5 +42,25 @@ describe('openRawRedis', () => {
     expect((client as unknown as EventEmitter).listenerCount('end')).toBe(1);
     raw.close();
     expect((client as unknown as EventEmitter).listenerCount('end')).toBe(0);
+  });
+});
+
+describe('lazyRawRedis', () => {
+  it('opens a connection at the first send, keeps it, and opens another after one failed', async () => {
+    let opened = 0;
+    server = createServer((s) => {
+      sockets.push(s);
+      const n = ++opened;
+      // the first connection answers one PING, then resets; the second answers every one
+      s.on('data', () => { if (n === 1 && s.bytesWritten > 0) s.destroy(); else s.write(`:${n}\r\n`); });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const raw = lazyRawRedis(clientOn((server.address() as { port: number }).port));
+    const ping = () => raw.send(new RespWriter(64).command('PING').take(), 1);
+    expect(await ping()).toEqual([1]);
+    await expect(ping()).rejects.toThrow(/closed/);
+    expect(await ping()).toEqual([2]);
+    expect(await ping()).toEqual([2]);
+    expect(opened).toBe(2);
   });
 });

@@ -87,3 +87,21 @@ export async function openRawRedis(client: Redis, opts: { connectTimeoutMs?: num
   if (refused) { raw.close(); throw dependencyDown(`Redis bulk connection refused: ${(refused as Error).message}`, refused); }
   return raw;
 }
+
+/** A raw connection opened at the first send and dropped when a send fails, so the next send
+ *  opens another (after a Redis restart, say): what each user of one keeps. */
+export function lazyRawRedis(client: Redis): Pick<RawRedis, 'send'> {
+  let conn: Promise<RawRedis> | undefined;
+  return {
+    async send(bytes, commands) {
+      const opening = (conn ??= openRawRedis(client));
+      try {
+        return await (await opening).send(bytes, commands);
+      } catch (e) {
+        if (conn === opening) conn = undefined;
+        void opening.then((c) => c.close(), () => undefined);
+        throw e;
+      }
+    },
+  };
+}

@@ -6,10 +6,12 @@ describe('RESP2 bytes', () => {
     const w = new RespWriter(8); // grows
     w.command('HSETNX', 'ct:ev:{10.0.0.1}', 'é/1', Buffer.from([0, 13, 10, 255])).command('PEXPIRE', 'k', 5400000);
     w.array(2).arg('EXISTS').arg2(Buffer.from('ct:'), Buffer.from('pin'));
-    expect(w.commands).toBe(3);
+    w.array(2).arg('EXISTS').arg2(Buffer.from('ct:pin:{'), Buffer.from('k'), Buffer.from('}'));
+    expect(w.commands).toBe(4);
     const out = w.take();
     expect(out.toString('latin1')).toBe('*4\r\n$6\r\nHSETNX\r\n$16\r\nct:ev:{10.0.0.1}\r\n$4\r\n\xc3\xa9/1\r\n$4\r\n\x00\r\n\xff\r\n'
-      + '*3\r\n$7\r\nPEXPIRE\r\n$1\r\nk\r\n$7\r\n5400000\r\n*2\r\n$6\r\nEXISTS\r\n$6\r\nct:pin\r\n');
+      + '*3\r\n$7\r\nPEXPIRE\r\n$1\r\nk\r\n$7\r\n5400000\r\n*2\r\n$6\r\nEXISTS\r\n$6\r\nct:pin\r\n'
+      + '*2\r\n$6\r\nEXISTS\r\n$10\r\nct:pin:{k}\r\n');
     expect(w.commands).toBe(0);
     expect(w.take().length).toBe(0);
     // a head and an argument encoded once give the same bytes

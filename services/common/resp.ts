@@ -120,13 +120,15 @@ export class RespWriter {
     return this;
   }
 
-  /** One bulk-string argument made of a head and a body (written as their concatenation, without building it). */
-  arg2(head: Buffer, body: Buffer): this {
-    const len = head.length + body.length;
+  /** One bulk-string argument made of a head, a body and an optional tail (written as their
+   *  concatenation, without building it). */
+  arg2(head: Buffer, body: Buffer, tail?: Buffer): this {
+    const len = head.length + body.length + (tail?.length ?? 0);
     this.room(len + 24);
     this.bulk(len);
     head.copy(this.buf, this.at); this.at += head.length;
     body.copy(this.buf, this.at); this.at += body.length;
+    if (tail) { tail.copy(this.buf, this.at); this.at += tail.length; }
     this.buf[this.at++] = 13;
     this.buf[this.at++] = 10;
     return this;

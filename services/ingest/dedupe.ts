@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
-import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
+import { lazyRawRedis } from '../common/redis-raw.ts';
 import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
 
 /** Keys per script call: bounds how long one call holds Redis (~1 µs per key). */
@@ -50,18 +50,15 @@ export function createDedupe(redis: Redis, o: { windowMs: number; perKey?: boole
     });
   }
 
-  let conn: Promise<RawRedis> | undefined;
+  const raw = lazyRawRedis(redis);
   /** Sends the calls; a connection that failed is dropped (the next batch opens another). */
   async function send(items: DedupeItem[], byText: boolean): Promise<RespReply[]> {
     const w = new RespWriter(items.length * 96 + (byText ? BY_TEXT.length * 4 : 256));
     writeDedupeCalls(w, items, o.windowMs, byText);
     const calls = w.commands;
-    const opening = (conn ??= openRawRedis(redis));
     try {
-      return await (await opening).send(w.take(), calls);
+      return await raw.send(w.take(), calls);
     } catch (e) {
-      if (conn === opening) conn = undefined;
-      void opening.then((c) => c.close(), () => undefined);
       throw dependencyDown('redis unavailable for dedupe', e);
     }
   }

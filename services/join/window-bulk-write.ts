@@ -12,7 +12,7 @@
 // (nobody waits on windows being rebuilt; a lookup reads them once the marker is back).
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { openRawRedis, type RawRedis } from '../common/redis-raw.ts';
+import { lazyRawRedis } from '../common/redis-raw.ts';
 import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
 import { memberOf, partKeys, pinKey, type WindowSide } from './window-layout.ts';
 
@@ -73,8 +73,7 @@ export function writeBulkCommands(writer: RespWriter, reqs: IndexRequest[], seen
 }
 
 export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSide) => number) {
-  let conn: Promise<RawRedis> | undefined;
-  const raw = (): Promise<RawRedis> => (conn ??= openRawRedis(redis).catch((e: unknown) => { conn = undefined; throw e; }));
+  const raw = lazyRawRedis(redis);
   const check = (replies: RespReply[]): void => {
     const refused = replies.find((r): r is RespError => r instanceof RespError);
     if (refused) throw new Error(`Redis refused the rebuild's bulk write: ${refused.message}`);
@@ -82,8 +81,7 @@ export function createWindowBulkWrite(redis: Redis, retentionOf: (side: WindowSi
   const send = async (w: RespWriter): Promise<RespReply[]> => {
     const n = w.commands;
     const bytes = w.take();
-    const c = await raw();
-    const replies = await c.send(bytes, n).catch((e: unknown) => { conn = undefined; c.close(); throw e; });
+    const replies = await raw.send(bytes, n);
     check(replies);
     return replies;
   };

@@ -10,8 +10,11 @@
 // An event is stored as its normalised Kafka value (Confluent-framed Avro, not re-encoded)
 // behind a 9-byte prefix: kind/direction (1 byte) and the Kafka produce time of the
 // original raw event (float64 BE, UTC ms, the start of end-to-end latency).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { lazyRawRedis } from '../common/redis-raw.ts';
+import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
 import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
 import { permanent } from '../common/errors.ts';
@@ -21,6 +24,15 @@ import { memberOf, partKeys, pinKey, STATE_MARKER, waiterKeys, type WindowSide }
 /** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
   .replace(/^--@include ([\w-]+)$/mg, (_, inc: string) => lua(inc));
+
+/** index-many as the live path sends it on its own connection: EVALSHA <sha> / EVAL <script>,
+ *  encoded once (a Redis that lost its script cache answers NOSCRIPT, and those calls go again
+ *  with the text). */
+const INDEX_MANY_LUA = lua('index-many');
+const INDEX_MANY_SHA = encodeArg(createHash('sha1').update(INDEX_MANY_LUA).digest('hex'));
+const EVALSHA = encodeArg('EVALSHA');
+const EVAL = encodeArg('EVAL');
+const INDEX_MANY_TEXT = encodeArg(INDEX_MANY_LUA);
 
 export type StoredKind = 'session' | 'flow-in' | 'flow-out';
 const KIND_BYTE: Record<StoredKind, number> = { session: 0, 'flow-in': 1, 'flow-out': 2 };
@@ -51,10 +63,14 @@ export const sideOf = (mode: LookupMode): WindowSide => (mode === 'relay' ? 'flo
 
 /** The five keys the index scripts take: the part's hash and zset, the waiters' hash and zset, the pin. */
 const keysOf = (k: string, side: WindowSide): [string, string, string, string, string] => [...partKeys(k, side), ...waiterKeys(k), pinKey(k)];
+/** keysOf's five keys as the bytes before and after the window key, per side. */
+const KEY_AFFIXES: Record<WindowSide, [Buffer, Buffer][]> = {
+  session: keysOf('\0', 'session').map((k) => k.split('\0').map((x) => Buffer.from(x)) as [Buffer, Buffer]),
+  flow: keysOf('\0', 'flow').map((k) => k.split('\0').map((x) => Buffer.from(x)) as [Buffer, Buffer]),
+};
 const sideOfPayload = (payload: Buffer): WindowSide => (payload[0] === KIND_BYTE.session ? 'session' : 'flow');
 
 type Cmds = {
-  ctIndexMany(numKeys: number, ...keysThenArgs: (string | number | Buffer)[]): Promise<(number | (Buffer | null)[])[]>;
   ctIndex(k1: string, k2: string, k3: string, k4: string, k5: string, member: Buffer, t: number, payload: Buffer, retention: number, now: number): Promise<[number, (Buffer | null)[]]>;
   ctRegister(k1: string, k2: string, k3: string, k4: string, id: string, json: string, exp: number,
     from: number, coreFrom: number, coreTo: number, to: number, limit: number, now: number, cap: number): Promise<[number, (Buffer | null)[]]>;
@@ -109,6 +125,45 @@ function byWindow(ix: number[], reqs: IndexRequest[]): number[] {
   return [...groups.values()].flat();
 }
 
+/** The index-many calls for `calls` (each up to INDEX_CHUNK events of one side), by sha or by
+ *  text: KEYS the five of each event's part (keysOf), ARGV retention, now, then per event its
+ *  member, time and payload (lua/index-many.lua). */
+export function writeIndexCalls(w: RespWriter, calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], retentionOf: (side: WindowSide) => number, now: number, byText: boolean): void {
+  let key = '';
+  let bytes = Buffer.alloc(0);
+  for (const { side, reqs } of calls) {
+    w.array(3 + reqs.length * 8 + 2).raw(byText ? EVAL : EVALSHA).raw(byText ? INDEX_MANY_TEXT : INDEX_MANY_SHA).arg(reqs.length * 5);
+    // the window key's bytes once per window, between each key's prefix and suffix (a JS loop
+    // per char of five ~30-char keys per event was a third of this writer's CPU)
+    for (const q of reqs) {
+      if (q.key !== key) { key = q.key; bytes = Buffer.from(key, 'utf8'); }
+      for (const [head, tail] of KEY_AFFIXES[side]) w.arg2(head, bytes, tail);
+    }
+    w.arg(retentionOf(side)).arg(now);
+    for (const q of reqs) w.arg(memberOf(q.uid)).arg(q.time).arg(q.payload);
+  }
+}
+
+/** Per request, in request order, what the index scripts answered: each call's reply is
+ *  [isNew, waiters] per event it carried, `sent` the requests' positions in the order the calls
+ *  carried them; index-many answers a window's later events with the call's position (1-based)
+ *  of the event that carries its waiters, instead of the same list again. */
+function answers(calls: readonly RespReply[][], sent: readonly number[], n: number): IndexResult[] {
+  const out: IndexResult[] = new Array(n);
+  let at = 0;
+  for (const call of calls) {
+    const first = at;
+    for (let i = 0; i < call.length; i += 2) {
+      const ws = call[i + 1];
+      const waiters = typeof ws === 'number' ? out[sent[first + ws - 1]!]!.waiters
+        : (ws as (Buffer | null)[]).filter((x): x is Buffer => x !== null).map((x) => JSON.parse(x.toString('utf8')) as Lookup);
+      out[sent[at++]!] = { isNew: call[i] === 1, waiters };
+    }
+  }
+  if (at !== n) throw new Error(`Redis answered ${at} of ${n} indexed events`);
+  return out;
+}
+
 export interface WindowStoreOptions {
   /** How long flow records stay in a window (unless pinned), ms. */
   retentionMs: number;
@@ -127,7 +182,6 @@ export interface WindowStoreOptions {
 export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
   const r = redis as Redis & { [K in keyof Cmds as `${K}Buffer`]: Cmds[K] } & Cmds;
   if (!('ctIndexBuffer' in r)) {
-    redis.defineCommand('ctIndexMany', { lua: lua('index-many') });
     redis.defineCommand('ctIndex', { numberOfKeys: 5, lua: lua('index-and-probe') });
     redis.defineCommand('ctRegister', { numberOfKeys: 4, lua: lua('register-and-probe') });
     redis.defineCommand('ctUnregister', { numberOfKeys: 2, lua: lua('unregister') });
@@ -136,54 +190,59 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
   }
   const present = (xs: (Buffer | null)[]) => xs.filter((x): x is Buffer => x !== null);
   const retentionOf = (side: WindowSide) => (side === 'session' ? Math.max(opts.retentionMs, opts.sessionRetentionMs ?? opts.retentionMs) : opts.retentionMs);
+  // index-many's calls go as one RESP buffer per batch on a connection of their own, as the same
+  // user (common/redis-raw.ts): ioredis's command objects, argument conversion and reply
+  // decoding were half of the client's CPU per indexed event (bench/correlate-index.bench.ts
+  // under --cpu-prof). A connection that failed is dropped; the next batch opens another.
+  const raw = lazyRawRedis(redis);
+  function sendCalls(calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], now: number, byText: boolean): Promise<RespReply[]> {
+    const w = new RespWriter(calls.reduce((a, c) => a + c.reqs.length, 0) * 400 + (byText ? INDEX_MANY_TEXT.length * calls.length : 0) + 256);
+    writeIndexCalls(w, calls, retentionOf, now, byText);
+    const n = w.commands;
+    return raw.send(w.take(), n);
+  }
+  /** The calls' replies, in order; those a Redis without the script in its cache (restarted,
+   *  SCRIPT FLUSH) refused with NOSCRIPT go again with the text (they did not run). */
+  async function indexCalls(calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], now: number): Promise<RespReply[]> {
+    const replies = await sendCalls(calls, now, false);
+    const again = replies.flatMap((r, i) => (r instanceof RespError && r.message.startsWith('NOSCRIPT') ? [i] : []));
+    if (again.length === 0) return replies;
+    const retried = await sendCalls(again.map((i) => calls[i]!), now, true);
+    again.forEach((i, k) => { replies[i] = retried[k]!; });
+    return replies;
+  }
 
   return {
     /** Indexes many events (one pipeline round trip); returns, per event, the live waiters it met. */
     async indexMany(reqs: IndexRequest[], now: number): Promise<IndexResult[]> {
       if (reqs.length === 0) return [];
-      const pipe = redis.pipeline() as unknown as { [K in keyof Cmds as `${K}Buffer`]: (...a: Parameters<Cmds[K]>) => void } & { exec(): Promise<[Error | null, unknown][] | null> };
       // sessions first, then flows (each side has its own retention); with index-many, each
       // window's events together (byWindow); answers are put back in request order
       const sides = (['session', 'flow'] as const).map((side) => [...reqs.keys()].filter((i) => sideOfPayload(reqs[i]!.payload) === side));
       const sent = opts.perEventScripts ? sides.flat() : sides.flatMap((ix) => byWindow(ix, reqs));
       if (opts.perEventScripts) {
+        const pipe = redis.pipeline() as unknown as { [K in keyof Cmds as `${K}Buffer`]: (...a: Parameters<Cmds[K]>) => void } & { exec(): Promise<[Error | null, unknown][] | null> };
         for (const i of sent) {
           const q = reqs[i]!;
           const side = sideOfPayload(q.payload);
           const [a, b, c, d, e] = keysOf(q.key, side);
           pipe.ctIndexBuffer(a, b, c, d, e, memberOf(q.uid), q.time, q.payload, retentionOf(side), now);
         }
-      } else {
-        for (const [s, ix] of sides.entries()) {
-          const side = s === 0 ? 'session' : 'flow';
-          const mine = byWindow(ix, reqs).map((i) => reqs[i]!);
-          for (let i = 0; i < mine.length; i += INDEX_CHUNK) {
-            const chunk = mine.slice(i, i + INDEX_CHUNK);
-            const args: (string | number | Buffer)[] = chunk.flatMap((q) => keysOf(q.key, side));
-            args.push(retentionOf(side), now);
-            for (const q of chunk) args.push(memberOf(q.uid), q.time, q.payload);
-            pipe.ctIndexManyBuffer(chunk.length * 5, ...args);
-          }
-        }
+        const res = await pipe.exec();
+        if (!res) throw new Error('redis pipeline returned nothing');
+        return answers(res.map(([err, v]) => { if (err) throw err; return v as RespReply[]; }), sent, reqs.length);
       }
-      const res = await pipe.exec();
-      if (!res) throw new Error('redis pipeline returned nothing');
-      // either script answers isNew, waiters per event: [isNew, ws] per call, or them all flat;
-      // index-many answers a window's later events with the call's position (1-based) of the
-      // event that carries its waiters, instead of the same list again
-      const out: IndexResult[] = new Array(reqs.length);
-      let n = 0;
-      for (const [err, v] of res) {
-        if (err) throw err;
-        const call = v as (number | (Buffer | null)[])[];
-        const first = n;
-        for (let i = 0; i < call.length; i += 2) {
-          const ws = call[i + 1]!;
-          const waiters = typeof ws === 'number' ? out[sent[first + ws - 1]!]!.waiters : present(ws).map((w) => JSON.parse(w.toString('utf8')) as Lookup);
-          out[sent[n++]!] = { isNew: call[i] === 1, waiters };
-        }
+      const calls: { side: WindowSide; reqs: IndexRequest[] }[] = [];
+      for (const [s, ix] of sides.entries()) {
+        const mine = byWindow(ix, reqs).map((i) => reqs[i]!);
+        for (let i = 0; i < mine.length; i += INDEX_CHUNK) calls.push({ side: s === 0 ? 'session' : 'flow', reqs: mine.slice(i, i + INDEX_CHUNK) });
       }
-      return out;
+      const replies = await indexCalls(calls, now);
+      return answers(replies.map((r) => {
+        if (r instanceof RespError) throw new Error(`Redis refused index-many: ${r.message}`);
+        if (!Array.isArray(r)) throw new Error(`Redis answered index-many with ${r === null ? 'nil' : typeof r}`);
+        return r;
+      }), sent, reqs.length);
     },
     /** The rebuild's bulk write (window-bulk-write.ts): the state index-one.lua leaves for these
      *  events, one RESP buffer per call; `seen`: the windows this rebuild gave their TTL. */
