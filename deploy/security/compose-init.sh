@@ -33,8 +33,11 @@ mkdir -p "$gw"
 cp "$out/kafka/ca.pem" "$gw/ca.pem" 2>/dev/null || cp "$out/pki/ca.pem" "$gw/ca.pem"
 "$root/deploy/security/server-cert.sh" "$out/pki" gateway
 cp "$out/pki/gateway.pem" "$out/pki/gateway.key" "$gw/"
+# a partner's token, URL-safe base64 of 32 random bytes, never starting with '-' (a command line
+# takes `--token -abc` for an option: services/common/secret-text.ts draws the same way)
+token() { local t=-; while [[ "$t" == -* ]]; do t="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done; printf '%s' "$t"; }
 if [ ! -s "$gw/gateway-tokens" ]; then
-  (umask 077; for cc in GB FR DE US JP; do printf '%s:%s\n' "$cc" "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; done | paste -sd, - >"$gw/gateway-tokens")
+  (umask 077; for cc in GB FR DE US JP; do printf '%s:%s\n' "$cc" "$(token)"; done | paste -sd, - >"$gw/gateway-tokens")
 fi
 # the gateway runs as `node` (uid 1000) too: its key and tokens are that user's only
 if [ "$(id -u)" = 0 ]; then chown -R 1000:1000 "$gw"; chmod 600 "$gw/gateway.key" "$gw/gateway-tokens"; else chmod 644 "$gw/gateway.key" "$gw/gateway-tokens"; fi

@@ -7,7 +7,8 @@
 // prints the config lines, making <secrets dir>/redis-<user>.password for users that have none;
 // with an admin password file, also the default user's line (all keys and commands) by hash,
 // so the file holds no password in clear (docker-compose.yml mounts it into Redis).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secretText } from './secret-text.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrosstraceError } from './errors.ts';
@@ -52,7 +53,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (adminFile) console.log(`user ${aclAdminArgs(readFileSync(adminFile, 'utf8').trim()).join(' ')}`);
   for (const [name, u] of Object.entries(loadRedisUsers(file))) {
     const f = join(dir, `redis-${name}.password`);
-    if (!existsSync(f)) writeFileSync(f, randomBytes(24).toString('base64url'), { mode: 0o600 });
+    if (!existsSync(f)) writeFileSync(f, secretText(24), { mode: 0o600 });
     console.log(`user ${aclUserArgs(name, u, readFileSync(f, 'utf8').trim()).join(' ')}`);
   }
 }

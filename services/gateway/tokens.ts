@@ -1,7 +1,8 @@
 // Bearer tokens per jurisdiction: `GB:token,FR:token,...` (a jurisdiction may have several
 // tokens, for rotation; a token names exactly one jurisdiction). Tokens are compared in
 // constant time over their SHA-256 digests, so neither length nor content leaks by timing.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretText } from '../common/secret-text.ts';
 
 export const MIN_TOKEN_LENGTH = 16;
 
@@ -53,5 +54,5 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /** Fresh tokens for a token file: `CC:<43 url-safe chars>` per jurisdiction. */
 export function generateTokens(ccs: string[]): string {
-  return ccs.map((cc) => `${cc}:${randomBytes(32).toString('base64url')}`).join(',');
+  return ccs.map((cc) => `${cc}:${secretText(32)}`).join(',');
 }

@@ -7,7 +7,7 @@
 // the simulator reads "devices" and "nas", the collector reads it as its RADIUS file.
 //   node services/simulator/wire-devices.ts <providers.json> <out dir>
 // writes <out dir>/devices.json (kept when present: the secrets stay) and <out dir>/providers.json.
-import { randomBytes } from 'node:crypto';
+import { secretText } from '../common/secret-text.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Provider } from '../../schemas/types.gen.ts';
@@ -19,7 +19,7 @@ import type { WireDevices } from './wire-output.ts';
 export interface WireDevicesFile { devices: Record<string, string>; nas: Record<string, string>; pseudonymKey: string }
 
 /** Addresses and fresh secrets for every named (non-address) exporter of `providers`. */
-export function planWireDevices(providers: Provider[], secret = () => randomBytes(18).toString('base64url')): WireDevicesFile {
+export function planWireDevices(providers: Provider[], secret = () => secretText(18)): WireDevicesFile {
   const devices: Record<string, string> = {};
   const nas: Record<string, string> = {};
   providers.forEach((p, i) => p.exporters.filter((id) => !isValidAddress(id.split('#')[0]!)).forEach((id, j) => {

@@ -9,7 +9,7 @@
 // in librdkafka form, a TLS client certificate that is a principal of its own and revokes the
 // earlier ones: partner-certificates.ts); `partner remove` revokes all of it. Each step is idempotent.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { secretText } from '../../common/secret-text.ts';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,7 +44,7 @@ crosstrace admin key create|rotate [--key-file .stack/keys/node-ed25519.pem (def
   as the admin principal: KAFKA_CLIENT_PROPERTIES names its client properties (make -s stack-env prints it)`;
 
 const say = (s: string): void => { process.stderr.write(`admin: ${s}\n`); };
-const newPassword = (): string => randomBytes(24).toString('base64url');
+const newPassword = (): string => secretText(24);
 const CLIENT_CERT_SH = resolve(import.meta.dirname, '../../../deploy/security/client-cert.sh');
 const loadAclFile = (path: string): AclFile => parseAclFile(JSON.parse(readFileSync(path, 'utf8')) as unknown, path);
 
