@@ -7,13 +7,12 @@ import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { permanent } from '../common/errors.ts';
 import { createDedupe } from './dedupe.ts';
+import { createFlowMarker } from './flow-marker.ts';
 import type { OutMessage } from '../common/dead-letter.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import type { Logger } from '../common/logger.ts';
 import type { RegistryClient } from '../common/registry.ts';
-import { keyPartition } from '../common/kafkajs-patch.ts';
 import { wrapStage } from '../common/stage.ts';
-import { flowMarkMessages } from '../join/flow-watermark.ts';
 import { rawTopicOf, TOPICS } from '../common/topics.ts';
 import type { FlowEvent, SessionEvent } from '../../schemas/types.gen.ts';
 import { normaliseFlow, normaliseSession, type NormaliseContext, type Normalised } from './domain/normalise.ts';
@@ -63,9 +62,7 @@ const FLOW_MARK_EVERY_MS = 1000;
 
 export function createIngestPipeline(d: IngestPipelineDeps) {
   const now = d.now ?? Date.now;
-  const markLag = d.flowMarkLagMs ?? 60_000;
-  /** per exporter, when its last watermark records were made (in memory) */
-  const markedAt = new Map<string, number>();
+  const marker = createFlowMarker({ lagMs: d.flowMarkLagMs ?? 60_000, everyMs: FLOW_MARK_EVERY_MS });
   /** rawTopicOf per topic, once (a record's topic is asked three times). */
   const rawTopics = new Map<string, ReturnType<typeof rawTopicOf> | null>();
   const rawOf = (topic: string): ReturnType<typeof rawTopicOf> => {
@@ -158,44 +155,27 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
     const flows: OutMessage[] = [];
     const sessions: OutMessage[] = [];
     const parts = d.flowsNormPartitions?.() ?? 0;
-    /** per flow exporter: the latest export time of its records here, the partitions they reach */
-    const exporters = new Map<string, { time: number; reached: Set<number> }>();
+    const marks = marker.batch(parts);
     for (const o of fresh) {
       const isFlow = rawOf(o.src.topic)?.base === TOPICS.flowsRaw;
       const topic = isFlow ? TOPICS.flowsNorm : TOPICS.sessionsNorm;
       const value = d.registry.encode(topic, o.norm.event);
       const origin = originText(o.src.timestamp);
       const time = timeText(timeOf(o.norm.event));
-      let ex: { time: number; reached: Set<number> } | undefined;
-      if (isFlow && parts > 1) {
-        const f = o.norm.event as FlowEvent;
-        ex = exporters.get(f.exporterId);
-        if (!ex) exporters.set(f.exporterId, ex = { time: f.exportTime, reached: new Set() });
-        else if (f.exportTime > ex.time) ex.time = f.exportTime;
-      }
+      const f = isFlow && marks.active ? o.norm.event as FlowEvent : undefined;
       for (const k of o.norm.keys) {
         const headers: Record<string, string> = { 'ct-origin-ts': origin, 'ct-uid': o.eventId, 'ct-time': time };
         if (k.dir) headers['ct-dir'] = k.dir;
         (isFlow ? flows : sessions).push({ key: k.key, value, headers });
-        if (ex && ex.reached.size < parts) ex.reached.add(keyPartition(k.key, parts));
+        if (f) marks.see(f.exporterId, f.exportTime, k.key);
       }
     }
     // after the records, in each partition's order: what the correlator indexed before a mark
     // holds every record of that exporter up to its time (a quiet exporter's few keys no longer
-    // hold its watermark back in the partitions they do not reach)
-    // At most one round a second per exporter (fewer marks cost only how soon lookups settle),
-    // and `flowMarkLagMs` behind its records: an exporter's raw records are in export order but
-    // for a batch the collector retries after later ones (record-sink.ts) or a slow clock's
-    // estimate starting again at a restart (clock-skew.ts); a mark never moves back, so a
-    // partition its records do reach keeps their own later mark.
-    const at = now();
-    for (const [exporterId, ex] of exporters) {
-      if (!Number.isFinite(ex.time) || ex.reached.size >= parts || at - (markedAt.get(exporterId) ?? -Infinity) < FLOW_MARK_EVERY_MS) continue;
-      markedAt.set(exporterId, at);
-      const marks = flowMarkMessages(exporterId, ex.time - markLag, parts, ex.reached);
-      for (const m of marks) flows.push(m);
-      d.metrics.flowMarks.inc(marks.length);
-    }
+    // hold its watermark back in the partitions they do not reach); flow-marker.ts
+    const sent = marks.marks(now());
+    for (const m of sent) flows.push(m);
+    d.metrics.flowMarks.inc(sent.length);
     return [{ topic: TOPICS.flowsNorm, messages: flows }, { topic: TOPICS.sessionsNorm, messages: sessions }];
   });
   return { handle };
