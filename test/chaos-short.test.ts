@@ -16,16 +16,14 @@ import { judge, type Verdict } from '../deploy/chaos/checks.ts';
 import { endOffsets, observedTopics, readObserved } from '../deploy/chaos/observe.ts';
 import { chaosScenario } from '../deploy/chaos/scenario.ts';
 import { commitAtEnd } from '../services/common/group-start.ts';
-import { ensureTopics } from '../services/common/kafka.ts';
-import { createRegistryClient } from '../services/common/registry.ts';
 import { STATE_MARKER } from '../services/join/state-rebuild.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import { TOPICS } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { startSimulator } from '../services/simulator/main.ts';
 import { CHAINS_MARKER } from '../services/tracer/chain-rebuild.ts';
-import { serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { pipelineReady, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { stackEndpoints } from './support/stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,13 +66,10 @@ describe.skipIf(stackEndpoints().mode === 'external')('chaos, short: kill -9 of 
     r.disconnect();
 
     const stack = stackEndpoints();
-    const kafka = testKafka('chaos-short');
+    const { kafka, registry } = await pipelineReady(stack, 'chaos-short', [TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit]);
     const admin = kafka.admin();
     await admin.connect();
     stops.push(() => admin.disconnect());
-    await ensureTopics(admin, pipelineTopics(6, []));
-    const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit]);
     // every group starts at the end of its topics (earlier tests' records are not this run's),
     // and a restarted tracer resumes from its commits
     const groups = { INGEST: uniqueGroup('chaos-ingest'), CORRELATOR: uniqueGroup('chaos-correlator'), TRACER: uniqueGroup('chaos-tracer') };

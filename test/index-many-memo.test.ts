@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lookup } from '../services/join/join-types.ts';
+import { dependencyDown } from '../services/common/errors.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind } from '../services/join/window-store.ts';
 import { partKeys, pinKey, waiterKeys } from '../services/join/window-layout.ts';
 import { stackEndpoints } from './support/stack.ts';
@@ -115,5 +116,19 @@ describe('index-many memo', () => {
     const [hash] = partKeys(key, 'flow');
     expect((await redis.hvalsBuffer(hash)).map((b) => b.subarray(9).toString()).sort()).toEqual(['a0', 'a1']);
     await redis.del(...partKeys(key, 'flow'), ...waiterKeys(key));
+  });
+
+  it('a window part Redis refuses (the wrong type) is the record\'s fault, not an outage to retry for good', async () => {
+    const now = Date.now();
+    const key = `memo-wrongtype-${now.toString(36)}|192.0.2.10`;
+    const store = createWindowStore(redis, { retentionMs: RETENTION });
+    const [hash] = partKeys(key, 'flow');
+    await redis.set(hash, 'not a hash');
+    const err: unknown = await store.indexMany([{ key, uid: 'wt/1:flow-in', time: now, payload: encodeStored({ kind: 'flow-in', producedAt: now, value: Buffer.from('x') }) }], now).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/WRONGTYPE/);
+    // as the correlator classifies it (pipeline.ts): not retried, its batch split and the record dead-lettered
+    expect(dependencyDown('redis unavailable for indexing', err)).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
+    await redis.del(hash);
   });
 });

@@ -7,17 +7,16 @@ import { Redis } from 'ioredis';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceUpdate } from '../schemas/types.gen.ts';
-import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
-import { ensureTopics } from '../services/common/kafka.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import type { RegistryClient } from '../services/common/registry.ts';
+import { TOPICS } from '../services/common/topics.ts';
 import { startCorrelator } from '../services/correlator/main.ts';
 import { startIngest } from '../services/ingest/main.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { startTracer } from '../services/tracer/main.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { pipelineServices } from './support/pipeline.ts';
-import { groupAtEnd, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { pipelineReady, readerAtEnd, waitHealthy } from './support/services.ts';
+import { stackEndpoints } from './support/stack.ts';
 
 describe('a trace survives the loss of Redis', () => {
   const stops: (() => Promise<void>)[] = [];
@@ -40,20 +39,11 @@ describe('a trace survives the loss of Redis', () => {
 
   beforeAll(async () => {
     const stack = stackEndpoints();
-    registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates]);
-    const kafka = testKafka('lost');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, pipelineTopics(6, []));
-    await admin.disconnect();
-    producer = kafka.producer();
+    const ready = await pipelineReady(stack, 'lost', [TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates]);
+    registry = ready.registry;
+    producer = ready.kafka.producer();
     await producer.connect();
-    const readerGroup = uniqueGroup('lost-reader');
-    await groupAtEnd(stack, readerGroup, [TOPICS.traceUpdates]); // every update from here on, however late the group's first fetch
-    consumer = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates], fromBeginning: true }); // from where groupAtEnd put it
+    consumer = await readerAtEnd(ready.kafka, stack, 'lost-reader', [TOPICS.traceUpdates], 50); // every update from here on, however late the group's first fetch
     await consumer.run({ eachMessage: async ({ message }) => {
       const key = message.key?.toString();
       if (key === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));

@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Disclosure, TraceUpdate } from '../schemas/types.gen.ts';
-import { ensureTopics } from '../services/common/kafka.ts';
-import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import type { RegistryClient } from '../services/common/registry.ts';
+import { TOPICS } from '../services/common/topics.ts';
 import { verifyAuditChains } from '../services/partner/domain/audit-chain.ts';
 import { bestPath } from '../services/tracer/domain/chain-status.ts';
 import { chainScenario } from './support/chain-scenario.ts';
 import { pipelineServices } from './support/pipeline.ts';
-import { groupAtEnd, groupAtEndEnv, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { groupAtEndEnv, pipelineReady, readerAtEnd, serviceEnv, uniqueGroup, waitHealthy } from './support/services.ts';
+import { stackEndpoints } from './support/stack.ts';
 
 const freePort = () => new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
 
@@ -57,21 +56,12 @@ describe('kill -9 of the tracer', () => {
 
   beforeAll(async () => {
     const stack = stackEndpoints();
-    registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    const kafka = testKafka('kill');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, pipelineTopics(6, []));
-    await admin.disconnect();
-    await registry.ensureSubjects([TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit]);
+    const ready = await pipelineReady(stack, 'kill', [TOPICS.flowsRaw, TOPICS.sessionsRaw, TOPICS.traceRequests, TOPICS.traceUpdates, TOPICS.audit]);
+    registry = ready.registry;
     await groupAtEndEnv(stack, 'TRACER', tracerGroup);
-    producer = kafka.producer();
+    producer = ready.kafka.producer();
     await producer.connect();
-    const readerGroup = uniqueGroup('kill-reader');
-    await groupAtEnd(stack, readerGroup, [TOPICS.traceUpdates, TOPICS.audit]); // every record from here on, however late the group's first fetch
-    consumer = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 50 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [TOPICS.traceUpdates, TOPICS.audit], fromBeginning: true }); // from where groupAtEnd put it
+    consumer = await readerAtEnd(ready.kafka, stack, 'kill-reader', [TOPICS.traceUpdates, TOPICS.audit], 50); // every record from here on, however late the group's first fetch
     await consumer.run({ eachMessage: async ({ topic, message }) => {
       if (topic === TOPICS.audit) audit.push(await registry.decode<Disclosure>(topic, message.value));
       else if (message.key?.toString() === sc.request.traceId) updates.push(await registry.decode<TraceUpdate>(topic, message.value));

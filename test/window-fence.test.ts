@@ -12,9 +12,8 @@ import type { Consumer, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent, TraceRequest, TraceUpdate } from '../schemas/types.gen.ts';
-import { createRegistryClient, type RegistryClient } from '../services/common/registry.ts';
-import { ensureTopics } from '../services/common/kafka.ts';
-import { TOPICS, pipelineTopics } from '../services/common/topics.ts';
+import type { RegistryClient } from '../services/common/registry.ts';
+import { TOPICS } from '../services/common/topics.ts';
 import { indexRequestOf } from '../services/join/index-request.ts';
 import { STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
@@ -23,8 +22,8 @@ import { WINDOWS_READ_UNDER } from '../services/tracer/chain-store.ts';
 import { DEFAULT_CHAIN_OPTIONS } from '../services/tracer/domain/chain-status.ts';
 import { normContext, normalisedMessages } from './support/norm-records.ts';
 import { pipelineServices } from './support/pipeline.ts';
-import { readerAtEnd, waitHealthy } from './support/services.ts';
-import { stackEndpoints, testKafka } from './support/stack.ts';
+import { pipelineReady, readerAtEnd, waitHealthy } from './support/services.ts';
+import { stackEndpoints } from './support/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DB = 13; // a database of its own, emptied: the windows start "lost"
@@ -83,16 +82,11 @@ describe('the windows\' fence: a trace opened while the windows are rebuilt', ()
     redis = new Redis(services.stack.redisUrl);
     await redis.flushdb();
     await redis.set(CHAINS_MARKER, new Date().toISOString()); // the chains are whole; only the windows are being rebuilt
-    registry = createRegistryClient({ url: stack.schemaRegistryUrl });
-    await registry.ensureSubjects([TOPICS.sessionsNorm, TOPICS.traceRequests, TOPICS.traceUpdates]);
-    const kafka = testKafka('fence');
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, pipelineTopics(6, []));
-    await admin.disconnect();
-    producer = kafka.producer();
+    const ready = await pipelineReady(stack, 'fence', [TOPICS.sessionsNorm, TOPICS.traceRequests, TOPICS.traceUpdates]);
+    registry = ready.registry;
+    producer = ready.kafka.producer();
     await producer.connect();
-    consumer = await readerAtEnd(kafka, stack, 'fence-reader', [TOPICS.traceUpdates], 50);
+    consumer = await readerAtEnd(ready.kafka, stack, 'fence-reader', [TOPICS.traceUpdates], 50);
     await consumer.run({ eachMessage: async ({ message }) => {
       if (message.key?.toString() === request.traceId) updates.push(await registry.decode<TraceUpdate>(TOPICS.traceUpdates, message.value));
     } });

@@ -1,7 +1,8 @@
 // A second connection to the Redis an ioredis client talks to, as the same user (host, port,
 // TLS, username, password, db taken from the client's options), that sends pre-built RESP
-// bytes (resp.ts) and hands back the replies. For bulk writes only: one Buffer carries a
-// whole pipeline, so no command object exists per command. Requests are answered in order;
+// bytes (resp.ts) and hands back the replies. For calls sent by the thousand (the rebuild's bulk
+// write, ingest's dedupe, the correlator's index-many): one Buffer carries a whole pipeline, so
+// no command object exists per command. Requests are answered in order;
 // the connection is unref'd (it keeps no process alive) and closed with its ioredis client.
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';

@@ -17,20 +17,21 @@ export function createFlowMarker(o: { lagMs: number; everyMs: number }) {
   const markedAt = new Map<string, number>();
   return {
     /** A marker for one batch over `partitions` flows.norm partitions: `see` each flow record's
-     *  exporter, export time and key (its partition is kafkajs' default partitioner's, asked
-     *  only until the exporter's records reached every partition), then `marks(now)` after the
-     *  batch's records. */
+     *  exporter, export time and window keys (a key's partition is kafkajs' default
+     *  partitioner's, asked only until the exporter's records reached every partition; a record
+     *  with no key, neither address its provider's, still counts for the exporter's time), then
+     *  `marks(now)` after the batch's records. */
     batch(partitions: number) {
       const exporters = new Map<string, { time: number; reached: Set<number> }>();
       return {
         /** Whether the batch's records are followed by marks at all (more than one partition). */
         active: partitions > 1,
-        see(exporterId: string, exportTime: number, key: string): void {
+        see(exporterId: string, exportTime: number, keys: readonly { key: string }[]): void {
           if (partitions <= 1) return;
           let ex = exporters.get(exporterId);
           if (!ex) exporters.set(exporterId, ex = { time: exportTime, reached: new Set() });
           else if (exportTime > ex.time) ex.time = exportTime;
-          if (ex.reached.size < partitions) ex.reached.add(keyPartition(key, partitions));
+          for (const k of keys) if (ex.reached.size < partitions) ex.reached.add(keyPartition(k.key, partitions));
         },
         marks(now: number): FlowMarkMessage[] {
           const out: FlowMarkMessage[] = [];

@@ -162,12 +162,11 @@ export function createIngestPipeline(d: IngestPipelineDeps) {
       const value = d.registry.encode(topic, o.norm.event);
       const origin = originText(o.src.timestamp);
       const time = timeText(timeOf(o.norm.event));
-      const f = isFlow && marks.active ? o.norm.event as FlowEvent : undefined;
+      if (isFlow && marks.active) { const f = o.norm.event as FlowEvent; marks.see(f.exporterId, f.exportTime, o.norm.keys); }
       for (const k of o.norm.keys) {
         const headers: Record<string, string> = { 'ct-origin-ts': origin, 'ct-uid': o.eventId, 'ct-time': time };
         if (k.dir) headers['ct-dir'] = k.dir;
         (isFlow ? flows : sessions).push({ key: k.key, value, headers });
-        if (f) marks.see(f.exporterId, f.exportTime, k.key);
       }
     }
     // after the records, in each partition's order: what the correlator indexed before a mark

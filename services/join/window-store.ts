@@ -144,6 +144,17 @@ export function writeIndexCalls(w: RespWriter, calls: readonly { side: WindowSid
   }
 }
 
+/** An error reply to an index call as ioredis reported one (a ReplyError), so that it is
+ *  classified as it was when ioredis sent these calls (errors.ts dependencyDown): a refusal of
+ *  the input (WRONGTYPE, a script error) is CT_REDIS_REJECTED, the batch is split and the
+ *  record dead-lettered, where retrying would hold its partition for good; a transient reply
+ *  (BUSY, LOADING, OOM...) is retried. */
+function refusal(r: RespError): Error {
+  const e = new Error(r.message, { cause: r });
+  e.name = 'ReplyError';
+  return e;
+}
+
 /** Per request, in request order, what the index scripts answered: each call's reply is
  *  [isNew, waiters] per event it carried, `sent` the requests' positions in the order the calls
  *  carried them; index-many answers a window's later events with the call's position (1-based)
@@ -239,7 +250,7 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       }
       const replies = await indexCalls(calls, now);
       return answers(replies.map((r) => {
-        if (r instanceof RespError) throw new Error(`Redis refused index-many: ${r.message}`);
+        if (r instanceof RespError) throw refusal(r);
         if (!Array.isArray(r)) throw new Error(`Redis answered index-many with ${r === null ? 'nil' : typeof r}`);
         return r;
       }), sent, reqs.length);

@@ -3,6 +3,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { commitAtEnd } from '../../services/common/group-start.ts';
 import { ensureTopics } from '../../services/common/kafka.ts';
+import { createRegistryClient, type RegistryClient } from '../../services/common/registry.ts';
 import { pipelineTopics, SERVICE_INPUTS, TOPICS } from '../../services/common/topics.ts';
 import { testKafka, type StackEndpoints } from './stack.ts';
 
@@ -82,6 +83,19 @@ export async function groupAtEndEnv(stack: StackEndpoints, svc: InputService, gr
 
 /** A test's reader of `topics` in a new group (named after `name`) that starts at their end as it
  *  is now (groupAtEnd), however late its first fetch: connected and subscribed, to be run. */
+/** What a pipeline test's beforeAll needs first: the pipeline's topics (6 partitions, as the
+ *  services expect them), the registry subjects it writes or reads, and a Kafka client named for
+ *  the test. */
+export async function pipelineReady(stack: StackEndpoints, name: string, subjects: string[]): Promise<{ kafka: Kafka; registry: RegistryClient }> {
+  const kafka = testKafka(name, stack.kafkaBrokers, stack.kafkaClientProperties);
+  const admin = kafka.admin();
+  await admin.connect();
+  try { await ensureTopics(admin, pipelineTopics(6, [])); } finally { await admin.disconnect(); }
+  const registry = createRegistryClient({ url: stack.schemaRegistryUrl });
+  await registry.ensureSubjects(subjects);
+  return { kafka, registry };
+}
+
 export async function readerAtEnd(kafka: Kafka, stack: StackEndpoints, name: string, topics: string[], maxWaitTimeInMs = 100): Promise<Consumer> {
   const groupId = uniqueGroup(name);
   await groupAtEnd(stack, groupId, topics);
