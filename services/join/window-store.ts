@@ -230,7 +230,8 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
       // sessions first, then flows (each side has its own retention); with index-many, each
       // window's events together (byWindow); answers are put back in request order
       const sides = (['session', 'flow'] as const).map((side) => [...reqs.keys()].filter((i) => sideOfPayload(reqs[i]!.payload) === side));
-      const sent = opts.perEventScripts ? sides.flat() : sides.flatMap((ix) => byWindow(ix, reqs));
+      const grouped = opts.perEventScripts ? sides : sides.map((ix) => byWindow(ix, reqs));
+      const sent = grouped.flat();
       if (opts.perEventScripts) {
         const pipe = redis.pipeline() as unknown as { [K in keyof Cmds as `${K}Buffer`]: (...a: Parameters<Cmds[K]>) => void } & { exec(): Promise<[Error | null, unknown][] | null> };
         for (const i of sent) {
@@ -244,8 +245,8 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
         return answers(res.map(([err, v]) => { if (err) throw err; return v as RespReply[]; }), sent, reqs.length);
       }
       const calls: { side: WindowSide; reqs: IndexRequest[] }[] = [];
-      for (const [s, ix] of sides.entries()) {
-        const mine = byWindow(ix, reqs).map((i) => reqs[i]!);
+      for (const [s, ix] of grouped.entries()) {
+        const mine = ix.map((i) => reqs[i]!);
         for (let i = 0; i < mine.length; i += INDEX_CHUNK) calls.push({ side: s === 0 ? 'session' : 'flow', reqs: mine.slice(i, i + INDEX_CHUNK) });
       }
       const replies = await indexCalls(calls, now);
