@@ -26,12 +26,13 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 import { resolveKafkaSecurity } from '../services/common/kafka-security.ts';
 import { createLogger } from '../services/common/logger.ts';
 import { TOPICS } from '../services/common/topics.ts';
 import { createRegistryClient } from '../services/common/registry.ts';
 import { createKafka, createProducer, sendChunked } from '../services/common/kafka.ts';
-import { groupLag, offsetSum, result, topicHighs } from './lib.ts';
+import { groupLag, offsetSum, redisDelta, redisStats, result, topicHighs } from './lib.ts';
 import { rawLoad } from './raw-load.ts';
 import { cpuBetween, sampleCpu } from './process-cpu.ts';
 
@@ -162,6 +163,8 @@ const req0 = requestCounts();
 const raw0 = offsetSum(await topicHighs(admin, raw));
 if (jfr) execFileSync('jcmd', [String(pid), 'JFR.start', 'name=ct-broker-cpu', 'settings=profile', `filename=${jfrFile}`], { stdio: 'ignore' });
 const load0 = loadavg()[0]!;
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { lazyConnect: true }) : undefined;
+const rs0 = redis ? await redisStats(redis) : undefined;
 const t0 = Date.now();
 const th0 = threadTicks();
 const cpu0 = sampleCpu(stackDir);
@@ -169,6 +172,7 @@ await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const th1 = threadTicks();
 const cpu1 = sampleCpu(stackDir);
 const secs = (Date.now() - t0) / 1000;
+const rs1 = redis ? await redisStats(redis) : undefined;
 const load1 = loadavg()[0]!;
 if (jfr) execFileSync('jcmd', [String(pid), 'JFR.stop', 'name=ct-broker-cpu'], { stdio: 'ignore' });
 const raw1 = offsetSum(await topicHighs(admin, raw));
@@ -202,5 +206,41 @@ if (cpu0 && cpu1) {
   const c = cpuBetween(cpu0, cpu1, events);
   console.log(`  every process over the window (% of one core${events > 0 ? ', µs per raw record' : ''}): ${c.rows.map((r) => `${r.name} ${r.corePct} %${events > 0 ? ` (${r.usPerEvent})` : ''}`).join(', ')}`);
 }
+if (redis && rs0 && rs1 && events > 0) {
+  const d = redisDelta(rs0, rs1, events);
+  const parts = await partSizes(redis);
+  console.log(`  Redis per raw record: ${d.cpuUs.toFixed(1)} µs CPU, of it scripts ${d.scriptUs.toFixed(1)} µs (${d.scriptCalls.toFixed(3)} calls) whose commands `
+    + `${d.commands.slice(0, 8).map((x) => `${x.c} ${x.usec.toFixed(2)} (${x.calls.toFixed(2)})`).join(', ')} µs (calls); window parts: ${parts.text}`);
+  result('broker-cpu-redis', { label: LABEL, redisCpuUsPerRawRecord: +d.cpuUs.toFixed(1), scriptUsPerRawRecord: +d.scriptUs.toFixed(1),
+    ...Object.fromEntries(d.commands.slice(0, 8).map((x) => [`${x.c}UsPerRawRecord`, +x.usec.toFixed(2)])), ...parts.figures });
+}
+redis?.disconnect();
 if (jfr) { await jfrTop(jfrFile); rmSync(jfrFile, { force: true }); }
 process.exit(0);
+
+/** How many events the window parts hold (ZCARD of every part's time zset, at most 20000 parts
+ *  scanned): parts, and the share of their events in parts of <= 16, <= 128 and > 128 events. */
+async function partSizes(r: Redis): Promise<{ text: string; figures: Record<string, number> }> {
+  const sizes: Record<'session' | 'flow', number[]> = { session: [], flow: [] };
+  for (const [side, match] of [['session', 'ct:st:*'], ['flow', 'ct:ft:*']] as const) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length > 0) {
+        const p = r.pipeline();
+        for (const k of keys) p.zcard(k);
+        for (const [, n] of (await p.exec()) ?? []) if (typeof n === 'number') sizes[side].push(n);
+      }
+    } while (cursor !== '0' && sizes[side].length < 20_000);
+  }
+  const figures: Record<string, number> = {};
+  const text = (['session', 'flow'] as const).map((side) => {
+    const s = sizes[side].sort((a, b) => a - b), total = s.reduce((a, n) => a + n, 0) || 1;
+    const share = (f: (n: number) => boolean) => Math.round((100 * s.filter(f).reduce((a, n) => a + n, 0)) / total);
+    const [le16, le128, over] = [share((n) => n <= 16), share((n) => n > 16 && n <= 128), share((n) => n > 128)];
+    Object.assign(figures, { [`${side}Parts`]: s.length, [`${side}PartMedian`]: s[s.length >> 1] ?? 0, [`${side}PartMax`]: s.at(-1) ?? 0, [`${side}EventsPctOver128`]: over });
+    return `${side} ${s.length} parts, median ${s[s.length >> 1] ?? 0} events, max ${s.at(-1) ?? 0}; their events in parts of <= 16 / 17-128 / > 128 events: ${le16} / ${le128} / ${over} %`;
+  }).join('; ');
+  return { text, figures };
+}

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { partKeys, waiterKeys } from '../services/join/window-layout.ts';
-import { fmt, mem, result, summarise } from './lib.ts';
+import { fmt, mem, redisDelta, redisStats, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0, ADDRS = 50_000] = process.argv.slice(2).map(Number);
 const perEventScripts = PER_EVENT === 1;
@@ -40,18 +40,7 @@ for (let t = 0; t < TRACES; t++) {
   await stores[0]!.registerAndProbe(key(Math.floor(Math.random() * ADDRS)), l, now + 3_600_000, { from: now - 1, coreFrom: now - 1, coreTo: now, to: now, limit: 4_000 }, now);
 }
 
-const redisCpuUs = async () => { const i = await admin.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
-/** INFO commandstats: per command, calls and µs (the scripts' redis.call()s count as their commands). */
-async function commandStats(): Promise<Map<string, { calls: number; usec: number }>> {
-  const m = new Map<string, { calls: number; usec: number }>();
-  for (const l of (await admin.info('commandstats')).split('\r\n')) {
-    const x = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
-    if (x) m.set(x[1]!, { calls: Number(x[2]), usec: Number(x[3]) });
-  }
-  return m;
-}
-const stats0 = await commandStats();
-const rcpu0 = await redisCpuUs();
+const stats0 = await redisStats(admin);
 const cpu0 = process.cpuUsage();
 let next = 0;
 let woke = 0;
@@ -73,12 +62,10 @@ await Promise.all(stores.map(async (store) => {
 }));
 const sec = (performance.now() - t0) / 1000;
 // CPU per event (Redis server, this client): far less sensitive to a loaded machine than events/s
-const redisUs = (await redisCpuUs() - rcpu0) / N;
-const stats1 = await commandStats();
-const perCmd = [...stats1].map(([c, s]) => ({ c, calls: (s.calls - (stats0.get(c)?.calls ?? 0)) / N, usec: (s.usec - (stats0.get(c)?.usec ?? 0)) / N }))
-  .filter((x) => x.calls > 0 && !/^(info|evalsha|eval|script|config|memory|object|hlen|scan)$/.test(x.c)).sort((a, b) => b.calls - a.calls);
-const script = stats1.get('evalsha') ?? { calls: 0, usec: 0 };
-const scriptUs = (script.usec - (stats0.get('evalsha')?.usec ?? 0)) / N;
+const delta = redisDelta(stats0, await redisStats(admin), N);
+const redisUs = delta.cpuUs;
+const perCmd = delta.commands.filter((x) => !/^(info|script|config|memory|object|hlen|scan)$/.test(x.c)).sort((a, b) => b.calls - a.calls);
+const scriptUs = delta.scriptUs;
 const callsPerEvent = perCmd.reduce((a, x) => a + x.calls, 0);
 const cmdUs = perCmd.reduce((a, x) => a + x.usec, 0);
 const cpu1 = process.cpuUsage(cpu0);

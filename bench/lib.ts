@@ -2,6 +2,7 @@
 // process's CPU time.
 import { readFileSync } from 'node:fs';
 import type { Admin } from 'kafkajs';
+import type { Redis } from 'ioredis';
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -54,4 +55,28 @@ export async function groupLag(admin: Admin, groups: [groupId: string, topics: s
     }
   }
   return lag;
+}
+
+/** Redis' own counters at one moment: its CPU (user + system, µs) and INFO commandstats per
+ *  command (calls, µs; a script's redis.call()s count as their own commands and again in the
+ *  script's EVALSHA / EVAL time). */
+export interface RedisStats { cpuUs: number; commands: Map<string, { calls: number; usec: number }> }
+
+export async function redisStats(redis: Redis): Promise<RedisStats> {
+  const cpu = await redis.info('cpu');
+  const commands = new Map<string, { calls: number; usec: number }>();
+  for (const l of (await redis.info('commandstats')).split('\r\n')) {
+    const x = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
+    if (x) commands.set(x[1]!, { calls: Number(x[2]), usec: Number(x[3]) });
+  }
+  return { cpuUs: 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1])), commands };
+}
+
+/** What Redis did between two redisStats, per event: its CPU, the scripts' time (EVALSHA + EVAL)
+ *  and each command's calls and µs, the most expensive first. */
+export function redisDelta(a: RedisStats, b: RedisStats, events: number) {
+  const per = [...b.commands].map(([c, s]) => ({ c, calls: (s.calls - (a.commands.get(c)?.calls ?? 0)) / events, usec: (s.usec - (a.commands.get(c)?.usec ?? 0)) / events }))
+    .filter((x) => x.calls > 0).sort((x, y) => y.usec - x.usec);
+  const scripts = per.filter((x) => x.c === 'evalsha' || x.c === 'eval');
+  return { cpuUs: (b.cpuUs - a.cpuUs) / events, scriptUs: scripts.reduce((s, x) => s + x.usec, 0), scriptCalls: scripts.reduce((s, x) => s + x.calls, 0), commands: per.filter((x) => x.c !== 'evalsha' && x.c !== 'eval') };
 }

@@ -33,7 +33,7 @@ import { writeBulkCommands } from '../services/join/window-bulk-write.ts';
 import { partKeys } from '../services/join/window-layout.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind, type WindowSide } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
-import { fmt, mem, result } from './lib.ts';
+import { fmt, mem, redisDelta, redisStats, result, type RedisStats } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const K = Number(process.argv[3] ?? 50_000);
@@ -127,22 +127,13 @@ const windowKeys = (k: string, kind: StoredKind) => partKeys(k, kind === 'sessio
 async function dropWindows(): Promise<void> {
   for (let i = 0; i < K; i += 500) await redis.del(...keys.slice(i, i + 500).flatMap((k) => [...windowKeys(k, 'session'), ...windowKeys(k, 'flow-in')]));
 }
-const cpuOf = async (): Promise<number> => {
-  const info = await redis.info('cpu');
-  return (Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1])) * 1e6; // µs
-};
+const cpuOf = async (): Promise<number> => (await redisStats(redis)).cpuUs;
 const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
-async function commandStats(): Promise<Map<string, number>> {
-  const m = new Map<string, number>();
-  for (const l of (await redis.info('commandstats')).split('\r\n')) {
-    const x = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
-    if (x) m.set(x[1]!, Number(x[3]));
-  }
-  return m;
-}
-const statDelta = (a: Map<string, number>, b: Map<string, number>, events: number) => [...b]
-  .map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1])
-  .map(([k, v]) => `${k} ${((v / events)).toFixed(2)} µs/ev`).join(', ');
+const statDelta = (a: RedisStats, b: RedisStats, events: number) => {
+  const d = redisDelta(a, b, events);
+  return [...(d.scriptCalls > 0 ? [{ c: 'scripts', usec: d.scriptUs }] : []), ...d.commands].filter((x) => x.usec > 0)
+    .map((x) => `${x.c} ${x.usec.toFixed(2)} µs/ev`).join(', ');
+};
 
 await dropWindows();
 // the bytes the rebuild's bulk write sends for these events (window-bulk-write.ts), built before
@@ -183,8 +174,8 @@ console.log(`ceiling redis: the first ${fmt(RN)} events as the bulk write's own 
 await dropWindows();
 await redis.del(STATE_MARKER);
 const mem0 = await usedMemory();
-const stats0 = await commandStats();
-cpu0 = await cpuOf();
+const stats0 = await redisStats(redis);
+cpu0 = stats0.cpuUs;
 const node0 = process.cpuUsage();
 const store = createWindowStore(redis, { retentionMs: RETENTION });
 // the records the rebuild reads: event times since fillStart - 300 s (this run's), not earlier runs'
@@ -206,7 +197,7 @@ const redisCpu = ((await cpuOf()) - cpu0) / Math.max(1, done.events);
 const bytes = ((await usedMemory()) - mem0) / Math.max(1, done.events);
 secs = done.ms / 1000;
 console.log(`rebuild: ${fmt(done.events)} events indexed (${done.skipped} skipped) in ${secs.toFixed(1)} s = ${fmt(done.perSecond)} events/s; Node CPU ${(((nodeCpu.user + nodeCpu.system) / Math.max(1, done.events))).toFixed(1)} µs/event, Redis CPU ${redisCpu.toFixed(2)} µs/event, ${bytes.toFixed(0)} Redis bytes/event; ${mem()} (${load()})`);
-console.log(`  Redis commands (server µs per event): ${statDelta(stats0, await commandStats(), Math.max(1, done.events))}`);
+console.log(`  Redis commands (server µs per event): ${statDelta(stats0, await redisStats(redis), Math.max(1, done.events))}`);
 const bareRate = bare.records / bare.secs;
 console.log(`  against the ceilings measured above: ${((done.perSecond / bareRate) * 100).toFixed(0)}% of the bare consume (${fmt(bareRate)}/s), ${((done.perSecond / redisCeiling) * 100).toFixed(0)}% of the bare Redis writes (${fmt(redisCeiling)}/s)`);
 result('window rebuild from Kafka', {

@@ -45,7 +45,7 @@ steps=(
   "start the services|env CROSSTRACE_GATEWAY_TOKENS=${CROSSTRACE_GATEWAY_TOKENS:-GB:bench-token-$RANDOM$RANDOM$RANDOM} deploy/local/services.sh up"
   "end-to-end latency swept over 1k, 2k, 5k, 10k events/s background, per stage, and the highest rate with p99 <= 100 ms|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 1000,2000,5000,10000 $(n 40 10)"
   "RSS of every service after the 10k events/s run (heap, external, the rest)|node bench/service-memory.ts"
-  "the broker's CPU and requests by API at 5k raw events/s through the running pipeline (after the sweep; its backlog printed)|env BROKER_LOAD_RATE=5000 node bench/broker-cpu.ts $(n 30 10) pipeline-5k"
+  "the broker's CPU and requests by API, Redis' CPU by command and the window parts' sizes, at 5k raw events/s through the running pipeline (after the sweep; its backlog printed)|env BROKER_LOAD_RATE=5000 node bench/broker-cpu.ts $(n 30 10) pipeline-5k"
   "history store (PostgreSQL) load and lookups|node bench/archive.bench.ts $(n 2000000 100000) $(n 500000 20000) $(n 2000 200)"
   "relay timing accuracy and speed|node --expose-gc bench/relay-timing.bench.ts $(n 1000 100)"
   "stop the services|deploy/local/services.sh down"
