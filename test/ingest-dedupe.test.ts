@@ -38,4 +38,17 @@ describe('ingest dedupe memory', () => {
     expect(await dedupe.remember([{ eventId: `${run}/a`, coordinates: 'flows.raw/0/1' }, { eventId: `${run}/b`, coordinates: 'flows.raw/0/2' }]))
       .toEqual(['flows.raw/0/1', null]);
   });
+
+  it('answers the same after Redis lost its scripts when a batch spans several script calls', async () => {
+    const run = `dd-noscript-many-${Date.now().toString(36)}`;
+    const dedupe = createDedupe(redis, { windowMs: 60_000 });
+    const item = (i: number) => ({ eventId: `${run}/${i}`, coordinates: `flows.raw/0/${i}` });
+    const first = Array.from({ length: 700 }, (_, i) => item(i));
+    expect((await dedupe.remember(first)).every((p) => p === null)).toBe(true);
+    await redis.script('FLUSH');
+    // 1200 items, three calls of up to 500 keys: the first 700 were remembered, the rest are new
+    const again = await dedupe.remember(Array.from({ length: 1200 }, (_, i) => item(i)));
+    expect(again.slice(0, 700)).toEqual(first.map((x) => x.coordinates));
+    expect(again.slice(700).every((p) => p === null)).toBe(true);
+  });
 });

@@ -2,8 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { lazyRawRedis, openRawRedis } from './redis-raw.ts';
-import { RespWriter } from './resp.ts';
+import { lazyRawRedis, openRawRedis, sendScriptCalls } from './redis-raw.ts';
+import { RespError, RespWriter, type RespReply } from './resp.ts';
 
 // A server that accepts and reads but answers only what `answer` says: a Redis host that stops
 // answering without a reset looks like this from the client.
@@ -62,5 +62,45 @@ describe('lazyRawRedis', () => {
     expect(await ping()).toEqual([2]);
     expect(await ping()).toEqual([2]);
     expect(opened).toBe(2);
+  });
+});
+
+describe('sendScriptCalls', () => {
+  // a raw connection that records what it was sent and answers from a list per send
+  const fakeRaw = (answers: RespReply[][]) => {
+    const sent: { text: string; commands: number }[] = [];
+    return { sent, raw: { send: async (bytes: Buffer, commands: number) => { sent.push({ text: bytes.toString('latin1'), commands }); return answers.shift()!; } } };
+  };
+  const write = (w: RespWriter, calls: readonly string[], byText: boolean) => { for (const c of calls) w.command(byText ? 'EVAL' : 'EVALSHA', byText ? `text-${c}` : `sha-${c}`, 0); };
+
+  it('sends every call once by SHA when Redis has the script', async () => {
+    const { sent, raw } = fakeRaw([[1, 2, 3]]);
+    expect(await sendScriptCalls(raw, ['a', 'b', 'c'], () => 64, write)).toEqual([1, 2, 3]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.commands).toBe(3);
+  });
+
+  it('sends again, with the text, only the calls refused with NOSCRIPT, and puts their replies in their places', async () => {
+    const { sent, raw } = fakeRaw([[1, new RespError('NOSCRIPT No matching script'), 3, new RespError('NOSCRIPT No matching script')], [20, 40]]);
+    expect(await sendScriptCalls(raw, ['a', 'b', 'c', 'd'], () => 64, write)).toEqual([1, 20, 3, 40]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.commands).toBe(2);
+    expect(sent[1]!.text).toContain('text-b');
+    expect(sent[1]!.text).toContain('text-d');
+    expect(sent[1]!.text).not.toContain('text-a');
+    expect(sent[1]!.text).not.toContain('EVALSHA');
+  });
+
+  it('hands other refusals back as replies, not sent again', async () => {
+    const { sent, raw } = fakeRaw([[new RespError('WRONGTYPE Operation against a key holding the wrong kind of value'), 2]]);
+    const replies = await sendScriptCalls(raw, ['a', 'b'], () => 64, write);
+    expect(replies[0]).toBeInstanceOf(RespError);
+    expect(replies[1]).toBe(2);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('refuses a writer that wrote another number of commands than calls (the replies would not line up)', async () => {
+    const { raw } = fakeRaw([[1]]);
+    await expect(sendScriptCalls(raw, ['a', 'b'], () => 64, (w) => { w.command('PING'); })).rejects.toThrow(/1 commands written for 2 calls/);
   });
 });

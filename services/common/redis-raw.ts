@@ -106,3 +106,25 @@ export function lazyRawRedis(client: Redis): Pick<RawRedis, 'send'> {
     },
   };
 }
+
+/** Script calls on a raw connection: `write` puts one EVALSHA (byText false) or EVAL (byText
+ *  true) command per call into the writer; the replies come back one per call, in order. The
+ *  calls a Redis without the script in its cache (restarted, SCRIPT FLUSH) refused with NOSCRIPT
+ *  did not run: they alone go again with the script's text, and their replies take the refusals'
+ *  places. `sizeOf`: the writer's first buffer for these calls, bytes (it grows when short). */
+export async function sendScriptCalls<C>(raw: Pick<RawRedis, 'send'>, calls: readonly C[], sizeOf: (calls: readonly C[], byText: boolean) => number,
+  write: (w: RespWriter, calls: readonly C[], byText: boolean) => void): Promise<RespReply[]> {
+  const send = (cs: readonly C[], byText: boolean): Promise<RespReply[]> => {
+    const w = new RespWriter(sizeOf(cs, byText) + 256);
+    write(w, cs, byText);
+    if (w.commands !== cs.length) throw new Error(`sendScriptCalls: ${w.commands} commands written for ${cs.length} calls`);
+    const n = w.commands;
+    return raw.send(w.take(), n);
+  };
+  const replies = await send(calls, false);
+  const again = replies.flatMap((r, i) => (r instanceof RespError && r.message.startsWith('NOSCRIPT') ? [i] : []));
+  if (again.length === 0) return replies;
+  const retried = await send(again.map((i) => calls[i]!), true);
+  again.forEach((i, k) => { replies[i] = retried[k]!; });
+  return replies;
+}

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
-import { lazyRawRedis } from '../common/redis-raw.ts';
+import { lazyRawRedis, sendScriptCalls } from '../common/redis-raw.ts';
 import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
 
 /** Keys per script call: bounds how long one call holds Redis (~1 µs per key). */
@@ -51,28 +51,23 @@ export function createDedupe(redis: Redis, o: { windowMs: number; perKey?: boole
   }
 
   const raw = lazyRawRedis(redis);
-  /** Sends the calls; a connection that failed is dropped (the next batch opens another). */
-  async function send(items: DedupeItem[], byText: boolean): Promise<RespReply[]> {
-    const w = new RespWriter(items.length * 96 + (byText ? BY_TEXT.length * 4 : 256));
-    writeDedupeCalls(w, items, o.windowMs, byText);
-    const calls = w.commands;
+  async function scripted(items: DedupeItem[]): Promise<(string | null)[]> {
+    const chunks: DedupeItem[][] = [];
+    for (let i = 0; i < items.length; i += CHUNK) chunks.push(items.slice(i, i + CHUNK));
+    let replies: RespReply[];
+    // a Redis that lost its script cache (restarted, SCRIPT FLUSH) answers NOSCRIPT: those chunks
+    // alone go again with the script's text (sendScriptCalls); a connection that failed is
+    // dropped (lazyRawRedis) and the next batch opens another
     try {
-      return await raw.send(w.take(), calls);
+      replies = await sendScriptCalls(raw, chunks, (cs, byText) => cs.reduce((a, c) => a + c.length, 0) * 96 + (byText ? BY_TEXT.length * cs.length : 0),
+        (w, cs, byText) => { for (const c of cs) writeDedupeCalls(w, c, o.windowMs, byText); });
     } catch (e) {
       throw dependencyDown('redis unavailable for dedupe', e);
     }
-  }
-
-  async function scripted(items: DedupeItem[]): Promise<(string | null)[]> {
-    let replies = await send(items, false);
-    // a Redis that lost its script cache (restarted, SCRIPT FLUSH) answers NOSCRIPT: send the
-    // script itself (the calls are idempotent: a key set by a call that did run answers our own
-    // coordinates, i.e. a redelivery)
-    if (replies.some((r) => r instanceof RespError && r.message.startsWith('NOSCRIPT'))) replies = await send(items, true);
     const out: (string | null)[] = [];
     for (let k = 0; k < replies.length; k++) {
       const r = replies[k];
-      const n = Math.min(CHUNK, items.length - k * CHUNK);
+      const n = chunks[k]!.length;
       if (r instanceof RespError) throw dependencyDown(`redis dedupe script failed: ${r.message}`, r);
       if (!Array.isArray(r) || r.length !== n) throw dependencyDown(`redis dedupe script answered ${Array.isArray(r) ? r.length : typeof r} values for ${n} keys`, null);
       for (const prev of r) out.push(prev === null ? null : Buffer.isBuffer(prev) ? prev.toString('utf8') : String(prev));

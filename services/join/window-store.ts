@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { lazyRawRedis } from '../common/redis-raw.ts';
+import { lazyRawRedis, sendScriptCalls } from '../common/redis-raw.ts';
 import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
 import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
@@ -206,22 +206,11 @@ export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
   // decoding were half of the client's CPU per indexed event (bench/correlate-index.bench.ts
   // under --cpu-prof). A connection that failed is dropped; the next batch opens another.
   const raw = lazyRawRedis(redis);
-  function sendCalls(calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], now: number, byText: boolean): Promise<RespReply[]> {
-    const w = new RespWriter(calls.reduce((a, c) => a + c.reqs.length, 0) * 400 + (byText ? INDEX_MANY_TEXT.length * calls.length : 0) + 256);
-    writeIndexCalls(w, calls, retentionOf, now, byText);
-    const n = w.commands;
-    return raw.send(w.take(), n);
-  }
-  /** The calls' replies, in order; those a Redis without the script in its cache (restarted,
-   *  SCRIPT FLUSH) refused with NOSCRIPT go again with the text (they did not run). */
-  async function indexCalls(calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], now: number): Promise<RespReply[]> {
-    const replies = await sendCalls(calls, now, false);
-    const again = replies.flatMap((r, i) => (r instanceof RespError && r.message.startsWith('NOSCRIPT') ? [i] : []));
-    if (again.length === 0) return replies;
-    const retried = await sendCalls(again.map((i) => calls[i]!), now, true);
-    again.forEach((i, k) => { replies[i] = retried[k]!; });
-    return replies;
-  }
+  /** The calls' replies, in order (sendScriptCalls: NOSCRIPT refusals go again with the text).
+   *  The writer's first buffer: ~400 bytes an event, and the text once a call when it is sent. */
+  const indexCalls = (calls: readonly { side: WindowSide; reqs: readonly IndexRequest[] }[], now: number): Promise<RespReply[]> => sendScriptCalls(raw, calls,
+    (cs, byText) => cs.reduce((a, c) => a + c.reqs.length, 0) * 400 + (byText ? INDEX_MANY_TEXT.length * cs.length : 0),
+    (w, cs, byText) => writeIndexCalls(w, cs, retentionOf, now, byText));
 
   return {
     /** Indexes many events (one pipeline round trip); returns, per event, the live waiters it met. */
