@@ -2,12 +2,12 @@
 // after indexing (advance-flow-marks.lua), the tracer reads every exporter's watermark. The
 // marks count only in a Redis whose windows were built from Kafka (the state marker): after
 // Redis lost its state they are gone or partial, and nothing settles until the windows are back.
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { exporterWatermarks, FLOW_MARKS_KEY } from './flow-watermark.ts';
+import { luaScript } from './lua-script.ts';
 import { STATE_MARKER } from './window-layout.ts';
 
-const SCRIPT = readFileSync(new URL('./lua/advance-flow-marks.lua', import.meta.url), 'utf8');
+const SCRIPT = luaScript('advance-flow-marks');
 
 export function createFlowMarks(redis: Redis) {
   const r = redis as Redis & { ctAdvanceFlowMarks(key: string, ...args: (string | number)[]): Promise<number> };

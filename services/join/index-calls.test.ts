@@ -2,14 +2,12 @@
 // command ioredis sent before (EVALSHA <sha of the script's text> numkeys KEYS... ARGV...), the
 // keys byte for byte what window-layout.ts names, by text the same call with EVAL <script>.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readReply, RespWriter } from '../common/resp.ts';
+import { luaScript } from './lua-script.ts';
 import { memberOf, partKeys, pinKey, waiterKeys } from './window-layout.ts';
 import { encodeStored, writeIndexCalls, type IndexRequest } from './window-store.ts';
 
-const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
-  .replace(/^--@include ([\w-]+)$/mg, (_, inc: string) => lua(inc));
 
 const req = (key: string, uid: string, time: number, kind: 'session' | 'flow-in'): IndexRequest =>
   ({ key, uid, time, payload: encodeStored({ kind, producedAt: time - 5, value: Buffer.from(`v-${uid}`) }) });
@@ -41,13 +39,13 @@ describe('index-many calls as RESP', () => {
     const w = new RespWriter(16); // grows
     writeIndexCalls(w, [{ side: 'session', reqs: sessions }, { side: 'flow', reqs: flows }], retentionOf, 99, false);
     expect(w.commands).toBe(2);
-    const sha = createHash('sha1').update(lua('index-many')).digest('hex');
+    const sha = createHash('sha1').update(luaScript('index-many')).digest('hex');
     expect(commands(w.take())).toEqual(expected('EVALSHA', sha));
   });
 
   it('sends the script itself with EVAL, for a Redis that answered NOSCRIPT', () => {
     const w = new RespWriter(16);
     writeIndexCalls(w, [{ side: 'session', reqs: sessions }, { side: 'flow', reqs: flows }], retentionOf, 99, true);
-    expect(commands(w.take())).toEqual(expected('EVAL', lua('index-many')));
+    expect(commands(w.take())).toEqual(expected('EVAL', luaScript('index-many')));
   });
 });

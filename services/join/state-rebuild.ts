@@ -6,7 +6,6 @@
 //   - the audit head needs nothing: the tracer reads it from audit.disclosures (audit-head.ts).
 // A marker key says "this Redis holds state built from Kafka": written after a rebuild and at
 // the first start on empty topics; a Redis without it while the topics hold data has lost it.
-import { readFileSync } from 'node:fs';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { dependencyDown } from '../common/errors.ts';
@@ -14,6 +13,7 @@ import type { RegistryClient } from '../common/registry.ts';
 import type { FlowEvent } from '../../schemas/types.gen.ts';
 import { batchMarks, flowMarkOf, type FlowMarkSample } from './flow-watermark.ts';
 import { indexRequestOf } from './index-request.ts';
+import { luaScript } from './lua-script.ts';
 import type { ConsumedMessage } from '../common/kafka.ts';
 import { replayTopics } from '../common/topic-replay.ts';
 import { TOPICS } from '../common/topics.ts';
@@ -68,7 +68,6 @@ export async function takeWindowsAsBuilt(redis: Redis, now = Date.now()): Promis
   throw dependencyDown(`the windows cannot be marked built: a rebuild holds the progress (${REBUILD_PROGRESS} run ${run}; running, or stopped midway): every window read is fenced until a rebuild completes: wait for the one running, or run \`crosstrace rebuild\` if it stopped`, null);
 }
 
-const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 type ProgressCmds = {
   ctRebuildClaim(key: string, marker: string, run: string): Promise<string[]>;
   ctMarkBuilt(progress: string, marker: string, at: string): Promise<number>;
@@ -78,10 +77,10 @@ type ProgressCmds = {
 function progressCommands(redis: Redis): ProgressCmds {
   const r = redis as Redis & ProgressCmds;
   if (!('ctRebuildClaim' in r)) {
-    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 2, lua: lua('rebuild-claim') });
-    redis.defineCommand('ctMarkBuilt', { numberOfKeys: 2, lua: lua('mark-built') });
-    redis.defineCommand('ctRebuildProgress', { numberOfKeys: 1, lua: lua('rebuild-progress') });
-    redis.defineCommand('ctRebuildDone', { numberOfKeys: 2, lua: lua('rebuild-done') });
+    redis.defineCommand('ctRebuildClaim', { numberOfKeys: 2, lua: luaScript('rebuild-claim') });
+    redis.defineCommand('ctMarkBuilt', { numberOfKeys: 2, lua: luaScript('mark-built') });
+    redis.defineCommand('ctRebuildProgress', { numberOfKeys: 1, lua: luaScript('rebuild-progress') });
+    redis.defineCommand('ctRebuildDone', { numberOfKeys: 2, lua: luaScript('rebuild-done') });
   }
   return r;
 }

@@ -10,10 +10,10 @@
 // 1.5 x retention (or PERSIST when a preservation order pins the window) in one step. Not done
 // here: trimming (the caller leaves out events older than the retention) and waking waiters
 // (nobody waits on windows being rebuilt; a lookup reads them once the marker is back).
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { lazyRawRedis } from '../common/redis-raw.ts';
 import { RespError, RespWriter, encodeHead, type RespReply } from '../common/resp.ts';
+import { luaScript } from './lua-script.ts';
 import { memberOf, partKeys, pinKey, type WindowSide } from './window-layout.ts';
 
 /** What window-store.ts calls an IndexRequest (declared here by shape: the store imports this
@@ -27,7 +27,7 @@ interface Part { key: string; side: WindowSide; hash: string; zset: string; hash
 const HSETNX = encodeHead(4, 'HSETNX');
 const ZADD = Buffer.from('ZADD');
 const EVAL = Buffer.from('EVAL');
-const WINDOW_TTL = Buffer.from(readFileSync(new URL('./lua/window-ttl.lua', import.meta.url), 'utf8'));
+const WINDOW_TTL = Buffer.from(luaScript('window-ttl'));
 
 /** Window parts per window-ttl call: bounds how long one call holds Redis (~1 ms). */
 const TTL_CHUNK = 256;

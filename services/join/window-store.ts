@@ -11,7 +11,6 @@
 // behind a 9-byte prefix: kind/direction (1 byte) and the Kafka produce time of the
 // original raw event (float64 BE, UTC ms, the start of end-to-end latency).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { lazyRawRedis, sendScriptCalls } from '../common/redis-raw.ts';
 import { encodeArg, RespError, RespWriter, type RespReply } from '../common/resp.ts';
@@ -19,16 +18,14 @@ import type { ReadRange } from './join.ts';
 import type { Lookup, LookupMode } from './join-types.ts';
 import { permanent } from '../common/errors.ts';
 import { createWindowBulkWrite } from './window-bulk-write.ts';
+import { luaScript } from './lua-script.ts';
 import { memberOf, partKeys, pinKey, STATE_MARKER, waiterKeys, type WindowSide } from './window-layout.ts';
 
-/** A script's text with each `--@include name` line replaced by ./lua/name.lua (shared routines). */
-const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
-  .replace(/^--@include ([\w-]+)$/mg, (_, inc: string) => lua(inc));
 
 /** index-many as the live path sends it on its own connection: EVALSHA <sha> / EVAL <script>,
  *  encoded once (a Redis that lost its script cache answers NOSCRIPT, and those calls go again
  *  with the text). */
-const INDEX_MANY_LUA = lua('index-many');
+const INDEX_MANY_LUA = luaScript('index-many');
 const INDEX_MANY_SHA = encodeArg(createHash('sha1').update(INDEX_MANY_LUA).digest('hex'));
 const EVALSHA = encodeArg('EVALSHA');
 const EVAL = encodeArg('EVAL');
@@ -193,11 +190,11 @@ export interface WindowStoreOptions {
 export function createWindowStore(redis: Redis, opts: WindowStoreOptions) {
   const r = redis as Redis & { [K in keyof Cmds as `${K}Buffer`]: Cmds[K] } & Cmds;
   if (!('ctIndexBuffer' in r)) {
-    redis.defineCommand('ctIndex', { numberOfKeys: 5, lua: lua('index-and-probe') });
-    redis.defineCommand('ctRegister', { numberOfKeys: 4, lua: lua('register-and-probe') });
-    redis.defineCommand('ctUnregister', { numberOfKeys: 2, lua: lua('unregister') });
-    redis.defineCommand('ctRange', { numberOfKeys: 2, lua: lua('range-events') });
-    redis.defineCommand('ctRangeMany', { numberOfKeys: 2, lua: lua('range-many') });
+    redis.defineCommand('ctIndex', { numberOfKeys: 5, lua: luaScript('index-and-probe') });
+    redis.defineCommand('ctRegister', { numberOfKeys: 4, lua: luaScript('register-and-probe') });
+    redis.defineCommand('ctUnregister', { numberOfKeys: 2, lua: luaScript('unregister') });
+    redis.defineCommand('ctRange', { numberOfKeys: 2, lua: luaScript('range-events') });
+    redis.defineCommand('ctRangeMany', { numberOfKeys: 2, lua: luaScript('range-many') });
   }
   const present = (xs: (Buffer | null)[]) => xs.filter((x): x is Buffer => x !== null);
   const retentionOf = (side: WindowSide) => (side === 'session' ? Math.max(opts.retentionMs, opts.sessionRetentionMs ?? opts.retentionMs) : opts.retentionMs);
