@@ -26,7 +26,9 @@ if (!url) { console.error('REDIS_URL is not set: eval "$(make -s stack-env)" fir
 
 const run = `b${Date.now().toString(36)}`;
 const now = Date.now();
-const key = (i: number) => `${run}|198.18.${(i >> 8) & 255}.${i & 255}`;
+// window i's address in 198.18.0.0/15 (RFC 2544's benchmarking range): 131072 distinct windows at most
+if (!(ADDRS >= 1 && ADDRS <= 131_072)) { console.error(`addresses must be 1..131072 (got ${ADDRS})`); process.exit(2); }
+const key = (i: number) => `${run}|198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
 const value = Buffer.alloc(180, 7); // a normalised FlowEvent is ~150-200 bytes of Avro
 
 const admin = new Redis(url);
