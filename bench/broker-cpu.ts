@@ -13,7 +13,14 @@
 //    window's edges, outside the CPU window;
 //  - raw records written (flows.raw + sessions.raw high watermarks) and broker CPU µs per raw
 //    record when there were any, with the load average; and every process of the stack over the
-//    same window (bench/process-cpu.ts: the services' own share, e.g. their idle polling).
+//    same window (bench/process-cpu.ts: the services' own share, e.g. their idle polling);
+//  - Redis over the same window (REDIS_URL; skipped, saying why, without it or when Redis does
+//    not answer): its CPU per raw record, the scripts' share and each command's (INFO
+//    commandstats: a script's redis.call()s are counted in the script's µs and again as their
+//    commands, beside the clients' own commands), and how full all the window parts Redis holds
+//    are at the end (this window's and earlier steps': a part past 128 events is a hashtable +
+//    skiplist, below a listpack scanned per write; the index bench's windows hold 6 events each,
+//    a CGN address or a server far more).
 // BROKER_LOAD_RATE=N produces N raw records/s itself (bench/raw-load.ts' mix, in 50 ms ticks as
 // bench/correlate-latency's background does), from 5 s before the window to its end: the
 // pipeline's broker CPU per event without the latency bench's own readers (two consumers at
@@ -163,8 +170,13 @@ const req0 = requestCounts();
 const raw0 = offsetSum(await topicHighs(admin, raw));
 if (jfr) execFileSync('jcmd', [String(pid), 'JFR.start', 'name=ct-broker-cpu', 'settings=profile', `filename=${jfrFile}`], { stdio: 'ignore' });
 const load0 = loadavg()[0]!;
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { lazyConnect: true }) : undefined;
-const rs0 = redis ? await redisStats(redis) : undefined;
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+let redisSkipped = redis ? '' : 'REDIS_URL is not set';
+/** Redis' counters, or undefined (and why) when it does not answer: the broker's figures stand without them. */
+const readRedis = async () => {
+  try { return redis && !redisSkipped ? await redisStats(redis) : undefined; } catch (e) { redisSkipped = `Redis did not answer: ${(e as Error).message}`; return undefined; }
+};
+const rs0 = await readRedis();
 const t0 = Date.now();
 const th0 = threadTicks();
 const cpu0 = sampleCpu(stackDir);
@@ -172,7 +184,7 @@ await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const th1 = threadTicks();
 const cpu1 = sampleCpu(stackDir);
 const secs = (Date.now() - t0) / 1000;
-const rs1 = redis ? await redisStats(redis) : undefined;
+const rs1 = await readRedis();
 const load1 = loadavg()[0]!;
 if (jfr) execFileSync('jcmd', [String(pid), 'JFR.stop', 'name=ct-broker-cpu'], { stdio: 'ignore' });
 const raw1 = offsetSum(await topicHighs(admin, raw));
@@ -208,18 +220,19 @@ if (cpu0 && cpu1) {
 }
 if (redis && rs0 && rs1 && events > 0) {
   const d = redisDelta(rs0, rs1, events);
-  const parts = await partSizes(redis);
-  console.log(`  Redis per raw record: ${d.cpuUs.toFixed(1)} µs CPU, of it scripts ${d.scriptUs.toFixed(1)} µs (${d.scriptCalls.toFixed(3)} calls) whose commands `
-    + `${d.commands.slice(0, 8).map((x) => `${x.c} ${x.usec.toFixed(2)} (${x.calls.toFixed(2)})`).join(', ')} µs (calls); window parts: ${parts.text}`);
+  const parts = await partSizes(redis).catch((e: Error) => ({ text: `not read (${e.message})`, figures: {} }));
+  console.log(`  Redis per raw record: ${d.cpuUs.toFixed(1)} µs CPU, of it scripts ${d.scriptUs.toFixed(1)} µs (${d.scriptCalls.toFixed(3)} calls); by command (a script's calls counted in its µs and again here) `
+    + `${d.commands.slice(0, 8).map((x) => `${x.c} ${x.usec.toFixed(2)} (${x.calls.toFixed(2)})`).join(', ')} µs (calls); all window parts Redis holds: ${parts.text}`);
   result('broker-cpu-redis', { label: LABEL, redisCpuUsPerRawRecord: +d.cpuUs.toFixed(1), scriptUsPerRawRecord: +d.scriptUs.toFixed(1),
     ...Object.fromEntries(d.commands.slice(0, 8).map((x) => [`${x.c}UsPerRawRecord`, +x.usec.toFixed(2)])), ...parts.figures });
-}
+} else if (events > 0) console.log(`  Redis: not measured (${redisSkipped || 'no counters read'})`);
 redis?.disconnect();
 if (jfr) { await jfrTop(jfrFile); rmSync(jfrFile, { force: true }); }
 process.exit(0);
 
-/** How many events the window parts hold (ZCARD of every part's time zset, at most 20000 parts
- *  scanned): parts, and the share of their events in parts of <= 16, <= 128 and > 128 events. */
+/** How many events the window parts hold (ZCARD of every part's time zset, about 20000 parts per
+ *  side at most: the scan stops after the SCAN call that passed it), and the share of their
+ *  events in parts of <= 16, 17-128 and > 128 events. */
 async function partSizes(r: Redis): Promise<{ text: string; figures: Record<string, number> }> {
   const sizes: Record<'session' | 'flow', number[]> = { session: [], flow: [] };
   for (const [side, match] of [['session', 'ct:st:*'], ['flow', 'ct:ft:*']] as const) {

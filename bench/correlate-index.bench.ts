@@ -10,7 +10,7 @@
 //   node bench/correlate-index.bench.ts [events=300000] [activeTraces=1000] [batch=500] [clients=2] [perEventScripts=0] [addresses=50000]
 // perEventScripts=1 sends one index-and-probe call per event (as on Redis Cluster) instead of
 // index-many over up to 128 events per call. addresses: windows the events spread over (fewer =
-// busier windows, as a CGN address or a server is).
+// busier windows, as a CGN address or a server is; at most 131072, the addresses of 198.18.0.0/15).
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -27,7 +27,7 @@ if (!url) { console.error('REDIS_URL is not set: eval "$(make -s stack-env)" fir
 const run = `b${Date.now().toString(36)}`;
 const now = Date.now();
 // window i's address in 198.18.0.0/15 (RFC 2544's benchmarking range): 131072 distinct windows at most
-if (!(ADDRS >= 1 && ADDRS <= 131_072)) { console.error(`addresses must be 1..131072 (got ${ADDRS})`); process.exit(2); }
+if (!(Number.isInteger(ADDRS) && ADDRS >= 1 && ADDRS <= 131_072)) { console.error(`addresses must be 1..131072 (got ${ADDRS})`); process.exit(2); }
 const key = (i: number) => `${run}|198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
 const value = Buffer.alloc(180, 7); // a normalised FlowEvent is ~150-200 bytes of Avro
 

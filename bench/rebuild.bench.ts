@@ -131,7 +131,7 @@ const cpuOf = async (): Promise<number> => (await redisStats(redis)).cpuUs;
 const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 const statDelta = (a: RedisStats, b: RedisStats, events: number) => {
   const d = redisDelta(a, b, events);
-  return [...(d.scriptCalls > 0 ? [{ c: 'scripts', usec: d.scriptUs }] : []), ...d.commands].filter((x) => x.usec > 0)
+  return [...d.scripts, ...d.commands].filter((x) => x.usec > 0).sort((x, y) => y.usec - x.usec)
     .map((x) => `${x.c} ${x.usec.toFixed(2)} µs/ev`).join(', ');
 };
 

@@ -8,7 +8,6 @@ import { luaScript } from './lua-script.ts';
 import { memberOf, partKeys, pinKey, waiterKeys } from './window-layout.ts';
 import { encodeStored, writeIndexCalls, type IndexRequest } from './window-store.ts';
 
-
 const req = (key: string, uid: string, time: number, kind: 'session' | 'flow-in'): IndexRequest =>
   ({ key, uid, time, payload: encodeStored({ kind, producedAt: time - 5, value: Buffer.from(`v-${uid}`) }) });
 
@@ -34,6 +33,13 @@ describe('index-many calls as RESP', () => {
     [verb, script, '15', ...flows.flatMap((q) => [...partKeys(q.key, 'flow'), ...waiterKeys(q.key), pinKey(q.key)]), '3600000', '99']
       .map((x): Buffer => Buffer.from(x)).concat(flows.flatMap((q) => [memberOf(q.uid), Buffer.from(String(q.time)), q.payload])),
   ];
+
+  it('sends the script with its includes in place (index-many carries index-one, no include line left)', () => {
+    const text = luaScript('index-many');
+    expect(text).not.toMatch(/^--@include /m);
+    expect(text).toContain('local function index_one(');
+    expect(text).toContain('local function hmget_slices(');
+  });
 
   it('sends EVALSHA with the keys and arguments of lua/index-many.lua', () => {
     const w = new RespWriter(16); // grows

@@ -21,7 +21,6 @@ import { createWindowBulkWrite } from './window-bulk-write.ts';
 import { luaScript } from './lua-script.ts';
 import { memberOf, partKeys, pinKey, STATE_MARKER, waiterKeys, type WindowSide } from './window-layout.ts';
 
-
 /** index-many as the live path sends it on its own connection: EVALSHA <sha> / EVAL <script>,
  *  encoded once (a Redis that lost its script cache answers NOSCRIPT, and those calls go again
  *  with the text). */
