@@ -62,14 +62,20 @@ export async function groupLag(admin: Admin, groups: [groupId: string, topics: s
  *  script's EVALSHA / EVAL time). */
 export interface RedisStats { cpuUs: number; commands: Map<string, { calls: number; usec: number }> }
 
-export async function redisStats(redis: Redis): Promise<RedisStats> {
+/** Redis' own CPU so far (user + system, µs). */
+export async function redisCpuUs(redis: Redis): Promise<number> {
   const cpu = await redis.info('cpu');
+  return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1]));
+}
+
+export async function redisStats(redis: Redis): Promise<RedisStats> {
+  const cpuUs = await redisCpuUs(redis);
   const commands = new Map<string, { calls: number; usec: number }>();
   for (const l of (await redis.info('commandstats')).split('\r\n')) {
     const x = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
     if (x) commands.set(x[1]!, { calls: Number(x[2]), usec: Number(x[3]) });
   }
-  return { cpuUs: 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1])), commands };
+  return { cpuUs, commands };
 }
 
 /** What Redis did between two redisStats, per event: its CPU, the scripts' time (EVALSHA + EVAL)
