@@ -5,7 +5,8 @@
 // the ceiling: redis-benchmark of the script's common-case command mix (HSETNX of the payload,
 // ZADD, PTTL, EXISTS; pipelined, same clients), with the ratio and the load average; the Redis
 // commands per event (INFO commandstats: what the scripts call) and their own CPU.
-// Uids have the shape the correlator stores (`exporterId/eventId:flow-in`, index-request.ts).
+// Uids have the shape the correlator stores (`exporterId/eventId:flow-in`, index-request.ts), the
+// payloads are encoded FlowEvents as flows.norm carries them (a pool of 4096 different ones).
 // Needs REDIS_URL (eval "$(make -s stack-env)").
 //   node bench/correlate-index.bench.ts [events=300000] [activeTraces=1000] [batch=500] [clients=2] [perEventScripts=0] [addresses=50000]
 // perEventScripts=1 sends one index-and-probe call per event (as on Redis Cluster) instead of
@@ -13,7 +14,10 @@
 // busier windows, as a CGN address or a server is; at most 131072, the addresses of 198.18.0.0/15).
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import avro from 'avsc';
 import { Redis } from 'ioredis';
+import { loadSchemas } from '../schemas/catalog.ts';
+import type { FlowEvent } from '../schemas/types.gen.ts';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { partKeys, waiterKeys } from '../services/join/window-layout.ts';
@@ -29,7 +33,27 @@ const now = Date.now();
 // window i's address in 198.18.0.0/15 (RFC 2544's benchmarking range): 131072 distinct windows at most
 if (!(Number.isInteger(ADDRS) && ADDRS >= 1 && ADDRS <= 131_072)) { console.error(`addresses must be 1..131072 (got ${ADDRS})`); process.exit(2); }
 const key = (i: number) => `${run}|198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
-const value = Buffer.alloc(180, 7); // a normalised FlowEvent is ~150-200 bytes of Avro
+// What the correlator stores: normalised FlowEvents as flows.norm carries them (Confluent frame,
+// Avro), a pool of 4096 that differ as an exporter's records do (an IPFIX collector's record id,
+// addresses, ports, counters; half of them from a NAT, with post-NAT fields), so the bytes per
+// event are those of real payloads and their sizes spread over jemalloc's size classes.
+const flowType = avro.Type.forSchema(loadSchemas().get('FlowEvent') as avro.Schema);
+const pool = Array.from({ length: 4096 }, (_, i): Buffer => {
+  const rnd = (n: number) => Math.floor(Math.random() * n);
+  const nat = i % 2 === 0;
+  const start = now - rnd(3_600_000);
+  const ev: FlowEvent = {
+    eventId: `${1 + rnd(4)}-${Math.floor(start / 1000) + rnd(60)}-${rnd(2 ** 31)}-${rnd(3)}-${rnd(30)}`, exporterId: nat ? 'fr-cgn-2' : 'fr-relay-1', exportTime: start + 60_000,
+    srcAddr: nat ? `100.${64 + rnd(64)}.${rnd(256)}.${rnd(256)}` : `${rnd(223) + 1}.${rnd(256)}.${rnd(256)}.${rnd(256)}`, srcPort: 1024 + rnd(64_000),
+    dstAddr: `${rnd(223) + 1}.${rnd(256)}.${rnd(256)}.${rnd(256)}`, dstPort: [443, 80, 22, 53, 8443][rnd(5)]!, protocol: rnd(4) === 0 ? 17 : 6,
+    startTime: start, endTime: start + rnd(120_000), octets: rnd(2 ** 24), packets: rnd(20_000),
+    postNatSrcAddr: nat ? `198.51.100.${rnd(256)}` : null, postNatSrcPort: nat ? 1024 + rnd(64_000) : null,
+    endReason: rnd(3) === 0 ? 'ACTIVE_TIMEOUT' : 'END_OF_FLOW', jurisdiction: 'FR', providerId: 'fr-isp-1', clockOffsetMs: rnd(2000) - 1000,
+  };
+  const frame = Buffer.alloc(5); frame.writeUInt32BE(1 + rnd(3), 1); // magic byte 0, a schema id
+  return Buffer.concat([frame, flowType.toBuffer(ev)]);
+});
+const payloadMean = pool.reduce((a, b) => a + b.length, 0) / pool.length + 9; // + the stored header (encodeStored)
 
 const admin = new Redis(url);
 const before = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
@@ -54,7 +78,7 @@ await Promise.all(stores.map(async (store) => {
     next += BATCH;
     const reqs = [];
     for (let i = start; i < Math.min(start + BATCH, N); i++) {
-      reqs.push({ key: key(i % ADDRS), uid: `fr-flow-1/${run}-f${i}:flow-in`, time: now - (i % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: now, value }) });
+      reqs.push({ key: key(i % ADDRS), uid: `fr-flow-1/${run}-f${i}:flow-in`, time: now - (i % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: now, value: pool[i & 4095]! }) });
     }
     const b0 = performance.now();
     const res = await store.indexMany(reqs, now);
@@ -77,7 +101,7 @@ const after = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
 const s = summarise(rtts);
 console.log(`correlate index (${perEventScripts ? 'index-and-probe per event' : 'index-many'}): ${fmt(N / sec)} events/s (${N} events over ${ADDRS} windows, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}; CPU per event: Redis ${redisUs.toFixed(1)} µs, client ${clientUs.toFixed(1)} µs; load average ${loadAtRun}`);
 console.log(`redis commands per event: ${callsPerEvent.toFixed(2)} (${perCmd.map((x) => `${x.c} ${x.calls.toFixed(2)}`).join(', ')}); their own time ${cmdUs.toFixed(1)} µs, the scripts' ${scriptUs.toFixed(1)} µs per event (commandstats; the rest of the script's time is Lua)`);
-console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (used_memory; payload ${value.length + 9} bytes, uid ${`fr-flow-1/${run}-f${N}:flow-in`.length} bytes); client ${mem()}`);
+console.log(`redis memory: ${((after - before) / N).toFixed(0)} bytes per indexed event (used_memory; payload ${payloadMean.toFixed(0)} bytes on average, uid ${`fr-flow-1/${run}-f${N}:flow-in`.length} bytes); client ${mem()}`);
 
 // where the bytes go: MEMORY USAGE (all samples) and encoding per key kind over 200 windows
 const bytes = new Map<string, { bytes: number; keys: number; enc: Map<string, number> }>();
@@ -113,7 +137,7 @@ const bench = (args: string[]): number => {
 const [rb, rbz] = partKeys(`${run}rb|__rand_int__`, 'flow');
 const member = 'm'.repeat(4) + '__rand_int__'; // 16 bytes, as a member (window-layout.ts memberOf)
 const mix = {
-  HSETNX: bench(['HSETNX', rb, member, 'x'.repeat(value.length + 9)]),
+  HSETNX: bench(['HSETNX', rb, member, 'x'.repeat(Math.round(payloadMean))]),
   ZADD: bench(['ZADD', rbz, '__rand_int__', member]),
   PTTL: bench(['PTTL', rb]),
   EXISTS: bench(['EXISTS', waiterKeys(`${run}rb|__rand_int__`)[1]]),
