@@ -36,6 +36,7 @@ steps=(
   "ingest and the correlator profiled next to their ceilings (bare kafkajs passthrough, bare Redis), same backlog, and 2 instances of each in one group|env PROFILE_SCALE=2 node bench/profile.ts $(n 200000 30000)"
   "correlator window indexing, index-many|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 0"
   "correlator window indexing, one script per event (Redis Cluster)|node bench/correlate-index.bench.ts $(n 300000 50000) 1000 500 2 1"
+  "ingest's dedupe memory: Redis bytes and CPU per remembered id, next to a bucketed layout at several fills (measured, not adopted)|node bench/dedupe.bench.ts $(n 300000 50000)"
   "the correlator's wake path: windows holding 0 (the ceiling), 10 and 100 open waiters each|node bench/correlate-wakes.bench.ts $(n 10000 2000) 0,10,100"
   "the archive and PostgreSQL, CPU per archived record at a live 5k events/s, next to a bare pg client writing the same rows|node bench/archive-service.bench.ts $(n 100000 20000) 5000"
   "window rebuild from Kafka (Redis lost)|node bench/rebuild.bench.ts $(n 300000 50000) 5000"
