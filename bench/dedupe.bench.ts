@@ -9,8 +9,11 @@
 // The candidate's fill (ids per bucket = rate x window / buckets) is chosen per row, and the
 // events/s it means at a 10-minute window and 65536 buckets printed beside it. A bucket holds an
 // id one to two windows (1.5 on average) where a key holds it one: its bytes per id "held" are
-// x1.5. Script calls of 500 ids, 1000 ids per round trip. Keys of this run only (the candidate
-// in a generation of year 2200), removed at the end. Needs REDIS_URL (eval "$(make -s stack-env)").
+// x1.5. Script calls of 500 ids, 1000 ids per round trip. Keys of this run only, removed (DEL)
+// after each row; the candidate's generation before is empty, so its "before" lookup misses a key
+// where in steady state it reads a bucket as full as this one: its CPU per id is a floor. Keys of
+// others expiring during a row lower its bytes, a dict doubling raises them: both are printed.
+// Needs REDIS_URL (eval "$(make -s stack-env)").
 //   node bench/dedupe.bench.ts [ids=300000] [fills=4,46,128]
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -63,19 +66,28 @@ function candidate(buckets: number, g: number, after: boolean) {
   };
 }
 
+const stat = async () => {
+  const info = await redis.info('stats');
+  return { expired: Number(/expired_keys:(\d+)/.exec(info)![1]), keys: await redis.dbsize() };
+};
+
 async function measure(label: string, remember: (items: Item[]) => Promise<(string | null)[]>) {
+  const k0 = await stat();
   const m0 = await used();
   const s0 = await redisStats(redis);
   let fresh = 0;
   for (let i = 0; i < N; i += 1000) fresh += (await remember(ids.slice(i, i + 1000))).filter((x) => x === null).length;
   const s1 = await redisStats(redis);
   const m1 = await used();
+  const k1 = await stat();
   let repeats = 0;
   for (let i = 0; i < N; i += 1000) repeats += (await remember(ids.slice(i, i + 1000))).filter((x, j) => x === ids[i + j]!.coordinates).length;
   const s2 = await redisStats(redis);
   if (fresh !== N || repeats !== N) throw new Error(`${label}: ${fresh} of ${N} ids new the first time, ${repeats} answered with their coordinates the second`);
   const first = redisDelta(s0, s1, N);
-  return { label, bytes: (m1 - m0) / N, newUs: first.cpuUs, repeatUs: redisDelta(s1, s2, N).cpuUs, cmds: first.commands.filter((x) => x.c !== 'info').map((x) => `${x.c} ${x.calls.toFixed(2)}`).join(', ') };
+  const expired = k1.expired - k0.expired;
+  return { label, bytes: (m1 - m0) / N, newUs: first.cpuUs, repeatUs: redisDelta(s1, s2, N).cpuUs, cmds: first.commands.filter((x) => !/^(info|dbsize)$/.test(x.c)).map((x) => `${x.c} ${x.calls.toFixed(2)}`).join(', '),
+    keys: `${k0.keys} keys before${expired > 0 ? `; ${expired} keys of others expired meanwhile: the bytes are low by theirs` : ''}` };
 }
 
 async function clean(pattern: string) {
@@ -83,7 +95,7 @@ async function clean(pattern: string) {
   do {
     const [c, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
     cursor = c;
-    if (keys.length) await redis.unlink(...keys);
+    if (keys.length) await redis.del(...keys); // freed now, not in the background under the next row
   } while (cursor !== '0');
 }
 
@@ -92,15 +104,16 @@ let today;
 const rows: { fill: number; after: boolean; bytes: number; newUs: number; repeatUs: number }[] = [];
 try {
   today = await measure('ingest today', createDedupe(redis, { windowMs: W }).remember);
-  console.log(`  ingest's layout, one key per id (SET NX GET PX, held one window): ${today.bytes.toFixed(0)} B/id; Redis ${today.newUs.toFixed(2)} µs CPU per new id, ${today.repeatUs.toFixed(2)} per repeat (${today.cmds})`);
-  const g = Math.floor(Date.UTC(2200, 0, 1) / W);
+  await clean(`ct:dd:fr-telecom/fr-flow-1/${run}-*`);
+  console.log(`  ingest's layout, one key per id (SET NX GET PX, held one window): ${today.bytes.toFixed(0)} B/id; Redis ${today.newUs.toFixed(2)} µs CPU per new id, ${today.repeatUs.toFixed(2)} per repeat (${today.cmds}; ${today.keys})`);
+  const g = Math.floor(Date.now() / W); // left behind by a killed run, its buckets expire within two windows
   for (const fill of FILLS) {
     for (const after of [false, true]) {
       const buckets = Math.max(1, Math.round(N / fill));
       const r = await measure(`buckets ${fill}`, candidate(buckets, g, after));
       await clean(`ct:dd:{${run}-*`);
       rows.push({ fill, after, bytes: r.bytes, newUs: r.newUs, repeatUs: r.repeatUs });
-      console.log(`  candidate, ${fill} ids a bucket${after ? ' + after' : ''} (~${fmt((fill * 65_536) / (W / 1000))} events/s at 65536 buckets): ${r.bytes.toFixed(0)} B/id, held 1.5 windows = ${((100 * 1.5 * r.bytes) / today.bytes).toFixed(0)} % of today's; Redis ${r.newUs.toFixed(2)} µs CPU per new id (${((100 * r.newUs) / today.newUs).toFixed(0)} %), ${r.repeatUs.toFixed(2)} per repeat (${r.cmds})`);
+      console.log(`  candidate, ${fill} ids a bucket${after ? ' + after' : ''} (~${fmt((fill * 65_536) / (W / 1000))} events/s at 65536 buckets): ${r.bytes.toFixed(0)} B/id, held 1.5 windows = ${((100 * 1.5 * r.bytes) / today.bytes).toFixed(0)} % of today's; Redis ${r.newUs.toFixed(2)} µs CPU per new id (${((100 * r.newUs) / today.newUs).toFixed(0)} %), ${r.repeatUs.toFixed(2)} per repeat (${r.cmds}; ${r.keys})`);
     }
   }
 } finally {

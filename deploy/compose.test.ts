@@ -46,9 +46,18 @@ describe('docker-compose.yml', () => {
   it('keeps state across restarts: Redis with AOF on a volume, the registry on SQL storage', () => {
     const all = parse(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true }) as { services: Record<string, { image?: string; command?: string[]; volumes?: string[] }> };
     const redis = all.services.redis!;
-    expect(redis.command?.join(' ')).toMatch(/--appendonly yes --appendfsync everysec/);
+    expect(redis.command?.join(' ')).toMatch(/--appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 1gb/);
     expect(redis.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
     expect(all.services.registry!.image).toMatch(/apicurio-registry-sql/);
+  });
+
+  it('starts Redis with the settings of the local stack, the podman image and the tests\' Redis (AOF, its rewrite threshold, the window encodings)', () => {
+    const words = (text: string) => text.replace(/["',[\]\\]/g, ' ').split(/\s+/).filter(Boolean).join(' ');
+    const want = ['--appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 1gb', '--hash-max-listpack-entries 128 --hash-max-listpack-value 512 --zset-max-listpack-value 128'];
+    for (const file of ['docker-compose.yml', 'deploy/local/stack.sh', 'deploy/podman/redis/Containerfile', 'test/setup/testcontainers-stack.ts']) {
+      const text = words(readFileSync(`${root}${file}`, 'utf8'));
+      for (const w of want) expect(text, `${file}: ${w}`).toContain(w);
+    }
   });
 
   it('publishes only the gateway\'s API on all interfaces (never an ops port); Grafana and the collector\'s device ports on loopback unless told', () => {

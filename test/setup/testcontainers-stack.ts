@@ -143,7 +143,7 @@ function redisPasswords() {
 function startRedis(image: string, auth: ReturnType<typeof redisPasswords>): Promise<StartedTestContainer> {
   return labelled(new GenericContainer(image))
     // the images' own settings (AOF: a restarted Redis keeps its state; window encodings), plus the logins
-    .withCommand(['redis-server', '--bind', '0.0.0.0', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '128', '--hash-max-listpack-value', '512', '--zset-max-listpack-value', '128', '--requirepass', auth.admin,
+    .withCommand(['redis-server', '--bind', '0.0.0.0', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--auto-aof-rewrite-min-size', '1gb', '--hash-max-listpack-entries', '128', '--hash-max-listpack-value', '512', '--zset-max-listpack-value', '128', '--requirepass', auth.admin,
       ...Object.entries(auth.users).flatMap(([name, u]) => ['--user', ...aclUserArgs(name, u.spec, u.password)])])
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
