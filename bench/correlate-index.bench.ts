@@ -21,7 +21,7 @@ import type { FlowEvent } from '../schemas/types.gen.ts';
 import type { Lookup } from '../services/join/join-types.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { partKeys, waiterKeys } from '../services/join/window-layout.ts';
-import { fmt, mem, redisDelta, redisStats, result, summarise } from './lib.ts';
+import { deleteKeys, fmt, mem, redisDelta, redisStats, redisUsedMemory, result, summarise } from './lib.ts';
 
 const [N = 300_000, TRACES = 1000, BATCH = 500, CLIENTS = 2, PER_EVENT = 0, ADDRS = 50_000] = process.argv.slice(2).map(Number);
 const perEventScripts = PER_EVENT === 1;
@@ -64,7 +64,7 @@ const payloadMean = pool.reduce((a, b) => a + b.length, 0) / pool.length + 9; //
 const recordOf = (i: number): Buffer => pool[(((i % ADDRS) & 1) << 11) | ((i >>> 1) & 2047)]!;
 
 const admin = new Redis(url);
-const before = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+const before = await redisUsedMemory(admin);
 const redisClients = Array.from({ length: CLIENTS }, () => new Redis(url));
 const stores = redisClients.map((r) => createWindowStore(r, { retentionMs: 3_600_000, perEventScripts }));
 
@@ -105,7 +105,7 @@ const cmdUs = perCmd.reduce((a, x) => a + x.usec, 0);
 const cpu1 = process.cpuUsage(cpu0);
 const clientUs = (cpu1.user + cpu1.system) / N;
 const loadAtRun = loadavg().map((x) => x.toFixed(1)).join(' ');
-const after = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+const after = await redisUsedMemory(admin);
 const s = summarise(rtts);
 console.log(`correlate index (${perEventScripts ? 'index-and-probe per event' : 'index-many'}): ${fmt(N / sec)} events/s (${N} events over ${ADDRS} windows, ${TRACES} active traces, batch ${BATCH}, ${CLIENTS} clients); batch round trip p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms; waiter wake-ups ${woke}; CPU per event: Redis ${redisUs.toFixed(1)} µs, client ${clientUs.toFixed(1)} µs; load average ${loadAtRun}`);
 console.log(`redis commands per event: ${callsPerEvent.toFixed(2)} (${perCmd.map((x) => `${x.c} ${x.calls.toFixed(2)}`).join(', ')}); their own time ${cmdUs.toFixed(1)} µs, the scripts' ${scriptUs.toFixed(1)} µs per event (commandstats; the rest of the script's time is Lua)`);
@@ -156,12 +156,7 @@ console.log(`ceiling: redis-benchmark of the command mix ${Object.entries(mix).m
 result('correlate-index', { scripts: perEventScripts ? 'per-event' : 'index-many', eventsPerSec: Math.round(N / sec), events: N, windows: ADDRS, activeTraces: TRACES, batchP50Ms: +s.p50.toFixed(1), batchP99Ms: +s.p99.toFixed(1),
   redisCpuUsPerEvent: +redisUs.toFixed(1), redisCallsPerEvent: +callsPerEvent.toFixed(2), scriptUsPerEvent: +scriptUs.toFixed(1), clientCpuUsPerEvent: +clientUs.toFixed(1), redisBytesPerEvent: Math.round((after - before) / N), evBytesPerEvent: Math.round(perEvent('fe')), etBytesPerEvent: Math.round(perEvent('ft')),
   ceilingEventsPerSec: Math.round(ceiling), ratioToCeiling: +(N / sec / ceiling).toFixed(2), loadAverage1m: +loadavg()[0]!.toFixed(1) });
-// clean up this run's keys
-let cursor = '0';
-do {
-  const [c, keys] = await admin.scan(cursor, 'MATCH', `ct:*{${run}*`, 'COUNT', 5000); // this run's windows and redis-benchmark's
-  cursor = c;
-  if (keys.length) await admin.unlink(...keys);
-} while (cursor !== '0');
+// clean up this run's keys: its windows and redis-benchmark's
+await deleteKeys(admin, `ct:*{${run}*`);
 admin.disconnect();
 redisClients.forEach((r) => r.disconnect());

@@ -31,7 +31,7 @@ import type { Lookup } from '../services/join/join-types.ts';
 import { markStateBuilt, REBUILD_PROGRESS, STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { createWindowStore } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
-import { fmt, result } from './lib.ts';
+import { deleteKeys, fmt, result } from './lib.ts';
 
 const args = process.argv.slice(2);
 const N = Number(args[0] ?? 20_000);
@@ -149,12 +149,7 @@ async function runOnce(W: number) {
   const resolved = await count('crosstrace_correlator_hops_total');
   const repeats = await count('crosstrace_correlator_hop_repeats_suppressed_total');
   // this run's keys go
-  let cursor = '0';
-  do {
-    const [c, keys] = await admin.scan(cursor, 'MATCH', `ct:*{${run}*`, 'COUNT', 5000);
-    cursor = c;
-    if (keys.length) await admin.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(admin, `ct:*{${run}*`);
   return { W, rate: N / sec, clientUs: (cpu.user + cpu.system) / N, redisUs: rcpu / N, woke, skipped, hops, resolved, repeats, load, top };
 }
 

@@ -18,7 +18,7 @@
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { createDedupe } from '../services/ingest/dedupe.ts';
-import { fmt, redisDelta, redisStats, result } from './lib.ts';
+import { deleteKeys, fmt, redisDelta, redisStats, redisUsedMemory, result } from './lib.ts';
 
 const [N = 300_000] = process.argv.slice(2, 3).map(Number);
 const FILLS = (process.argv[3] ?? '4,46,128').split(',').map(Number);
@@ -29,7 +29,7 @@ if (!(Number.isInteger(N) && N >= 1000) || FILLS.some((f) => !(f >= 1))) { conso
 const W = 600_000;
 const run = `dd${Date.now().toString(36)}`;
 const redis = new Redis(url);
-const used = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+const used = () => redisUsedMemory(redis);
 // ingest's dedupe keys: provider/exporter/eventId (an IPFIX collector's record id), coordinates topic/partition/offset
 type Item = { eventId: string; coordinates: string };
 const ids: Item[] = Array.from({ length: N }, (_, i) => ({ eventId: `fr-telecom/fr-flow-1/${run}-${1_764_770_000 + (i >> 10)}-${i * 7919}-0-${i & 31}`, coordinates: `flows.raw/${i % 6}/${12_000_000 + i}` }));
@@ -90,14 +90,8 @@ async function measure(label: string, remember: (items: Item[]) => Promise<(stri
     keys: `${k0.keys} keys before${expired > 0 ? `; ${expired} keys of others expired meanwhile: the bytes are low by theirs` : ''}` };
 }
 
-async function clean(pattern: string) {
-  let cursor = '0';
-  do {
-    const [c, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = c;
-    if (keys.length) await redis.del(...keys); // freed now, not in the background under the next row
-  } while (cursor !== '0');
-}
+/** DEL, not UNLINK: freed now, not in the background under the next row. */
+const clean = (pattern: string) => deleteKeys(redis, pattern, 'del');
 
 console.log(`dedupe memory: ${N} ids (${ids[0]!.eventId.length}-byte ids, ${ids[0]!.coordinates.length}-byte coordinates); load average ${loadavg()[0]!.toFixed(1)}`);
 let today;

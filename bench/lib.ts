@@ -68,6 +68,24 @@ export async function redisCpuUs(redis: Redis): Promise<number> {
   return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1]));
 }
 
+/** Redis' used_memory now (INFO memory), bytes. */
+export async function redisUsedMemory(redis: Redis): Promise<number> {
+  const m = /used_memory:(\d+)/.exec(await redis.info('memory'));
+  if (!m) throw new Error('INFO memory has no used_memory');
+  return Number(m[1]);
+}
+
+/** Deletes every key matching `pattern` (SCAN MATCH, 5000 a step): UNLINK by default, DEL where the
+ *  memory must be free before the next used_memory reading. */
+export async function deleteKeys(redis: Redis, pattern: string, how: 'unlink' | 'del' = 'unlink'): Promise<void> {
+  let cursor = '0';
+  do {
+    const [c, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+    cursor = c;
+    if (keys.length) await (how === 'del' ? redis.del(...keys) : redis.unlink(...keys));
+  } while (cursor !== '0');
+}
+
 export async function redisStats(redis: Redis): Promise<RedisStats> {
   const cpuUs = await redisCpuUs(redis);
   const commands = new Map<string, { calls: number; usec: number }>();

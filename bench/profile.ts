@@ -29,7 +29,7 @@ import { dlqTopic, TOPICS, pipelineTopics } from '../services/common/topics.ts';
 import { createWindowStore, encodeStored } from '../services/join/window-store.ts';
 import { memberOf, partKeys, waiterKeys } from '../services/join/window-layout.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
-import { fmt, offsetSum as sum, processCpuMs as cpuMs, result, topicHighs, type Offsets } from './lib.ts';
+import { fmt, offsetSum as sum, processCpuMs as cpuMs, redisCpuUs, redisUsedMemory, result, topicHighs, type Offsets } from './lib.ts';
 import { produceRawLoad, rawLoad } from './raw-load.ts';
 import { writeReplayFile } from './replay-file.ts';
 
@@ -270,9 +270,9 @@ async function profileCorrelator(): Promise<void> {
   const DB = 14;
   const dbUrl = `${(env.REDIS_URL ?? 'redis://127.0.0.1:16379').replace(/\/\d+$/, '')}/${DB}`;
   const wredis = new Redis(dbUrl);
-  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await wredis.info('memory'))?.[1] ?? 0);
+  const usedMemory = () => redisUsedMemory(wredis);
   /** Redis server CPU so far (user + system), µs: the shared Redis is where indexing spends. */
-  const redisCpuUs = async () => { const i = await wredis.info('cpu'); return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(i)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(i)?.[1])); };
+  const serverCpuUs = () => redisCpuUs(wredis);
   console.log(`\ncorrelator backlog: ${normBacklog} normalised events in ${NORM.join(', ')}; windows in Redis database ${DB}`);
   const pass = await drain('passthrough-norm', 'bench/passthrough.ts', `bench-pass-norm-${stamp}`, passEnv(`bench-pass-norm-${stamp}`, NORM), [], normStart, normEnd);
   console.log(`ceiling: bare kafkajs passthrough  ${fmt(pass.rate)} events/s (${pass.secs.toFixed(2)} s, ±${pass.errorPct.toFixed(1)} %), ${pass.cpuUsPerEvent.toFixed(1)} µs CPU/event, peak RSS ${pass.peakRssMiB} MiB; ${load1()}`);
@@ -282,9 +282,9 @@ async function profileCorrelator(): Promise<void> {
   });
   await wredis.flushdb();
   const mem0 = await usedMemory();
-  const rcpu0 = await redisCpuUs();
+  const rcpu0 = await serverCpuUs();
   const corr = await drain('correlator', 'services/correlator/main.ts', `bench-corr-${stamp}`, corrEnv(`bench-corr-${stamp}`), stageArgs, normStart, normEnd);
-  const corrRedisUs = (await redisCpuUs() - rcpu0) / corr.records; // the whole drain (with startup), so a little high
+  const corrRedisUs = (await serverCpuUs() - rcpu0) / corr.records; // the whole drain (with startup), so a little high
   const bytesPerEvent = (await usedMemory() - mem0) / corr.records;
   console.log(`stage:   correlator through the service ${fmt(corr.rate)} events/s (${corr.secs.toFixed(2)} s, ±${corr.errorPct.toFixed(1)} %) = ${(100 * corr.rate / pass.rate).toFixed(0)} % of the passthrough; ${corr.cpuUsPerEvent.toFixed(1)} µs CPU/event = ${(corr.cpuUsPerEvent / pass.cpuUsPerEvent).toFixed(1)}x the passthrough's; peak RSS ${corr.peakRssMiB} MiB; Redis ${bytesPerEvent.toFixed(0)} bytes per indexed event (used_memory), Redis server CPU ${corrRedisUs.toFixed(1)} µs/event; ${load1()}`);
   await windowBytes(wredis);
@@ -296,13 +296,13 @@ async function profileCorrelator(): Promise<void> {
   const at = Date.now();
   const value = Buffer.alloc(160, 7);
   const reqOf = (j: number) => ({ key: `fr|100.64.${(j >> 8) & 255}.${j & 255}`, uid: `${run}-c${j}`, time: at - (j % 60_000), payload: encodeStored({ kind: 'flow-in', producedAt: at, value }) });
-  let rc = await redisCpuUs();
+  let rc = await serverCpuUs();
   let t0 = performance.now();
   for (let i = 0; i < normBacklog; i += 1000) await store.indexMany(Array.from({ length: Math.min(1000, normBacklog - i) }, (_, k) => reqOf(i + k)), at);
   const scriptRate = normBacklog / ((performance.now() - t0) / 1000);
-  const scriptRedisUs = (await redisCpuUs() - rc) / normBacklog;
+  const scriptRedisUs = (await serverCpuUs() - rc) / normBacklog;
   await wredis.flushdb();
-  rc = await redisCpuUs();
+  rc = await serverCpuUs();
   t0 = performance.now();
   for (let i = 0; i < normBacklog; i += 1000) {
     const p = wredis.pipeline();
@@ -315,7 +315,7 @@ async function profileCorrelator(): Promise<void> {
     await p.exec();
   }
   const mixRate = normBacklog / ((performance.now() - t0) / 1000);
-  const mixRedisUs = (await redisCpuUs() - rc) / normBacklog;
+  const mixRedisUs = (await serverCpuUs() - rc) / normBacklog;
   console.log(`ceiling: index-many script bare (EVALSHA, 1000 events per round trip) ${fmt(scriptRate)} events/s, Redis CPU ${scriptRedisUs.toFixed(1)} µs/event; its command mix without Lua (HSETNX ZADD PTTL EXISTS, pipelined) ${fmt(mixRate)} events/s, Redis CPU ${mixRedisUs.toFixed(1)} µs/event; correlator = ${(100 * corr.rate / scriptRate).toFixed(0)} % of the script's rate; ${load1()}`);
 
   let scale: Drain | null = null;

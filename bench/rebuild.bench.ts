@@ -33,7 +33,7 @@ import { writeBulkCommands } from '../services/join/window-bulk-write.ts';
 import { partKeys } from '../services/join/window-layout.ts';
 import { createWindowStore, encodeStored, type IndexRequest, type StoredKind, type WindowSide } from '../services/join/window-store.ts';
 import { formatTop, selfTimes, type CpuProfile } from './cpuprofile.ts';
-import { fmt, mem, redisCpuUs, redisDelta, redisStats, result, type RedisStats } from './lib.ts';
+import { fmt, mem, redisCpuUs, redisDelta, redisStats, redisUsedMemory, result, type RedisStats } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const K = Number(process.argv[3] ?? 50_000);
@@ -128,7 +128,7 @@ async function dropWindows(): Promise<void> {
   for (let i = 0; i < K; i += 500) await redis.del(...keys.slice(i, i + 500).flatMap((k) => [...windowKeys(k, 'session'), ...windowKeys(k, 'flow-in')]));
 }
 const cpuOf = (): Promise<number> => redisCpuUs(redis);
-const usedMemory = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+const usedMemory = (): Promise<number> => redisUsedMemory(redis);
 const statDelta = (a: RedisStats, b: RedisStats, events: number) => {
   const d = redisDelta(a, b, events);
   return [...d.scripts, ...d.commands].filter((x) => x.usec > 0).sort((x, y) => y.usec - x.usec)

@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Redis, type ChainableCommander } from 'ioredis';
-import { result } from './lib.ts';
+import { deleteKeys, redisUsedMemory, result } from './lib.ts';
 
 const [W = 20_000, SIZES = '1,2,6,20,100,1-12', PAYLOAD = 189] = process.argv.slice(2).map((x, i) => (i === 1 ? x : Number(x))) as [number?, string?, number?];
 const url = process.env.REDIS_URL;
@@ -51,15 +51,9 @@ const layouts: Record<string, { write: Write; keys: (key: string) => string[]; t
 };
 
 const sizeOf = (spec: string) => { const [a, b = a] = spec.split('-').map(Number) as [number, number?]; return (w: number) => a + ((w * 7919) % (b - a + 1)); };
-const used = async () => { await redis.call('MEMORY', 'PURGE'); return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]); };
-async function drop(): Promise<void> {
-  let cursor = '0';
-  do {
-    const [c, keys] = await redis.scan(cursor, 'MATCH', `ct:f*{${run}*`, 'COUNT', 5000);
-    cursor = c;
-    if (keys.length) await redis.del(...keys); // not UNLINK: freed before the next layout's used_memory
-  } while (cursor !== '0');
-}
+const used = async () => { await redis.call('MEMORY', 'PURGE'); return redisUsedMemory(redis); };
+/** Not UNLINK: freed before the next layout's used_memory. */
+const drop = () => deleteKeys(redis, `ct:f*{${run}*`, 'del');
 
 const zvalue = Number((await redis.config('GET', 'zset-max-listpack-value') as string[])[1]);
 if (zvalue < PAYLOAD + 8) await redis.config('SET', 'zset-max-listpack-value', String(PAYLOAD + 64));
