@@ -17,7 +17,12 @@
 // A sweep (rates comma-separated) prints each rate's rows and then the highest rate whose p99
 // stayed <= 100 ms with the backlog flat; a rate whose traces time out 3 times in a row is cut
 // short, so a sweep past the pipeline's ceiling stays bounded in time.
+// Beside each rate, the decisive path's floor (bench/decisive-floor.ts, bare kafkajs through the
+// same hops and transaction, no work, in a process of its own during the same traces): the
+// ceiling the end-to-end figures are printed against.
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowEvent, SessionEvent, SignedTraceUpdate, TraceRequest } from '../schemas/types.gen.ts';
@@ -41,6 +46,8 @@ const TRACES = Number(process.argv[3] ?? 40);
 /** The aim's p99 (issue 14), only to name the sweep's answer: printed, never asserted. */
 const P99_AIM_MS = 100;
 const MIN_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 60);
+/** BENCH_E2E_FLOOR=0: no decisive-path floor (bench/decisive-floor.ts) beside each rate. */
+const FLOOR = process.env.BENCH_E2E_FLOOR !== '0';
 if (RATES.some((r) => !(r > 0)) || !(TRACES > 0) || !(MIN_SECONDS >= 0)) { console.error('usage: correlate-latency.bench.ts <rate[,rate...]> [traces]'); process.exit(2); }
 const run = Date.now().toString(36);
 const runOctet = Math.floor(Math.random() * 256);
@@ -183,6 +190,23 @@ async function oneTrace(countStages = true): Promise<number | undefined> {
   return got.at - sent;
 }
 
+/** Runs bench/decisive-floor.ts as a child process: its printed line, and its RESULT row (none
+ *  when it failed: the rate's own figures stand without it). */
+type FloorRow = { name: string; p50Ms: number; p99Ms: number } & Record<string, number | string>;
+function decisiveFloor(records: number, seconds: number, label: string): Promise<{ line: string; row?: FloorRow }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./decisive-floor.ts', import.meta.url)), String(records), String(seconds), label], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = ''; let err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b; });
+    child.stderr.on('data', (b: Buffer) => { err += b; });
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('decisive-path floor')) ?? `decisive-path floor: failed (exit ${code}): ${err.trim().split('\n').at(-1) ?? ''}`;
+      const json = out.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve({ line, row: code === 0 && json ? JSON.parse(json.slice(7)) as FloorRow : undefined });
+    });
+  });
+}
+
 async function measureAt(rate: number): Promise<{ rate: number; p99: number; flat: boolean }> {
   const bg = background(rate);
   await new Promise((r) => setTimeout(r, 5000)); // let the background settle
@@ -191,6 +215,8 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
   const loadStart = load();
   const before = await sample();
   const cpu0 = sampleCpu();
+  // the bare-client floor of the same path, measured while these traces run (a process of its own)
+  const floor = FLOOR ? decisiveFloor(TRACES, MIN_SECONDS, `at ${fmt(rate)}/s background`) : undefined;
   const tStart = Date.now();
   const lat: number[] = [];
   let misses = 0;
@@ -218,6 +244,15 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
   // the rate asked for names the row (bench-aims finds the 10k/s run by it); the rate achieved beside it
   result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, tracesAsked: TRACES, services: external ? 'processes' : 'in-process',
     backlogStart: lagStart, backlogEnd: lagEnd, backlogFlat: flat ? 'yes' : 'no', seconds: Math.round(secs), ...(archiveStart !== undefined && archiveEnd !== undefined ? { archiveBacklogStart: archiveStart, archiveBacklogEnd: archiveEnd } : {}), loadAverage1m: +loadavg()[0]!.toFixed(1) });
+  const fl = await floor;
+  if (fl) {
+    console.log(`  ${fl.line}`);
+    if (fl.row) {
+      console.log(`  end to end against that floor: p50 ${s.p50} vs ${fl.row.p50Ms} ms (${(s.p50 / fl.row.p50Ms).toFixed(1)}x), p99 ${s.p99} vs ${fl.row.p99Ms} ms (${(s.p99 / fl.row.p99Ms).toFixed(1)}x)`);
+      const { name: _name, ...floorRow } = fl.row;
+      result('decisive-floor', { ...floorRow, backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, e2eP50Ms: s.p50, e2eP99Ms: s.p99 });
+    }
+  }
   const st = stages.summary();
   stages.reset();
   console.log(`  per stage over ${st.n} traces (ms, p50 / p99 / max): ${STAGES.map((n) => `${n} ${st[n].p50}/${st[n].p99}/${st[n].max}`).join(', ')}`);

@@ -30,6 +30,17 @@ describe('judgeAims', () => {
     expect(slow.ceiling).toContain('correlator 4/280');
   });
 
+  it('prints the decisive-path floor of the same rate as the end-to-end ceiling, and says when the floor alone is over the aim', () => {
+    const floor = (rate: number, p50Ms: number, p99Ms: number): Row => ({ name: 'decisive-floor', backgroundEventsPerSec: rate, p50Ms, p99Ms });
+    const over = verdict([...e2e(10_000, 60, 200), floor(9_000, 5, 10), floor(10_000, 40, 90)], 'end to end');
+    expect(over.ceiling).toContain('p50 40 ms, p99 90 ms; end to end is 1.5x / 2.2x it');
+    expect(over.why).toContain("floor alone is over the aim (p50 40 > 20 ms)");
+    const under = verdict([...e2e(10_000, 60, 200), floor(10_000, 15, 60)], 'end to end');
+    expect(under.ceiling).toContain('end to end is 4.0x / 3.3x it');
+    expect(under.why).not.toContain('floor');
+    expect(verdict(e2e(10_000, 60, 200), 'end to end').ceiling).toContain('no decisive-path floor in this run');
+  });
+
   it('reports the highest rate whose p99 stays under 100 ms with a flat backlog', () => {
     const rows = [...e2e(1000, 10, 60), ...e2e(2000, 12, 95, 'no'), ...e2e(10_000, 40, 400)];
     const a = verdict(rows, 'highest');

@@ -44,7 +44,7 @@ steps=(
   "collector through the service to Kafka, next to a bare-kafkajs ceiling|node bench/collector-pipeline.bench.ts $(n 300000 60000) 30000"
   "the services' consumer groups start at the end of their topics (the steps above left their own backlogs there)|node bench/services-at-end.ts"
   "start the services|env CROSSTRACE_GATEWAY_TOKENS=${CROSSTRACE_GATEWAY_TOKENS:-GB:bench-token-$RANDOM$RANDOM$RANDOM} deploy/local/services.sh up"
-  "end-to-end latency swept over 1k, 2k, 5k, 10k events/s background, per stage, and the highest rate with p99 <= 100 ms|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 1000,2000,5000,10000 $(n 40 10)"
+  "end-to-end latency swept over 1k, 2k, 5k, 10k events/s background, per stage, next to the decisive path's floor (bare kafkajs through the same hops and transaction, same run), and the highest rate with p99 <= 100 ms|env CROSSTRACE_BENCH_SERVICES=running node bench/correlate-latency.bench.ts 1000,2000,5000,10000 $(n 40 10)"
   "RSS of every service after the 10k events/s run (heap, external, the rest)|node bench/service-memory.ts"
   "the broker's CPU and requests by API, Redis' CPU by command and the window parts' sizes, at 5k raw events/s through the running pipeline (after the sweep; its backlog printed)|env BROKER_LOAD_RATE=5000 node bench/broker-cpu.ts $(n 30 10) pipeline-5k"
   "history store (PostgreSQL) load and lookups|node bench/archive.bench.ts $(n 2000000 100000) $(n 500000 20000) $(n 2000 200)"
