@@ -190,33 +190,54 @@ async function oneTrace(countStages = true): Promise<number | undefined> {
   return got.at - sent;
 }
 
-/** Runs bench/decisive-floor.ts as a child process: its printed line, and its RESULT row (none
- *  when it failed: the rate's own figures stand without it). */
+/** bench/decisive-floor.ts as a child process: `ready` once its consumers hold their partitions
+ *  and its warm-up went through (false when it failed or took over 2 minutes: the rate's own
+ *  figures then stand without it); `stop` ends its sending (SIGTERM: it reports what it sent);
+ *  `done` its printed line and RESULT row (none when it failed). Killed when it does not end
+ *  within 30 s of `stop`. */
 type FloorRow = { name: string; p50Ms: number; p99Ms: number } & Record<string, number | string>;
-function decisiveFloor(records: number, seconds: number, label: string): Promise<{ line: string; row?: FloorRow }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./decisive-floor.ts', import.meta.url)), String(records), String(seconds), label], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = ''; let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b; });
-    child.stderr.on('data', (b: Buffer) => { err += b; });
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('decisive-path floor')) ?? `decisive-path floor: failed (exit ${code}): ${err.trim().split('\n').at(-1) ?? ''}`;
-      const json = out.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve({ line, row: code === 0 && json ? JSON.parse(json.slice(7)) as FloorRow : undefined });
-    });
+function decisiveFloor(records: number, seconds: number, label: string): { ready: Promise<boolean>; stop: () => void; done: Promise<{ line: string; row?: FloorRow }> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./decisive-floor.ts', import.meta.url)), String(records), String(seconds), label], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = ''; let err = '';
+  let setReady: (ok: boolean) => void = () => undefined;
+  const ready = new Promise<boolean>((resolve) => { setReady = resolve; });
+  const readyTimer = setTimeout(() => { setReady(false); child.kill('SIGKILL'); }, 120_000);
+  child.stdout.on('data', (b: Buffer) => { out += b; if (/^READY$/m.test(out)) { clearTimeout(readyTimer); setReady(true); } });
+  child.stderr.on('data', (b: Buffer) => { err += b; });
+  let killTimer: NodeJS.Timeout | undefined;
+  const done = new Promise<{ line: string; row?: FloorRow }>((resolve) => {
+    const end = (code: number | null, why?: string) => {
+      clearTimeout(readyTimer); clearTimeout(killTimer); setReady(false);
+      const lines = out.split('\n');
+      const errLines = err.split('\n').filter((l) => l.trim() !== '');
+      const line = lines.find((l) => l.startsWith('decisive-path floor'))
+        ?? `decisive-path floor: failed (${why ?? `exit ${code}`}): ${errLines.find((l) => /Error/.test(l)) ?? errLines.at(-1) ?? 'no error printed'}`;
+      let row: FloorRow | undefined;
+      try { const json = lines.find((l) => l.startsWith('RESULT ')); row = code === 0 && json ? JSON.parse(json.slice(7)) as FloorRow : undefined; } catch { row = undefined; }
+      resolve({ line, row });
+    };
+    child.on('error', (e) => end(null, e.message));
+    child.on('close', (code) => end(code));
   });
+  const stop = () => {
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  };
+  return { ready, stop, done };
 }
 
 async function measureAt(rate: number): Promise<{ rate: number; p99: number; flat: boolean }> {
   const bg = background(rate);
   await new Promise((r) => setTimeout(r, 5000)); // let the background settle
+  // the bare-client floor of the same path, measured during these traces under the same
+  // background (a process of its own, as the services are; its CPU counts as the bench's below)
+  const floor = FLOOR ? decisiveFloor(TRACES, MIN_SECONDS, `at ${fmt(rate)}/s background`) : undefined;
+  if (floor && !(await floor.ready)) console.error('the decisive-path floor did not start: this rate is measured without it');
   const lagStart = await backlog();
   const archiveStart = archiveGroup.length ? await backlog(archiveGroup) : undefined;
   const loadStart = load();
   const before = await sample();
   const cpu0 = sampleCpu();
-  // the bare-client floor of the same path, measured while these traces run (a process of its own)
-  const floor = FLOOR ? decisiveFloor(TRACES, MIN_SECONDS, `at ${fmt(rate)}/s background`) : undefined;
   const tStart = Date.now();
   const lat: number[] = [];
   let misses = 0;
@@ -230,12 +251,14 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
     const next = tStart + ((j + 1) * MIN_SECONDS * 1000) / TRACES;
     if (Date.now() < next) await new Promise((r) => setTimeout(r, next - Date.now()));
   }
+  floor?.stop(); // the floor covers the traces' time, no more
   const lagEnd = await backlog();
   const archiveEnd = archiveGroup.length ? await backlog(archiveGroup) : undefined;
   const loadEnd = load();
   const after = await sample();
   const cpu1 = sampleCpu();
   const secs = (Date.now() - tStart) / 1000;
+  const fl = await floor?.done; // before the background stops: the floor's last record under it
   const bgRate = await bg.stop();
   const s = summarise(lat);
   // flat: the backlog grew by less than a second of background over the measurement
@@ -244,11 +267,10 @@ async function measureAt(rate: number): Promise<{ rate: number; p99: number; fla
   // the rate asked for names the row (bench-aims finds the 10k/s run by it); the rate achieved beside it
   result('end-to-end-latency', { backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, traces: s.n, tracesAsked: TRACES, services: external ? 'processes' : 'in-process',
     backlogStart: lagStart, backlogEnd: lagEnd, backlogFlat: flat ? 'yes' : 'no', seconds: Math.round(secs), ...(archiveStart !== undefined && archiveEnd !== undefined ? { archiveBacklogStart: archiveStart, archiveBacklogEnd: archiveEnd } : {}), loadAverage1m: +loadavg()[0]!.toFixed(1) });
-  const fl = await floor;
   if (fl) {
     console.log(`  ${fl.line}`);
     if (fl.row) {
-      console.log(`  end to end against that floor: p50 ${s.p50} vs ${fl.row.p50Ms} ms (${(s.p50 / fl.row.p50Ms).toFixed(1)}x), p99 ${s.p99} vs ${fl.row.p99Ms} ms (${(s.p99 / fl.row.p99Ms).toFixed(1)}x)`);
+      console.log(`  end to end against that floor (${fl.row.records} records; with this few, its p99 is about its maximum): p50 ${s.p50} vs ${fl.row.p50Ms} ms (${(s.p50 / fl.row.p50Ms).toFixed(1)}x), p99 ${s.p99} vs ${fl.row.p99Ms} ms (${(s.p99 / fl.row.p99Ms).toFixed(1)}x)`);
       const { name: _name, ...floorRow } = fl.row;
       result('decisive-floor', { ...floorRow, backgroundEventsPerSec: Math.round(bgRate), askedEventsPerSec: rate, e2eP50Ms: s.p50, e2eP99Ms: s.p99 });
     }
