@@ -192,12 +192,13 @@ async function oneTrace(countStages = true): Promise<number | undefined> {
 
 /** bench/decisive-floor.ts as a child process: `ready` once its consumers hold their partitions
  *  and its warm-up went through (false when it failed or took over 2 minutes: the rate's own
- *  figures then stand without it); `stop` ends its sending (SIGTERM: it reports what it sent);
- *  `done` its printed line and RESULT row (none when it failed). Killed when it does not end
- *  within 30 s of `stop`. */
+ *  figures then stand without it); `go` starts the records it counts; `stop` ends them (SIGTERM:
+ *  it reports what it sent); `done` its printed line and RESULT row (none when it failed).
+ *  Killed when it does not end within 30 s of `stop`. */
 type FloorRow = { name: string; p50Ms: number; p99Ms: number } & Record<string, number | string>;
-function decisiveFloor(records: number, seconds: number, label: string): { ready: Promise<boolean>; stop: () => void; done: Promise<{ line: string; row?: FloorRow }> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./decisive-floor.ts', import.meta.url)), String(records), String(seconds), label], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+function decisiveFloor(records: number, seconds: number, label: string): { ready: Promise<boolean>; go: () => void; stop: () => void; done: Promise<{ line: string; row?: FloorRow }> } {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./decisive-floor.ts', import.meta.url)), String(records), String(seconds), label], { env: { ...process.env, FLOOR_WAIT_GO: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined); // a child that died: its end is reported by `done`
   let out = ''; let err = '';
   let setReady: (ok: boolean) => void = () => undefined;
   const ready = new Promise<boolean>((resolve) => { setReady = resolve; });
@@ -223,16 +224,18 @@ function decisiveFloor(records: number, seconds: number, label: string): { ready
     child.kill('SIGTERM');
     killTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   };
-  return { ready, stop, done };
+  return { ready, go: () => { child.stdin.end('GO\n'); }, stop, done };
 }
 
 async function measureAt(rate: number): Promise<{ rate: number; p99: number; flat: boolean }> {
-  const bg = background(rate);
-  await new Promise((r) => setTimeout(r, 5000)); // let the background settle
   // the bare-client floor of the same path, measured during these traces under the same
-  // background (a process of its own, as the services are; its CPU counts as the bench's below)
+  // background (a process of its own, as the services are; its CPU counts as the bench's below),
+  // set up (topics, groups, warm-up) before the background starts
   const floor = FLOOR ? decisiveFloor(TRACES, MIN_SECONDS, `at ${fmt(rate)}/s background`) : undefined;
   if (floor && !(await floor.ready)) console.error('the decisive-path floor did not start: this rate is measured without it');
+  const bg = background(rate);
+  await new Promise((r) => setTimeout(r, 5000)); // let the background settle
+  floor?.go();
   const lagStart = await backlog();
   const archiveStart = archiveGroup.length ? await backlog(archiveGroup) : undefined;
   const loadStart = load();

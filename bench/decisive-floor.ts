@@ -19,8 +19,11 @@
 //   hop1 = norm ts - raw ts, hop2 = hops ts - norm ts, hop3 = view ts - hops ts,
 //   commit = received - view ts; total = received - the source's time before its send.
 // Needs the stack env (eval "$(make -s stack-env)"). Prints READY once its consumers hold their
-// partitions and the warm-up records went through (correlate-latency starts its traces then),
-// then one line and a RESULT row. Its topics (bench.floor.*) are deleted at the end, and any a
+// partitions and the warm-up records went through, and with FLOOR_WAIT_GO=1 then waits for a line
+// GO on stdin before it sends the records it counts (correlate-latency sets it up on a quiet
+// broker, starts the rate's background, and says GO when its traces start: ten topics made and
+// four groups joined while the background runs were measured as the pipeline's latency); then
+// one line and a RESULT row. Its topics (bench.floor.*) are deleted at the end, and any a
 // killed run left are deleted at the start.
 //   node bench/decisive-floor.ts [records=40] [seconds=30] [label]
 // SIGTERM ends the sending early; the records sent so far are reported.
@@ -123,6 +126,14 @@ async function measure(): Promise<void> {
   }
   for (let i = 0; i < WARM; i++) await one(-1 - i);
   console.log('READY');
+  if (process.env.FLOOR_WAIT_GO === '1') {
+    await new Promise<void>((resolve) => {
+      let text = '';
+      process.stdin.on('data', (b: Buffer) => { text += b; if (/^GO$/m.test(text)) resolve(); });
+      process.stdin.on('end', () => resolve()); // the parent went away: measure and end
+    });
+    process.stdin.pause();
+  }
   const tStart = Date.now();
   let sent = 0;
   for (; sent < N && !stopping; sent++) {

@@ -53,6 +53,8 @@ describe('judgeAims', () => {
     const a = verdict(rows, 'highest');
     expect(a.ceiling).toBe('1.0k events/s');
     expect(a.verdict).toBe('NOT MET');
+    const floors = [{ name: 'decisive-floor', backgroundEventsPerSec: 1000, p99Ms: 50 }, { name: 'decisive-floor', backgroundEventsPerSec: 10_000, p99Ms: 180 }];
+    expect(verdict([...rows, ...floors], 'highest').ceiling).toBe("1.0k events/s; the decisive path's floor (bare kafkajs, no work) had p99 1.0k/s 50 ms, 10.0k/s 180 ms");
   });
 
   it('names a sweep run by the rate it asked for, and counts a run toward the highest rate only when every trace arrived', () => {

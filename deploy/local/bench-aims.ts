@@ -96,10 +96,19 @@ function endToEnd(rows: Row[]): Aim[] {
     aim: `highest background rate with p99 <= ${AIMS.p99Ms} ms (and the backlog flat)`,
     verdict: runs.length === 0 ? 'not measured' : best !== undefined && best >= AIMS.e2eRate ? 'met' : 'NOT MET',
     measured: runs.map((r) => `${k(num(r, 'backgroundEventsPerSec'))}/s p99 ${num(r, 'p99Ms')} ms`).join(', ') || '-',
-    ceiling: best !== undefined ? `${k(best)} events/s` : 'none of the rates measured',
+    ceiling: `${best !== undefined ? `${k(best)} events/s` : 'none of the rates measured'}${floorsText(rows, runs)}`,
     why: best !== undefined && best >= AIMS.e2eRate ? '' : 'see the per-stage split above',
   });
   return out;
+}
+
+/** The decisive-path floor's p99 at each rate of the sweep (bench/decisive-floor.ts, same run). */
+function floorsText(rows: Row[], runs: Row[]): string {
+  const at = runs.flatMap((r) => {
+    const f = rows.filter((x) => x.name === 'decisive-floor' && x.backgroundEventsPerSec === r.backgroundEventsPerSec && num(x, 'askedEventsPerSec') === num(r, 'askedEventsPerSec')).at(-1);
+    return f ? [`${k(num(r, 'backgroundEventsPerSec'))}/s ${num(f, 'p99Ms')} ms`] : [];
+  });
+  return at.length ? `; the decisive path's floor (bare kafkajs, no work) had p99 ${at.join(', ')}` : '';
 }
 
 function memory(rs: Row[]): Aim {
