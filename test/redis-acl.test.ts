@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify } from '../services/common/errors.ts';
 import { WINDOWS_READ_UNDER } from '../services/tracer/chain-store.ts';
 import { STATE_MARKER } from '../services/join/state-rebuild.ts';
 import { stackEndpoints } from './support/stack.ts';
@@ -96,6 +97,22 @@ describe.skipIf(!urls)('Redis ACL users: least privilege per service', () => {
     if (was === null) expect(await r.pexpire(WINDOWS_READ_UNDER, 0)).toBe(1);
     expect(await refusal(r.get(`ct:dd:${run}/e1`))).toBe('NOPERM');
     expect(await refusal(r.del(chain))).toBe('NOPERM');
+  });
+
+  it('what a service meets from an ACL it lacks is retried as an outage, never dead-lettered as the record\'s fault', async () => {
+    // a release whose service needs a command its running Redis's ACL does not give it yet
+    // (users are loaded when Redis starts): its records must wait, not go to the dead letters
+    const r = clients.ingest!;
+    const refusals = [r.get(`ct:dd:${run}/e1`), r.eval("return redis.call('HSET', KEYS[1], 'seq', 1)", 1, `ct:chain:{${run}}`),
+      r.eval("return redis.call('SET', 'ct:chain:{x}', 1)", 0)];
+    for (const p of refusals) {
+      const e = await p.then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(Error);
+      expect(classify(e), (e as Error).message).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    }
+    // a script's own error stays the record's (CT_REDIS_REJECTED: dead-lettered, its partition goes on)
+    const own = await r.eval("return redis.call('SET', KEYS[1])", 1, `ct:dd:${run}/e1`).then(() => undefined, (x: unknown) => x);
+    expect(classify(own), (own as Error).message).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
   });
 
   it('no service may flush, reconfigure, or read the ACLs', async () => {

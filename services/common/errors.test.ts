@@ -49,5 +49,21 @@ describe('classify', () => {
     expect(dependencyDown('probe failed', reply('ERR user_script:12: too many results to unpack'))).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
     expect(dependencyDown('probe failed', reply('LOADING Redis is loading the dataset in memory'))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
     expect(classify(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toMatchObject({ retriable: false });
+    // a transient reply thrown as ioredis throws it, not wrapped by the stage: retried too
+    expect(classify(reply('LOADING Redis is loading the dataset in memory'))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    expect(classify(reply('BUSY Redis is busy running a script.'))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+  });
+  it('an ACL, authentication or persistence refusal is the deployment\'s, not the record\'s: retried, never dead-lettered', () => {
+    const reply = (m: string) => Object.assign(new Error(m), { name: 'ReplyError' });
+    // as Redis 7.0.15 words them (a user without SET calling it directly, and from a script)
+    for (const m of ["NOPERM this user has no permissions to run the 'set' command",
+      "ERR The user executing the script can't run this command or subcommand script: bd6f3018b28bbdb36260f19d3c44afed740db987, on @user_script:1.",
+      'NOAUTH Authentication required.', 'WRONGPASS invalid username-password pair or user is disabled.',
+      'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.']) {
+      expect(dependencyDown('index failed', reply(m))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+      expect(classify(reply(m))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+    }
+    // a script's own error stays the record's
+    expect(classify(reply('ERR Error running script (call to f_1): @user_script:3: user_script:3: bad argument'))).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
   });
 });

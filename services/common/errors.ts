@@ -86,11 +86,21 @@ export function dependencyDown(message: string, cause: unknown): CrosstraceError
   return new CrosstraceError('CT_DEPENDENCY_DOWN', message, { retriable: true, cause });
 }
 
-/** Redis replies that mean "the server is unwell, try later", not "this command is wrong". */
-const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY|MOVED|ASK|NOSCRIPT)\b/;
+/** Redis replies that mean "the server is unwell, try later", not "this command is wrong"; and
+ *  those that mean "this client may not do this here": the ACL and authentication (NOPERM; in a
+ *  script, Redis 7 says "ERR The user executing the script can't run this command" or "can't
+ *  access" a key), and writes
+ *  refused while snapshots fail (MISCONF). No record causes those: they come from a deployment
+ *  (a running Redis keeps the ACL users it loaded until restarted, so a release whose service
+ *  needs a new command meets NOPERM until then), so they are retried with the stage unhealthy,
+ *  never dead-lettered record by record. */
+const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY|MOVED|ASK|NOSCRIPT|MISCONF|NOPERM|NOAUTH|WRONGPASS)\b|^ERR The user executing the script can't (run this command|access)/;
+
+/** An error reply of Redis as ioredis reports it (or as window-store.ts rewraps its own). */
+const isReply = (e: unknown): e is Error => e instanceof Error && e.name === 'ReplyError';
 
 function isRefusal(e: unknown): boolean {
-  return e instanceof Error && e.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message);
+  return isReply(e) && !TRANSIENT_REPLY.test(e.message);
 }
 
 /** Socket-level failures (Node error codes) and client errors that mean "not reachable now". */
@@ -114,7 +124,9 @@ function isOutage(e: unknown, depth = 0): boolean {
  */
 export function classify(err: unknown): CrosstraceError {
   if (err instanceof CrosstraceError) return err;
-  if (isRefusal(err) || isOutage(err)) return dependencyDown(err instanceof Error ? err.message : String(err), err);
+  // every reply of Redis: a refusal is CT_REDIS_REJECTED, a transient one (LOADING after a restart,
+  // BUSY, an ACL not loaded yet) retried, not dead-lettered as a processing failure
+  if (isReply(err) || isOutage(err)) return dependencyDown(err instanceof Error ? err.message : String(err), err);
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new CrosstraceError('CT_PROCESSING_FAILED', `processing failed: ${msg}`, { retriable: false, cause: err });
 }
