@@ -58,10 +58,13 @@ describe('classify', () => {
     // as Redis 7.0.15 words them (a user without SET calling it directly, and from a script)
     for (const m of ["NOPERM this user has no permissions to run the 'set' command",
       "ERR The user executing the script can't run this command or subcommand script: bd6f3018b28bbdb36260f19d3c44afed740db987, on @user_script:1.",
+      "ERR The user executing the script can't access at least one of the keys mentioned in the command script: 1f0a, on @user_script:1.",
+      // Redis 7.2 and later (the compose and testcontainers image redis:7)
+      "ERR ACL failure in script: User ingest has no permissions to run the 'hset' command script: 1f0a, on @user_script:1.",
       'NOAUTH Authentication required.', 'WRONGPASS invalid username-password pair or user is disabled.',
       'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.']) {
-      expect(dependencyDown('index failed', reply(m))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
-      expect(classify(reply(m))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
+      expect(dependencyDown('index failed', reply(m))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
+      expect(classify(reply(m))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
     }
     // a script's own error stays the record's
     expect(classify(reply('ERR Error running script (call to f_1): @user_script:3: user_script:3: bad argument'))).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });

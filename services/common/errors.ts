@@ -30,6 +30,7 @@ export const ERROR_CODES = Object.freeze({
   CT_UNMAPPED_RECORD: 'A flow or NAT record lacks what flows.raw / sessions.raw need (addresses, times, a NAT event naming a mapping).',
   CT_DEPENDENCY_DOWN: 'The schema registry, Redis or Kafka did not answer; retried, never dead-lettered.',
   CT_REDIS_REJECTED: 'Redis answered with an error for this input (script error, wrong type): not an outage, dead-lettered.',
+  CT_REDIS_DENIED: 'Redis refused this client, not the record: its ACL lacks a command or key (NOPERM; in a script "ACL failure in script" or "the user executing the script can\'t"), authentication failed (NOAUTH, WRONGPASS) or writes are refused while snapshots fail (MISCONF). Retried, never dead-lettered; the stage stalls until the deployment is fixed (a running Redis keeps the ACL users it loaded at start: restart it after an ACL change).',
   CT_PROCESSING_FAILED: 'Processing one record threw an unexpected error (a defect, not an outage): dead-lettered with the message.',
   CT_HOT_KEY: 'Too many open lookups wait on one address (CROSSTRACE_*_MAX_WAITERS_PER_KEY): the lookup is refused.',
   CT_SIGNATURE_INVALID: 'A signed trace update does not verify against the publishing node key.',
@@ -80,27 +81,32 @@ export function permanent(code: ErrorCode, message: string, opts: CrosstraceErro
 
 /** A dependency failed: pause, retry, never dead-letter. Unless `cause` shows the dependency
  *  answered and refused this input (a Redis script or type error): that is the record's
- *  fault, retrying it would block its partition forever, so it is CT_REDIS_REJECTED. */
+ *  fault, retrying it would block its partition forever, so it is CT_REDIS_REJECTED. A Redis
+ *  that refused this client (DENIED_REPLY) is retried as CT_REDIS_DENIED. */
 export function dependencyDown(message: string, cause: unknown): CrosstraceError {
+  if (isReply(cause) && DENIED_REPLY.test(cause.message)) return new CrosstraceError('CT_REDIS_DENIED', `${message}: ${cause.message}`, { retriable: true, cause });
   if (isRefusal(cause)) return new CrosstraceError('CT_REDIS_REJECTED', `${message}: ${(cause as Error).message}`, { retriable: false, cause });
   return new CrosstraceError('CT_DEPENDENCY_DOWN', message, { retriable: true, cause });
 }
 
-/** Redis replies that mean "the server is unwell, try later", not "this command is wrong"; and
- *  those that mean "this client may not do this here": the ACL and authentication (NOPERM; in a
- *  script, Redis 7 says "ERR The user executing the script can't run this command" or "can't
- *  access" a key), and writes
- *  refused while snapshots fail (MISCONF). No record causes those: they come from a deployment
- *  (a running Redis keeps the ACL users it loaded until restarted, so a release whose service
- *  needs a new command meets NOPERM until then), so they are retried with the stage unhealthy,
+/** Redis replies that mean "the server is unwell, try later", not "this command is wrong". */
+const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY|MOVED|ASK|NOSCRIPT)\b/;
+
+/** Replies that mean "this client may not do this here": the ACL and authentication (NOPERM; in
+ *  a script Redis 7.0 says "ERR The user executing the script can't run this command" or "can't
+ *  access" a key, 7.2 and later "ERR ACL failure in script: ..."), and writes refused while
+ *  snapshots fail (MISCONF). No record causes those (every key is a fixed prefix and record text,
+ *  every ACL key pattern a prefix and *): they come from a deployment, e.g. a running Redis keeps
+ *  the ACL users it loaded at start, so a release whose service needs a new command meets NOPERM
+ *  until Redis restarts. Retried as CT_REDIS_DENIED (a stalled partition's /healthz names it),
  *  never dead-lettered record by record. */
-const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|READONLY|MOVED|ASK|NOSCRIPT|MISCONF|NOPERM|NOAUTH|WRONGPASS)\b|^ERR The user executing the script can't (run this command|access)/;
+const DENIED_REPLY = /^(NOPERM|NOAUTH|WRONGPASS|MISCONF)\b|^ERR ACL failure in script|^ERR The user executing the script can't (run this command|access)/;
 
 /** An error reply of Redis as ioredis reports it (or as window-store.ts rewraps its own). */
 const isReply = (e: unknown): e is Error => e instanceof Error && e.name === 'ReplyError';
 
 function isRefusal(e: unknown): boolean {
-  return isReply(e) && !TRANSIENT_REPLY.test(e.message);
+  return isReply(e) && !TRANSIENT_REPLY.test(e.message) && !DENIED_REPLY.test(e.message);
 }
 
 /** Socket-level failures (Node error codes) and client errors that mean "not reachable now". */
@@ -118,14 +124,16 @@ function isOutage(e: unknown, depth = 0): boolean {
 
 /**
  * The one classification of anything a stage throws: a CrosstraceError keeps its own; a
- * dependency that did not answer (Kafka client, Redis connection, network) is retriable
- * CT_DEPENDENCY_DOWN; a Redis refusal is CT_REDIS_REJECTED; anything else (a TypeError from a
+ * dependency that did not answer (Kafka client, Redis connection, network) or a Redis that
+ * cannot serve now (LOADING, BUSY...) is retriable CT_DEPENDENCY_DOWN; a Redis that refused this
+ * client (ACL, authentication, MISCONF) retriable CT_REDIS_DENIED; a Redis refusal of the input
+ * is CT_REDIS_REJECTED; anything else (a TypeError from a
  * record nobody foresaw) is CT_PROCESSING_FAILED, not retriable: that record is dead-lettered.
  */
 export function classify(err: unknown): CrosstraceError {
   if (err instanceof CrosstraceError) return err;
-  // every reply of Redis: a refusal is CT_REDIS_REJECTED, a transient one (LOADING after a restart,
-  // BUSY, an ACL not loaded yet) retried, not dead-lettered as a processing failure
+  // every reply of Redis: a transient one (LOADING after a restart, BUSY) or a refusal of this
+  // client is retried, never dead-lettered as a processing failure
   if (isReply(err) || isOutage(err)) return dependencyDown(err instanceof Error ? err.message : String(err), err);
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new CrosstraceError('CT_PROCESSING_FAILED', `processing failed: ${msg}`, { retriable: false, cause: err });
