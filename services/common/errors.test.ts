@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CrosstraceError, ERROR_CODES, classify, dependencyDown, isPermanent, permanent } from './errors.ts';
+import { RespError } from './resp.ts';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -66,6 +67,11 @@ describe('classify', () => {
       expect(dependencyDown('index failed', reply(m))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
       expect(classify(reply(m))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
     }
+    // the raw connections' error replies (ingest's dedupe, a bulk connection's AUTH) name it the same way,
+    // and their other replies stay as they were (retried)
+    expect(dependencyDown('dedupe failed', new RespError("NOPERM User ingest has no permissions to run the 'evalsha' command"))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
+    expect(dependencyDown('bulk connection refused', new RespError('WRONGPASS invalid username-password pair or user is disabled.'))).toMatchObject({ code: 'CT_REDIS_DENIED', retriable: true });
+    expect(dependencyDown('dedupe failed', new RespError('ERR Error running script'))).toMatchObject({ code: 'CT_DEPENDENCY_DOWN', retriable: true });
     // a script's own error stays the record's
     expect(classify(reply('ERR Error running script (call to f_1): @user_script:3: user_script:3: bad argument'))).toMatchObject({ code: 'CT_REDIS_REJECTED', retriable: false });
   });

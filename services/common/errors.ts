@@ -1,6 +1,7 @@
 // Every crosstrace error: one base class, a stable code, `retriable`, `cause` and the Kafka
 // coordinates where known. Codes are documented in ERROR_CODES; a unit test fails when a
 // code is used anywhere in services/ without being documented here.
+import { RespError } from './resp.ts';
 
 /** Stable codes and what each means. Reason codes on dead letters are these codes. */
 export const ERROR_CODES = Object.freeze({
@@ -84,7 +85,9 @@ export function permanent(code: ErrorCode, message: string, opts: CrosstraceErro
  *  fault, retrying it would block its partition forever, so it is CT_REDIS_REJECTED. A Redis
  *  that refused this client (DENIED_REPLY) is retried as CT_REDIS_DENIED. */
 export function dependencyDown(message: string, cause: unknown): CrosstraceError {
-  if (isReply(cause) && DENIED_REPLY.test(cause.message)) return new CrosstraceError('CT_REDIS_DENIED', `${message}: ${cause.message}`, { retriable: true, cause });
+  // the raw connections' error replies (RespError: ingest's dedupe, AUTH of a bulk connection)
+  // name a refusal of the client the same way; their other replies are left as they are
+  if ((isReply(cause) || cause instanceof RespError) && DENIED_REPLY.test(cause.message)) return new CrosstraceError('CT_REDIS_DENIED', `${message}: ${cause.message}`, { retriable: true, cause });
   if (isRefusal(cause)) return new CrosstraceError('CT_REDIS_REJECTED', `${message}: ${(cause as Error).message}`, { retriable: false, cause });
   return new CrosstraceError('CT_DEPENDENCY_DOWN', message, { retriable: true, cause });
 }
