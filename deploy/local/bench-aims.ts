@@ -72,9 +72,7 @@ function endToEnd(rows: Row[]): Aim[] {
     const split = st ? names.map((n) => `${n} ${num(st, `${n}P50Ms`)}/${num(st, `${n}P99Ms`)}`).join(', ') : '';
     const worst = st ? names.reduce((a, b) => ((num(st, `${b}P99Ms`) ?? 0) > (num(st, `${a}P99Ms`) ?? 0) ? b : a)) : undefined;
     // the bare clients through the same hops and transaction, during the same traces
-    // (the row of the same run of the sweep: the rate asked and achieved both as the e2e row's)
-    const floor = rows.filter((r) => r.name === 'decisive-floor' && r.backgroundEventsPerSec === at10k.backgroundEventsPerSec
-      && num(r, 'askedEventsPerSec') === num(at10k, 'askedEventsPerSec')).at(-1);
+    const floor = floorOf(rows, at10k);
     // a floor some of whose records did not arrive is printed, never argued from
     const whole = floor !== undefined && num(floor, 'records') === (num(floor, 'recordsSent') ?? num(floor, 'records'));
     const f50 = num(floor, 'p50Ms'), f99 = num(floor, 'p99Ms');
@@ -102,10 +100,17 @@ function endToEnd(rows: Row[]): Aim[] {
   return out;
 }
 
-/** The decisive-path floor's p99 at each rate of the sweep (bench/decisive-floor.ts, same run). */
+/** The decisive-path floor (bench/decisive-floor.ts) measured during an end-to-end run: the row
+ *  of the same run of the sweep, the rate asked and achieved both as the run's. */
+function floorOf(rows: Row[], run: Row): Row | undefined {
+  return rows.filter((r) => r.name === 'decisive-floor' && r.backgroundEventsPerSec === run.backgroundEventsPerSec
+    && num(r, 'askedEventsPerSec') === num(run, 'askedEventsPerSec')).at(-1);
+}
+
+/** The decisive-path floor's p99 at each rate of the sweep (same run). */
 function floorsText(rows: Row[], runs: Row[]): string {
   const at = runs.flatMap((r) => {
-    const f = rows.filter((x) => x.name === 'decisive-floor' && x.backgroundEventsPerSec === r.backgroundEventsPerSec && num(x, 'askedEventsPerSec') === num(r, 'askedEventsPerSec')).at(-1);
+    const f = floorOf(rows, r);
     return f ? [`${k(num(r, 'backgroundEventsPerSec'))}/s ${num(f, 'p99Ms')} ms`] : [];
   });
   return at.length ? `; the decisive path's floor (bare kafkajs, no work) had p99 ${at.join(', ')}` : '';
