@@ -108,8 +108,9 @@ const DENIED_REPLY = /^(NOPERM|NOAUTH|WRONGPASS|MISCONF)\b|^ERR ACL failure in s
 /** An error reply of Redis as ioredis reports it (or as window-store.ts rewraps its own). */
 const isReply = (e: unknown): e is Error => e instanceof Error && e.name === 'ReplyError';
 
+/** A reply refusing the input (dependencyDown asks after DENIED_REPLY, which it names first). */
 function isRefusal(e: unknown): boolean {
-  return isReply(e) && !TRANSIENT_REPLY.test(e.message) && !DENIED_REPLY.test(e.message);
+  return isReply(e) && !TRANSIENT_REPLY.test(e.message);
 }
 
 /** Socket-level failures (Node error codes) and client errors that mean "not reachable now". */
