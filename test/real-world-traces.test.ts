@@ -11,6 +11,8 @@
 //   nas-reboot-session-id       an Acct-Session-Id reused after a NAS reboot by another subscriber
 //   ipv6-one-delegation         another subscriber's /64 inside a delegated /56: both, neither decided
 //   nat-create-only-udp         a create-only NAT log, UDP mapping older than its idle timeout
+//   vpn-roaming                 a VPN tunnel moved to its client's new address (RFC 4555 MOBIKE)
+//   portless-cgn                a CGN address logged without a port, the sender's allocation lost
 import { readFileSync } from 'node:fs';
 import type { Consumer, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -189,6 +191,22 @@ describe('real-world traces (issue 10) on the real stack', () => {
     expect(verdict.problems).toEqual([]);
     expect(verdict.wrongDecidedSubscriber).toBeNull();
     expect(full.hops.find((h) => h.method === 'NAT_LOG')!.confidence).toBeLessThanOrEqual(0.5);
+  });
+
+  it('a VPN tunnel that moved to its client\'s new address (RFC 4555 MOBIKE, as an Interim-Update names it) leads there, not to the line it started from', async () => {
+    const { full, verdict, view } = await run('vpn-roaming', terminal);
+    expect(verdict.problems).toEqual([]);
+    expect(full.hops.filter((h) => h.method === 'VPN_SESSION' && h.rank === 1).map((h) => [h.leadsToAddr, h.confidence])).toEqual([['198.18.220.2', 1]]);
+    const us = await view('US');
+    expect(us.verified).toBe(true);
+    expect(us.update.hops.filter((h) => h.confidence >= 0.9).map((h) => h.subscriberHandle)).toEqual(['us-sub-A']);
+  });
+
+  it('a CGN address observed without a port, one block on record and the sender\'s allocation lost: AMBIGUOUS, the block shown, no subscriber decided', async () => {
+    const { full, verdict } = await run('portless-cgn', (u) => u.status === 'AMBIGUOUS' && u.hops.some((h) => h.method === 'ACCESS_SESSION'));
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.wrongDecidedSubscriber).toBeNull();
+    expect(full.hops.filter((h) => h.method === 'PORT_BLOCK').map((h) => [h.leadsToAddr, h.confidence])).toEqual([['100.64.230.2', 0.5]]);
   });
 
   it('4: a port block allocated 25 h ago and a RADIUS session started three days ago name today\'s holder', async () => {

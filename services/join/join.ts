@@ -7,6 +7,7 @@ import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
 import { matchSessions } from './matchers/session-match.ts';
 import { resolveDeterministicNat } from './matchers/deterministic-nat.ts';
+import type { HopCandidate } from './join-types.ts';
 import { scoreRelay, outboundSeen, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
 import { BY_KIND, METHODS } from './methods/index.ts';
 
@@ -78,7 +79,36 @@ export function sawOutbound(l: Lookup, events: readonly IndexedEvent[], s: JoinS
 /** Hops a lookup yields from the events of its window (deterministic NAT needs no events),
  *  credited to the live windows (source LIVE); the tracer re-credits archive-only ones. */
 export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDirectory, s: JoinSettings): Hop[] {
-  const found = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s }) : matchSessions(l, events, dir, s);
-  const hops = found.length > 0 || l.mode === 'relay' ? found : resolveDeterministicNat(l, dir, s.clockToleranceMs);
+  const hops = l.mode === 'relay' ? scoreRelay(l, events, { ...DEFAULT_RELAY_OPTIONS, ...s })
+    : withPublishedRule(matchSessions(l, events, dir, s), resolveDeterministicNat(l, dir, s.clockToleranceMs));
   return hops.map((h) => ({ ...h, source: 'LIVE' as const, pathConfidence: null, onBestPath: null }));
+}
+
+/**
+ * A session lookup's hops from the records in its window beside those of a published RFC 7422
+ * rule covering the address then. Either alone answers. Where the records name only hosts the
+ * rule names too, they answer (their times and ports are the finer evidence). Where they
+ * name a host the rule does not, or the rule one they do not (a create-only NAT log from before
+ * the rule came into force, a mapping kept across the change, a lost record), the two are
+ * evidence of equal standing that disagree: each host's confidence is the mean of its shares in
+ * the two, so neither is decided and both are shown.
+ */
+export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[]): HopCandidate[] {
+  if (ruled.length === 0) return logged;
+  if (logged.length === 0) return ruled;
+  const dest = (h: HopCandidate) => h.leadsToAddr ?? `subscriber:${h.subscriberHandle}`;
+  const share = (hs: HopCandidate[]) => {
+    const m = new Map<string, number>();
+    for (const h of hs) m.set(dest(h), Math.max(m.get(dest(h)) ?? 0, h.confidence));
+    return m;
+  };
+  const byLog = share(logged);
+  const byRule = share(ruled);
+  if ([...byRule.keys()].every((d) => byLog.has(d)) && [...byLog.keys()].every((d) => byRule.has(d))) return logged;
+  const conf = (d: string) => Math.round(((byLog.get(d) ?? 0) + (byRule.get(d) ?? 0)) * 5e5) / 1e6;
+  // a host both name is shown once, by the records
+  const all = [...logged, ...ruled.filter((h) => !byLog.has(dest(h)))];
+  return all.map((h, i) => ({ h, i, c: conf(dest(h)) }))
+    .sort((a, b) => b.c - a.c || a.i - b.i)
+    .map(({ h, c }, k) => ({ ...h, confidence: c, rank: k + 1 }));
 }

@@ -23,6 +23,8 @@ describe('record scenarios (deploy/scenarios/records), replayed in memory', () =
       'nas-reboot', 'radius-timing', 'create-only-logs', 'port-block-events', 'ipv6-delegation', 'retention-practice', 'syslog-and-ipfix', 'clock-skew',
       // session 5: RFC 2866 Accounting-On/Off and re-addressing, RFC 6333 DS-Lite, RFC 7422 boundaries, mobile, VPN and DHCP practice
       'nas-restart', 'interim-readdress', 'same-ms-session-id', 'dslite', 'mobile-address-reuse', 'vpn-shared-exit', 'deterministic-nat', 'dhcp-lease', 'ipv6-privacy',
+      // session 19's red team: RFC 4555 MOBIKE and VPN session ids counted again, RFC 6302 port-less logs on a CGN
+      'vpn-client-moves', 'portless-observation',
     ]));
   });
   it('no two scenarios share an address (bench/record-accuracy runs them all on one window store: shared records would be evidence in both)', () => {

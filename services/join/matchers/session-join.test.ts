@@ -21,9 +21,10 @@ describe('session join: redelivery and order', () => {
     ];
     const want = matchSessions(lookup({ port: null }), evs, dir, opts);
     expect(want.map((h) => [h.method, h.leadsToAddr, h.leadsToPort, h.rank, h.confidence])).toEqual([
-      ['NAT_LOG', '100.64.0.4', 5555, 1, 0.4], // covers the window; freshest START
-      ['NAT_LOG', '100.64.0.2', null, 2, 0.4], // two mappings (ports 5555, 7777) of one host: one candidate
-      ['PORT_BLOCK', '100.64.1.1', null, 3, 0.2], // released mid-window: covers half of it, so half the weight
+      // shares of 1 + 1 + 0.5 + 1: the holder of the ports no record covers counts as one more
+      ['NAT_LOG', '100.64.0.4', 5555, 1, 0.285714], // covers the window; freshest START
+      ['NAT_LOG', '100.64.0.2', null, 2, 0.285714], // two mappings (ports 5555, 7777) of one host: one candidate
+      ['PORT_BLOCK', '100.64.1.1', null, 3, 0.142857], // released mid-window: covers half of it, so half the weight
     ]);
     for (let i = 0; i < 25; i++) {
       const input = shuffle([...evs, ...evs.filter(() => rnd(2) === 0)]);
@@ -137,10 +138,18 @@ describe('session join: access, blocks, VPN', () => {
     expect(at(1100, T)).toEqual(['100.64.1.1']);
     expect(at(1600, T + 20_000)).toEqual(['100.64.1.1']);
   });
-  it('without a port, concurrent blocks of one address are all candidates', () => {
+  it('without a port, concurrent blocks of one address are all candidates, beside the holder of the ports they leave', () => {
     const evs = [block(1024, 1535, '100.64.1.1'), block(1536, 2047, '100.64.1.2', { eventTime: T + 5000 })];
     const hops = matchSessions(lookup({ port: null }), evs, dir, opts);
-    expect(hops.map((h) => [h.leadsToAddr, h.confidence, h.rank])).toEqual([['100.64.1.2', 0.5, 1], ['100.64.1.1', 0.5, 2]]);
+    expect(hops.map((h) => [h.leadsToAddr, h.confidence, h.rank])).toEqual([['100.64.1.2', 0.333333, 1], ['100.64.1.1', 0.333333, 2]]);
+    // blocks on record that cover every shared port (1024-65535) leave no one else
+    const all = [block(1024, 1535, '100.64.1.1'), block(1536, 65535, '100.64.1.2', { eventTime: T + 5000 })];
+    expect(matchSessions(lookup({ port: null }), all, dir, opts).map((h) => [h.leadsToAddr, h.confidence])).toEqual([['100.64.1.2', 0.5], ['100.64.1.1', 0.5]]);
+    // one subscriber's block over every shared port is the address's only holder: decided
+    expect(matchSessions(lookup({ port: null }), [block(1024, 65535, '100.64.1.3')], dir, opts).map((h) => [h.leadsToAddr, h.confidence])).toEqual([['100.64.1.3', 1]]);
+    // with a gap between them (2048 not held) the holder of the gap counts again
+    const gap = [block(1024, 2047, '100.64.1.1'), block(2049, 65535, '100.64.1.2', { eventTime: T + 5000 })];
+    expect(matchSessions(lookup({ port: null }), gap, dir, opts).map((h) => h.confidence)).toEqual([0.333333, 0.333333]);
   });
   it('a shared VPN exit without logged ports leaves every connected client as a candidate', () => {
     const evs = [vpnRec({ outsidePort: null, insideAddr: '198.18.4.5', insidePort: 61000, subscriberHandle: 'de-a' }),
@@ -157,7 +166,8 @@ describe('session join: access, blocks, VPN', () => {
   it('caps a port-less lookup on a busy CGN address at 64 hops, confidence saying how many there were', () => {
     const evs = Array.from({ length: 100 }, (_, i) => rec({ outsidePort: 20000 + i, insideAddr: `100.64.2.${i}`, eventTime: T + i }));
     const hops = matchSessions(lookup({ port: null }), evs, dir, opts);
-    expect([hops.length, hops[0]!.confidence, hops[0]!.leadsToAddr, hops[63]!.rank, new Set(hops.map((h) => h.hopId)).size]).toEqual([64, 0.01, '100.64.2.99', 64, 64]);
+    // 100 mappings and the holder of the ports none of them holds: 1/101 each
+    expect([hops.length, hops[0]!.confidence, hops[0]!.leadsToAddr, hops[63]!.rank, new Set(hops.map((h) => h.hopId)).size]).toEqual([64, 0.009901, '100.64.2.99', 64, 64]);
   });
 });
 

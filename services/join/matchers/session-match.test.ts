@@ -47,10 +47,10 @@ describe('NAT session logs', () => {
     expect(matchSessions(lookup(), ends(T + 58_500), dir, opts)).toHaveLength(1); // 1.5 s before the window, tolerance 2 s
     expect(matchSessions(lookup(), ends(T + 55_000), dir, opts)).toHaveLength(0);
   });
-  it('with a missing source port, reports every mapping on the address, ranked, confidence shared', () => {
+  it('with a missing source port, reports every mapping on the address, ranked, confidence shared with the holder of the ports none of them holds', () => {
     const evs = [rec({ outsidePort: 40001, insideAddr: '100.64.0.1' }), rec({ outsidePort: 40002, insideAddr: '100.64.0.2', eventTime: T + 1000 }), rec({ outsidePort: 40003, insideAddr: '100.64.0.3', eventTime: T + 2000 })];
     const hops = matchSessions(lookup({ port: null }), evs, dir, opts);
-    expect(hops.map((h) => [h.leadsToAddr, h.rank, h.confidence.toFixed(3)])).toEqual([['100.64.0.3', 1, '0.333'], ['100.64.0.2', 2, '0.333'], ['100.64.0.1', 3, '0.333']]);
+    expect(hops.map((h) => [h.leadsToAddr, h.rank, h.confidence.toFixed(3)])).toEqual([['100.64.0.3', 1, '0.250'], ['100.64.0.2', 2, '0.250'], ['100.64.0.1', 3, '0.250']]);
   });
 });
 

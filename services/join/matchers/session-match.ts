@@ -43,6 +43,24 @@ interface Candidate {
   stale: boolean;
 }
 
+/** The outside ports a CGN, a NAT or a VPN exit shares among its users: the ones above the
+ *  well-known ports, where gateways allocate (a deterministic rule's firstPort is usually 1024).
+ *  A port-less lookup is decided from the holders on record only when their ports cover these.
+ *  A gateway that uses fewer keeps its unknown holder even with every record on file: cautious,
+ *  never wrong. */
+export const SHARED_PORTS: readonly [number, number] = [1024, 65535];
+
+/** Whether the ranges cover [lo, hi] without a gap. */
+function covers(ranges: readonly (readonly [number, number])[], [lo, hi]: readonly [number, number]): boolean {
+  let reach = lo;
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    if (a > reach) return false;
+    reach = Math.max(reach, b + 1);
+    if (reach > hi) return true;
+  }
+  return reach > hi;
+}
+
 /** The IPv6 prefix length one subscriber gets when its provider does not say (RFC 6177 leaves
  *  /48../64 to the provider; /48 is the widest a single site gets). */
 export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
@@ -86,6 +104,11 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   }
 
   const groups = new Map<string, Candidate>();
+  // a port-less lookup: the outside ports the sessions on record hold, and whether one holds the
+  // whole address
+  const held: (readonly [number, number])[] = [];
+  let shared = false;
+  let whole = false;
   for (const kind of [...byKind.keys()].sort()) {
     const spec = KIND_SPECS[kind];
     const recs = byKind.get(kind)!;
@@ -102,7 +125,7 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // What a session claimed, and whose it was, at each instant: only from its records up to
     // then (a prefix first named later, or another subscriber's record under a reused key, does
     // not reach back over the window); sliceByState, below.
-    let live = buildIntervals(mine, spec.rules, ageOf).flatMap((iv) => sliceByState(iv, (ev) => spec.strength(ev, target)))
+    let live = buildIntervals(mine, spec.rules, ageOf).flatMap((iv) => sliceByState(iv, (ev) => spec.strength(ev, target), (ev) => leadOfRecord(spec, ev)))
       .filter((iv) => iv.start <= to && iv.end >= from && strengthOf(iv) >= 0);
     // Longest prefix wins, at each instant: a shorter prefix's session keeps only the part of
     // the window no longer prefix's session covers, and drops out when nothing is left — but
@@ -134,9 +157,16 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       return iv.lastEvidence + vouched < lookup.windowFrom;
     };
     for (const iv of live) {
+      if (lookup.port === null) {
+        if (!spec.holds) whole = true;
+        else {
+          shared = true;
+          for (const r of iv.records) { const h = spec.holds(r.ev); if (h) held.push(h); }
+        }
+      }
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
-      const lead = spec.leadsTo(iv.records[0]!.ev);
+      const lead = leadOf(spec, iv);
       const handle = latestHandle(iv.records);
       const destination = lead.addr === null
         ? `subscriber:${providerId}|${handle ?? `session:${iv.key}`}`
@@ -168,9 +198,14 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   // an unknown holder's (a lost or late record: traffic was seen, so someone held the address
   // then): total = max(1, Σ) — a lone session covering half the mass gets 0.5, not 1. Equal
   // coverage gives 1/k; a session that only reaches into the tolerance edge counts for little.
+  // Without a port, a shared address's holders on record answer only for the ports they hold:
+  // where those do not cover SHARED_PORTS, one more holder (a block or mapping whose record is
+  // lost: CGN logs travel over UDP; or allocated before the window and never logged again) counts
+  // as a candidate with the whole window: a lone block gets 0.5, k blocks 1/(k+1), never decided.
   const byDest = new Map<string, number>();
   for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
-  const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0));
+  const unheld = shared && !whole && !covers(held, SHARED_PORTS);
+  const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0)) + (unheld ? 1 : 0);
   const confOf = (c: Candidate) => {
     const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
     return c.stale ? Math.min(share, STALE_CONFIDENCE) : share;
@@ -178,53 +213,91 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   return ranked.slice(0, MAX_SESSION_CANDIDATES).map((c, i) => toHop(lookup, addr, c, i + 1, confOf(c), newest, dir));
 }
 
+/** Where a record says its session leads (null: it does not say, e.g. a STOP without the
+ *  client's address); a port the record does not carry agrees with any. */
+export type Lead = { addr: string; port: number | null } | null;
+const sameLead = (a: NonNullable<Lead>, b: NonNullable<Lead>): boolean => a.addr === b.addr && (a.port === null || b.port === null || a.port === b.port);
+const leadText = (l: NonNullable<Lead>): string => `${l.addr}|${l.port ?? '*'}`;
+
 /**
  * An interval cut where what it tells about the target changes: a record that names a longer
  * prefix covering the target than the session's records so far (or the first one covering it),
- * or names another subscriber than the records so far (several at one instant: each). Each
- * part keeps the records of its own stretch, so its strength and handle come only from records
- * at or before it. The change happened somewhere between the previous record and the one
- * that shows it: the old state holds up to that record, the new one from the previous record
- * (both possible in between). An interval with no change is returned as it is. Pure; the parts
- * depend only on the records' times and contents, not on their ids.
+ * names another subscriber than the records so far (several at one instant: each), or says the
+ * session leads elsewhere than its records so far (`lead`: a VPN client that moved, IKEv2
+ * MOBIKE RFC 4555, WireGuard roaming, OpenVPN --float, as an Interim-Update names it; or a
+ * gateway that restarted and counts its session ids from 1 again, no account logged). Each
+ * part keeps the records of its own stretch, so its strength, handle and destination come only
+ * from records at or before it. The change happened somewhere between the previous record and
+ * the one that shows it: the old state holds up to that record, the new one from the previous
+ * record (both possible in between). An interval with no change is returned as it is. Pure; the
+ * parts depend only on the records' times and contents, not on their ids.
  */
-export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) => number): SessionInterval[] {
+export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) => number, lead: (ev: SessionEvent) => Lead = () => null): SessionInterval[] {
   const byTime = new Map<number, SessionRecord[]>();
   for (const r of iv.records) {
     const g = byTime.get(r.ev.eventTime);
     if (g) g.push(r); else byTime.set(r.ev.eventTime, [r]);
   }
   const times = [...byTime.keys()].sort((a, b) => a - b);
-  interface Run { begin: number; at: number; handles: string[]; strength: number; records: SessionRecord[] }
+  interface Run { begin: number; at: number; handles: string[]; leads: NonNullable<Lead>[]; strength: number; records: SessionRecord[] }
   const runs: Run[] = [];
   let prev = iv.start;
   for (const t of times) {
     const group = byTime.get(t)!;
     const handles = [...new Set(group.flatMap((r) => (r.ev.subscriberHandle === null ? [] : [r.ev.subscriberHandle])))].sort();
+    const leads = distinctLeads(group.map((r) => lead(r.ev)));
     const st = Math.max(...group.map((r) => strength(r.ev)));
     const cur = runs.at(-1);
     const otherHolder = cur !== undefined && handles.length > 0 && cur.handles.length > 0 && handles.join('\n') !== cur.handles.join('\n');
-    if (cur === undefined || otherHolder || st > cur.strength) {
-      runs.push({ begin: cur === undefined ? iv.start : prev, at: t, handles: otherHolder || cur === undefined ? handles : cur.handles, strength: otherHolder || cur === undefined ? st : Math.max(st, cur.strength), records: [...group] });
+    // leads elsewhere: a lead of this instant that none of the run's agrees with
+    const elsewhere = cur !== undefined && cur.leads.length > 0 && leads.some((l) => !cur.leads.some((c) => sameLead(l, c)));
+    if (cur === undefined || otherHolder || elsewhere || st > cur.strength) {
+      const fresh = cur === undefined || otherHolder || elsewhere;
+      runs.push({
+        begin: cur === undefined ? iv.start : prev, at: t,
+        handles: otherHolder || cur === undefined || (elsewhere && handles.length > 0) ? handles : cur.handles,
+        leads: fresh && leads.length > 0 ? leads : cur?.leads ?? [],
+        strength: fresh ? st : Math.max(st, cur.strength), records: [...group],
+      });
     } else {
       cur.records.push(...group);
       if (cur.handles.length === 0) cur.handles = handles;
+      if (cur.leads.length === 0) cur.leads = leads;
     }
     prev = t;
   }
-  if (runs.length <= 1 && (runs[0]?.handles.length ?? 0) <= 1) return [iv];
+  if (runs.length <= 1 && (runs[0]?.handles.length ?? 0) <= 1 && (runs[0]?.leads.length ?? 0) <= 1) return [iv];
   return runs.flatMap((run, i) => {
     const last = i === runs.length - 1;
     const end = last ? iv.end : runs[i + 1]!.at;
     const owners: (string | null)[] = run.handles.length === 0 ? [null] : run.handles;
-    return owners.map((h) => {
-      const records = run.records.filter((r) => h === null || r.ev.subscriberHandle === null || r.ev.subscriberHandle === h);
-      return {
+    const dests: (NonNullable<Lead> | null)[] = run.leads.length === 0 ? [null] : run.leads;
+    // one part per holder and destination this stretch names; a record that does not name one
+    // belongs to each (and a holder and destination no record names together make no part)
+    return owners.flatMap((h) => dests.flatMap((d) => {
+      const records = run.records.filter((r) => {
+        if (h !== null && r.ev.subscriberHandle !== null && r.ev.subscriberHandle !== h) return false;
+        const l = d === null ? null : lead(r.ev);
+        return l === null || sameLead(l, d!);
+      });
+      if (records.length === 0 || (d !== null && !records.some((r) => { const l = lead(r.ev); return l !== null && sameLead(l, d); }))
+        || (h !== null && !records.some((r) => r.ev.subscriberHandle === h))) return [];
+      return [{
         key: iv.key, start: run.begin, end, startSeen: i === 0 && iv.startSeen, endReason: last ? iv.endReason : 'superseded' as const,
         records, lastEvidence: Math.max(...records.map((r) => r.ev.eventTime)),
-      };
-    });
+      }];
+    }));
   });
+}
+
+/** The distinct leads of one instant's records, in a fixed order (not the records'). */
+function distinctLeads(ls: readonly Lead[]): NonNullable<Lead>[] {
+  const out = new Map<string, NonNullable<Lead>>();
+  for (const l of ls) if (l !== null) out.set(leadText(l), l);
+  // a lead without a port agrees with one of the same address that has it: keep the precise one
+  const all = [...out.values()];
+  return all.filter((l) => !(l.port === null && all.some((o) => o !== l && o.addr === l.addr && o.port !== null)))
+    .sort((a, b) => (leadText(a) < leadText(b) ? -1 : 1));
 }
 
 /** The parts of [from, to] ∩ iv that none of `longer` covers (where iv's prefix is the
@@ -257,6 +330,23 @@ function quality(iv: SessionInterval, mass: number, from: number, to: number): n
   return q;
 }
 
+/** Where a record says its session leads; null when it names no address (a subscriber's
+ *  access session, or a record without the client's address). */
+function leadOfRecord(spec: KindSpec, ev: SessionEvent): Lead {
+  const l = spec.leadsTo(ev);
+  return l.addr === null ? null : { addr: l.addr, port: l.port };
+}
+
+/** Where an interval (a slice of one destination, sliceByState) leads: its earliest record that
+ *  names an address (its port from the earliest that names that address with one), else what
+ *  its first record says (a subscriber). */
+function leadOf(spec: KindSpec, iv: SessionInterval): { addr: string | null; port: number | null } {
+  const named = iv.records.map((r) => leadOfRecord(spec, r.ev)).filter((l): l is NonNullable<Lead> => l !== null);
+  if (named.length === 0) return spec.leadsTo(iv.records[0]!.ev);
+  const addr = named[0]!.addr;
+  return { addr, port: named.find((l) => l.addr === addr && l.port !== null)?.port ?? null };
+}
+
 function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => T | null): T | null {
   for (const r of records) { const v = f(r.ev); if (v !== null) return v; }
   return null;
@@ -271,7 +361,7 @@ function latestHandle(records: readonly SessionRecord[]): string | null {
 
 function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: number, newest: number, dir: ProviderDirectory): HopCandidate {
   const records = c.intervals.flatMap((iv) => iv.records);
-  const leads = c.intervals.map((iv) => c.spec.leadsTo(iv.records[0]!.ev));
+  const leads = c.intervals.map((iv) => leadOf(c.spec, iv));
   const ports = new Set(leads.map((x) => x.port));
   const times = records.map((r) => r.ev.eventTime);
   return {

@@ -31,6 +31,12 @@ export interface KindSpec {
   rules: IntervalRules;
   /** Endpoint the session leads to (null addr: terminal at a subscriber). */
   leadsTo(ev: SessionEvent): { addr: string | null; port: number | null };
+  /** The outside ports [lo, hi] a record's session holds on its shared address, null when it
+   *  holds none of them alone (a VPN exit logged without ports: many clients at once). Absent:
+   *  the session holds the whole address (an access session's framed address). A port-less
+   *  lookup on a shared address is answered by the holders on record only where their ports
+   *  cover the address's; elsewhere a holder whose record is lost may have sent it. */
+  holds?(ev: SessionEvent): readonly [number, number] | null;
 }
 
 /**

@@ -21,6 +21,7 @@ export const NAT_LOG: HopMethodDescriptor = {
       conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
+    holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),
   },
   wakes: portWake,
   onward: 'same-connection',

@@ -22,6 +22,7 @@ export const PORT_BLOCK: HopMethodDescriptor = {
       conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.portRangeStart! <= b.portRangeEnd! && b.portRangeStart! <= a.portRangeEnd!,
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: null }),
+    holds: (ev) => (ev.portRangeStart !== null && ev.portRangeEnd !== null ? [ev.portRangeStart, ev.portRangeEnd] : null),
   },
   wakes: sessionWake,
   onward: 'same-connection',

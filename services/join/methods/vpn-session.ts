@@ -22,6 +22,7 @@ export const VPN_SESSION: HopMethodDescriptor = {
       conflicts: (a, b) => a.outsidePort !== null && a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
+    holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),
   },
   wakes: portWake,
   onward: 'new-connection',

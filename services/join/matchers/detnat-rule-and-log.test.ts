@@ -1,0 +1,53 @@
+// A provider that publishes an RFC 7422 deterministic NAT rule AND exports NAT logs
+// (jp-mobile in deploy/providers.json does both: jp-cgn-1 is a `nat` exporter). When a log
+// record and the published rule name different inside hosts for the same ip:port at the
+// observed time, both are evidence. join.ts resolveLookup consults the rule only when the
+// session matcher finds nothing, so any matching log record silences the rule.
+//
+// Real-world basis: the move from dynamic NAT with per-session logging to deterministic NAT
+// (RFC 7422: the operator records when the algorithm's parameters change; the rule's
+// validFrom here). A create-only session log (RFC 8158 natEvent 4, no delete logged, as many
+// CGNs are configured to cut log volume) from before the change: the mapping may have been
+// flushed at the change (then the rule's host is the sender) or kept (vendors apply new NAT
+// rules to new flows only; then the port was claimed twice). Either way the log's host cannot
+// be decided alone.
+import { describe, expect, it } from 'vitest';
+import { createProviderDirectory, loadProvidersFile } from '../../common/provider-directory.ts';
+import { DEFAULT_JOIN_SETTINGS, resolveLookup } from '../join.ts';
+import { deterministicNatForward } from './deterministic-nat.ts';
+import { T, lookup, rec } from './session-record.fixture.ts';
+
+const M = 60_000;
+const providers = loadProvidersFile(new URL('../../../deploy/providers.json', import.meta.url).pathname);
+const jp = providers.find((p) => p.providerId === 'jp-mobile')!;
+// jp-mobile's rule, in force from 10 minutes before the observation
+const rule = { ...jp.deterministicNat[0]!, validFrom: T - 10 * M };
+const dir = createProviderDirectory(providers.map((p) => (p.providerId === 'jp-mobile' ? { ...p, deterministicNat: [rule] } : p)));
+const RULE_HOST = '10.64.1.2';
+const { outsideAddr, portLo } = deterministicNatForward(rule, RULE_HOST);
+const port = portLo + 5;
+
+describe('a deterministic NAT rule and a NAT log that disagree', () => {
+  it('a create-only NAT44 session log from before the rule came into force does not silence the rule', () => {
+    const logged = rec({
+      exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, eventTime: T - 30 * M,
+      outsideAddr, outsidePort: port, protocol: 6, insideAddr: '10.64.9.9', insidePort: 50000,
+    });
+    const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
+    // control: the rule alone names its host
+    expect(resolveLookup(l, [], dir, DEFAULT_JOIN_SETTINGS).map((h) => [h.leadsToAddr, h.confidence])).toEqual([[RULE_HOST, 1]]);
+    const hops = resolveLookup(l, [logged], dir, DEFAULT_JOIN_SETTINGS);
+    expect(hops.filter((h) => h.confidence >= 0.9)).toEqual([]);
+    expect(hops.map((h) => [h.leadsToAddr, h.method, h.confidence]).sort()).toEqual([['10.64.1.2', 'DETERMINISTIC_NAT', 0.5], ['10.64.9.9', 'NAT_LOG', 0.5]]);
+    expect(RULE_HOST).toBe('10.64.1.2');
+  });
+
+  it('a NAT log that names the rule\'s own host answers alone, as before', () => {
+    const logged = rec({
+      exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, eventTime: T - 30 * M,
+      outsideAddr, outsidePort: port, protocol: 6, insideAddr: RULE_HOST, insidePort: 50000,
+    });
+    const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
+    expect(resolveLookup(l, [logged], dir, DEFAULT_JOIN_SETTINGS).map((h) => [h.method, h.leadsToAddr, h.leadsToPort, h.confidence])).toEqual([['NAT_LOG', RULE_HOST, 50000, 1]]);
+  });
+});
