@@ -86,12 +86,15 @@ export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDi
 
 /**
  * A session lookup's hops from the records in its window beside those of a published RFC 7422
- * rule covering the address then. Either alone answers. Where the records name only hosts the
- * rule names too, they answer (their times and ports are the finer evidence). Where they
- * name a host the rule does not, or the rule one they do not (a create-only NAT log from before
- * the rule came into force, a mapping kept across the change, a lost record), the two are
- * evidence of equal standing that disagree: each host's confidence is the mean of its shares in
- * the two, so neither is decided and both are shown.
+ * rule covering the address then. Either alone answers. Together, each is evidence where it
+ * speaks: the records over the share L of the window they cover (the rest is their unknown
+ * holder's, session-match.ts), the rule over all of it. Where the records speak the two count
+ * alike (a create-only NAT log from before the rule came into force, a mapping a vendor kept
+ * across the change: a host the records name and the rule does not is not silenced by it, nor
+ * the rule's by them); where they do not, the rule answers alone. So a host gets half its share
+ * of the records plus (1 - L/2) times its share of the rule: both naming it, 1; a log record
+ * covering the window and naming another host, 0.5 each (shown, neither decided); a mapping that
+ * only reaches into the tolerance edge leaves the rule's host decided.
  */
 export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[]): HopCandidate[] {
   if (ruled.length === 0) return logged;
@@ -104,9 +107,9 @@ export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[])
   };
   const byLog = share(logged);
   const byRule = share(ruled);
-  if ([...byRule.keys()].every((d) => byLog.has(d)) && [...byLog.keys()].every((d) => byRule.has(d))) return logged;
-  const conf = (d: string) => Math.round(((byLog.get(d) ?? 0) + (byRule.get(d) ?? 0)) * 5e5) / 1e6;
-  // a host both name is shown once, by the records
+  const spoken = Math.min(1, [...byLog.values()].reduce((a, b) => a + b, 0));
+  const conf = (d: string) => Math.round(1e6 * ((byLog.get(d) ?? 0) / 2 + (byRule.get(d) ?? 0) * (1 - spoken / 2))) / 1e6;
+  // a host both name is shown once, by the records (their times and ports are the finer evidence)
   const all = [...logged, ...ruled.filter((h) => !byLog.has(dest(h)))];
   return all.map((h, i) => ({ h, i, c: conf(dest(h)) }))
     .sort((a, b) => b.c - a.c || a.i - b.i)

@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { createProviderDirectory, loadProvidersFile } from '../../common/provider-directory.ts';
 import { DEFAULT_JOIN_SETTINGS, resolveLookup } from '../join.ts';
 import { deterministicNatForward } from './deterministic-nat.ts';
+import { matchSessions } from './session-match.ts';
 import { T, lookup, rec } from './session-record.fixture.ts';
 
 const M = 60_000;
@@ -26,6 +27,7 @@ const dir = createProviderDirectory(providers.map((p) => (p.providerId === 'jp-m
 const RULE_HOST = '10.64.1.2';
 const { outsideAddr, portLo } = deterministicNatForward(rule, RULE_HOST);
 const port = portLo + 5;
+const matchSessionsConfidence = (l: ReturnType<typeof lookup>, evs: ReturnType<typeof rec>[]) => matchSessions(l, evs, dir, DEFAULT_JOIN_SETTINGS)[0]!.confidence;
 
 describe('a deterministic NAT rule and a NAT log that disagree', () => {
   it('a create-only NAT44 session log from before the rule came into force does not silence the rule', () => {
@@ -40,6 +42,21 @@ describe('a deterministic NAT rule and a NAT log that disagree', () => {
     expect(hops.filter((h) => h.confidence >= 0.9)).toEqual([]);
     expect(hops.map((h) => [h.leadsToAddr, h.method, h.confidence]).sort()).toEqual([['10.64.1.2', 'DETERMINISTIC_NAT', 0.5], ['10.64.9.9', 'NAT_LOG', 0.5]]);
     expect(RULE_HOST).toBe('10.64.1.2');
+  });
+
+  it('a log mapping that only reaches into the tolerance edge leaves the rule\'s host decided; one that covers part of the window and agrees adds to it', () => {
+    const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
+    const nat = (insideAddr: string, o: Record<string, unknown>) => rec({
+      exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, eventTime: T - 5 * M,
+      outsideAddr, outsidePort: port, protocol: 6, insideAddr, insidePort: 50000, ...o,
+    });
+    // another host's mapping, deleted 3.5 s before the observation (the widened window begins 4 s before)
+    const edge = resolveLookup(l, [nat('10.64.9.9', {}), nat('10.64.9.9', { action: 'STOP', natEvent: 5, eventTime: T - 3500 })], dir, DEFAULT_JOIN_SETTINGS);
+    expect(edge.map((h) => [h.leadsToAddr, h.confidence >= 0.9])).toEqual([[RULE_HOST, true], ['10.64.9.9', false]]);
+    // the rule's own host, mapped from 1 s before the observation: the log alone is not sure of it, with the rule it is
+    const late = [nat(RULE_HOST, { eventTime: T - 1000 })];
+    expect(matchSessionsConfidence(l, late)).toBeLessThan(0.9);
+    expect(resolveLookup(l, late, dir, DEFAULT_JOIN_SETTINGS).map((h) => [h.method, h.leadsToAddr, h.confidence])).toEqual([['NAT_LOG', RULE_HOST, 1]]);
   });
 
   it('a NAT log that names the rule\'s own host answers alone, as before', () => {

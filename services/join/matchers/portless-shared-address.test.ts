@@ -31,4 +31,13 @@ describe('a port-less lookup on a CGN public address', () => {
     const x = block(1024, 1535, '100.64.0.1', { eventTime: T - 2 * D });
     expect(matchSessions(portless, [y, x], dir, opts).map((h) => h.confidence)).toEqual([0.333333, 0.333333]);
   });
+
+  it('ports given up just before the window are not held across it: their next holder may be one whose record is lost', () => {
+    const y = block(1024, 1535, '100.64.0.2', { eventTime: T - 3 * D });
+    for (const releasedAgo of [4500, 3900, 2500, 1000]) {
+      const x = [block(1536, 65535, '100.64.0.1', { eventTime: T - 3 * D }), block(1536, 65535, '100.64.0.1', { action: 'STOP', natEvent: 17, eventTime: T - releasedAgo })];
+      const hops = matchSessions(portless, [y, ...x], dir, opts);
+      expect(hops.filter((h) => h.confidence >= 0.9)).toEqual([]);
+    }
+  });
 });

@@ -104,8 +104,9 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   }
 
   const groups = new Map<string, Candidate>();
-  // a port-less lookup: the outside ports the sessions on record hold, and whether one holds the
-  // whole address
+  // the outside ports the sessions on record hold (a port-less lookup: those held across the
+  // whole window), whether any is of a shared address, and whether one holds the whole address
+  // across the window
   const held: (readonly [number, number])[] = [];
   let shared = false;
   let whole = false;
@@ -139,7 +140,7 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // is decided. A shorter claim (a /48 routed to a business line with /56s of others inside)
     // still yields to the longer one.
     const providerOfIv = (iv: SessionInterval) => { const id = providerOf(iv.records[0]!.ev); return id === null ? undefined : dir.byId(id); };
-    const holder = (iv: SessionInterval) => latestHandle(iv.records) ?? iv.key;
+    const holder = (iv: SessionInterval) => handleOf(iv) ?? iv.key;
     const oneDelegation = (iv: SessionInterval, o: SessionInterval) => target.hex !== null
       && strengthOf(iv) >= (providerOfIv(iv)?.delegatedPrefixLength ?? DEFAULT_DELEGATED_PREFIX_LENGTH) && holder(iv) !== holder(o);
     const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start && !oneDelegation(iv, o));
@@ -157,17 +158,16 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       return iv.lastEvidence + vouched < lookup.windowFrom;
     };
     for (const iv of live) {
-      if (lookup.port === null) {
-        if (!spec.holds) whole = true;
-        else {
-          shared = true;
-          for (const r of iv.records) { const h = spec.holds(r.ev); if (h) held.push(h); }
-        }
+      const spans = iv.start <= from && iv.end >= to;
+      if (!spec.holds) whole ||= spans;
+      else {
+        shared = true;
+        if (spans || lookup.port !== null) for (const r of iv.records) { const h = spec.holds(r.ev); if (h) held.push(h); }
       }
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
       const lead = leadOf(spec, iv);
-      const handle = latestHandle(iv.records);
+      const handle = handleOf(iv);
       const destination = lead.addr === null
         ? `subscriber:${providerId}|${handle ?? `session:${iv.key}`}`
         : `address:${lead.addr}`;
@@ -198,13 +198,16 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   // an unknown holder's (a lost or late record: traffic was seen, so someone held the address
   // then): total = max(1, Σ) — a lone session covering half the mass gets 0.5, not 1. Equal
   // coverage gives 1/k; a session that only reaches into the tolerance edge counts for little.
-  // Without a port, a shared address's holders on record answer only for the ports they hold:
-  // where those do not cover SHARED_PORTS, one more holder (a block or mapping whose record is
-  // lost: CGN logs travel over UDP; or allocated before the window and never logged again) counts
-  // as a candidate with the whole window: a lone block gets 0.5, k blocks 1/(k+1), never decided.
+  // A shared address's holders on record answer only for the ports they hold. Without a port:
+  // where the ports held across the whole window do not cover SHARED_PORTS, one more holder (a
+  // block or mapping whose record is lost: CGN logs travel over UDP; allocated before the
+  // look-back and never logged again; or holding ports another gave up during the window) counts
+  // as a candidate with the whole window: a lone block gets at most 0.5, k blocks 1/(k+1), never
+  // decided. With a port no record holds alone (a VPN exit logged without ports: many clients at
+  // once), the same.
   const byDest = new Map<string, number>();
   for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
-  const unheld = shared && !whole && !covers(held, SHARED_PORTS);
+  const unheld = shared && !whole && !covers(held, lookup.port === null ? SHARED_PORTS : [lookup.port, lookup.port]);
   const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0)) + (unheld ? 1 : 0);
   const confOf = (c: Candidate) => {
     const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
@@ -253,10 +256,11 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
     const elsewhere = cur !== undefined && cur.leads.length > 0 && leads.some((l) => !cur.leads.some((c) => sameLead(l, c)));
     if (cur === undefined || otherHolder || elsewhere || st > cur.strength) {
       const fresh = cur === undefined || otherHolder || elsewhere;
+      // what this instant's records do not name (a holder, a destination) goes on from the run before
       runs.push({
         begin: cur === undefined ? iv.start : prev, at: t,
-        handles: otherHolder || cur === undefined || (elsewhere && handles.length > 0) ? handles : cur.handles,
-        leads: fresh && leads.length > 0 ? leads : cur?.leads ?? [],
+        handles: handles.length > 0 ? handles : cur?.handles ?? [],
+        leads: leads.length > 0 ? leads : cur?.leads ?? [],
         strength: fresh ? st : Math.max(st, cur.strength), records: [...group],
       });
     } else {
@@ -272,20 +276,26 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
     const end = last ? iv.end : runs[i + 1]!.at;
     const owners: (string | null)[] = run.handles.length === 0 ? [null] : run.handles;
     const dests: (NonNullable<Lead> | null)[] = run.leads.length === 0 ? [null] : run.leads;
-    // one part per holder and destination this stretch names; a record that does not name one
-    // belongs to each (and a holder and destination no record names together make no part)
+    // one part per holder and destination of this stretch; a record that does not name one
+    // belongs to each. A holder and a destination that this stretch's records name, but no record
+    // names together, make no part (one carried on from the run before needs no record naming it).
+    const names = (r: SessionRecord, h: string) => r.ev.subscriberHandle === h;
+    const leadsTo = (r: SessionRecord, d: NonNullable<Lead>) => { const l = lead(r.ev); return l !== null && sameLead(l, d); };
     return owners.flatMap((h) => dests.flatMap((d) => {
       const records = run.records.filter((r) => {
         if (h !== null && r.ev.subscriberHandle !== null && r.ev.subscriberHandle !== h) return false;
         const l = d === null ? null : lead(r.ev);
         return l === null || sameLead(l, d!);
       });
-      if (records.length === 0 || (d !== null && !records.some((r) => { const l = lead(r.ev); return l !== null && sameLead(l, d); }))
-        || (h !== null && !records.some((r) => r.ev.subscriberHandle === h))) return [];
-      return [{
+      if (records.length === 0) return [];
+      if (h !== null && run.records.some((r) => names(r, h)) && !records.some((r) => names(r, h))) return [];
+      if (d !== null && run.records.some((r) => leadsTo(r, d)) && !records.some((r) => leadsTo(r, d))) return [];
+      const part: SessionInterval = {
         key: iv.key, start: run.begin, end, startSeen: i === 0 && iv.startSeen, endReason: last ? iv.endReason : 'superseded' as const,
         records, lastEvidence: Math.max(...records.map((r) => r.ev.eventTime)),
-      }];
+      };
+      if (h !== null && !records.some((r) => names(r, h))) part.holder = h;
+      return [part];
     }));
   });
 }
@@ -353,6 +363,11 @@ function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => 
 }
 
 /** The subscriber handle of the latest record carrying one. */
+/** The subscriber of a session part: its own records' latest, else the one it goes on from. */
+function handleOf(iv: SessionInterval): string | null {
+  return latestHandle(iv.records) ?? iv.holder ?? null;
+}
+
 function latestHandle(records: readonly SessionRecord[]): string | null {
   let best: SessionRecord | null = null;
   for (const r of records) if (r.ev.subscriberHandle !== null && (best === null || r.ev.eventTime >= best.ev.eventTime)) best = r;
@@ -377,7 +392,7 @@ function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: 
     observedPort: l.port,
     leadsToAddr: leads[0]!.addr,
     leadsToPort: ports.size === 1 ? leads[0]!.port : null,
-    subscriberHandle: latestHandle(records),
+    subscriberHandle: latestHandle(records) ?? c.intervals.map((iv) => iv.holder).find((h) => h !== undefined) ?? null,
     evidenceEventIds: [...new Set(records.map((r) => recordUid(r.ev)))].sort(),
     confidence,
     rank,
