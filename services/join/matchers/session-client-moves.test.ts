@@ -47,10 +47,10 @@ describe('a VPN session whose client address changes', () => {
     expect(hops.map((h) => h.leadsToAddr)).toContain(NEW);
   });
 
-  it('an Interim-Update that names no account goes on as the session\'s holder\'s: the move is followed, not the session lost', () => {
+  it('an Interim-Update that names no account: the move is followed, and the account is not assumed (the id may be another client\'s after a restart)', () => {
     const start = vpnRec({ eventTime: T - H, acctSessionId: 'ike-8', outsidePort: 40001, insideAddr: OLD, insidePort: 4500, subscriberHandle: 'de-acct-A' });
     const moved = vpnRec({ eventTime: T - 10 * M, action: 'INTERIM', acctSessionId: 'ike-8', outsidePort: 40001, insideAddr: NEW, insidePort: 4500, subscriberHandle: null });
-    expect(matchSessions(at, [start, moved], dir, opts).map((h) => [h.leadsToAddr, h.subscriberHandle, h.confidence])).toEqual([[NEW, 'de-acct-A', 1]]);
+    expect(matchSessions(at, [start, moved], dir, opts).map((h) => [h.leadsToAddr, h.subscriberHandle, h.confidence])).toEqual([[NEW, null, 1]]);
     // seen between the two records: the old address, as far as the records tell (it may have moved any time before the Interim)
     const before = lookup({ addr: '203.0.113.7', port: 40001, windowFrom: T - 30 * M - 2000, windowTo: T - 30 * M + 2000 });
     expect(matchSessions(before, [start, moved], dir, opts).map((h) => h.leadsToAddr).sort()).toEqual([OLD, NEW].sort());
@@ -77,10 +77,30 @@ describe('a VPN session whose client address changes', () => {
     expect(matchSessions(on7, [b, a], dir, opts).map((h) => h.leadsToAddr)).toEqual([OLD]);
   });
 
-  it('an access session whose Interim-Update adds a prefix without naming the subscriber stays the subscriber\'s', () => {
+  it('an access session whose Interim-Update adds a prefix without naming the subscriber: the session is found, its subscriber not assumed', () => {
     const start = acct({ eventTime: T - H, acctSessionId: 's1', framedIpAddress: '198.18.1.1', delegatedIpv6Prefix: '2001:db8:1a0::/56', subscriberHandle: 'us-sub-A' });
     const interim = acct({ eventTime: T - 30 * M, action: 'INTERIM', acctSessionId: 's1', framedIpAddress: '198.18.1.1', framedIpv6Prefix: '2001:db8:1a0:4::/64', subscriberHandle: null });
     const l = lookup({ addr: '2001:db8:1a0:4::99', port: null, windowFrom: T - 2000, windowTo: T + 2000 });
-    expect(matchSessions(l, [start, interim], dir, opts).map((h) => [h.method, h.subscriberHandle, h.confidence])).toEqual([['ACCESS_SESSION', 'us-sub-A', 1]]);
+    // the Interim may be another subscriber's session under the same id after a NAS reboot: the
+    // hop names the session (the provider's own records say whose), not the subscriber before it
+    expect(matchSessions(l, [start, interim], dir, opts).map((h) => [h.method, h.subscriberHandle, h.confidence, h.evidenceEventIds.length])).toEqual([['ACCESS_SESSION', null, 1, 1]]);
+  });
+
+  it('a client port named after a record without one makes the lead precise: a later other port is a move (NAT rebinding)', () => {
+    const start = vpnRec({ eventTime: T - H, acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: null, subscriberHandle: 'de-acct-A' });
+    const p1 = vpnRec({ eventTime: T - 30 * M, action: 'INTERIM', acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: 5555, subscriberHandle: 'de-acct-A' });
+    const p2 = (t: number) => vpnRec({ eventTime: t, action: 'INTERIM', acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: 6666, subscriberHandle: 'de-acct-A' });
+    expect(matchSessions(at, [start, p1, p2(T - 10 * M)], dir, opts).map((h) => [h.leadsToPort, h.confidence])).toEqual([[6666, 1]]);
+    // the rebinding seen after the observation: either port, neither decided
+    expect(matchSessions(at, [start, p1, p2(T + 10 * M)], dir, opts).map((h) => [h.leadsToPort, h.confidence]).sort()).toEqual([[5555, 0.5], [6666, 0.5]]);
+    // the hop of the session as first seen keeps its id when the port is named later
+    const id = (evs: ReturnType<typeof vpnRec>[]) => matchSessions(at, evs, dir, opts).map((h) => h.hopId);
+    expect(id([start, p1])).toEqual(id([start]));
+  });
+
+  it('two records of one session on one second (syslog\'s resolution), one naming the account, the other a new client address: both shown', () => {
+    const a = vpnRec({ eventTime: T - H, acctSessionId: 'ike-4', outsidePort: 40001, insideAddr: OLD, insidePort: 4500, subscriberHandle: 'de-acct-A' });
+    const b = vpnRec({ eventTime: T - H, action: 'INTERIM', acctSessionId: 'ike-4', outsidePort: 40001, insideAddr: NEW, insidePort: 4500, subscriberHandle: null });
+    for (const evs of [[a, b], [b, a]]) expect(matchSessions(at, evs, dir, opts).map((h) => [h.leadsToAddr, h.confidence]).sort()).toEqual([[OLD, 0.5], [NEW, 0.5]]);
   });
 });

@@ -46,9 +46,6 @@ export interface SessionInterval {
   records: SessionRecord[];
   /** Latest own evidence time. */
   lastEvidence: number;
-  /** A part of a session (session-match.ts sliceByState) whose own records name no subscriber:
-   *  the one the session's records before it named. */
-  holder?: string;
 }
 
 export interface IntervalRules {

@@ -140,7 +140,7 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // is decided. A shorter claim (a /48 routed to a business line with /56s of others inside)
     // still yields to the longer one.
     const providerOfIv = (iv: SessionInterval) => { const id = providerOf(iv.records[0]!.ev); return id === null ? undefined : dir.byId(id); };
-    const holder = (iv: SessionInterval) => handleOf(iv) ?? iv.key;
+    const holder = (iv: SessionInterval) => latestHandle(iv.records) ?? iv.key;
     const oneDelegation = (iv: SessionInterval, o: SessionInterval) => target.hex !== null
       && strengthOf(iv) >= (providerOfIv(iv)?.delegatedPrefixLength ?? DEFAULT_DELEGATED_PREFIX_LENGTH) && holder(iv) !== holder(o);
     const longerOf = (iv: SessionInterval) => live.filter((o) => strengthOf(o) > strengthOf(iv) && o.lastEvidence >= iv.start && !oneDelegation(iv, o));
@@ -167,14 +167,20 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
       const lead = leadOf(spec, iv);
-      const handle = handleOf(iv);
-      const destination = lead.addr === null
+      const handle = latestHandle(iv.records);
+      const reached = lead.addr === null
         ? `subscriber:${providerId}|${handle ?? `session:${iv.key}`}`
         : `address:${lead.addr}`;
-      // Without a lookup port, one inside host's many mappings are one candidate.
-      const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.port ?? '*'}`;
+      // Without a lookup port, one inside host's many mappings are one candidate. With one, the
+      // port it leads to is part of where it leads (the next lookup is on address and port: two
+      // client ports of one address behind a CGN are two subscribers' perhaps).
+      const destination = lookup.port === null || lead.addr === null ? reached : `${reached}:${lead.port ?? '*'}`;
+      // the identity's port is the one its first record naming the destination gives (a port
+      // named later refines leadsToPort, not the hop: the same hop is updated, not replaced)
+      const firstPort = iv.records.map((r) => leadOfRecord(spec, r.ev)).find((l) => l !== null)?.port ?? null;
+      const portPart = lookup.port === null || lead.addr === null ? '' : `:${firstPort ?? '*'}`;
       const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
-      const identity = `${spec.method}|${providerId}|${destination}${portPart}${handlePart}`;
+      const identity = `${spec.method}|${providerId}|${reached}${portPart}${handlePart}`;
       const segs = own.get(iv)!;
       const q = quality(iv, unionMass(segs, cdf), from, to);
       const g = groups.get(identity);
@@ -267,6 +273,8 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
       cur.records.push(...group);
       if (cur.handles.length === 0) cur.handles = handles;
       if (cur.leads.length === 0) cur.leads = leads;
+      // a port first named now makes the run's lead precise: a later other port is a move
+      else cur.leads = cur.leads.map((c) => (c.port === null ? leads.find((l) => l.addr === c.addr && l.port !== null) ?? c : c));
     }
     prev = t;
   }
@@ -277,8 +285,8 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
     const owners: (string | null)[] = run.handles.length === 0 ? [null] : run.handles;
     const dests: (NonNullable<Lead> | null)[] = run.leads.length === 0 ? [null] : run.leads;
     // one part per holder and destination of this stretch; a record that does not name one
-    // belongs to each. A holder and a destination that this stretch's records name, but no record
-    // names together, make no part (one carried on from the run before needs no record naming it).
+    // belongs to each. A holder and a destination that this stretch's records name, with no record
+    // of the part naming either (only records that name neither), make no part.
     const names = (r: SessionRecord, h: string) => r.ev.subscriberHandle === h;
     const leadsTo = (r: SessionRecord, d: NonNullable<Lead>) => { const l = lead(r.ev); return l !== null && sameLead(l, d); };
     return owners.flatMap((h) => dests.flatMap((d) => {
@@ -288,14 +296,15 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
         return l === null || sameLead(l, d!);
       });
       if (records.length === 0) return [];
-      if (h !== null && run.records.some((r) => names(r, h)) && !records.some((r) => names(r, h))) return [];
-      if (d !== null && run.records.some((r) => leadsTo(r, d)) && !records.some((r) => leadsTo(r, d))) return [];
-      const part: SessionInterval = {
+      const holderUnsaid = h !== null && run.records.some((r) => names(r, h)) && !records.some((r) => names(r, h));
+      const destUnsaid = d !== null && run.records.some((r) => leadsTo(r, d)) && !records.some((r) => leadsTo(r, d));
+      if (holderUnsaid && destUnsaid) return [];
+      // its subscriber is what its own records say (none: not assumed from the run before, which
+      // may have been another subscriber's session under a reused id)
+      return [{
         key: iv.key, start: run.begin, end, startSeen: i === 0 && iv.startSeen, endReason: last ? iv.endReason : 'superseded' as const,
         records, lastEvidence: Math.max(...records.map((r) => r.ev.eventTime)),
-      };
-      if (h !== null && !records.some((r) => names(r, h))) part.holder = h;
-      return [part];
+      }];
     }));
   });
 }
@@ -363,11 +372,6 @@ function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => 
 }
 
 /** The subscriber handle of the latest record carrying one. */
-/** The subscriber of a session part: its own records' latest, else the one it goes on from. */
-function handleOf(iv: SessionInterval): string | null {
-  return latestHandle(iv.records) ?? iv.holder ?? null;
-}
-
 function latestHandle(records: readonly SessionRecord[]): string | null {
   let best: SessionRecord | null = null;
   for (const r of records) if (r.ev.subscriberHandle !== null && (best === null || r.ev.eventTime >= best.ev.eventTime)) best = r;
@@ -392,7 +396,7 @@ function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: 
     observedPort: l.port,
     leadsToAddr: leads[0]!.addr,
     leadsToPort: ports.size === 1 ? leads[0]!.port : null,
-    subscriberHandle: latestHandle(records) ?? c.intervals.map((iv) => iv.holder).find((h) => h !== undefined) ?? null,
+    subscriberHandle: latestHandle(records),
     evidenceEventIds: [...new Set(records.map((r) => recordUid(r.ev)))].sort(),
     confidence,
     rank,

@@ -13,8 +13,9 @@ export const VPN_SESSION: HopMethodDescriptor = {
     strength: (ev, t) => ev.outsideAddr === t.addr && ev.insideAddr !== null
       && (t.port === null || ev.outsidePort === null || ev.outsidePort === t.port) && protoOk(ev.protocol, t.protocol) ? 0 : -1,
     rules: {
-      // a session id is a gateway's own (each counts from 1 after a restart), on one exit address
-      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `${ev.exporterId}|${ev.outsideAddr}|sid:${ev.acctSessionId}`
+      // a session id is a gateway's own (each counts from 1 after a restart): on one exit address
+      // (not per exporter: an HA pair may log one session's START and STOP from two)
+      sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `${ev.outsideAddr}|sid:${ev.acctSessionId}`
         : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
       bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
       // a reused session id that names another account is another session
