@@ -99,19 +99,31 @@ export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDi
 export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[]): HopCandidate[] {
   if (ruled.length === 0) return logged;
   if (logged.length === 0) return ruled;
-  const dest = (h: HopCandidate) => h.leadsToAddr ?? `subscriber:${h.subscriberHandle}`;
-  const share = (hs: HopCandidate[]) => {
+  // the host a hop reaches (what the rule names), and the host and port (what a record may name)
+  const host = (h: HopCandidate) => h.leadsToAddr ?? `subscriber:${h.subscriberHandle}`;
+  const dest = (h: HopCandidate) => `${host(h)}|${h.leadsToPort ?? '*'}`;
+  const share = (hs: HopCandidate[], key: (h: HopCandidate) => string) => {
     const m = new Map<string, number>();
-    for (const h of hs) m.set(dest(h), Math.max(m.get(dest(h)) ?? 0, h.confidence));
+    for (const h of hs) m.set(key(h), Math.max(m.get(key(h)) ?? 0, h.confidence));
     return m;
   };
-  const byLog = share(logged);
-  const byRule = share(ruled);
+  const byLog = share(logged, dest);
+  const byRule = share(ruled, host);
+  const logOfHost = new Map<string, number>();
+  for (const [d, c] of byLog) { const hh = d.slice(0, d.lastIndexOf('|')); logOfHost.set(hh, (logOfHost.get(hh) ?? 0) + c); }
   const spoken = Math.min(1, [...byLog.values()].reduce((a, b) => a + b, 0));
-  const conf = (d: string) => Math.round(1e6 * ((byLog.get(d) ?? 0) / 2 + (byRule.get(d) ?? 0) * (1 - spoken / 2))) / 1e6;
-  // a host both name is shown once, by the records (their times and ports are the finer evidence)
-  const all = [...logged, ...ruled.filter((h) => !byLog.has(dest(h)))];
-  return all.map((h, i) => ({ h, i, c: conf(dest(h)) }))
+  const round = (x: number) => Math.round(1e6 * x) / 1e6;
+  // a host the rule names and the records name on several ports: the rule's share is split over
+  // those ports as the records' shares are (the rule says nothing of the inside port)
+  const conf = (h: HopCandidate, logged: boolean) => {
+    const rule = (byRule.get(host(h)) ?? 0) * (1 - spoken / 2);
+    if (!logged) return round(rule);
+    const mine = byLog.get(dest(h))!;
+    return round(mine / 2 + rule * (mine / logOfHost.get(host(h))!));
+  };
+  // a host both name is shown by the records only (their times and ports are the finer evidence)
+  const all = [...logged.map((h) => ({ h, log: true })), ...ruled.filter((h) => !logOfHost.has(host(h))).map((h) => ({ h, log: false }))];
+  return all.map(({ h, log }, i) => ({ h, i, c: conf(h, log) }))
     .sort((a, b) => b.c - a.c || a.i - b.i)
     .map(({ h, c }, k) => ({ ...h, confidence: c, rank: k + 1 }));
 }

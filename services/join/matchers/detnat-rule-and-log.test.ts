@@ -67,4 +67,12 @@ describe('a deterministic NAT rule and a NAT log that disagree', () => {
     const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
     expect(resolveLookup(l, [logged], dir, DEFAULT_JOIN_SETTINGS).map((h) => [h.method, h.leadsToAddr, h.leadsToPort, h.confidence])).toEqual([['NAT_LOG', RULE_HOST, 50000, 1]]);
   });
+
+  it('the rule\'s host logged on two inside ports in the window: the host is the rule\'s, the port undecided (no two hops at 1)', () => {
+    const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
+    const nat = (o: Record<string, unknown>) => rec({ exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, outsideAddr, outsidePort: port, protocol: 6, insideAddr: RULE_HOST, ...o });
+    const evs = [nat({ eventTime: T - 5 * M, insidePort: 50000 }), nat({ eventTime: T, action: 'STOP', natEvent: 5, insidePort: 50000 }), nat({ eventTime: T, insidePort: 50001 })];
+    const hops = resolveLookup(l, evs, dir, DEFAULT_JOIN_SETTINGS);
+    expect(hops.map((h) => [h.leadsToAddr, h.leadsToPort, h.confidence]).sort()).toEqual([[RULE_HOST, 50000, 0.5], [RULE_HOST, 50001, 0.5]]);
+  });
 });

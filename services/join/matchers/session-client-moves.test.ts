@@ -86,16 +86,24 @@ describe('a VPN session whose client address changes', () => {
     expect(matchSessions(l, [start, interim], dir, opts).map((h) => [h.method, h.subscriberHandle, h.confidence, h.evidenceEventIds.length])).toEqual([['ACCESS_SESSION', null, 1, 1]]);
   });
 
-  it('a client port named after a record without one makes the lead precise: a later other port is a move (NAT rebinding)', () => {
-    const start = vpnRec({ eventTime: T - H, acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: null, subscriberHandle: 'de-acct-A' });
-    const p1 = vpnRec({ eventTime: T - 30 * M, action: 'INTERIM', acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: 5555, subscriberHandle: 'de-acct-A' });
-    const p2 = (t: number) => vpnRec({ eventTime: t, action: 'INTERIM', acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort: 6666, subscriberHandle: 'de-acct-A' });
-    expect(matchSessions(at, [start, p1, p2(T - 10 * M)], dir, opts).map((h) => [h.leadsToPort, h.confidence])).toEqual([[6666, 1]]);
-    // the rebinding seen after the observation: either port, neither decided
-    expect(matchSessions(at, [start, p1, p2(T + 10 * M)], dir, opts).map((h) => [h.leadsToPort, h.confidence]).sort()).toEqual([[5555, 0.5], [6666, 0.5]]);
-    // the hop of the session as first seen keeps its id when the port is named later
+  it('the client port is followed only where known from the session part\'s first record on; a port named later, or two, leave it unknown (NAT rebinding)', () => {
+    const rec = (t: number, insidePort: number | null, o: Record<string, unknown> = {}) => vpnRec({ eventTime: t, action: t === T - H ? 'START' : 'INTERIM', acctSessionId: 'ike-5', outsidePort: 40001, insideAddr: OLD, insidePort, subscriberHandle: 'de-acct-A', ...o });
+    const ports = (evs: ReturnType<typeof vpnRec>[]) => matchSessions(at, evs, dir, opts).map((h) => [h.leadsToAddr, h.leadsToPort, h.confidence]);
+    // the START names none: 5555 and 6666 later may each have been rebound anywhere before their record
+    expect(ports([rec(T - H, null), rec(T - 30 * M, 5555), rec(T - 10 * M, 6666)])).toEqual([[OLD, null, 1]]);
+    // a port first named after the observation is not pushed back to before it
+    expect(ports([rec(T - H, null), rec(T + 10 * M, 5555)])).toEqual([[OLD, null, 1]]);
+    // two ports on one second: unknown, whatever the records' ids
+    const two = (a: string, b: string) => ports([rec(T - H, null), rec(T - 30 * M, 5555, { eventId: a }), rec(T - 30 * M, 6666, { eventId: b })]);
+    expect(two('zz-1', 'zz-9')).toEqual([[OLD, null, 1]]);
+    expect(two('zz-9', 'zz-1')).toEqual([[OLD, null, 1]]);
+    // a port named from the START on is followed, through Interim-Updates that do not repeat it
+    expect(ports([rec(T - H, 5555), rec(T - 30 * M, null)])).toEqual([[OLD, 5555, 1]]);
+    // and another port named later is a move: the new one from there on
+    expect(ports([rec(T - H, 5555), rec(T - 10 * M, 6666)])).toEqual([[OLD, 6666, 1]]);
+    // the hop keeps its id as later records arrive
     const id = (evs: ReturnType<typeof vpnRec>[]) => matchSessions(at, evs, dir, opts).map((h) => h.hopId);
-    expect(id([start, p1])).toEqual(id([start]));
+    expect(id([rec(T - H, null), rec(T - 30 * M, 5555)])).toEqual(id([rec(T - H, null)]));
   });
 
   it('two records of one session on one second (syslog\'s resolution), one naming the account, the other a new client address: both shown', () => {

@@ -175,16 +175,17 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       // port it leads to is part of where it leads (the next lookup is on address and port: two
       // client ports of one address behind a CGN are two subscribers' perhaps).
       const destination = lookup.port === null || lead.addr === null ? reached : `${reached}:${lead.port ?? '*'}`;
-      // the identity's port is the one its first record naming the destination gives (a port
-      // named later refines leadsToPort, not the hop: the same hop is updated, not replaced)
-      const firstPort = iv.records.map((r) => leadOfRecord(spec, r.ev)).find((l) => l !== null)?.port ?? null;
-      const portPart = lookup.port === null || lead.addr === null ? '' : `:${firstPort ?? '*'}`;
+      // the identity's port is the one its earliest records give (leadOf `first`): stable as
+      // later records arrive
+      const portPart = lookup.port === null || lead.addr === null ? '' : `:${lead.first ?? '*'}`;
       const handlePart = lead.addr !== null && spec.kind === 'VPN_SESSION' ? `|${handle ?? '*'}` : '';
       const identity = `${spec.method}|${providerId}|${reached}${portPart}${handlePart}`;
       const segs = own.get(iv)!;
       const q = quality(iv, unionMass(segs, cdf), from, to);
       const g = groups.get(identity);
       if (g) {
+        // intervals of one hop that lead to other ports: the hop's port is not known
+        if (g.destination !== destination) g.destination = `${reached}:*`;
         g.intervals.push(iv);
         g.quality = Math.max(g.quality, q);
         g.segments.push(...segs);
@@ -273,8 +274,6 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
       cur.records.push(...group);
       if (cur.handles.length === 0) cur.handles = handles;
       if (cur.leads.length === 0) cur.leads = leads;
-      // a port first named now makes the run's lead precise: a later other port is a move
-      else cur.leads = cur.leads.map((c) => (c.port === null ? leads.find((l) => l.addr === c.addr && l.port !== null) ?? c : c));
     }
     prev = t;
   }
@@ -356,14 +355,23 @@ function leadOfRecord(spec: KindSpec, ev: SessionEvent): Lead {
   return l.addr === null ? null : { addr: l.addr, port: l.port };
 }
 
-/** Where an interval (a slice of one destination, sliceByState) leads: its earliest record that
- *  names an address (its port from the earliest that names that address with one), else what
- *  its first record says (a subscriber). */
-function leadOf(spec: KindSpec, iv: SessionInterval): { addr: string | null; port: number | null } {
-  const named = iv.records.map((r) => leadOfRecord(spec, r.ev)).filter((l): l is NonNullable<Lead> => l !== null);
-  if (named.length === 0) return spec.leadsTo(iv.records[0]!.ev);
-  const addr = named[0]!.addr;
-  return { addr, port: named.find((l) => l.addr === addr && l.port !== null)?.port ?? null };
+/** Where an interval (a slice of one destination, sliceByState) leads: the address its earliest
+ *  records name, else what its first record says (a subscriber). The port only where it is known
+ *  from the first of them on: those name one port and no later record names another (a record
+ *  without one agrees). A port first named later, or two ports, give none: the port may have
+ *  changed anywhere before the record that names it (NAT rebinding), so the next lookup goes
+ *  without one rather than on a port the client perhaps did not use then. `first`: the port the
+ *  earliest records name (the hop's identity: stable as later records arrive). */
+function leadOf(spec: KindSpec, iv: SessionInterval): { addr: string | null; port: number | null; first: number | null } {
+  const named = iv.records.map((r) => ({ t: r.ev.eventTime, l: leadOfRecord(spec, r.ev) })).filter((x): x is { t: number; l: NonNullable<Lead> } => x.l !== null);
+  if (named.length === 0) return { ...spec.leadsTo(iv.records[0]!.ev), first: null };
+  const t0 = Math.min(...named.map((x) => x.t));
+  const addr = named.find((x) => x.t === t0)!.l.addr;
+  const mine = named.filter((x) => x.l.addr === addr);
+  const atFirst = new Set(mine.filter((x) => x.t === t0).map((x) => x.l.port));
+  const first = atFirst.size === 1 ? [...atFirst][0]! : null;
+  const later = new Set(mine.map((x) => x.l.port).filter((p) => p !== null));
+  return { addr, port: first !== null && later.size === 1 ? first : null, first };
 }
 
 function firstOf<T>(records: readonly SessionRecord[], f: (ev: SessionEvent) => T | null): T | null {
