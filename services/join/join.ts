@@ -5,7 +5,7 @@ import { windowKey } from '../common/address.ts';
 import type { Hop } from '../../schemas/types.gen.ts';
 import type { IndexedEvent, JoinOptions, Lookup } from './join-types.ts';
 import type { ProviderDirectory } from '../common/provider-directory.ts';
-import { matchSessions } from './matchers/session-match.ts';
+import { matchSessions, STALE_CONFIDENCE } from './matchers/session-match.ts';
 import { resolveDeterministicNat } from './matchers/deterministic-nat.ts';
 import type { HopCandidate } from './join-types.ts';
 import { scoreRelay, outboundSeen, DEFAULT_RELAY_OPTIONS } from './matchers/relay-timing.ts';
@@ -88,13 +88,14 @@ export function resolveLookup(l: Lookup, events: IndexedEvent[], dir: ProviderDi
  * A session lookup's hops from the records in its window beside those of a published RFC 7422
  * rule covering the address then. Either alone answers. Together, each is evidence where it
  * speaks: the records over the share L of the window they cover (the rest is their unknown
- * holder's, session-match.ts), the rule over all of it. Where the records speak the two count
- * alike (a create-only NAT log from before the rule came into force, a mapping a vendor kept
- * across the change: a host the records name and the rule does not is not silenced by it, nor
- * the rule's by them); where they do not, the rule answers alone. So a host gets half its share
- * of the records plus (1 - L/2) times its share of the rule: both naming it, 1; a log record
- * covering the window and naming another host, 0.5 each (shown, neither decided); a mapping that
- * only reaches into the tolerance edge leaves the rule's host decided.
+ * holder's, session-match.ts), the rule over the share R it covers (its validity). Where both
+ * speak they count alike; where one does not, the other answers alone. So a host gets
+ * (1 - R/2) times its share of the records plus (1 - L/2) times its share of the rule: both
+ * naming it, 1; a log record covering the window and naming another host, 0.5 each. A record
+ * that names a host the rule does not (a create-only NAT log from before the rule came into
+ * force, a mapping a vendor kept across the change, or one made under the rule, which shows the
+ * gateway did not map that port as the rule says) keeps the rule's hosts below decisive
+ * (STALE_CONFIDENCE), however little of the window it covers.
  */
 export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[]): HopCandidate[] {
   if (ruled.length === 0) return logged;
@@ -112,14 +113,18 @@ export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[])
   const logOfHost = new Map<string, number>();
   for (const [d, c] of byLog) { const hh = d.slice(0, d.lastIndexOf('|')); logOfHost.set(hh, (logOfHost.get(hh) ?? 0) + c); }
   const spoken = Math.min(1, [...byLog.values()].reduce((a, b) => a + b, 0));
+  const ruleSpoken = Math.min(1, [...byRule.values()].reduce((a, b) => a + b, 0));
+  // a record naming a host the rule does not name, on the rule's port: the gateway did not map as
+  // the rule says at some time near the observation; the rule's hosts are then shown, not decided
+  const contradicted = [...logOfHost.keys()].some((hh) => !byRule.has(hh));
   const round = (x: number) => Math.round(1e6 * x) / 1e6;
   // a host the rule names and the records name on several ports: the rule's share is split over
   // those ports as the records' shares are (the rule says nothing of the inside port)
   const conf = (h: HopCandidate, logged: boolean) => {
     const rule = (byRule.get(host(h)) ?? 0) * (1 - spoken / 2);
-    if (!logged) return round(rule);
+    if (!logged) return round(contradicted ? Math.min(rule, STALE_CONFIDENCE) : rule);
     const mine = byLog.get(dest(h))!;
-    return round(mine / 2 + rule * (mine / logOfHost.get(host(h))!));
+    return round(mine * (1 - ruleSpoken / 2) + rule * (mine / logOfHost.get(host(h))!));
   };
   // a host both name is shown by the records only (their times and ports are the finer evidence)
   const all = [...logged.map((h) => ({ h, log: true })), ...ruled.filter((h) => !logOfHost.has(host(h))).map((h) => ({ h, log: false }))];

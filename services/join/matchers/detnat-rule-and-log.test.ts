@@ -44,15 +44,16 @@ describe('a deterministic NAT rule and a NAT log that disagree', () => {
     expect(RULE_HOST).toBe('10.64.1.2');
   });
 
-  it('a log mapping that only reaches into the tolerance edge leaves the rule\'s host decided; one that covers part of the window and agrees adds to it', () => {
+  it('another host\'s mapping on the rule\'s port, even one only reaching into the tolerance edge, keeps the rule\'s host undecided; one that covers part of the window and agrees adds to it', () => {
     const l = lookup({ addr: outsideAddr, port, windowFrom: T - 2000, windowTo: T + 2000 });
     const nat = (insideAddr: string, o: Record<string, unknown>) => rec({
       exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, eventTime: T - 5 * M,
       outsideAddr, outsidePort: port, protocol: 6, insideAddr, insidePort: 50000, ...o,
     });
-    // another host's mapping, deleted 3.5 s before the observation (the widened window begins 4 s before)
+    // another host's mapping made under the rule, deleted 3.5 s before the observation (the
+    // widened window begins 4 s before): the gateway did not map that port as the rule says
     const edge = resolveLookup(l, [nat('10.64.9.9', {}), nat('10.64.9.9', { action: 'STOP', natEvent: 5, eventTime: T - 3500 })], dir, DEFAULT_JOIN_SETTINGS);
-    expect(edge.map((h) => [h.leadsToAddr, h.confidence >= 0.9])).toEqual([[RULE_HOST, true], ['10.64.9.9', false]]);
+    expect(edge.map((h) => [h.leadsToAddr, h.confidence])).toEqual([[RULE_HOST, 0.5], ['10.64.9.9', 0.025]]);
     // the rule's own host, mapped from 1 s before the observation: the log alone is not sure of it, with the rule it is
     const late = [nat(RULE_HOST, { eventTime: T - 1000 })];
     expect(matchSessionsConfidence(l, late)).toBeLessThan(0.9);
@@ -74,5 +75,15 @@ describe('a deterministic NAT rule and a NAT log that disagree', () => {
     const evs = [nat({ eventTime: T - 5 * M, insidePort: 50000 }), nat({ eventTime: T, action: 'STOP', natEvent: 5, insidePort: 50000 }), nat({ eventTime: T, insidePort: 50001 })];
     const hops = resolveLookup(l, evs, dir, DEFAULT_JOIN_SETTINGS);
     expect(hops.map((h) => [h.leadsToAddr, h.leadsToPort, h.confidence]).sort()).toEqual([[RULE_HOST, 50000, 0.5], [RULE_HOST, 50001, 0.5]]);
+  });
+
+  it('a rule that only reaches into the tolerance edge leaves a mapping that covers the window decided', () => {
+    const edgeRule = { ...jp.deterministicNat[0]!, validFrom: T + 3500 };
+    const dir2 = createProviderDirectory(providers.map((p) => (p.providerId === 'jp-mobile' ? { ...p, deterministicNat: [edgeRule] } : p)));
+    const { outsideAddr: a2, portLo: p2 } = deterministicNatForward(edgeRule, RULE_HOST);
+    const l = lookup({ addr: a2, port: p2 + 5, windowFrom: T - 2000, windowTo: T + 2000 });
+    const nat = (o: Record<string, unknown>) => rec({ exporterId: 'jp-cgn-1', providerId: 'jp-mobile', jurisdiction: 'JP', natEvent: 4, outsideAddr: a2, outsidePort: p2 + 5, protocol: 6, insideAddr: '10.64.9.9', insidePort: 50000, ...o });
+    const hops = resolveLookup(l, [nat({ eventTime: T - 5 * M }), nat({ eventTime: T + 5 * M, action: 'STOP', natEvent: 5 })], dir2, DEFAULT_JOIN_SETTINGS);
+    expect(hops.map((h) => [h.leadsToAddr, h.confidence >= 0.9])).toEqual([['10.64.9.9', true], [RULE_HOST, false]]);
   });
 });

@@ -101,6 +101,8 @@ describe('a VPN session whose client address changes', () => {
     expect(ports([rec(T - H, 5555), rec(T - 30 * M, null)])).toEqual([[OLD, 5555, 1]]);
     // and another port named later is a move: the new one from there on
     expect(ports([rec(T - H, 5555), rec(T - 10 * M, 6666)])).toEqual([[OLD, 6666, 1]]);
+    // an HA peer's copy of the START on the same second without the client port does not unknow it
+    expect(ports([rec(T - H, 5555), rec(T - H, null, { exporterId: 'de-vpn-gw-2' })])).toEqual([[OLD, 5555, 1]]);
     // the hop keeps its id as later records arrive
     const id = (evs: ReturnType<typeof vpnRec>[]) => matchSessions(at, evs, dir, opts).map((h) => h.hopId);
     expect(id([rec(T - H, null), rec(T - 30 * M, 5555)])).toEqual(id([rec(T - H, null)]));

@@ -165,6 +165,12 @@ describe('session join: access, blocks, VPN', () => {
     // first fifth, where the trapezoid (time-kernel.ts) holds 1/8 of the mass: 1 : 7/8 : 1 (the
     // holder of the exit's ports no record holds)
     expect(both.map((h) => [h.subscriberHandle, h.confidence])).toEqual([['de-a', 0.347826], ['de-b', 0.304348]]);
+    // beside another client whose session on the port ended just before the window, the client
+    // logged without ports is still one of several possible holders: not decided
+    const ended = [vpnRec({ outsidePort: 40001, insideAddr: '192.0.2.201', insidePort: 50001, subscriberHandle: 'de-c', eventTime: T + 60_000 - 3600_000 }),
+      vpnRec({ outsidePort: 40001, insideAddr: '192.0.2.201', insidePort: 50001, subscriberHandle: 'de-c', action: 'STOP', eventTime: T + 61_000 - 3500 })];
+    const lone = vpnRec({ outsidePort: null, insideAddr: '198.18.4.6', insidePort: 61000, subscriberHandle: 'de-d', eventTime: T + 60_000 - 3600_000 });
+    expect(matchSessions(lookup({ addr: '203.0.113.7' }), [lone, ...ended], dir, opts).filter((h) => h.confidence >= 0.9)).toEqual([]);
     // a client whose exit port is logged holds it: decided, as before
     const ported = matchSessions(lookup({ addr: '203.0.113.7' }), [vpnRec({ outsidePort: 40001, insideAddr: '198.18.4.5', insidePort: 61000, subscriberHandle: 'de-a' })], dir, opts);
     expect(ported.map((h) => [h.subscriberHandle, h.confidence])).toEqual([['de-a', 1]]);

@@ -108,8 +108,10 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   // whole window), whether any is of a shared address, and whether one holds the whole address
   // across the window
   const held: (readonly [number, number])[] = [];
+  const heldAny: (readonly [number, number])[] = [];
   let shared = false;
   let whole = false;
+  let portless = false;
   for (const kind of [...byKind.keys()].sort()) {
     const spec = KIND_SPECS[kind];
     const recs = byKind.get(kind)!;
@@ -162,7 +164,10 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
       if (!spec.holds) whole ||= spans;
       else {
         shared = true;
-        if (spans || lookup.port !== null) for (const r of iv.records) { const h = spec.holds(r.ev); if (h) held.push(h); }
+        const hs = iv.records.map((r) => spec.holds!(r.ev)).filter((h): h is readonly [number, number] => h !== null);
+        if (hs.length === 0) portless = true;
+        heldAny.push(...hs);
+        if (spans) held.push(...hs);
       }
       const providerId = firstOf(iv.records, (ev) => providerOf(ev)) ?? lookup.scopeProviderId
         ?? dir.byAddress(addr, lookup.scopeProviderId)?.provider.providerId ?? 'unknown';
@@ -214,7 +219,10 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
   // once), the same.
   const byDest = new Map<string, number>();
   for (const c of ranked) byDest.set(c.destination, Math.max(byDest.get(c.destination) ?? 0, c.weight));
-  const unheld = shared && !whole && !covers(held, lookup.port === null ? SHARED_PORTS : [lookup.port, lookup.port]);
+  // (with a port: a record holding it across the window answers for it; else, beside a session
+  // that holds no port, one holding it for part of the window does not rule out another holder)
+  const asked: readonly [number, number] = lookup.port === null ? SHARED_PORTS : [lookup.port, lookup.port];
+  const unheld = shared && !whole && !covers(held, asked) && (lookup.port === null || portless || !covers(heldAny, asked));
   const total = Math.max(1, [...byDest.values()].reduce((a, b) => a + b, 0)) + (unheld ? 1 : 0);
   const confOf = (c: Candidate) => {
     const share = total === 0 ? 0 : Math.round((1e6 * byDest.get(c.destination)!) / total) / 1e6;
@@ -368,7 +376,7 @@ function leadOf(spec: KindSpec, iv: SessionInterval): { addr: string | null; por
   const t0 = Math.min(...named.map((x) => x.t));
   const addr = named.find((x) => x.t === t0)!.l.addr;
   const mine = named.filter((x) => x.l.addr === addr);
-  const atFirst = new Set(mine.filter((x) => x.t === t0).map((x) => x.l.port));
+  const atFirst = new Set(mine.filter((x) => x.t === t0 && x.l.port !== null).map((x) => x.l.port));
   const first = atFirst.size === 1 ? [...atFirst][0]! : null;
   const later = new Set(mine.map((x) => x.l.port).filter((p) => p !== null));
   return { addr, port: first !== null && later.size === 1 ? first : null, first };
