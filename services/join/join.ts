@@ -110,8 +110,10 @@ export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[])
   };
   const byLog = share(logged, dest);
   const byRule = share(ruled, host);
+  // the records' share of each host: its destinations' shares summed (each counted once)
+  const hostOf = new Map(logged.map((h) => [dest(h), host(h)] as const));
   const logOfHost = new Map<string, number>();
-  for (const [d, c] of byLog) { const hh = d.slice(0, d.lastIndexOf('|')); logOfHost.set(hh, (logOfHost.get(hh) ?? 0) + c); }
+  for (const [d, c] of byLog) { const hh = hostOf.get(d)!; logOfHost.set(hh, (logOfHost.get(hh) ?? 0) + c); }
   const spoken = Math.min(1, [...byLog.values()].reduce((a, b) => a + b, 0));
   const ruleSpoken = Math.min(1, [...byRule.values()].reduce((a, b) => a + b, 0));
   // a record naming a host the rule does not name, on the rule's port: the gateway did not map as
@@ -120,15 +122,15 @@ export function withPublishedRule(logged: HopCandidate[], ruled: HopCandidate[])
   const round = (x: number) => Math.round(1e6 * x) / 1e6;
   // a host the rule names and the records name on several ports: the rule's share is split over
   // those ports as the records' shares are (the rule says nothing of the inside port)
-  const conf = (h: HopCandidate, logged: boolean) => {
+  const conf = (h: HopCandidate, fromLog: boolean) => {
     const rule = (byRule.get(host(h)) ?? 0) * (1 - spoken / 2);
-    if (!logged) return round(contradicted ? Math.min(rule, STALE_CONFIDENCE) : rule);
+    if (!fromLog) return round(contradicted ? Math.min(rule, STALE_CONFIDENCE) : rule);
     const mine = byLog.get(dest(h))!;
     return round(mine * (1 - ruleSpoken / 2) + rule * (mine / logOfHost.get(host(h))!));
   };
   // a host both name is shown by the records only (their times and ports are the finer evidence)
-  const all = [...logged.map((h) => ({ h, log: true })), ...ruled.filter((h) => !logOfHost.has(host(h))).map((h) => ({ h, log: false }))];
-  return all.map(({ h, log }, i) => ({ h, i, c: conf(h, log) }))
+  const all = [...logged.map((h) => ({ h, fromLog: true })), ...ruled.filter((h) => !logOfHost.has(host(h))).map((h) => ({ h, fromLog: false }))];
+  return all.map(({ h, fromLog }, i) => ({ h, i, c: conf(h, fromLog) }))
     .sort((a, b) => b.c - a.c || a.i - b.i)
     .map(({ h, c }, k) => ({ ...h, confidence: c, rank: k + 1 }));
 }

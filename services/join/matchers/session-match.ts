@@ -29,6 +29,8 @@ interface Candidate {
   destination: string;
   providerId: string;
   intervals: SessionInterval[];
+  /** Where each of `intervals` leads (leadOf), in the same order. */
+  leads: ReturnType<typeof leadOf>[];
   quality: number;
   /** Own parts of the widened window its intervals hold (where theirs is the longest prefix). */
   segments: Segment[];
@@ -192,13 +194,14 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
         // intervals of one hop that lead to other ports: the hop's port is not known
         if (g.destination !== destination) g.destination = `${reached}:*`;
         g.intervals.push(iv);
+        g.leads.push(lead);
         g.quality = Math.max(g.quality, q);
         g.segments.push(...segs);
         g.weight = Math.max(0.05, unionMass(g.segments, cdf));
         g.latest = Math.max(g.latest, iv.lastEvidence);
         g.stale &&= staleOf(iv);
       } else {
-        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence, stale: staleOf(iv) });
+        groups.set(identity, { spec, identity, destination, providerId, intervals: [iv], leads: [lead], quality: q, segments: [...segs], weight: Math.max(0.05, unionMass(segs, cdf)), latest: iv.lastEvidence, stale: staleOf(iv) });
       }
     }
   }
@@ -256,6 +259,7 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
     const g = byTime.get(r.ev.eventTime);
     if (g) g.push(r); else byTime.set(r.ev.eventTime, [r]);
   }
+  const leadBy = new Map(iv.records.map((r) => [r, lead(r.ev)] as const));
   const times = [...byTime.keys()].sort((a, b) => a - b);
   interface Run { begin: number; at: number; handles: string[]; leads: NonNullable<Lead>[]; strength: number; records: SessionRecord[] }
   const runs: Run[] = [];
@@ -263,7 +267,7 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
   for (const t of times) {
     const group = byTime.get(t)!;
     const handles = [...new Set(group.flatMap((r) => (r.ev.subscriberHandle === null ? [] : [r.ev.subscriberHandle])))].sort();
-    const leads = distinctLeads(group.map((r) => lead(r.ev)));
+    const leads = distinctLeads(group.map((r) => leadBy.get(r)!));
     const st = Math.max(...group.map((r) => strength(r.ev)));
     const cur = runs.at(-1);
     const otherHolder = cur !== undefined && handles.length > 0 && cur.handles.length > 0 && handles.join('\n') !== cur.handles.join('\n');
@@ -295,12 +299,11 @@ export function sliceByState(iv: SessionInterval, strength: (ev: SessionEvent) =
     // belongs to each. A holder and a destination that this stretch's records name, with no record
     // of the part naming either (only records that name neither), make no part.
     const names = (r: SessionRecord, h: string) => r.ev.subscriberHandle === h;
-    const leadsTo = (r: SessionRecord, d: NonNullable<Lead>) => { const l = lead(r.ev); return l !== null && sameLead(l, d); };
+    const leadsTo = (r: SessionRecord, d: NonNullable<Lead>) => { const l = leadBy.get(r)!; return l !== null && sameLead(l, d); };
     return owners.flatMap((h) => dests.flatMap((d) => {
       const records = run.records.filter((r) => {
         if (h !== null && r.ev.subscriberHandle !== null && r.ev.subscriberHandle !== h) return false;
-        const l = d === null ? null : lead(r.ev);
-        return l === null || sameLead(l, d!);
+        return d === null || leadBy.get(r) === null || leadsTo(r, d);
       });
       if (records.length === 0) return [];
       const holderUnsaid = h !== null && run.records.some((r) => names(r, h)) && !records.some((r) => names(r, h));
@@ -396,7 +399,7 @@ function latestHandle(records: readonly SessionRecord[]): string | null {
 
 function toHop(l: Lookup, addr: string, c: Candidate, rank: number, confidence: number, newest: number, dir: ProviderDirectory): HopCandidate {
   const records = c.intervals.flatMap((iv) => iv.records);
-  const leads = c.intervals.map((iv) => leadOf(c.spec, iv));
+  const leads = c.leads;
   const ports = new Set(leads.map((x) => x.port));
   const times = records.map((r) => r.ev.eventTime);
   return {
