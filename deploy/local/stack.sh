@@ -263,7 +263,7 @@ REDIS_ENCODING_ARGS=(--hash-max-listpack-entries 128 --hash-max-listpack-value 5
 # AOF rewrites from 1 GB on (Redis' default: 64 MB, then each time the AOF doubles): while one
 # runs, the forked child competes for the cores and each write of the parent copies the pages it
 # touches. Indexing into a 1.4 GB Redis: 12.2-13.2 -> 18.6-18.9 µs of Redis CPU per event and
-# 70-75k -> 39-41k events/s during a rewrite (README round 13); `make bench` ran 15 of them. The
+# 70-75k -> 39-41k events/s during a rewrite (bench/ROUNDS.md round 13); `make bench` ran 15 of them. The
 # AOF grows to 1 GB (or twice its last rewrite) on disk before the next; the same setting in
 # deploy/podman/redis, docker-compose.yml and the tests' Redis.
 start_redis() {

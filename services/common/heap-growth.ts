@@ -8,7 +8,7 @@
 // old space let grow to ~4x what is live). A V8 flag that NODE_OPTIONS refuses, so it is set
 // from here (node:v8 setFlagsFromString); a --heap-growing-percent on the node command line wins.
 // deploy/local/node-memory.sh and the Dockerfile set 100. Measured (bench/drain-memory.ts,
-// README "Round 10"): a smaller P trades CPU per record (more full GCs) for peak RSS.
+// bench/ROUNDS.md round 10): a smaller P trades CPU per record (more full GCs) for peak RSS.
 import { setFlagsFromString } from 'node:v8';
 import { CrosstraceError } from './errors.ts';
 

@@ -196,7 +196,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    *  more of it. A stopping consumer sends what is pending at once. */
   commitIntervalMs: 500,
   /** Fetch while the last fetch's batches are handled (partition-queues.ts): opt-in. Off by
-   *  default: its end-to-end gain was not shown apart from the machine's load (README round 8),
+   *  default: its end-to-end gain was not shown apart from the machine's load (bench/ROUNDS.md round 8),
    *  it costs CPU per event (smaller batches), and kafkajs gives no awaitable rebalance hook, so a
    *  chunk already running can overlap the partition's next owner (idempotent handlers). */
   queueAhead: false,

@@ -18,7 +18,7 @@ export const correlatorConfig = defineConfig('CROSSTRACE_CORRELATOR_', {
   CROSSTRACE_CORRELATOR_FETCH_BYTES_PER_PARTITION: int('Most bytes fetched per partition and fetch (a record batch larger than this still comes whole).', 262_144, 16_384, 52_428_800),
   CROSSTRACE_CORRELATOR_REBUILD_FETCH_BYTES: int('Most bytes per fetch of the window rebuild\'s replay, all partitions together (per partition an eighth of it): a fetch is decoded whole into V8\'s heap; the measurement behind the default is at REPLAY_FETCH_BYTES in join/state-rebuild.ts, bytes.', REPLAY_FETCH_BYTES, 1_048_576, 268_435_456),
   CROSSTRACE_CORRELATOR_REBUILD_BATCH_EVENTS: int('Events the window rebuild buffers before a bulk write into Redis (one write in flight while the next batch is read: two batches in memory).', FLUSH_EVENTS, 1_000, 1_000_000),
-  CROSSTRACE_CORRELATOR_FETCH_BYTES: int('Most bytes per fetch, all partitions together: what one fetch holds in memory, decoded, while it is handled. 2 MiB: draining a 200k-event backlog with a 16 MiB semi-space, peak RSS 337 MiB at 4 MiB, 307 at 2, 39 -> 33 µs CPU per record (bench/drain-memory.ts, README).', 2_097_152, 65_536, 104_857_600),
+  CROSSTRACE_CORRELATOR_FETCH_BYTES: int('Most bytes per fetch, all partitions together: what one fetch holds in memory, decoded, while it is handled. 2 MiB: draining a 200k-event backlog with a 16 MiB semi-space, peak RSS 337 MiB at 4 MiB, 307 at 2, 39 -> 33 µs CPU per record (bench/drain-memory.ts, bench/ROUNDS.md round 4).', 2_097_152, 65_536, 104_857_600),
 });
 
 export type CorrelatorConfig = ReturnType<typeof correlatorConfig.parse>;

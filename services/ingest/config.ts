@@ -20,7 +20,7 @@ export const ingestConfig = defineConfig('CROSSTRACE_INGEST_', {
   CROSSTRACE_INGEST_FROM_BEGINNING: bool('Start a new consumer group at the earliest offset.', true),
   CROSSTRACE_INGEST_PARTITIONS_CONCURRENTLY: int('Raw-topic partitions handled at the same time (each in its own order).', 12, 1, 1024),
   CROSSTRACE_INGEST_FETCH_BYTES_PER_PARTITION: int('Most bytes fetched per partition and fetch (a record batch larger than this still comes whole).', 262_144, 16_384, 52_428_800),
-  CROSSTRACE_INGEST_FETCH_BYTES: int('Most bytes per fetch, all partitions together: what one fetch holds in memory, decoded, while it is handled. 2 MiB: draining a 200k-event backlog with a 16 MiB semi-space, peak RSS 390 MiB at 10 MiB, 333 at 4, 307 at 2, CPU per record the same within the noise (bench/drain-memory.ts, README).', 2_097_152, 65_536, 104_857_600),
+  CROSSTRACE_INGEST_FETCH_BYTES: int('Most bytes per fetch, all partitions together: what one fetch holds in memory, decoded, while it is handled. 2 MiB: draining a 200k-event backlog with a 16 MiB semi-space, peak RSS 390 MiB at 10 MiB, 333 at 4, 307 at 2, CPU per record the same within the noise (bench/drain-memory.ts, bench/ROUNDS.md round 4).', 2_097_152, 65_536, 104_857_600),
   CROSSTRACE_INGEST_CHUNK_RECORDS: int('Most raw records handled, produced and committed as one step (a larger fetched batch is handled in steps of this many).', 1000, 1, 100_000),
 }, (c) => (c.CROSSTRACE_INGEST_DEDUPE_WINDOW_MS > c.CROSSTRACE_INGEST_RETENTION_MS
   ? ['CROSSTRACE_INGEST_DEDUPE_WINDOW_MS must not exceed CROSSTRACE_INGEST_RETENTION_MS'] : []));
