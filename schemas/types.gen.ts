@@ -231,7 +231,7 @@ export interface SessionEvent {
   natEvent: null | number;
   /** When the session changed state, UTC ms (device clock in sessions.raw; corrected, and for RADIUS less Acct-Delay-Time, in sessions.norm). */
   eventTime: number;
-  /** IANA protocol number of a NAT session; null when the mapping covers every protocol. */
+  /** IANA protocol number of a NAT session, VPN exit mapping or port block; null when the record does not say (a port block: for every protocol). */
   protocol: null | number;
   /** Public (post-NAT / VPN exit) address, canonical text. Null for ACCESS_SESSION. */
   outsideAddr: null | string;

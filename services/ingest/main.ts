@@ -35,7 +35,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   const pipeline = createIngestPipeline({
     registry, redis, producer, metrics, logger, flowsNormPartitions: () => (cfg.CROSSTRACE_INGEST_FLOW_MARKS ? normPartitions : 0), flowMarkLagMs: cfg.CROSSTRACE_INGEST_FLOW_MARK_LAG_MS,
     ctx: { byExporter: directory.byExporter, byAddress: directory.byAddress, skew, opts: {
-      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 3600,
+      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 0xffffffff,
       historyMs: cfg.CROSSTRACE_INGEST_HISTORY_DAYS * 86_400_000,
     } },
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,

@@ -90,6 +90,7 @@ export function materialise(s: RecordScenario, now: number, run: string): Materi
   const timeOfEntry = (e: (typeof listed)[number]) => ('ev' in e ? e.ev!.eventTime : e.accounting!.eventTime);
   for (const i of listed.map((_, k) => k).sort((a, b) => timeOfEntry(listed[a]!) - timeOfEntry(listed[b]!) || a - b)) {
     const e = listed[i]!;
+    if ('ev' in e) e.ev = table.complete(e.ev!);
     synthesized.set(i, 'ev' in e ? table.observe(e.ev!) : table.nasEvent(e.accounting!));
   }
   const sessions: SessionEvent[] = listed.flatMap((e, i) => [...synthesized.get(i)!, ...('ev' in e ? [e.ev!] : [])]);

@@ -25,6 +25,10 @@ describe('record scenarios (deploy/scenarios/records), replayed in memory', () =
       'nas-restart', 'interim-readdress', 'same-ms-session-id', 'dslite', 'mobile-address-reuse', 'vpn-shared-exit', 'deterministic-nat', 'dhcp-lease', 'ipv6-privacy',
       // session 19's red team: RFC 4555 MOBIKE and VPN session ids counted again, RFC 6302 port-less logs on a CGN
       'vpn-client-moves', 'portless-observation',
+      // session 20's red team: RFC 4787/5382 port spaces per protocol (and tunnels beneath VPNs and
+      // relays), RFC 6146 NAT64 / 464XLAT, address sharing (hairpin, MAP port sets, several
+      // blocks), Stops that leave out what their Start named (RFC 2866 5.13, VPN disconnects)
+      'protocol-port-spaces', 'nat64', 'address-sharing', 'stop-fields',
     ]));
   });
   it('no two scenarios share an address (bench/record-accuracy runs them all on one window store: shared records would be evidence in both)', () => {

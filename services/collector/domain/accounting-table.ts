@@ -5,6 +5,8 @@
 //   going down, so every session it had open is over (FreeRADIUS accounting_onoff_query closes
 //   them all). Their Stops are never sent. The table answers one STOP per open session of that
 //   NAS, at the On/Off's time, carrying the session's own address, prefixes and holder.
+// - an Interim-Update or Stop that names no address at all (RFC 2866 5.13; a NAS that puts
+//   them in the Start only): it is completed with the session's own (`complete`).
 // - an Interim-Update or Stop whose Framed-IP-Address / prefixes differ from the session's
 //   earlier record, naming the same holder (the BNG re-addressed the session): the old address
 //   is given up. That record is indexed under the new address only, so the table answers a STOP
@@ -69,6 +71,17 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
   };
 
   return {
+    /** An Interim-Update or Stop that names no address or prefix (RFC 2866 5.13: a NAS may put
+     *  them in the Start only) of a session on record, naming no other holder: the record with
+     *  the session's own claims and holder, as FreeRADIUS' radacct row has them. Otherwise the
+     *  record as it is. Call before `observe`. */
+    complete(ev: SessionEvent): SessionEvent {
+      if (ev.kind !== 'ACCESS_SESSION' || ev.acctSessionId === null || ev.action === 'START' || claimsOf(ev).length > 0) return ev;
+      const was = open.get(keyOf(ev));
+      if (was === undefined || timeOf(ev) < timeOf(was)) return ev;
+      if (ev.subscriberHandle !== null && was.subscriberHandle !== null && ev.subscriberHandle !== was.subscriberHandle) return ev;
+      return { ...ev, framedIpAddress: was.framedIpAddress, framedIpv6Prefix: was.framedIpv6Prefix, delegatedIpv6Prefix: was.delegatedIpv6Prefix, subscriberHandle: ev.subscriberHandle ?? was.subscriberHandle };
+    },
     /** A mapped Start / Interim-Update / Stop: the STOPs to record before it (none or one). */
     observe(ev: SessionEvent): SessionEvent[] {
       if (ev.kind !== 'ACCESS_SESSION' || ev.acctSessionId === null) return [];

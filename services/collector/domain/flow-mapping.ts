@@ -96,7 +96,7 @@ function mapNatEvent(f: RecordFields, h: ExportHeader, eventId: string, ex: Expo
     if (step > 1) return { unmapped: `natEvent ${ev}: non-contiguous port block (portRangeStepSize ${step}) cannot be represented` };
     const hi = f.portRangeEnd ?? (f.portRangeNum !== undefined && f.portRangeNum > 0 ? lo + f.portRangeNum - 1 : undefined);
     if (hi === undefined || hi > 65535 || hi < lo) return { unmapped: `natEvent ${ev}: port block ${lo}-${hi ?? '?'} is not a range` };
-    return { topic: 'sessions.raw', key: ex.providerId, value: { ...base, kind: 'PORT_BLOCK', portRangeStart: lo, portRangeEnd: hi, insidePort: null } };
+    return { topic: 'sessions.raw', key: ex.providerId, value: { ...base, kind: 'PORT_BLOCK', protocol: f.protocol ?? null, portRangeStart: lo, portRangeEnd: hi, insidePort: null } };
   }
   if (f.postNatSrcPort === undefined) return { unmapped: `natEvent ${ev}: NAT session without postNAPTSourceTransportPort` };
   return {

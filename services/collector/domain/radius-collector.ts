@@ -83,7 +83,8 @@ export function createRadiusCollector(o: RadiusCollectorOptions) {
       if (events.length === 0) return { kind: 'ignored', exporter: ex.exporterId, reason: `Acct-Status-Type ${m.nas.status} (Accounting-On/Off): no open session of this NAS known`, reply, dupKey };
       return { kind: 'closed', exporter: ex.exporterId, events, key: m.key, reply, dupKey };
     }
-    return { kind: 'record', exporter: ex.exporterId, event: m.value, closes: table.observe(m.value), key: m.key, reply, dupKey };
+    const event = table.complete(m.value);
+    return { kind: 'record', exporter: ex.exporterId, event, closes: table.observe(event), key: m.key, reply, dupKey };
   }
 
   return {

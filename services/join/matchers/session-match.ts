@@ -9,7 +9,7 @@ import { canonicalAddress, familyOf, ipv6ToHex } from '../../common/address.ts';
 import type { HopCandidate, IndexedEvent, JoinOptions, Lookup } from '../join-types.ts';
 import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
-import { maxSessionAgeMs, vouchedForMs } from '../methods/session-ages.ts';
+import { maxSessionAgeMs, STALE_AFTER_INTERIMS, vouchedForMs } from '../methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
 import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 import { unionMass, windowCdf } from './time-kernel.ts';
@@ -69,6 +69,14 @@ export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
 
 /** Most confidence of a stale candidate: shown, never decided. */
 export const STALE_CONFIDENCE = 0.5;
+const firstEvidence = (iv: SessionInterval): number => iv.records.reduce((m, r) => Math.min(m, r.ev.eventTime), Infinity);
+/** STALE_AFTER_INTERIMS x the shortest gap between a session's own records; null for fewer than two. */
+function ownInterval(iv: SessionInterval): number | null {
+  const ts = [...new Set(iv.records.map((r) => r.ev.eventTime))].sort((a, b) => a - b);
+  let gap = Infinity;
+  for (let i = 1; i < ts.length; i++) gap = Math.min(gap, ts[i]! - ts[i - 1]!);
+  return gap === Infinity ? null : STALE_AFTER_INTERIMS * gap;
+}
 
 /**
  * Hops for a 'session' lookup from the session records of its window key (records for other
@@ -155,9 +163,16 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // before the window it is stale. A session another claim ended (its STOP lost) with nothing
     // to vouch for it is stale anywhere after its last record: the lost STOP may lie anywhere
     // before the later START. Stale: shown, never decided.
+    // Backwards the same: a session whose START is not on record (lost, or dropped by a shorter
+    // retention than the access logs') and whose first own record comes more than that after
+    // the window would have left records nearer to it had it held the address then. Where the
+    // provider's interval is not configured, the session's own records give it (3 x the
+    // shortest gap between them: a CGN's 'active block' interims every 12 h, say).
     const staleOf = (iv: SessionInterval) => {
-      if (iv.endReason === 'stop') return false;
       const vouched = vouchedForMs(providerOfIv(iv), kind, firstOf(iv.records, (ev) => ev.protocol));
+      const back = vouched ?? ownInterval(iv);
+      if (!iv.startSeen && back !== null && firstEvidence(iv) - back > lookup.windowTo) return true;
+      if (iv.endReason === 'stop') return false;
       if (vouched === null) return iv.endReason === 'superseded' && iv.lastEvidence < lookup.windowFrom;
       return iv.lastEvidence + vouched < lookup.windowFrom;
     };

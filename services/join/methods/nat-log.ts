@@ -1,7 +1,7 @@
 // Hop method 1, NAT session log (RFC 8158 natEvent 4 create / 5 delete, NAT44; 1 / 2 historic): public ip:port at t
 // -> inside ip:port at the same provider.
 import type { HopMethodDescriptor } from './descriptor.ts';
-import { prov, protoOk, opt, portWake } from './shared.ts';
+import { prov, protoOk, opt, portWake, sameProto } from './shared.ts';
 
 export const NAT_LOG: HopMethodDescriptor = {
   method: 'NAT_LOG',
@@ -18,7 +18,7 @@ export const NAT_LOG: HopMethodDescriptor = {
       bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
       // the same outside address and port (and protocol) is one claim: another address, even in
       // the same IPv6 /48 window, is another claim
-      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && sameProto(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
     holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),

@@ -5,8 +5,14 @@ import type { IndexedEvent, Lookup } from '../join-types.ts';
 /** Provider part of a session key: sessions of two providers never pair or conflict. */
 export const prov = (ev: SessionEvent): string => ev.providerId ?? `exporter:${ev.exporterId}`;
 export const opt = (v: number | string | null): string => (v === null ? '*' : String(v));
-/** Protocols agree when equal or when either side covers every protocol (null). */
+/** A record and a lookup agree on the protocol when equal or when either does not say (null). */
 export const protoOk = (a: number | null, b: number | null): boolean => a === null || b === null || a === b;
+/** Two NAT or VPN mappings of one address and port end each other only on the same protocol:
+ *  TCP and UDP ports are mapped apart (RFC 4787/5382), and a record that does not say its
+ *  protocol (a syslog format without it beside IPFIX with protocolIdentifier) may be the other
+ *  protocol's mapping, held at the same time. Two records that both leave it out come from one
+ *  format, which then logs the port's holder as one, and do end each other. */
+export const sameProto = (a: number | null, b: number | null): boolean => a === b;
 
 /** A session record wakes a session lookup (an overlapping block or another session on the
  *  address can end the one that holds the target). */

@@ -1,6 +1,6 @@
 // VPN session log: exit ip[:port] at t -> the client's own public address[:port] (and account).
 import type { HopMethodDescriptor } from './descriptor.ts';
-import { opt, portWake, prov, protoOk } from './shared.ts';
+import { opt, portWake, prov, protoOk, sameProto } from './shared.ts';
 
 export const VPN_SESSION: HopMethodDescriptor = {
   method: 'VPN_SESSION',
@@ -17,11 +17,14 @@ export const VPN_SESSION: HopMethodDescriptor = {
       // (not per exporter: an HA pair may log one session's START and STOP from two)
       sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `${ev.outsideAddr}|sid:${ev.acctSessionId}`
         : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
-      bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
+      // not by exit port: a gateway's disconnect record often leaves out the exit mapping its
+      // connect record named (OpenVPN's and strongSwan's disconnect hooks, RADIUS Stops that
+      // repeat account, session id and client address only), and it must still end that session
+      bucket: prov,
       // a reused session id that names another account is another session
       sameSession: (a, b) => a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle,
       // a shared exit address (no port logged) is used by many clients at once
-      conflicts: (a, b) => a.outsidePort !== null && a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && protoOk(a.protocol, b.protocol),
+      conflicts: (a, b) => a.outsidePort !== null && a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && sameProto(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
     holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),

@@ -22,6 +22,9 @@ interface LookupSpec {
   scopeProviderId: string | null;
   peerAddr: string | null;
   peerPort: number | null;
+  /** The connection's protocol where the lookup's endpoint is: the requester's up to the first
+   *  hop that opens a new connection (a VPN tunnel, a relay), unknown (null) beyond it. */
+  protocol: number | null;
 }
 
 /** Every lookup shares the requester's window: the connection is alive at the observed time at every hop. */
@@ -30,7 +33,6 @@ function makeLookup(req: TraceRequest, p: LookupSpec, now: number): Lookup {
     lookupId: lookupIdOf(req.traceId, p.parentHopId, p.mode, p.addr, p.port),
     traceId: req.traceId,
     ...p,
-    protocol: req.protocol,
     windowFrom: req.observedTime - req.toleranceMs,
     windowTo: req.observedTime + req.toleranceMs,
     since: now,
@@ -41,12 +43,14 @@ function makeLookup(req: TraceRequest, p: LookupSpec, now: number): Lookup {
 export function firstLookup(req: TraceRequest, now: number): Lookup {
   return makeLookup(req, {
     parentHopId: null, depth: 1, mode: 'session', addr: req.srcAddr, port: req.srcPort, scopeProviderId: null,
-    peerAddr: req.dstAddr, peerPort: req.dstPort,
+    ...rootPeer(req),
   }, now);
 }
 
-interface Peer { peerAddr: string | null; peerPort: number | null }
-const NO_PEER: Peer = { peerAddr: null, peerPort: null };
+/** The traced connection as seen at an endpoint: its far end and its protocol. */
+interface Peer { peerAddr: string | null; peerPort: number | null; protocol: number | null }
+const NO_PEER: Peer = { peerAddr: null, peerPort: null, protocol: null };
+const rootPeer = (req: TraceRequest): Peer => ({ peerAddr: req.dstAddr, peerPort: req.dstPort, protocol: req.protocol });
 
 /** Hops connected to the root, each with the peer (far end of the traced connection) seen at its observed endpoint. */
 export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<string, { hop: Hop; peer: Peer }> {
@@ -58,7 +62,7 @@ export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<stri
     if (seen.has(h.hopId)) return undefined; // a cycle never connects
     seen.add(h.hopId);
     let peer: Peer | undefined;
-    if (h.parentHopId === null) peer = { peerAddr: req.dstAddr, peerPort: req.dstPort };
+    if (h.parentHopId === null) peer = rootPeer(req);
     else {
       const parent = byId.get(h.parentHopId);
       const parentPeer = parent && resolve(parent, seen);
@@ -73,7 +77,10 @@ export function connectedHops(req: TraceRequest, hops: readonly Hop[]): Map<stri
 
 /** Peer seen where hop `h` leads: unchanged through address translation (NAT log, port block,
  *  RFC 7422), unknown after a VPN or a relay, which open a new connection (each method's
- *  `onward`, join/methods/). */
+ *  `onward`, join/methods/). The protocol too: a TCP connection out of a VPN exit or a relay
+ *  may ride a UDP tunnel (WireGuard, IKE NAT-T) or another connection to it, and a CGN maps
+ *  TCP and UDP ports apart (RFC 4787/5382), so the traced protocol asked beyond them could
+ *  name the holder of another mapping of the same port. */
 function peerBeyond(h: Hop, peerAt: Peer): Peer {
   return METHODS[h.method].onward === 'new-connection' ? NO_PEER : peerAt;
 }
@@ -105,7 +112,7 @@ export function wantedLookups(req: TraceRequest, hops: readonly Hop[], followRan
     if (peer.peerAddr !== null && relayHost(addr, scope)) add(makeLookup(req, { ...base, mode: 'relay', addr, port, scopeProviderId: scope, ...peer }, now));
   };
   add(firstLookup(req, now));
-  endpoint({ parentHopId: null, depth: 1 }, req.srcAddr, req.srcPort, null, { peerAddr: req.dstAddr, peerPort: req.dstPort });
+  endpoint({ parentHopId: null, depth: 1 }, req.srcAddr, req.srcPort, null, rootPeer(req));
   for (const { hop: h, peer } of connectedHops(req, hops).values()) {
     if (h.rank > followRanks || h.leadsToAddr === null) continue;
     const onward = scopeOf(h.leadsToAddr, h.providerId);
