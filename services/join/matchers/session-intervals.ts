@@ -61,6 +61,8 @@ export interface IntervalRules {
 }
 
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
+/** How long after a session's STOP the same holder's STOP of the same key is a copy of it, ms. */
+export const STOP_COPY_MS = 60_000;
 
 /** Globally unique record id (event ids are only unique per exporter); ingest's dedupe key. */
 export const recordUid = (ev: SessionEvent): string => `${ev.exporterId}/${ev.eventId}`;
@@ -159,6 +161,17 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     open.set(key, s);
     return s;
   };
+  /** A session of `key` that the same holder's STOP ended at most STOP_COPY_MS before t: a
+   *  second copy of that STOP (a RADIUS proxy replicating to two accounting servers, each
+   *  stamping its own receipt; an HA pair logging one disconnect twice), not a session of its
+   *  own, which would end the address's next holder. */
+  const stoppedJustBefore = (key: string, ev: SessionEvent, t: number): Open | undefined => {
+    for (let k = done.length - 1; k >= 0; k--) {
+      const s = done[k]!;
+      if (s.key === key && s.endReason === 'stop' && s.end <= t && t - s.end <= STOP_COPY_MS && s.holders.has(holderOf(ev))) return s;
+    }
+    return undefined;
+  };
   const inferredStart = (ev: SessionEvent, key: string, t: number) => {
     let from = t - maxAgeOf(ev);
     for (const s of done) {
@@ -211,6 +224,8 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
     for (const r of [...batch.filter((x) => x.ev.action === 'INTERIM'), ...pendingStops]) {
       const key = rules.sessionKey(r.ev);
+      const copied = r.ev.action === 'STOP' && current(key, t) === undefined ? stoppedJustBefore(key, r.ev, t) : undefined;
+      if (copied) { copied.records.push(r); continue; }
       let s = continuing(current(key, t) ?? resume(key, t), r.ev, t);
       if (s) touch(s, r);
       else {
