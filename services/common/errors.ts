@@ -24,6 +24,7 @@ export const ERROR_CODES = Object.freeze({
   CT_EXPORTER_NOT_OF_TOPIC: 'An exporter\'s raw topic carried a record naming another exporter: refused (a writer speaks for its own exporter id only).',
   CT_MISSING_FIELD: 'A field required for this event kind is null.',
   CT_CLOCK_FLAGGED: 'The exporter clock is off by more than the flag threshold (hours/days): not absorbed.',
+  CT_CLOCK_STEP: 'A record\'s export time lies far behind its exporter\'s clock estimate while the exporter sends on (a delay, or its clock stepped back): its time is uncertain.',
   CT_ARCHIVE_REJECTED: 'The history store (PostgreSQL) refused the record as data (SQLSTATE class 22 or 23): dead-lettered, never retried.',
   CT_MALFORMED_PACKET: 'An IPFIX / NetFlow v9 / RADIUS packet is truncated, has lengths that lie, an unknown version or a template that cannot be.',
   CT_NO_TEMPLATE: 'IPFIX / NetFlow v9 data records whose template did not arrive within the pending timeout, or did not fit the pending buffer.',

@@ -20,7 +20,17 @@
 //   during the gap is taken up once its samples are exported after the resumption;
 // - a positive max is a proven lower bound on the offset (delay only lowers a sample) and is
 //   used at once; a negative one needs minSamples distinct receive instants;
-// - with too few usable samples in the window, the last estimate stands (0 before the first).
+// - with too few usable samples in the window, the last estimate stands (0 before the first);
+// - a clock that steps BACK (a sender logging local time without a zone at the DST fall-back,
+//   an operator correcting a fast clock) shows as samples far below the max while receipt goes
+//   on: the max would keep the old offset for the whole window and move every record an hour
+//   early. A sample more than stepMs below the estimate is a delay or a step: its record's time
+//   is uncertain by that much and it is not corrected but refused (`step`; dead-lettered, for
+//   replay once the estimate has settled). minSamples such instants in a row, with no sample
+//   near the estimate between them, are a step: the window restarts from them. A backlog after
+//   a gap cannot be older than the gap's start (the exporter delivered up to then): a sample
+//   whose corrected export time lies before it is a step too, not backlog.
+
 
 export interface ClockSkewOptions {
   /** Receive-time window of the max filter, ms. Default 10 min. */
@@ -39,10 +49,14 @@ export interface ClockSkewOptions {
   /** Distinct receive instants needed before a negative estimate (clock slow): one late export
    *  is delay, not a clock error. A positive one needs none. Default 4. */
   minSamples: number;
+  /** A sample this far below the estimate, receipt continuous, is a delay or a clock stepped
+   *  back, ms. Default 10 min, gapMs: a record that waited through a silence shorter than
+   *  gapMs (no backlog then) waited less than this. */
+  stepMs: number;
 }
 
 export const DEFAULT_CLOCK_SKEW: Readonly<ClockSkewOptions> = Object.freeze({
-  windowMs: 600_000, maxInstants: 64, gapMs: 600_000, backlogSlackMs: 2_000, flagAboveMs: 3_600_000, ignoreBelowMs: 50, minSamples: 4,
+  windowMs: 600_000, maxInstants: 64, gapMs: 600_000, backlogSlackMs: 2_000, flagAboveMs: 3_600_000, ignoreBelowMs: 50, minSamples: 4, stepMs: 600_000,
 });
 
 export interface SkewEstimate {
@@ -50,6 +64,9 @@ export interface SkewEstimate {
   offsetMs: number;
   /** True when |offset| exceeds flagAboveMs: the exporter's events are not trustworthy. */
   flagged: boolean;
+  /** Set when this sample lies more than stepMs below the estimate: how far, ms. The record's
+   *  time is uncertain by that much (a delay, or the clock stepped back). */
+  stepMs?: number;
 }
 
 interface ExporterClock {
@@ -58,6 +75,10 @@ interface ExporterClock {
   lastReceivedAt: number;
   /** Receive time at which receipt resumed after the last gap, or null. */
   resumedAt: number | null;
+  /** Last receive time before that gap: a backlog was exported after it. */
+  gapFrom: number | null;
+  /** Instants in a row whose samples lie more than stepMs below the estimate (a step, once minSamples). */
+  below: [number, number][];
   /** Raw estimate (max filter) last computed from enough samples; null before the first. */
   raw: number | null;
 }
@@ -71,17 +92,27 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
     /** Adds a sample and returns the current estimate for the exporter. */
     observe(exporterId: string, exportTime: number, receivedAt: number): SkewEstimate {
       let c = clocks.get(exporterId);
-      if (!c) { c = { instants: [], lastReceivedAt: receivedAt, resumedAt: null, raw: null }; clocks.set(exporterId, c); }
-      if (receivedAt - c.lastReceivedAt > opts.gapMs) c.resumedAt = receivedAt;
+      if (!c) { c = { instants: [], lastReceivedAt: receivedAt, resumedAt: null, gapFrom: null, below: [], raw: null }; clocks.set(exporterId, c); }
+      if (receivedAt - c.lastReceivedAt > opts.gapMs) { c.resumedAt = receivedAt; c.gapFrom = c.lastReceivedAt; }
       c.lastReceivedAt = Math.max(c.lastReceivedAt, receivedAt);
       const current = estimateOf(c.raw).offsetMs;
-      const backlog = c.resumedAt !== null && exportTime - current < c.resumedAt - opts.backlogSlackMs;
+      const corrected = exportTime - current;
+      const backlog = c.resumedAt !== null && corrected < c.resumedAt - opts.backlogSlackMs
+        && !(c.gapFrom !== null && corrected < c.gapFrom - opts.backlogSlackMs);
       const stale = receivedAt < c.lastReceivedAt - opts.windowMs; // received out of order, before the window
+      let step: number | undefined;
       if (!backlog && !stale) {
         const sample = exportTime - receivedAt;
         const last = c.instants.at(-1);
         if (last && last[0] === receivedAt) last[1] = Math.max(last[1], sample);
         else c.instants.push([receivedAt, sample]);
+        if (c.raw !== null && sample < c.raw - opts.stepMs) {
+          step = c.raw - sample;
+          const b = c.below.at(-1);
+          if (b && b[0] === receivedAt) b[1] = Math.max(b[1], sample);
+          else c.below.push([receivedAt, sample]);
+          if (c.below.length >= opts.minSamples) { c.instants = c.below; c.below = []; step = undefined; }
+        } else c.below = [];
         const oldest = c.lastReceivedAt - opts.windowMs;
         while (c.instants.length > 0 && (c.instants[0]![0] < oldest || c.instants.length > opts.maxInstants)) c.instants.shift();
         let max = -Infinity; // a loop, not Math.max(...map): this runs once per event
@@ -91,7 +122,7 @@ export function createClockSkewEstimator(opts: ClockSkewOptions = DEFAULT_CLOCK_
         // minSamples distinct receive instants.
         if (max > 0 || c.instants.length >= opts.minSamples) c.raw = max;
       }
-      return estimateOf(c.raw);
+      return step === undefined ? estimateOf(c.raw) : { ...estimateOf(c.raw), stepMs: step };
     },
     /** Current raw estimates (before the noise floor), for the exporter-skew metric. */
     estimates(): Map<string, number> {

@@ -95,6 +95,9 @@ function offsetFor(exporterId: string, exportTime: number, receivedAt: number, c
   if (est.flagged) {
     fail('CT_CLOCK_FLAGGED', `exporter ${exporterId} clock is off by ${est.offsetMs} ms (> flag threshold); fix the exporter's clock, then replay from the DLQ`);
   }
+  if (est.stepMs !== undefined) {
+    fail('CT_CLOCK_STEP', `exporter ${exporterId} time lies ${est.stepMs} ms behind its clock estimate while it sends on: a delay or a clock stepped back (a DST change in local-time logs); its time is uncertain by that much: replay from the DLQ once the estimate has settled`);
+  }
   return est.offsetMs;
 }
 
