@@ -5,6 +5,7 @@ import { ensureTopics } from '../common/kafka.ts';
 import { EXPORTER_RAW_PARTITIONS, exporterRawTopics, TOPICS } from '../common/topics.ts';
 import { ingestConfig } from './config.ts';
 import { createClockSkewEstimator, DEFAULT_CLOCK_SKEW } from './domain/clock-skew.ts';
+import { DEFAULT_NORMALISE } from './domain/normalise.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { createIngestPipeline } from './pipeline.ts';
 import { runService } from '../common/lifecycle.ts';
@@ -35,7 +36,7 @@ export async function startIngest(env: Record<string, string | undefined> = proc
   const pipeline = createIngestPipeline({
     registry, redis, producer, metrics, logger, flowsNormPartitions: () => (cfg.CROSSTRACE_INGEST_FLOW_MARKS ? normPartitions : 0), flowMarkLagMs: cfg.CROSSTRACE_INGEST_FLOW_MARK_LAG_MS,
     ctx: { byExporter: directory.byExporter, byAddress: directory.byAddress, skew, opts: {
-      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: 0xffffffff,
+      futureToleranceMs: cfg.CROSSTRACE_INGEST_FUTURE_TOLERANCE_MS, retentionMs: cfg.CROSSTRACE_INGEST_RETENTION_MS, maxSessionAgeMs: cfg.CROSSTRACE_INGEST_MAX_SESSION_AGE_MS, maxAcctDelaySeconds: DEFAULT_NORMALISE.maxAcctDelaySeconds,
       historyMs: cfg.CROSSTRACE_INGEST_HISTORY_DAYS * 86_400_000,
     } },
     maxMessageBytes: cfg.CROSSTRACE_INGEST_MAX_MESSAGE_BYTES,

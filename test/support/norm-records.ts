@@ -16,7 +16,7 @@ export function normContext(providersFile = 'deploy/providers.json'): NormaliseC
   const directory = createProviderDirectory(loadProvidersFile(providersFile));
   return {
     byExporter: directory.byExporter, byAddress: directory.byAddress, skew: createClockSkewEstimator(),
-    opts: { futureToleranceMs: 300_000, retentionMs: 365 * DAY, maxSessionAgeMs: 365 * DAY, maxAcctDelaySeconds: 0xffffffff, historyMs: 0 },
+    opts: { futureToleranceMs: 300_000, retentionMs: 365 * DAY, maxSessionAgeMs: 365 * DAY, maxAcctDelaySeconds: 86_400, historyMs: 0 },
   };
 }
 

@@ -3,11 +3,12 @@
 // map to a NAS event that ends the NAS's open sessions (accounting-table.ts).
 // eventTime is when the NAS sent the request on the collector's clock (ingest subtracts
 // Acct-Delay-Time); with an Event-Timestamp (55) the NAS's own event time + the delay, so
-// the same subtraction yields it. exportTime is when the NAS sent it on the NAS's own clock:
-// Event-Timestamp + delay where given, else the receipt. Ingest's clock estimate reads it
-// against the receipt, so a NAS without NTP (45 s fast, say) has its records moved back to
-// true time as a CGN's are. The account name (User-Name, else Calling-Station-Id)
-// never leaves as such: only a keyed pseudonym does. Pure (hashing only).
+// the same subtraction yields it. exportTime is the receipt: Event-Timestamp + delay is not a
+// clock sample to trust (a NAS that stamps a resend time beside its delay would read minutes
+// fast, and every NAS behind a RADIUS proxy shares the packet source, so one NAS's clock would
+// move the others' records), so a NAS whose own clock is off is not corrected. The account
+// name (User-Name, else Calling-Station-Id) never leaves as such: only a keyed pseudonym does.
+// Pure (hashing only).
 import { createHash } from 'node:crypto';
 import type { SessionEvent } from '../../../schemas/types.gen.ts';
 import type { NasEvent } from './accounting-table.ts';
@@ -56,9 +57,8 @@ export function mapAccounting(
   // retransmissions differ only in Acct-Delay-Time (RFC 2866 5.2): the id leaves it out, so ingest's dedupe drops them
   for (const a of attrs) if (a.type !== ATTR.ACCT_DELAY_TIME) digest.update(Buffer.from([a.type, a.value.length])).update(a.value);
   const eventTime = stamp !== undefined ? (stamp + (delay ?? 0)) * 1000 : receivedAt;
-  const exportTime = eventTime;
   if (status === 7 || status === 8) {
-    return { nas: { exporterId: ex.exporterId, status, eventTime, acctDelayTime: delay ?? null, exportTime, eventId: `nas-${status}-${eventTime}-${digest.digest('hex').slice(0, 16)}` }, key: ex.providerId };
+    return { nas: { exporterId: ex.exporterId, status, eventTime, acctDelayTime: delay ?? null, exportTime: receivedAt, eventId: `nas-${status}-${eventTime}-${digest.digest('hex').slice(0, 16)}` }, key: ex.providerId };
   }
   const action = ACTIONS[status];
   if (!action) return { unmapped: `Acct-Status-Type ${status} is not Start, Interim-Update or Stop` };
@@ -76,7 +76,7 @@ export function mapAccounting(
   const account = one(ATTR.USER_NAME) ?? one(ATTR.CALLING_STATION_ID);
   const acctSessionId = sid.toString('utf8');
   const value: SessionEvent = {
-    eventId: `${acctSessionId}-${status}-${digest.digest('hex').slice(0, 16)}`, exporterId: ex.exporterId, exportTime,
+    eventId: `${acctSessionId}-${status}-${digest.digest('hex').slice(0, 16)}`, exporterId: ex.exporterId, exportTime: receivedAt,
     kind: 'ACCESS_SESSION', action, natEvent: null, eventTime, protocol: null, outsideAddr: null, outsidePort: null,
     portRangeStart: null, portRangeEnd: null, insideAddr: null, insidePort: null,
     framedIpAddress: framed && !NAS_CHOOSES.has(ipv4Text(framed, 0)) ? ipv4Text(framed, 0) : null, framedIpv6Prefix: prefixes[0]!, delegatedIpv6Prefix: prefixes[1]!,

@@ -25,7 +25,9 @@ export interface NormaliseOptions {
    *  flow retention (a port block allocated days ago still names its holder; a NAT delete from
    *  this morning is still evidence), ms. Default 14 days. */
   maxSessionAgeMs: number;
-  /** Largest RADIUS Acct-Delay-Time accepted, s. Default 2^32 - 1 (the attribute's range: RFC 2866 sets no ceiling). */
+  /** Largest RADIUS Acct-Delay-Time accepted, s. Default 1 day: RFC 2866 sets no ceiling, and a
+   *  request buffered through an accounting outage comes hours late; a larger one is more
+   *  likely a NAS's garbage than a buffer's, and would move its record days back. */
   maxAcctDelaySeconds: number;
   /** How far back the history store (services/archive) keeps records, ms: a record up to this
    *  old is accepted whatever the limits above (they bound what the LIVE windows hold; the
@@ -35,7 +37,7 @@ export interface NormaliseOptions {
 }
 
 export const DEFAULT_NORMALISE: Readonly<NormaliseOptions> = Object.freeze({
-  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxSessionAgeMs: DEFAULT_SESSION_AGE_CEILING_MS, maxAcctDelaySeconds: 0xffffffff, historyMs: 0,
+  futureToleranceMs: 5 * 60_000, retentionMs: 24 * 3_600_000, maxSessionAgeMs: DEFAULT_SESSION_AGE_CEILING_MS, maxAcctDelaySeconds: 86_400, historyMs: 0,
 });
 
 export interface IndexKey { key: string; dir: 'in' | 'out' | null }
@@ -147,8 +149,7 @@ export function normaliseSession(raw: SessionEvent, receivedAt: number, ctx: Nor
   let delayMs = 0;
   if (raw.acctDelayTime !== null) {
     // RFC 2866 5.2 sets no ceiling: a request buffered through an accounting outage (a NAS's
-    // own buffer, a proxy's robust-proxy-accounting) arrives hours late with the delay it says;
-    // the corrected event time is bounded as every event time is (below)
+    // own buffer, a proxy's robust-proxy-accounting) arrives hours late with the delay it says
     if (!Number.isInteger(raw.acctDelayTime) || raw.acctDelayTime < 0 || raw.acctDelayTime > ctx.opts.maxAcctDelaySeconds) fail('CT_IMPOSSIBLE_TIME', `acctDelayTime ${raw.acctDelayTime} s is outside 0-${ctx.opts.maxAcctDelaySeconds}`, 'acctDelayTime');
     delayMs = raw.acctDelayTime * 1000;
   }

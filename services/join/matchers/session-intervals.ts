@@ -58,6 +58,18 @@ export interface IntervalRules {
   /** False when two records of one sessionKey cannot be one session: they name different
    *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
   sameSession?(a: SessionEvent, b: SessionEvent): boolean;
+  /** Records that leave out a field their session's other records name (a VPN disconnect
+   *  logged without the exit port its connect named): `family` names the session without that
+   *  field (null: the record cannot be placed), `missing` says the field is left out, `fill`
+   *  copies it from a record that has it. A record is filled when exactly one value is live in
+   *  its family at its time (named by a record at or before it that is not a STOP), so that it
+   *  buckets and pairs with its session; with none or several it stays as it is. */
+  fillIn?: {
+    family(ev: SessionEvent): string | null;
+    missing(ev: SessionEvent): boolean;
+    value(ev: SessionEvent): string;
+    fill(ev: SessionEvent, from: SessionEvent): SessionEvent;
+  };
 }
 
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
@@ -91,13 +103,37 @@ export type MaxAge = number | ((ev: SessionEvent) => number);
 export function buildIntervals(records: readonly SessionRecord[], rules: IntervalRules, maxAge: MaxAge): SessionInterval[] {
   const maxAgeOf = typeof maxAge === 'number' ? () => maxAge : maxAge;
   const buckets = new Map<string, SessionRecord[]>();
-  for (const r of dedupeRecords(records)) {
+  const unique = dedupeRecords(records);
+  for (const r of rules.fillIn ? filledIn(unique, rules.fillIn) : unique) {
     const b = rules.bucket(r.ev);
     const list = buckets.get(b);
     if (list) list.push(r); else buckets.set(b, [r]);
   }
   const out: SessionInterval[] = [];
   for (const b of [...buckets.keys()].sort()) out.push(...walk(buckets.get(b)!, rules, maxAgeOf));
+  return out;
+}
+
+/** `records` with each record that leaves out its family's field filled from the one value
+ *  live in the family at its time (IntervalRules.fillIn). */
+function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>): SessionRecord[] {
+  const order = records.map((r, i) => i).sort((a, b) => records[a]!.ev.eventTime - records[b]!.ev.eventTime || a - b);
+  /** family -> value -> the latest record naming it so far */
+  const live = new Map<string, Map<string, SessionEvent>>();
+  const out = [...records];
+  for (const i of order) {
+    const r = records[i]!;
+    const fam = f.family(r.ev);
+    if (fam === null) continue;
+    let values = live.get(fam);
+    if (!f.missing(r.ev)) {
+      if (!values) live.set(fam, (values = new Map()));
+      values.set(f.value(r.ev), r.ev);
+      continue;
+    }
+    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP') : [];
+    if (open.length === 1) out[i] = { ...r, ev: f.fill(r.ev, open[0]!) };
+  }
   return out;
 }
 

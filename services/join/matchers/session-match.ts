@@ -11,7 +11,7 @@ import type { ProviderDirectory } from '../../common/provider-directory.ts';
 import { hopId } from './hop-id.ts';
 import { maxSessionAgeMs, STALE_AFTER_INTERIMS, vouchedForMs } from '../methods/session-ages.ts';
 import { KIND_SPECS, type KindSpec, type Target } from './session-kinds.ts';
-import { buildIntervals, recordUid, type SessionInterval, type SessionRecord } from './session-intervals.ts';
+import { buildIntervals, recordUid, STOP_COPY_MS, type SessionInterval, type SessionRecord } from './session-intervals.ts';
 import { unionMass, windowCdf } from './time-kernel.ts';
 
 /** Most hops returned for one lookup (a CGN address without a port can have thousands of
@@ -70,12 +70,14 @@ export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
 /** Most confidence of a stale candidate: shown, never decided. */
 export const STALE_CONFIDENCE = 0.5;
 const firstEvidence = (iv: SessionInterval): number => iv.records.reduce((m, r) => Math.min(m, r.ev.eventTime), Infinity);
-/** STALE_AFTER_INTERIMS x the shortest gap between a session's own records; null for fewer than two. */
+/** STALE_AFTER_INTERIMS x the shortest gap of at least STOP_COPY_MS between a session's own
+ *  records (closer ones are copies: an HA pair's, a proxy's, a CoA-triggered Interim), when
+ *  there are two such gaps at least; else null. */
 function ownInterval(iv: SessionInterval): number | null {
   const ts = [...new Set(iv.records.map((r) => r.ev.eventTime))].sort((a, b) => a - b);
-  let gap = Infinity;
-  for (let i = 1; i < ts.length; i++) gap = Math.min(gap, ts[i]! - ts[i - 1]!);
-  return gap === Infinity ? null : STALE_AFTER_INTERIMS * gap;
+  const gaps: number[] = [];
+  for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! >= STOP_COPY_MS) gaps.push(ts[i]! - ts[i - 1]!);
+  return gaps.length < 2 ? null : STALE_AFTER_INTERIMS * Math.min(...gaps);
 }
 
 /**

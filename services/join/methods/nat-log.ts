@@ -14,7 +14,9 @@ export const NAT_LOG: HopMethodDescriptor = {
     strength: (ev, t) => ev.outsideAddr === t.addr && ev.outsidePort !== null && ev.insideAddr !== null
       && (t.port === null || ev.outsidePort === t.port) && protoOk(ev.protocol, t.protocol) ? 0 : -1,
     rules: {
-      sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+      // without the protocol: a delete logged without it (syslog beside IPFIX) still ends its
+      // create; a host's TCP and UDP mappings of one inside port are one holder's anyway
+      sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${ev.insideAddr}|${opt(ev.insidePort)}`,
       bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
       // the same outside address and port (and protocol) is one claim: another address, even in
       // the same IPv6 /48 window, is another claim

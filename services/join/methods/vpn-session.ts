@@ -16,11 +16,19 @@ export const VPN_SESSION: HopMethodDescriptor = {
       // a session id is a gateway's own (each counts from 1 after a restart): on one exit address
       // (not per exporter: an HA pair may log one session's START and STOP from two)
       sessionKey: (ev) => `${prov(ev)}|${ev.acctSessionId !== null ? `${ev.outsideAddr}|sid:${ev.acctSessionId}`
-        : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
-      // not by exit port: a gateway's disconnect record often leaves out the exit mapping its
-      // connect record named (OpenVPN's and strongSwan's disconnect hooks, RADIUS Stops that
-      // repeat account, session id and client address only), and it must still end that session
-      bucket: prov,
+        : `${ev.outsideAddr}|${opt(ev.outsidePort)}|${ev.insideAddr}|${opt(ev.insidePort)}|${opt(ev.subscriberHandle)}`}`,
+      bucket: (ev) => `${prov(ev)}|${opt(ev.outsidePort)}`,
+      // a gateway's disconnect record often leaves out the exit port its connect record named
+      // (OpenVPN's and strongSwan's disconnect hooks, RADIUS Stops that repeat account, session
+      // id and client address only): it takes the port of its session id's one live session on
+      // that exit, so that it buckets and pairs with it (two instances on one exit address, each
+      // counting ids from 0, keep theirs apart by port)
+      fillIn: {
+        family: (ev) => (ev.acctSessionId === null ? null : `${prov(ev)}|${ev.outsideAddr}|sid:${ev.acctSessionId}`),
+        missing: (ev) => ev.outsidePort === null,
+        value: (ev) => String(ev.outsidePort),
+        fill: (ev, from) => ({ ...ev, outsidePort: from.outsidePort }),
+      },
       // a reused session id that names another account is another session
       sameSession: (a, b) => a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle,
       // a shared exit address (no port logged) is used by many clients at once
