@@ -32,6 +32,9 @@ const claimsOf = (ev: SessionEvent): string[] => [ev.framedIpAddress, ev.framedI
 export interface AccountingTableOptions {
   /** Most open sessions remembered over all NASes. Default 1 000 000. */
   maxSessions?: number;
+  /** A session's record older than this does not complete a later address-less record (its
+   *  Stop was lost, its Acct-Session-Id may be reused), ms. Default 14 days. */
+  maxSessionAgeMs?: number;
 }
 
 export interface NasEvent {
@@ -48,6 +51,7 @@ export interface NasEvent {
 
 export function createAccountingTable(o: AccountingTableOptions = {}) {
   const max = o.maxSessions ?? 1_000_000;
+  const maxAge = o.maxSessionAgeMs ?? 14 * 86_400_000;
   /** `${exporterId}\n${acctSessionId}` -> the session's latest record (insertion order = age). */
   const open = new Map<string, SessionEvent>();
   const keyOf = (ev: SessionEvent) => `${ev.exporterId}\n${ev.acctSessionId ?? ''}`;
@@ -73,14 +77,21 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
   return {
     /** An Interim-Update or Stop that names no address or prefix (RFC 2866 5.13: a NAS may put
      *  them in the Start only) of a session on record, naming no other holder: the record with
-     *  the session's own claims and holder, as FreeRADIUS' radacct row has them. Otherwise the
-     *  record as it is. Call before `observe`. */
+     *  the session's own claims (those no other session of the NAS took since) and holder, as
+     *  FreeRADIUS' radacct row has them. Otherwise the record as it is. Call before `observe`. */
     complete(ev: SessionEvent): SessionEvent {
       if (ev.kind !== 'ACCESS_SESSION' || ev.acctSessionId === null || ev.action === 'START' || claimsOf(ev).length > 0) return ev;
       const was = open.get(keyOf(ev));
-      if (was === undefined || timeOf(ev) < timeOf(was)) return ev;
+      if (was === undefined || timeOf(ev) < timeOf(was) || timeOf(ev) - timeOf(was) > maxAge) return ev;
       if (ev.subscriberHandle !== null && was.subscriberHandle !== null && ev.subscriberHandle !== was.subscriberHandle) return ev;
-      return { ...ev, framedIpAddress: was.framedIpAddress, framedIpv6Prefix: was.framedIpv6Prefix, delegatedIpv6Prefix: was.delegatedIpv6Prefix, subscriberHandle: ev.subscriberHandle ?? was.subscriberHandle };
+      // only the claims no other session of the NAS took since (as a synthesized STOP's)
+      const filled: SessionEvent = {
+        ...ev, subscriberHandle: ev.subscriberHandle ?? was.subscriberHandle,
+        framedIpAddress: taken(was, was.framedIpAddress) ? null : was.framedIpAddress,
+        framedIpv6Prefix: taken(was, was.framedIpv6Prefix) ? null : was.framedIpv6Prefix,
+        delegatedIpv6Prefix: taken(was, was.delegatedIpv6Prefix) ? null : was.delegatedIpv6Prefix,
+      };
+      return claimsOf(filled).length > 0 ? filled : ev;
     },
     /** A mapped Start / Interim-Update / Stop: the STOPs to record before it (none or one). */
     observe(ev: SessionEvent): SessionEvent[] {

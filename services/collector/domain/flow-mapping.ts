@@ -80,6 +80,10 @@ const NO_SESSION = {
   subscriberHandle: null, jurisdiction: null, providerId: null, clockOffsetMs: 0,
 } as const;
 
+/** A port block's protocol: none sent, 0 (HOPOPT) or 255 (reserved), as some CGNs send for
+ *  "any", is a block for every protocol (null). */
+const blockProtocol = (p: number | undefined): number | null => (p === undefined || p === 0 || p === 255 ? null : p);
+
 function mapNatEvent(f: RecordFields, h: ExportHeader, eventId: string, ex: ExporterRef): Mapped {
   const ev = f.natEvent!;
   const create = NAT_CREATE.has(ev);
@@ -96,7 +100,7 @@ function mapNatEvent(f: RecordFields, h: ExportHeader, eventId: string, ex: Expo
     if (step > 1) return { unmapped: `natEvent ${ev}: non-contiguous port block (portRangeStepSize ${step}) cannot be represented` };
     const hi = f.portRangeEnd ?? (f.portRangeNum !== undefined && f.portRangeNum > 0 ? lo + f.portRangeNum - 1 : undefined);
     if (hi === undefined || hi > 65535 || hi < lo) return { unmapped: `natEvent ${ev}: port block ${lo}-${hi ?? '?'} is not a range` };
-    return { topic: 'sessions.raw', key: ex.providerId, value: { ...base, kind: 'PORT_BLOCK', protocol: f.protocol ?? null, portRangeStart: lo, portRangeEnd: hi, insidePort: null } };
+    return { topic: 'sessions.raw', key: ex.providerId, value: { ...base, kind: 'PORT_BLOCK', protocol: blockProtocol(f.protocol), portRangeStart: lo, portRangeEnd: hi, insidePort: null } };
   }
   if (f.postNatSrcPort === undefined) return { unmapped: `natEvent ${ev}: NAT session without postNAPTSourceTransportPort` };
   return {

@@ -59,15 +59,18 @@ export interface IntervalRules {
    *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
   sameSession?(a: SessionEvent, b: SessionEvent): boolean;
   /** Records that leave out a field their session's other records name (a VPN disconnect
-   *  logged without the exit port its connect named): `family` names the session without that
-   *  field (null: the record cannot be placed), `missing` says the field is left out, `fill`
-   *  copies it from a record that has it. A record is filled when exactly one value is live in
-   *  its family at its time (named by a record at or before it that is not a STOP), so that it
-   *  buckets and pairs with its session; with none or several it stays as it is. */
+   *  logged without the exit port its connect named, a NAT delete logged without the protocol
+   *  its create named): `family` names the session without that field (null: the record cannot
+   *  be placed), `missing` says the field is left out, `fill` copies it from a record that has
+   *  it, `agrees` says whether that record can be of the same session (the same client and
+   *  account where both name one). A record is filled when exactly one value is live in its
+   *  family at its time (its latest record at or before it, filled ones included, is not a
+   *  STOP) and agrees, so that it buckets and pairs with its session; else it stays as it is. */
   fillIn?: {
     family(ev: SessionEvent): string | null;
     missing(ev: SessionEvent): boolean;
     value(ev: SessionEvent): string;
+    agrees(ev: SessionEvent, from: SessionEvent): boolean;
     fill(ev: SessionEvent, from: SessionEvent): SessionEvent;
   };
 }
@@ -131,8 +134,11 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
       values.set(f.value(r.ev), r.ev);
       continue;
     }
-    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP') : [];
-    if (open.length === 1) out[i] = { ...r, ev: f.fill(r.ev, open[0]!) };
+    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP' && f.agrees(r.ev, ev)) : [];
+    if (open.length !== 1) continue;
+    const filled = f.fill(r.ev, open[0]!);
+    out[i] = { ...r, ev: filled };
+    values!.set(f.value(filled), filled); // a filled STOP retires its value
   }
   return out;
 }

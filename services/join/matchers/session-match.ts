@@ -70,14 +70,15 @@ export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
 /** Most confidence of a stale candidate: shown, never decided. */
 export const STALE_CONFIDENCE = 0.5;
 const firstEvidence = (iv: SessionInterval): number => iv.records.reduce((m, r) => Math.min(m, r.ev.eventTime), Infinity);
-/** STALE_AFTER_INTERIMS x the shortest gap of at least STOP_COPY_MS between a session's own
- *  records (closer ones are copies: an HA pair's, a proxy's, a CoA-triggered Interim), when
- *  there are two such gaps at least; else null. */
+/** STALE_AFTER_INTERIMS x the longest gap between a session's own interim records (gaps of
+ *  STOP_COPY_MS or less are copies: an HA pair's, a proxy's), when it has two such gaps at
+ *  least; else null. Interims only: a STOP minutes after the last interim says nothing of the
+ *  interval; the longest gap: the reach back is never shorter than what the records show. */
 function ownInterval(iv: SessionInterval): number | null {
-  const ts = [...new Set(iv.records.map((r) => r.ev.eventTime))].sort((a, b) => a - b);
+  const ts = [...new Set(iv.records.filter((r) => r.ev.action === 'INTERIM').map((r) => r.ev.eventTime))].sort((a, b) => a - b);
   const gaps: number[] = [];
-  for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! >= STOP_COPY_MS) gaps.push(ts[i]! - ts[i - 1]!);
-  return gaps.length < 2 ? null : STALE_AFTER_INTERIMS * Math.min(...gaps);
+  for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > STOP_COPY_MS) gaps.push(ts[i]! - ts[i - 1]!);
+  return gaps.length < 2 ? null : STALE_AFTER_INTERIMS * Math.max(...gaps);
 }
 
 /**

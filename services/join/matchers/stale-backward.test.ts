@@ -39,4 +39,8 @@ describe('a session first seen after the window, its start lost', () => {
     const recs = [0, 1, 2, 3].map((k) => blk(`i${k}`, T + 43_200_000 + k * 43_200_000, 'INTERIM'));
     expect(resolveLookup(l, recs, dir, DEFAULT_JOIN_SETTINGS)[0]!.confidence).toBeGreaterThanOrEqual(0.9);
   });
+  it('interims an hour apart, the first 20 min after the window, a de-allocation 2 min after the last: decided (a STOP is no interim)', () => {
+    const recs = [blk('i1', T + 1_200_000, 'INTERIM'), blk('i2', T + 4_800_000, 'INTERIM'), blk('d', T + 4_920_000, 'STOP')];
+    expect(resolveLookup(l, recs, dir, DEFAULT_JOIN_SETTINGS)[0]?.confidence).toBeGreaterThanOrEqual(0.9);
+  });
 });

@@ -14,9 +14,17 @@ export const NAT_LOG: HopMethodDescriptor = {
     strength: (ev, t) => ev.outsideAddr === t.addr && ev.outsidePort !== null && ev.insideAddr !== null
       && (t.port === null || ev.outsidePort === t.port) && protoOk(ev.protocol, t.protocol) ? 0 : -1,
     rules: {
-      // without the protocol: a delete logged without it (syslog beside IPFIX) still ends its
-      // create; a host's TCP and UDP mappings of one inside port are one holder's anyway
-      sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+      sessionKey: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${opt(ev.protocol)}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+      // a delete logged without the protocol (syslog beside IPFIX) takes the protocol of the one
+      // live mapping of its outside and inside endpoints, so that it ends that mapping (and not
+      // the same host's mapping of the other protocol, which TCP and UDP keep apart)
+      fillIn: {
+        family: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+        missing: (ev) => ev.protocol === null,
+        value: (ev) => String(ev.protocol),
+        agrees: () => true,
+        fill: (ev, from) => ({ ...ev, protocol: from.protocol }),
+      },
       bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
       // the same outside address and port (and protocol) is one claim: another address, even in
       // the same IPv6 /48 window, is another claim

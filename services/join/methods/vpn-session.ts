@@ -1,6 +1,6 @@
 // VPN session log: exit ip[:port] at t -> the client's own public address[:port] (and account).
 import type { HopMethodDescriptor } from './descriptor.ts';
-import { opt, portWake, prov, protoOk, sameProto } from './shared.ts';
+import { opt, portWake, prov, protoOk, sameClient, sameProto } from './shared.ts';
 
 export const VPN_SESSION: HopMethodDescriptor = {
   method: 'VPN_SESSION',
@@ -21,12 +21,13 @@ export const VPN_SESSION: HopMethodDescriptor = {
       // a gateway's disconnect record often leaves out the exit port its connect record named
       // (OpenVPN's and strongSwan's disconnect hooks, RADIUS Stops that repeat account, session
       // id and client address only): it takes the port of its session id's one live session on
-      // that exit, so that it buckets and pairs with it (two instances on one exit address, each
-      // counting ids from 0, keep theirs apart by port)
+      // that exit whose client and account agree with it, so that it buckets and pairs with it
+      // (two instances on one exit address, each counting ids from 0, keep theirs apart by port)
       fillIn: {
         family: (ev) => (ev.acctSessionId === null ? null : `${prov(ev)}|${ev.outsideAddr}|sid:${ev.acctSessionId}`),
         missing: (ev) => ev.outsidePort === null,
         value: (ev) => String(ev.outsidePort),
+        agrees: sameClient,
         fill: (ev, from) => ({ ...ev, outsidePort: from.outsidePort }),
       },
       // a reused session id that names another account is another session
