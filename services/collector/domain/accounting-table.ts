@@ -57,10 +57,11 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
   const keyOf = (ev: SessionEvent) => `${ev.exporterId}\n${ev.acctSessionId ?? ''}`;
   /** `${exporterId}\n${claim}` -> the session that last claimed it (START/INTERIM) and when. */
   const claimedBy = new Map<string, { key: string; at: number }>();
-  const taken = (was: SessionEvent, claim: string | null) => {
+  /** Another session of the NAS claimed it since `was`'s record (and, with `before`, at or before that time). */
+  const taken = (was: SessionEvent, claim: string | null, before = Infinity) => {
     if (claim === null) return false;
     const c = claimedBy.get(`${was.exporterId}\n${claim.toLowerCase()}`);
-    return c !== undefined && c.key !== keyOf(was) && c.at >= timeOf(was);
+    return c !== undefined && c.key !== keyOf(was) && c.at >= timeOf(was) && c.at <= before;
   };
 
   /** A STOP of `was` at `at`'s time naming only the claims nobody else took since; null if none is left. */
@@ -84,12 +85,13 @@ export function createAccountingTable(o: AccountingTableOptions = {}) {
       const was = open.get(keyOf(ev));
       if (was === undefined || timeOf(ev) < timeOf(was) || timeOf(ev) - timeOf(was) > maxAge) return ev;
       if (ev.subscriberHandle !== null && was.subscriberHandle !== null && ev.subscriberHandle !== was.subscriberHandle) return ev;
-      // only the claims no other session of the NAS took since (as a synthesized STOP's)
+      // only the claims no other session of the NAS took between (as a synthesized STOP's; a
+      // claim after this record's time is the next holder's, this Stop arriving late)
       const filled: SessionEvent = {
         ...ev, subscriberHandle: ev.subscriberHandle ?? was.subscriberHandle,
-        framedIpAddress: taken(was, was.framedIpAddress) ? null : was.framedIpAddress,
-        framedIpv6Prefix: taken(was, was.framedIpv6Prefix) ? null : was.framedIpv6Prefix,
-        delegatedIpv6Prefix: taken(was, was.delegatedIpv6Prefix) ? null : was.delegatedIpv6Prefix,
+        framedIpAddress: taken(was, was.framedIpAddress, timeOf(ev)) ? null : was.framedIpAddress,
+        framedIpv6Prefix: taken(was, was.framedIpv6Prefix, timeOf(ev)) ? null : was.framedIpv6Prefix,
+        delegatedIpv6Prefix: taken(was, was.delegatedIpv6Prefix, timeOf(ev)) ? null : was.delegatedIpv6Prefix,
       };
       return claimsOf(filled).length > 0 ? filled : ev;
     },

@@ -117,13 +117,32 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
   return out;
 }
 
-/** `records` with each record that leaves out its family's field filled from the one value
- *  live in the family at its time (IntervalRules.fillIn). */
+/** `records` with each record that leaves out its family's field filled (IntervalRules.fillIn):
+ *  - a STOP within STOP_COPY_MS of a STOP of one value of its family (before or after it: syslog
+ *    truncated to the second) is a copy of it (an HA pair's, a proxy's, syslog beside IPFIX):
+ *    filled with that value (walk joins the later of the two to the earlier's session);
+ *  - else from the one value live in the family at its time, where it agrees;
+ *  - a STOP of a family with several live values, none of them certainly its own, is left out.
+ *  Otherwise the record stays as it is. Ties in time: records naming the field first, then by uid. */
 function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>): SessionRecord[] {
-  const order = records.map((r, i) => i).sort((a, b) => records[a]!.ev.eventTime - records[b]!.ev.eventTime || a - b);
+  /** family -> its STOPs that name the field (a copy may come just before or just after one) */
+  const stops = new Map<string, SessionEvent[]>();
+  for (const r of records) {
+    const fam = f.family(r.ev);
+    if (fam === null || r.ev.action !== 'STOP' || f.missing(r.ev)) continue;
+    const list = stops.get(fam);
+    if (list) list.push(r.ev); else stops.set(fam, [r.ev]);
+  }
+  const uid = records.map((r) => recordUid(r.ev));
+  const order = records.map((r, i) => i).sort((a, b) => records[a]!.ev.eventTime - records[b]!.ev.eventTime
+    || Number(f.missing(records[a]!.ev)) - Number(f.missing(records[b]!.ev)) || (uid[a]! < uid[b]! ? -1 : uid[a]! > uid[b]! ? 1 : 0));
   /** family -> value -> the latest record naming it so far */
   const live = new Map<string, Map<string, SessionEvent>>();
   const out = [...records];
+  /** STOPs of a family with several live values, none of them theirs for certain: which one
+   *  ended is not in the records, so none is ended (as if the STOP were lost: the next
+   *  mapping of the port supersedes the one it ends) rather than a session invented for it */
+  const drop = new Set<number>();
   for (const i of order) {
     const r = records[i]!;
     const fam = f.family(r.ev);
@@ -134,13 +153,24 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
       values.set(f.value(r.ev), r.ev);
       continue;
     }
-    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP' && f.agrees(r.ev, ev)) : [];
-    if (open.length !== 1) continue;
-    const filled = f.fill(r.ev, open[0]!);
+    const t = r.ev.eventTime;
+    const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS) : [];
+    const copyOf = [...new Map(copied.map((ev) => [f.value(ev), ev])).values()];
+    if (!values && copyOf.length === 0) continue;
+    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP') : [];
+    const agreeing = open.filter((ev) => f.agrees(r.ev, ev));
+    let filled: SessionEvent | undefined;
+    if (copyOf.length === 1) filled = f.fill(r.ev, copyOf[0]!);
+    else if (copyOf.length === 0 && agreeing.length === 1) filled = f.fill(r.ev, agreeing[0]!);
+    else if (copyOf.length === 0 && r.ev.action === 'STOP' && open.length >= 2) { drop.add(i); continue; }
+    if (filled === undefined) continue;
     out[i] = { ...r, ev: filled };
-    values!.set(f.value(filled), filled); // a filled STOP retires its value
+    if (copyOf.length === 0 && agreeing.length === 1) {
+      values!.set(f.value(filled), filled); // a filled STOP retires its value
+      if (filled.action === 'STOP') { const list = stops.get(fam); if (list) list.push(filled); else stops.set(fam, [filled]); } // and its copies follow it
+    }
   }
-  return out;
+  return out.filter((_, i) => !drop.has(i));
 }
 
 /** rep: the record that began the session; begunAt: its event time (the start itself is

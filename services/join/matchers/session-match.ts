@@ -70,15 +70,17 @@ export const DEFAULT_DELEGATED_PREFIX_LENGTH = 48;
 /** Most confidence of a stale candidate: shown, never decided. */
 export const STALE_CONFIDENCE = 0.5;
 const firstEvidence = (iv: SessionInterval): number => iv.records.reduce((m, r) => Math.min(m, r.ev.eventTime), Infinity);
-/** STALE_AFTER_INTERIMS x the longest gap between a session's own interim records (gaps of
+/** STALE_AFTER_INTERIMS x the lower median gap between a session's own interim records (gaps of
  *  STOP_COPY_MS or less are copies: an HA pair's, a proxy's), when it has two such gaps at
  *  least; else null. Interims only: a STOP minutes after the last interim says nothing of the
- *  interval; the longest gap: the reach back is never shorter than what the records show. */
+ *  interval; the lower median: one lost interim or one outage in the series does not stretch
+ *  it, one interim off its cycle does not shrink it (with two gaps: the shorter). */
 function ownInterval(iv: SessionInterval): number | null {
   const ts = [...new Set(iv.records.filter((r) => r.ev.action === 'INTERIM').map((r) => r.ev.eventTime))].sort((a, b) => a - b);
   const gaps: number[] = [];
   for (let i = 1; i < ts.length; i++) if (ts[i]! - ts[i - 1]! > STOP_COPY_MS) gaps.push(ts[i]! - ts[i - 1]!);
-  return gaps.length < 2 ? null : STALE_AFTER_INTERIMS * Math.max(...gaps);
+  gaps.sort((a, b) => a - b);
+  return gaps.length < 2 ? null : STALE_AFTER_INTERIMS * gaps[Math.floor((gaps.length - 1) / 2)]!;
 }
 
 /**
@@ -132,7 +134,12 @@ export function matchSessions(lookup: Lookup, events: readonly IndexedEvent[], d
     // STOP may lack the framed address); then only intervals covering the target and window.
     const relevant = (ev: SessionEvent) => spec.strength(ev, target) >= 0 || (spec.context?.(ev, target) ?? false);
     const keys = new Set(recs.filter((r) => relevant(r.ev)).map((r) => spec.rules.sessionKey(r.ev)));
-    const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)));
+    // with a family's every record (fillIn): a record that leaves out its protocol is filled
+    // from the family's live mappings of every protocol, not only the one looked up
+    const fill = spec.rules.fillIn;
+    const fams = fill ? new Set(recs.filter((r) => relevant(r.ev)).map((r) => fill.family(r.ev)).filter((x) => x !== null)) : undefined;
+    const inFamily = (ev: SessionEvent) => { const f = fams && fill!.family(ev); return f !== undefined && f !== null && fams!.has(f); };
+    const mine = recs.filter((r) => keys.has(spec.rules.sessionKey(r.ev)) || inFamily(r.ev));
     const strengthOf = (iv: SessionInterval) => Math.max(...iv.records.map((r) => spec.strength(r.ev, target)));
     const ageOf = (ev: SessionEvent) => {
       const id = providerOf(ev);
