@@ -65,19 +65,6 @@ describe('two protocols live, the protocol-less copy of the TCP delete FIRST (sy
   });
 });
 
-describe('a create logged without protocol, its delete with it', () => {
-  const evs = () => [
-    rec({ protocol: null, exporterId: 'fr-cgn-syslog-1', ...H, eventTime: T }),
-    rec({ protocol: 6, ...H, action: 'STOP', natEvent: 2, eventTime: T + 30_000 }),
-    rec({ protocol: 6, ...K, eventTime: T + 40_000 }),
-  ];
-  it('TCP lookup after K\'s create: K decided (H\'s mapping was deleted)', () => {
-    const hs = matchSessions(lookup({ protocol: 6 }), evs(), dir, opts);
-    expect(hs[0]?.leadsToAddr).toBe('100.64.0.2');
-    expect(hs[0]!.confidence).toBeGreaterThanOrEqual(0.9);
-  });
-});
-
 describe('same-ms records: the answer must not depend on arrival order', () => {
   // H TCP at T; at T+30 s (syslog whole second) H's UDP create and a protocol-less delete
   const evs = () => [

@@ -78,6 +78,9 @@ export interface IntervalRules {
 const ACTION_ORDER = { STOP: 0, START: 1, INTERIM: 2 } as const;
 /** How long after a session's STOP the same holder's STOP of the same key is a copy of it, ms. */
 export const STOP_COPY_MS = 60_000;
+/** A STOP without its field this close to a STOP of one value is that STOP's copy even while
+ *  another value is live (syslog stamps whole seconds), ms. */
+const COPY_CLOSE_MS = 2_000;
 
 /** Globally unique record id (event ids are only unique per exporter); ingest's dedupe key. */
 export const recordUid = (ev: SessionEvent): string => `${ev.exporterId}/${ev.eventId}`;
@@ -107,7 +110,7 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
   const maxAgeOf = typeof maxAge === 'number' ? () => maxAge : maxAge;
   const buckets = new Map<string, SessionRecord[]>();
   const unique = dedupeRecords(records);
-  for (const r of rules.fillIn ? filledIn(unique, rules.fillIn) : unique) {
+  for (const r of rules.fillIn ? filledIn(unique, rules.fillIn, maxAgeOf) : unique) {
     const b = rules.bucket(r.ev);
     const list = buckets.get(b);
     if (list) list.push(r); else buckets.set(b, [r]);
@@ -118,13 +121,15 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
 }
 
 /** `records` with each record that leaves out its family's field filled (IntervalRules.fillIn):
- *  - a STOP within STOP_COPY_MS of a STOP of one value of its family (before or after it: syslog
- *    truncated to the second) is a copy of it (an HA pair's, a proxy's, syslog beside IPFIX):
- *    filled with that value (walk joins the later of the two to the earlier's session);
- *  - else from the one value live in the family at its time, where it agrees;
- *  - a STOP of a family with several live values, none of them certainly its own, is left out.
- *  Otherwise the record stays as it is. Ties in time: records naming the field first, then by uid. */
-function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>): SessionRecord[] {
+ *  - a STOP within STOP_COPY_MS of an agreeing STOP of one value of its family (before or after
+ *    it: syslog truncated to the second) is a copy of it (an HA pair's, a proxy's, syslog beside
+ *    IPFIX): filled with that value (walk joins the later of the two to the earlier's session);
+ *    where one agreeing value is still live besides, only within COPY_CLOSE_MS;
+ *  - else from the one agreeing value live in the family at its time (its latest record not a
+ *    STOP and younger than the session's maximum age).
+ *  Otherwise (none, or several: which one it ended is not in the records) it stays as it is.
+ *  Ties in time: records naming the field first, then by uid. */
+function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>, maxAgeOf: (ev: SessionEvent) => number): SessionRecord[] {
   /** family -> its STOPs that name the field (a copy may come just before or just after one) */
   const stops = new Map<string, SessionEvent[]>();
   for (const r of records) {
@@ -139,10 +144,6 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
   /** family -> value -> the latest record naming it so far */
   const live = new Map<string, Map<string, SessionEvent>>();
   const out = [...records];
-  /** STOPs of a family with several live values, none of them theirs for certain: which one
-   *  ended is not in the records, so none is ended (as if the STOP were lost: the next
-   *  mapping of the port supersedes the one it ends) rather than a session invented for it */
-  const drop = new Set<number>();
   for (const i of order) {
     const r = records[i]!;
     const fam = f.family(r.ev);
@@ -154,23 +155,21 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
       continue;
     }
     const t = r.ev.eventTime;
-    const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS) : [];
+    const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS && f.agrees(r.ev, ev)) : [];
     const copyOf = [...new Map(copied.map((ev) => [f.value(ev), ev])).values()];
-    if (!values && copyOf.length === 0) continue;
-    const open = values ? [...values.values()].filter((ev) => ev.action !== 'STOP') : [];
-    const agreeing = open.filter((ev) => f.agrees(r.ev, ev));
+    // live: not stopped, and not older than its session may live without a record
+    const agreeing = values ? [...values.values()].filter((ev) => ev.action !== 'STOP' && t - ev.eventTime <= maxAgeOf(ev) && f.agrees(r.ev, ev)) : [];
+    // a STOP of one value and one live value besides: a copy only within COPY_CLOSE_MS of it
+    const copy = copyOf.length === 1 && (agreeing.length === 0 || Math.abs(copyOf[0]!.eventTime - t) <= COPY_CLOSE_MS) ? copyOf[0] : undefined;
     let filled: SessionEvent | undefined;
-    if (copyOf.length === 1) filled = f.fill(r.ev, copyOf[0]!);
-    else if (copyOf.length === 0 && agreeing.length === 1) filled = f.fill(r.ev, agreeing[0]!);
-    else if (copyOf.length === 0 && r.ev.action === 'STOP' && open.length >= 2) { drop.add(i); continue; }
+    if (copy) filled = f.fill(r.ev, copy);
+    else if (agreeing.length === 1) filled = f.fill(r.ev, agreeing[0]!);
     if (filled === undefined) continue;
     out[i] = { ...r, ev: filled };
-    if (copyOf.length === 0 && agreeing.length === 1) {
-      values!.set(f.value(filled), filled); // a filled STOP retires its value
-      if (filled.action === 'STOP') { const list = stops.get(fam); if (list) list.push(filled); else stops.set(fam, [filled]); } // and its copies follow it
-    }
+    if (!copy) values!.set(f.value(filled), filled); // a filled STOP retires its value
+    if (filled.action === 'STOP') { const list = stops.get(fam); if (list) list.push(filled); else stops.set(fam, [filled]); } // and its copies follow it
   }
-  return out.filter((_, i) => !drop.has(i));
+  return out;
 }
 
 /** rep: the record that began the session; begunAt: its event time (the start itself is

@@ -24,17 +24,6 @@ describe('MOBIKE, the move shown by an Interim (with port), then a port-less STO
   });
 });
 
-describe('a port-less STOP that leaves out the client address too (RADIUS Stop: account and session id)', () => {
-  const evs = () => [
-    vpnRec({ action: 'START', acctSessionId: '7', outsidePort: 50000, protocol: null, insideAddr: '198.18.27.31', insidePort: 4500, subscriberHandle: 'vpn-acct-31', eventTime: T - 60 * M }),
-    vpnRec({ action: 'STOP', acctSessionId: '7', outsidePort: null, protocol: null, insideAddr: null, insidePort: null, subscriberHandle: 'vpn-acct-31', eventTime: T - 10 * M }),
-  ];
-  it('after the disconnect: the client not decided', () => {
-    const hs = matchSessions(L(T), evs(), dir, o);
-    expect(hs.filter((h) => h.confidence >= 0.9)).toEqual([]);
-  });
-});
-
 describe('an HA pair logs one port-less disconnect twice (gw-1 and gw-2, 200 ms apart)', () => {
   const evs = () => [
     vpnRec({ action: 'START', acctSessionId: '5', outsidePort: 50000, protocol: null, insideAddr: '198.18.27.41', insidePort: 4500, eventTime: T - 60 * M }),

@@ -28,10 +28,7 @@ export const NAT_LOG: HopMethodDescriptor = {
       bucket: (ev) => `${prov(ev)}|${ev.outsidePort}`,
       // the same outside address and port (and protocol) is one claim: another address, even in
       // the same IPv6 /48 window, is another claim
-      // (a record without its protocol that stays so, fillIn below, ends its own endpoints'
-      // mappings of either protocol as a claim does: possibly, never reaching back past them)
-      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && (sameProto(a.protocol, b.protocol)
-        || ((a.protocol === null || b.protocol === null) && a.insideAddr === b.insideAddr && a.insidePort === b.insidePort)),
+      conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && sameProto(a.protocol, b.protocol),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
     holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),

@@ -13,11 +13,11 @@ export const protoOk = (a: number | null, b: number | null): boolean => a === nu
  *  protocol's mapping, held at the same time. Two records that both leave it out come from one
  *  format, which then logs the port's holder as one, and do end each other. */
 export const sameProto = (a: number | null, b: number | null): boolean => a === b;
-/** Two records can be of one client's session: the same account where both name one (a client
- *  that moved, RFC 4555, keeps it); else the same client address and port. */
-export const sameClient = (a: SessionEvent, b: SessionEvent): boolean => (a.subscriberHandle !== null && b.subscriberHandle !== null
-  ? a.subscriberHandle === b.subscriberHandle
-  : a.insideAddr === b.insideAddr && (a.insidePort === null || b.insidePort === null || a.insidePort === b.insidePort));
+/** Two records can be of one client's session: the same client address, port and account
+ *  where both name one. */
+export const sameClient = (a: SessionEvent, b: SessionEvent): boolean => a.insideAddr === b.insideAddr
+  && (a.insidePort === null || b.insidePort === null || a.insidePort === b.insidePort)
+  && (a.subscriberHandle === null || b.subscriberHandle === null || a.subscriberHandle === b.subscriberHandle);
 
 /** A session record wakes a session lookup (an overlapping block or another session on the
  *  address can end the one that holds the target). */
