@@ -58,6 +58,9 @@ export interface IntervalRules {
   /** False when two records of one sessionKey cannot be one session: they name different
    *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
   sameSession?(a: SessionEvent, b: SessionEvent): boolean;
+  /** A record that stays without a field (fillIn) and `b` are of one family: the record's
+   *  inferred start goes no further back than `b`'s session's last evidence (without ending it). */
+  bounds?(a: SessionEvent, b: SessionEvent): boolean;
   /** Records that leave out a field their session's other records name (a VPN disconnect
    *  logged without the exit port its connect named, a NAT delete logged without the protocol
    *  its create named): `family` names the session without that field (null: the record cannot
@@ -144,6 +147,8 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
   /** family -> value -> the latest record naming it so far */
   const live = new Map<string, Map<string, SessionEvent>>();
   const out = [...records];
+  /** logged STOP -> the exporters a copy of it came from */
+  const copiedBy = new Map<SessionEvent, Set<string>>();
   for (const i of order) {
     const r = records[i]!;
     const fam = f.family(r.ev);
@@ -155,18 +160,25 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
       continue;
     }
     const t = r.ev.eventTime;
-    const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS && f.agrees(r.ev, ev)) : [];
-    const copyOf = [...new Map(copied.map((ev) => [f.value(ev), ev])).values()];
+    // a copy comes from another exporter (an HA member, syslog beside IPFIX), at most one from each
+    const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS && f.agrees(r.ev, ev)
+      && ev.exporterId !== r.ev.exporterId && !(copiedBy.get(ev)?.has(r.ev.exporterId) ?? false)) : [];
+    const byValue = [...new Map(copied.map((ev) => [f.value(ev), ev])).values()];
     // live: not stopped, and not older than its session may live without a record
     const agreeing = values ? [...values.values()].filter((ev) => ev.action !== 'STOP' && t - ev.eventTime <= maxAgeOf(ev) && f.agrees(r.ev, ev)) : [];
-    // a STOP of one value and one live value besides: a copy only within COPY_CLOSE_MS of it
-    const copy = copyOf.length === 1 && (agreeing.length === 0 || Math.abs(copyOf[0]!.eventTime - t) <= COPY_CLOSE_MS) ? copyOf[0] : undefined;
+    // one value's STOP: its copy (with a live value besides, only within COPY_CLOSE_MS); several
+    // values' STOPs: the one alone within COPY_CLOSE_MS, if one is
+    const near = byValue.filter((ev) => Math.abs(ev.eventTime - t) <= COPY_CLOSE_MS);
+    const copy = byValue.length === 1 && (agreeing.length === 0 || near.length === 1) ? byValue[0]
+      : byValue.length > 1 && near.length === 1 ? near[0] : undefined;
+    if (copy) { const by = copiedBy.get(copy); if (by) by.add(r.ev.exporterId); else copiedBy.set(copy, new Set([r.ev.exporterId])); }
     let filled: SessionEvent | undefined;
     if (copy) filled = f.fill(r.ev, copy);
     else if (agreeing.length === 1) filled = f.fill(r.ev, agreeing[0]!);
     if (filled === undefined) continue;
     out[i] = { ...r, ev: filled };
-    if (!copy) values!.set(f.value(filled), filled); // a filled STOP retires its value
+    if (copy) continue;
+    values!.set(f.value(filled), filled); // a filled STOP retires its value
     if (filled.action === 'STOP') { const list = stops.get(fam); if (list) list.push(filled); else stops.set(fam, [filled]); } // and its copies follow it
   }
   return out;
@@ -243,13 +255,17 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     }
     return undefined;
   };
+  const related = (s: Open, ev: SessionEvent) => { for (const x of s.holders.values()) if (rules.bounds?.(x, ev)) return true; return false; };
   const inferredStart = (ev: SessionEvent, key: string, t: number) => {
     let from = t - maxAgeOf(ev);
     for (const s of done) {
-      if (s.key !== key && !claims(s, ev)) continue;
+      if (s.key !== key && !claims(s, ev) && !related(s, ev)) continue;
       const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
       if (last <= t && last > from) from = last;
     }
+    // a record that stays without its field reaches back no further than its family's latest
+    // own evidence, live sessions' included (rules.bounds)
+    if (rules.bounds) for (const s of open.values()) if (s.key !== key && related(s, ev) && s.lastEvidence <= t && s.lastEvidence > from) from = s.lastEvidence;
     return from;
   };
   const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {

@@ -18,8 +18,10 @@ export const NAT_LOG: HopMethodDescriptor = {
       // a delete logged without the protocol (syslog beside IPFIX) takes the protocol of the one
       // live mapping of its outside and inside endpoints, so that it ends that mapping (and not
       // the same host's mapping of the other protocol, which TCP and UDP keep apart)
+      // (a create or interim without its protocol is not filled: one live mapping of the other
+      // protocol says nothing of which protocol a create is; it stays as it is)
       fillIn: {
-        family: (ev) => `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${ev.insideAddr}|${opt(ev.insidePort)}`,
+        family: (ev) => (ev.protocol === null && ev.action !== 'STOP' ? null : `${prov(ev)}|${ev.outsideAddr}|${ev.outsidePort}|${ev.insideAddr}|${opt(ev.insidePort)}`),
         missing: (ev) => ev.protocol === null,
         value: (ev) => String(ev.protocol),
         agrees: () => true,
@@ -29,6 +31,10 @@ export const NAT_LOG: HopMethodDescriptor = {
       // the same outside address and port (and protocol) is one claim: another address, even in
       // the same IPv6 /48 window, is another claim
       conflicts: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && sameProto(a.protocol, b.protocol),
+      // a delete that stays without its protocol reaches back no further than its endpoints' own
+      // mappings of either protocol
+      bounds: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && a.insideAddr === b.insideAddr
+        && a.insidePort === b.insidePort && (a.protocol === null || b.protocol === null),
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
     holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),
