@@ -58,8 +58,9 @@ export interface IntervalRules {
   /** False when two records of one sessionKey cannot be one session: they name different
    *  holders (an Acct-Session-Id reused after a NAS reboot, or by two NASes). Default: always one. */
   sameSession?(a: SessionEvent, b: SessionEvent): boolean;
-  /** A record that stays without a field (fillIn) and `b` are of one family: the record's
-   *  inferred start goes no further back than `b`'s session's last evidence (without ending it). */
+  /** `b`, a record that stays without a field (fillIn), is of the family of `a` (a session's
+   *  record): `b`'s inferred start goes no further back than that session's last evidence
+   *  (without ending it), unless another holder's record lies between. */
   bounds?(a: SessionEvent, b: SessionEvent): boolean;
   /** Records that leave out a field their session's other records name (a VPN disconnect
    *  logged without the exit port its connect named, a NAT delete logged without the protocol
@@ -160,9 +161,10 @@ function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRule
       continue;
     }
     const t = r.ev.eventTime;
-    // a copy comes from another exporter (an HA member, syslog beside IPFIX), at most one from each
+    // at most one copy of a logged STOP from each exporter (an HA member, syslog beside IPFIX,
+    // which a device registered by its address sends under one exporter id)
     const copied = r.ev.action === 'STOP' ? (stops.get(fam) ?? []).filter((ev) => Math.abs(ev.eventTime - t) <= STOP_COPY_MS && f.agrees(r.ev, ev)
-      && ev.exporterId !== r.ev.exporterId && !(copiedBy.get(ev)?.has(r.ev.exporterId) ?? false)) : [];
+      && !(copiedBy.get(ev)?.has(r.ev.exporterId) ?? false)) : [];
     const byValue = [...new Map(copied.map((ev) => [f.value(ev), ev])).values()];
     // live: not stopped, and not older than its session may live without a record
     const agreeing = values ? [...values.values()].filter((ev) => ev.action !== 'STOP' && t - ev.eventTime <= maxAgeOf(ev) && f.agrees(r.ev, ev)) : [];
@@ -259,14 +261,24 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
   const inferredStart = (ev: SessionEvent, key: string, t: number) => {
     let from = t - maxAgeOf(ev);
     for (const s of done) {
-      if (s.key !== key && !claims(s, ev) && !related(s, ev)) continue;
+      if (s.key !== key && !claims(s, ev)) continue;
       const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
       if (last <= t && last > from) from = last;
     }
-    // a record that stays without its field reaches back no further than its family's latest
-    // own evidence, live sessions' included (rules.bounds)
-    if (rules.bounds) for (const s of open.values()) if (s.key !== key && related(s, ev) && s.lastEvidence <= t && s.lastEvidence > from) from = s.lastEvidence;
-    return from;
+    if (!rules.bounds) return from;
+    // a record that stays without its field reaches back no further than its family's latest own
+    // evidence (live sessions' included, rules.bounds), unless another holder's record lies
+    // between: then the family's records do not say whose the stretch before them was
+    let bound = from;
+    for (const s of [...done, ...open.values()]) {
+      if (s.key === key || !related(s, ev)) continue;
+      const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
+      if (last <= t && last > bound) bound = last;
+    }
+    if (bound === from) return from;
+    const other = [...done, ...open.values()].some((s) => s.key !== key && !related(s, ev)
+      && s.records.some((r) => r.ev.eventTime > from && r.ev.eventTime < bound));
+    return other ? from : bound;
   };
   const begin = (r: SessionRecord, key: string, start: number, startSeen: boolean): Open => {
     const s: Open = { key, start, end: start, startSeen, endReason: 'open', records: [r], lastEvidence: r.ev.eventTime, rep: r.ev, maxAgeMs: maxAgeOf(r.ev), begunAt: r.ev.eventTime,

@@ -34,7 +34,7 @@ export const NAT_LOG: HopMethodDescriptor = {
       // a delete that stays without its protocol reaches back no further than its endpoints' own
       // mappings of either protocol
       bounds: (a, b) => a.outsideAddr === b.outsideAddr && a.outsidePort === b.outsidePort && a.insideAddr === b.insideAddr
-        && a.insidePort === b.insidePort && (a.protocol === null || b.protocol === null),
+        && a.insidePort === b.insidePort && b.protocol === null,
     },
     leadsTo: (ev) => ({ addr: ev.insideAddr, port: ev.insidePort }),
     holds: (ev) => (ev.outsidePort !== null ? [ev.outsidePort, ev.outsidePort] : null),
