@@ -2,14 +2,9 @@
 // of a logged UDP delete is still that delete's copy, and does not end the host's live TCP mapping.
 import { describe, expect, it } from 'vitest';
 import { matchSessions } from './session-match.ts';
-import { T, dir, lookup, opts, rec } from './session-record.fixture.ts';
+import { T, decidedAddrs as decided, dir, HOST_H as H, HOST_K as K, natLookup as L, natOpts as o, rec } from './session-record.fixture.ts';
 
 const M = 60_000;
-const H = { insideAddr: '100.64.0.1', insidePort: 5060 };
-const K = { insideAddr: '100.64.0.2', insidePort: 7000 };
-const o = { ...opts, maxSessionAgeMs: 6 * 3_600_000 };
-const L = (at: number, protocol: number | null = 6) => lookup({ protocol, windowFrom: at - 1000, windowTo: at + 1000, since: at });
-const decided = (hs: { leadsToAddr: string | null; confidence: number }[]) => hs.filter((h) => h.confidence >= 0.9).map((h) => h.leadsToAddr);
 
 describe('the UDP delete logged by IPFIX and by syslog from one exporter id; H\'s TCP mapping lives on; K takes the UDP port', () => {
   const evs = () => [

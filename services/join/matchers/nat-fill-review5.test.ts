@@ -5,14 +5,9 @@
 // endpoints' own mappings.
 import { describe, expect, it } from 'vitest';
 import { matchSessions } from './session-match.ts';
-import { T, dir, lookup, opts, rec } from './session-record.fixture.ts';
+import { T, decidedAddrs as decided, dir, HOST_H as H, HOST_K as K, natLookup as L, natOpts as o, rec } from './session-record.fixture.ts';
 
 const M = 60_000;
-const H = { insideAddr: '100.64.0.1', insidePort: 5060 };
-const K = { insideAddr: '100.64.0.2', insidePort: 7000 };
-const o = { ...opts, maxSessionAgeMs: 6 * 3_600_000 };
-const L = (at: number, protocol: number | null = 6) => lookup({ protocol, windowFrom: at - 1000, windowTo: at + 1000, since: at });
-const decided = (hs: { leadsToAddr: string | null; confidence: number }[]) => hs.filter((h) => h.confidence >= 0.9).map((h) => h.leadsToAddr);
 
 describe('a protocol-less create filled from the other protocol\'s one live mapping', () => {
   const evs = () => [

@@ -28,3 +28,10 @@ export const block = (lo: number, hi: number, inside: string, o: Partial<Session
   rec({ kind: 'PORT_BLOCK', natEvent: 16, outsidePort: null, portRangeStart: lo, portRangeEnd: hi, insideAddr: inside, insidePort: null, protocol: null, ...o });
 export const vpnRec = (o: Partial<SessionEvent>) => rec({ exporterId: 'de-vpn-gw-1', kind: 'VPN_SESSION', natEvent: null, outsideAddr: '203.0.113.7',
   jurisdiction: 'DE', providerId: 'de-vpn', ...o });
+/** Two inside hosts behind one outside port (NAT_LOG protocol cases), a 6 h maximum age, a
+ *  lookup of the port at `at` (±1 s) for `protocol`, and the addresses a result decides (>= 0.9). */
+export const HOST_H = { insideAddr: '100.64.0.1', insidePort: 5060 };
+export const HOST_K = { insideAddr: '100.64.0.2', insidePort: 7000 };
+export const natOpts = { ...opts, maxSessionAgeMs: 6 * 3_600_000 };
+export const natLookup = (at: number, protocol: number | null = 6) => lookup({ protocol, windowFrom: at - 1000, windowTo: at + 1000, since: at });
+export const decidedAddrs = (hs: { leadsToAddr: string | null; confidence: number }[]) => hs.filter((h) => h.confidence >= 0.9).map((h) => h.leadsToAddr);
