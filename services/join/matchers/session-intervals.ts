@@ -133,7 +133,9 @@ export function buildIntervals(records: readonly SessionRecord[], rules: Interva
  *    STOP and younger than the session's maximum age).
  *  Otherwise (none, or several: which one it ended is not in the records) it stays as it is.
  *  Ties in time: records naming the field first, then by uid. */
-function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>, maxAgeOf: (ev: SessionEvent) => number): SessionRecord[] {
+function filledIn(records: readonly SessionRecord[], f: NonNullable<IntervalRules['fillIn']>, maxAgeOf: (ev: SessionEvent) => number): readonly SessionRecord[] {
+  // the common read: every record names the field (nothing to fill, no ids to compute)
+  if (!records.some((r) => f.missing(r.ev) && f.family(r.ev) !== null)) return records;
   /** family -> its STOPs that name the field (a copy may come just before or just after one) */
   const stops = new Map<string, SessionEvent[]>();
   for (const r of records) {
@@ -269,14 +271,15 @@ function walk(records: SessionRecord[], rules: IntervalRules, maxAgeOf: (ev: Ses
     // a record that stays without its field reaches back no further than its family's latest own
     // evidence (live sessions' included, rules.bounds), unless another holder's record lies
     // between: then the family's records do not say whose the stretch before them was
+    const sessions = [...done, ...open.values()];
     let bound = from;
-    for (const s of [...done, ...open.values()]) {
+    for (const s of sessions) {
       if (s.key === key || !related(s, ev)) continue;
       const last = s.endReason === 'stop' ? s.end : s.lastEvidence;
       if (last <= t && last > bound) bound = last;
     }
     if (bound === from) return from;
-    const other = [...done, ...open.values()].some((s) => s.key !== key && !related(s, ev)
+    const other = sessions.some((s) => s.key !== key && !related(s, ev)
       && s.records.some((r) => r.ev.eventTime > from && r.ev.eventTime < bound));
     return other ? from : bound;
   };
